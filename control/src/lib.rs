@@ -1,0 +1,2 @@
+//! Control plane (filled by the control-plane issue).
+#![forbid(unsafe_code)]

@@ -1,0 +1,77 @@
+//! Binds Debian's DPDK 22.11 LTS: link lines from pkg-config, types and functions from bindgen
+//! (tight allowlist), and a C shim for the `static inline` fast-path functions.
+use std::{env, path::PathBuf};
+
+fn main() {
+    println!("cargo:rerun-if-changed=shim/shim.h");
+    println!("cargo:rerun-if-changed=shim/shim.c");
+    let lib = pkg_config::Config::new()
+        .atleast_version("22.11")
+        .probe("libdpdk")
+        .unwrap_or_else(|e| {
+            panic!("libdpdk >= 22.11 not found by pkg-config ({e}); run scripts/setup.sh (it installs libdpdk-dev)")
+        });
+
+    // pkg-config's `-include rte_config.h -march=corei7` are not passed on by the crate: add them.
+    let mut extra: Vec<String> = Vec::new();
+    let out = std::process::Command::new("pkg-config")
+        .args(["--cflags-only-other", "libdpdk"])
+        .output()
+        .expect("pkg-config runs");
+    let flags = String::from_utf8_lossy(&out.stdout).to_string();
+    let mut it = flags.split_whitespace();
+    while let Some(f) = it.next() {
+        if f == "-include" {
+            if let Some(h) = it.next() {
+                extra.push("-include".into());
+                extra.push(h.into());
+            }
+        } else {
+            extra.push(f.into());
+        }
+    }
+    let includes: Vec<String> =
+        lib.include_paths.iter().map(|p| format!("-I{}", p.display())).collect();
+
+    let mut cc = cc::Build::new();
+    cc.file("shim/shim.c").opt_level(3).warnings(false);
+    for p in &lib.include_paths {
+        cc.include(p);
+    }
+    for f in &extra {
+        cc.flag(f);
+    }
+    cc.compile("antidote_dpdk_shim");
+
+    let bindings = bindgen::Builder::default()
+        .header("shim/shim.h")
+        .clang_args(&includes)
+        .clang_args(&extra)
+        .allowlist_function("ad_.*")
+        .allowlist_function("rte_eal_(init|cleanup|remote_launch|wait_lcore|mp_wait_lcore|get_main_lcore|process_type)")
+        .allowlist_function("rte_lcore_(count|is_enabled)")
+        .allowlist_function("rte_get_(next|main)_lcore")
+        .allowlist_function("rte_socket_id")
+        .allowlist_function("rte_strerror")
+        .allowlist_function("rte_eth_(dev_configure|dev_start|dev_stop|dev_close|dev_count_avail|dev_get_port_by_name|dev_info_get|dev_socket_id|macaddr_get|link_get_nowait|stats_get|stats_reset|promiscuous_enable|allmulticast_enable|rx_queue_setup|tx_queue_setup|dev_adjust_nb_rx_tx_desc|dev_is_valid_port|find_next_owned_by|dev_get_name_by_port)")
+        .allowlist_function("rte_pktmbuf_(pool_create|copy)")
+        .allowlist_function("rte_mempool_(free|avail_count|in_use_count)")
+        .allowlist_function("rte_dev_probe")
+        .allowlist_type("rte_eth_(conf|dev_info|stats|link|rxconf|txconf)")
+        .allowlist_type("rte_ether_addr")
+        .allowlist_var("RTE_ETH_.*")
+        .allowlist_var("RTE_MAX_(ETHPORTS|LCORE)")
+        .allowlist_var("RTE_PKTMBUF_HEADROOM")
+        .allowlist_var("RTE_MBUF_DEFAULT_BUF_SIZE")
+        .allowlist_var("RTE_MBUF_DEFAULT_DATAROOM")
+        .opaque_type("rte_arp_.*")
+        .opaque_type("rte_l2tpv2_.*")
+        .opaque_type("rte_gtp_.*")
+        .layout_tests(false)
+        .derive_default(true)
+        .generate_comments(false)
+        .generate()
+        .expect("bindgen could not read DPDK's headers: is libclang-dev installed? (scripts/setup.sh)");
+    let out = PathBuf::from(env::var("OUT_DIR").unwrap());
+    bindings.write_to_file(out.join("bindings.rs")).expect("write bindings");
+}

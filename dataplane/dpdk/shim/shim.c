@@ -1,0 +1,17 @@
+#include "shim.h"
+
+uint16_t ad_rx_burst(uint16_t port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n)
+{ return rte_eth_rx_burst(port, queue, pkts, n); }
+uint16_t ad_tx_burst(uint16_t port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n)
+{ return rte_eth_tx_burst(port, queue, pkts, n); }
+struct rte_mbuf *ad_pktmbuf_alloc(struct rte_mempool *mp) { return rte_pktmbuf_alloc(mp); }
+int ad_pktmbuf_alloc_bulk(struct rte_mempool *mp, struct rte_mbuf **pkts, unsigned n)
+{ return rte_pktmbuf_alloc_bulk(mp, pkts, n); }
+void ad_pktmbuf_free(struct rte_mbuf *m) { rte_pktmbuf_free(m); }
+void ad_pktmbuf_free_bulk(struct rte_mbuf **pkts, unsigned n) { rte_pktmbuf_free_bulk(pkts, n); }
+char *ad_pktmbuf_append(struct rte_mbuf *m, uint16_t len) { return rte_pktmbuf_append(m, len); }
+int ad_pktmbuf_trim(struct rte_mbuf *m, uint16_t len) { return rte_pktmbuf_trim(m, len); }
+int ad_errno(void) { return rte_errno; }
+unsigned ad_lcore_id(void) { return rte_lcore_id(); }
+uint64_t ad_rdtsc(void) { return rte_rdtsc(); }
+uint64_t ad_tsc_hz(void) { return rte_get_tsc_hz(); }

@@ -1,0 +1,24 @@
+/* The DPDK surface antidote uses: headers for bindgen, and non-inline wrappers
+ * for DPDK's static inline functions and thread-locals (compiled in shim.c). */
+#include <rte_config.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_launch.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_cycles.h>
+
+uint16_t ad_rx_burst(uint16_t port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n);
+uint16_t ad_tx_burst(uint16_t port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n);
+struct rte_mbuf *ad_pktmbuf_alloc(struct rte_mempool *mp);
+int ad_pktmbuf_alloc_bulk(struct rte_mempool *mp, struct rte_mbuf **pkts, unsigned n);
+void ad_pktmbuf_free(struct rte_mbuf *m);
+void ad_pktmbuf_free_bulk(struct rte_mbuf **pkts, unsigned n);
+char *ad_pktmbuf_append(struct rte_mbuf *m, uint16_t len);
+int ad_pktmbuf_trim(struct rte_mbuf *m, uint16_t len);
+int ad_errno(void);
+unsigned ad_lcore_id(void);
+uint64_t ad_rdtsc(void);
+uint64_t ad_tsc_hz(void);

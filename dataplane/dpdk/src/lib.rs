@@ -1,0 +1,56 @@
+//! antidote-dpdk: a thin, safe binding of Debian's DPDK 22.11 LTS.
+//!
+//! This crate is the only place in antidote where `unsafe` code is allowed. Every `unsafe`
+//! block carries a `// SAFETY:` line. Everything above it (dissectors, policy engine, workers)
+//! is safe Rust.
+//!
+//! - [`eal`]: the Environment Abstraction Layer, initialised once per process.
+//! - [`mempool`]: packet-buffer pools.
+//! - [`mbuf`]: owned packet buffers and fixed-size bursts of them.
+//! - [`port`]: Ethernet ports: configure, queues, start/stop, link, MAC, stats, RX/TX bursts.
+//! - [`lcore`]: launching work on EAL lcores.
+#![allow(clippy::missing_safety_doc)]
+
+pub mod ffi;
+
+pub mod eal;
+pub mod lcore;
+pub mod mbuf;
+pub mod mempool;
+pub mod port;
+
+pub use eal::{Eal, EalError};
+pub use mbuf::{Burst, Mbuf, BURST_SIZE};
+pub use mempool::Mempool;
+pub use port::{LinkStatus, MacAddr, Port, PortConfig, PortStats};
+
+/// The last DPDK error (`rte_errno`) of this thread, with DPDK's message.
+pub fn last_error() -> (i32, String) {
+    // SAFETY: ad_errno reads a thread-local int; no preconditions.
+    let code = unsafe { ffi::ad_errno() };
+    (code, strerror(code))
+}
+
+/// DPDK's text for an error number (positive errno or rte_errno value).
+pub fn strerror(code: i32) -> String {
+    // SAFETY: rte_strerror returns a pointer to a static or thread-local NUL-terminated string.
+    let p = unsafe { ffi::rte_strerror(code.abs()) };
+    if p.is_null() {
+        return format!("error {code}");
+    }
+    // SAFETY: p is non-null and NUL-terminated (see above); we copy it out at once.
+    unsafe { std::ffi::CStr::from_ptr(p) }.to_string_lossy().into_owned()
+}
+
+/// Timestamp counter ticks (cheap, no syscall).
+#[inline(always)]
+pub fn rdtsc() -> u64 {
+    // SAFETY: reads the CPU's TSC; no memory is touched.
+    unsafe { ffi::ad_rdtsc() }
+}
+
+/// Ticks of [`rdtsc`] per second (valid after EAL init).
+pub fn tsc_hz() -> u64 {
+    // SAFETY: reads a value EAL calibrated at init; no preconditions.
+    unsafe { ffi::ad_tsc_hz() }
+}

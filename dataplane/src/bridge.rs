@@ -1,0 +1,245 @@
+//! `antidote run`: start EAL from a profile, set up the ports, launch one worker per lcore,
+//! report counters, and shut everything down cleanly.
+use crate::preflight;
+use crate::profile::Profile;
+use crate::stats::{Snapshot, WorkerCounters};
+use crate::worker::{Task, Worker};
+use antidote_dpdk::{lcore, Eal, Mempool, Port, PortConfig, BURST_SIZE};
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How long to run and how to report.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Print a summary line this often (None: only the final one).
+    pub stats_interval: Option<Duration>,
+    /// Stop after this long (None: until SIGINT/SIGTERM).
+    pub duration: Option<Duration>,
+    /// Stop once no frame has arrived for this long (after the first one). For pcap input.
+    pub until_idle: Option<Duration>,
+    /// The file the profile came from, for messages.
+    pub profile_file: String,
+}
+
+/// What the run did, for the final line and for tests.
+#[derive(Clone, Debug)]
+pub struct RunSummary {
+    pub port_names: Vec<String>,
+    pub snapshot: Snapshot,
+    pub elapsed: Duration,
+}
+
+impl RunSummary {
+    /// One line: per-direction counters and the average rate.
+    pub fn line(&self, peers: &[Option<usize>], final_: bool) -> String {
+        let s = &self.snapshot;
+        let secs = self.elapsed.as_secs_f64().max(1e-9);
+        let mut parts = Vec::new();
+        for (i, p) in s.ports.iter().enumerate() {
+            if let Some(j) = peers[i] {
+                parts.push(format!(
+                    "{}→{} rx {} tx {} txfull {}",
+                    self.port_names[i], self.port_names[j], p.rx, p.tx, p.tx_full
+                ));
+            }
+        }
+        format!(
+            "antidote{} {:.1}s | {} | {:.3} Mpps",
+            if final_ { " final:" } else { ":" },
+            secs,
+            parts.join(" | "),
+            s.rx() as f64 / secs / 1e6
+        )
+    }
+}
+
+/// Runs the bridge until `stop` is set (or the options end it). Returns the final counters.
+pub fn run(profile: &Profile, opts: &RunOptions, stop: Arc<AtomicBool>) -> Result<RunSummary, String> {
+    preflight::check(profile, &opts.profile_file)?;
+    let prefix = format!("antidote-{}", std::process::id());
+    let eal = Eal::init(&profile.eal_args(&prefix)).map_err(|e| {
+        format!("{e}\nDPDK could not start with profile {}; the lines above say why.", opts.profile_file)
+    })?;
+    let result = run_on(eal, profile, opts, stop);
+    eal.cleanup();
+    result
+}
+
+struct Ports {
+    ports: Vec<Port>,
+    started: Vec<Port>,
+}
+
+impl Drop for Ports {
+    fn drop(&mut self) {
+        for p in self.started.drain(..) {
+            p.stop();
+        }
+        for p in &self.ports {
+            p.close();
+        }
+    }
+}
+
+fn run_on(eal: &Eal, profile: &Profile, opts: &RunOptions, stop: Arc<AtomicBool>) -> Result<RunSummary, String> {
+    let workers = profile.worker_lcores.len();
+    // Resolve every port the profile names.
+    let mut ports = Ports { ports: Vec::new(), started: Vec::new() };
+    for (i, spec) in profile.ports.iter().enumerate() {
+        let dev = profile.device(i);
+        let port = Port::by_name(dev.port_name()).ok_or_else(|| {
+            format!(
+                "{}: port `{}` ({}) did not come up in DPDK; check the device string and the EAL messages above.",
+                opts.profile_file,
+                spec.name,
+                spec.device
+            )
+        })?;
+        ports.ports.push(port);
+    }
+    // Enough mbufs for every descriptor plus the workers' caches and bursts.
+    let need: u32 = profile
+        .ports
+        .iter()
+        .map(|p| p.rx_queues as u32 * p.rx_desc as u32 + p.tx_queues(workers) as u32 * p.tx_desc as u32)
+        .sum::<u32>()
+        + (workers as u32 + 1) * (profile.mempool_cache + 4 * BURST_SIZE as u32);
+    if profile.mempool_mbufs < need {
+        return Err(format!(
+            "{}: key `mempool_mbufs` = {} is too small for these queues and descriptors; raise it to at least {need}.",
+            opts.profile_file, profile.mempool_mbufs
+        ));
+    }
+    let socket = ports.ports.first().map(|p| p.socket()).unwrap_or(-1);
+    let pool = Mempool::new("antidote_pkts", profile.mempool_mbufs, profile.mempool_cache, profile.mbuf_data_room, socket)
+        .map_err(|e| format!("{e}; lower `mempool_mbufs` in {} or give DPDK more memory", opts.profile_file))?;
+
+    for (i, spec) in profile.ports.iter().enumerate() {
+        let port = ports.ports[i];
+        let cfg = PortConfig {
+            rx_queues: spec.rx_queues,
+            tx_queues: spec.tx_queues(workers),
+            rx_desc: spec.rx_desc,
+            tx_desc: spec.tx_desc,
+            rss: spec.rss,
+            promiscuous: true,
+        };
+        port.configure(&cfg, &pool)
+            .map_err(|e| format!("{}: port `{}`: {e}", opts.profile_file, spec.name))?;
+        port.start().map_err(|e| format!("{}: port `{}`: {e}", opts.profile_file, spec.name))?;
+        ports.started.push(port);
+        let link = port.link();
+        println!(
+            "antidote: port {} = {} mac {} link {}{}",
+            spec.name,
+            port.name(),
+            port.mac(),
+            if link.up { "up" } else { "down" },
+            if link.up && link.speed_mbps > 0 { format!(" {} Mb/s", link.speed_mbps) } else { String::new() }
+        );
+    }
+
+    // Worker w polls RX queue w of every paired port and sends on TX queue w of its peer.
+    let peers = profile.peers();
+    let lcores = profile.worker_lcores.clone();
+    let counters: Vec<Arc<WorkerCounters>> = (0..workers).map(|_| Arc::new(WorkerCounters::default())).collect();
+    let enabled = eal.worker_lcores();
+    let mut launched = Vec::new();
+    let mut launch_err = None;
+    for (w, &lc) in lcores.iter().enumerate() {
+        if !enabled.contains(&lc) {
+            launch_err = Some(format!("lcore {lc} is not enabled in EAL; check `worker_lcores` in {}", opts.profile_file));
+            break;
+        }
+        let tasks: Vec<Task> = (0..profile.ports.len())
+            .filter_map(|i| {
+                let j = peers[i]?;
+                (w < profile.ports[i].rx_queues as usize).then_some(Task {
+                    rx_port: ports.ports[i],
+                    rx_index: i,
+                    rx_queue: w as u16,
+                    tx_port: ports.ports[j],
+                    tx_queue: w as u16,
+                })
+            })
+            .collect();
+        let worker = Worker::new(tasks, counters[w].clone());
+        let st = stop.clone();
+        match lcore::launch(lc, move || worker.run(st)) {
+            Ok(()) => launched.push(lc),
+            Err(e) => {
+                launch_err = Some(e);
+                break;
+            }
+        }
+    }
+    println!(
+        "antidote: profile {} running: {} worker(s) on lcore(s) {:?}, {} pair(s); Ctrl-C stops",
+        profile.name,
+        launched.len(),
+        launched,
+        profile.pairs.len()
+    );
+
+    let names: Vec<String> = profile.ports.iter().map(|p| p.name.clone()).collect();
+    let start = Instant::now();
+    let mut last_report = start;
+    let mut last_rx = 0u64;
+    let mut last_change = start;
+    let tick = Duration::from_millis(20);
+    if launch_err.is_some() {
+        stop.store(true, Relaxed);
+    }
+    while !stop.load(Relaxed) {
+        std::thread::sleep(tick);
+        let now = Instant::now();
+        if let Some(d) = opts.duration {
+            if now - start >= d {
+                break;
+            }
+        }
+        if opts.until_idle.is_some() || opts.stats_interval.is_some() {
+            let snap = Snapshot::take(&counters, names.len());
+            let rx = snap.rx();
+            if rx != last_rx {
+                last_rx = rx;
+                last_change = now;
+            }
+            if let Some(idle) = opts.until_idle {
+                if rx > 0 && now - last_change >= idle {
+                    break;
+                }
+            }
+            if let Some(iv) = opts.stats_interval {
+                if now - last_report >= iv {
+                    last_report = now;
+                    let s = RunSummary { port_names: names.clone(), snapshot: snap, elapsed: now - start };
+                    println!("{}", s.line(&peers, false));
+                }
+            }
+        }
+    }
+    stop.store(true, Relaxed);
+    let mut failed = Vec::new();
+    for lc in launched {
+        if lcore::wait(lc) != 0 {
+            failed.push(lc);
+        }
+    }
+    let summary = RunSummary {
+        port_names: names,
+        snapshot: Snapshot::take(&counters, profile.ports.len()),
+        elapsed: start.elapsed(),
+    };
+    println!("{}", summary.line(&peers, true));
+    drop(ports);
+    drop(pool);
+    if let Some(e) = launch_err {
+        return Err(e);
+    }
+    if !failed.is_empty() {
+        return Err(format!("worker(s) on lcore(s) {failed:?} failed"));
+    }
+    Ok(summary)
+}

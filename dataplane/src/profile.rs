@@ -1,0 +1,491 @@
+//! Hardware profiles: which ports, how they pair, queues, lcores, memory, EAL arguments.
+//!
+//! Read from TOML with `deny_unknown_fields`; [`Profile::load`] validates everything that can be
+//! checked without touching the machine, so a bad profile fails before EAL starts, with one
+//! sentence that names the file, the key and the fix. Documented in `hw-profiles/README.md`.
+use serde::Deserialize;
+use std::collections::HashSet;
+use std::path::Path;
+
+/// Most ports one profile may name.
+pub const MAX_PORTS: usize = 16;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// Short name, shown in the summary line.
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Back DPDK memory with 2 MiB hugepages (`--in-memory`); false runs with `--no-huge`.
+    #[serde(default)]
+    pub hugepages: bool,
+    /// Memory in MiB for `--no-huge` (ignored with hugepages).
+    #[serde(default = "default_memory_mb")]
+    pub memory_mb: u32,
+    /// The lcore of the control thread (stats, signals; later the HTTP API).
+    #[serde(default)]
+    pub main_lcore: u32,
+    /// One poll-mode worker per lcore. Worker i polls RX queue i of every port.
+    pub worker_lcores: Vec<u32>,
+    /// Mbufs in the packet pool (2^n - 1 is most memory-efficient for DPDK's ring).
+    #[serde(default = "default_mbufs")]
+    pub mempool_mbufs: u32,
+    /// Per-lcore mbuf cache.
+    #[serde(default = "default_cache")]
+    pub mempool_cache: u32,
+    /// Bytes per mbuf buffer, headroom included (2176 fits a 1518-byte frame + 128 headroom).
+    #[serde(default = "default_data_room")]
+    pub mbuf_data_room: u16,
+    /// Extra EAL arguments, appended last (e.g. `["--log-level=pmd.net.i40e:debug"]`).
+    #[serde(default)]
+    pub eal_args: Vec<String>,
+    /// Port name of an optional mirror port (copies of frames the policy mirrors).
+    #[serde(default)]
+    pub mirror: Option<String>,
+    #[serde(rename = "port", default)]
+    pub ports: Vec<PortSpec>,
+    #[serde(rename = "pair", default)]
+    pub pairs: Vec<PairSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortSpec {
+    /// The profile's own name for the port (used by pairs, mirror, stats).
+    pub name: String,
+    /// A PCI address (`0000:3b:00.0`) or a vdev string (`net_af_packet0,iface=ad-a`).
+    pub device: String,
+    #[serde(default = "one")]
+    pub rx_queues: u16,
+    /// TX queues; at least one per worker (each worker owns one, so TX needs no lock).
+    /// Default: one per worker.
+    #[serde(default)]
+    pub tx_queues: Option<u16>,
+    #[serde(default = "default_desc")]
+    pub rx_desc: u16,
+    #[serde(default = "default_desc")]
+    pub tx_desc: u16,
+    /// Spread RX queues by an IP/TCP/UDP hash.
+    #[serde(default = "yes")]
+    pub rss: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PairSpec {
+    /// The segment side (where victims are).
+    pub a: String,
+    /// The uplink side.
+    pub b: String,
+}
+
+fn default_memory_mb() -> u32 {
+    512
+}
+fn default_mbufs() -> u32 {
+    8191
+}
+fn default_cache() -> u32 {
+    256
+}
+fn default_data_room() -> u16 {
+    2176
+}
+fn default_desc() -> u16 {
+    1024
+}
+fn one() -> u16 {
+    1
+}
+fn yes() -> bool {
+    true
+}
+
+/// What a device string names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Device {
+    /// A PCI address, passed to EAL with `-a`.
+    Pci(String),
+    /// A virtual device, passed with `--vdev`; `name` is the part before the first comma.
+    Vdev { name: String, args: Vec<(String, String)> },
+}
+
+impl Device {
+    pub fn parse(s: &str) -> Option<Device> {
+        if is_pci(s) {
+            return Some(Device::Pci(s.to_string()));
+        }
+        let mut parts = s.split(',');
+        let name = parts.next()?.trim();
+        let driver = name.trim_end_matches(|c: char| c.is_ascii_digit());
+        if !name.starts_with("net_") || driver.len() <= 4 || name.contains(char::is_whitespace) {
+            return None;
+        }
+        let mut args = Vec::new();
+        for kv in parts {
+            let (k, v) = kv.split_once('=')?;
+            args.push((k.trim().to_string(), v.trim().to_string()));
+        }
+        Some(Device::Vdev { name: name.to_string(), args })
+    }
+
+    /// The name DPDK gives the port (for `rte_eth_dev_get_port_by_name`).
+    pub fn port_name(&self) -> &str {
+        match self {
+            Device::Pci(a) => a,
+            Device::Vdev { name, .. } => name,
+        }
+    }
+
+    pub fn arg(&self, key: &str) -> Option<&str> {
+        match self {
+            Device::Vdev { args, .. } => args.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()),
+            Device::Pci(_) => None,
+        }
+    }
+}
+
+fn is_pci(s: &str) -> bool {
+    // [dddd:]bb:dd.f with hex digits
+    let s = s.to_ascii_lowercase();
+    let (dom, rest) = match s.matches(':').count() {
+        2 => s.split_once(':').map(|(d, r)| (Some(d.to_string()), r.to_string())).unwrap(),
+        1 => (None, s.clone()),
+        _ => return false,
+    };
+    let hex = |t: &str, n: usize| t.len() == n && t.chars().all(|c| c.is_ascii_hexdigit());
+    if let Some(d) = dom {
+        if !hex(&d, 4) {
+            return false;
+        }
+    }
+    let Some((bus, devfn)) = rest.split_once(':') else { return false };
+    let Some((dev, func)) = devfn.split_once('.') else { return false };
+    hex(bus, 2) && hex(dev, 2) && func.len() == 1 && matches!(func.as_bytes()[0], b'0'..=b'7')
+}
+
+/// A profile error: one sentence naming the file, the key and the fix.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {msg}")]
+pub struct ProfileError {
+    pub file: String,
+    pub msg: String,
+}
+
+impl Profile {
+    /// Reads and validates a profile file.
+    pub fn load(path: &Path) -> Result<Profile, ProfileError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ProfileError {
+            file: file.clone(),
+            msg: format!("cannot read the profile ({e}); pass an existing file, e.g. hw-profiles/lab.toml"),
+        })?;
+        Profile::parse(&text, &file)
+    }
+
+    /// Parses and validates profile text; `file` names it in errors.
+    pub fn parse(text: &str, file: &str) -> Result<Profile, ProfileError> {
+        let err = |msg: String| ProfileError { file: file.to_string(), msg };
+        let p: Profile = toml::from_str(text).map_err(|e| {
+            let at = e
+                .span()
+                .map(|s| {
+                    let line = text[..s.start.min(text.len())].matches('\n').count() + 1;
+                    format!("line {line}: ")
+                })
+                .unwrap_or_default();
+            let m = e.message().trim_end_matches('.');
+            let fix = if m.contains("unknown field") {
+                "fix the key's spelling or remove it (keys are listed in hw-profiles/README.md)"
+            } else if m.contains("missing field") {
+                "add the key (see hw-profiles/README.md)"
+            } else {
+                "fix the value (see hw-profiles/README.md)"
+            };
+            err(format!("{at}{m}; {fix}"))
+        })?;
+        p.validate().map_err(err)?;
+        Ok(p)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.ports.is_empty() {
+            return Err("no [[port]] is declared; add at least two ports and a [[pair]] joining them".into());
+        }
+        if self.ports.len() > MAX_PORTS {
+            return Err(format!("{} ports are declared; at most {MAX_PORTS} are supported", self.ports.len()));
+        }
+        if self.pairs.is_empty() {
+            return Err("no [[pair]] is declared; add one, e.g. [[pair]] a = \"a\" b = \"b\"".into());
+        }
+        let workers = self.worker_lcores.len();
+        if workers == 0 {
+            return Err("key `worker_lcores` is empty; name at least one lcore, e.g. worker_lcores = [1]".into());
+        }
+        let mut seen = HashSet::new();
+        for &l in &self.worker_lcores {
+            if l == self.main_lcore {
+                return Err(format!(
+                    "key `worker_lcores` contains lcore {l}, which is `main_lcore`; give workers their own lcores"
+                ));
+            }
+            if !seen.insert(l) {
+                return Err(format!("key `worker_lcores` names lcore {l} twice; list each lcore once"));
+            }
+        }
+        let mut names = HashSet::new();
+        let mut devices = HashSet::new();
+        for (i, port) in self.ports.iter().enumerate() {
+            let at = format!("port `{}` (port #{})", port.name, i + 1);
+            if port.name.is_empty() || !names.insert(port.name.as_str()) {
+                return Err(format!("{at}: key `name` is empty or repeated; give every port a unique name"));
+            }
+            let dev = Device::parse(&port.device).ok_or_else(|| {
+                format!(
+                    "{at}: key `device` = {:?} is neither a PCI address (0000:3b:00.0) nor a vdev (net_af_packet0,iface=eth1); fix it",
+                    port.device
+                )
+            })?;
+            if !devices.insert(dev.port_name().to_string()) {
+                return Err(format!(
+                    "{at}: key `device` names {} again; every port needs its own device (vdevs need distinct numbers: net_pcap0, net_pcap1)",
+                    dev.port_name()
+                ));
+            }
+            if port.rx_queues == 0 {
+                return Err(format!("{at}: key `rx_queues` is 0; a port needs at least 1"));
+            }
+            if port.rx_queues as usize > workers {
+                return Err(format!(
+                    "{at}: key `rx_queues` = {} but only {workers} worker lcore(s) serve queues (one per worker); lower rx_queues or add lcores to `worker_lcores`",
+                    port.rx_queues
+                ));
+            }
+            if let Some(tx) = port.tx_queues.filter(|&t| (t as usize) < workers) {
+                return Err(format!(
+                    "{at}: key `tx_queues` = {tx} but each of the {workers} workers needs its own TX queue; raise tx_queues to {workers} or remove it"
+                ));
+            }
+            for (key, d) in [("rx_desc", port.rx_desc), ("tx_desc", port.tx_desc)] {
+                if !(64..=16384).contains(&d) || !d.is_power_of_two() {
+                    return Err(format!("{at}: key `{key}` = {d}; use a power of two from 64 to 16384"));
+                }
+            }
+        }
+        let mut paired = HashSet::new();
+        for (i, pair) in self.pairs.iter().enumerate() {
+            for (key, n) in [("a", &pair.a), ("b", &pair.b)] {
+                if !names.contains(n.as_str()) {
+                    return Err(format!(
+                        "pair #{}: key `{key}` names port `{n}`, which no [[port]] declares; use one of {}",
+                        i + 1,
+                        self.port_names()
+                    ));
+                }
+                if !paired.insert(n.as_str()) {
+                    return Err(format!(
+                        "pair #{}: port `{n}` is already in a pair; a port bridges to exactly one other port",
+                        i + 1
+                    ));
+                }
+            }
+        }
+        if let Some(m) = &self.mirror {
+            if !names.contains(m.as_str()) {
+                return Err(format!("key `mirror` names port `{m}`, which no [[port]] declares; use one of {}", self.port_names()));
+            }
+            if paired.contains(m.as_str()) {
+                return Err(format!("key `mirror` names port `{m}`, which is in a pair; a mirror port must be a port of its own"));
+            }
+        }
+        for port in &self.ports {
+            if !paired.contains(port.name.as_str()) && self.mirror.as_deref() != Some(port.name.as_str()) {
+                return Err(format!(
+                    "port `{}` is in no [[pair]] and is not the mirror; pair it or remove it",
+                    port.name
+                ));
+            }
+        }
+        if self.mempool_mbufs < 1024 {
+            return Err(format!("key `mempool_mbufs` = {}; use at least 1024", self.mempool_mbufs));
+        }
+        if self.mbuf_data_room < 1664 {
+            return Err(format!("key `mbuf_data_room` = {}; use at least 1664 (1518-byte frames + headroom)", self.mbuf_data_room));
+        }
+        if !self.hugepages && self.memory_mb < 64 {
+            return Err(format!("key `memory_mb` = {}; --no-huge needs at least 64", self.memory_mb));
+        }
+        Ok(())
+    }
+
+    fn port_names(&self) -> String {
+        self.ports.iter().map(|p| format!("`{}`", p.name)).collect::<Vec<_>>().join(", ")
+    }
+
+    pub fn port_index(&self, name: &str) -> Option<usize> {
+        self.ports.iter().position(|p| p.name == name)
+    }
+
+    pub fn device(&self, i: usize) -> Device {
+        Device::parse(&self.ports[i].device).expect("validated")
+    }
+
+    pub fn has_pci(&self) -> bool {
+        (0..self.ports.len()).any(|i| matches!(self.device(i), Device::Pci(_)))
+    }
+
+    /// Per port: the index of the port it forwards to (None for the mirror port).
+    pub fn peers(&self) -> Vec<Option<usize>> {
+        let mut v = vec![None; self.ports.len()];
+        for pr in &self.pairs {
+            let (a, b) = (self.port_index(&pr.a).unwrap(), self.port_index(&pr.b).unwrap());
+            v[a] = Some(b);
+            v[b] = Some(a);
+        }
+        v
+    }
+
+    pub fn mirror_index(&self) -> Option<usize> {
+        self.mirror.as_deref().and_then(|m| self.port_index(m))
+    }
+
+    /// The EAL command line for this profile. `file_prefix` must be unique per process.
+    pub fn eal_args(&self, file_prefix: &str) -> Vec<String> {
+        let mut lcores = vec![self.main_lcore];
+        lcores.extend(&self.worker_lcores);
+        let mut a = vec![
+            "antidote".to_string(),
+            "-l".into(),
+            lcores.iter().map(u32::to_string).collect::<Vec<_>>().join(","),
+            format!("--main-lcore={}", self.main_lcore),
+            format!("--file-prefix={file_prefix}"),
+            "--no-telemetry".into(),
+            "--log-level=*:warning".into(),
+        ];
+        if self.hugepages {
+            a.push("--in-memory".into());
+        } else {
+            a.push("--no-huge".into());
+            a.push("-m".into());
+            a.push(self.memory_mb.to_string());
+        }
+        if !self.has_pci() {
+            a.push("--no-pci".into());
+        }
+        for p in &self.ports {
+            match Device::parse(&p.device).expect("validated") {
+                Device::Pci(addr) => {
+                    a.push("-a".into());
+                    a.push(addr);
+                }
+                Device::Vdev { .. } => a.push(format!("--vdev={}", p.device)),
+            }
+        }
+        a.extend(self.eal_args.iter().cloned());
+        a
+    }
+}
+
+impl PortSpec {
+    /// TX queues to set up: as configured, or one per worker.
+    pub fn tx_queues(&self, workers: usize) -> u16 {
+        self.tx_queues.unwrap_or(workers as u16)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+name = "t"
+worker_lcores = [1]
+[[port]]
+name = "a"
+device = "net_ring0"
+tx_queues = 1
+[[port]]
+name = "b"
+device = "net_ring1"
+tx_queues = 1
+[[pair]]
+a = "a"
+b = "b"
+"#;
+
+    fn bad(text: &str) -> String {
+        Profile::parse(text, "x.toml").unwrap_err().to_string()
+    }
+
+    #[test]
+    fn good_profile_parses_and_builds_eal_args() {
+        let p = Profile::parse(GOOD, "x.toml").unwrap();
+        assert_eq!(p.peers(), vec![Some(1), Some(0)]);
+        let a = p.eal_args("pfx");
+        assert!(a.contains(&"--no-pci".to_string()));
+        assert!(a.contains(&"--vdev=net_ring0".to_string()));
+        assert!(a.contains(&"--no-huge".to_string()));
+        assert!(a.contains(&"--file-prefix=pfx".to_string()));
+        assert_eq!(a[2], "0,1");
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_key_and_fix() {
+        let e = bad(&GOOD.replace("tx_queues = 1\n[[port]]", "tx_queus = 1\n[[port]]"));
+        assert!(e.starts_with("x.toml: line "), "{e}");
+        assert!(e.contains("unknown field `tx_queus`"), "{e}");
+        assert!(e.contains("fix the key"), "{e}");
+    }
+
+    #[test]
+    fn pair_naming_missing_port() {
+        let e = bad(&GOOD.replace("b = \"b\"", "b = \"c\""));
+        assert!(e.contains("key `b` names port `c`, which no [[port]] declares"), "{e}");
+    }
+
+    #[test]
+    fn more_queues_than_workers() {
+        let e = bad(&GOOD.replace("device = \"net_ring0\"", "device = \"net_ring0\"\nrx_queues = 4"));
+        assert!(e.contains("`rx_queues` = 4 but only 1 worker"), "{e}");
+        let e = bad(&GOOD.replace("tx_queues = 1\n[[port]]", "tx_queues = 0\n[[port]]"));
+        assert!(e.contains("needs its own TX queue"), "{e}");
+    }
+
+    #[test]
+    fn other_mistakes() {
+        assert!(bad(&GOOD.replace("[1]", "[0]")).contains("which is `main_lcore`"));
+        assert!(bad(&GOOD.replace("[1]", "[]")).contains("`worker_lcores` is empty"));
+        assert!(bad(&GOOD.replace("net_ring1", "net_ring0")).contains("names net_ring0 again"));
+        assert!(bad(&GOOD.replace("net_ring1", "eth1")).contains("neither a PCI address"));
+        assert!(bad(&GOOD.replace("name = \"b\"", "name = \"a\"")).contains("unique name"));
+        assert!(bad(&GOOD.replace("worker_lcores = [1]", "worker_lcores = [1]\nmirror = \"a\"")).contains("which is in a pair"));
+        assert!(bad(&GOOD.replace("[[port]]\nname = \"a\"", "[[port]]\nrx_desc = 1000\nname = \"a\"")).contains("power of two"));
+        assert!(bad("name = 1").contains("line 1"));
+    }
+
+    #[test]
+    fn pci_and_vdev_devices() {
+        assert_eq!(Device::parse("0000:3b:00.0"), Some(Device::Pci("0000:3b:00.0".into())));
+        assert_eq!(Device::parse("3b:00.1"), Some(Device::Pci("3b:00.1".into())));
+        assert_eq!(Device::parse("0000:3b:00.9"), None);
+        let d = Device::parse("net_af_packet0,iface=ad-a,qpairs=2").unwrap();
+        assert_eq!(d.port_name(), "net_af_packet0");
+        assert_eq!(d.arg("iface"), Some("ad-a"));
+        assert_eq!(Device::parse("eth0"), None);
+    }
+
+    #[test]
+    fn shipped_profiles_are_valid() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../hw-profiles");
+        let mut n = 0;
+        for e in std::fs::read_dir(dir).unwrap() {
+            let path = e.unwrap().path();
+            if path.extension().and_then(|x| x.to_str()) == Some("toml") {
+                Profile::load(&path).unwrap_or_else(|e| panic!("{e}"));
+                n += 1;
+            }
+        }
+        assert!(n >= 8, "expected the shipped profiles, found {n}");
+    }
+}

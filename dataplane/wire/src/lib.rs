@@ -1,0 +1,2 @@
+//! Zero-copy dissectors (filled by the wire issue).
+#![forbid(unsafe_code)]

@@ -1,0 +1,2 @@
+//! The policy language (filled by the policy issue).
+#![forbid(unsafe_code)]

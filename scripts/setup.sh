@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Prepare a fresh Debian 12 machine for antidote: packages, hugepages, hugetlbfs.
+# Idempotent. Fails loudly: any step that fails stops the script with a message.
+set -euo pipefail
+
+die() { echo "setup.sh: $*" >&2; exit 1; }
+[ "$(id -u)" -eq 0 ] || die "run me as root (sudo scripts/setup.sh): I install packages and reserve hugepages."
+
+PKGS=(
+  # DPDK 22.11 LTS and what bindgen needs to read its headers
+  dpdk dpdk-dev libdpdk-dev pkg-config libclang-dev clang build-essential
+  # lab network and real peers
+  iproute2 iputils-ping procps psmisc bridge-utils
+  samba samba-common-bin smbclient
+  tcpdump tshark python3-scapy curl socat
+)
+
+export DEBIAN_FRONTEND=noninteractive
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup.sh: installing ${missing[*]}"
+  # tshark asks whether non-root users may capture; answer no, non-interactively.
+  echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+  apt-get update -q || die "apt-get update failed: check the machine's access to the Debian mirror."
+  apt-get install -y -q --no-install-recommends "${missing[@]}" \
+    || die "apt-get install failed for: ${missing[*]}"
+fi
+# Samba's daemons are started by the lab when it needs them, inside namespaces; never on the host.
+for svc in smbd nmbd samba-ad-dc winbind; do
+  systemctl disable --now "$svc" >/dev/null 2>&1 || true
+  pkill -x "$svc" >/dev/null 2>&1 || true
+done
+
+pkg-config --atleast-version=22.11 libdpdk || die "libdpdk 22.11 or newer not found by pkg-config after install."
+
+# 2 MiB hugepages: 1024 x 2 MiB = 2 GiB, enough for the benchmark profiles.
+HP=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
+want=${ANTIDOTE_HUGEPAGES:-1024}
+if [ "$(cat "$HP")" -lt "$want" ]; then
+  echo "$want" > "$HP" || die "could not reserve $want hugepages of 2 MiB."
+fi
+got=$(cat "$HP")
+[ "$got" -ge 64 ] || die "only $got hugepages of 2 MiB could be reserved; free memory and retry."
+mkdir -p /dev/hugepages
+if ! mountpoint -q /dev/hugepages; then
+  mount -t hugetlbfs -o pagesize=2M nodev /dev/hugepages || die "could not mount hugetlbfs at /dev/hugepages."
+fi
+
+# Rust tools the tests use.
+if ! command -v cargo-nextest >/dev/null 2>&1 && ! cargo nextest --version >/dev/null 2>&1; then
+  cargo install --locked cargo-nextest || die "cargo install cargo-nextest failed."
+fi
+
+echo "setup.sh: ready (DPDK $(pkg-config --modversion libdpdk), $got hugepages of 2 MiB at /dev/hugepages)."

@@ -1,0 +1,76 @@
+//! The `antidote` command: run the appliance, and the tools around it.
+use antidote_dataplane::bridge::{self, RunOptions};
+use antidote_dataplane::profile::Profile;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(name = "antidote", version, about = "Inline appliance that stops LLMNR / NBT-NS / mDNS poisoning")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Bridge the profile's port pairs in poll mode until SIGINT/SIGTERM.
+    Run {
+        /// Hardware profile (hw-profiles/*.toml).
+        #[arg(long)]
+        profile: PathBuf,
+        /// Seconds between summary lines (0: only the final one).
+        #[arg(long, default_value_t = 5.0)]
+        stats_interval: f64,
+        /// Stop after this many seconds.
+        #[arg(long)]
+        duration: Option<f64>,
+        /// Stop once no frame has arrived for this many milliseconds (for pcap input).
+        #[arg(long)]
+        until_idle_ms: Option<u64>,
+        /// Validate the profile and print the EAL command line, then exit.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.cmd {
+        Cmd::Run { profile, stats_interval, duration, until_idle_ms, dry_run } => {
+            let file = profile.display().to_string();
+            let p = match Profile::load(&profile) {
+                Ok(p) => p,
+                Err(e) => return fail(&e.to_string()),
+            };
+            if dry_run {
+                println!("{file}: valid; EAL arguments: {}", p.eal_args("antidote-PID").join(" "));
+                return ExitCode::SUCCESS;
+            }
+            let stop = Arc::new(AtomicBool::new(false));
+            for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+                if let Err(e) = signal_hook::flag::register(sig, stop.clone()) {
+                    return fail(&format!("cannot install the signal handler: {e}"));
+                }
+            }
+            let opts = RunOptions {
+                stats_interval: (stats_interval > 0.0).then(|| Duration::from_secs_f64(stats_interval)),
+                duration: duration.map(Duration::from_secs_f64),
+                until_idle: until_idle_ms.map(Duration::from_millis),
+                profile_file: file,
+            };
+            match bridge::run(&p, &opts, stop) {
+                Ok(_) => ExitCode::SUCCESS,
+                Err(e) => fail(&e),
+            }
+        }
+    }
+}
+
+fn fail(msg: &str) -> ExitCode {
+    eprintln!("antidote: {msg}");
+    ExitCode::FAILURE
+}
