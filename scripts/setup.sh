@@ -10,7 +10,7 @@ PKGS=(
   # DPDK 22.11 LTS and what bindgen needs to read its headers
   dpdk dpdk-dev libdpdk-dev pkg-config libclang-dev clang build-essential
   # lab network and real peers
-  iproute2 iputils-ping procps psmisc bridge-utils
+  iproute2 iputils-ping procps psmisc ethtool
   samba samba-common-bin smbclient
   tcpdump tshark python3-scapy curl socat
 )

@@ -22,7 +22,7 @@ pub fn check(profile: &Profile, profile_file: &str) -> Result<(), String> {
     for (i, port) in profile.ports.iter().enumerate() {
         let at = format!("{profile_file}: port `{}`", port.name);
         match profile.device(i) {
-            Device::Pci(addr) => {
+            Device::Pci { addr, .. } => {
                 let full = if addr.matches(':').count() == 1 { format!("0000:{addr}") } else { addr.clone() };
                 if !Path::new(&format!("/sys/bus/pci/devices/{}", full.to_ascii_lowercase())).exists() {
                     return Err(format!(

@@ -105,16 +105,18 @@ fn yes() -> bool {
 /// What a device string names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Device {
-    /// A PCI address, passed to EAL with `-a`.
-    Pci(String),
+    /// A PCI address with optional driver arguments (`0000:3b:00.0,mprq_en=1`), passed to EAL
+    /// with `-a`.
+    Pci { addr: String, full: String },
     /// A virtual device, passed with `--vdev`; `name` is the part before the first comma.
     Vdev { name: String, args: Vec<(String, String)> },
 }
 
 impl Device {
     pub fn parse(s: &str) -> Option<Device> {
-        if is_pci(s) {
-            return Some(Device::Pci(s.to_string()));
+        let head = s.split(',').next().unwrap_or("").trim();
+        if is_pci(head) {
+            return Some(Device::Pci { addr: head.to_string(), full: s.trim().to_string() });
         }
         let mut parts = s.split(',');
         let name = parts.next()?.trim();
@@ -133,7 +135,7 @@ impl Device {
     /// The name DPDK gives the port (for `rte_eth_dev_get_port_by_name`).
     pub fn port_name(&self) -> &str {
         match self {
-            Device::Pci(a) => a,
+            Device::Pci { addr, .. } => addr,
             Device::Vdev { name, .. } => name,
         }
     }
@@ -141,7 +143,7 @@ impl Device {
     pub fn arg(&self, key: &str) -> Option<&str> {
         match self {
             Device::Vdev { args, .. } => args.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()),
-            Device::Pci(_) => None,
+            Device::Pci { .. } => None,
         }
     }
 }
@@ -332,7 +334,7 @@ impl Profile {
     }
 
     pub fn has_pci(&self) -> bool {
-        (0..self.ports.len()).any(|i| matches!(self.device(i), Device::Pci(_)))
+        (0..self.ports.len()).any(|i| matches!(self.device(i), Device::Pci { .. }))
     }
 
     /// Per port: the index of the port it forwards to (None for the mirror port).
@@ -375,9 +377,9 @@ impl Profile {
         }
         for p in &self.ports {
             match Device::parse(&p.device).expect("validated") {
-                Device::Pci(addr) => {
+                Device::Pci { full, .. } => {
                     a.push("-a".into());
-                    a.push(addr);
+                    a.push(full);
                 }
                 Device::Vdev { .. } => a.push(format!("--vdev={}", p.device)),
             }
@@ -466,8 +468,10 @@ b = "b"
 
     #[test]
     fn pci_and_vdev_devices() {
-        assert_eq!(Device::parse("0000:3b:00.0"), Some(Device::Pci("0000:3b:00.0".into())));
-        assert_eq!(Device::parse("3b:00.1"), Some(Device::Pci("3b:00.1".into())));
+        let d = Device::parse("0000:3b:00.0,mprq_en=1").unwrap();
+        assert_eq!(d.port_name(), "0000:3b:00.0");
+        assert!(matches!(d, Device::Pci { ref full, .. } if full == "0000:3b:00.0,mprq_en=1"));
+        assert_eq!(Device::parse("3b:00.1").unwrap().port_name(), "3b:00.1");
         assert_eq!(Device::parse("0000:3b:00.9"), None);
         let d = Device::parse("net_af_packet0,iface=ad-a,qpairs=2").unwrap();
         assert_eq!(d.port_name(), "net_af_packet0");

@@ -1,0 +1,159 @@
+//! Helpers shared by the binary-level tests.
+#![allow(dead_code)]
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_antidote")
+}
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn require_root() {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let uid = status.lines().find(|l| l.starts_with("Uid:")).unwrap().split_whitespace().nth(2).unwrap().to_string();
+    assert_eq!(uid, "0", "this test drives DPDK and network namespaces: run it as root (scripts/test.sh)");
+}
+
+/// A fresh scratch directory under the target dir, removed on drop.
+pub struct Scratch(pub PathBuf);
+impl Scratch {
+    pub fn new(name: &str) -> Scratch {
+        let p = std::env::temp_dir().join(format!("antidote-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        Scratch(p)
+    }
+    pub fn path(&self, f: &str) -> PathBuf {
+        self.0.join(f)
+    }
+}
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs a command with a time limit; kills it when the limit passes.
+pub fn run_for(cmd: &mut Command, limit: Duration) -> Output {
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
+    let start = Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "{:?} did not finish within {limit:?}\nstdout: {}\nstderr: {}",
+                cmd,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// An `antidote run` in the background, stopped with SIGINT (then killed) on drop.
+pub struct Appliance {
+    pub child: Option<Child>,
+    pub log: PathBuf,
+}
+
+impl Appliance {
+    pub fn start(args: &[&str], log: &Path) -> Appliance {
+        let f = std::fs::File::create(log).unwrap();
+        let child = Command::new(bin())
+            .args(args)
+            .current_dir(repo())
+            .stdout(f.try_clone().unwrap())
+            .stderr(f)
+            .spawn()
+            .expect("start antidote");
+        Appliance { child: Some(child), log: log.to_path_buf() }
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Waits until the log contains `needle`, or panics with the log.
+    pub fn wait_for(&mut self, needle: &str, limit: Duration) {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if self.log_text().contains(needle) {
+                return;
+            }
+            if let Some(st) = self.child.as_mut().unwrap().try_wait().unwrap() {
+                panic!("antidote exited ({st}) before `{needle}`:\n{}", self.log_text());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("no `{needle}` from antidote within {limit:?}:\n{}", self.log_text());
+    }
+
+    /// SIGINT, then waits (killing after 10 s); returns the exit status success and the log.
+    pub fn stop(&mut self) -> (bool, String) {
+        let Some(mut child) = self.child.take() else { return (false, self.log_text()) };
+        let _ = Command::new("kill").args(["-INT", &child.id().to_string()]).status();
+        let start = Instant::now();
+        loop {
+            if let Some(st) = child.try_wait().unwrap() {
+                return (st.success(), self.log_text());
+            }
+            if start.elapsed() > Duration::from_secs(10) {
+                let _ = child.kill();
+                let _ = child.wait();
+                return (false, format!("{}\n(killed after SIGINT timeout)", self.log_text()));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Appliance {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The lab network, torn down on drop (even when the test panics).
+pub struct Lab;
+impl Lab {
+    pub fn up() -> Lab {
+        let out = run_for(Command::new("bash").arg(repo().join("scripts/lab.sh")).arg("up"), Duration::from_secs(30));
+        assert!(out.status.success(), "lab.sh up failed: {}", String::from_utf8_lossy(&out.stderr));
+        Lab
+    }
+    /// Runs a command inside namespace `ns`, bounded in time.
+    pub fn exec(&self, ns: &str, cmd: &[&str], limit: Duration) -> Output {
+        run_for(Command::new("ip").args(["netns", "exec", ns]).args(cmd), limit)
+    }
+}
+impl Drop for Lab {
+    fn drop(&mut self) {
+        let _ = Command::new("bash").arg(repo().join("scripts/lab.sh")).arg("down").output();
+    }
+}
+
+/// The last `antidote final:` line of a log.
+pub fn final_line(log: &str) -> String {
+    log.lines().filter(|l| l.starts_with("antidote final:")).last().unwrap_or("").to_string()
+}
+
+/// The counter after `key ` in a summary segment like `a→b rx 10 tx 10 txfull 0`.
+pub fn counter(line: &str, dir: &str, key: &str) -> u64 {
+    let seg = line.split('|').find(|s| s.trim().starts_with(dir)).unwrap_or_else(|| panic!("no {dir} in {line}"));
+    let mut it = seg.split_whitespace();
+    while let Some(w) = it.next() {
+        if w == key {
+            return it.next().unwrap().parse().unwrap();
+        }
+    }
+    panic!("no {key} in {seg}");
+}

@@ -1,0 +1,132 @@
+//! `antidote run` end to end over `net_pcap` files: frames read on port a leave port b unchanged,
+//! the final counters say so, and nothing is left in /var/run/dpdk or /dev/hugepages.
+mod common;
+use common::*;
+use pcap_file::pcap::{PcapPacket, PcapReader, PcapWriter};
+use std::fs::File;
+use std::time::Duration;
+
+fn write_pcap(path: &std::path::Path, frames: &[Vec<u8>]) {
+    let mut w = PcapWriter::new(File::create(path).unwrap()).unwrap();
+    for (i, f) in frames.iter().enumerate() {
+        w.write_packet(&PcapPacket::new(Duration::from_micros(i as u64), f.len() as u32, f)).unwrap();
+    }
+}
+
+fn read_pcap(path: &std::path::Path) -> Vec<Vec<u8>> {
+    let mut r = PcapReader::new(File::open(path).unwrap()).unwrap();
+    let mut v = Vec::new();
+    while let Some(p) = r.next_packet() {
+        v.push(p.unwrap().data.into_owned());
+    }
+    v
+}
+
+fn frames() -> Vec<Vec<u8>> {
+    (0..500usize)
+        .map(|i| {
+            let len = 60 + (i * 37) % 1454;
+            let mut f = vec![0u8; len];
+            f[..6].copy_from_slice(&[0x02, 0, 0, 0, 0, 0x20]);
+            f[6..12].copy_from_slice(&[0x02, 0, 0, 0, 0, 0x10]);
+            f[12..14].copy_from_slice(&[0x88, 0xb5]); // local experimental ethertype
+            for (j, b) in f[14..].iter_mut().enumerate() {
+                *b = (i + j) as u8;
+            }
+            f
+        })
+        .collect()
+}
+
+#[test]
+fn pcap_in_pcap_out_unchanged() {
+    require_root();
+    let s = Scratch::new("run-pcap");
+    let input = frames();
+    write_pcap(&s.path("in.pcap"), &input);
+    write_pcap(&s.path("empty.pcap"), &[]);
+    let profile = format!(
+        r#"name = "t"
+worker_lcores = [1]
+memory_mb = 256
+mempool_mbufs = 4095
+[[port]]
+name = "a"
+device = "net_pcap0,rx_pcap={d}/in.pcap,tx_pcap={d}/out-a.pcap"
+rx_desc = 512
+tx_desc = 512
+[[port]]
+name = "b"
+device = "net_pcap1,rx_pcap={d}/empty.pcap,tx_pcap={d}/out-b.pcap"
+rx_desc = 512
+tx_desc = 512
+[[pair]]
+a = "a"
+b = "b"
+"#,
+        d = s.0.display()
+    );
+    std::fs::write(s.path("p.toml"), profile).unwrap();
+    let hp_before = std::fs::read_dir("/dev/hugepages").map(|d| d.count()).unwrap_or(0);
+    let mut cmd = std::process::Command::new(bin());
+    cmd.args(["run", "--profile"]).arg(s.path("p.toml")).args(["--until-idle-ms", "400", "--duration", "20"]);
+    let out = run_for(&mut cmd, Duration::from_secs(30));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let fl = final_line(&stdout);
+    assert_eq!(counter(&fl, "a→b", "rx"), 500, "{fl}");
+    assert_eq!(counter(&fl, "a→b", "tx"), 500, "{fl}");
+    assert_eq!(counter(&fl, "a→b", "txfull"), 0, "{fl}");
+    assert_eq!(counter(&fl, "b→a", "rx"), 0, "{fl}");
+    let got = read_pcap(&s.path("out-b.pcap"));
+    assert_eq!(got.len(), input.len());
+    assert!(got == input, "frames changed on the way through");
+    assert!(read_pcap(&s.path("out-a.pcap")).is_empty());
+    // Clean shutdown: no runtime files, no hugepage files.
+    // Every antidote runtime dir that remains belongs to a live process (parallel tests).
+    for e in std::fs::read_dir("/var/run/dpdk").into_iter().flatten().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if let Some(pid) = name.strip_prefix("antidote-").and_then(|p| p.parse::<u32>().ok()) {
+            assert!(std::path::Path::new(&format!("/proc/{pid}")).exists(), "left in /var/run/dpdk: {name}");
+        }
+    }
+    let hp_after = std::fs::read_dir("/dev/hugepages").map(|d| d.count()).unwrap_or(0);
+    assert!(hp_after <= hp_before, "hugepage files left behind");
+}
+
+#[test]
+fn clear_sentences_for_operator_mistakes() {
+    require_root();
+    let s = Scratch::new("mistakes");
+    let run = |args: &[&str]| {
+        let out = run_for(std::process::Command::new(bin()).args(args).current_dir(repo()), Duration::from_secs(20));
+        (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    // A bad key: file, line, key and fix, before EAL starts.
+    std::fs::write(s.path("bad.toml"), "name = \"x\"\nworker_lcores = [1]\nrx_queus = 2\n").unwrap();
+    let (ok, err) = run(&["run", "--profile", s.path("bad.toml").to_str().unwrap()]);
+    assert!(!ok);
+    assert!(err.contains("bad.toml: line 3: unknown field `rx_queus`") && err.contains("fix the key"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "one sentence: {err}");
+    // An interface that does not exist.
+    let lab = std::fs::read_to_string(repo().join("hw-profiles/lab.toml")).unwrap().replace("iface=ad-a", "iface=ad-nope");
+    std::fs::write(s.path("noiface.toml"), lab).unwrap();
+    let (ok, err) = run(&["run", "--profile", s.path("noiface.toml").to_str().unwrap()]);
+    assert!(!ok);
+    assert!(err.contains("network interface ad-nope does not exist"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "one sentence: {err}");
+    // A missing capture file.
+    let pcap = std::fs::read_to_string(repo().join("hw-profiles/pcap.toml")).unwrap().replace("/var/tmp/antidote/in.pcap", "/nonexistent/in.pcap");
+    std::fs::write(s.path("nopcap.toml"), pcap).unwrap();
+    let (ok, err) = run(&["run", "--profile", s.path("nopcap.toml").to_str().unwrap()]);
+    assert!(!ok && err.contains("capture file /nonexistent/in.pcap (rx_pcap) does not exist"), "{err}");
+    // Not root.
+    let out = run_for(
+        std::process::Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", bin(), "run", "--profile"])
+            .arg(repo().join("hw-profiles/lab.toml")),
+        Duration::from_secs(20),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("must run as root"), "{err}");
+}
