@@ -28,6 +28,8 @@ pub struct RunSummary {
     pub port_names: Vec<String>,
     pub snapshot: Snapshot,
     pub elapsed: Duration,
+    /// Received frames per second over the last reporting interval (None: average of the run).
+    pub interval_pps: Option<f64>,
 }
 
 impl RunSummary {
@@ -45,12 +47,23 @@ impl RunSummary {
             }
         }
         format!(
-            "antidote{} {:.1}s | {} | {:.3} Mpps",
+            "antidote{} {:.1}s | {} | {}",
             if final_ { " final:" } else { ":" },
             secs,
             parts.join(" | "),
-            s.rx() as f64 / secs / 1e6
+            rate(self.interval_pps.unwrap_or(s.rx() as f64 / secs))
         )
+    }
+}
+
+/// A packet rate with a readable unit: `27.946 Mpps`, `12.5 kpps`, `3 pps`.
+pub fn rate(pps: f64) -> String {
+    if pps >= 1e6 {
+        format!("{:.3} Mpps", pps / 1e6)
+    } else if pps >= 1e3 {
+        format!("{:.1} kpps", pps / 1e3)
+    } else {
+        format!("{pps:.0} pps")
     }
 }
 
@@ -186,6 +199,7 @@ fn run_on(eal: &Eal, profile: &Profile, opts: &RunOptions, stop: Arc<AtomicBool>
     let start = Instant::now();
     let mut last_report = start;
     let mut last_rx = 0u64;
+    let mut last_report_rx = 0u64;
     let mut last_change = start;
     let tick = Duration::from_millis(20);
     if launch_err.is_some() {
@@ -213,8 +227,10 @@ fn run_on(eal: &Eal, profile: &Profile, opts: &RunOptions, stop: Arc<AtomicBool>
             }
             if let Some(iv) = opts.stats_interval {
                 if now - last_report >= iv {
+                    let pps = (rx - last_report_rx) as f64 / (now - last_report).as_secs_f64();
                     last_report = now;
-                    let s = RunSummary { port_names: names.clone(), snapshot: snap, elapsed: now - start };
+                    last_report_rx = rx;
+                    let s = RunSummary { port_names: names.clone(), snapshot: snap, elapsed: now - start, interval_pps: Some(pps) };
                     println!("{}", s.line(&peers, false));
                 }
             }
@@ -231,6 +247,7 @@ fn run_on(eal: &Eal, profile: &Profile, opts: &RunOptions, stop: Arc<AtomicBool>
         port_names: names,
         snapshot: Snapshot::take(&counters, profile.ports.len()),
         elapsed: start.elapsed(),
+        interval_pps: None,
     };
     println!("{}", summary.line(&peers, true));
     drop(ports);

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Throughput of antidote against dpdk-testpmd (io forwarding) on the same vdevs, in one run.
+#
+#   bench/throughput.sh [--policy FILE] [--seconds N] [--rounds N]
+#
+# Source: net_pcap replaying bench/out/mix.pcap from memory forever (infinite_rx), a realistic
+# mix written by bench/gen_mix.py; sink: net_null. Both forwarders get the same lcores (main 0,
+# worker 1), hugepages (--in-memory) and vdev arguments. Each round runs testpmd then antidote;
+# a forwarder's rate is the median of its per-second RX rates (the first second skipped).
+# The last line reads: antidote_mpps=A testpmd_mpps=T ratio=R
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SECONDS_PER_RUN=6
+ROUNDS=2
+POLICY=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --policy) POLICY=(--policy "$2"); shift 2 ;;
+    --seconds) SECONDS_PER_RUN="$2"; shift 2 ;;
+    --rounds) ROUNDS="$2"; shift 2 ;;
+    *) echo "usage: bench/throughput.sh [--policy FILE] [--seconds N] [--rounds N]" >&2; exit 2 ;;
+  esac
+done
+[ "$(id -u)" -eq 0 ] || { echo "throughput.sh: run as root (DPDK)." >&2; exit 1; }
+command -v dpdk-testpmd >/dev/null || { echo "throughput.sh: dpdk-testpmd missing: run scripts/setup.sh." >&2; exit 1; }
+
+mkdir -p bench/out
+[ -s bench/out/mix.pcap ] || /usr/bin/python3 bench/gen_mix.py bench/out/mix.pcap >/dev/null
+[ -x target/release/antidote ] && [ -z "$(find src dataplane policy-lang control Cargo.toml -newer target/release/antidote -print -quit 2>/dev/null)" ] \
+  || cargo build --release -q
+BIN=target/release/antidote
+VDEVS=(--vdev=net_pcap0,rx_pcap=bench/out/mix.pcap,infinite_rx=1 --vdev=net_null0,no-rx=1)
+
+median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) {print 0} else if (NR%2) {print a[(NR+1)/2]} else {print (a[NR/2]+a[NR/2+1])/2}}'; }
+
+run_testpmd() {
+  # testpmd exits at once when stdin is at EOF: feed it a never-ending stdin. It is stopped by
+  # SIGINT after the run (timeout's exit code 124 is expected).
+  tail -f /dev/null | timeout -s INT "$((SECONDS_PER_RUN + 1))" dpdk-testpmd -l 0,1 --in-memory --no-pci \
+    --file-prefix="bench-testpmd-$$" --log-level='*:warning' "${VDEVS[@]}" -- \
+    --forward-mode=io --stats-period=1 > bench/out/testpmd.log 2>&1 || true
+  awk '/NIC statistics for port/ {port=$(NF-1)} /Rx-pps:/ && port=="0" {print $2/1e6}' bench/out/testpmd.log \
+    | tail -n +3 | median
+}
+
+run_antidote() {
+  "$BIN" run --profile hw-profiles/bench-pcap-null.toml "${POLICY[@]}" --stats-interval 1 \
+    --duration "$SECONDS_PER_RUN" > bench/out/antidote.log 2>&1 \
+    || { echo "throughput.sh: antidote failed:" >&2; cat bench/out/antidote.log >&2; exit 1; }
+  awk '/^antidote: [0-9.]+s \|/ {u=$NF; v=$(NF-1); print (u=="Mpps") ? v : (u=="kpps") ? v/1e3 : v/1e6}' bench/out/antidote.log | tail -n +2 | median
+}
+
+t_all=(); a_all=()
+for r in $(seq 1 "$ROUNDS"); do
+  t=$(run_testpmd); a=$(run_antidote)
+  echo "round $r: testpmd ${t} Mpps, antidote ${a} Mpps"
+  t_all+=("$t"); a_all+=("$a")
+done
+T=$(printf '%s\n' "${t_all[@]}" | median)
+A=$(printf '%s\n' "${a_all[@]}" | median)
+R=$(awk -v a="$A" -v t="$T" 'BEGIN { if (t > 0) printf "%.3f", a / t; else print "nan" }')
+printf 'antidote_mpps=%.3f testpmd_mpps=%.3f ratio=%s\n' "$A" "$T" "$R"

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs every test of antidote: unit tests, real-DPDK tests over vdevs, the lab end to end.
+# Run as root on Debian 12; it runs scripts/setup.sh first (idempotent).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ "$(id -u)" -eq 0 ] || { echo "test.sh: run as root: the tests drive DPDK and network namespaces." >&2; exit 1; }
+bash scripts/setup.sh
+# Whatever happens, leave no lab namespaces behind.
+trap 'bash scripts/lab.sh down >/dev/null 2>&1 || true' EXIT
+cargo build --workspace --all-targets --locked
+cargo nextest run --workspace --locked --no-fail-fast
