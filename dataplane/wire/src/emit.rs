@@ -1,0 +1,272 @@
+//! Whole frames built for the respond and canary features: the NBT-NS negative name-query
+//! response to a captured query, and LLMNR / NBT-NS / mDNS queries over IPv4 and IPv6. Every
+//! frame gets Ethernet (VLAN tags kept), IP and UDP headers with correct checksums.
+use crate::dns;
+use crate::error::{Error, Result};
+use crate::ethernet::{EthernetRepr, Mac, VlanTag, ETHERTYPE_IPV4, ETHERTYPE_IPV6};
+use crate::frame::Frame;
+use crate::ipv4::Ipv4Repr;
+use crate::ipv6::Ipv6Repr;
+use crate::nbns;
+use crate::udp::{UdpRepr, HEADER_LEN as UDP_HEADER};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// Largest frame this module builds.
+pub const MAX_FRAME: usize = 14 + 8 + 40 + 8 + 300;
+
+pub const LLMNR_V4: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 252);
+pub const LLMNR_V6: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 1, 3);
+pub const MDNS_V4: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 251);
+pub const MDNS_V6: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0xfb);
+
+/// The multicast MAC of an IPv4 or IPv6 group address.
+pub fn multicast_mac(ip: IpAddr) -> Mac {
+    match ip {
+        IpAddr::V4(a) => {
+            let o = a.octets();
+            Mac([0x01, 0x00, 0x5e, o[1] & 0x7f, o[2], o[3]])
+        }
+        IpAddr::V6(a) => {
+            let o = a.octets();
+            Mac([0x33, 0x33, o[12], o[13], o[14], o[15]])
+        }
+    }
+}
+
+/// Addressing of a frame to build: Ethernet, tags, IP and UDP ports.
+#[derive(Debug, Clone, Copy)]
+pub struct UdpAddressing {
+    pub src_mac: Mac,
+    pub dst_mac: Mac,
+    pub vlans: [VlanTag; 2],
+    pub vlan_count: u8,
+    pub src_ip: IpAddr,
+    pub dst_ip: IpAddr,
+    pub src_port: u16,
+    pub dst_port: u16,
+    /// IPv4 TTL / IPv6 hop limit.
+    pub ttl: u8,
+}
+
+/// Builds Ethernet + IP + UDP around a payload that `write` puts at the given slice; returns the
+/// frame length.
+pub fn udp_frame(out: &mut [u8], a: &UdpAddressing, write: impl FnOnce(&mut [u8]) -> Result<usize>) -> Result<usize> {
+    let v6 = match (a.src_ip, a.dst_ip) {
+        (IpAddr::V4(_), IpAddr::V4(_)) => false,
+        (IpAddr::V6(_), IpAddr::V6(_)) => true,
+        _ => return Err(Error::Malformed("source and destination of different IP versions")),
+    };
+    let eth = EthernetRepr {
+        dst: a.dst_mac,
+        src: a.src_mac,
+        vlans: a.vlans,
+        vlan_count: a.vlan_count,
+        ethertype: if v6 { ETHERTYPE_IPV6 } else { ETHERTYPE_IPV4 },
+        payload_offset: 0,
+    };
+    let l2 = eth.emit(out)?;
+    let l3 = if v6 { 40 } else { 20 };
+    let pay_at = l2 + l3 + UDP_HEADER;
+    let plen = write(out.get_mut(pay_at..).ok_or(Error::Truncated)?)?;
+    let udp_len = UdpRepr::emit(a.src_port, a.dst_port, &mut out[l2 + l3..], plen, a.src_ip, a.dst_ip)?;
+    match (a.src_ip, a.dst_ip) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => {
+            Ipv4Repr { src: s, dst: d, protocol: 17, ttl: a.ttl, ident: 0, payload_len: udp_len }.emit(&mut out[l2..])?;
+        }
+        (IpAddr::V6(s), IpAddr::V6(d)) => {
+            Ipv6Repr {
+                src: s,
+                dst: d,
+                hop_limit: a.ttl,
+                traffic_class: 0,
+                flow_label: 0,
+                next_header: 17,
+                fragment: crate::ipv4::Fragment::None,
+                ext_headers: 0,
+                payload_offset: 40,
+                payload_end: 40 + udp_len,
+            }
+            .emit(&mut out[l2..], udp_len)?;
+        }
+        _ => unreachable!("checked above"),
+    }
+    Ok(l2 + l3 + udp_len)
+}
+
+/// The NBT-NS negative name-query response (RFC 1002 §4.2.14) to the query in `query`, sent
+/// back to the querier: its MAC, IP and source port, the same VLAN tags, from `src_mac` /
+/// `src_ip` (the address the answer claims to come from) and port 137.
+pub fn nbns_negative_response(out: &mut [u8], query: &Frame<'_>, src_mac: Mac, src_ip: Ipv4Addr, ra: bool) -> Result<usize> {
+    let m = query.nbns().ok_or(Error::Malformed("not an NBT-NS frame"))?;
+    if !m.is_name_query() {
+        return Err(Error::Malformed("not an NBT-NS name query"));
+    }
+    let eth = query.eth.ok_or(Error::Malformed("no Ethernet header"))?;
+    let net = query.net.ok_or(Error::Malformed("no IP header"))?;
+    let IpAddr::V4(querier) = net.src else { return Err(Error::Malformed("NBT-NS over IPv6")) };
+    let udp = query.udp().ok_or(Error::Malformed("no UDP header"))?;
+    let a = UdpAddressing {
+        src_mac,
+        dst_mac: eth.src,
+        vlans: eth.vlans,
+        vlan_count: eth.vlan_count,
+        src_ip: IpAddr::V4(src_ip),
+        dst_ip: IpAddr::V4(querier),
+        src_port: nbns::PORT,
+        dst_port: udp.src_port,
+        ttl: 64,
+    };
+    udp_frame(out, &a, |p| nbns::emit_negative_response(p, m, ra))
+}
+
+/// Which name protocol a query is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueryKind {
+    Llmnr,
+    Mdns,
+    /// Broadcast to the given IPv4 subnet broadcast address.
+    Nbns { broadcast: Ipv4Addr },
+}
+
+/// A query for `name` as an ordinary client sends it: LLMNR (flags 0, type A or AAAA) to
+/// 224.0.0.252 / ff02::1:3 from `src_port`; mDNS (id 0, QM) to 224.0.0.251 / ff02::fb from 5353;
+/// NBT-NS broadcast (flags 0x0110, suffix 0x20) from port 137.
+#[allow(clippy::too_many_arguments)]
+pub fn name_query(
+    out: &mut [u8],
+    kind: QueryKind,
+    src_mac: Mac,
+    src_ip: IpAddr,
+    tags: &[VlanTag],
+    name: &str,
+    id: u16,
+    src_port: u16,
+) -> Result<usize> {
+    if tags.len() > 2 {
+        return Err(Error::Malformed("more than two VLAN tags"));
+    }
+    let mut vlans = [VlanTag::default(); 2];
+    vlans[..tags.len()].copy_from_slice(tags);
+    let v6 = src_ip.is_ipv6();
+    let qtype = if v6 { dns::TYPE_AAAA } else { dns::TYPE_A };
+    let (dst_ip, dst_mac, sport, dport, ttl) = match kind {
+        QueryKind::Llmnr => {
+            let d = if v6 { IpAddr::V6(LLMNR_V6) } else { IpAddr::V4(LLMNR_V4) };
+            (d, multicast_mac(d), src_port, 5355, 1)
+        }
+        QueryKind::Mdns => {
+            let d = if v6 { IpAddr::V6(MDNS_V6) } else { IpAddr::V4(MDNS_V4) };
+            (d, multicast_mac(d), 5353, 5353, 255)
+        }
+        QueryKind::Nbns { broadcast } => {
+            if v6 {
+                return Err(Error::Malformed("NBT-NS has no IPv6 transport"));
+            }
+            (IpAddr::V4(broadcast), Mac::BROADCAST, nbns::PORT, nbns::PORT, 64)
+        }
+    };
+    let a = UdpAddressing {
+        src_mac,
+        dst_mac,
+        vlans,
+        vlan_count: tags.len() as u8,
+        src_ip,
+        dst_ip,
+        src_port: sport,
+        dst_port: dport,
+        ttl,
+    };
+    udp_frame(out, &a, |p| match kind {
+        QueryKind::Llmnr => dns::emit_query(p, id, 0, name, qtype, 1),
+        QueryKind::Mdns => dns::emit_query(p, 0, 0, name, qtype, 1),
+        QueryKind::Nbns { .. } => nbns::emit_query(p, id, name.as_bytes(), 0x20, true),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checksum::l4_checksum;
+    use crate::frame::Scratch;
+    use crate::ipv4::Ipv4Packet;
+
+    fn tagged_query() -> Vec<u8> {
+        let mut out = [0u8; MAX_FRAME];
+        let n = name_query(
+            &mut out,
+            QueryKind::Nbns { broadcast: Ipv4Addr::new(198, 18, 0, 255) },
+            Mac([2, 0xad, 0, 0, 0, 0x10]),
+            IpAddr::V4(Ipv4Addr::new(198, 18, 0, 10)),
+            &[VlanTag { tpid: 0x8100, tci: 42 }],
+            "fileservr",
+            0x4242,
+            137,
+        )
+        .unwrap();
+        out[..n].to_vec()
+    }
+
+    #[test]
+    fn negative_response_to_a_tagged_query() {
+        let q = tagged_query();
+        let mut s1 = Scratch::default();
+        let qf = Frame::parse(&q, &mut s1);
+        assert!(qf.nbns().unwrap().is_name_query());
+        assert_eq!(qf.eth.unwrap().vlan_id(), Some(42));
+        let mut out = [0u8; MAX_FRAME];
+        let me = Mac([2, 0, 0, 0, 0, 0xaa]);
+        let n = nbns_negative_response(&mut out, &qf, me, Ipv4Addr::new(198, 18, 0, 1), false).unwrap();
+        let mut s2 = Scratch::default();
+        let r = Frame::parse(&out[..n], &mut s2);
+        assert!(r.error.is_none(), "{:?}", r.error);
+        let eth = r.eth.unwrap();
+        assert_eq!(eth.dst, Mac([2, 0xad, 0, 0, 0, 0x10]));
+        assert_eq!(eth.src, me);
+        assert_eq!(eth.vlan_id(), Some(42));
+        let net = r.net.unwrap();
+        assert_eq!(net.dst, IpAddr::V4(Ipv4Addr::new(198, 18, 0, 10)));
+        assert!(net.checksum_ok);
+        let udp = r.udp().unwrap();
+        assert_eq!((udp.src_port, udp.dst_port), (137, 137));
+        let m = r.nbns().unwrap();
+        assert_eq!(m.flags, 0x8503);
+        assert_eq!(m.id, 0x4242);
+        assert!(m.records[0].name.eq_ignore_case(b"FILESERVR"));
+        // UDP checksum verifies
+        let ip = Ipv4Packet::new_checked(&out[18..n]).unwrap();
+        assert_eq!(l4_checksum(net.src, net.dst, 17, ip.payload()), 0);
+    }
+
+    #[test]
+    fn queries_v4_v6() {
+        let mut out = [0u8; MAX_FRAME];
+        for (kind, src) in [
+            (QueryKind::Llmnr, IpAddr::V4(Ipv4Addr::new(198, 18, 0, 10))),
+            (QueryKind::Llmnr, IpAddr::V6("fd00:198:18::10".parse().unwrap())),
+            (QueryKind::Mdns, IpAddr::V4(Ipv4Addr::new(198, 18, 0, 10))),
+            (QueryKind::Mdns, IpAddr::V6("fd00:198:18::10".parse().unwrap())),
+        ] {
+            let n = name_query(&mut out, kind, Mac([2, 0, 0, 0, 0, 1]), src, &[], "printer7", 9, 50000).unwrap();
+            let mut s = Scratch::default();
+            let f = Frame::parse(&out[..n], &mut s);
+            assert!(f.error.is_none());
+            let m = if kind == QueryKind::Llmnr { f.llmnr() } else { f.mdns() }.unwrap();
+            assert!(m.questions[0].name.eq_ignore_case(b"printer7"));
+            let net = f.net.unwrap();
+            assert_eq!(f.eth.unwrap().dst, multicast_mac(net.dst));
+            let l4 = &out[n - f.udp().unwrap().length as usize..n];
+            assert_eq!(l4_checksum(net.src, net.dst, 17, l4), 0);
+        }
+        assert!(name_query(
+            &mut out,
+            QueryKind::Nbns { broadcast: Ipv4Addr::BROADCAST },
+            Mac::default(),
+            IpAddr::V6(Ipv6Addr::LOCALHOST),
+            &[],
+            "x",
+            1,
+            137
+        )
+        .is_err());
+    }
+}

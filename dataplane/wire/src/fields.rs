@@ -1,0 +1,403 @@
+//! The typed field schema: every field a policy can read, with its name, its type and how to
+//! read it from a [`Frame`]. `antidote dissect` prints exactly these names, and the policy
+//! compiler resolves field names through the same table, so the two never disagree.
+use crate::dns::{DnsMessage, Name, Question, Record};
+use crate::ethernet::Mac;
+use crate::frame::Frame;
+use crate::ipv4::Fragment;
+use crate::nbns::{NbName, NbRecord};
+use crate::ntlm::NtlmString;
+use std::net::IpAddr;
+
+/// The type of a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FieldType {
+    Bool,
+    Int,
+    Ip,
+    Mac,
+    /// Text, compared case-insensitively where the protocol is (names, hosts, headers).
+    Str,
+    /// Raw bytes (shown as hex).
+    Bytes,
+}
+
+impl FieldType {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            FieldType::Bool => "bool",
+            FieldType::Int => "int",
+            FieldType::Ip => "ip",
+            FieldType::Mac => "mac",
+            FieldType::Str => "string",
+            FieldType::Bytes => "bytes",
+        }
+    }
+}
+
+/// A field's value in one frame. Borrowed from the frame: no allocation.
+#[derive(Debug, Clone, Copy)]
+pub enum Value<'f> {
+    Bool(bool),
+    Int(u64),
+    Ip(IpAddr),
+    Mac(Mac),
+    Str(&'f [u8]),
+    StaticStr(&'static str),
+    DnsName(Name<'f>),
+    NbName(NbName<'f>),
+    Ntlm(NtlmString<'f>),
+    Bytes(&'f [u8]),
+}
+
+impl Value<'_> {
+    /// Calls `f` with the text of a string value (names decoded into a stack buffer).
+    pub fn with_text<R>(&self, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+        let mut buf = [0u8; 256];
+        let t: &[u8] = match self {
+            Value::Str(s) => s,
+            Value::StaticStr(s) => s.as_bytes(),
+            Value::DnsName(n) => {
+                let k = n.write_text(&mut buf);
+                &buf[..k]
+            }
+            Value::NbName(n) => {
+                let k = n.name().len();
+                buf[..k].copy_from_slice(n.name());
+                &buf[..k]
+            }
+            Value::Ntlm(s) => {
+                let k = s.write_ascii(&mut buf);
+                &buf[..k]
+            }
+            _ => return None,
+        };
+        Some(f(t))
+    }
+
+    /// The value as text, for display (allocates: not for the packet path).
+    pub fn display(&self) -> String {
+        match self {
+            Value::Bool(b) => b.to_string(),
+            Value::Int(i) => i.to_string(),
+            Value::Ip(a) => a.to_string(),
+            Value::Mac(m) => m.to_string(),
+            Value::Bytes(b) => b.iter().map(|x| format!("{x:02x}")).collect(),
+            v => v.with_text(|t| String::from_utf8_lossy(t).into_owned()).unwrap_or_default(),
+        }
+    }
+}
+
+/// Reads one field from a frame.
+pub type Getter = for<'f> fn(&'f Frame<'_>) -> Option<Value<'f>>;
+/// Reads the i-th element of a repeated field.
+pub type IndexedGetter = for<'f> fn(&'f Frame<'_>, usize) -> Option<Value<'f>>;
+
+#[derive(Clone, Copy)]
+pub struct FieldDef {
+    pub name: &'static str,
+    pub ty: FieldType,
+    pub get: Getter,
+    pub doc: &'static str,
+}
+
+/// A repeated field, printed as `prefix[i].suffix`.
+#[derive(Clone, Copy)]
+pub struct IndexedDef {
+    pub prefix: &'static str,
+    pub suffix: &'static str,
+    pub ty: FieldType,
+    pub get: IndexedGetter,
+}
+
+macro_rules! f {
+    ($name:literal, $ty:ident, $doc:literal, |$f:ident| $body:expr) => {{
+        fn get<'f>($f: &'f Frame<'_>) -> Option<Value<'f>> {
+            $body
+        }
+        FieldDef { name: $name, ty: FieldType::$ty, get, doc: $doc }
+    }};
+}
+
+macro_rules! ix {
+    ($prefix:literal, $suffix:literal, $ty:ident, |$f:ident, $i:ident| $body:expr) => {{
+        fn get<'f>($f: &'f Frame<'_>, $i: usize) -> Option<Value<'f>> {
+            $body
+        }
+        IndexedDef { prefix: $prefix, suffix: $suffix, ty: FieldType::$ty, get }
+    }};
+}
+
+fn b(v: bool) -> Option<Value<'static>> {
+    Some(Value::Bool(v))
+}
+fn n(v: impl Into<u64>) -> Option<Value<'static>> {
+    Some(Value::Int(v.into()))
+}
+fn s(v: &[u8]) -> Option<Value<'_>> {
+    (!v.is_empty()).then_some(Value::Str(v))
+}
+fn q0<'f>(m: Option<&'f DnsMessage<'_>>) -> Option<&'f Question<'f>> {
+    m?.questions.first()
+}
+fn a0<'f>(m: Option<&'f DnsMessage<'_>>) -> Option<&'f Record<'f>> {
+    m?.answers.first()
+}
+fn nb0<'f>(f: &'f Frame<'_>) -> Option<&'f NbRecord<'f>> {
+    f.nbns()?.records.first()
+}
+fn frag(x: Fragment) -> &'static str {
+    match x {
+        Fragment::None => "none",
+        Fragment::First => "first",
+        Fragment::Later => "later",
+    }
+}
+
+/// Every scalar field, in display order. `llmnr.qname` and friends read the first question or
+/// answer; the `…[i]…` forms in [`INDEXED`] read them all.
+pub static FIELDS: &[FieldDef] = &[
+    f!("frame.len", Int, "frame length in bytes", |f| n(f.data.len() as u64)),
+    f!("frame.malformed", Bool, "some layer could not be read", |f| b(f.malformed())),
+    f!("frame.error", Str, "the layer and reason of the first dissection error", |f| f
+        .error
+        .map(|(l, _)| Value::StaticStr(l.as_str()))),
+    f!("eth.src", Mac, "source MAC", |f| f.eth.map(|e| Value::Mac(e.src))),
+    f!("eth.dst", Mac, "destination MAC", |f| f.eth.map(|e| Value::Mac(e.dst))),
+    f!("eth.type", Int, "EtherType after the VLAN tags", |f| f.eth.map(|e| Value::Int(e.ethertype as u64))),
+    f!("vlan.id", Int, "outer VLAN id", |f| f.eth.and_then(|e| e.vlan_id()).map(|v| Value::Int(v as u64))),
+    f!("vlan.inner", Int, "inner VLAN id (QinQ)", |f| f
+        .eth
+        .filter(|e| e.vlan_count == 2)
+        .map(|e| Value::Int(e.vlans[1].id() as u64))),
+    f!("vlan.count", Int, "number of VLAN tags", |f| f.eth.map(|e| Value::Int(e.vlan_count as u64))),
+    f!("arp.op", Int, "1 request, 2 reply", |f| f.arp.map(|a| Value::Int(a.op as u64))),
+    f!("arp.sender_mac", Mac, "sender hardware address", |f| f.arp.map(|a| Value::Mac(a.sender_mac))),
+    f!("arp.sender_ip", Ip, "sender protocol address", |f| f.arp.map(|a| Value::Ip(IpAddr::V4(a.sender_ip)))),
+    f!("arp.target_mac", Mac, "target hardware address", |f| f.arp.map(|a| Value::Mac(a.target_mac))),
+    f!("arp.target_ip", Ip, "target protocol address", |f| f.arp.map(|a| Value::Ip(IpAddr::V4(a.target_ip)))),
+    f!("ip.version", Int, "4 or 6", |f| f.net.map(|x| Value::Int(x.version as u64))),
+    f!("ip.src", Ip, "source address (IPv4 or IPv6)", |f| f.net.map(|x| Value::Ip(x.src))),
+    f!("ip.dst", Ip, "destination address (IPv4 or IPv6)", |f| f.net.map(|x| Value::Ip(x.dst))),
+    f!("ip.proto", Int, "IPv4 protocol / IPv6 next header after extension headers", |f| f
+        .net
+        .map(|x| Value::Int(x.proto as u64))),
+    f!("ip.ttl", Int, "IPv4 TTL / IPv6 hop limit", |f| f.net.map(|x| Value::Int(x.ttl as u64))),
+    f!("ip.fragment", Str, "none, first or later", |f| f.net.map(|x| Value::StaticStr(frag(x.fragment)))),
+    f!("udp.sport", Int, "UDP source port", |f| f.udp().map(|u| Value::Int(u.src_port as u64))),
+    f!("udp.dport", Int, "UDP destination port", |f| f.udp().map(|u| Value::Int(u.dst_port as u64))),
+    f!("udp.len", Int, "UDP length field", |f| f.udp().map(|u| Value::Int(u.length as u64))),
+    f!("tcp.sport", Int, "TCP source port", |f| f.tcp().map(|t| Value::Int(t.src_port as u64))),
+    f!("tcp.dport", Int, "TCP destination port", |f| f.tcp().map(|t| Value::Int(t.dst_port as u64))),
+    f!("tcp.flags", Int, "TCP flags (FIN 1, SYN 2, RST 4, PSH 8, ACK 16)", |f| f.tcp().map(|t| Value::Int(t.flags as u64))),
+    f!("tcp.syn", Bool, "SYN set", |f| f.tcp().map(|t| Value::Bool(t.flags & crate::tcp::SYN != 0))),
+    f!("tcp.len", Int, "TCP payload bytes in this segment", |f| f.tcp().map(|_| Value::Int(f.payload.len() as u64))),
+    // NBT-NS
+    f!("nbns.id", Int, "transaction id", |f| f.nbns().map(|m| Value::Int(m.id as u64))),
+    f!("nbns.flags", Int, "the 16-bit flags word (opcode, NM flags, rcode)", |f| f.nbns().map(|m| Value::Int(m.flags as u64))),
+    f!("nbns.response", Bool, "R bit", |f| f.nbns().map(|m| Value::Bool(m.is_response()))),
+    f!("nbns.opcode", Int, "0 query, 5 registration, 6 release, 7 WACK, 8/9 refresh", |f| f
+        .nbns()
+        .map(|m| Value::Int(m.opcode() as u64))),
+    f!("nbns.rcode", Int, "response code (3 = name error)", |f| f.nbns().map(|m| Value::Int(m.rcode() as u64))),
+    f!("nbns.broadcast", Bool, "B flag", |f| f.nbns().map(|m| Value::Bool(m.broadcast()))),
+    f!("nbns.query", Bool, "a name query request for an NB name", |f| f.nbns().map(|m| Value::Bool(m.is_name_query()))),
+    f!("nbns.positive", Bool, "a positive name query response", |f| f.nbns().map(|m| Value::Bool(m.is_positive_response()))),
+    f!("nbns.negative", Bool, "a negative name query response", |f| f.nbns().map(|m| Value::Bool(m.is_negative_response()))),
+    f!("nbns.qdcount", Int, "questions", |f| f.nbns().map(|m| Value::Int(m.qdcount as u64))),
+    f!("nbns.ancount", Int, "answers", |f| f.nbns().map(|m| Value::Int(m.ancount as u64))),
+    f!("nbns.nscount", Int, "authority records", |f| f.nbns().map(|m| Value::Int(m.nscount as u64))),
+    f!("nbns.arcount", Int, "additional records", |f| f.nbns().map(|m| Value::Int(m.arcount as u64))),
+    f!("nbns.qname", Str, "queried NetBIOS name, without padding or suffix", |f| f
+        .nbns()?
+        .question
+        .map(|q| Value::NbName(q.name))),
+    f!("nbns.qsuffix", Int, "queried name's suffix byte (0x00 workstation, 0x20 server)", |f| f
+        .nbns()?
+        .question
+        .map(|q| Value::Int(q.name.suffix as u64))),
+    f!("nbns.qtype", Int, "question type (0x20 NB, 0x21 NBSTAT)", |f| f.nbns()?.question.map(|q| Value::Int(q.qtype as u64))),
+    f!("nbns.name", Str, "the name of the question, or of the first record when there is none", |f| {
+        let m = f.nbns()?;
+        m.question.map(|q| Value::NbName(q.name)).or_else(|| m.records.first().map(|r| Value::NbName(r.name)))
+    }),
+    f!("nbns.answer.name", Str, "first record's name", |f| nb0(f).map(|r| Value::NbName(r.name))),
+    f!("nbns.answer.ttl", Int, "first record's TTL", |f| nb0(f).map(|r| Value::Int(r.ttl as u64))),
+    f!("nbns.answer.type", Int, "first record's type", |f| nb0(f).map(|r| Value::Int(r.rtype as u64))),
+    f!("nbns.answer.nb_flags", Int, "first address entry's NB_FLAGS (G 0x8000, ONT 0x6000)", |f| nb0(f)?
+        .entries
+        .first()
+        .map(|e| Value::Int(e.0 as u64))),
+    f!("nbns.answer.addr", Ip, "first address entry's IPv4 address", |f| nb0(f)?
+        .entries
+        .first()
+        .map(|e| Value::Ip(IpAddr::V4(e.1)))),
+    // LLMNR
+    f!("llmnr.id", Int, "transaction id", |f| f.llmnr().map(|m| Value::Int(m.id as u64))),
+    f!("llmnr.flags", Int, "the 16-bit flags word", |f| f.llmnr().map(|m| Value::Int(m.flags as u64))),
+    f!("llmnr.response", Bool, "QR bit", |f| f.llmnr().map(|m| Value::Bool(m.is_response()))),
+    f!("llmnr.query", Bool, "a query (QR clear)", |f| f.llmnr().map(|m| Value::Bool(!m.is_response()))),
+    f!("llmnr.opcode", Int, "opcode", |f| f.llmnr().map(|m| Value::Int(m.opcode() as u64))),
+    f!("llmnr.c", Bool, "C (conflict) bit", |f| f.llmnr().map(|m| Value::Bool(m.c_or_aa()))),
+    f!("llmnr.tc", Bool, "TC bit", |f| f.llmnr().map(|m| Value::Bool(m.tc()))),
+    f!("llmnr.t", Bool, "T (tentative) bit", |f| f.llmnr().map(|m| Value::Bool(m.t_or_rd()))),
+    f!("llmnr.rcode", Int, "response code", |f| f.llmnr().map(|m| Value::Int(m.rcode() as u64))),
+    f!("llmnr.qdcount", Int, "questions", |f| f.llmnr().map(|m| Value::Int(m.qdcount as u64))),
+    f!("llmnr.ancount", Int, "answers", |f| f.llmnr().map(|m| Value::Int(m.ancount as u64))),
+    f!("llmnr.nscount", Int, "authority records", |f| f.llmnr().map(|m| Value::Int(m.nscount as u64))),
+    f!("llmnr.arcount", Int, "additional records", |f| f.llmnr().map(|m| Value::Int(m.arcount as u64))),
+    f!("llmnr.qname", Str, "first question's name", |f| q0(f.llmnr()).map(|q| Value::DnsName(q.name))),
+    f!("llmnr.qtype", Int, "first question's type", |f| q0(f.llmnr()).map(|q| Value::Int(q.qtype as u64))),
+    f!("llmnr.answer.name", Str, "first answer's name", |f| a0(f.llmnr()).map(|a| Value::DnsName(a.name))),
+    f!("llmnr.answer.compressed", Bool, "first answer's name used a compression pointer", |f| a0(f.llmnr())
+        .map(|a| Value::Bool(a.name.compressed))),
+    f!("llmnr.answer.type", Int, "first answer's type", |f| a0(f.llmnr()).map(|a| Value::Int(a.rtype as u64))),
+    f!("llmnr.answer.ttl", Int, "first answer's TTL", |f| a0(f.llmnr()).map(|a| Value::Int(a.ttl as u64))),
+    f!("llmnr.answer.addr", Ip, "first answer's A/AAAA address", |f| a0(f.llmnr())?.addr().map(Value::Ip)),
+    f!("llmnr.answer_matches_question", Bool, "first answer's name equals the question's", |f| {
+        let m = f.llmnr()?;
+        let (q, a) = (m.questions.first()?, m.answers.first()?);
+        let mut buf = [0u8; 256];
+        let k = q.name.write_text(&mut buf);
+        Some(Value::Bool(a.name.eq_ignore_case(&buf[..k])))
+    }),
+    // mDNS
+    f!("mdns.id", Int, "transaction id (0 in multicast responses)", |f| f.mdns().map(|m| Value::Int(m.id as u64))),
+    f!("mdns.flags", Int, "the 16-bit flags word", |f| f.mdns().map(|m| Value::Int(m.flags as u64))),
+    f!("mdns.response", Bool, "QR bit", |f| f.mdns().map(|m| Value::Bool(m.is_response()))),
+    f!("mdns.query", Bool, "a query (QR clear)", |f| f.mdns().map(|m| Value::Bool(!m.is_response()))),
+    f!("mdns.aa", Bool, "AA bit", |f| f.mdns().map(|m| Value::Bool(m.c_or_aa()))),
+    f!("mdns.tc", Bool, "TC bit", |f| f.mdns().map(|m| Value::Bool(m.tc()))),
+    f!("mdns.rcode", Int, "response code", |f| f.mdns().map(|m| Value::Int(m.rcode() as u64))),
+    f!("mdns.qdcount", Int, "questions", |f| f.mdns().map(|m| Value::Int(m.qdcount as u64))),
+    f!("mdns.ancount", Int, "answers", |f| f.mdns().map(|m| Value::Int(m.ancount as u64))),
+    f!("mdns.nscount", Int, "authority records", |f| f.mdns().map(|m| Value::Int(m.nscount as u64))),
+    f!("mdns.arcount", Int, "additional records", |f| f.mdns().map(|m| Value::Int(m.arcount as u64))),
+    f!("mdns.qname", Str, "first question's name", |f| q0(f.mdns()).map(|q| Value::DnsName(q.name))),
+    f!("mdns.qtype", Int, "first question's type", |f| q0(f.mdns()).map(|q| Value::Int(q.qtype as u64))),
+    f!("mdns.qu", Bool, "first question asks for a unicast response", |f| q0(f.mdns()).map(|q| Value::Bool(q.qu))),
+    f!("mdns.answer.name", Str, "first answer's name", |f| a0(f.mdns()).map(|a| Value::DnsName(a.name))),
+    f!("mdns.answer.type", Int, "first answer's type", |f| a0(f.mdns()).map(|a| Value::Int(a.rtype as u64))),
+    f!("mdns.answer.ttl", Int, "first answer's TTL", |f| a0(f.mdns()).map(|a| Value::Int(a.ttl as u64))),
+    f!("mdns.answer.cache_flush", Bool, "first answer's cache-flush bit", |f| a0(f.mdns())
+        .map(|a| Value::Bool(a.cache_flush))),
+    f!("mdns.answer.addr", Ip, "first answer's A/AAAA address", |f| a0(f.mdns())?.addr().map(Value::Ip)),
+    // SQL Server Resolution Protocol
+    f!("ssrp.type", Int, "2 CLNT_BCAST_EX, 3 CLNT_UCAST_EX, 4 CLNT_UCAST_INST, 5 SVR_RESP, 15 DAC", |f| f
+        .ssrp()
+        .map(|m| Value::Int(m.kind as u64))),
+    f!("ssrp.response", Bool, "an SVR_RESP", |f| f.ssrp().map(|m| Value::Bool(m.is_response()))),
+    f!("ssrp.server", Str, "ServerName of the first instance", |f| s(f.ssrp()?.server)),
+    f!("ssrp.instance", Str, "instance name asked for or answered", |f| s(f.ssrp()?.instance)),
+    f!("ssrp.version", Str, "Version of the first instance", |f| s(f.ssrp()?.version)),
+    f!("ssrp.tcp_port", Int, "tcp port of the first instance", |f| f.ssrp()?.tcp_port.map(|p| Value::Int(p as u64))),
+    // HTTP
+    f!("http.request", Bool, "a request head", |f| f.http().map(|h| Value::Bool(h.is_request()))),
+    f!("http.method", Str, "request method", |f| s(f.http()?.method)),
+    f!("http.target", Str, "request target as sent", |f| s(f.http()?.target)),
+    f!("http.path", Str, "request path (also of absolute-URI targets)", |f| s(f.http()?.path())),
+    f!("http.host", Str, "host without port (Host header, else from the target)", |f| s(f.http()?.host_name())),
+    f!("http.status", Int, "response status code", |f| f.http()?.status.map(|c| Value::Int(c as u64))),
+    f!("http.server", Str, "Server header", |f| s(f.http()?.server)),
+    f!("http.user_agent", Str, "User-Agent header", |f| s(f.http()?.user_agent)),
+    f!("http.authorization", Str, "Authorization scheme", |f| f.http()?.authorization.map(|a| Value::StaticStr(a.as_str()))),
+    f!("http.proxy_authorization", Str, "Proxy-Authorization scheme", |f| f
+        .http()?
+        .proxy_authorization
+        .map(|a| Value::StaticStr(a.as_str()))),
+    f!("http.www_authenticate", Str, "WWW-Authenticate scheme", |f| f
+        .http()?
+        .www_authenticate
+        .map(|a| Value::StaticStr(a.as_str()))),
+    f!("http.proxy_authenticate", Str, "Proxy-Authenticate scheme", |f| f
+        .http()?
+        .proxy_authenticate
+        .map(|a| Value::StaticStr(a.as_str()))),
+    // SMB2
+    f!("smb2.command", Int, "0 NEGOTIATE, 1 SESSION_SETUP, …", |f| f.smb2().map(|h| Value::Int(h.command as u64))),
+    f!("smb2.status", Int, "NT status (0xC0000022 access denied, 0xC000006D logon failure)", |f| f
+        .smb2()
+        .map(|h| Value::Int(h.status as u64))),
+    f!("smb2.flags", Int, "header flags", |f| f.smb2().map(|h| Value::Int(h.flags as u64))),
+    f!("smb2.response", Bool, "SERVER_TO_REDIR flag", |f| f.smb2().map(|h| Value::Bool(h.is_response()))),
+    f!("smb2.session_id", Int, "session id", |f| f.smb2().map(|h| Value::Int(h.session_id))),
+    f!("smb2.dialect", Int, "NEGOTIATE response dialect (0x0210 = 2.1, 0x0311 = 3.1.1)", |f| f
+        .smb2()?
+        .dialect
+        .map(|d| Value::Int(d as u64))),
+    // NTLMSSP
+    f!("ntlm.type", Str, "negotiate, challenge or authenticate", |f| f.ntlm.map(|m| Value::StaticStr(m.type_name()))),
+    f!("ntlm.challenge", Bytes, "CHALLENGE's server challenge", |f| f
+        .ntlm
+        .as_ref()?
+        .server_challenge
+        .as_ref()
+        .map(|c| Value::Bytes(&c[..]))),
+    f!("ntlm.target", Str, "CHALLENGE's target name", |f| f.ntlm.filter(|m| !m.target.is_empty()).map(|m| Value::Ntlm(m.target))),
+    f!("ntlm.user", Str, "AUTHENTICATE's user name", |f| f.ntlm.filter(|m| !m.user.is_empty()).map(|m| Value::Ntlm(m.user))),
+    f!("ntlm.domain", Str, "AUTHENTICATE's domain", |f| f.ntlm.filter(|m| !m.domain.is_empty()).map(|m| Value::Ntlm(m.domain))),
+    f!("ntlm.workstation", Str, "AUTHENTICATE's workstation", |f| f
+        .ntlm
+        .filter(|m| !m.workstation.is_empty())
+        .map(|m| Value::Ntlm(m.workstation))),
+];
+
+fn dq<'f>(m: Option<&'f DnsMessage<'_>>, i: usize) -> Option<&'f Question<'f>> {
+    m?.questions.get(i)
+}
+fn da<'f>(m: Option<&'f DnsMessage<'_>>, i: usize) -> Option<&'f Record<'f>> {
+    m?.answers.get(i)
+}
+
+/// Every repeated field (all questions, answers and address entries).
+pub static INDEXED: &[IndexedDef] = &[
+    ix!("nbns.answers", "name", Str, |f, i| f.nbns()?.records.get(i).map(|r| Value::NbName(r.name))),
+    ix!("nbns.answers", "suffix", Int, |f, i| f.nbns()?.records.get(i).map(|r| Value::Int(r.name.suffix as u64))),
+    ix!("nbns.answers", "type", Int, |f, i| f.nbns()?.records.get(i).map(|r| Value::Int(r.rtype as u64))),
+    ix!("nbns.answers", "ttl", Int, |f, i| f.nbns()?.records.get(i).map(|r| Value::Int(r.ttl as u64))),
+    ix!("nbns.answers", "nb_flags", Int, |f, i| f.nbns()?.records.get(i)?.entries.first().map(|e| Value::Int(e.0 as u64))),
+    ix!("nbns.answers", "addr", Ip, |f, i| f.nbns()?.records.get(i)?.entries.first().map(|e| Value::Ip(IpAddr::V4(e.1)))),
+    ix!("llmnr.questions", "name", Str, |f, i| dq(f.llmnr(), i).map(|q| Value::DnsName(q.name))),
+    ix!("llmnr.questions", "type", Int, |f, i| dq(f.llmnr(), i).map(|q| Value::Int(q.qtype as u64))),
+    ix!("llmnr.questions", "class", Int, |f, i| dq(f.llmnr(), i).map(|q| Value::Int(q.qclass as u64))),
+    ix!("llmnr.answers", "name", Str, |f, i| da(f.llmnr(), i).map(|a| Value::DnsName(a.name))),
+    ix!("llmnr.answers", "compressed", Bool, |f, i| da(f.llmnr(), i).map(|a| Value::Bool(a.name.compressed))),
+    ix!("llmnr.answers", "type", Int, |f, i| da(f.llmnr(), i).map(|a| Value::Int(a.rtype as u64))),
+    ix!("llmnr.answers", "class", Int, |f, i| da(f.llmnr(), i).map(|a| Value::Int(a.rclass as u64))),
+    ix!("llmnr.answers", "ttl", Int, |f, i| da(f.llmnr(), i).map(|a| Value::Int(a.ttl as u64))),
+    ix!("llmnr.answers", "addr", Ip, |f, i| da(f.llmnr(), i)?.addr().map(Value::Ip)),
+    ix!("mdns.questions", "name", Str, |f, i| dq(f.mdns(), i).map(|q| Value::DnsName(q.name))),
+    ix!("mdns.questions", "type", Int, |f, i| dq(f.mdns(), i).map(|q| Value::Int(q.qtype as u64))),
+    ix!("mdns.questions", "class", Int, |f, i| dq(f.mdns(), i).map(|q| Value::Int(q.qclass as u64))),
+    ix!("mdns.questions", "qu", Bool, |f, i| dq(f.mdns(), i).map(|q| Value::Bool(q.qu))),
+    ix!("mdns.answers", "name", Str, |f, i| da(f.mdns(), i).map(|a| Value::DnsName(a.name))),
+    ix!("mdns.answers", "compressed", Bool, |f, i| da(f.mdns(), i).map(|a| Value::Bool(a.name.compressed))),
+    ix!("mdns.answers", "type", Int, |f, i| da(f.mdns(), i).map(|a| Value::Int(a.rtype as u64))),
+    ix!("mdns.answers", "class", Int, |f, i| da(f.mdns(), i).map(|a| Value::Int(a.rclass as u64))),
+    ix!("mdns.answers", "cache_flush", Bool, |f, i| da(f.mdns(), i).map(|a| Value::Bool(a.cache_flush))),
+    ix!("mdns.answers", "ttl", Int, |f, i| da(f.mdns(), i).map(|a| Value::Int(a.ttl as u64))),
+    ix!("mdns.answers", "addr", Ip, |f, i| da(f.mdns(), i)?.addr().map(Value::Ip)),
+];
+
+/// The scalar field named `name`.
+pub fn lookup(name: &str) -> Option<&'static FieldDef> {
+    FIELDS.iter().find(|f| f.name == name)
+}
+
+/// Every field of `frame` that has a value, scalar and repeated, as (name, value) — the
+/// output of `antidote dissect`. Allocates (names of repeated fields): not for the packet path.
+pub fn all_values<'f>(frame: &'f Frame<'_>) -> Vec<(String, Value<'f>)> {
+    let mut out: Vec<(String, Value<'f>)> = FIELDS.iter().filter_map(|d| (d.get)(frame).map(|v| (d.name.to_string(), v))).collect();
+    for d in INDEXED {
+        for i in 0.. {
+            match (d.get)(frame, i) {
+                Some(v) => out.push((format!("{}[{i}].{}", d.prefix, d.suffix), v)),
+                None => break,
+            }
+        }
+    }
+    out
+}
+
+/// The Mac type, re-exported for users of the schema.
+pub type MacAddr = Mac;
