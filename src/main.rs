@@ -8,6 +8,8 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod cmd;
+
 #[derive(Parser)]
 #[command(name = "antidote", version, about = "Inline appliance that stops LLMNR / NBT-NS / mDNS poisoning")]
 struct Cli {
@@ -35,11 +37,27 @@ enum Cmd {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Print every decoded field of every frame of a pcap file, one JSON object per line,
+    /// named as policies name them (no DPDK needed).
+    Dissect {
+        /// A pcap capture with Ethernet frames.
+        file: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.cmd {
+        Cmd::Dissect { file } => {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            match cmd::dissect::run(&file, &mut out) {
+                Ok(_) => ExitCode::SUCCESS,
+                // `antidote dissect x.pcap | head` is normal use: a closed pipe is not an error.
+                Err(e) if e.contains("Broken pipe") => ExitCode::SUCCESS,
+                Err(e) => fail(&e),
+            }
+        }
         Cmd::Run { profile, stats_interval, duration, until_idle_ms, dry_run } => {
             let file = profile.display().to_string();
             let p = match Profile::load(&profile) {

@@ -184,15 +184,19 @@ impl<'a> Frame<'a> {
             }
             _ => return f,
         };
-        if f.net.map(|n| n.fragment == Fragment::Later).unwrap_or(false) {
+        let fragment = f.net.map(|n| n.fragment).unwrap_or(Fragment::None);
+        if fragment == Fragment::Later {
             return f;
         }
         match proto {
-            17 => match UdpRepr::parse(l4) {
+            17 => match if fragment == Fragment::First { UdpRepr::parse_first_fragment(l4) } else { UdpRepr::parse(l4) } {
                 Ok(u) => {
                     f.transport = Transport::Udp(u);
                     f.payload = u.payload(l4);
-                    f.udp_app(u);
+                    // An application message cut by fragmentation is not dissected.
+                    if fragment == Fragment::None {
+                        f.udp_app(u);
+                    }
                 }
                 Err(e) => return f.fail(Layer::Udp, e),
             },

@@ -27,8 +27,19 @@ impl UdpRepr {
         Ok(r)
     }
 
+    /// Parses the header of a first fragment: the length covers the whole datagram, so only
+    /// the header must be present; the payload is what this fragment carries.
+    pub fn parse_first_fragment(b: &[u8]) -> Result<UdpRepr> {
+        let r = UdpRepr { src_port: be16(b, 0)?, dst_port: be16(b, 2)?, length: be16(b, 4)?, checksum: be16(b, 6)? };
+        if (r.length as usize) < HEADER_LEN {
+            return Err(Error::Malformed("UDP length below 8"));
+        }
+        Ok(r)
+    }
+
+    /// The payload within `b` (as far as `b` goes, for a first fragment).
     pub fn payload<'a>(&self, b: &'a [u8]) -> &'a [u8] {
-        &b[HEADER_LEN..self.length as usize]
+        &b[HEADER_LEN.min(b.len())..(self.length as usize).min(b.len())]
     }
 
     /// Writes header + payload (already at `buf[8..8+payload_len]`) with a correct checksum.

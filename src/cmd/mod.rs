@@ -1,0 +1,2 @@
+//! The subcommands of `antidote` that are more than a call into a crate.
+pub mod dissect;
