@@ -2,6 +2,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// One's-complement sum of `data` folded into 32 bits (not yet complemented).
+#[inline]
 pub fn sum(data: &[u8]) -> u32 {
     let mut acc: u32 = 0;
     let mut chunks = data.chunks_exact(2);
@@ -22,6 +23,7 @@ pub fn fold(mut acc: u32) -> u16 {
 }
 
 /// The checksum of `data` (the value to store in a header whose checksum field is zero).
+#[inline]
 pub fn checksum(data: &[u8]) -> u16 {
     !fold(sum(data))
 }

@@ -6,14 +6,9 @@
 //! Validation follows every pointer once at parse time: a pointer must point strictly backwards
 //! (so no loop is possible), a label is at most 63 bytes, a name at most 255.
 use crate::error::{be16, be32, u8at, Error, Result};
-use arrayvec::ArrayVec;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 pub const HEADER_LEN: usize = 12;
-/// Questions kept per message (more are counted, not kept).
-pub const MAX_QUESTIONS: usize = 4;
-/// Answer records kept per message (more are counted, not kept).
-pub const MAX_ANSWERS: usize = 8;
 
 pub const FLAG_QR: u16 = 0x8000;
 pub const FLAG_AA_C: u16 = 0x0400;
@@ -205,17 +200,41 @@ impl Record<'_> {
     }
 }
 
-/// A parsed DNS-format message (LLMNR or mDNS).
-#[derive(Debug, Clone)]
+/// A parsed DNS-format message (LLMNR or mDNS). The first question and the first answer are
+/// kept; [`DnsMessage::questions`] and [`DnsMessage::answers`] iterate over all of them. Every
+/// question and answer was validated by [`DnsMessage::parse`].
+#[derive(Debug, Clone, Copy)]
 pub struct DnsMessage<'a> {
+    msg: &'a [u8],
     pub id: u16,
     pub flags: u16,
     pub qdcount: u16,
     pub ancount: u16,
     pub nscount: u16,
     pub arcount: u16,
-    pub questions: ArrayVec<Question<'a>, MAX_QUESTIONS>,
-    pub answers: ArrayVec<Record<'a>, MAX_ANSWERS>,
+    question: Option<Question<'a>>,
+    answer: Option<Record<'a>>,
+    /// Offset of the answer section.
+    answers_at: u16,
+}
+
+fn read_question(msg: &[u8], pos: usize) -> Result<(Question<'_>, usize)> {
+    let (name, next) = Name::parse(msg, pos)?;
+    let qtype = be16(msg, next)?;
+    let qclass = be16(msg, next + 2)?;
+    Ok((Question { name, qtype, qclass: qclass & 0x7fff, qu: qclass & 0x8000 != 0 }, next + 4))
+}
+
+fn read_record(msg: &[u8], pos: usize) -> Result<(Record<'_>, usize)> {
+    let (name, next) = Name::parse(msg, pos)?;
+    let rtype = be16(msg, next)?;
+    let rclass = be16(msg, next + 2)?;
+    let ttl = be32(msg, next + 4)?;
+    let rdlen = be16(msg, next + 8)? as usize;
+    let start = next + 10;
+    let rdata = msg.get(start..start + rdlen).ok_or(Error::Truncated)?;
+    let r = Record { name, rtype, rclass: rclass & 0x7fff, cache_flush: rclass & 0x8000 != 0, ttl, rdata };
+    Ok((r, start + rdlen))
 }
 
 impl<'a> DnsMessage<'a> {
@@ -226,39 +245,66 @@ impl<'a> DnsMessage<'a> {
             return Err(Error::Truncated);
         }
         let mut m = DnsMessage {
+            msg,
             id: be16(msg, 0)?,
             flags: be16(msg, 2)?,
             qdcount: be16(msg, 4)?,
             ancount: be16(msg, 6)?,
             nscount: be16(msg, 8)?,
             arcount: be16(msg, 10)?,
-            questions: ArrayVec::new(),
-            answers: ArrayVec::new(),
+            question: None,
+            answer: None,
+            answers_at: 0,
         };
         let mut pos = HEADER_LEN;
-        for _ in 0..m.qdcount {
-            let (name, next) = Name::parse(msg, pos)?;
-            let qtype = be16(msg, next)?;
-            let qclass = be16(msg, next + 2)?;
-            pos = next + 4;
-            let q = Question { name, qtype, qclass: qclass & 0x7fff, qu: qclass & 0x8000 != 0 };
-            if m.questions.try_push(q).is_err() {
-                // Keep counting the rest for position, not content.
+        for i in 0..m.qdcount {
+            let (q, next) = read_question(msg, pos)?;
+            if i == 0 {
+                m.question = Some(q);
             }
+            pos = next;
         }
-        for _ in 0..m.ancount {
-            let (name, next) = Name::parse(msg, pos)?;
-            let rtype = be16(msg, next)?;
-            let rclass = be16(msg, next + 2)?;
-            let ttl = be32(msg, next + 4)?;
-            let rdlen = be16(msg, next + 8)? as usize;
-            let start = next + 10;
-            let rdata = msg.get(start..start + rdlen).ok_or(Error::Truncated)?;
-            pos = start + rdlen;
-            let r = Record { name, rtype, rclass: rclass & 0x7fff, cache_flush: rclass & 0x8000 != 0, ttl, rdata };
-            let _ = m.answers.try_push(r);
+        m.answers_at = pos as u16;
+        for i in 0..m.ancount {
+            let (r, next) = read_record(msg, pos)?;
+            if i == 0 {
+                m.answer = Some(r);
+            }
+            pos = next;
         }
         Ok(m)
+    }
+
+    /// The first question.
+    pub fn question(&self) -> Option<&Question<'a>> {
+        self.question.as_ref()
+    }
+
+    /// The first answer.
+    pub fn answer(&self) -> Option<&Record<'a>> {
+        self.answer.as_ref()
+    }
+
+    /// Every question, in order.
+    pub fn questions(&self) -> impl Iterator<Item = Question<'a>> + 'a {
+        let msg = self.msg;
+        let mut pos = HEADER_LEN;
+        (0..self.qdcount).map_while(move |_| {
+            let (q, next) = read_question(msg, pos).ok()?;
+            pos = next;
+            Some(q)
+        })
+    }
+
+    /// Every answer record, in order.
+    pub fn answers(&self) -> impl Iterator<Item = Record<'a>> + 'a {
+        let msg = self.msg;
+        let mut pos = self.answers_at as usize;
+        (0..self.ancount).map_while(move |_| {
+            let (r, next) = read_record(msg, pos).ok()?;
+            pos = next;
+            Some(r)
+        })
     }
 
     pub fn is_response(&self) -> bool {
@@ -280,9 +326,6 @@ impl<'a> DnsMessage<'a> {
     }
     pub fn rcode(&self) -> u8 {
         (self.flags & 0xf) as u8
-    }
-    pub fn question(&self) -> Option<&Question<'a>> {
-        self.questions.first()
     }
 }
 
@@ -352,7 +395,7 @@ mod tests {
         let q = m.question().unwrap();
         assert!(q.name.eq_ignore_case(b"WPAD"));
         assert!(!q.name.compressed);
-        let a = &m.answers[0];
+        let a = m.answer().unwrap();
         assert!(!a.name.compressed);
         assert_eq!(a.ttl, 30);
         assert_eq!(a.addr(), Some("198.18.0.66".parse().unwrap()));
@@ -362,10 +405,11 @@ mod tests {
     fn compressed_answer_name() {
         let b = llmnr_answer(true);
         let m = DnsMessage::parse(&b).unwrap();
-        assert!(m.answers[0].name.compressed);
-        assert!(m.answers[0].name.eq_ignore_case(b"wpad"));
+        let a = m.answer().unwrap();
+        assert!(a.name.compressed);
+        assert!(a.name.eq_ignore_case(b"wpad"));
         let mut out = [0u8; 256];
-        let n = m.answers[0].name.write_text(&mut out);
+        let n = a.name.write_text(&mut out);
         assert_eq!(&out[..n], b"wpad");
     }
 
@@ -376,13 +420,16 @@ mod tests {
         v.extend([0, 1, 0x80, 1]);
         v.extend([0xc0, 12, 0, 1, 0x80, 1, 0, 0, 0, 120, 0, 4, 198, 18, 0, 20]);
         let m = DnsMessage::parse(&v).unwrap();
-        assert!(m.questions[0].qu);
-        assert_eq!(m.questions[0].qclass, 1);
-        assert!(m.answers[0].cache_flush);
+        assert!(m.question().unwrap().qu);
+        assert_eq!(m.question().unwrap().qclass, 1);
+        let a = m.answer().unwrap();
+        assert!(a.cache_flush);
         assert!(m.c_or_aa());
-        assert_eq!(m.answers[0].name.text_len(), 10);
-        assert!(m.answers[0].name.eq_ignore_case(b"HOST.local."));
-        assert_eq!(m.answers[0].name.first_label(), b"host");
+        assert_eq!(a.name.text_len(), 10);
+        assert!(a.name.eq_ignore_case(b"HOST.local."));
+        assert_eq!(a.name.first_label(), b"host");
+        assert_eq!(m.answers().count(), 1);
+        assert_eq!(m.questions().count(), 1);
     }
 
     #[test]
@@ -424,7 +471,7 @@ mod tests {
         let m = DnsMessage::parse(&out[..n]).unwrap();
         assert_eq!(m.id, 0x1234);
         assert!(!m.is_response());
-        assert!(m.questions[0].name.eq_ignore_case(b"fileservr"));
+        assert!(m.question().unwrap().name.eq_ignore_case(b"fileservr"));
         let mut other = [0u8; 80];
         assert_eq!(emit_name(&mut other, &"a".repeat(64)), Err(Error::NameTooLong));
     }
@@ -434,8 +481,8 @@ mod tests {
         fn never_panics(data in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
             if let Ok(m) = DnsMessage::parse(&data) {
                 let mut out = [0u8; 256];
-                for q in &m.questions { q.name.write_text(&mut out); }
-                for a in &m.answers { a.name.write_text(&mut out); let _ = a.addr(); }
+                for q in m.questions() { q.name.write_text(&mut out); }
+                for a in m.answers() { a.name.write_text(&mut out); let _ = a.addr(); }
             }
         }
     }

@@ -103,7 +103,7 @@ pub fn nbns_negative_response(out: &mut [u8], query: &Frame<'_>, src_mac: Mac, s
     }
     let eth = query.eth.ok_or(Error::Malformed("no Ethernet header"))?;
     let net = query.net.ok_or(Error::Malformed("no IP header"))?;
-    let IpAddr::V4(querier) = net.src else { return Err(Error::Malformed("NBT-NS over IPv6")) };
+    let IpAddr::V4(querier) = net.src.ip() else { return Err(Error::Malformed("NBT-NS over IPv6")) };
     let udp = query.udp().ok_or(Error::Malformed("no UDP header"))?;
     let a = UdpAddressing {
         src_mac,
@@ -224,17 +224,17 @@ mod tests {
         assert_eq!(eth.src, me);
         assert_eq!(eth.vlan_id(), Some(42));
         let net = r.net.unwrap();
-        assert_eq!(net.dst, IpAddr::V4(Ipv4Addr::new(198, 18, 0, 10)));
-        assert!(net.checksum_ok);
+        assert_eq!(net.dst.ip(), IpAddr::V4(Ipv4Addr::new(198, 18, 0, 10)));
+        assert!(Ipv4Packet::new_checked(&out[18..n]).unwrap().verify_checksum());
         let udp = r.udp().unwrap();
         assert_eq!((udp.src_port, udp.dst_port), (137, 137));
         let m = r.nbns().unwrap();
         assert_eq!(m.flags, 0x8503);
         assert_eq!(m.id, 0x4242);
-        assert!(m.records[0].name.eq_ignore_case(b"FILESERVR"));
+        assert!(m.record().unwrap().name.eq_ignore_case(b"FILESERVR"));
         // UDP checksum verifies
         let ip = Ipv4Packet::new_checked(&out[18..n]).unwrap();
-        assert_eq!(l4_checksum(net.src, net.dst, 17, ip.payload()), 0);
+        assert_eq!(l4_checksum(net.src.ip(), net.dst.ip(), 17, ip.payload()), 0);
     }
 
     #[test]
@@ -251,11 +251,11 @@ mod tests {
             let f = Frame::parse(&out[..n], &mut s);
             assert!(f.error.is_none());
             let m = if kind == QueryKind::Llmnr { f.llmnr() } else { f.mdns() }.unwrap();
-            assert!(m.questions[0].name.eq_ignore_case(b"printer7"));
+            assert!(m.question().unwrap().name.eq_ignore_case(b"printer7"));
             let net = f.net.unwrap();
-            assert_eq!(f.eth.unwrap().dst, multicast_mac(net.dst));
+            assert_eq!(f.eth.unwrap().dst, multicast_mac(net.dst.ip()));
             let l4 = &out[n - f.udp().unwrap().length as usize..n];
-            assert_eq!(l4_checksum(net.src, net.dst, 17, l4), 0);
+            assert_eq!(l4_checksum(net.src.ip(), net.dst.ip(), 17, l4), 0);
         }
         assert!(name_query(
             &mut out,

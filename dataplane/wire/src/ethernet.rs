@@ -16,6 +16,7 @@ pub struct Mac(pub [u8; 6]);
 
 impl Mac {
     pub const BROADCAST: Mac = Mac([0xff; 6]);
+    #[inline(always)]
     pub fn from_slice(b: &[u8]) -> Mac {
         let mut m = [0; 6];
         m.copy_from_slice(&b[..6]);
@@ -98,24 +99,33 @@ pub struct EthernetRepr {
 }
 
 impl EthernetRepr {
+    #[inline(always)]
     pub fn parse(frame: &[u8]) -> Result<EthernetRepr> {
-        let f = EthernetFrame::new_checked(frame)?;
-        let mut r = EthernetRepr { dst: f.dst(), src: f.src(), ..Default::default() };
-        let mut et = f.ethertype();
+        if frame.len() < HEADER_LEN {
+            return Err(Error::Truncated);
+        }
+        let mut vlans = [VlanTag::default(); 2];
+        let mut count = 0u8;
+        let mut et = u16::from_be_bytes([frame[12], frame[13]]);
         let mut off = 14;
         while matches!(et, ETHERTYPE_VLAN | ETHERTYPE_QINQ | ETHERTYPE_QINQ_OLD) {
-            if r.vlan_count == 2 {
+            if count == 2 {
                 return Err(Error::Malformed("more than two VLAN tags"));
             }
-            let tci = be16(frame, off)?;
-            r.vlans[r.vlan_count as usize] = VlanTag { tpid: et, tci };
-            r.vlan_count += 1;
+            vlans[count as usize] = VlanTag { tpid: et, tci: be16(frame, off)? };
+            count += 1;
             et = be16(frame, off + 2)?;
             off += 4;
         }
-        r.ethertype = et;
-        r.payload_offset = off;
-        Ok(r)
+        // Built in one piece at the end, so the compiler keeps the parts in registers.
+        Ok(EthernetRepr {
+            dst: Mac::from_slice(&frame[0..6]),
+            src: Mac::from_slice(&frame[6..12]),
+            vlans,
+            vlan_count: count,
+            ethertype: et,
+            payload_offset: off,
+        })
     }
 
     /// The tags present, outermost first.

@@ -62,9 +62,10 @@ impl Value<'_> {
                 &buf[..k]
             }
             Value::NbName(n) => {
-                let k = n.name().len();
-                buf[..k].copy_from_slice(n.name());
-                &buf[..k]
+                let mut b15 = [0u8; 15];
+                let t = n.name(&mut b15);
+                buf[..t.len()].copy_from_slice(t);
+                &buf[..t.len()]
             }
             Value::Ntlm(s) => {
                 let k = s.write_ascii(&mut buf);
@@ -138,13 +139,13 @@ fn s(v: &[u8]) -> Option<Value<'_>> {
     (!v.is_empty()).then_some(Value::Str(v))
 }
 fn q0<'f>(m: Option<&'f DnsMessage<'_>>) -> Option<&'f Question<'f>> {
-    m?.questions.first()
+    m?.question()
 }
 fn a0<'f>(m: Option<&'f DnsMessage<'_>>) -> Option<&'f Record<'f>> {
-    m?.answers.first()
+    m?.answer()
 }
 fn nb0<'f>(f: &'f Frame<'_>) -> Option<&'f NbRecord<'f>> {
-    f.nbns()?.records.first()
+    f.nbns()?.record()
 }
 fn frag(x: Fragment) -> &'static str {
     match x {
@@ -177,8 +178,8 @@ pub static FIELDS: &[FieldDef] = &[
     f!("arp.target_mac", Mac, "target hardware address", |f| f.arp.map(|a| Value::Mac(a.target_mac))),
     f!("arp.target_ip", Ip, "target protocol address", |f| f.arp.map(|a| Value::Ip(IpAddr::V4(a.target_ip)))),
     f!("ip.version", Int, "4 or 6", |f| f.net.map(|x| Value::Int(x.version as u64))),
-    f!("ip.src", Ip, "source address (IPv4 or IPv6)", |f| f.net.map(|x| Value::Ip(x.src))),
-    f!("ip.dst", Ip, "destination address (IPv4 or IPv6)", |f| f.net.map(|x| Value::Ip(x.dst))),
+    f!("ip.src", Ip, "source address (IPv4 or IPv6)", |f| f.net.map(|x| Value::Ip(x.src.ip()))),
+    f!("ip.dst", Ip, "destination address (IPv4 or IPv6)", |f| f.net.map(|x| Value::Ip(x.dst.ip()))),
     f!("ip.proto", Int, "IPv4 protocol / IPv6 next header after extension headers", |f| f
         .net
         .map(|x| Value::Int(x.proto as u64))),
@@ -215,22 +216,20 @@ pub static FIELDS: &[FieldDef] = &[
     f!("nbns.qsuffix", Int, "queried name's suffix byte (0x00 workstation, 0x20 server)", |f| f
         .nbns()?
         .question
-        .map(|q| Value::Int(q.name.suffix as u64))),
+        .map(|q| Value::Int(q.name.suffix() as u64))),
     f!("nbns.qtype", Int, "question type (0x20 NB, 0x21 NBSTAT)", |f| f.nbns()?.question.map(|q| Value::Int(q.qtype as u64))),
     f!("nbns.name", Str, "the name of the question, or of the first record when there is none", |f| {
         let m = f.nbns()?;
-        m.question.map(|q| Value::NbName(q.name)).or_else(|| m.records.first().map(|r| Value::NbName(r.name)))
+        m.question.map(|q| Value::NbName(q.name)).or_else(|| m.record().map(|r| Value::NbName(r.name)))
     }),
     f!("nbns.answer.name", Str, "first record's name", |f| nb0(f).map(|r| Value::NbName(r.name))),
     f!("nbns.answer.ttl", Int, "first record's TTL", |f| nb0(f).map(|r| Value::Int(r.ttl as u64))),
     f!("nbns.answer.type", Int, "first record's type", |f| nb0(f).map(|r| Value::Int(r.rtype as u64))),
     f!("nbns.answer.nb_flags", Int, "first address entry's NB_FLAGS (G 0x8000, ONT 0x6000)", |f| nb0(f)?
-        .entries
-        .first()
+        .first_entry()
         .map(|e| Value::Int(e.0 as u64))),
     f!("nbns.answer.addr", Ip, "first address entry's IPv4 address", |f| nb0(f)?
-        .entries
-        .first()
+        .first_entry()
         .map(|e| Value::Ip(IpAddr::V4(e.1)))),
     // LLMNR
     f!("llmnr.id", Int, "transaction id", |f| f.llmnr().map(|m| Value::Int(m.id as u64))),
@@ -256,7 +255,7 @@ pub static FIELDS: &[FieldDef] = &[
     f!("llmnr.answer.addr", Ip, "first answer's A/AAAA address", |f| a0(f.llmnr())?.addr().map(Value::Ip)),
     f!("llmnr.answer_matches_question", Bool, "first answer's name equals the question's", |f| {
         let m = f.llmnr()?;
-        let (q, a) = (m.questions.first()?, m.answers.first()?);
+        let (q, a) = (m.question()?, m.answer()?);
         let mut buf = [0u8; 256];
         let k = q.name.write_text(&mut buf);
         Some(Value::Bool(a.name.eq_ignore_case(&buf[..k])))
@@ -342,21 +341,25 @@ pub static FIELDS: &[FieldDef] = &[
         .map(|m| Value::Ntlm(m.workstation))),
 ];
 
-fn dq<'f>(m: Option<&'f DnsMessage<'_>>, i: usize) -> Option<&'f Question<'f>> {
-    m?.questions.get(i)
+fn dq<'f>(m: Option<&'f DnsMessage<'_>>, i: usize) -> Option<Question<'f>> {
+    m?.questions().nth(i)
 }
-fn da<'f>(m: Option<&'f DnsMessage<'_>>, i: usize) -> Option<&'f Record<'f>> {
-    m?.answers.get(i)
+fn da<'f>(m: Option<&'f DnsMessage<'_>>, i: usize) -> Option<Record<'f>> {
+    m?.answers().nth(i)
+}
+fn nr<'f>(f: &'f Frame<'_>, i: usize) -> Option<NbRecord<'f>> {
+    f.nbns()?.records().nth(i)
 }
 
-/// Every repeated field (all questions, answers and address entries).
+/// Every repeated field (all questions, answers and address entries). Reading element i walks
+/// the message again: for display and rules over all answers, not the first-answer fast path.
 pub static INDEXED: &[IndexedDef] = &[
-    ix!("nbns.answers", "name", Str, |f, i| f.nbns()?.records.get(i).map(|r| Value::NbName(r.name))),
-    ix!("nbns.answers", "suffix", Int, |f, i| f.nbns()?.records.get(i).map(|r| Value::Int(r.name.suffix as u64))),
-    ix!("nbns.answers", "type", Int, |f, i| f.nbns()?.records.get(i).map(|r| Value::Int(r.rtype as u64))),
-    ix!("nbns.answers", "ttl", Int, |f, i| f.nbns()?.records.get(i).map(|r| Value::Int(r.ttl as u64))),
-    ix!("nbns.answers", "nb_flags", Int, |f, i| f.nbns()?.records.get(i)?.entries.first().map(|e| Value::Int(e.0 as u64))),
-    ix!("nbns.answers", "addr", Ip, |f, i| f.nbns()?.records.get(i)?.entries.first().map(|e| Value::Ip(IpAddr::V4(e.1)))),
+    ix!("nbns.answers", "name", Str, |f, i| nr(f, i).map(|r| Value::NbName(r.name))),
+    ix!("nbns.answers", "suffix", Int, |f, i| nr(f, i).map(|r| Value::Int(r.name.suffix() as u64))),
+    ix!("nbns.answers", "type", Int, |f, i| nr(f, i).map(|r| Value::Int(r.rtype as u64))),
+    ix!("nbns.answers", "ttl", Int, |f, i| nr(f, i).map(|r| Value::Int(r.ttl as u64))),
+    ix!("nbns.answers", "nb_flags", Int, |f, i| nr(f, i)?.first_entry().map(|e| Value::Int(e.0 as u64))),
+    ix!("nbns.answers", "addr", Ip, |f, i| nr(f, i)?.first_entry().map(|e| Value::Ip(IpAddr::V4(e.1)))),
     ix!("llmnr.questions", "name", Str, |f, i| dq(f.llmnr(), i).map(|q| Value::DnsName(q.name))),
     ix!("llmnr.questions", "type", Int, |f, i| dq(f.llmnr(), i).map(|q| Value::Int(q.qtype as u64))),
     ix!("llmnr.questions", "class", Int, |f, i| dq(f.llmnr(), i).map(|q| Value::Int(q.qclass as u64))),

@@ -61,19 +61,49 @@ impl Layer {
     }
 }
 
+/// An IPv4 or IPv6 address as one aligned integer: IPv6 as is, IPv4 mapped (::ffff:a.b.c.d).
+/// Cheap to copy, compare and hash; [`Addr::ip`] gives the std form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Addr(pub u128);
+
+impl Addr {
+    #[inline(always)]
+    pub fn v4(o: [u8; 4]) -> Addr {
+        Addr(0xffff_0000_0000 | u32::from_be_bytes(o) as u128)
+    }
+    #[inline(always)]
+    pub fn v6(o: [u8; 16]) -> Addr {
+        Addr(u128::from_be_bytes(o))
+    }
+    pub fn from_ip(ip: IpAddr) -> Addr {
+        match ip {
+            IpAddr::V4(a) => Addr::v4(a.octets()),
+            IpAddr::V6(a) => Addr::v6(a.octets()),
+        }
+    }
+    pub fn is_v4(&self) -> bool {
+        self.0 >> 32 == 0xffff
+    }
+    pub fn ip(&self) -> IpAddr {
+        if self.is_v4() {
+            IpAddr::V4(std::net::Ipv4Addr::from(self.0 as u32))
+        } else {
+            IpAddr::V6(std::net::Ipv6Addr::from(self.0))
+        }
+    }
+}
+
 /// The network layer, IPv4 or IPv6, reduced to what the policies use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Net {
+    pub src: Addr,
+    pub dst: Addr,
     pub version: u8,
-    pub src: IpAddr,
-    pub dst: IpAddr,
     /// IPv4 protocol / IPv6 next header after the extension headers.
     pub proto: u8,
     /// IPv4 TTL / IPv6 hop limit.
     pub ttl: u8,
     pub fragment: Fragment,
-    /// IPv4 header checksum verified (always true for IPv6, which has none).
-    pub checksum_ok: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,6 +156,7 @@ pub struct Frame<'a> {
 
 impl<'a> Frame<'a> {
     /// Dissects `data`. Uses `scratch` only for HTTP NTLM tokens.
+    #[inline]
     pub fn parse(data: &'a [u8], scratch: &'a mut Scratch) -> Frame<'a> {
         let mut f = Frame {
             data,
@@ -138,84 +169,80 @@ impl<'a> Frame<'a> {
             ntlm: None,
             error: None,
         };
-        let eth = match EthernetRepr::parse(data) {
-            Ok(e) => e,
-            Err(e) => return f.fail(Layer::Ethernet, e),
-        };
-        f.eth = Some(eth);
-        let l3 = &data[eth.payload_offset..];
-        let (l4, proto) = match eth.ethertype {
-            ETHERTYPE_IPV4 => match Ipv4Packet::new_checked(l3) {
-                Ok(p) => {
-                    f.net = Some(Net {
-                        version: 4,
-                        src: IpAddr::V4(p.src()),
-                        dst: IpAddr::V4(p.dst()),
-                        proto: p.protocol(),
-                        ttl: p.ttl(),
-                        fragment: p.fragment(),
-                        checksum_ok: p.verify_checksum(),
-                    });
-                    (&l3[p.header_len()..p.total_len()], p.protocol())
-                }
-                Err(e) => return f.fail(Layer::Ipv4, e),
-            },
-            ETHERTYPE_IPV6 => match Ipv6Repr::parse(l3) {
-                Ok(r) => {
-                    f.net = Some(Net {
-                        version: 6,
-                        src: IpAddr::V6(r.src),
-                        dst: IpAddr::V6(r.dst),
-                        proto: r.next_header,
-                        ttl: r.hop_limit,
-                        fragment: r.fragment,
-                        checksum_ok: true,
-                    });
-                    (&l3[r.payload_offset..r.payload_end], r.next_header)
-                }
-                Err(e) => return f.fail(Layer::Ipv6, e),
-            },
-            ETHERTYPE_ARP => {
-                match ArpRepr::parse(l3) {
-                    Ok(a) => f.arp = Some(a),
-                    Err(e) => return f.fail(Layer::Arp, e),
-                }
-                return f;
-            }
-            _ => return f,
-        };
-        let fragment = f.net.map(|n| n.fragment).unwrap_or(Fragment::None);
-        if fragment == Fragment::Later {
-            return f;
-        }
-        match proto {
-            17 => match if fragment == Fragment::First { UdpRepr::parse_first_fragment(l4) } else { UdpRepr::parse(l4) } {
-                Ok(u) => {
-                    f.transport = Transport::Udp(u);
-                    f.payload = u.payload(l4);
-                    // An application message cut by fragmentation is not dissected.
-                    if fragment == Fragment::None {
-                        f.udp_app(u);
-                    }
-                }
-                Err(e) => return f.fail(Layer::Udp, e),
-            },
-            6 => match TcpRepr::parse(l4) {
-                Ok(t) => {
-                    f.transport = Transport::Tcp(t);
-                    f.payload = t.payload(l4);
-                    f.tcp_app(t, scratch);
-                }
-                Err(e) => return f.fail(Layer::Tcp, e),
-            },
-            _ => {}
+        // Built in place: the layers write into `f`, and an error stops the walk at the layer
+        // it names.
+        let mut layer = Layer::Ethernet;
+        if let Err(e) = f.layers(scratch, &mut layer) {
+            f.error = Some((layer, e));
         }
         f
     }
 
-    fn fail(mut self, layer: Layer, e: Error) -> Frame<'a> {
-        self.error = Some((layer, e));
-        self
+    #[inline]
+    fn layers(&mut self, scratch: &'a mut Scratch, layer: &mut Layer) -> Result<(), Error> {
+        let data = self.data;
+        let eth = EthernetRepr::parse(data)?;
+        self.eth = Some(eth);
+        let l3 = &data[eth.payload_offset..];
+        let (l4, proto) = match eth.ethertype {
+            ETHERTYPE_IPV4 => {
+                *layer = Layer::Ipv4;
+                let p = Ipv4Packet::new_checked(l3)?;
+                self.net = Some(Net {
+                    version: 4,
+                    src: Addr::v4(p.src_bytes()),
+                    dst: Addr::v4(p.dst_bytes()),
+                    proto: p.protocol(),
+                    ttl: p.ttl(),
+                    fragment: p.fragment(),
+                });
+                (&l3[p.header_len()..p.total_len()], p.protocol())
+            }
+            ETHERTYPE_IPV6 => {
+                *layer = Layer::Ipv6;
+                let r = Ipv6Repr::parse(l3)?;
+                self.net = Some(Net {
+                    version: 6,
+                    src: Addr::v6(r.src.octets()),
+                    dst: Addr::v6(r.dst.octets()),
+                    proto: r.next_header,
+                    ttl: r.hop_limit,
+                    fragment: r.fragment,
+                });
+                (&l3[r.payload_offset..r.payload_end], r.next_header)
+            }
+            ETHERTYPE_ARP => {
+                *layer = Layer::Arp;
+                self.arp = Some(ArpRepr::parse(l3)?);
+                return Ok(());
+            }
+            _ => return Ok(()),
+        };
+        let fragment = self.net.map(|n| n.fragment).unwrap_or(Fragment::None);
+        if fragment == Fragment::Later {
+            return Ok(());
+        }
+        match proto {
+            17 => {
+                *layer = Layer::Udp;
+                let u = if fragment == Fragment::First { UdpRepr::parse_first_fragment(l4) } else { UdpRepr::parse(l4) }?;
+                self.transport = Transport::Udp(u);
+                self.payload = u.payload(l4);
+                // An application message cut by fragmentation is not dissected.
+                if fragment == Fragment::None {
+                    self.udp_app(u);
+                }
+            }
+            6 => {
+                *layer = Layer::Tcp;
+                let t = TcpRepr::parse(l4)?;
+                self.transport = Transport::Tcp(t);
+                self.payload = t.payload(l4);
+                self.tcp_app(t, scratch);
+            }
+            _ => {}
+        }
+        Ok(())
     }
 
     fn udp_app(&mut self, u: UdpRepr) {
@@ -340,5 +367,24 @@ impl<'a> Frame<'a> {
     }
     pub fn malformed(&self) -> bool {
         self.error.is_some()
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    #[test]
+    fn sizes() {
+        eprintln!(
+            "Frame {} App {} Dns {} Nbns {} Http {} Smb2 {} Ntlm {} Net {} Eth {}",
+            std::mem::size_of::<super::Frame>(),
+            std::mem::size_of::<super::App>(),
+            std::mem::size_of::<crate::dns::DnsMessage>(),
+            std::mem::size_of::<crate::nbns::NbnsMessage>(),
+            std::mem::size_of::<crate::http::HttpHead>(),
+            std::mem::size_of::<crate::smb2::Smb2Header>(),
+            std::mem::size_of::<crate::ntlm::NtlmMessage>(),
+            std::mem::size_of::<super::Net>(),
+            std::mem::size_of::<crate::ethernet::EthernetRepr>(),
+        );
     }
 }

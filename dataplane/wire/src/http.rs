@@ -66,6 +66,7 @@ pub struct HttpHead<'a> {
 const METHODS: [&[u8]; 9] = [b"GET", b"POST", b"HEAD", b"PUT", b"CONNECT", b"OPTIONS", b"DELETE", b"PATCH", b"PROPFIND"];
 
 /// True when `p` starts like an HTTP request or response head (cheap, for dispatch).
+#[inline]
 pub fn looks_like_http(p: &[u8]) -> bool {
     p.starts_with(b"HTTP/1.") || METHODS.iter().any(|m| p.len() > m.len() && p.starts_with(m) && p[m.len()] == b' ')
 }

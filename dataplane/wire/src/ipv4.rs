@@ -13,6 +13,7 @@ pub struct Ipv4Packet<T: AsRef<[u8]>> {
 
 impl<T: AsRef<[u8]>> Ipv4Packet<T> {
     /// Checks version, header length and total length against the buffer.
+    #[inline]
     pub fn new_checked(buffer: T) -> Result<Self> {
         let b = buffer.as_ref();
         if b.len() < MIN_HEADER_LEN {
@@ -67,6 +68,14 @@ impl<T: AsRef<[u8]>> Ipv4Packet<T> {
     }
     pub fn checksum(&self) -> u16 {
         u16::from_be_bytes([self.b()[10], self.b()[11]])
+    }
+    pub fn src_bytes(&self) -> [u8; 4] {
+        let b = self.b();
+        [b[12], b[13], b[14], b[15]]
+    }
+    pub fn dst_bytes(&self) -> [u8; 4] {
+        let b = self.b();
+        [b[16], b[17], b[18], b[19]]
     }
     pub fn src(&self) -> Ipv4Addr {
         let b = self.b();

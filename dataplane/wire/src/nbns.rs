@@ -4,7 +4,6 @@
 //! the registration / release / refresh opcodes. [`emit_negative_response`] builds the negative
 //! name-query response of RFC 1002 §4.2.14; [`emit_query`] a name query.
 use crate::error::{be16, be32, u8at, Error, Result};
-use arrayvec::ArrayVec;
 use std::net::Ipv4Addr;
 
 pub const HEADER_LEN: usize = 12;
@@ -32,41 +31,69 @@ pub const CLASS_IN: u16 = 0x0001;
 
 pub const RCODE_NAM_ERR: u8 = 3;
 
-/// Address entries kept per record.
-pub const MAX_ENTRIES: usize = 4;
-/// Records kept per message (answers, then additional records of registrations).
-pub const MAX_RECORDS: usize = 4;
 
-/// A decoded NetBIOS name: up to 15 characters (trailing spaces removed), a suffix byte and the
-/// scope (raw labels, usually empty).
+/// A validated NetBIOS name in a message: 15 characters (space-padded) + a suffix byte in the
+/// first-level encoding, and the scope labels. Decoded on demand: no copy is made.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct NbName<'a> {
-    chars: [u8; 15],
-    len: u8,
-    pub suffix: u8,
-    /// The scope labels after the 32-byte name, in wire form (empty when there is no scope).
-    pub scope: &'a [u8],
+    /// The encoded name: 0x20, 32 characters 'A'..'P', scope labels, 0.
+    encoded: &'a [u8],
     /// The name was a compression pointer to an earlier name.
     pub compressed: bool,
-    /// The raw 34-byte encoded form (length byte, 32 characters, and the first scope byte).
-    encoded: &'a [u8],
 }
 
 impl core::fmt::Debug for NbName<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "{}<{:02X}>", String::from_utf8_lossy(self.name()), self.suffix)
+        let mut b = [0u8; 15];
+        write!(f, "{}<{:02X}>", String::from_utf8_lossy(self.name(&mut b)), self.suffix())
     }
 }
 
 impl<'a> NbName<'a> {
-    /// The name without padding ("WPAD").
-    pub fn name(&self) -> &[u8] {
-        &self.chars[..self.len as usize]
+    #[inline(always)]
+    fn byte(&self, i: usize) -> u8 {
+        // Validated at parse time: every pair is two characters in 'A'..='P'.
+        ((self.encoded[1 + 2 * i] - b'A') << 4) | (self.encoded[2 + 2 * i] - b'A')
+    }
+
+    /// Length of the name without its padding (trailing spaces, or NULs some stacks send).
+    #[inline]
+    pub fn len(&self) -> usize {
+        let mut n = 15;
+        while n > 0 && matches!(self.byte(n - 1), b' ' | 0) {
+            n -= 1;
+        }
+        n
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Decodes the name without padding into `buf` ("WPAD").
+    pub fn name<'b>(&self, buf: &'b mut [u8; 15]) -> &'b [u8] {
+        let n = self.len();
+        for (i, b) in buf.iter_mut().enumerate().take(n) {
+            *b = self.byte(i);
+        }
+        &buf[..n]
+    }
+
+    /// The suffix byte (0x00 workstation, 0x20 file server, 0x1c domain controllers …).
+    #[inline]
+    pub fn suffix(&self) -> u8 {
+        self.byte(15)
     }
 
     /// ASCII case-insensitive comparison with the name (suffix not compared).
+    #[inline]
     pub fn eq_ignore_case(&self, s: &[u8]) -> bool {
-        self.name().eq_ignore_ascii_case(s)
+        s.len() == self.len() && s.iter().enumerate().all(|(i, c)| self.byte(i).eq_ignore_ascii_case(c))
+    }
+
+    /// The scope labels (wire form, empty when there is no scope).
+    pub fn scope(&self) -> &'a [u8] {
+        &self.encoded[33..self.encoded.len() - 1]
     }
 
     /// The encoded name as it appeared on the wire (0x20 + 32 bytes + scope labels + 0).
@@ -95,17 +122,11 @@ impl<'a> NbName<'a> {
             return Err(Error::Malformed("NetBIOS name length is not 32"));
         }
         let enc = msg.get(offset + 1..offset + 33).ok_or(Error::Truncated)?;
-        let mut raw = [0u8; 16];
-        for (i, pair) in enc.chunks_exact(2).enumerate() {
-            let (hi, lo) = (pair[0].wrapping_sub(b'A'), pair[1].wrapping_sub(b'A'));
-            if hi > 15 || lo > 15 {
-                return Err(Error::Malformed("NetBIOS name character outside A-P"));
-            }
-            raw[i] = (hi << 4) | lo;
+        if enc.iter().any(|c| !(b'A'..=b'P').contains(c)) {
+            return Err(Error::Malformed("NetBIOS name character outside A-P"));
         }
         // Scope: labels until a zero byte (bounded by the name limit of 255 bytes).
         let mut pos = offset + 33;
-        let scope_start = pos;
         loop {
             let l = u8at(msg, pos)? as usize;
             if l == 0 {
@@ -119,15 +140,7 @@ impl<'a> NbName<'a> {
                 return Err(Error::NameTooLong);
             }
         }
-        let scope = msg.get(scope_start..pos).ok_or(Error::Truncated)?;
-        let mut chars = [0u8; 15];
-        chars.copy_from_slice(&raw[..15]);
-        let mut len = 15;
-        while len > 0 && (chars[len - 1] == b' ' || chars[len - 1] == 0) {
-            len -= 1;
-        }
-        let encoded = &msg[offset..pos + 1];
-        Ok((NbName { chars, len: len as u8, suffix: raw[15], scope, compressed: false, encoded }, pos + 1))
+        Ok((NbName { encoded: &msg[offset..pos + 1], compressed: false }, pos + 1))
     }
 }
 
@@ -155,20 +168,36 @@ pub struct NbQuestion<'a> {
     pub qclass: u16,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub struct NbRecord<'a> {
     pub name: NbName<'a>,
     pub rtype: u16,
     pub rclass: u16,
     pub ttl: u32,
     pub rdata: &'a [u8],
-    /// NB records: (NB_FLAGS, address) entries.
-    pub entries: ArrayVec<(u16, Ipv4Addr), MAX_ENTRIES>,
 }
 
-/// A parsed NBT-NS message.
-#[derive(Debug, Clone)]
+impl NbRecord<'_> {
+    /// NB records: the (NB_FLAGS, address) entries.
+    pub fn entries(&self) -> impl Iterator<Item = (u16, Ipv4Addr)> + '_ {
+        let n = if self.rtype == TYPE_NB { self.rdata.len() / 6 } else { 0 };
+        self.rdata
+            .chunks_exact(6)
+            .take(n)
+            .map(|e| (u16::from_be_bytes([e[0], e[1]]), Ipv4Addr::new(e[2], e[3], e[4], e[5])))
+    }
+
+    /// The first (NB_FLAGS, address) entry.
+    pub fn first_entry(&self) -> Option<(u16, Ipv4Addr)> {
+        self.entries().next()
+    }
+}
+
+/// A parsed NBT-NS message: the question, the first resource record (answer section, or the
+/// additional section of registrations), and [`NbnsMessage::records`] for all of them.
+#[derive(Debug, Clone, Copy)]
 pub struct NbnsMessage<'a> {
+    msg: &'a [u8],
     pub id: u16,
     pub flags: u16,
     pub qdcount: u16,
@@ -176,8 +205,25 @@ pub struct NbnsMessage<'a> {
     pub nscount: u16,
     pub arcount: u16,
     pub question: Option<NbQuestion<'a>>,
-    /// Records of the answer section, then of the additional section (registrations).
-    pub records: ArrayVec<NbRecord<'a>, MAX_RECORDS>,
+    record: Option<NbRecord<'a>>,
+    records_at: u16,
+}
+
+/// Records read per message at most (a defence against inflated counts).
+pub const MAX_RECORDS: usize = 16;
+
+fn read_record(msg: &[u8], pos: usize) -> Result<(NbRecord<'_>, usize)> {
+    let (name, next) = NbName::parse(msg, pos)?;
+    let rtype = be16(msg, next)?;
+    let rclass = be16(msg, next + 2)?;
+    let ttl = be32(msg, next + 4)?;
+    let rdlen = be16(msg, next + 8)? as usize;
+    let start = next + 10;
+    let rdata = msg.get(start..start + rdlen).ok_or(Error::Truncated)?;
+    if rtype == TYPE_NB && rdlen % 6 != 0 {
+        return Err(Error::Malformed("NB RDLENGTH is not a multiple of 6"));
+    }
+    Ok((NbRecord { name, rtype, rclass, ttl, rdata }, start + rdlen))
 }
 
 impl<'a> NbnsMessage<'a> {
@@ -186,6 +232,7 @@ impl<'a> NbnsMessage<'a> {
             return Err(Error::Truncated);
         }
         let mut m = NbnsMessage {
+            msg,
             id: be16(msg, 0)?,
             flags: be16(msg, 2)?,
             qdcount: be16(msg, 4)?,
@@ -193,7 +240,8 @@ impl<'a> NbnsMessage<'a> {
             nscount: be16(msg, 8)?,
             arcount: be16(msg, 10)?,
             question: None,
-            records: ArrayVec::new(),
+            record: None,
+            records_at: 0,
         };
         if m.qdcount > 1 {
             return Err(Error::Malformed("NBT-NS QDCOUNT above 1"));
@@ -204,28 +252,35 @@ impl<'a> NbnsMessage<'a> {
             m.question = Some(NbQuestion { name, qtype: be16(msg, next)?, qclass: be16(msg, next + 2)? });
             pos = next + 4;
         }
-        let records = m.ancount as usize + m.nscount as usize + m.arcount as usize;
-        for _ in 0..records.min(MAX_RECORDS * 4) {
-            let (name, next) = NbName::parse(msg, pos)?;
-            let rtype = be16(msg, next)?;
-            let rclass = be16(msg, next + 2)?;
-            let ttl = be32(msg, next + 4)?;
-            let rdlen = be16(msg, next + 8)? as usize;
-            let start = next + 10;
-            let rdata = msg.get(start..start + rdlen).ok_or(Error::Truncated)?;
-            pos = start + rdlen;
-            let mut entries = ArrayVec::new();
-            if rtype == TYPE_NB {
-                if rdlen % 6 != 0 {
-                    return Err(Error::Malformed("NB RDLENGTH is not a multiple of 6"));
-                }
-                for e in rdata.chunks_exact(6).take(MAX_ENTRIES) {
-                    entries.push((u16::from_be_bytes([e[0], e[1]]), Ipv4Addr::new(e[2], e[3], e[4], e[5])));
-                }
+        m.records_at = pos as u16;
+        for i in 0..m.record_count() {
+            let (r, next) = read_record(msg, pos)?;
+            if i == 0 {
+                m.record = Some(r);
             }
-            let _ = m.records.try_push(NbRecord { name, rtype, rclass, ttl, rdata, entries });
+            pos = next;
         }
         Ok(m)
+    }
+
+    fn record_count(&self) -> usize {
+        (self.ancount as usize + self.nscount as usize + self.arcount as usize).min(MAX_RECORDS)
+    }
+
+    /// The first resource record.
+    pub fn record(&self) -> Option<&NbRecord<'a>> {
+        self.record.as_ref()
+    }
+
+    /// Every resource record, in order.
+    pub fn records(&self) -> impl Iterator<Item = NbRecord<'a>> + 'a {
+        let msg = self.msg;
+        let mut pos = self.records_at as usize;
+        (0..self.record_count()).map_while(move |_| {
+            let (r, next) = read_record(msg, pos).ok()?;
+            pos = next;
+            Some(r)
+        })
     }
 
     pub fn is_response(&self) -> bool {
@@ -249,7 +304,7 @@ impl<'a> NbnsMessage<'a> {
         self.is_response()
             && self.opcode() == OPCODE_QUERY
             && self.rcode() == 0
-            && self.records.iter().any(|r| r.rtype == TYPE_NB)
+            && self.records().any(|r| r.rtype == TYPE_NB)
     }
     pub fn is_negative_response(&self) -> bool {
         self.is_response() && self.opcode() == OPCODE_QUERY && self.rcode() != 0
@@ -326,7 +381,7 @@ mod tests {
         assert!(m.broadcast() && !m.is_response() && m.is_name_query());
         let q = m.question.unwrap();
         assert!(q.name.eq_ignore_case(b"wpad"));
-        assert_eq!(q.name.suffix, 0);
+        assert_eq!(q.name.suffix(), 0);
         assert_eq!(q.qtype, TYPE_NB);
         assert_eq!(format!("{:?}", q.name), "WPAD<00>");
     }
@@ -336,9 +391,10 @@ mod tests {
         let b = poisoned();
         let m = NbnsMessage::parse(&b).unwrap();
         assert!(m.is_positive_response());
-        assert_eq!(m.records[0].ttl, 165);
-        assert_eq!(m.records[0].entries[0], (0, Ipv4Addr::new(198, 18, 0, 66)));
-        assert!(m.records[0].name.eq_ignore_case(b"WPAD"));
+        let r = m.record().unwrap();
+        assert_eq!(r.ttl, 165);
+        assert_eq!(r.first_entry(), Some((0, Ipv4Addr::new(198, 18, 0, 66))));
+        assert!(r.name.eq_ignore_case(b"WPAD"));
     }
 
     #[test]
@@ -352,10 +408,11 @@ mod tests {
         assert_eq!(r.flags, 0x8503);
         assert_eq!((r.qdcount, r.ancount), (0, 1));
         assert!(r.is_negative_response());
-        assert_eq!(r.records[0].rtype, TYPE_NULL);
-        assert_eq!(r.records[0].ttl, 0);
-        assert!(r.records[0].rdata.is_empty());
-        assert!(r.records[0].name.eq_ignore_case(b"WPAD"));
+        let rr = r.record().unwrap();
+        assert_eq!(rr.rtype, TYPE_NULL);
+        assert_eq!(rr.ttl, 0);
+        assert!(rr.rdata.is_empty());
+        assert!(rr.name.eq_ignore_case(b"WPAD"));
         let mut out2 = [0u8; 128];
         let n = emit_negative_response(&mut out2, &q, true).unwrap();
         assert_eq!(NbnsMessage::parse(&out2[..n]).unwrap().flags, 0x8583);
@@ -368,15 +425,17 @@ mod tests {
         let m = NbnsMessage::parse(&out[..n]).unwrap();
         assert_eq!(m.flags, 0x0110);
         assert!(m.question.unwrap().name.eq_ignore_case(b"FILESERVR"));
-        assert_eq!(m.question.unwrap().name.suffix, 0x20);
+        assert_eq!(m.question.unwrap().name.suffix(), 0x20);
         // Registration: opcode 5, question + additional record pointing at the question name.
         let mut r = vec![0, 9, 0x29, 0x10, 0, 1, 0, 0, 0, 0, 0, 1, 0x20];
         r.extend(WPAD_ENC);
         r.extend([0, 0, 0x20, 0, 1, 0xc0, 12, 0, 0x20, 0, 1, 0, 3, 0xf4, 0x80, 0, 6, 0x60, 0, 198, 18, 0, 20]);
         let m = NbnsMessage::parse(&r).unwrap();
         assert_eq!(m.opcode(), OPCODE_REGISTRATION);
-        assert!(m.records[0].name.compressed);
-        assert_eq!(m.records[0].entries[0], (0x6000, Ipv4Addr::new(198, 18, 0, 20)));
+        let r = m.record().unwrap();
+        assert!(r.name.compressed);
+        assert_eq!(r.first_entry(), Some((0x6000, Ipv4Addr::new(198, 18, 0, 20))));
+        assert_eq!(m.records().count(), 1);
     }
 
     #[test]

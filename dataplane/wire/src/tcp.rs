@@ -22,6 +22,7 @@ pub struct TcpRepr {
 }
 
 impl TcpRepr {
+    #[inline]
     pub fn parse(b: &[u8]) -> Result<TcpRepr> {
         let off = (u8at(b, 12)? >> 4) as usize * 4;
         if off < 20 {

@@ -16,6 +16,7 @@ pub struct UdpRepr {
 
 impl UdpRepr {
     /// Parses the header; the payload is `b[8..length]`.
+    #[inline]
     pub fn parse(b: &[u8]) -> Result<UdpRepr> {
         let r = UdpRepr { src_port: be16(b, 0)?, dst_port: be16(b, 2)?, length: be16(b, 4)?, checksum: be16(b, 6)? };
         if (r.length as usize) < HEADER_LEN {
