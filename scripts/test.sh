@@ -9,3 +9,5 @@ bash scripts/setup.sh
 trap 'bash scripts/lab.sh down >/dev/null 2>&1 || true' EXIT
 cargo build --workspace --all-targets --locked
 cargo nextest run --workspace --locked --no-fail-fast
+# Fuzz every parser for a bounded time (FUZZ_SECONDS per target); any crash fails the run.
+FUZZ_SECONDS=${FUZZ_SECONDS:-20} bash scripts/fuzz.sh

@@ -1,0 +1,22 @@
+//! Ethernet/VLAN, ARP, IPv4, IPv6 extension headers, UDP and TCP, each from the same bytes.
+#![no_main]
+use antidote_wire::{arp::ArpRepr, ethernet::EthernetRepr, ipv4::Ipv4Packet, ipv6::Ipv6Repr, tcp::TcpRepr, udp::UdpRepr};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = EthernetRepr::parse(data);
+    let _ = ArpRepr::parse(data);
+    if let Ok(p) = Ipv4Packet::new_checked(data) {
+        let _ = (p.payload().len(), p.options().len(), p.fragment(), p.verify_checksum());
+    }
+    let _ = Ipv6Repr::parse(data);
+    if let Ok(u) = UdpRepr::parse(data) {
+        let _ = u.payload(data);
+    }
+    if let Ok(u) = UdpRepr::parse_first_fragment(data) {
+        let _ = u.payload(data);
+    }
+    if let Ok(t) = TcpRepr::parse(data) {
+        let _ = t.payload(data);
+    }
+});
