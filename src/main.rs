@@ -37,6 +37,19 @@ enum Cmd {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Check a policy: exit 0 when it compiles, 1 with its diagnostics.
+    Check {
+        /// The policy file.
+        file: PathBuf,
+        /// Print the diagnostics as JSON (the form the HTTP API returns).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a policy's compiled program: gates, tests in order, set sizes, tables, counters.
+    Explain {
+        /// The policy file.
+        file: PathBuf,
+    },
     /// Print every decoded field of every frame of a pcap file, one JSON object per line,
     /// named as policies name them (no DPDK needed).
     Dissect {
@@ -48,6 +61,8 @@ enum Cmd {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.cmd {
+        Cmd::Check { file, json } => cmd::policy::check(&file, json),
+        Cmd::Explain { file } => cmd::policy::explain(&file),
         Cmd::Dissect { file } => {
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());

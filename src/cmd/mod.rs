@@ -1,2 +1,3 @@
 //! The subcommands of `antidote` that are more than a call into a crate.
 pub mod dissect;
+pub mod policy;

@@ -1,0 +1,862 @@
+//! Checks and compilation: syntax tree → [`Program`], or diagnostics.
+//!
+//! Checks: unknown field (with "did you mean"), type mismatch between a field and a literal or
+//! another field, operators a type does not have, unknown set or table, duplicate names, empty
+//! or oversized sets, unreachable rules, actions that cannot apply, bad windows and messages.
+use crate::ast::{self, Action, CmpOp, Expr, Lit, Operand, SetRef, Severity, Spanned, Verdict};
+use crate::diag::Diagnostic;
+use crate::program::*;
+use crate::schema::{self, FieldRef};
+use crate::span::Span;
+use crate::state::{CounterTable, LearnTable};
+use ahash::AHashSet;
+use antidote_wire::fields::FieldType;
+use antidote_wire::frame::Addr;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Largest set a policy may declare.
+pub const MAX_SET: usize = 1_000_000;
+/// Largest learned table.
+pub const MAX_TABLE: u64 = 1_000_000;
+/// Keys a counter tracks at once.
+pub const COUNTER_KEYS: usize = 4096;
+/// Longest counter window and quarantine.
+pub const MAX_WINDOW_MS: u64 = 24 * 3_600_000;
+
+/// A compiled policy and its warnings.
+pub struct Compiled {
+    pub program: Program,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Compiles `src`. On failure, every diagnostic (errors and warnings), located.
+pub fn compile(src: &str) -> Result<Compiled, Vec<Diagnostic>> {
+    compile_with(src, None)
+}
+
+/// Compiles `src`, keeping the learned state of `previous` where a table's declaration is
+/// unchanged (and the quarantine lists always).
+pub fn compile_with(src: &str, previous: Option<&Program>) -> Result<Compiled, Vec<Diagnostic>> {
+    let (tree, mut diags) = crate::parse::parse(src);
+    let result = match tree {
+        Some(tree) => {
+            let mut cx = Cx::new(previous);
+            cx.policy(&tree);
+            diags.append(&mut cx.diags);
+            if diags.iter().any(Diagnostic::is_error) {
+                None
+            } else {
+                Some(cx.finish())
+            }
+        }
+        None => None,
+    };
+    for d in diags.iter_mut() {
+        d.locate(src);
+    }
+    diags.sort_by_key(|d| (d.span.start, d.code));
+    match result {
+        Some(program) => Ok(Compiled { program, warnings: diags }),
+        None => Err(diags),
+    }
+}
+
+#[derive(Debug, Clone)]
+enum B {
+    Test(Test),
+    And(Vec<B>),
+    Or(Vec<B>),
+    Not(Box<B>),
+}
+
+impl B {
+    fn cost(&self) -> u32 {
+        match self {
+            B::Test(t) => t.cost(),
+            B::And(v) | B::Or(v) => v.iter().map(B::cost).max().unwrap_or(0),
+            B::Not(b) => b.cost(),
+        }
+    }
+}
+
+fn test_gate(t: &Test) -> u32 {
+    match t {
+        Test::Const(_) => 0,
+        Test::Bool(f) | Test::Cmp(f, ..) | Test::Str(f, ..) | Test::InSet(f, _) | Test::InTable(f, _) => f.gate,
+        Test::FieldCmp(a, _, b) => a.gate | b.gate,
+        Test::Count { key, .. } => key.gate,
+        Test::Distinct { value, key, .. } => value.gate | key.gate,
+    }
+}
+
+/// Protocols a frame must have for the condition to be true (a test on a field the frame lacks
+/// is false).
+fn gate(b: &B) -> u32 {
+    match b {
+        B::Test(t) => test_gate(t),
+        B::And(v) => v.iter().map(gate).fold(0, |a, g| a | g),
+        B::Or(v) => v.iter().map(gate).reduce(|a, g| a & g).unwrap_or(0),
+        B::Not(_) => 0,
+    }
+}
+
+struct SetInfo {
+    index: u32,
+    ty: FieldType,
+}
+
+struct Cx<'p> {
+    diags: Vec<Diagnostic>,
+    previous: Option<&'p Program>,
+    sets: Vec<(String, Set)>,
+    set_names: HashMap<String, SetInfo>,
+    tables: Vec<TableDef>,
+    table_names: HashMap<String, u32>,
+    counters: Vec<CounterDef>,
+    tests: Vec<Test>,
+    nodes: Vec<Node>,
+    rules: Vec<CRule>,
+    default: Option<Verdict>,
+    uses_quarantine: bool,
+}
+
+fn type_name(ty: FieldType) -> &'static str {
+    ty.as_str()
+}
+
+fn parse_type(s: &Spanned<String>) -> Result<FieldType, Diagnostic> {
+    match s.node.as_str() {
+        "ip" => Ok(FieldType::Ip),
+        "int" => Ok(FieldType::Int),
+        "string" => Ok(FieldType::Str),
+        "mac" => Ok(FieldType::Mac),
+        other => Err(Diagnostic::error("E002", format!("unknown type `{other}`"), s.span).with_hint("use ip, mac, int or string")),
+    }
+}
+
+fn lit_type(l: &Lit) -> Option<FieldType> {
+    Some(match l {
+        Lit::Int(_) => FieldType::Int,
+        Lit::Str(_) => FieldType::Str,
+        Lit::Bool(_) => FieldType::Bool,
+        Lit::Ip(_) | Lit::Cidr(..) => FieldType::Ip,
+        Lit::Mac(_) => FieldType::Mac,
+        Lit::Bytes(_) => FieldType::Bytes,
+        Lit::Duration(_) => return None,
+    })
+}
+
+fn cidr(ip: std::net::IpAddr, p: u8) -> (u128, u128) {
+    let a = Addr::from_ip(ip).0;
+    let mask = if ip.is_ipv4() { u128::MAX << (32 - p as u32) } else if p == 0 { 0 } else { u128::MAX << (128 - p as u32) };
+    (a & mask, mask)
+}
+
+fn flip(op: CmpOp) -> CmpOp {
+    match op {
+        CmpOp::Lt => CmpOp::Gt,
+        CmpOp::Le => CmpOp::Ge,
+        CmpOp::Gt => CmpOp::Lt,
+        CmpOp::Ge => CmpOp::Le,
+        o => o,
+    }
+}
+
+fn example_of(ty: FieldType) -> &'static str {
+    match ty {
+        FieldType::Int => "an integer such as 5355 or 0x8500",
+        FieldType::Ip => "an address such as 198.18.0.2 or a CIDR such as 198.18.0.0/15",
+        FieldType::Mac => "a MAC such as 02:00:00:00:00:01",
+        FieldType::Str => "a string in double quotes",
+        FieldType::Bool => "true or false (or use the field alone as a condition)",
+        FieldType::Bytes => "hex bytes such as hex\"1122334455667788\"",
+    }
+}
+
+impl<'p> Cx<'p> {
+    fn new(previous: Option<&'p Program>) -> Self {
+        Cx {
+            diags: Vec::new(),
+            previous,
+            sets: Vec::new(),
+            set_names: HashMap::new(),
+            tables: Vec::new(),
+            table_names: HashMap::new(),
+            counters: Vec::new(),
+            tests: Vec::new(),
+            nodes: Vec::new(),
+            rules: Vec::new(),
+            default: None,
+            uses_quarantine: false,
+        }
+    }
+
+    fn err(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    fn field(&mut self, name: &str, span: Span) -> Option<FieldRef> {
+        match schema::resolve(name) {
+            Some(f) => Some(f),
+            None => {
+                let mut d = Diagnostic::error("E001", format!("unknown field `{name}`"), span);
+                d = match schema::suggest(name) {
+                    Some(s) => d.with_hint(format!("did you mean `{s}`?")),
+                    None => d.with_hint("`antidote dissect FILE.pcap` lists the fields of real frames; docs/policy-language.md lists them all"),
+                };
+                self.err(d);
+                None
+            }
+        }
+    }
+
+    fn policy(&mut self, p: &ast::Policy) {
+        // Declarations first, so rules may use sets and tables declared below them.
+        for item in &p.items {
+            match item {
+                ast::Item::Set(s) => self.set_decl(s),
+                ast::Item::Table(t) => self.table_decl(t),
+                ast::Item::Default(v) => {
+                    if self.default.is_some() {
+                        self.err(Diagnostic::error("E016", "a second `default`".into(), v.span).with_hint("keep one `default pass` or `default drop`"));
+                    }
+                    self.default = Some(v.node);
+                }
+                ast::Item::Rule(_) => {}
+            }
+        }
+        let mut names: HashMap<String, Span> = HashMap::new();
+        let mut decided: Option<String> = None;
+        let mut conditions: HashMap<String, String> = HashMap::new();
+        for item in &p.items {
+            if let ast::Item::Rule(r) = item {
+                if let Some(first) = names.get(&r.name.node) {
+                    let (line, _) = (first.start, 0);
+                    let _ = line;
+                    self.err(
+                        Diagnostic::error("E004", format!("a second rule named `{}`", r.name.node), r.name.span)
+                            .with_hint("rule names identify alerts and counters: give each rule its own"),
+                    );
+                } else {
+                    names.insert(r.name.node.clone(), r.name.span);
+                }
+                if let Some(by) = &decided {
+                    self.err(
+                        Diagnostic::error("E005", format!("rule `{}` can never match", r.name.node), r.name.span)
+                            .with_hint(format!("rule `{by}` above matches every frame and decides it; move this rule above it")),
+                    );
+                }
+                self.rule(r, &mut decided, &mut conditions);
+            }
+        }
+    }
+
+    fn set_decl(&mut self, s: &ast::SetDecl) {
+        if self.set_names.contains_key(&s.name.node) || self.table_names.contains_key(&s.name.node) {
+            self.err(Diagnostic::error("E004", format!("`{}` is declared twice", s.name.node), s.name.span).with_hint("sets and tables share one namespace"));
+            return;
+        }
+        let ty = match &s.ty {
+            Some(t) => match parse_type(t) {
+                Ok(ty) => ty,
+                Err(d) => return self.err(d),
+            },
+            None => match s.elems.first().and_then(|e| lit_type(&e.node)) {
+                Some(t) => t,
+                None if s.elems.is_empty() => {
+                    return self.err(
+                        Diagnostic::error("E007", format!("set `{}` is empty", s.name.node), s.span)
+                            .with_hint("an empty set matches nothing: add entries, or remove the set and the tests that use it"),
+                    )
+                }
+                None => return self.err(Diagnostic::error("E002", "durations cannot be set members".into(), s.elems[0].span)),
+            },
+        };
+        if s.elems.is_empty() {
+            return self.err(
+                Diagnostic::error("E007", format!("set `{}` is empty", s.name.node), s.span)
+                    .with_hint("an empty set matches nothing: add entries, or remove the set and the tests that use it"),
+            );
+        }
+        if s.elems.len() > MAX_SET {
+            return self.err(
+                Diagnostic::error("E008", format!("set `{}` has {} entries; at most {MAX_SET} are allowed", s.name.node, s.elems.len()), s.name.span)
+                    .with_hint("keep very large lists out of the policy (e.g. summarise addresses as CIDRs)"),
+            );
+        }
+        if let Some(set) = self.build_set(ty, &s.elems) {
+            self.set_names.insert(s.name.node.clone(), SetInfo { index: self.sets.len() as u32, ty });
+            self.sets.push((s.name.node.clone(), set));
+        }
+    }
+
+    fn build_set(&mut self, ty: FieldType, elems: &[Spanned<Lit>]) -> Option<Set> {
+        let mut set = match ty {
+            FieldType::Ip => Set::Ip { exact: AHashSet::with_capacity(elems.len()), cidrs: Vec::new() },
+            FieldType::Int => Set::Int(AHashSet::with_capacity(elems.len())),
+            FieldType::Str => Set::Str(AHashSet::with_capacity(elems.len())),
+            FieldType::Mac => Set::Mac(AHashSet::with_capacity(elems.len())),
+            other => {
+                self.err(Diagnostic::error("E002", format!("sets of {} are not supported", type_name(other)), elems[0].span).with_hint("sets hold ip, mac, int or string values"));
+                return None;
+            }
+        };
+        let mut ok = true;
+        for e in elems {
+            match (&mut set, &e.node) {
+                (Set::Ip { exact, .. }, Lit::Ip(ip)) => {
+                    exact.insert(Addr::from_ip(*ip).0);
+                }
+                (Set::Ip { cidrs, .. }, Lit::Cidr(ip, p)) => cidrs.push(cidr(*ip, *p)),
+                (Set::Int(s), Lit::Int(i)) => {
+                    s.insert(*i);
+                }
+                (Set::Str(s), Lit::Str(t)) => {
+                    s.insert(t.to_ascii_lowercase().into_bytes().into_boxed_slice());
+                }
+                (Set::Mac(s), Lit::Mac(m)) => {
+                    s.insert(*m);
+                }
+                (_, other) => {
+                    ok = false;
+                    self.err(
+                        Diagnostic::error("E002", format!("a {} in a set of {}", other.kind(), type_name(ty)), e.span)
+                            .with_hint(format!("every member must be {}", example_of(ty))),
+                    );
+                }
+            }
+        }
+        ok.then_some(set)
+    }
+
+    fn table_decl(&mut self, t: &ast::TableDecl) {
+        if self.set_names.contains_key(&t.name.node) || self.table_names.contains_key(&t.name.node) {
+            return self.err(Diagnostic::error("E004", format!("`{}` is declared twice", t.name.node), t.name.span).with_hint("sets and tables share one namespace"));
+        }
+        let ty = match parse_type(&t.ty) {
+            Ok(ty) => ty,
+            Err(d) => return self.err(d),
+        };
+        let ttl = t.ttl.as_ref().map(|d| d.node).unwrap_or(3_600_000);
+        if let Some(d) = &t.ttl {
+            if d.node == 0 || d.node > 30 * 86_400_000 {
+                self.err(Diagnostic::error("E013", "a table's ttl must be between 1ms and 30d".into(), d.span));
+            }
+        }
+        let max = t.max.as_ref().map(|m| m.node).unwrap_or(10_000);
+        if let Some(m) = &t.max {
+            if m.node == 0 || m.node > MAX_TABLE {
+                self.err(Diagnostic::error("E008", format!("a table holds 1 to {MAX_TABLE} entries"), m.span));
+            }
+        }
+        let max = max.clamp(1, MAX_TABLE) as usize;
+        // Keep what was learned when the declaration did not change.
+        let state = self
+            .previous
+            .and_then(|p| p.tables.iter().find(|d| d.name == t.name.node && d.key_ty == ty && d.ttl_ms == ttl && d.max == max))
+            .map(|d| d.state.clone())
+            .unwrap_or_else(|| Arc::new(LearnTable::new(max, ttl)));
+        self.table_names.insert(t.name.node.clone(), self.tables.len() as u32);
+        self.tables.push(TableDef { name: t.name.node.clone(), key_ty: ty, ttl_ms: ttl, max, state });
+    }
+
+    fn window(&mut self, w: &Spanned<u64>) -> bool {
+        if w.node == 0 || w.node > MAX_WINDOW_MS {
+            self.err(Diagnostic::error("E013", "a window must be between 1ms and 24h".into(), w.span));
+            return false;
+        }
+        true
+    }
+
+    fn counter(&mut self, text: String, window_ms: u64) -> u32 {
+        self.counters.push(CounterDef { text, window_ms, state: CounterTable::new(COUNTER_KEYS, window_ms) });
+        (self.counters.len() - 1) as u32
+    }
+
+    fn rule(&mut self, r: &ast::Rule, decided: &mut Option<String>, conditions: &mut HashMap<String, String>) {
+        let cond = match &r.when {
+            Some(w) => match self.expr(w) {
+                Some(b) => Some(b),
+                None => return,
+            },
+            None => None,
+        };
+        let cond = cond.map(normalize);
+        let mut severity = r.severity.as_ref().map(|s| s.node).unwrap_or(Severity::Medium);
+        let mut message = r.description.as_ref().map(|d| d.node.clone()).unwrap_or_else(|| r.name.node.clone());
+        let mut acts = Vec::new();
+        let mut terminal = false;
+        for a in &r.actions {
+            if terminal {
+                self.err(
+                    Diagnostic::warning("W001", "this action never runs: a `pass` or `drop` before it ends the rule".into(), a.span)
+                        .with_hint("put `pass` / `drop` last"),
+                );
+            }
+            match &a.node {
+                Action::Pass => {
+                    acts.push(Act::Verdict(Verdict::Pass));
+                    terminal = true;
+                }
+                Action::Drop => {
+                    acts.push(Act::Verdict(Verdict::Drop));
+                    terminal = true;
+                }
+                Action::Mirror => acts.push(Act::Mirror),
+                Action::Inject(what) => {
+                    if what.node != "nbns.negative" {
+                        self.err(Diagnostic::error("E006", format!("cannot inject `{}`", what.node), what.span).with_hint("the one injection is `inject nbns.negative`"));
+                        continue;
+                    }
+                    if !cond.as_ref().map(requires_nbns_query).unwrap_or(false) {
+                        self.err(
+                            Diagnostic::error("E006", "`inject nbns.negative` in a rule that can match frames that are not NBT-NS name queries".into(), a.span)
+                                .with_hint("a negative answer answers a name query: start the condition with `nbns.query and …`"),
+                        );
+                        continue;
+                    }
+                    acts.push(Act::InjectNbnsNegative);
+                }
+                Action::Alert { severity: s, message: m } => {
+                    if let Some(s) = s {
+                        severity = *s;
+                    }
+                    if let Some(m) = m {
+                        message = m.clone();
+                    }
+                    acts.push(Act::Alert);
+                }
+                Action::Learn { table, key } | Action::Forget { table, key } => {
+                    let forget = matches!(a.node, Action::Forget { .. });
+                    let Some(&t) = self.table_names.get(&table.node) else {
+                        let hint = if self.set_names.contains_key(&table.node) {
+                            format!("`{}` is a set, fixed in the policy; learn into a `table`", table.node)
+                        } else {
+                            format!("declare it: `table {} : ip ttl 1h`", table.node)
+                        };
+                        self.err(Diagnostic::error("E003", format!("unknown table `{}`", table.node), table.span).with_hint(hint));
+                        continue;
+                    };
+                    let Some(f) = self.field(&key.node, key.span) else { continue };
+                    let tty = self.tables[t as usize].key_ty;
+                    if f.ty != tty {
+                        self.err(Diagnostic::error(
+                            "E002",
+                            format!("table `{}` holds {} keys but `{}` is {}", table.node, type_name(tty), f.name, type_name(f.ty)),
+                            key.span,
+                        ));
+                        continue;
+                    }
+                    acts.push(if forget { Act::Forget { table: t, key: f } } else { Act::Learn { table: t, key: f } });
+                }
+                Action::Quarantine { key, duration } => {
+                    let Some(f) = self.field(&key.node, key.span) else { continue };
+                    if !matches!(f.ty, FieldType::Ip | FieldType::Mac) {
+                        self.err(Diagnostic::error("E002", format!("quarantine needs an address, but `{}` is {}", f.name, type_name(f.ty)), key.span).with_hint("quarantine ip.src or eth.src"));
+                        continue;
+                    }
+                    if !self.window(duration) {
+                        continue;
+                    }
+                    self.uses_quarantine = true;
+                    acts.push(Act::Quarantine { key: f, ms: duration.node });
+                }
+                Action::RateLimit { count, per, key } => {
+                    let (kname, kspan) = key.as_ref().map(|k| (k.node.as_str(), k.span)).unwrap_or(("ip.src", a.span));
+                    let Some(f) = self.field(kname, kspan) else { continue };
+                    if count.node == 0 {
+                        self.err(Diagnostic::error("E013", "rate-limit needs a count above 0".into(), count.span).with_hint("to drop everything, use `drop`"));
+                        continue;
+                    }
+                    if !self.window(per) {
+                        continue;
+                    }
+                    let c = self.counter(format!("rate-limit {} per {}ms by {}", count.node, per.node, f.name), per.node);
+                    acts.push(Act::RateLimit { counter: c, key: f, n: count.node });
+                }
+            }
+        }
+        let message = self.template(&message, r);
+        // Unreachable rules: after a rule that matches everything and decides, nothing runs;
+        // a rule with the same condition as an earlier deciding rule never decides.
+        let always = cond.as_ref().map(|c| matches!(c, B::Test(Test::Const(true)))).unwrap_or(true);
+        let key = cond.as_ref().map(|c| format!("{c:?}")).unwrap_or_default();
+        if let Some(earlier) = conditions.get(&key) {
+            if decided.is_none() {
+                self.err(
+                    Diagnostic::error("E005", format!("rule `{}` can never decide", r.name.node), r.name.span)
+                        .with_hint(format!("rule `{earlier}` above has the same condition and decides first; merge the two")),
+                );
+            }
+        }
+        if terminal {
+            conditions.entry(key).or_insert_with(|| r.name.node.clone());
+            if always && decided.is_none() {
+                *decided = Some(r.name.node.clone());
+            }
+        }
+        let (entry, gate, facts) = match &cond {
+            None => (MATCH, 0, Vec::new()),
+            Some(c) => {
+                let facts = fields_of(c);
+                (self.emit(c, MATCH, NO_MATCH), gate(c), facts)
+            }
+        };
+        self.rules.push(CRule {
+            name: r.name.node.clone(),
+            description: r.description.as_ref().map(|d| d.node.clone()).unwrap_or_default(),
+            severity,
+            gate,
+            entry,
+            acts,
+            message,
+            facts,
+        });
+    }
+
+    fn template(&mut self, text: &str, r: &ast::Rule) -> Vec<Part> {
+        let mut parts = Vec::new();
+        let mut rest = text;
+        while let Some(i) = rest.find('{') {
+            if i > 0 {
+                parts.push(Part::Text(rest[..i].to_string()));
+            }
+            let after = &rest[i + 1..];
+            match after.find('}') {
+                Some(j) => {
+                    let name = after[..j].trim();
+                    match schema::resolve(name) {
+                        Some(f) => parts.push(Part::Field(f)),
+                        None => {
+                            let mut d = Diagnostic::error("E014", format!("the message names unknown field `{name}`"), r.name.span);
+                            if let Some(s) = schema::suggest(name) {
+                                d = d.with_hint(format!("did you mean `{{{s}}}`?"));
+                            }
+                            self.err(d);
+                        }
+                    }
+                    rest = &after[j + 1..];
+                }
+                None => {
+                    parts.push(Part::Text(rest[i..].to_string()));
+                    rest = "";
+                }
+            }
+        }
+        if !rest.is_empty() {
+            parts.push(Part::Text(rest.to_string()));
+        }
+        parts
+    }
+
+    /// Type-checks an expression into the boolean IR.
+    fn expr(&mut self, e: &Spanned<Expr>) -> Option<B> {
+        match &e.node {
+            Expr::Error => None,
+            Expr::Or(a, b) => {
+                let (a, b) = (self.expr(a), self.expr(b));
+                Some(B::Or(vec![a?, b?]))
+            }
+            Expr::And(a, b) => {
+                let (a, b) = (self.expr(a), self.expr(b));
+                Some(B::And(vec![a?, b?]))
+            }
+            Expr::Not(a) => Some(B::Not(Box::new(self.expr(a)?))),
+            Expr::Bare(op) => match &op.node {
+                Operand::Lit(Lit::Bool(b)) => Some(B::Test(Test::Const(*b))),
+                Operand::Field(name) => {
+                    let f = self.field(name, op.span)?;
+                    if f.ty != FieldType::Bool {
+                        self.err(
+                            Diagnostic::error("E017", format!("`{name}` is {}, not a condition", type_name(f.ty)), op.span)
+                                .with_hint(format!("compare it, e.g. `{name} == …` with {}", example_of(f.ty))),
+                        );
+                        return None;
+                    }
+                    Some(B::Test(Test::Bool(f)))
+                }
+                Operand::Count { .. } | Operand::Distinct { .. } => {
+                    self.err(Diagnostic::error("E017", "a counter is a number, not a condition".into(), op.span).with_hint("compare it: `count(by ip.src over 10s) > 5`"));
+                    None
+                }
+                Operand::Lit(l) => {
+                    self.err(Diagnostic::error("E017", format!("a {} is not a condition", l.kind()), op.span));
+                    None
+                }
+            },
+            Expr::Cmp(a, op, b) => self.cmp(a, op, b),
+            Expr::Str(a, op, lit) => {
+                let Operand::Field(name) = &a.node else {
+                    self.err(Diagnostic::error("E002", format!("`{}` applies to a string field", op.node.as_str()), a.span));
+                    return None;
+                };
+                let f = self.field(name, a.span)?;
+                if f.ty != FieldType::Str {
+                    self.err(Diagnostic::error("E002", format!("`{}` applies to strings, but `{name}` is {}", op.node.as_str(), type_name(f.ty)), a.span));
+                    return None;
+                }
+                let Lit::Str(s) = &lit.node else {
+                    self.err(Diagnostic::error("E002", format!("expected a string after `{}`, found {}", op.node.as_str(), lit.node.kind()), lit.span));
+                    return None;
+                };
+                Some(B::Test(Test::Str(f, op.node, s.to_ascii_lowercase().into_bytes().into_boxed_slice())))
+            }
+            Expr::In { operand, set, negated } => {
+                let Operand::Field(name) = &operand.node else {
+                    self.err(Diagnostic::error("E002", "only a field can be looked up in a set".into(), operand.span));
+                    return None;
+                };
+                let f = self.field(name, operand.span)?;
+                let t = match &set.node {
+                    SetRef::Inline(elems) => {
+                        if elems.is_empty() {
+                            self.err(Diagnostic::error("E007", "an empty set matches nothing".into(), set.span));
+                            return None;
+                        }
+                        let s = self.build_set(f.ty, elems)?;
+                        self.sets.push((format!("{{inline {}}}", self.sets.len()), s));
+                        Test::InSet(f, (self.sets.len() - 1) as u32)
+                    }
+                    SetRef::Named(n) => {
+                        if let Some(info) = self.set_names.get(n) {
+                            if info.ty != f.ty {
+                                let (ity, idx) = (info.ty, info.index);
+                                let _ = idx;
+                                self.err(Diagnostic::error(
+                                    "E002",
+                                    format!("`{name}` is {} but set `{n}` holds {}", type_name(f.ty), type_name(ity)),
+                                    set.span,
+                                ));
+                                return None;
+                            }
+                            Test::InSet(f, info.index)
+                        } else if let Some(&t) = self.table_names.get(n) {
+                            let tty = self.tables[t as usize].key_ty;
+                            if tty != f.ty {
+                                self.err(Diagnostic::error(
+                                    "E002",
+                                    format!("`{name}` is {} but table `{n}` holds {}", type_name(f.ty), type_name(tty)),
+                                    set.span,
+                                ));
+                                return None;
+                            }
+                            Test::InTable(f, t)
+                        } else {
+                            let mut names: Vec<&String> = self.set_names.keys().chain(self.table_names.keys()).collect();
+                            names.sort();
+                            let close = names.iter().find(|k| strsim::jaro_winkler(k, n) > 0.85);
+                            let hint = match close {
+                                Some(c) => format!("did you mean `{c}`?"),
+                                None => format!("declare it: `set {n} = {{ … }}` or `table {n} : ip ttl 1h`"),
+                            };
+                            self.err(Diagnostic::error("E003", format!("unknown set or table `{n}`"), set.span).with_hint(hint));
+                            return None;
+                        }
+                    }
+                };
+                let b = B::Test(t);
+                Some(if *negated { B::Not(Box::new(b)) } else { b })
+            }
+        }
+    }
+
+    fn cmp(&mut self, a: &Spanned<Operand>, op: &Spanned<CmpOp>, b: &Spanned<Operand>) -> Option<B> {
+        use Operand as O;
+        match (&a.node, &b.node) {
+            (O::Lit(_), O::Field(_)) | (O::Lit(_), O::Count { .. }) | (O::Lit(_), O::Distinct { .. }) => {
+                self.cmp(b, &Spanned::new(flip(op.node), op.span), a)
+            }
+            (O::Lit(_), O::Lit(_)) => {
+                self.err(Diagnostic::error("E017", "this compares two constants".into(), a.span.join(b.span)).with_hint("compare a field with a value"));
+                None
+            }
+            (O::Field(x), O::Field(y)) => {
+                let (fx, fy) = (self.field(x, a.span), self.field(y, b.span));
+                let (fx, fy) = (fx?, fy?);
+                if fx.ty != fy.ty {
+                    self.err(Diagnostic::error("E002", format!("`{x}` is {} but `{y}` is {}", type_name(fx.ty), type_name(fy.ty)), a.span.join(b.span)));
+                    return None;
+                }
+                if !matches!(op.node, CmpOp::Eq | CmpOp::Ne) && fx.ty != FieldType::Int {
+                    self.err(Diagnostic::error("E009", format!("`{}` does not order {} values", op.node.as_str(), type_name(fx.ty)), op.span).with_hint("use == or !="));
+                    return None;
+                }
+                Some(B::Test(Test::FieldCmp(fx, op.node, fy)))
+            }
+            (O::Field(x), O::Lit(l)) => {
+                let f = self.field(x, a.span)?;
+                if !matches!(op.node, CmpOp::Eq | CmpOp::Ne) && f.ty != FieldType::Int {
+                    self.err(
+                        Diagnostic::error("E009", format!("`{}` does not order {} values", op.node.as_str(), type_name(f.ty)), op.span)
+                            .with_hint(match f.ty {
+                                FieldType::Ip => "use == / != with an address, or `in` with a CIDR or a set",
+                                FieldType::Str => "use ==, !=, starts_with, ends_with or contains",
+                                _ => "use == or !=",
+                            }),
+                    );
+                    return None;
+                }
+                let c = match (f.ty, l) {
+                    (FieldType::Int, Lit::Int(i)) => Const::Int(*i),
+                    (FieldType::Bool, Lit::Bool(v)) => Const::Bool(*v),
+                    (FieldType::Ip, Lit::Ip(ip)) => Const::Ip(Addr::from_ip(*ip).0),
+                    (FieldType::Ip, Lit::Cidr(ip, p)) => {
+                        let (net, mask) = cidr(*ip, *p);
+                        Const::Cidr { net, mask }
+                    }
+                    (FieldType::Mac, Lit::Mac(m)) => Const::Mac(*m),
+                    (FieldType::Str, Lit::Str(s)) => Const::Str(s.to_ascii_lowercase().into_bytes().into_boxed_slice()),
+                    (FieldType::Bytes, Lit::Bytes(v)) => Const::Bytes(v.clone().into_boxed_slice()),
+                    (ty, l) => {
+                        self.err(
+                            Diagnostic::error("E002", format!("`{x}` is {} but this is {}", type_name(ty), l.kind()), b.span)
+                                .with_hint(format!("compare `{x}` with {}", example_of(ty))),
+                        );
+                        return None;
+                    }
+                };
+                Some(B::Test(Test::Cmp(f, op.node, c)))
+            }
+            (O::Count { key, window }, O::Lit(l)) | (O::Distinct { key, window, .. }, O::Lit(l)) => {
+                let Lit::Int(n) = l else {
+                    self.err(Diagnostic::error("E002", format!("a counter is compared with an integer, not {}", l.kind()), b.span));
+                    return None;
+                };
+                let kf = self.field(&key.node, key.span);
+                let vf = match &a.node {
+                    O::Distinct { value, .. } => Some(self.field(&value.node, value.span)),
+                    _ => None,
+                };
+                let kf = kf?;
+                if !self.window(window) {
+                    return None;
+                }
+                match vf {
+                    None => {
+                        let c = self.counter(format!("count(by {} over {}ms)", kf.name, window.node), window.node);
+                        Some(B::Test(Test::Count { key: kf, counter: c, op: op.node, n: *n }))
+                    }
+                    Some(vf) => {
+                        let vf = vf?;
+                        let c = self.counter(format!("distinct({} by {} over {}ms)", vf.name, kf.name, window.node), window.node);
+                        Some(B::Test(Test::Distinct { value: vf, key: kf, counter: c, op: op.node, n: *n }))
+                    }
+                }
+            }
+            _ => {
+                self.err(Diagnostic::error("E002", "these two cannot be compared".into(), a.span.join(b.span)).with_hint("compare a field with a value, or a counter with an integer"));
+                None
+            }
+        }
+    }
+
+    /// Emits the branch program of `b` with successors `t` / `f`; returns its entry.
+    fn emit(&mut self, b: &B, t: u32, f: u32) -> u32 {
+        match b {
+            B::Test(test) => {
+                self.tests.push(test.clone());
+                self.nodes.push(Node { test: (self.tests.len() - 1) as u32, on_true: t, on_false: f });
+                (self.nodes.len() - 1) as u32
+            }
+            B::And(v) => v.iter().rev().fold(t, |next, c| self.emit(c, next, f)),
+            B::Or(v) => v.iter().rev().fold(f, |next, c| self.emit(c, t, next)),
+            B::Not(c) => self.emit(c, f, t),
+        }
+    }
+
+    fn finish(self) -> Program {
+        let (qi, qm) = match self.previous {
+            Some(p) => (p.quarantine_ip.clone(), p.quarantine_mac.clone()),
+            None => (Arc::new(LearnTable::new(65_536, 3_600_000)), Arc::new(LearnTable::new(65_536, 3_600_000))),
+        };
+        Program {
+            rules: self.rules,
+            nodes: self.nodes,
+            tests: self.tests,
+            sets: self.sets,
+            tables: self.tables,
+            counters: self.counters,
+            default: self.default.unwrap_or(Verdict::Pass),
+            quarantine_ip: qi,
+            quarantine_mac: qm,
+            uses_quarantine: self.uses_quarantine,
+        }
+    }
+}
+
+/// Flattens nested and/or chains and orders the operands of each cheapest first (a stable
+/// sort: counters, which count what reaches them, stay after the tests written before them).
+fn normalize(b: B) -> B {
+    match b {
+        B::And(v) => {
+            let mut out = Vec::new();
+            for c in v {
+                match normalize(c) {
+                    B::And(inner) => out.extend(inner),
+                    other => out.push(other),
+                }
+            }
+            out.sort_by_key(B::cost);
+            if out.len() == 1 { out.pop().unwrap() } else { B::And(out) }
+        }
+        B::Or(v) => {
+            let mut out = Vec::new();
+            for c in v {
+                match normalize(c) {
+                    B::Or(inner) => out.extend(inner),
+                    other => out.push(other),
+                }
+            }
+            out.sort_by_key(B::cost);
+            if out.len() == 1 { out.pop().unwrap() } else { B::Or(out) }
+        }
+        B::Not(c) => match normalize(*c) {
+            B::Not(inner) => *inner,
+            other => B::Not(Box::new(other)),
+        },
+        t => t,
+    }
+}
+
+/// True when the condition can only hold for an NBT-NS name query.
+fn requires_nbns_query(b: &B) -> bool {
+    let is_q = |t: &Test| match t {
+        Test::Bool(f) => f.name == "nbns.query",
+        Test::Cmp(f, CmpOp::Eq, Const::Bool(true)) => f.name == "nbns.query",
+        _ => false,
+    };
+    match b {
+        B::Test(t) => is_q(t),
+        B::And(v) => v.iter().any(requires_nbns_query),
+        B::Or(v) => v.iter().all(requires_nbns_query),
+        B::Not(_) => false,
+    }
+}
+
+fn fields_of(b: &B) -> Vec<FieldRef> {
+    fn walk(b: &B, out: &mut Vec<FieldRef>) {
+        match b {
+            B::Test(t) => match t {
+                Test::Const(_) => {}
+                Test::Bool(f) | Test::Cmp(f, ..) | Test::Str(f, ..) | Test::InSet(f, _) | Test::InTable(f, _) => out.push(*f),
+                Test::FieldCmp(a, _, c) => {
+                    out.push(*a);
+                    out.push(*c)
+                }
+                Test::Count { key, .. } => out.push(*key),
+                Test::Distinct { value, key, .. } => {
+                    out.push(*value);
+                    out.push(*key)
+                }
+            },
+            B::And(v) | B::Or(v) => v.iter().for_each(|c| walk(c, out)),
+            B::Not(c) => walk(c, out),
+        }
+    }
+    let mut v = Vec::new();
+    walk(b, &mut v);
+    let mut seen = std::collections::HashSet::new();
+    v.retain(|f| seen.insert(f.name));
+    v
+}

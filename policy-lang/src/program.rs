@@ -1,0 +1,494 @@
+//! The compiled program and its evaluator.
+//!
+//! A program is flat: every rule's condition is a branch program (each node one test, with a
+//! successor for true and one for false; `and`/`or`/`not` are only wiring), the tests of a
+//! conjunction are ordered cheapest first, and each rule carries a protocol gate, so a frame
+//! that lacks the protocols a rule reads skips it with one AND. Sets are ahash tables. Nothing
+//! is allocated while evaluating: the outcome's lists are inline.
+use crate::ast::{CmpOp, Severity, StrOp, Verdict};
+use crate::schema::{frame_mask, FieldRef, MetaField, Source};
+use crate::state::{CounterTable, LearnTable};
+use ahash::AHashSet;
+use antidote_wire::fields::Value;
+use antidote_wire::frame::Addr;
+use antidote_wire::Frame;
+use smallvec::SmallVec;
+use std::sync::Arc;
+
+/// Where a frame came from.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Meta {
+    pub port: u16,
+    pub from_segment: bool,
+}
+
+/// The branch-program targets that end a condition.
+pub const MATCH: u32 = u32::MAX;
+pub const NO_MATCH: u32 = u32::MAX - 1;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Node {
+    pub test: u32,
+    pub on_true: u32,
+    pub on_false: u32,
+}
+
+/// A literal compiled for its field's type.
+#[derive(Debug, Clone)]
+pub enum Const {
+    Int(u64),
+    Bool(bool),
+    Ip(u128),
+    Cidr { net: u128, mask: u128 },
+    Mac([u8; 6]),
+    /// Lower-cased text.
+    Str(Box<[u8]>),
+    Bytes(Box<[u8]>),
+}
+
+#[derive(Debug, Clone)]
+pub enum Test {
+    Const(bool),
+    /// A bool field is true.
+    Bool(FieldRef),
+    /// field OP constant (== and != for every type, ordering for integers).
+    Cmp(FieldRef, CmpOp, Const),
+    /// Two fields of one type are equal (==) or not (!=).
+    FieldCmp(FieldRef, CmpOp, FieldRef),
+    Str(FieldRef, StrOp, Box<[u8]>),
+    InSet(FieldRef, u32),
+    InTable(FieldRef, u32),
+    /// count(by key over w) OP n
+    Count { key: FieldRef, counter: u32, op: CmpOp, n: u64 },
+    /// distinct(value by key over w) OP n
+    Distinct { value: FieldRef, key: FieldRef, counter: u32, op: CmpOp, n: u64 },
+}
+
+impl Test {
+    /// Relative cost, for ordering the tests of a conjunction.
+    pub fn cost(&self) -> u32 {
+        match self {
+            Test::Const(_) => 0,
+            Test::Bool(f) | Test::Cmp(f, _, Const::Int(_) | Const::Bool(_)) if matches!(f.src, Source::Meta(_)) => 1,
+            Test::Bool(_) => 2,
+            Test::Cmp(_, _, Const::Int(_) | Const::Bool(_) | Const::Ip(_) | Const::Cidr { .. } | Const::Mac(_)) => 3,
+            Test::FieldCmp(..) => 4,
+            Test::Cmp(..) => 6,
+            Test::Str(..) => 7,
+            Test::InSet(..) => 8,
+            Test::InTable(..) => 10,
+            // Counters count the frames that reach them: always last.
+            Test::Count { .. } | Test::Distinct { .. } => 100,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Set {
+    Ip { exact: AHashSet<u128>, cidrs: Vec<(u128, u128)> },
+    Int(AHashSet<u64>),
+    Str(AHashSet<Box<[u8]>>),
+    Mac(AHashSet<[u8; 6]>),
+}
+
+impl Set {
+    pub fn len(&self) -> usize {
+        match self {
+            Set::Ip { exact, cidrs } => exact.len() + cidrs.len(),
+            Set::Int(s) => s.len(),
+            Set::Str(s) => s.len(),
+            Set::Mac(s) => s.len(),
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A compiled action.
+#[derive(Debug, Clone)]
+pub enum Act {
+    Alert,
+    Mirror,
+    InjectNbnsNegative,
+    Learn { table: u32, key: FieldRef },
+    Forget { table: u32, key: FieldRef },
+    Quarantine { key: FieldRef, ms: u64 },
+    RateLimit { counter: u32, key: FieldRef, n: u64 },
+    Verdict(Verdict),
+}
+
+/// One part of an alert message: text, or a field's value.
+#[derive(Debug, Clone)]
+pub enum Part {
+    Text(String),
+    Field(FieldRef),
+}
+
+#[derive(Debug, Clone)]
+pub struct CRule {
+    pub name: String,
+    pub description: String,
+    pub severity: Severity,
+    pub gate: u32,
+    pub entry: u32,
+    pub acts: Vec<Act>,
+    pub message: Vec<Part>,
+    /// Fields named in the condition (for alerts: the facts that made it fire).
+    pub facts: Vec<FieldRef>,
+}
+
+/// A learned table as declared, with its state.
+pub struct TableDef {
+    pub name: String,
+    pub key_ty: antidote_wire::fields::FieldType,
+    pub ttl_ms: u64,
+    pub max: usize,
+    pub state: Arc<LearnTable>,
+}
+
+pub struct CounterDef {
+    pub text: String,
+    pub window_ms: u64,
+    pub state: CounterTable,
+}
+
+/// A compiled policy. Immutable and `Send + Sync`: the workers share it through arc-swap.
+pub struct Program {
+    pub rules: Vec<CRule>,
+    pub nodes: Vec<Node>,
+    pub tests: Vec<Test>,
+    pub sets: Vec<(String, Set)>,
+    pub tables: Vec<TableDef>,
+    pub counters: Vec<CounterDef>,
+    pub default: Verdict,
+    /// Keys quarantined by `quarantine`: IP addresses and MACs (as u128).
+    pub quarantine_ip: Arc<LearnTable>,
+    pub quarantine_mac: Arc<LearnTable>,
+    pub uses_quarantine: bool,
+}
+
+/// Most rules reported per frame (more matches are counted in `more`).
+pub const MAX_HITS: usize = 8;
+
+/// What the program decided for one frame. Inline storage: no allocation.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    pub verdict: Option<Verdict>,
+    /// The rule whose terminal action decided (None: the default, or quarantine).
+    pub decided_by: Option<u16>,
+    pub quarantined: bool,
+    pub mirror: bool,
+    pub inject_nbns_negative: bool,
+    pub rate_limited: bool,
+    /// Rules that matched, in order.
+    pub matched: SmallVec<[u16; MAX_HITS]>,
+    /// Rules that raised an alert.
+    pub alerts: SmallVec<[u16; MAX_HITS]>,
+    /// Matches beyond MAX_HITS.
+    pub more: u16,
+}
+
+impl Outcome {
+    pub fn clear(&mut self) {
+        self.verdict = None;
+        self.decided_by = None;
+        self.quarantined = false;
+        self.mirror = false;
+        self.inject_nbns_negative = false;
+        self.rate_limited = false;
+        self.matched.clear();
+        self.alerts.clear();
+        self.more = 0;
+    }
+    pub fn dropped(&self) -> bool {
+        self.verdict == Some(Verdict::Drop)
+    }
+}
+
+/// The key of a value in a table or counter: addresses and integers as themselves, text as a
+/// 128-bit hash of its lower-cased form.
+#[inline]
+pub fn key_of(v: &Value<'_>) -> Option<u128> {
+    Some(match v {
+        Value::Ip(ip) => Addr::from_ip(*ip).0,
+        Value::Mac(m) => u64::from_be_bytes([0, 0, m.0[0], m.0[1], m.0[2], m.0[3], m.0[4], m.0[5]]) as u128,
+        Value::Int(i) => *i as u128,
+        Value::Bool(b) => *b as u128,
+        Value::Bytes(b) => hash128(b),
+        other => other.with_text(|t| {
+            let mut buf = [0u8; 256];
+            let n = t.len().min(256);
+            for (d, s) in buf.iter_mut().zip(&t[..n]) {
+                *d = s.to_ascii_lowercase();
+            }
+            hash128(&buf[..n])
+        })?,
+    })
+}
+
+fn hash128(b: &[u8]) -> u128 {
+    let a = ahash::RandomState::with_seeds(1, 2, 3, 4).hash_one(b) as u128;
+    let c = ahash::RandomState::with_seeds(5, 6, 7, 8).hash_one(b) as u128;
+    (a << 64) | c
+}
+
+/// Reads a field.
+#[inline(always)]
+pub fn read<'f>(f: &FieldRef, frame: &'f Frame<'_>, meta: &Meta) -> Option<Value<'f>> {
+    match f.src {
+        Source::Wire(d) => (d.get)(frame),
+        Source::Meta(MetaField::Port) => Some(Value::Int(meta.port as u64)),
+        Source::Meta(MetaField::FromSegment) => Some(Value::Bool(meta.from_segment)),
+    }
+}
+
+#[inline]
+fn cmp_int(a: u64, op: CmpOp, b: u64) -> bool {
+    match op {
+        CmpOp::Eq => a == b,
+        CmpOp::Ne => a != b,
+        CmpOp::Lt => a < b,
+        CmpOp::Le => a <= b,
+        CmpOp::Gt => a > b,
+        CmpOp::Ge => a >= b,
+    }
+}
+
+/// Whether a value equals a constant (types were checked at compile time).
+#[inline]
+fn value_eq(v: &Value<'_>, c: &Const) -> bool {
+    match (v, c) {
+        (Value::Int(a), Const::Int(b)) => a == b,
+        (Value::Bool(a), Const::Bool(b)) => a == b,
+        (Value::Ip(a), Const::Ip(b)) => Addr::from_ip(*a).0 == *b,
+        (Value::Ip(a), Const::Cidr { net, mask }) => Addr::from_ip(*a).0 & mask == *net,
+        (Value::Mac(a), Const::Mac(b)) => a.0 == *b,
+        (Value::Bytes(a), Const::Bytes(b)) => *a == &b[..],
+        (v, Const::Str(s)) => v.with_text(|t| t.eq_ignore_ascii_case(s)).unwrap_or(false),
+        _ => false,
+    }
+}
+
+#[inline]
+fn values_eq(a: &Value<'_>, b: &Value<'_>) -> bool {
+    match (a, b) {
+        (Value::Int(x), Value::Int(y)) => x == y,
+        (Value::Bool(x), Value::Bool(y)) => x == y,
+        (Value::Ip(x), Value::Ip(y)) => x == y,
+        (Value::Mac(x), Value::Mac(y)) => x == y,
+        _ => match (key_of(a), key_of(b)) {
+            (Some(x), Some(y)) => x == y,
+            _ => false,
+        },
+    }
+}
+
+fn lower_into<'b>(t: &[u8], buf: &'b mut [u8; 256]) -> &'b [u8] {
+    let n = t.len().min(256);
+    for (d, s) in buf.iter_mut().zip(&t[..n]) {
+        *d = s.to_ascii_lowercase();
+    }
+    &buf[..n]
+}
+
+impl Set {
+    #[inline]
+    pub fn contains(&self, v: &Value<'_>) -> bool {
+        match (self, v) {
+            (Set::Ip { exact, cidrs }, Value::Ip(ip)) => {
+                let a = Addr::from_ip(*ip).0;
+                exact.contains(&a) || cidrs.iter().any(|(net, mask)| a & mask == *net)
+            }
+            (Set::Int(s), Value::Int(i)) => s.contains(i),
+            (Set::Mac(s), Value::Mac(m)) => s.contains(&m.0),
+            (Set::Str(s), v) => v
+                .with_text(|t| {
+                    let mut buf = [0u8; 256];
+                    s.contains(lower_into(t, &mut buf))
+                })
+                .unwrap_or(false),
+            _ => false,
+        }
+    }
+}
+
+impl Program {
+    /// Evaluates one test. A field with no value in this frame makes the test false.
+    #[inline]
+    fn test(&self, t: &Test, frame: &Frame<'_>, meta: &Meta, now: u64) -> bool {
+        match t {
+            Test::Const(b) => *b,
+            Test::Bool(f) => matches!(read(f, frame, meta), Some(Value::Bool(true))),
+            Test::Cmp(f, op, c) => match read(f, frame, meta) {
+                None => false,
+                Some(v) => match (op, &v, c) {
+                    (CmpOp::Eq, ..) => value_eq(&v, c),
+                    (CmpOp::Ne, ..) => !value_eq(&v, c),
+                    (op, Value::Int(a), Const::Int(b)) => cmp_int(*a, *op, *b),
+                    _ => false,
+                },
+            },
+            Test::FieldCmp(a, op, b) => match (read(a, frame, meta), read(b, frame, meta)) {
+                (Some(x), Some(y)) => {
+                    let eq = values_eq(&x, &y);
+                    match op {
+                        CmpOp::Eq => eq,
+                        CmpOp::Ne => !eq,
+                        op => match (x, y) {
+                            (Value::Int(x), Value::Int(y)) => cmp_int(x, *op, y),
+                            _ => false,
+                        },
+                    }
+                }
+                _ => false,
+            },
+            Test::Str(f, op, lit) => read(f, frame, meta)
+                .and_then(|v| {
+                    v.with_text(|t| {
+                        let mut buf = [0u8; 256];
+                        let t = lower_into(t, &mut buf);
+                        match op {
+                            StrOp::StartsWith => t.starts_with(lit),
+                            StrOp::EndsWith => t.ends_with(lit),
+                            StrOp::Contains => lit.is_empty() || t.windows(lit.len()).any(|w| w == &lit[..]),
+                        }
+                    })
+                })
+                .unwrap_or(false),
+            Test::InSet(f, s) => read(f, frame, meta).map(|v| self.sets[*s as usize].1.contains(&v)).unwrap_or(false),
+            Test::InTable(f, t) => read(f, frame, meta)
+                .and_then(|v| key_of(&v))
+                .map(|k| self.tables[*t as usize].state.contains(k, now))
+                .unwrap_or(false),
+            Test::Count { key, counter, op, n } => match read(key, frame, meta).and_then(|v| key_of(&v)) {
+                Some(k) => cmp_int(self.counters[*counter as usize].state.hit(k, None, now), *op, *n),
+                None => false,
+            },
+            Test::Distinct { value, key, counter, op, n } => {
+                match (read(key, frame, meta).and_then(|v| key_of(&v)), read(value, frame, meta).and_then(|v| key_of(&v))) {
+                    (Some(k), Some(v)) => {
+                        cmp_int(self.counters[*counter as usize].state.hit(k, Some(v as u64 ^ (v >> 64) as u64), now), *op, *n)
+                    }
+                    _ => false,
+                }
+            }
+        }
+    }
+
+    /// Runs a rule's branch program.
+    #[inline]
+    fn matches(&self, entry: u32, frame: &Frame<'_>, meta: &Meta, now: u64) -> bool {
+        let mut pc = entry;
+        loop {
+            if pc == MATCH {
+                return true;
+            }
+            if pc == NO_MATCH {
+                return false;
+            }
+            let n = &self.nodes[pc as usize];
+            pc = if self.test(&self.tests[n.test as usize], frame, meta, now) { n.on_true } else { n.on_false };
+        }
+    }
+
+    /// Evaluates the program on one frame: quarantine first, then the rules in order; the
+    /// first terminal verdict wins, other actions accumulate; with no verdict, the default.
+    /// `now` is milliseconds on the caller's clock (load it once per burst).
+    pub fn eval(&self, frame: &Frame<'_>, meta: &Meta, now: u64, out: &mut Outcome) {
+        out.clear();
+        if self.uses_quarantine && self.quarantined(frame, now) {
+            out.quarantined = true;
+            out.verdict = Some(Verdict::Drop);
+            return;
+        }
+        let mask = frame_mask(frame);
+        for (i, r) in self.rules.iter().enumerate() {
+            if r.gate & !mask != 0 || !self.matches(r.entry, frame, meta, now) {
+                continue;
+            }
+            if out.matched.len() < MAX_HITS {
+                out.matched.push(i as u16);
+            } else {
+                out.more = out.more.saturating_add(1);
+            }
+            for a in &r.acts {
+                match a {
+                    Act::Alert => {
+                        if out.alerts.len() < MAX_HITS {
+                            out.alerts.push(i as u16);
+                        }
+                    }
+                    Act::Mirror => out.mirror = true,
+                    Act::InjectNbnsNegative => out.inject_nbns_negative = true,
+                    Act::Learn { table, key } => {
+                        if let Some(k) = read(key, frame, meta).and_then(|v| key_of(&v)) {
+                            self.tables[*table as usize].state.insert(k, now);
+                        }
+                    }
+                    Act::Forget { table, key } => {
+                        if let Some(k) = read(key, frame, meta).and_then(|v| key_of(&v)) {
+                            self.tables[*table as usize].state.remove(k, now);
+                        }
+                    }
+                    Act::Quarantine { key, ms } => {
+                        if let Some(v) = read(key, frame, meta) {
+                            let q = if matches!(v, Value::Mac(_)) { &self.quarantine_mac } else { &self.quarantine_ip };
+                            if let Some(k) = key_of(&v) {
+                                q.insert_for(k, now, *ms);
+                            }
+                        }
+                    }
+                    Act::RateLimit { counter, key, n } => {
+                        if let Some(k) = read(key, frame, meta).and_then(|v| key_of(&v)) {
+                            if self.counters[*counter as usize].state.hit(k, None, now) > *n {
+                                out.rate_limited = true;
+                                out.verdict = Some(Verdict::Drop);
+                                out.decided_by = Some(i as u16);
+                                return;
+                            }
+                        }
+                    }
+                    Act::Verdict(v) => {
+                        out.verdict = Some(*v);
+                        out.decided_by = Some(i as u16);
+                        return;
+                    }
+                }
+            }
+        }
+        out.verdict = Some(self.default);
+    }
+
+    fn quarantined(&self, frame: &Frame<'_>, now: u64) -> bool {
+        if let Some(n) = &frame.net {
+            if self.quarantine_ip.contains(n.src.0, now) {
+                return true;
+            }
+        }
+        if let Some(e) = &frame.eth {
+            let m = e.src.0;
+            let k = u64::from_be_bytes([0, 0, m[0], m[1], m[2], m[3], m[4], m[5]]) as u128;
+            if self.quarantine_mac.contains(k, now) {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// A rule's alert message with the frame's values filled in (control side: allocates).
+    pub fn render_message(&self, rule: usize, frame: &Frame<'_>, meta: &Meta) -> String {
+        let r = &self.rules[rule];
+        let mut s = String::new();
+        for p in &r.message {
+            match p {
+                Part::Text(t) => s.push_str(t),
+                Part::Field(f) => match read(f, frame, meta) {
+                    Some(v) => s.push_str(&v.display()),
+                    None => {}
+                },
+            }
+        }
+        s
+    }
+}
