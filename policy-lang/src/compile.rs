@@ -91,13 +91,31 @@ fn test_gate(t: &Test) -> u32 {
 }
 
 /// Protocols a frame must have for the condition to be true (a test on a field the frame lacks
-/// is false).
-fn gate(b: &B) -> u32 {
+/// is false): all of `.0`, and at least one of `.1` (when not 0).
+fn gate(b: &B) -> (u32, u32) {
     match b {
-        B::Test(t) => test_gate(t),
-        B::And(v) => v.iter().map(gate).fold(0, |a, g| a | g),
-        B::Or(v) => v.iter().map(gate).reduce(|a, g| a & g).unwrap_or(0),
-        B::Not(_) => 0,
+        B::Test(t) => (test_gate(t), 0),
+        B::And(v) => {
+            let gs: Vec<(u32, u32)> = v.iter().map(gate).collect();
+            let all = gs.iter().fold(0, |a, g| a | g.0);
+            // Of the children's any-of masks keep the narrowest; one already implied by `all`
+            // adds nothing.
+            let any = gs.iter().map(|g| g.1).filter(|&a| a != 0 && a & all == 0).min_by_key(|a| a.count_ones()).unwrap_or(0);
+            (all, any)
+        }
+        B::Or(v) => {
+            let gs: Vec<(u32, u32)> = v.iter().map(gate).collect();
+            let all = gs.iter().map(|g| g.0).reduce(|a, g| a & g).unwrap_or(0);
+            // A frame that matches a child has every protocol of that child's `all` (or one of
+            // its any-of): so it has at least one protocol of their union.
+            let any = if gs.iter().all(|g| g.0 & !all != 0 || g.1 != 0) {
+                gs.iter().map(|g| if g.0 & !all != 0 { g.0 & !all } else { g.1 }).fold(0, |a, g| a | g)
+            } else {
+                0
+            };
+            (all, any)
+        }
+        B::Not(_) => (0, 0),
     }
 }
 
@@ -497,7 +515,7 @@ impl<'p> Cx<'p> {
             }
         }
         let (entry, gate, facts) = match &cond {
-            None => (MATCH, 0, Vec::new()),
+            None => (MATCH, (0, 0), Vec::new()),
             Some(c) => {
                 let facts = fields_of(c);
                 (self.emit(c, MATCH, NO_MATCH), gate(c), facts)
@@ -507,7 +525,8 @@ impl<'p> Cx<'p> {
             name: r.name.node.clone(),
             description: r.description.as_ref().map(|d| d.node.clone()).unwrap_or_default(),
             severity,
-            gate,
+            gate: gate.0,
+            gate_any: gate.1,
             entry,
             acts,
             message,

@@ -83,7 +83,12 @@ pub fn explain(p: &Program) -> String {
     let _ = writeln!(s, "evaluation: quarantine check{}, then rules in order; the first pass/drop decides; alert, mirror, inject, learn, forget and quarantine accumulate", if p.uses_quarantine { "" } else { " (off: no rule quarantines)" });
     for (i, r) in p.rules.iter().enumerate() {
         let _ = writeln!(s, "\nrule #{i} {} [{}]", r.name, r.severity.as_str());
-        let gate = if r.gate == 0 { "none (every frame)".to_string() } else { format!("{} — frames without it skip this rule in one test", proto::names(r.gate)) };
+        let gate = match (r.gate, r.gate_any) {
+            (0, 0) => "none (every frame)".to_string(),
+            (all, 0) => format!("{} — frames without it skip this rule in one test", proto::names(all)),
+            (0, any) => format!("one of {} — other frames skip this rule in one test", proto::names(any).replace('+', "/")),
+            (all, any) => format!("{} and one of {} — other frames skip this rule in one test", proto::names(all), proto::names(any).replace('+', "/")),
+        };
         let _ = writeln!(s, "  gate: {gate}");
         if r.entry == MATCH {
             let _ = writeln!(s, "  condition: always");

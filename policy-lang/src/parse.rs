@@ -24,7 +24,12 @@ pub fn parse(src: &str) -> (Option<Policy>, Vec<Diagnostic>) {
 }
 
 fn expected_list(expected: &[String]) -> String {
-    let mut e: Vec<&str> = expected.iter().map(|s| s.as_str()).collect();
+    // Tokens that only error productions accept are not worth suggesting.
+    let mut e: Vec<&str> = expected
+        .iter()
+        .map(|s| s.as_str())
+        .filter(|s| !matches!(*s, "\"&&\"" | "\"||\"" | "\"=\"" | "\"!\""))
+        .collect();
     e.sort();
     e.dedup();
     let e: Vec<String> = e
@@ -52,8 +57,12 @@ fn hint_for(tok: &Tok, expected: &[String]) -> Option<String> {
         Tok::Ident(w) if exp("\"then\"") || exp("\"and\"") => Some(format!(
             "`{w}` is not a field; fields have a dot (`ip.src`, `llmnr.qname`), and conditions are joined with `and` / `or`"
         )),
-        Tok::Lit(_) if exp("\";\"") || exp("\"}\"") => Some("separate actions with `;`".into()),
-        Tok::Ident(_) | Tok::Path(_) if exp("\";\"") => Some("separate actions with `;`".into()),
+        Tok::Pass | Tok::Drop | Tok::Mirror | Tok::Alert | Tok::Learn | Tok::Forget | Tok::Inject | Tok::Quarantine | Tok::RateLimit
+            if exp("\";\"") =>
+        {
+            Some("separate actions with `;`".into())
+        }
+        Tok::Lit(_) | Tok::Ident(_) | Tok::Path(_) if exp("\";\"") => Some("separate actions with `;`".into()),
         Tok::Rule | Tok::Set | Tok::Table | Tok::Default if exp("\"}\"") => Some("the rule above is missing its closing `}`".into()),
         _ if exp("\"then\"") && !exp("\"and\"") => Some("a rule body reads `{ when CONDITION then ACTIONS }`".into()),
         _ => None,

@@ -130,7 +130,10 @@ pub struct CRule {
     pub name: String,
     pub description: String,
     pub severity: Severity,
+    /// Protocols a frame must all have for the rule to match.
     pub gate: u32,
+    /// Protocols a frame must have at least one of (0: no such constraint).
+    pub gate_any: u32,
     pub entry: u32,
     pub acts: Vec<Act>,
     pub message: Vec<Part>,
@@ -404,7 +407,7 @@ impl Program {
         }
         let mask = frame_mask(frame);
         for (i, r) in self.rules.iter().enumerate() {
-            if r.gate & !mask != 0 || !self.matches(r.entry, frame, meta, now) {
+            if r.gate & !mask != 0 || (r.gate_any != 0 && r.gate_any & mask == 0) || !self.matches(r.entry, frame, meta, now) {
                 continue;
             }
             if out.matched.len() < MAX_HITS {
