@@ -50,6 +50,8 @@ enum Cmd {
         /// The policy file.
         file: PathBuf,
     },
+    /// List every field a policy can read, with its type (a Markdown table).
+    Fields,
     /// Print every decoded field of every frame of a pcap file, one JSON object per line,
     /// named as policies name them (no DPDK needed).
     Dissect {
@@ -61,6 +63,13 @@ enum Cmd {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.cmd {
+        Cmd::Fields => {
+            println!("| field | type | meaning |\n|---|---|---|");
+            for (name, ty, doc) in antidote_policy::schema::all_names() {
+                println!("| `{name}` | {} | {doc} |", ty.as_str());
+            }
+            ExitCode::SUCCESS
+        }
         Cmd::Check { file, json } => cmd::policy::check(&file, json),
         Cmd::Explain { file } => cmd::policy::explain(&file),
         Cmd::Dissect { file } => {

@@ -789,7 +789,9 @@ impl<'p> Cx<'p> {
             Some(p) => (p.quarantine_ip.clone(), p.quarantine_mac.clone()),
             None => (Arc::new(LearnTable::new(65_536, 3_600_000)), Arc::new(LearnTable::new(65_536, 3_600_000))),
         };
+        let candidates = candidate_table(&self.rules);
         Program {
+            candidates,
             rules: self.rules,
             nodes: self.nodes,
             tests: self.tests,

@@ -52,6 +52,12 @@ fn expected_list(expected: &[String]) -> String {
 
 fn hint_for(tok: &Tok, expected: &[String]) -> Option<String> {
     let exp = |s: &str| expected.iter().any(|e| e == s);
+    if exp("Ident") && !matches!(tok, Tok::Ident(_) | Tok::Path(_) | Tok::Lit(_)) && tok.to_string().starts_with('`') {
+        let t = tok.to_string();
+        if t.chars().nth(1).map(|c| c.is_ascii_alphabetic()).unwrap_or(false) {
+            return Some(format!("{t} is a keyword: choose another name"));
+        }
+    }
     match tok {
         Tok::RBrace if exp("\"then\"") => Some("a rule needs `then` and at least one action, e.g. `then alert; drop`".into()),
         Tok::Ident(w) if exp("\"then\"") || exp("\"and\"") => Some(format!(

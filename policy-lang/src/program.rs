@@ -169,6 +169,27 @@ pub struct Program {
     pub quarantine_ip: Arc<LearnTable>,
     pub quarantine_mac: Arc<LearnTable>,
     pub uses_quarantine: bool,
+    /// For programs of up to 64 rules: for every protocol mask, the rules whose gates let it
+    /// through, as a bitset (so a frame visits only its candidate rules).
+    pub candidates: Vec<u64>,
+}
+
+/// Number of protocol bits in a frame mask.
+pub const MASK_BITS: u32 = 13;
+
+/// The candidate bitsets of a program's rules (empty when it has more than 64 rules).
+pub fn candidate_table(rules: &[CRule]) -> Vec<u64> {
+    if rules.len() > 64 {
+        return Vec::new();
+    }
+    (0..1u32 << MASK_BITS)
+        .map(|mask| {
+            rules.iter().enumerate().fold(0u64, |acc, (i, r)| {
+                let ok = r.gate & !mask == 0 && (r.gate_any == 0 || r.gate_any & mask != 0);
+                if ok { acc | 1 << i } else { acc }
+            })
+        })
+        .collect()
 }
 
 /// Most rules reported per frame (more matches are counted in `more`).
@@ -406,10 +427,33 @@ impl Program {
             return;
         }
         let mask = frame_mask(frame);
-        for (i, r) in self.rules.iter().enumerate() {
-            if r.gate & !mask != 0 || (r.gate_any != 0 && r.gate_any & mask == 0) || !self.matches(r.entry, frame, meta, now) {
-                continue;
+        if let Some(&bits) = self.candidates.get(mask as usize) {
+            let mut bits = bits;
+            while bits != 0 {
+                let i = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                if self.matches(self.rules[i].entry, frame, meta, now) && self.apply(i, frame, meta, now, out) {
+                    return;
+                }
             }
+        } else {
+            for (i, r) in self.rules.iter().enumerate() {
+                if r.gate & !mask != 0 || (r.gate_any != 0 && r.gate_any & mask == 0) {
+                    continue;
+                }
+                if self.matches(r.entry, frame, meta, now) && self.apply(i, frame, meta, now, out) {
+                    return;
+                }
+            }
+        }
+        out.verdict = Some(self.default);
+    }
+
+    /// Carries out a matched rule's actions; true when one of them decided the frame.
+    #[inline]
+    fn apply(&self, i: usize, frame: &Frame<'_>, meta: &Meta, now: u64, out: &mut Outcome) -> bool {
+        let r = &self.rules[i];
+        {
             if out.matched.len() < MAX_HITS {
                 out.matched.push(i as u16);
             } else {
@@ -448,19 +492,19 @@ impl Program {
                                 out.rate_limited = true;
                                 out.verdict = Some(Verdict::Drop);
                                 out.decided_by = Some(i as u16);
-                                return;
+                                return true;
                             }
                         }
                     }
                     Act::Verdict(v) => {
                         out.verdict = Some(*v);
                         out.decided_by = Some(i as u16);
-                        return;
+                        return true;
                     }
                 }
             }
         }
-        out.verdict = Some(self.default);
+        false
     }
 
     fn quarantined(&self, frame: &Frame<'_>, now: u64) -> bool {

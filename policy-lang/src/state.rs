@@ -13,6 +13,8 @@
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::*};
 
 const LOCKED: u64 = u64::MAX;
+/// A slot whose key was forgotten: lookups probe past it, inserts may reuse it.
+const TOMB: u64 = 1;
 /// Slots probed per key.
 const PROBE: usize = 8;
 
@@ -37,7 +39,7 @@ impl Slot {
     #[inline]
     fn live_key(&self, now: u64) -> Option<(u128, u64)> {
         let s1 = self.state.load(Acquire);
-        if s1 == 0 || s1 == LOCKED || s1 <= now {
+        if s1 <= TOMB || s1 == LOCKED || s1 <= now {
             return None;
         }
         let k = ((self.k_hi.load(Relaxed) as u128) << 64) | self.k_lo.load(Relaxed) as u128;
@@ -50,7 +52,7 @@ impl Slot {
         self.k_lo.store(key as u64, Relaxed);
         self.learned_at.store(now, Relaxed);
         self.last_used.store(now, Relaxed);
-        self.state.store(expires.max(1), Release);
+        self.state.store(expires.max(TOMB + 1), Release);
     }
 }
 
@@ -118,7 +120,7 @@ impl LearnTable {
                 if st == LOCKED {
                     continue;
                 }
-                if st == 0 || st <= now {
+                if st <= TOMB || st <= now {
                     victim = Some((idx, st, 0));
                     break;
                 }
@@ -130,7 +132,7 @@ impl LearnTable {
             let Some((idx, st, _)) = victim else { continue };
             let s = &self.slots[idx];
             if s.state.compare_exchange(st, LOCKED, AcqRel, Relaxed).is_ok() {
-                if st != 0 && st > now {
+                if st > TOMB && st > now {
                     self.evicted.fetch_add(1, Relaxed);
                 }
                 s.write(key, now, expires);
@@ -140,12 +142,16 @@ impl LearnTable {
         }
     }
 
-    /// Whether `key` is live; marks it used.
+    /// Whether `key` is live; marks it used. Stops at the first never-used slot (keys are only
+    /// ever placed at or before one), so a miss in a sparse table costs one probe.
     #[inline]
     pub fn contains(&self, key: u128, now: u64) -> bool {
         let h = hash(key);
         for i in 0..PROBE {
             let s = &self.slots[(h + i) & self.mask];
+            if s.state.load(Relaxed) == 0 {
+                return false;
+            }
             if let Some((k, _)) = s.live_key(now) {
                 if k == key {
                     // Only write the shared line when the mark is stale (>100 ms).
@@ -165,7 +171,7 @@ impl LearnTable {
         for i in 0..PROBE {
             let s = &self.slots[(h + i) & self.mask];
             if let Some((k, st)) = s.live_key(now) {
-                if k == key && s.state.compare_exchange(st, 0, AcqRel, Relaxed).is_ok() {
+                if k == key && s.state.compare_exchange(st, TOMB, AcqRel, Relaxed).is_ok() {
                     return true;
                 }
             }

@@ -1,0 +1,245 @@
+//! The compiled program on real frames: each construct, the semantics (first verdict wins,
+//! actions accumulate, default), learned tables and counters, and the shipped default policy
+//! against the lab's poisoner and legitimate host.
+mod frames;
+use antidote_policy::program::{Meta, Outcome};
+use antidote_policy::{compile, Program};
+use antidote_wire::{Frame, Scratch};
+use frames::*;
+
+fn prog(src: &str) -> Program {
+    compile(src).unwrap_or_else(|d| panic!("{}", antidote_policy::diag::render_all(&d, src, "t"))).program
+}
+
+fn run(p: &Program, frame: &[u8], now: u64) -> Outcome {
+    let mut s = Scratch::default();
+    let f = Frame::parse(frame, &mut s);
+    assert!(f.error.is_none(), "test frame is malformed: {:?}", f.error);
+    let mut o = Outcome::default();
+    p.eval(&f, &Meta { port: 0, from_segment: false }, now, &mut o);
+    o
+}
+
+fn names(p: &Program, o: &Outcome) -> Vec<String> {
+    o.matched.iter().map(|&i| p.rules[i as usize].name.clone()).collect()
+}
+
+#[test]
+fn comparisons_of_every_type() {
+    let p = prog(r#"
+rule int { when udp.sport == 5355 and llmnr.answer.ttl < 31 and llmnr.answer.ttl >= 30 then alert }
+rule ip { when ip.src == 198.18.0.66 and ip.dst != 198.18.0.20 then alert }
+rule cidr { when ip.src == 198.18.0.0/24 and ip.src in { 198.18.0.0/15 } then alert }
+rule mac { when eth.src == 02:ad:00:00:00:66 then alert }
+rule str { when llmnr.qname == "WPAD" and llmnr.qname starts_with "wp" and llmnr.qname ends_with "AD" and llmnr.qname contains "pa" then alert }
+rule boolean { when llmnr.response and not llmnr.tc and llmnr.t == false then alert }
+rule fields { when llmnr.answer.addr == ip.src then alert }
+rule nomatch { when ip.src == 198.18.0.67 or llmnr.qname == "other" then alert }
+"#);
+    let o = run(&p, &llmnr_answer(POISONER, VICTIM, "wpad", POISONER, 30, false), 1);
+    assert_eq!(names(&p, &o), vec!["int", "ip", "cidr", "mac", "str", "boolean", "fields"]);
+    assert_eq!(o.alerts.len(), 7);
+    assert_eq!(o.verdict, Some(antidote_policy::ast::Verdict::Pass), "default pass");
+}
+
+#[test]
+fn first_verdict_wins_and_actions_accumulate() {
+    let p = prog(r#"
+table seen : ip
+rule a { when llmnr.response then alert; learn seen ip.src; mirror }
+rule b { when llmnr.response then drop }
+rule c { when llmnr.response or nbns.positive then pass }
+default pass
+"#);
+    let o = run(&p, &llmnr_answer(POISONER, VICTIM, "x", POISONER, 30, false), 5);
+    assert_eq!(names(&p, &o), vec!["a", "b"], "c never runs");
+    assert!(o.dropped() && o.mirror);
+    assert_eq!(o.decided_by, Some(1));
+    assert_eq!(p.tables[0].state.len(6), 1, "the source was learned");
+}
+
+#[test]
+fn missing_fields_are_false_and_not_in_is_true() {
+    let p = prog(r#"
+set s = { 198.18.0.1 }
+rule tcp-only { when tcp.dport == 80 then drop }
+rule not-in { when ip.src not in s and llmnr.response then alert }
+rule ne { when tcp.dport != 80 then drop }
+default pass
+"#);
+    let o = run(&p, &llmnr_answer(POISONER, VICTIM, "x", POISONER, 30, false), 1);
+    assert_eq!(names(&p, &o), vec!["not-in"], "tcp.* tests are false on UDP, != included");
+    assert!(!o.dropped());
+}
+
+#[test]
+fn learned_tables_correlate_follow_ons_and_expire() {
+    let p = prog(r#"
+table poisoners : ip ttl 10s
+rule learn-it { when llmnr.response then learn poisoners ip.src; drop }
+rule wpad { when http.request and http.path == "/wpad.dat" and ip.dst in poisoners then alert critical; drop }
+rule forget-it { when tcp.dport == 9 and ip.dst in poisoners then forget poisoners ip.dst }
+"#);
+    let wpad = tcp(VICTIM, POISONER, 50001, 80, 0x18, b"GET /wpad.dat HTTP/1.1\r\nHost: wpad\r\n\r\n");
+    assert!(!run(&p, &wpad, 1_000).dropped(), "nothing learned yet");
+    run(&p, &llmnr_answer(POISONER, VICTIM, "wpad", POISONER, 30, false), 2_000);
+    let o = run(&p, &wpad, 3_000);
+    assert!(o.dropped());
+    assert_eq!(p.rules[o.alerts[0] as usize].severity.as_str(), "critical");
+    assert!(!run(&p, &wpad, 12_001).dropped(), "expired after 10 s");
+    run(&p, &llmnr_answer(POISONER, VICTIM, "wpad", POISONER, 30, false), 13_000);
+    run(&p, &tcp(VICTIM, POISONER, 1, 9, 0x02, b""), 13_001);
+    assert!(!run(&p, &wpad, 13_002).dropped(), "forgotten");
+}
+
+#[test]
+fn counters_count_and_distinct_per_key() {
+    let p = prog(r#"
+rule many { when llmnr.response and distinct(llmnr.qname by ip.src over 10s) > 3 then alert }
+rule flood { when llmnr.query and count(by ip.src over 1s) > 5 then drop }
+"#);
+    for (i, n) in ["a", "b", "c", "a", "b"].iter().enumerate() {
+        let o = run(&p, &llmnr_answer(POISONER, VICTIM, n, POISONER, 30, false), 100 + i as u64);
+        assert!(o.alerts.is_empty(), "{n}: only 3 distinct names so far");
+    }
+    let o = run(&p, &llmnr_answer(POISONER, VICTIM, "d", POISONER, 30, false), 200);
+    assert_eq!(o.alerts.len(), 1, "a fourth name");
+    let o = run(&p, &llmnr_answer(LEGIT, VICTIM, "e", LEGIT, 30, false), 201);
+    assert!(o.alerts.is_empty(), "another source has its own counter");
+    let dropped: Vec<bool> = (0..7).map(|i| run(&p, &llmnr_query(VICTIM, "x"), 1_000 + i).dropped()).collect();
+    assert_eq!(dropped, vec![false, false, false, false, false, true, true]);
+    assert!(!run(&p, &llmnr_query(VICTIM, "x"), 2_500).dropped(), "a new window");
+}
+
+#[test]
+fn quarantine_and_rate_limit() {
+    let p = prog(r#"
+rule q { when llmnr.response then quarantine ip.src for 5s; drop }
+rule rl { when llmnr.query then rate-limit 2 per 1s by ip.src }
+"#);
+    let other = tcp(POISONER, VICTIM, 445, 50000, 0x10, b"");
+    assert!(!run(&p, &other, 1).dropped());
+    run(&p, &llmnr_answer(POISONER, VICTIM, "x", POISONER, 30, false), 10);
+    let o = run(&p, &other, 20);
+    assert!(o.dropped() && o.quarantined, "everything from a quarantined source is dropped");
+    assert!(!run(&p, &other, 5_011).dropped(), "quarantine over");
+    let r: Vec<bool> = (0..4).map(|i| run(&p, &llmnr_query(VICTIM, "x"), 100 + i).dropped()).collect();
+    assert_eq!(r, vec![false, false, true, true]);
+}
+
+#[test]
+fn inject_negative_for_nbns_queries() {
+    let p = prog("set known : string = { \"legit\" }\nrule neg { when nbns.query and nbns.name not in known then inject nbns.negative; pass }");
+    assert!(run(&p, &nbns_query(VICTIM, "fileservr", true), 1).inject_nbns_negative);
+    assert!(!run(&p, &nbns_query(VICTIM, "LEGIT", true), 1).inject_nbns_negative);
+}
+
+#[test]
+fn default_policy_against_the_lab() {
+    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../policies/default.policy")).unwrap();
+    let p = prog(&src);
+    // The legitimate host answering its own name, over LLMNR (v4, v6) and NBT-NS: not flagged.
+    for f in [
+        llmnr_answer(LEGIT, VICTIM, "legit", LEGIT, 30, true),
+        llmnr_answer("fd00:198:18::20", "fd00:198:18::10", "legit", "fd00:198:18::20", 30, true),
+        nbns_positive(LEGIT, VICTIM, "LEGIT", LEGIT, 300000),
+    ] {
+        let o = run(&p, &f, 1);
+        assert!(!o.dropped() && o.alerts.is_empty(), "legit answer flagged: {:?}", names(&p, &o));
+    }
+    // The poisoner answering a typo, over LLMNR v4 and v6, NBT-NS and mDNS: dropped, alerted.
+    let cases = [
+        (llmnr_answer(POISONER, VICTIM, "fileservr", POISONER, 30, false), "llmnr-poison"),
+        (llmnr_answer("fd00:198:18::66", "fd00:198:18::10", "fileservr", "fd00:198:18::66", 30, false), "llmnr-poison"),
+        (nbns_positive(POISONER, VICTIM, "FILESERVR", POISONER, 165), "nbns-poison"),
+        (udp(POISONER, VICTIM, 5353, 5353, &{
+            let mut m = vec![0, 0, 0x84, 0, 0, 0, 0, 1, 0, 0, 0, 0, 7];
+            m.extend(b"printer");
+            m.extend([5]);
+            m.extend(b"local");
+            m.extend([0, 0, 1, 0, 1, 0, 0, 0, 120, 0, 4, 198, 18, 0, 66]);
+            m
+        }), "mdns-poison"),
+    ];
+    for (i, (f, rule)) in cases.iter().enumerate() {
+        // A fresh program for each: once the poisoner is learned, `answer-from-poisoner` decides.
+        let fresh = prog(&src);
+        let o = run(&fresh, f, 10 + i as u64);
+        assert!(o.dropped(), "{rule}: not dropped ({:?})", names(&fresh, &o));
+        assert!(o.alerts.iter().any(|&a| fresh.rules[a as usize].name == *rule), "{rule} did not alert: {:?}", names(&fresh, &o));
+        let o = run(&p, f, 10 + i as u64);
+        assert!(o.dropped() && !o.alerts.is_empty(), "{rule}: in sequence: {:?}", names(&p, &o));
+    }
+    // The poisoner is now learned: its WPAD file and NTLM challenge are blocked.
+    let wpad = tcp(VICTIM, POISONER, 50001, 80, 0x18, b"GET /wpad.dat HTTP/1.1\r\nHost: wpad\r\n\r\n");
+    let o = run(&p, &wpad, 100);
+    assert!(o.dropped() && o.alerts.iter().any(|&a| p.rules[a as usize].name == "wpad-from-poisoner"));
+    let syn = tcp(VICTIM, POISONER, 50002, 445, 0x02, b"");
+    assert!(run(&p, &syn, 101).dropped());
+    // Ordinary traffic passes untouched.
+    let o = run(&p, &tcp(VICTIM, LEGIT, 50003, 443, 0x10, b"data"), 102);
+    assert!(!o.dropped() && o.matched.is_empty());
+    // A query for a name that does not exist gets a negative answer.
+    assert!(run(&p, &nbns_query(VICTIM, "fileservr", false), 103).inject_nbns_negative);
+    assert!(!run(&p, &nbns_query(VICTIM, "legit", false), 104).inject_nbns_negative);
+}
+
+#[test]
+fn shipped_policies_compile_without_warnings() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../policies");
+    let mut n = 0;
+    for e in std::fs::read_dir(dir).unwrap() {
+        let path = e.unwrap().path();
+        let src = std::fs::read_to_string(&path).unwrap();
+        let c = compile(&src).unwrap_or_else(|d| panic!("{}", antidote_policy::diag::render_all(&d, &src, &path.display().to_string())));
+        assert!(c.warnings.is_empty(), "{}: {:?}", path.display(), c.warnings);
+        n += 1;
+    }
+    assert!(n >= 4);
+}
+
+#[test]
+fn learned_state_survives_a_recompile_with_the_same_declaration() {
+    let src = "table poisoners : ip ttl 1h\nrule r { when llmnr.response then learn poisoners ip.src }";
+    let p1 = prog(src);
+    run(&p1, &llmnr_answer(POISONER, VICTIM, "x", POISONER, 30, false), 1);
+    let p2 = antidote_policy::compile_with(&format!("{src}\nrule other {{ when tcp.syn then alert }}"), Some(&p1)).ok().unwrap().program;
+    assert_eq!(p2.tables[0].state.len(2), 1, "kept");
+    let p3 = antidote_policy::compile_with("table poisoners : ip ttl 2h\nrule r { when llmnr.response then learn poisoners ip.src }", Some(&p2)).ok().unwrap().program;
+    assert_eq!(p3.tables[0].state.len(2), 0, "a changed declaration starts empty");
+}
+
+#[test]
+fn program_is_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<Program>();
+}
+
+#[test]
+fn programs_over_64_rules_evaluate_the_same() {
+    let mut src = String::new();
+    for i in 0..70 {
+        src.push_str(&format!("rule r{i} {{ when llmnr.answer.ttl == {i} then alert }}\n"));
+    }
+    src.push_str("rule last { when llmnr.response then drop }\n");
+    let p = prog(&src);
+    assert!(p.candidates.is_empty());
+    let o = run(&p, &llmnr_answer(POISONER, VICTIM, "x", POISONER, 30, false), 1);
+    assert_eq!(names(&p, &o), vec!["r30", "last"]);
+    assert!(o.dropped());
+    let small = prog("rule r30 { when llmnr.answer.ttl == 30 then alert }\nrule last { when llmnr.response then drop }");
+    assert!(!small.candidates.is_empty());
+    let o2 = run(&small, &llmnr_answer(POISONER, VICTIM, "x", POISONER, 30, false), 1);
+    assert_eq!(names(&small, &o2), vec!["r30", "last"]);
+}
+
+#[test]
+fn every_field_is_documented() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/policy-language.md")).unwrap();
+    for (name, _, _) in antidote_policy::schema::all_names() {
+        assert!(doc.contains(&format!("`{name}`")), "docs/policy-language.md does not list `{name}`");
+    }
+    for code in ["E001", "E002", "E003", "E004", "E005", "E006", "E007", "E008", "E009", "E010", "E011", "E012", "E013", "E014", "E015", "E016", "E017", "W001"] {
+        assert!(doc.contains(code), "docs/policy-language.md does not explain {code}");
+    }
+}

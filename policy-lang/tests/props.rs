@@ -1,0 +1,98 @@
+//! Property tests: random policies never panic the compiler; the compiled program agrees with
+//! the plain reference interpreter of the syntax tree on random expressions and frames.
+mod frames;
+use antidote_policy::ast::Item;
+use antidote_policy::interp::{self, Sets};
+use antidote_policy::program::{Meta, Outcome};
+use antidote_wire::{Frame, Scratch};
+use frames::*;
+use proptest::prelude::*;
+
+const IPS: [&str; 5] = ["198.18.0.10", "198.18.0.20", "198.18.0.66", "fd00:198:18::66", "198.18.0.0/24"];
+const NAMES: [&str; 4] = ["wpad", "legit", "x", "FileServr"];
+
+fn leaf() -> impl Strategy<Value = String> {
+    let ip = prop::sample::select(&IPS[..]);
+    let name = prop::sample::select(&NAMES[..]);
+    prop_oneof![
+        prop::sample::select(vec!["llmnr.response", "llmnr.query", "nbns.query", "nbns.positive", "tcp.syn", "mdns.response", "llmnr.answer.compressed", "true", "false"]).prop_map(String::from),
+        (prop::sample::select(vec!["==", "!="]), ip.clone()).prop_map(|(op, a)| format!("ip.src {op} {a}")),
+        (ip.clone(), ip.clone()).prop_map(|(a, b)| format!("ip.dst in {{ {a}, {b} }}")),
+        ip.prop_map(|a| format!("ip.src not in {{ {a} }}")),
+        (prop::sample::select(vec!["udp.dport", "udp.sport", "tcp.dport", "llmnr.answer.ttl", "nbns.answer.ttl"]), prop::sample::select(vec!["==", "!=", "<", "<=", ">", ">="]), prop::sample::select(vec![0u64, 30, 80, 137, 165, 5355, 50000]))
+            .prop_map(|(f, op, n)| format!("{f} {op} {n}")),
+        (prop::sample::select(vec!["llmnr.qname", "nbns.name", "llmnr.answer.name"]), prop::sample::select(vec!["==", "!="]), name.clone()).prop_map(|(f, op, n)| format!("{f} {op} \"{n}\"")),
+        (prop::sample::select(vec!["starts_with", "ends_with", "contains"]), name.clone()).prop_map(|(op, n)| format!("llmnr.qname {op} \"{}\"", &n[..n.len().min(2)])),
+        (name.clone(), name).prop_map(|(a, b)| format!("nbns.name in {{ \"{a}\", \"{b}\" }}")),
+        prop::sample::select(vec!["llmnr.answer.addr == ip.src", "llmnr.answer.addr != ip.src", "udp.sport == udp.dport"]).prop_map(String::from),
+    ]
+}
+
+fn expr() -> impl Strategy<Value = String> {
+    leaf().prop_recursive(4, 24, 2, |inner| {
+        prop_oneof![
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} and {b})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} or {b})")),
+            inner.prop_map(|a| format!("not ({a})")),
+        ]
+    })
+}
+
+fn frame() -> impl Strategy<Value = Vec<u8>> {
+    let src = prop::sample::select(vec![VICTIM, LEGIT, POISONER]);
+    let name = prop::sample::select(&NAMES[..]);
+    prop_oneof![
+        (src.clone(), name.clone(), prop::sample::select(vec![30u32, 60, 165]), any::<bool>())
+            .prop_map(|(s, n, ttl, c)| llmnr_answer(s, VICTIM, n, s, ttl, c)),
+        (name.clone(), any::<bool>()).prop_map(|(n, c)| llmnr_answer("fd00:198:18::66", "fd00:198:18::10", n, "fd00:198:18::66", 30, c)),
+        (src.clone(), name.clone()).prop_map(|(s, n)| llmnr_query(s, n)),
+        (src.clone(), name.clone(), any::<bool>()).prop_map(|(s, n, b)| nbns_query(s, n, b)),
+        (src.clone(), name, prop::sample::select(vec![165u32, 300000])).prop_map(|(s, n, t)| nbns_positive(s, VICTIM, n, s, t)),
+        (src, prop::sample::select(vec![80u16, 445, 443]), prop::sample::select(vec![0x02u8, 0x10])).prop_map(|(s, p, fl)| tcp(s, POISONER, 50000, p, fl, b"")),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn compiled_program_agrees_with_the_reference_interpreter(e in expr(), frames in prop::collection::vec(frame(), 1..6)) {
+        let src = format!("rule r {{ when {e} then drop }}");
+        let compiled = match antidote_policy::compile(&src) {
+            Ok(c) => c.program,
+            Err(d) => { prop_assert!(false, "generated policy rejected: {src}\n{d:?}"); unreachable!() }
+        };
+        let (tree, _) = antidote_policy::parse::parse(&src);
+        let tree = tree.unwrap();
+        let Item::Rule(rule) = &tree.items[0] else { unreachable!() };
+        let when = &rule.when.as_ref().unwrap().node;
+        let meta = Meta::default();
+        for f in &frames {
+            let mut s = Scratch::default();
+            let fr = Frame::parse(f, &mut s);
+            let mut o = Outcome::default();
+            compiled.eval(&fr, &meta, 1, &mut o);
+            let want = interp::eval(when, &fr, &meta, &Sets::new());
+            prop_assert_eq!(o.dropped(), want, "policy: {}", src);
+        }
+    }
+
+    #[test]
+    fn random_text_never_panics_the_compiler(s in "\\PC{0,200}") {
+        let _ = antidote_policy::compile(&s);
+    }
+
+    #[test]
+    fn random_token_soup_never_panics_the_compiler(toks in prop::collection::vec(prop::sample::select(vec![
+        "rule", "r", "{", "}", "when", "then", "and", "or", "not", "in", "==", "!=", "<", "(", ")", ";", ",", "set", "s", "=",
+        "table", "t", ":", "ip", "ttl", "1h", "max", "10", "drop", "pass", "alert", "learn", "forget", "mirror", "inject",
+        "nbns.negative", "nbns.query", "llmnr.qname", "ip.src", "\"x\"", "198.18.0.1", "10.0.0.0/8", "count", "distinct",
+        "by", "over", "10s", "quarantine", "for", "rate-limit", "per", "default", "severity", "high", "&&", "!", "0x10",
+        "hex\"00\"", "02:00:00:00:00:01", "starts_with", "true", "meta.port",
+    ]), 0..60)) {
+        let src = toks.join(" ");
+        if let Err(d) = antidote_policy::compile(&src) {
+            for x in &d { let _ = x.render(&src, "p"); }
+        }
+    }
+}
