@@ -1,12 +1,7 @@
 //! The `antidote` command: run the appliance, and the tools around it.
-use antidote_dataplane::bridge::{self, RunOptions};
-use antidote_dataplane::profile::Profile;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
-use std::time::Duration;
 
 mod cmd;
 
@@ -36,6 +31,26 @@ enum Cmd {
         /// Validate the profile and print the EAL command line, then exit.
         #[arg(long)]
         dry_run: bool,
+        /// The policy to enforce (policies/*.policy). Without one, antidote only bridges.
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        #[command(flatten)]
+        alerts: cmd::run::AlertArgs,
+    },
+    /// Run a policy over a capture through the real dataplane (DPDK net_pcap): forwarded and
+    /// injected frames go to --out, dropped ones do not; ends with a summary.
+    Replay {
+        /// The policy.
+        #[arg(long)]
+        policy: PathBuf,
+        /// The capture to replay (pcap, Ethernet).
+        #[arg(long = "in")]
+        input: PathBuf,
+        /// Where forwarded and injected frames go (pcap).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        alerts: cmd::run::AlertArgs,
     },
     /// Check a policy: exit 0 when it compiles, 1 with its diagnostics.
     Check {
@@ -82,37 +97,14 @@ fn main() -> ExitCode {
                 Err(e) => fail(&e),
             }
         }
-        Cmd::Run { profile, stats_interval, duration, until_idle_ms, dry_run } => {
-            let file = profile.display().to_string();
-            let p = match Profile::load(&profile) {
-                Ok(p) => p,
-                Err(e) => return fail(&e.to_string()),
-            };
-            if dry_run {
-                println!("{file}: valid; EAL arguments: {}", p.eal_args("antidote-PID").join(" "));
-                return ExitCode::SUCCESS;
-            }
-            let stop = Arc::new(AtomicBool::new(false));
-            for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-                if let Err(e) = signal_hook::flag::register(sig, stop.clone()) {
-                    return fail(&format!("cannot install the signal handler: {e}"));
-                }
-            }
-            let opts = RunOptions {
-                stats_interval: (stats_interval > 0.0).then(|| Duration::from_secs_f64(stats_interval)),
-                duration: duration.map(Duration::from_secs_f64),
-                until_idle: until_idle_ms.map(Duration::from_millis),
-                profile_file: file,
-            };
-            match bridge::run(&p, &opts, stop) {
-                Ok(_) => ExitCode::SUCCESS,
-                Err(e) => fail(&e),
-            }
+        Cmd::Run { profile, stats_interval, duration, until_idle_ms, dry_run, policy, alerts } => {
+            cmd::run::run(cmd::run::RunArgs { profile, stats_interval, duration, until_idle_ms, dry_run, policy, alerts })
         }
+        Cmd::Replay { policy, input, out, alerts } => cmd::replay::replay(&policy, &input, out.as_deref(), &alerts),
     }
 }
 
-fn fail(msg: &str) -> ExitCode {
+pub fn fail(msg: &str) -> ExitCode {
     eprintln!("antidote: {msg}");
     ExitCode::FAILURE
 }

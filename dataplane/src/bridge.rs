@@ -1,16 +1,19 @@
 //! `antidote run`: start EAL from a profile, set up the ports, launch one worker per lcore,
 //! report counters, and shut everything down cleanly.
+use crate::alert::AlertQueue;
+use crate::policy::{Clock, PolicySlot};
 use crate::preflight;
 use crate::profile::Profile;
 use crate::stats::{Snapshot, WorkerCounters};
-use crate::worker::{Task, Worker};
+use crate::worker::{Shared, Task, Worker};
 use antidote_dpdk::{lcore, Eal, Mempool, Port, PortConfig, BURST_SIZE};
+use antidote_policy::Program;
+use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How long to run and how to report.
-#[derive(Clone, Debug)]
 pub struct RunOptions {
     /// Print a summary line this often (None: only the final one).
     pub stats_interval: Option<Duration>,
@@ -20,7 +23,59 @@ pub struct RunOptions {
     pub until_idle: Option<Duration>,
     /// The file the profile came from, for messages.
     pub profile_file: String,
+    /// The policy to run (program and source); None: a plain bridge.
+    pub policy: Option<(Program, String)>,
+    /// Source address of injected NBT-NS answers to broadcast queries.
+    pub inject_from: Option<Ipv4Addr>,
+    /// Capacity of the workers' alert queue.
+    pub alert_queue: usize,
+    /// Print summary lines (off for replay, which prints its own).
+    pub quiet: bool,
 }
+
+impl RunOptions {
+    pub fn new(profile_file: &str) -> RunOptions {
+        RunOptions {
+            stats_interval: None,
+            duration: None,
+            until_idle: None,
+            profile_file: profile_file.to_string(),
+            policy: None,
+            inject_from: None,
+            alert_queue: 65_536,
+            quiet: false,
+        }
+    }
+}
+
+/// What the control side sees of a running bridge.
+pub struct RunContext {
+    pub shared: Arc<Shared>,
+    pub counters: Vec<Arc<WorkerCounters>>,
+    pub port_names: Vec<String>,
+    pub peers: Vec<Option<usize>>,
+    pub ports: Vec<Port>,
+}
+
+impl RunContext {
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot::take(&self.counters, self.port_names.len())
+    }
+}
+
+/// The control side's part in a run: called on the main lcore.
+pub trait Hooks {
+    /// Once the workers run.
+    fn started(&mut self, _ctx: &RunContext) {}
+    /// About every 20 ms.
+    fn tick(&mut self, _ctx: &RunContext) {}
+    /// After the workers stopped, before the ports close.
+    fn stopped(&mut self, _ctx: &RunContext) {}
+}
+
+/// Hooks that do nothing.
+pub struct NoHooks;
+impl Hooks for NoHooks {}
 
 /// What the run did, for the final line and for tests.
 #[derive(Clone, Debug)]
@@ -41,10 +96,14 @@ impl RunSummary {
         for (i, p) in s.ports.iter().enumerate() {
             if let Some(j) = peers[i] {
                 parts.push(format!(
-                    "{}→{} rx {} tx {} txfull {}",
-                    self.port_names[i], self.port_names[j], p.rx, p.tx, p.tx_full
+                    "{}→{} rx {} tx {} dropped {} txfull {}",
+                    self.port_names[i], self.port_names[j], p.rx, p.tx, p.dropped, p.tx_full
                 ));
             }
+        }
+        let a = &s.actions;
+        if a.alerts + a.injected + a.mirrored + a.malformed > 0 {
+            parts.push(format!("alerts {} injected {} mirrored {} malformed {}", a.alerts, a.injected, a.mirrored, a.malformed));
         }
         format!(
             "antidote{} {:.1}s | {} | {}",
@@ -68,13 +127,13 @@ pub fn rate(pps: f64) -> String {
 }
 
 /// Runs the bridge until `stop` is set (or the options end it). Returns the final counters.
-pub fn run(profile: &Profile, opts: &RunOptions, stop: Arc<AtomicBool>) -> Result<RunSummary, String> {
+pub fn run(profile: &Profile, opts: RunOptions, stop: Arc<AtomicBool>, hooks: &mut dyn Hooks) -> Result<RunSummary, String> {
     preflight::check(profile, &opts.profile_file)?;
     let prefix = format!("antidote-{}", std::process::id());
     let eal = Eal::init(&profile.eal_args(&prefix)).map_err(|e| {
         format!("{e}\nDPDK could not start with profile {}; the lines above say why.", opts.profile_file)
     })?;
-    let result = run_on(eal, profile, opts, stop);
+    let result = run_on(eal, profile, opts, stop, hooks);
     eal.cleanup();
     result
 }
@@ -95,7 +154,7 @@ impl Drop for Ports {
     }
 }
 
-fn run_on(eal: &Eal, profile: &Profile, opts: &RunOptions, stop: Arc<AtomicBool>) -> Result<RunSummary, String> {
+fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBool>, hooks: &mut dyn Hooks) -> Result<RunSummary, String> {
     let workers = profile.worker_lcores.len();
     // Resolve every port the profile names.
     let mut ports = Ports { ports: Vec::new(), started: Vec::new() };
@@ -125,8 +184,10 @@ fn run_on(eal: &Eal, profile: &Profile, opts: &RunOptions, stop: Arc<AtomicBool>
         ));
     }
     let socket = ports.ports.first().map(|p| p.socket()).unwrap_or(-1);
-    let pool = Mempool::new("antidote_pkts", profile.mempool_mbufs, profile.mempool_cache, profile.mbuf_data_room, socket)
-        .map_err(|e| format!("{e}; lower `mempool_mbufs` in {} or give DPDK more memory", opts.profile_file))?;
+    let pool = Arc::new(
+        Mempool::new("antidote_pkts", profile.mempool_mbufs, profile.mempool_cache, profile.mbuf_data_room, socket)
+            .map_err(|e| format!("{e}; lower `mempool_mbufs` in {} or give DPDK more memory", opts.profile_file))?,
+    );
 
     for (i, spec) in profile.ports.iter().enumerate() {
         let port = ports.ports[i];
@@ -143,15 +204,33 @@ fn run_on(eal: &Eal, profile: &Profile, opts: &RunOptions, stop: Arc<AtomicBool>
         port.start().map_err(|e| format!("{}: port `{}`: {e}", opts.profile_file, spec.name))?;
         ports.started.push(port);
         let link = port.link();
-        println!(
+        if !opts.quiet { println!(
             "antidote: port {} = {} mac {} link {}{}",
             spec.name,
             port.name(),
             port.mac(),
             if link.up { "up" } else { "down" },
             if link.up && link.speed_mbps > 0 { format!(" {} Mb/s", link.speed_mbps) } else { String::new() }
-        );
+        ); }
     }
+
+    let policy = PolicySlot::default();
+    if let Some((program, source)) = opts.policy.take() {
+        let p = policy.install(program, source);
+        if !opts.quiet {
+            println!("antidote: policy v{} ({}) loaded: {} rule(s)", p.version, p.hash, p.program.rules.len());
+        }
+    }
+    let shared = Arc::new(Shared {
+        policy,
+        alerts: AlertQueue::new(opts.alert_queue),
+        clock: Clock::new(),
+        inject_from: opts.inject_from,
+        mirror: profile.mirror_index().map(|i| ports.ports[i]),
+    });
+    let segment_side: Vec<bool> = (0..profile.ports.len())
+        .map(|i| profile.pairs.iter().any(|p| p.a == profile.ports[i].name))
+        .collect();
 
     // Worker w polls RX queue w of every paired port and sends on TX queue w of its peer.
     let peers = profile.peers();
@@ -174,10 +253,12 @@ fn run_on(eal: &Eal, profile: &Profile, opts: &RunOptions, stop: Arc<AtomicBool>
                     rx_queue: w as u16,
                     tx_port: ports.ports[j],
                     tx_queue: w as u16,
+                    from_segment: segment_side[i],
+                    rx_mac: ports.ports[i].mac(),
                 })
             })
             .collect();
-        let worker = Worker::new(tasks, counters[w].clone());
+        let worker = Worker::new(tasks, counters[w].clone(), shared.clone(), pool.clone(), lc as u16, w as u16);
         let st = stop.clone();
         match lcore::launch(lc, move || worker.run(st)) {
             Ok(()) => launched.push(lc),
@@ -187,15 +268,19 @@ fn run_on(eal: &Eal, profile: &Profile, opts: &RunOptions, stop: Arc<AtomicBool>
             }
         }
     }
-    println!(
-        "antidote: profile {} running: {} worker(s) on lcore(s) {:?}, {} pair(s); Ctrl-C stops",
-        profile.name,
-        launched.len(),
-        launched,
-        profile.pairs.len()
-    );
+    if !opts.quiet {
+        println!(
+            "antidote: profile {} running: {} worker(s) on lcore(s) {:?}, {} pair(s); Ctrl-C stops",
+            profile.name,
+            launched.len(),
+            launched,
+            profile.pairs.len()
+        );
+    }
 
     let names: Vec<String> = profile.ports.iter().map(|p| p.name.clone()).collect();
+    let ctx = RunContext { shared: shared.clone(), counters: counters.clone(), port_names: names.clone(), peers: peers.clone(), ports: ports.ports.clone() };
+    hooks.started(&ctx);
     let start = Instant::now();
     let mut last_report = start;
     let mut last_rx = 0u64;
@@ -207,6 +292,7 @@ fn run_on(eal: &Eal, profile: &Profile, opts: &RunOptions, stop: Arc<AtomicBool>
     }
     while !stop.load(Relaxed) {
         std::thread::sleep(tick);
+        hooks.tick(&ctx);
         let now = Instant::now();
         if let Some(d) = opts.duration {
             if now - start >= d {
@@ -226,7 +312,7 @@ fn run_on(eal: &Eal, profile: &Profile, opts: &RunOptions, stop: Arc<AtomicBool>
                 }
             }
             if let Some(iv) = opts.stats_interval {
-                if now - last_report >= iv {
+                if now - last_report >= iv && !opts.quiet {
                     let pps = (rx - last_report_rx) as f64 / (now - last_report).as_secs_f64();
                     last_report = now;
                     last_report_rx = rx;
@@ -243,13 +329,18 @@ fn run_on(eal: &Eal, profile: &Profile, opts: &RunOptions, stop: Arc<AtomicBool>
             failed.push(lc);
         }
     }
+    hooks.stopped(&ctx);
     let summary = RunSummary {
         port_names: names,
         snapshot: Snapshot::take(&counters, profile.ports.len()),
         elapsed: start.elapsed(),
         interval_pps: None,
     };
-    println!("{}", summary.line(&peers, true));
+    if !opts.quiet {
+        println!("{}", summary.line(&peers, true));
+    }
+    drop(ctx);
+    drop(shared);
     drop(ports);
     drop(pool);
     if let Some(e) = launch_err {

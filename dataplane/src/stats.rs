@@ -4,6 +4,9 @@
 use crate::profile::MAX_PORTS;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
+/// Rules whose hits are counted one by one (later rules share the last counter).
+pub const RULE_COUNTERS: usize = 128;
+
 /// Counters of one ingress port, kept by one worker.
 #[derive(Default)]
 pub struct PortCounters {
@@ -14,17 +17,49 @@ pub struct PortCounters {
     pub tx: AtomicU64,
     /// Frames freed because the peer's TX queue was full.
     pub tx_full: AtomicU64,
+    /// Frames the policy dropped.
+    pub dropped: AtomicU64,
+}
+
+/// What the policy did, per worker.
+#[derive(Default)]
+pub struct ActionCounters {
+    pub dropped: AtomicU64,
+    pub quarantined: AtomicU64,
+    pub rate_limited: AtomicU64,
+    pub mirrored: AtomicU64,
+    pub mirror_failed: AtomicU64,
+    pub injected: AtomicU64,
+    pub inject_failed: AtomicU64,
+    pub alerts: AtomicU64,
+    pub malformed: AtomicU64,
 }
 
 /// One worker's counters, aligned to a cache line so workers never share one.
 #[repr(align(64))]
-#[derive(Default)]
 pub struct WorkerCounters {
     pub ports: [PortCounters; MAX_PORTS],
+    pub actions: ActionCounters,
+    pub rule_hits: [AtomicU64; RULE_COUNTERS],
     /// Poll rounds (one round polls every queue the worker owns once).
     pub polls: AtomicU64,
-    /// TSC of the last poll round (for liveness).
-    pub last_poll_tsc: AtomicU64,
+    /// Milliseconds (run clock) of the last poll round, for liveness.
+    pub last_poll_ms: AtomicU64,
+    /// The policy version the worker used in its last round.
+    pub policy_version: AtomicU64,
+}
+
+impl Default for WorkerCounters {
+    fn default() -> Self {
+        WorkerCounters {
+            ports: Default::default(),
+            actions: Default::default(),
+            rule_hits: std::array::from_fn(|_| AtomicU64::new(0)),
+            polls: AtomicU64::new(0),
+            last_poll_ms: AtomicU64::new(0),
+            policy_version: AtomicU64::new(0),
+        }
+    }
 }
 
 /// Adds to a counter that only the calling worker writes.
@@ -40,24 +75,54 @@ pub struct PortTotals {
     pub rx_bytes: u64,
     pub tx: u64,
     pub tx_full: u64,
+    pub dropped: u64,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ActionTotals {
+    pub dropped: u64,
+    pub quarantined: u64,
+    pub rate_limited: u64,
+    pub mirrored: u64,
+    pub mirror_failed: u64,
+    pub injected: u64,
+    pub inject_failed: u64,
+    pub alerts: u64,
+    pub malformed: u64,
 }
 
 /// A summed reading of all workers' counters.
 #[derive(Clone, Debug, Default)]
 pub struct Snapshot {
     pub ports: Vec<PortTotals>,
+    pub actions: ActionTotals,
+    pub rule_hits: Vec<u64>,
     pub polls: u64,
 }
 
 impl Snapshot {
     pub fn take(workers: &[std::sync::Arc<WorkerCounters>], nports: usize) -> Snapshot {
-        let mut s = Snapshot { ports: vec![PortTotals::default(); nports], polls: 0 };
+        let mut s = Snapshot { ports: vec![PortTotals::default(); nports], rule_hits: vec![0; RULE_COUNTERS], ..Default::default() };
         for w in workers {
             for (t, c) in s.ports.iter_mut().zip(&w.ports) {
                 t.rx += c.rx.load(Relaxed);
                 t.rx_bytes += c.rx_bytes.load(Relaxed);
                 t.tx += c.tx.load(Relaxed);
                 t.tx_full += c.tx_full.load(Relaxed);
+                t.dropped += c.dropped.load(Relaxed);
+            }
+            let a = &w.actions;
+            s.actions.dropped += a.dropped.load(Relaxed);
+            s.actions.quarantined += a.quarantined.load(Relaxed);
+            s.actions.rate_limited += a.rate_limited.load(Relaxed);
+            s.actions.mirrored += a.mirrored.load(Relaxed);
+            s.actions.mirror_failed += a.mirror_failed.load(Relaxed);
+            s.actions.injected += a.injected.load(Relaxed);
+            s.actions.inject_failed += a.inject_failed.load(Relaxed);
+            s.actions.alerts += a.alerts.load(Relaxed);
+            s.actions.malformed += a.malformed.load(Relaxed);
+            for (t, c) in s.rule_hits.iter_mut().zip(&w.rule_hits) {
+                *t += c.load(Relaxed);
             }
             s.polls += w.polls.load(Relaxed);
         }

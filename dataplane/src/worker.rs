@@ -1,8 +1,17 @@
-//! The poll-mode worker: one per lcore. It polls the RX queues it owns in bursts of 32 and
-//! sends each burst out of the peer port on its own TX queue; what TX does not take is freed
-//! and counted.
-use crate::stats::{bump, WorkerCounters};
-use antidote_dpdk::{Burst, Port};
+//! The poll-mode worker: one per lcore. Per round it loads the policy once, then for each RX
+//! queue it owns: receives a burst of up to 32 frames, dissects each and evaluates the
+//! compiled program, and carries out the verdict — forward out of the peer port, drop, copy to
+//! the mirror port, answer an NBT-NS query with a negative response out of the ingress port —
+//! then sends each burst on its own TX queues. What TX does not take is freed and counted.
+//! No allocation, lock or syscall per frame; counters are the worker's own.
+use crate::alert::{AlertEvent, AlertQueue, FRAME_BYTES};
+use crate::policy::{Clock, LoadedPolicy, PolicySlot};
+use crate::stats::{bump, WorkerCounters, RULE_COUNTERS};
+use antidote_dpdk::{Burst, MacAddr, Mbuf, Mempool, Port};
+use antidote_policy::program::{Meta, Outcome};
+use antidote_wire::ethernet::Mac;
+use antidote_wire::{emit, Frame, Scratch};
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
 
@@ -15,17 +24,55 @@ pub struct Task {
     pub rx_queue: u16,
     pub tx_port: Port,
     pub tx_queue: u16,
+    /// The RX port is a pair's `a` side (the victims' segment).
+    pub from_segment: bool,
+    /// The RX port's MAC (source of injected answers to broadcast queries).
+    pub rx_mac: MacAddr,
+}
+
+/// What every worker shares: the policy, the alert queue, the mempool, the clock.
+pub struct Shared {
+    pub policy: PolicySlot,
+    pub alerts: AlertQueue,
+    pub clock: Clock,
+    /// Source address of injected NBT-NS answers to broadcast queries (unicast queries are
+    /// answered from the server they asked).
+    pub inject_from: Option<Ipv4Addr>,
+    /// Mirror port and the TX queue base (worker w uses queue w).
+    pub mirror: Option<Port>,
 }
 
 pub struct Worker {
     tasks: Vec<Task>,
     counters: Arc<WorkerCounters>,
-    burst: Burst,
+    shared: Arc<Shared>,
+    pool: Arc<Mempool>,
+    lcore: u16,
+    tx_queue: u16,
+    rx: Burst,
+    fwd: Burst,
+    inject: Burst,
+    mirror: Burst,
+    scratch: Box<Scratch>,
+    outcome: Outcome,
 }
 
 impl Worker {
-    pub fn new(tasks: Vec<Task>, counters: Arc<WorkerCounters>) -> Worker {
-        Worker { tasks, counters, burst: Burst::new() }
+    pub fn new(tasks: Vec<Task>, counters: Arc<WorkerCounters>, shared: Arc<Shared>, pool: Arc<Mempool>, lcore: u16, tx_queue: u16) -> Worker {
+        Worker {
+            tasks,
+            counters,
+            shared,
+            pool,
+            lcore,
+            tx_queue,
+            rx: Burst::new(),
+            fwd: Burst::new(),
+            inject: Burst::new(),
+            mirror: Burst::new(),
+            scratch: Box::default(),
+            outcome: Outcome::default(),
+        }
     }
 
     pub fn counters(&self) -> &Arc<WorkerCounters> {
@@ -33,37 +80,165 @@ impl Worker {
     }
 
     /// Polls every owned queue once; returns the frames received.
-    #[inline]
     pub fn poll_once(&mut self) -> usize {
+        // The policy and the clock are read once per round, not per frame.
+        let guard = self.shared.policy.current.load();
+        let now = self.shared.clock.now_ms();
         let mut total = 0;
-        let c = &*self.counters;
-        for t in &self.tasks {
-            let n = t.rx_port.rx_burst(t.rx_queue, &mut self.burst);
+        for ti in 0..self.tasks.len() {
+            let t = self.tasks[ti];
+            let n = t.rx_port.rx_burst(t.rx_queue, &mut self.rx);
             if n == 0 {
                 continue;
             }
             total += n;
-            let pc = &c.ports[t.rx_index];
-            let bytes: usize = self.burst.as_slice().iter().map(|m| m.pkt_len()).sum();
+            let counters = self.counters.clone();
+            let pc = &counters.ports[t.rx_index];
             bump(&pc.rx, n as u64);
-            bump(&pc.rx_bytes, bytes as u64);
-            let sent = t.tx_port.tx_burst(t.tx_queue, &mut self.burst);
+            match guard.as_deref() {
+                // No policy: a plain bridge.
+                None => {
+                    let bytes: usize = self.rx.as_slice().iter().map(|m| m.pkt_len()).sum();
+                    bump(&pc.rx_bytes, bytes as u64);
+                    std::mem::swap(&mut self.rx, &mut self.fwd);
+                }
+                Some(policy) => self.judge(&t, policy, now),
+            }
+            let c = &*counters;
+            let sent = t.tx_port.tx_burst(t.tx_queue, &mut self.fwd);
             bump(&pc.tx, sent as u64);
-            let left = self.burst.clear();
+            let left = self.fwd.clear();
             if left > 0 {
                 bump(&pc.tx_full, left as u64);
             }
+            if !self.inject.is_empty() {
+                t.rx_port.tx_burst(t.tx_queue, &mut self.inject);
+                let lost = self.inject.clear();
+                if lost > 0 {
+                    bump(&c.actions.inject_failed, lost as u64);
+                }
+            }
+            if !self.mirror.is_empty() {
+                if let Some(m) = self.shared.mirror {
+                    m.tx_burst(self.tx_queue, &mut self.mirror);
+                }
+                let lost = self.mirror.clear();
+                if lost > 0 {
+                    bump(&c.actions.mirror_failed, lost as u64);
+                }
+            }
         }
+        let c = &*self.counters;
         bump(&c.polls, 1);
+        c.last_poll_ms.store(now, Relaxed);
+        if let Some(p) = guard.as_deref() {
+            if c.policy_version.load(Relaxed) != p.version {
+                c.policy_version.store(p.version, Relaxed);
+            }
+        }
         total
+    }
+
+    /// Dissects and judges the received burst: forwarded frames go to `fwd`, injected answers
+    /// to `inject`, mirror copies to `mirror`.
+    fn judge(&mut self, t: &Task, policy: &LoadedPolicy, now: u64) {
+        let c = &*self.counters;
+        let pc = &c.ports[t.rx_index];
+        let meta = Meta { port: t.rx_index as u16, from_segment: t.from_segment };
+        let mut bytes = 0usize;
+        for m in self.rx.drain() {
+            bytes += m.pkt_len();
+            let out = &mut self.outcome;
+            {
+                let f = Frame::parse(m.data(), &mut self.scratch);
+                policy.program.eval(&f, &meta, now, out);
+                if f.error.is_some() {
+                    bump(&c.actions.malformed, 1);
+                }
+                if out.inject_nbns_negative {
+                    match build_negative(&f, t, self.shared.inject_from, &self.pool) {
+                        Some(mb) => {
+                            if self.inject.push(mb).is_ok() {
+                                bump(&c.actions.injected, 1);
+                            } else {
+                                bump(&c.actions.inject_failed, 1);
+                            }
+                        }
+                        None => bump(&c.actions.inject_failed, 1),
+                    }
+                }
+            }
+            for &r in &out.matched {
+                bump(&c.rule_hits[(r as usize).min(RULE_COUNTERS - 1)], 1);
+            }
+            let dropped = out.dropped();
+            if !out.alerts.is_empty() {
+                let data = m.data();
+                let keep = data.len().min(FRAME_BYTES);
+                let mut e = AlertEvent {
+                    unix_ms: self.shared.clock.unix_ms(now),
+                    policy_version: policy.version,
+                    rule: 0,
+                    port: t.rx_index as u16,
+                    lcore: self.lcore,
+                    dropped,
+                    injected: out.inject_nbns_negative,
+                    mirrored: out.mirror,
+                    len: keep as u16,
+                    frame_len: m.pkt_len().min(u16::MAX as usize) as u16,
+                    frame: [0; FRAME_BYTES],
+                };
+                e.frame[..keep].copy_from_slice(&data[..keep]);
+                for &r in &out.alerts {
+                    e.rule = r;
+                    self.shared.alerts.push(e);
+                    bump(&c.actions.alerts, 1);
+                }
+            }
+            if out.mirror && self.shared.mirror.is_some() {
+                match m.copy(&self.pool).map(|cp| self.mirror.push(cp)) {
+                    Some(Ok(())) => bump(&c.actions.mirrored, 1),
+                    _ => bump(&c.actions.mirror_failed, 1),
+                }
+            }
+            if dropped {
+                bump(&pc.dropped, 1);
+                bump(&c.actions.dropped, 1);
+                if out.quarantined {
+                    bump(&c.actions.quarantined, 1);
+                }
+                if out.rate_limited {
+                    bump(&c.actions.rate_limited, 1);
+                }
+                drop(m);
+            } else if let Err(m) = self.fwd.push(m) {
+                drop(m); // cannot happen: fwd holds at most what rx held
+            }
+        }
+        bump(&pc.rx_bytes, bytes as u64);
     }
 
     /// Polls until `stop` is set.
     pub fn run(mut self, stop: Arc<AtomicBool>) -> i32 {
         while !stop.load(Relaxed) {
             self.poll_once();
-            self.counters.last_poll_tsc.store(antidote_dpdk::rdtsc(), Relaxed);
         }
         0
     }
+}
+
+/// The NBT-NS negative answer to the query in `f`, in a fresh mbuf. A unicast query is
+/// answered from the server it was sent to; a broadcast one from `inject_from`, else from the
+/// address it was sent to.
+fn build_negative(f: &Frame<'_>, t: &Task, inject_from: Option<Ipv4Addr>, pool: &Mempool) -> Option<Mbuf> {
+    let eth = f.eth?;
+    let net = f.net?;
+    let IpAddr::V4(dst) = net.dst.ip() else { return None };
+    let broadcast = eth.dst.is_multicast() || dst.octets()[3] == 255 || dst.is_broadcast();
+    let (src_mac, src_ip) = if broadcast { (Mac(t.rx_mac.0), inject_from.unwrap_or(dst)) } else { (eth.dst, dst) };
+    let mut buf = [0u8; emit::MAX_FRAME];
+    let n = emit::nbns_negative_response(&mut buf, f, src_mac, src_ip, false).ok()?;
+    let mut mb = Mbuf::alloc(pool)?;
+    mb.append(n as u16)?.copy_from_slice(&buf[..n]);
+    Some(mb)
 }

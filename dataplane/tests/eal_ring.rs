@@ -1,9 +1,11 @@
 //! Real DPDK, no NIC: EAL with two `net_ring` vdevs (`--no-huge`). Frames are put on port A
 //! (a net_ring port is a loopback: what is sent on it is received on it), one worker poll
 //! forwards A → B, and the frames are read back from B, byte for byte, with the counters.
+use antidote_dataplane::alert::AlertQueue;
 use antidote_dataplane::dpdk::{Burst, Eal, Mbuf, Mempool, Port, PortConfig};
+use antidote_dataplane::policy::{Clock, PolicySlot};
 use antidote_dataplane::stats::{Snapshot, WorkerCounters};
-use antidote_dataplane::worker::{Task, Worker};
+use antidote_dataplane::worker::{Shared, Task, Worker};
 use std::sync::Arc;
 
 fn frame(i: usize) -> Vec<u8> {
@@ -29,7 +31,7 @@ fn frames_cross_the_bridge_unchanged_and_are_counted() {
     .chain([format!("--file-prefix={prefix}")])
     .collect();
     let eal = Eal::init(&args).expect("EAL starts with --no-huge and net_ring vdevs");
-    let pool = Mempool::new("test_pool", 4095, 64, 2176, -1).unwrap();
+    let pool = Arc::new(Mempool::new("test_pool", 4095, 64, 2176, -1).unwrap());
     let a = Port::by_name("net_ring0").expect("net_ring0 probed");
     let b = Port::by_name("net_ring1").expect("net_ring1 probed");
     let cfg = PortConfig { rx_queues: 1, tx_queues: 1, rx_desc: 512, tx_desc: 512, rss: false, promiscuous: true };
@@ -52,9 +54,14 @@ fn frames_cross_the_bridge_unchanged_and_are_counted() {
     }
 
     let counters = Arc::new(WorkerCounters::default());
+    let shared = Arc::new(Shared { policy: PolicySlot::default(), alerts: AlertQueue::new(16), clock: Clock::new(), inject_from: None, mirror: None });
     let mut worker = Worker::new(
-        vec![Task { rx_port: a, rx_index: 0, rx_queue: 0, tx_port: b, tx_queue: 0 }],
+        vec![Task { rx_port: a, rx_index: 0, rx_queue: 0, tx_port: b, tx_queue: 0, from_segment: true, rx_mac: a.mac() }],
         counters.clone(),
+        shared.clone(),
+        pool.clone(),
+        0,
+        0,
     );
     let mut forwarded = 0;
     for _ in 0..10 {
@@ -80,6 +87,8 @@ fn frames_cross_the_bridge_unchanged_and_are_counted() {
     assert_eq!(snap.ports[1].rx, 0);
     assert_eq!(pool.in_use(), before, "no mbuf leaked");
 
+    drop(worker);
+    drop(shared);
     for p in [a, b] {
         p.stop();
         p.close();

@@ -1,3 +1,5 @@
 //! The subcommands of `antidote` that are more than a call into a crate.
 pub mod dissect;
 pub mod policy;
+pub mod replay;
+pub mod run;

@@ -1,0 +1,145 @@
+//! An alert as an Elastic Common Schema document.
+use crate::time::rfc3339;
+use antidote_dataplane::alert::AlertEvent;
+use antidote_dataplane::policy::LoadedPolicy;
+use antidote_policy::ast::Severity;
+use antidote_policy::program::{read, Meta};
+use antidote_policy::schema::Source;
+use antidote_wire::{Frame, Scratch};
+use serde_json::{json, Map, Value};
+
+pub fn ecs_severity(s: Severity) -> u64 {
+    match s {
+        Severity::Low => 21,
+        Severity::Medium => 47,
+        Severity::High => 73,
+        Severity::Critical => 99,
+    }
+}
+
+fn protocol(f: &Frame<'_>) -> &'static str {
+    use antidote_wire::App;
+    match f.app {
+        App::Nbns(_) => "nbns",
+        App::Llmnr(_) => "llmnr",
+        App::Mdns(_) => "mdns",
+        App::Ssrp(_) => "ms-sql-browser",
+        App::Http(_) => "http",
+        App::Smb2(_) => "smb2",
+        App::None => "",
+    }
+}
+
+/// The name a frame resolves or answers, if any.
+fn question_name(f: &Frame<'_>) -> Option<String> {
+    let field = match f.app {
+        antidote_wire::App::Nbns(_) => "nbns.name",
+        antidote_wire::App::Llmnr(_) => "llmnr.qname",
+        antidote_wire::App::Mdns(_) => if f.mdns()?.question().is_some() { "mdns.qname" } else { "mdns.answer.name" },
+        _ => return None,
+    };
+    let d = antidote_wire::fields::lookup(field)?;
+    (d.get)(f).map(|v| v.display())
+}
+
+/// Grouping key of an alert for aggregation.
+pub fn group_key(e: &AlertEvent) -> (u64, u16, String, String, String) {
+    let mut s = Scratch::default();
+    let f = Frame::parse(e.frame(), &mut s);
+    let (src, dst) = f.net.map(|n| (n.src.ip().to_string(), n.dst.ip().to_string())).unwrap_or_default();
+    (e.policy_version, e.rule, src, dst, question_name(&f).unwrap_or_default())
+}
+
+/// The ECS document of one event (`count` > 1: an aggregate of repeats seen from `first_ms` to
+/// `last_ms`).
+pub fn document(e: &AlertEvent, policy: &LoadedPolicy, port_names: &[String], observer: &str, count: u64, first_ms: u64, last_ms: u64) -> Value {
+    let mut scratch = Scratch::default();
+    let f = Frame::parse(e.frame(), &mut scratch);
+    let rule = &policy.program.rules[e.rule as usize];
+    let meta = Meta { port: e.port, from_segment: false };
+    let message = policy.program.render_message(e.rule as usize, &f, &meta);
+    let mut facts = Map::new();
+    for fr in &rule.facts {
+        if let Source::Wire(_) = fr.src {
+            if let Some(v) = read(fr, &f, &meta) {
+                facts.insert(fr.name.to_string(), Value::String(v.display()));
+            }
+        }
+    }
+    let (mut source, mut destination) = (Map::new(), Map::new());
+    if let Some(eth) = f.eth {
+        source.insert("mac".into(), json!(eth.src.to_string().replace(':', "-").to_uppercase()));
+        destination.insert("mac".into(), json!(eth.dst.to_string().replace(':', "-").to_uppercase()));
+    }
+    if let Some(n) = f.net {
+        source.insert("ip".into(), json!(n.src.ip().to_string()));
+        destination.insert("ip".into(), json!(n.dst.ip().to_string()));
+    }
+    if let Some((sp, dp)) = f.ports() {
+        source.insert("port".into(), json!(sp));
+        destination.insert("port".into(), json!(dp));
+    }
+    let mut network = json!({
+        "transport": match f.transport { antidote_wire::frame::Transport::Udp(_) => "udp", antidote_wire::frame::Transport::Tcp(_) => "tcp", _ => "" },
+        "protocol": protocol(&f),
+        "type": f.net.map(|n| if n.version == 6 { "ipv6" } else { "ipv4" }).unwrap_or(""),
+    });
+    if let Some(v) = f.eth.and_then(|e| e.vlan_id()) {
+        network["vlan"] = json!({"id": v.to_string()});
+    }
+    let action = if e.dropped { "drop" } else { "pass" };
+    let mut event = json!({
+        "kind": "alert",
+        "category": ["network", "intrusion_detection"],
+        "type": if e.dropped { vec!["denied"] } else { vec!["info"] },
+        "severity": ecs_severity(rule.severity),
+        "action": action,
+        "module": "antidote",
+        "dataset": "antidote.alert",
+        "created": rfc3339(e.unix_ms),
+    });
+    if count > 1 {
+        event["count"] = json!(count);
+        event["start"] = json!(rfc3339(first_ms));
+        event["end"] = json!(rfc3339(last_ms));
+    }
+    let mut doc = json!({
+        "@timestamp": rfc3339(if count > 1 { last_ms } else { e.unix_ms }),
+        "message": message,
+        "event": event,
+        "rule": {"name": rule.name, "description": rule.description, "ruleset": format!("policy v{} {}", policy.version, policy.hash)},
+        "log": {"level": rule.severity.as_str()},
+        "source": source,
+        "destination": destination,
+        "network": network,
+        "threat": {
+            "framework": "MITRE ATT&CK",
+            "tactic": {"id": ["TA0006", "TA0009"], "name": ["Credential Access", "Collection"]},
+            "technique": {"id": ["T1557"], "name": ["Adversary-in-the-Middle"],
+                "subtechnique": {"id": ["T1557.001"], "name": ["LLMNR/NBT-NS Poisoning and SMB Relay"]}},
+        },
+        "observer": {
+            "vendor": "antidote", "product": "antidote", "type": "ips", "hostname": observer,
+            "ingress": {"interface": {"name": port_names.get(e.port as usize).cloned().unwrap_or_default()}},
+        },
+        "antidote": {
+            "facts": facts, "policy_version": e.policy_version, "lcore": e.lcore,
+            "frame_length": e.frame_len, "injected_nbns_negative": e.injected, "mirrored": e.mirrored,
+        },
+    });
+    if let Some(name) = question_name(&f) {
+        doc["dns"] = json!({"question": {"name": name}});
+        if let Some(a) = ["llmnr.answer.addr", "nbns.answer.addr", "mdns.answer.addr"]
+            .iter()
+            .find_map(|n| antidote_wire::fields::lookup(n).and_then(|d| (d.get)(&f)))
+        {
+            doc["dns"]["answers"] = json!([{"data": a.display()}]);
+        }
+    }
+    doc
+}
+
+/// The event's severity.
+pub fn severity(e: &AlertEvent, policy: &LoadedPolicy) -> Severity {
+    policy.program.rules[e.rule as usize].severity
+}

@@ -1,0 +1,148 @@
+//! The thread that turns worker events into written alerts.
+use super::ecs;
+use super::sinks::{Sink, SinkStats};
+use antidote_dataplane::alert::AlertEvent;
+use antidote_dataplane::worker::Shared;
+use antidote_policy::ast::Severity;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// Counters of the pipeline.
+#[derive(Default, Debug)]
+pub struct PipelineStats {
+    /// Events taken from the workers' queue.
+    pub events: AtomicU64,
+    /// Documents written (first sightings and aggregates).
+    pub written: AtomicU64,
+    /// Repeats folded into aggregates.
+    pub aggregated: AtomicU64,
+    /// Events whose policy version was no longer known.
+    pub unknown_policy: AtomicU64,
+    /// Recent documents (for the API), newest last.
+    pub recent: Mutex<std::collections::VecDeque<serde_json::Value>>,
+    /// Per rule name: alerts seen (repeats included).
+    pub per_rule: Mutex<std::collections::BTreeMap<String, u64>>,
+}
+
+/// Documents kept for the API.
+pub const RECENT: usize = 1024;
+
+pub struct AlertPipeline {
+    stop: Arc<AtomicBool>,
+    handle: Option<JoinHandle<()>>,
+    pub stats: Arc<PipelineStats>,
+    pub sink_stats: Vec<(String, Arc<SinkStats>)>,
+}
+
+struct Group {
+    first_ms: u64,
+    last_ms: u64,
+    count: u64,
+    last: AlertEvent,
+}
+
+fn syslog_severity(s: Severity) -> u8 {
+    match s {
+        Severity::Critical => 2,
+        Severity::High => 3,
+        Severity::Medium => 4,
+        Severity::Low => 5,
+    }
+}
+
+impl AlertPipeline {
+    /// Starts the thread. Repeats of an alert within `window` are aggregated.
+    pub fn start(shared: Arc<Shared>, mut sinks: Vec<Box<dyn Sink>>, port_names: Vec<String>, window: Duration) -> AlertPipeline {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stats: Arc<PipelineStats> = Arc::default();
+        let sink_stats = sinks.iter().map(|s| (s.name(), s.stats())).collect();
+        let (st, stp) = (stats.clone(), stop.clone());
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_string()).unwrap_or_else(|_| "antidote".into());
+        let handle = std::thread::Builder::new()
+            .name("alerts".into())
+            .spawn(move || {
+                let window_ms = window.as_millis() as u64;
+                let mut groups: HashMap<(u64, u16, String, String, String), Group> = HashMap::new();
+                let write = |sinks: &mut Vec<Box<dyn Sink>>, doc: serde_json::Value, sev: Severity, st: &PipelineStats| {
+                    for s in sinks.iter_mut() {
+                        s.send(&doc, syslog_severity(sev));
+                    }
+                    st.written.fetch_add(1, Relaxed);
+                    let mut r = st.recent.lock().unwrap_or_else(|e| e.into_inner());
+                    r.push_back(doc);
+                    while r.len() > RECENT {
+                        r.pop_front();
+                    }
+                };
+                loop {
+                    let stopping = stp.load(Relaxed);
+                    let mut n = 0;
+                    while let Some(e) = shared.alerts.pop() {
+                        n += 1;
+                        st.events.fetch_add(1, Relaxed);
+                        let Some(policy) = shared.policy.version(e.policy_version) else {
+                            st.unknown_policy.fetch_add(1, Relaxed);
+                            continue;
+                        };
+                        let rule = &policy.program.rules[e.rule as usize];
+                        *st.per_rule.lock().unwrap_or_else(|x| x.into_inner()).entry(rule.name.clone()).or_default() += 1;
+                        let key = ecs::group_key(&e);
+                        match groups.get_mut(&key) {
+                            Some(g) if e.unix_ms.saturating_sub(g.first_ms) < window_ms => {
+                                g.count += 1;
+                                g.last_ms = e.unix_ms;
+                                g.last = e;
+                                st.aggregated.fetch_add(1, Relaxed);
+                            }
+                            _ => {
+                                let doc = ecs::document(&e, &policy, &port_names, &host, 1, e.unix_ms, e.unix_ms);
+                                write(&mut sinks, doc, rule.severity, &st);
+                                groups.insert(key, Group { first_ms: e.unix_ms, last_ms: e.unix_ms, count: 1, last: e });
+                            }
+                        }
+                    }
+                    // Close the windows that ended: one summary each for repeated alerts.
+                    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+                    let ended: Vec<_> = groups.iter().filter(|(_, g)| stopping || now.saturating_sub(g.first_ms) >= window_ms).map(|(k, _)| k.clone()).collect();
+                    for k in ended {
+                        let g = groups.remove(&k).unwrap();
+                        if g.count > 1 {
+                            if let Some(policy) = shared.policy.version(g.last.policy_version) {
+                                let doc = ecs::document(&g.last, &policy, &port_names, &host, g.count - 1, g.first_ms, g.last_ms);
+                                let sev = policy.program.rules[g.last.rule as usize].severity;
+                                write(&mut sinks, doc, sev, &st);
+                            }
+                        }
+                    }
+                    if n > 0 || stopping {
+                        sinks.iter_mut().for_each(|s| s.flush());
+                    }
+                    if stopping && shared.alerts.is_empty() {
+                        break;
+                    }
+                    if n == 0 {
+                        std::thread::sleep(Duration::from_millis(2));
+                    }
+                }
+            })
+            .expect("spawn alert thread");
+        AlertPipeline { stop, handle: Some(handle), stats, sink_stats }
+    }
+
+    /// Drains what is queued, writes the open aggregates, flushes the sinks and stops.
+    pub fn stop(&mut self) {
+        self.stop.store(true, Relaxed);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Drop for AlertPipeline {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

@@ -1,0 +1,119 @@
+//! `antidote replay`: the same dataplane and worker code over `net_pcap` files.
+use super::run::{load_policy, AlertArgs, ControlHooks};
+use antidote_dataplane::bridge::{self, RunOptions};
+use antidote_dataplane::profile::Profile;
+use pcap_file::pcap::{PcapPacket, PcapReader, PcapWriter};
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+fn read_all(p: &Path) -> Result<Vec<(Duration, Vec<u8>)>, String> {
+    let f = std::fs::File::open(p).map_err(|e| format!("{}: {e}", p.display()))?;
+    let mut r = PcapReader::new(std::io::BufReader::new(f)).map_err(|e| format!("{}: not a pcap ({e})", p.display()))?;
+    let mut v = Vec::new();
+    while let Some(pk) = r.next_packet() {
+        let pk = pk.map_err(|e| format!("{}: {e}", p.display()))?;
+        v.push((pk.timestamp, pk.data.into_owned()));
+    }
+    Ok(v)
+}
+
+pub fn replay(policy: &Path, input: &Path, out: Option<&Path>, alerts: &AlertArgs) -> ExitCode {
+    match replay_inner(policy, input, out, alerts) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => crate::fail(&e),
+    }
+}
+
+fn replay_inner(policy: &Path, input: &Path, out: Option<&Path>, alerts: &AlertArgs) -> Result<(), String> {
+    let (program, src) = load_policy(policy)?;
+    let rules: Vec<String> = program.rules.iter().map(|r| r.name.clone()).collect();
+    let input_frames = read_all(input)?.len();
+    let dir = std::env::temp_dir().join(format!("antidote-replay-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let _cleanup = Cleanup(dir.clone());
+    let empty = dir.join("empty.pcap");
+    PcapWriter::new(std::fs::File::create(&empty).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+    let input_abs = std::fs::canonicalize(input).map_err(|e| format!("{}: {e}", input.display()))?;
+    // Port a reads the capture (the segment side); frames it forwards leave port b; answers it
+    // injects leave port a. Both outputs are merged into --out in time order.
+    let profile_text = format!(
+        r#"name = "replay"
+worker_lcores = [1]
+memory_mb = 256
+mempool_mbufs = 4095
+mempool_cache = 128
+[[port]]
+name = "in"
+device = "net_pcap0,rx_pcap={},tx_pcap={}"
+rx_desc = 512
+tx_desc = 512
+[[port]]
+name = "out"
+device = "net_pcap1,rx_pcap={},tx_pcap={}"
+rx_desc = 512
+tx_desc = 512
+[[pair]]
+a = "in"
+b = "out"
+"#,
+        input_abs.display(),
+        dir.join("injected.pcap").display(),
+        empty.display(),
+        dir.join("forwarded.pcap").display()
+    );
+    let profile = Profile::parse(&profile_text, "replay profile").map_err(|e| e.to_string())?;
+    let mut hooks = ControlHooks::new(alerts)?;
+    let mut opts = RunOptions::new("replay profile");
+    opts.until_idle = Some(Duration::from_millis(300));
+    opts.duration = Some(Duration::from_secs(3600));
+    opts.policy = Some((program, src));
+    opts.inject_from = alerts.inject_from;
+    opts.quiet = true;
+    let stop = Arc::new(AtomicBool::new(false));
+    let summary = if input_frames == 0 { None } else { Some(bridge::run(&profile, opts, stop, &mut hooks)?) };
+    if let Some(e) = hooks.error.take() {
+        eprintln!("antidote: alert sink: {e}");
+    }
+    let forwarded = read_all(&dir.join("forwarded.pcap")).unwrap_or_default();
+    let injected = read_all(&dir.join("injected.pcap")).unwrap_or_default();
+    if let Some(o) = out {
+        let mut all: Vec<(Duration, Vec<u8>)> = forwarded.iter().chain(injected.iter()).cloned().collect();
+        all.sort_by_key(|(t, _)| *t);
+        let f = std::fs::File::create(o).map_err(|e| format!("{}: {e}", o.display()))?;
+        let mut w = PcapWriter::new(f).map_err(|e| e.to_string())?;
+        for (t, d) in &all {
+            w.write_packet(&PcapPacket::new(*t, d.len() as u32, d)).map_err(|e| e.to_string())?;
+        }
+    }
+    let s = summary.map(|s| s.snapshot).unwrap_or_default();
+    let a = s.actions;
+    println!(
+        "replay: {} frames in, {} forwarded, {} dropped by policy, {} negative answers injected, {} mirrored, {} malformed",
+        input_frames,
+        forwarded.len(),
+        a.dropped,
+        injected.len(),
+        a.mirrored,
+        a.malformed
+    );
+    let alerts_raised = hooks.pipeline.as_ref().map(|p| p.stats.events.load(std::sync::atomic::Ordering::Relaxed)).unwrap_or(0);
+    println!("replay: {} alerts", alerts_raised);
+    for (i, name) in rules.iter().enumerate() {
+        let hits = s.rule_hits.get(i.min(s.rule_hits.len().saturating_sub(1))).copied().unwrap_or(0);
+        let al = hooks.pipeline.as_ref().and_then(|p| p.stats.per_rule.lock().ok().and_then(|m| m.get(name).copied())).unwrap_or(0);
+        if hits > 0 || al > 0 {
+            println!("replay:   {name}: {hits} matched, {al} alerts");
+        }
+    }
+    Ok(())
+}
+
+struct Cleanup(std::path::PathBuf);
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
