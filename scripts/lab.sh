@@ -49,6 +49,8 @@ node() { # ns mac v4 v6
   ip -n "$1" addr add "$4/64" dev eth0 nodad
   ip -n "$1" link set eth0 up
   ip -n "$1" link set lo up
+  # Multicast (LLMNR 224.0.0.252, mDNS 224.0.0.251) leaves by eth0, as on any LAN host.
+  ip -n "$1" route add 224.0.0.0/4 dev eth0
   offloads_off "$1" eth0
 }
 

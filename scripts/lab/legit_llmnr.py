@@ -1,0 +1,65 @@
+#!/usr/bin/python3
+"""A legitimate LLMNR responder for the lab (run inside ad-legit): it answers, over IPv4 and
+IPv6, only queries for its own names, with a compressed answer name, as Windows does."""
+import argparse
+import socket
+import struct
+import threading
+
+
+def read_name(m, off):
+    labels = []
+    while m[off] != 0:
+        n = m[off]
+        labels.append(m[off + 1:off + 1 + n].decode("latin-1"))
+        off += 1 + n
+    return ".".join(labels), off + 1
+
+
+def serve(sock, a):
+    while True:
+        m, src = sock.recvfrom(2048)
+        if len(m) < 12:
+            continue
+        tid, flags, qd = struct.unpack(">HHH", m[:6])
+        if flags & 0x8000 or qd != 1:
+            continue
+        name, off = read_name(m, 12)
+        if name.lower() not in a.names:
+            continue
+        qtype = struct.unpack(">H", m[off:off + 2])[0]
+        if qtype == 28:
+            rdata = socket.inet_pton(socket.AF_INET6, a.ip6)
+        elif qtype == 1:
+            rdata = socket.inet_aton(a.ip4)
+        else:
+            continue
+        ans = struct.pack(">HHHHHH", tid, 0x8000, 1, 1, 0, 0) + m[12:off + 4] + b"\xc0\x0c" + struct.pack(">HHIH", qtype, 1, 30, len(rdata)) + rdata
+        sock.sendto(ans, src)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--ip4", default="198.18.0.20")
+    p.add_argument("--ip6", default="fd00:198:18::20")
+    p.add_argument("--iface", default="eth0")
+    p.add_argument("--names", default="legit,ad-legit")
+    a = p.parse_args()
+    a.names = [n.lower() for n in a.names.split(",")]
+    s4 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s4.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s4.bind(("", 5355))
+    s4.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, socket.inet_aton("224.0.0.252") + socket.inet_aton(a.ip4))
+    s6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    s6.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    s6.bind(("::", 5355))
+    idx = socket.if_nametoindex(a.iface)
+    s6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, socket.inet_pton(socket.AF_INET6, "ff02::1:3") + struct.pack("@I", idx))
+    t = threading.Thread(target=serve, args=(s6, a), daemon=True)
+    t.start()
+    serve(s4, a)
+
+
+if __name__ == "__main__":
+    main()

