@@ -46,15 +46,29 @@ run_testpmd() {
 
 run_antidote() {
   "$BIN" run --profile hw-profiles/bench-pcap-null.toml "${POLICY[@]}" --stats-interval 1 \
-    --duration "$SECONDS_PER_RUN" > bench/out/antidote.log 2>&1 \
-    || { echo "throughput.sh: antidote failed:" >&2; cat bench/out/antidote.log >&2; exit 1; }
+    --duration "$SECONDS_PER_RUN" > bench/out/antidote.log 2>&1 &
+  local pid=$! rss=()
+  # Resident memory once a second: it must stay flat (no per-packet allocation, bounded tables).
+  while kill -0 "$pid" 2>/dev/null; do
+    r=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
+    [ -n "$r" ] && rss+=("$r")
+    sleep 1
+  done
+  wait "$pid" || { echo "throughput.sh: antidote failed:" >&2; cat bench/out/antidote.log >&2; exit 1; }
+  # RSS after warm-up (2nd sample) and at the end, in MiB.
+  if [ ${#rss[@]} -ge 3 ]; then
+    echo "${rss[1]} ${rss[${#rss[@]}-1]}" > bench/out/rss
+  else
+    echo "0 0" > bench/out/rss
+  fi
   awk '/^antidote: [0-9.]+s \|/ {u=$NF; v=$(NF-1); print (u=="Mpps") ? v : (u=="kpps") ? v/1e3 : v/1e6}' bench/out/antidote.log | tail -n +2 | median
 }
 
 t_all=(); a_all=()
 for r in $(seq 1 "$ROUNDS"); do
   t=$(run_testpmd); a=$(run_antidote)
-  echo "round $r: testpmd ${t} Mpps, antidote ${a} Mpps"
+  read -r rss0 rss1 < bench/out/rss
+  echo "round $r: testpmd ${t} Mpps, antidote ${a} Mpps, antidote RSS $((rss0 / 1024)) MiB after warm-up -> $((rss1 / 1024)) MiB at the end"
   t_all+=("$t"); a_all+=("$a")
 done
 T=$(printf '%s\n' "${t_all[@]}" | median)

@@ -175,7 +175,7 @@ pub struct Program {
 }
 
 /// Number of protocol bits in a frame mask.
-pub const MASK_BITS: u32 = 13;
+pub const MASK_BITS: u32 = 14;
 
 /// The candidate bitsets of a program's rules (empty when it has more than 64 rules).
 pub fn candidate_table(rules: &[CRule]) -> Vec<u64> {

@@ -18,8 +18,10 @@ pub mod proto {
     pub const SMB2: u32 = 1 << 10;
     pub const NTLM: u32 = 1 << 11;
     pub const VLAN: u32 = 1 << 12;
+    /// A TCP segment with SYN set (connection attempts: follow-on rules gate on it).
+    pub const SYN: u32 = 1 << 13;
 
-    pub const NAMES: [(u32, &str); 13] = [
+    pub const NAMES: [(u32, &str); 14] = [
         (ETH, "eth"),
         (ARP, "arp"),
         (IP, "ip"),
@@ -33,6 +35,7 @@ pub mod proto {
         (SMB2, "smb2"),
         (NTLM, "ntlm"),
         (VLAN, "vlan"),
+        (SYN, "tcp-syn"),
     ];
 
     pub fn names(mask: u32) -> String {
@@ -59,6 +62,7 @@ pub fn frame_mask(f: &Frame<'_>) -> u32 {
     }
     m |= match f.transport {
         Transport::Udp(_) => proto::UDP,
+        Transport::Tcp(t) if t.flags & antidote_wire::tcp::SYN != 0 => proto::TCP | proto::SYN,
         Transport::Tcp(_) => proto::TCP,
         Transport::None => 0,
     };
