@@ -47,7 +47,7 @@ step "the victim mistypes a name: the poisoner answers, antidote drops the forge
 in_ns ad-victim nmblookup -B 198.18.0.255 fileservr || true
 echo "LLMNR/IPv4:"; in_ns ad-victim /usr/bin/python3 scripts/lab/resolve.py llmnr4 fileservr; echo "(no answer)"
 echo "LLMNR/IPv6:"; in_ns ad-victim /usr/bin/python3 scripts/lab/resolve.py llmnr6 fileservr; echo "(no answer)"
-echo "what the poisoner sent:"; grep -v ready "$ACT/poisoner.jsonl" | sed 's/^/  /'
+echo "what the poisoner sent the victim:"; grep -E "198.18.0.10|fe80::ad:ff:fe00:10" "$ACT/poisoner.jsonl" | sed "s/^/  /"
 
 step "the real name still resolves"
 in_ns ad-victim nmblookup -B 198.18.0.255 legit
