@@ -45,7 +45,7 @@ run_testpmd() {
 }
 
 run_antidote() {
-  "$BIN" run --profile hw-profiles/bench-pcap-null.toml "${POLICY[@]}" --stats-interval 1 \
+  "$BIN" run --profile hw-profiles/bench-pcap-null.toml "${POLICY[@]}" --control off --stats-interval 1 \
     --duration "$SECONDS_PER_RUN" > bench/out/antidote.log 2>&1 &
   local pid=$! rss=()
   # Resident memory once a second: it must stay flat (no per-packet allocation, bounded tables).

@@ -36,7 +36,11 @@ enum Cmd {
         policy: Option<PathBuf>,
         #[command(flatten)]
         alerts: cmd::run::AlertArgs,
+        #[command(flatten)]
+        control: cmd::run::ControlArgs,
     },
+    /// A client of the control API of a running antidote.
+    Ctl(cmd::ctl::CtlArgs),
     /// Run a policy over a capture through the real dataplane (DPDK net_pcap): forwarded and
     /// injected frames go to --out, dropped ones do not; ends with a summary.
     Replay {
@@ -97,9 +101,10 @@ fn main() -> ExitCode {
                 Err(e) => fail(&e),
             }
         }
-        Cmd::Run { profile, stats_interval, duration, until_idle_ms, dry_run, policy, alerts } => {
-            cmd::run::run(cmd::run::RunArgs { profile, stats_interval, duration, until_idle_ms, dry_run, policy, alerts })
+        Cmd::Run { profile, stats_interval, duration, until_idle_ms, dry_run, policy, alerts, control } => {
+            cmd::run::run(cmd::run::RunArgs { profile, stats_interval, duration, until_idle_ms, dry_run, policy, alerts, control })
         }
+        Cmd::Ctl(a) => cmd::ctl::ctl(a),
         Cmd::Replay { policy, input, out, alerts } => cmd::replay::replay(&policy, &input, out.as_deref(), &alerts),
     }
 }

@@ -69,7 +69,7 @@ b = "b"
     std::fs::write(s.path("p.toml"), profile).unwrap();
     let hp_before = std::fs::read_dir("/dev/hugepages").map(|d| d.count()).unwrap_or(0);
     let mut cmd = std::process::Command::new(bin());
-    cmd.args(["run", "--profile"]).arg(s.path("p.toml")).args(["--until-idle-ms", "400", "--duration", "20"]);
+    cmd.args(["run", "--profile"]).arg(s.path("p.toml")).args(["--until-idle-ms", "400", "--duration", "20", "--control", "off"]);
     let out = run_for(&mut cmd, Duration::from_secs(30));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));

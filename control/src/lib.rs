@@ -2,7 +2,14 @@
 //!
 //! - [`alerts`]: the alert pipeline — events from the workers' queue, rendered as Elastic
 //!   Common Schema documents, aggregated, and written to sinks (JSON lines, syslog, webhook).
+//! - [`manager`]: policy pushes, validation, rollback, the persisted last good policy, the audit
+//!   log, and swap-latency measurement.
+//! - [`api`]: the HTTP API (tiny_http) on the management address: token auth, JSON errors.
+//! - [`metrics`]: stats as JSON and as Prometheus text.
 #![forbid(unsafe_code)]
 
 pub mod alerts;
+pub mod api;
+pub mod manager;
+pub mod metrics;
 pub mod time;

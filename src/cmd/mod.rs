@@ -3,3 +3,4 @@ pub mod dissect;
 pub mod policy;
 pub mod replay;
 pub mod run;
+pub mod ctl;

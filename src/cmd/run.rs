@@ -26,6 +26,27 @@ pub struct AlertArgs {
     pub inject_from: Option<Ipv4Addr>,
 }
 
+/// The control API.
+#[derive(clap::Args, Clone, Debug)]
+pub struct ControlArgs {
+    /// Management address of the HTTP API (`off` to disable). Never a data port.
+    #[arg(long, default_value = "127.0.0.1:9440")]
+    pub control: String,
+    /// File with the API's bearer token(s): one per line, `NAME:TOKEN` or `TOKEN` (≥ 16
+    /// characters). Default: $ANTIDOTE_TOKEN, else STATE_DIR/token (created with a random
+    /// token when missing).
+    #[arg(long)]
+    pub token_file: Option<PathBuf>,
+    /// PEM certificate and key: serve the API over HTTPS (rustls).
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Where the last good policy, the token and the audit log live.
+    #[arg(long, default_value = "/var/lib/antidote")]
+    pub state_dir: PathBuf,
+}
+
 pub struct RunArgs {
     pub profile: PathBuf,
     pub stats_interval: f64,
@@ -34,6 +55,40 @@ pub struct RunArgs {
     pub dry_run: bool,
     pub policy: Option<PathBuf>,
     pub alerts: AlertArgs,
+    pub control: ControlArgs,
+}
+
+/// The API's tokens: from the token file, $ANTIDOTE_TOKEN, or STATE_DIR/token (created).
+fn tokens(c: &ControlArgs) -> Result<(Vec<antidote_control::api::Token>, String), String> {
+    use antidote_control::api::read_tokens;
+    if let Some(f) = &c.token_file {
+        let t = std::fs::read_to_string(f).map_err(|e| format!("cannot read token file {}: {e}", f.display()))?;
+        let v = read_tokens(&t);
+        if v.is_empty() {
+            return Err(format!("token file {} holds no token of 16 characters or more", f.display()));
+        }
+        return Ok((v, f.display().to_string()));
+    }
+    if let Ok(t) = std::env::var("ANTIDOTE_TOKEN") {
+        let v = read_tokens(&t);
+        if v.is_empty() {
+            return Err("ANTIDOTE_TOKEN must be at least 16 characters".into());
+        }
+        return Ok((v, "$ANTIDOTE_TOKEN".into()));
+    }
+    let path = c.state_dir.join("token");
+    if !path.exists() {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::create_dir_all(&c.state_dir).map_err(|e| format!("cannot create {}: {e}", c.state_dir.display()))?;
+        let mut b = [0u8; 24];
+        std::fs::File::open("/dev/urandom").and_then(|mut f| std::io::Read::read_exact(&mut f, &mut b)).map_err(|e| e.to_string())?;
+        let tok: String = b.iter().map(|x| format!("{x:02x}")).collect();
+        let mut f = std::fs::OpenOptions::new().create_new(true).write(true).mode(0o600).open(&path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+        writeln!(f, "admin:{tok}").map_err(|e| e.to_string())?;
+    }
+    let t = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Ok((read_tokens(&t), path.display().to_string()))
 }
 
 /// Reads and compiles a policy, printing its diagnostics like `antidote check`.
@@ -53,18 +108,37 @@ pub fn load_policy(path: &Path) -> Result<(antidote_policy::Program, String), St
     }
 }
 
-/// The control side of a run: the alert pipeline.
+/// The control side of a run: the alert pipeline and the HTTP API.
 pub struct ControlHooks {
     sinks: Vec<SinkSpec>,
     window: Duration,
     pub pipeline: Option<AlertPipeline>,
     pub error: Option<String>,
+    api: Option<(antidote_control::api::ApiConfig, String, PathBuf)>,
+    running_api: Option<antidote_control::api::Api>,
 }
 
 impl ControlHooks {
     pub fn new(a: &AlertArgs) -> Result<ControlHooks, String> {
         let sinks = a.sinks.iter().map(|s| SinkSpec::parse(s)).collect::<Result<Vec<_>, _>>()?;
-        Ok(ControlHooks { sinks, window: Duration::from_secs_f64(a.alert_window.max(0.0)), pipeline: None, error: None })
+        Ok(ControlHooks { sinks, window: Duration::from_secs_f64(a.alert_window.max(0.0)), pipeline: None, error: None, api: None, running_api: None })
+    }
+
+    /// Adds the HTTP API (unless `--control off`).
+    pub fn with_api(mut self, c: &ControlArgs) -> Result<ControlHooks, String> {
+        if c.control == "off" {
+            return Ok(self);
+        }
+        let (tokens, from) = tokens(c)?;
+        let tls = match (&c.tls_cert, &c.tls_key) {
+            (Some(cert), Some(key)) => Some((
+                std::fs::read(cert).map_err(|e| format!("{}: {e}", cert.display()))?,
+                std::fs::read(key).map_err(|e| format!("{}: {e}", key.display()))?,
+            )),
+            _ => None,
+        };
+        self.api = Some((antidote_control::api::ApiConfig { addr: c.control.clone(), tokens, tls }, from, c.state_dir.clone()));
+        Ok(self)
     }
 }
 
@@ -78,9 +152,41 @@ impl Hooks for ControlHooks {
                 Err(e) => self.error = Some(e),
             }
         }
-        self.pipeline = Some(AlertPipeline::start(ctx.shared.clone(), sinks, ctx.port_names.clone(), self.window));
+        let pipeline = AlertPipeline::start(ctx.shared.clone(), sinks, ctx.port_names.clone(), self.window);
+        if let Some((cfg, token_from, state_dir)) = self.api.take() {
+            let tls = cfg.tls.is_some();
+            let manager = antidote_control::manager::Manager::new(ctx.shared.clone(), ctx.counters.clone(), Some(state_dir.clone()));
+            if let Some(p) = ctx.shared.policy.get() {
+                let _ = antidote_control::manager::write_atomic(&state_dir.join("policy.current"), p.source.as_bytes());
+            }
+            let state = antidote_control::api::ApiState {
+                ctx: RunContext {
+                    shared: ctx.shared.clone(),
+                    counters: ctx.counters.clone(),
+                    port_names: ctx.port_names.clone(),
+                    peers: ctx.peers.clone(),
+                    ports: ctx.ports.clone(),
+                },
+                manager,
+                rates: Default::default(),
+                alerts: Some(pipeline.stats.clone()),
+                sinks: pipeline.sink_stats.clone(),
+                tokens: cfg.tokens.clone(),
+            };
+            match antidote_control::api::Api::start(cfg, state) {
+                Ok(api) => {
+                    println!("antidote: control API on {}://{} (token from {token_from})", if tls { "https" } else { "http" }, api.addr);
+                    self.running_api = Some(api);
+                }
+                Err(e) => self.error = Some(e),
+            }
+        }
+        self.pipeline = Some(pipeline);
     }
     fn stopped(&mut self, ctx: &RunContext) {
+        if let Some(mut api) = self.running_api.take() {
+            api.stop();
+        }
         if let Some(p) = self.pipeline.as_mut() {
             p.stop();
             let st = &p.stats;
@@ -107,15 +213,28 @@ pub fn run(a: RunArgs) -> ExitCode {
         Ok(p) => p,
         Err(e) => return crate::fail(&e.to_string()),
     };
-    let policy = match a.policy.as_deref().map(load_policy).transpose() {
+    let mut policy = match a.policy.as_deref().map(load_policy).transpose() {
         Ok(p) => p,
         Err(e) => return crate::fail(&e),
     };
+    // Without --policy, the last good policy pushed over the API is loaded again.
+    if policy.is_none() && a.control.control != "off" {
+        let saved = a.control.state_dir.join("policy.current");
+        if saved.exists() {
+            match load_policy(&saved) {
+                Ok(p) => {
+                    println!("antidote: loading the last good policy from {}", saved.display());
+                    policy = Some(p);
+                }
+                Err(e) => eprintln!("antidote: {e} (starting without a policy)"),
+            }
+        }
+    }
     if a.dry_run {
         println!("{file}: valid; EAL arguments: {}", p.eal_args("antidote-PID").join(" "));
         return ExitCode::SUCCESS;
     }
-    let mut hooks = match ControlHooks::new(&a.alerts) {
+    let mut hooks = match ControlHooks::new(&a.alerts).and_then(|h| h.with_api(&a.control)) {
         Ok(h) => h,
         Err(e) => return crate::fail(&e),
     };

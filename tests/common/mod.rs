@@ -84,8 +84,13 @@ pub struct Appliance {
 impl Appliance {
     pub fn start(args: &[&str], log: &Path) -> Appliance {
         let f = std::fs::File::create(log).unwrap();
+        let mut args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        if args.first().map(|a| a == "run").unwrap_or(false) && !args.iter().any(|a| a == "--control") {
+            // Tests run in parallel: no API unless a test asks for one.
+            args.extend(["--control".to_string(), "off".to_string()]);
+        }
         let child = Command::new(bin())
-            .args(args)
+            .args(&args)
             .current_dir(repo())
             .stdout(f.try_clone().unwrap())
             .stderr(f)

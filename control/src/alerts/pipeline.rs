@@ -21,8 +21,8 @@ pub struct PipelineStats {
     pub aggregated: AtomicU64,
     /// Events whose policy version was no longer known.
     pub unknown_policy: AtomicU64,
-    /// Recent documents (for the API), newest last.
-    pub recent: Mutex<std::collections::VecDeque<serde_json::Value>>,
+    /// Recent documents (for the API) with their sequence numbers, newest last.
+    pub recent: Mutex<std::collections::VecDeque<(u64, serde_json::Value)>>,
     /// Per rule name: alerts seen (repeats included).
     pub per_rule: Mutex<std::collections::BTreeMap<String, u64>>,
 }
@@ -70,9 +70,9 @@ impl AlertPipeline {
                     for s in sinks.iter_mut() {
                         s.send(&doc, syslog_severity(sev));
                     }
-                    st.written.fetch_add(1, Relaxed);
+                    let seq = st.written.fetch_add(1, Relaxed) + 1;
                     let mut r = st.recent.lock().unwrap_or_else(|e| e.into_inner());
-                    r.push_back(doc);
+                    r.push_back((seq, doc));
                     while r.len() > RECENT {
                         r.pop_front();
                     }

@@ -1,0 +1,402 @@
+//! The HTTP API, on the management address only (never a data port). Every request needs a
+//! bearer token (compared in constant time, never logged); bodies are limited to 1 MiB; errors
+//! are JSON: `{"error": "...", "diagnostics": [...]}`.
+//!
+//! | method | path | |
+//! |---|---|---|
+//! | PUT | /v1/policy | compile, swap in atomically; 422 with diagnostics on failure |
+//! | POST | /v1/policy/validate | compile only |
+//! | GET | /v1/policy | source, version, hash, loaded-at |
+//! | POST | /v1/policy/rollback | back to the previous version |
+//! | GET | /v1/stats | per port, per lcore, per rule counters with rates; swap latency |
+//! | GET | /metrics | the same as Prometheus text |
+//! | GET | /v1/alerts?since=…&limit=…[&follow=1] | recent alerts; `follow` streams JSON lines |
+//! | GET | /v1/tables, /v1/tables/NAME | learned entries with age and TTL |
+//! | DELETE | /v1/tables/NAME/KEY | forget an entry |
+//! | GET | /v1/health | ports up, workers polling (stalled > 100 ms: unhealthy) |
+use crate::alerts::sinks::SinkStats;
+use crate::alerts::PipelineStats;
+use crate::manager::{Manager, Outcome};
+use crate::metrics::{self, Extra, Rates};
+use crate::time::rfc3339;
+use antidote_dataplane::bridge::RunContext;
+use antidote_wire::fields::FieldType;
+use antidote_wire::frame::Addr;
+use serde_json::{json, Value};
+use std::io::Read;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+use tiny_http::{Header, Method, Request, Response, Server, StatusCode};
+
+/// Largest request body.
+pub const MAX_BODY: usize = 1 << 20;
+
+/// A named token (`name:token` lines in the token file; a bare line is named `default`).
+#[derive(Clone)]
+pub struct Token {
+    pub name: String,
+    secret: Vec<u8>,
+}
+
+/// Reads tokens from a file: one per line, `NAME:TOKEN` or `TOKEN`; `#` comments.
+pub fn read_tokens(text: &str) -> Vec<Token> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| match l.split_once(':') {
+            Some((n, t)) => Token { name: n.trim().to_string(), secret: t.trim().as_bytes().to_vec() },
+            None => Token { name: "default".into(), secret: l.as_bytes().to_vec() },
+        })
+        .filter(|t| t.secret.len() >= 16)
+        .collect()
+}
+
+/// Where the API listens and how it is secured.
+pub struct ApiConfig {
+    pub addr: String,
+    pub tokens: Vec<Token>,
+    /// PEM certificate and key for HTTPS (rustls).
+    pub tls: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+pub struct ApiState {
+    pub ctx: RunContext,
+    pub manager: Manager,
+    pub rates: Rates,
+    pub alerts: Option<Arc<PipelineStats>>,
+    pub sinks: Vec<(String, Arc<SinkStats>)>,
+    pub tokens: Vec<Token>,
+}
+
+pub struct Api {
+    server: Arc<Server>,
+    stop: Arc<AtomicBool>,
+    handle: Option<JoinHandle<()>>,
+    pub addr: String,
+}
+
+type Resp = Response<std::io::Cursor<Vec<u8>>>;
+
+fn json_resp(code: u16, v: &Value) -> Resp {
+    Response::from_string(v.to_string())
+        .with_status_code(StatusCode(code))
+        .with_header(Header::from_bytes("Content-Type", "application/json").unwrap())
+}
+
+fn err(code: u16, msg: &str) -> Resp {
+    json_resp(code, &json!({"error": msg, "diagnostics": []}))
+}
+
+impl Api {
+    pub fn start(cfg: ApiConfig, state: ApiState) -> Result<Api, String> {
+        let server = match &cfg.tls {
+            None => Server::http(&cfg.addr),
+            Some((cert, key)) => Server::https(&cfg.addr, tiny_http::SslConfig { certificate: cert.clone(), private_key: key.clone() }),
+        }
+        .map_err(|e| format!("control API cannot listen on {}: {e}", cfg.addr))?;
+        let addr = server.server_addr().to_ip().map(|a| a.to_string()).unwrap_or(cfg.addr.clone());
+        let server = Arc::new(server);
+        let stop = Arc::new(AtomicBool::new(false));
+        let state = Arc::new(state);
+        let (srv, st) = (server.clone(), stop.clone());
+        let handle = std::thread::Builder::new()
+            .name("api".into())
+            .spawn(move || {
+                while !st.load(Relaxed) {
+                    match srv.recv_timeout(Duration::from_millis(200)) {
+                        Ok(Some(req)) => handle(&state, req, &st),
+                        Ok(None) => {}
+                        Err(_) => break,
+                    }
+                }
+            })
+            .map_err(|e| e.to_string())?;
+        Ok(Api { server, stop, handle: Some(handle), addr })
+    }
+
+    pub fn stop(&mut self) {
+        self.stop.store(true, Relaxed);
+        self.server.unblock();
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Drop for Api {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The token's name when the request carries a valid bearer token.
+fn authenticate(req: &Request, tokens: &[Token]) -> Result<String, Resp> {
+    let h = req.headers().iter().find(|h| h.field.equiv("Authorization")).map(|h| h.value.as_str().to_string());
+    let Some(h) = h else { return Err(err(401, "missing bearer token (Authorization: Bearer TOKEN)")) };
+    let Some(given) = h.strip_prefix("Bearer ") else { return Err(err(401, "the Authorization header must be `Bearer TOKEN`")) };
+    let given = given.trim().as_bytes();
+    let mut found: Option<String> = None;
+    for t in tokens {
+        // Constant time in the token's content (the length is not secret).
+        let eq = t.secret.len() == given.len() && bool::from(subtle::ConstantTimeEq::ct_eq(&t.secret[..], given));
+        if eq && found.is_none() {
+            found = Some(t.name.clone());
+        }
+    }
+    found.ok_or_else(|| err(401, "invalid token"))
+}
+
+fn read_body(req: &mut Request) -> Result<String, Resp> {
+    if req.body_length().map(|n| n > MAX_BODY).unwrap_or(false) {
+        return Err(err(413, "request body over 1 MiB"));
+    }
+    let mut buf = Vec::new();
+    if req.as_reader().take(MAX_BODY as u64 + 1).read_to_end(&mut buf).is_err() {
+        return Err(err(400, "could not read the request body"));
+    }
+    if buf.len() > MAX_BODY {
+        return Err(err(413, "request body over 1 MiB"));
+    }
+    String::from_utf8(buf).map_err(|_| err(400, "the body is not UTF-8"))
+}
+
+/// The policy source of a push: the raw body, or `{"source": "..."}` with a JSON content type.
+fn policy_source(req: &Request, body: String) -> Result<String, Resp> {
+    let json = req.headers().iter().any(|h| h.field.equiv("Content-Type") && h.value.as_str().starts_with("application/json"));
+    if !json {
+        return Ok(body);
+    }
+    let v: Value = serde_json::from_str(&body).map_err(|e| err(400, &format!("invalid JSON: {e}")))?;
+    v.get("source").and_then(Value::as_str).map(str::to_string).ok_or_else(|| err(400, "JSON body needs a string field `source`"))
+}
+
+fn outcome(o: Outcome) -> Resp {
+    match o {
+        Outcome::Installed(_, v) | Outcome::Valid(v) => json_resp(200, &v),
+        Outcome::Rejected(v) => json_resp(422, &v),
+    }
+}
+
+fn query(url: &str) -> Vec<(String, String)> {
+    url.split_once('?')
+        .map(|(_, q)| q.split('&').filter_map(|kv| kv.split_once('=').map(|(k, v)| (k.to_string(), v.to_string()))).collect())
+        .unwrap_or_default()
+}
+
+fn parse_since(s: &str) -> Option<u64> {
+    s.parse::<u64>().ok()
+}
+
+fn key_text(ty: FieldType, k: u128) -> String {
+    match ty {
+        FieldType::Ip => Addr(k).ip().to_string(),
+        FieldType::Mac => {
+            let b = (k as u64).to_be_bytes();
+            format!("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", b[2], b[3], b[4], b[5], b[6], b[7])
+        }
+        FieldType::Int => (k as u64).to_string(),
+        _ => format!("hash:{k:032x}"),
+    }
+}
+
+fn parse_key(ty: FieldType, s: &str) -> Option<u128> {
+    let s = s.replace("%3A", ":").replace("%3a", ":");
+    match ty {
+        FieldType::Ip => s.parse::<std::net::IpAddr>().ok().map(|ip| Addr::from_ip(ip).0),
+        FieldType::Mac => match antidote_policy::lexer::classify_literal(&s) {
+            Some(antidote_policy::ast::Lit::Mac(m)) => Some(u64::from_be_bytes([0, 0, m[0], m[1], m[2], m[3], m[4], m[5]]) as u128),
+            _ => None,
+        },
+        FieldType::Int => s.parse::<u64>().ok().map(|v| v as u128),
+        _ => s.strip_prefix("hash:").and_then(|h| u128::from_str_radix(h, 16).ok()),
+    }
+}
+
+fn extra(state: &ApiState) -> Extra<'_> {
+    let p = state.ctx.shared.policy.get();
+    Extra {
+        rules: p.as_ref().map(|p| p.program.rules.iter().map(|r| r.name.clone()).collect()).unwrap_or_default(),
+        policy_version: p.as_ref().map(|p| p.version).unwrap_or(0),
+        swap: state.manager.swap_stats(),
+        alerts: state.alerts.as_deref(),
+        sinks: &state.sinks,
+    }
+}
+
+fn handle(state: &Arc<ApiState>, mut req: Request, stop: &Arc<AtomicBool>) {
+    let url = req.url().to_string();
+    let path = url.split('?').next().unwrap_or("").trim_end_matches('/').to_string();
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let method = req.method().clone();
+    let known = matches!(
+        segs.as_slice(),
+        ["v1", "policy"] | ["v1", "policy", "validate"] | ["v1", "policy", "rollback"] | ["v1", "stats"] | ["metrics"] | ["v1", "alerts"] | ["v1", "tables"] | ["v1", "tables", _] | ["v1", "tables", _, _] | ["v1", "health"]
+    );
+    if !known {
+        let _ = req.respond(err(404, &format!("no such endpoint: {path}")));
+        return;
+    }
+    let token = match authenticate(&req, &state.tokens) {
+        Ok(t) => t,
+        Err(r) => {
+            let _ = req.respond(r);
+            return;
+        }
+    };
+    let resp = match (&method, segs.as_slice()) {
+        (Method::Put, ["v1", "policy"]) => match read_body(&mut req).and_then(|b| policy_source(&req, b)) {
+            Ok(src) => outcome(state.manager.push(&src, &token)),
+            Err(r) => r,
+        },
+        (Method::Post, ["v1", "policy", "validate"]) => match read_body(&mut req).and_then(|b| policy_source(&req, b)) {
+            Ok(src) => outcome(state.manager.validate(&src)),
+            Err(r) => r,
+        },
+        (Method::Get, ["v1", "policy"]) => match state.ctx.shared.policy.get() {
+            Some(p) => json_resp(200, &json!({"version": p.version, "hash": p.hash, "loaded_at": rfc3339(p.loaded_at_unix_ms), "rules": p.program.rules.len(), "source": p.source})),
+            None => err(404, "no policy is running (antidote bridges only); PUT one to /v1/policy"),
+        },
+        (Method::Post, ["v1", "policy", "rollback"]) => match state.manager.rollback(&token) {
+            Ok(o) => outcome(o),
+            Err(e) => err(409, &e),
+        },
+        (Method::Get, ["v1", "stats"]) => json_resp(200, &metrics::stats_json(&state.ctx, &state.rates, &extra(state))),
+        (Method::Get, ["metrics"]) => Response::from_string(metrics::prometheus(&state.ctx, &extra(state)))
+            .with_header(Header::from_bytes("Content-Type", "text/plain; version=0.0.4").unwrap()),
+        (Method::Get, ["v1", "alerts"]) => {
+            let q = query(&url);
+            let get = |k: &str| q.iter().find(|(a, _)| a == k).map(|(_, v)| v.as_str());
+            let since = match get("since") {
+                Some(s) => match parse_since(s) {
+                    Some(v) => v,
+                    None => {
+                        let _ = req.respond(err(400, "`since` is a sequence number from an earlier answer (its `next`)"));
+                        return;
+                    }
+                },
+                None => 0,
+            };
+            let limit = get("limit").and_then(|l| l.parse::<usize>().ok()).unwrap_or(100).min(1024);
+            let Some(stats) = state.alerts.clone() else {
+                let _ = req.respond(err(404, "alerts are off: no policy pipeline"));
+                return;
+            };
+            if get("follow").map(|v| v == "1" || v == "true").unwrap_or(false) {
+                let st = stop.clone();
+                std::thread::spawn(move || {
+                    let reader = Follow { stats, next: since, buf: Vec::new(), pos: 0, stop: st };
+                    let r = Response::new(StatusCode(200), vec![Header::from_bytes("Content-Type", "application/x-ndjson").unwrap()], reader, None, None);
+                    let _ = req.respond(r);
+                });
+                return;
+            }
+            let recent = stats.recent.lock().unwrap_or_else(|e| e.into_inner());
+            let docs: Vec<&Value> = recent.iter().filter(|(s, _)| *s > since).take(limit).map(|(_, d)| d).collect();
+            let next = recent.iter().filter(|(s, _)| *s > since).take(limit).map(|(s, _)| *s).last().unwrap_or(since);
+            json_resp(200, &json!({"alerts": docs, "next": next}))
+        }
+        (Method::Get, ["v1", "tables"]) => {
+            let now = state.ctx.shared.clock.now_ms();
+            let v: Vec<Value> = state
+                .ctx
+                .shared
+                .policy
+                .get()
+                .map(|p| p.program.tables.iter().map(|t| json!({"name": t.name, "type": t.key_ty.as_str(), "ttl_ms": t.ttl_ms, "max": t.max, "entries": t.state.len(now)})).collect())
+                .unwrap_or_default();
+            json_resp(200, &json!({"tables": v}))
+        }
+        (Method::Get, ["v1", "tables", name]) => {
+            let now = state.ctx.shared.clock.now_ms();
+            let p = state.ctx.shared.policy.get();
+            match p.as_ref().and_then(|p| p.program.tables.iter().find(|t| t.name == *name)) {
+                None => err(404, &format!("no table named {name}")),
+                Some(t) => {
+                    let entries: Vec<Value> = t
+                        .state
+                        .entries(now)
+                        .iter()
+                        .map(|e| json!({"key": key_text(t.key_ty, e.key), "age_ms": now.saturating_sub(e.learned_at_ms), "ttl_left_ms": e.expires_at_ms.saturating_sub(now), "idle_ms": now.saturating_sub(e.last_used_ms)}))
+                        .collect();
+                    json_resp(200, &json!({"name": t.name, "type": t.key_ty.as_str(), "ttl_ms": t.ttl_ms, "max": t.max, "entries": entries}))
+                }
+            }
+        }
+        (Method::Delete, ["v1", "tables", name, key]) => {
+            let now = state.ctx.shared.clock.now_ms();
+            let p = state.ctx.shared.policy.get();
+            match p.as_ref().and_then(|p| p.program.tables.iter().find(|t| t.name == *name)) {
+                None => err(404, &format!("no table named {name}")),
+                Some(t) => match parse_key(t.key_ty, key) {
+                    None => err(400, &format!("`{key}` is not a {} key", t.key_ty.as_str())),
+                    Some(k) if t.state.remove(k, now) => json_resp(200, &json!({"forgotten": key})),
+                    Some(_) => err(404, &format!("{key} is not in table {name}")),
+                },
+            }
+        }
+        (Method::Get, ["v1", "health"]) => {
+            let now = state.ctx.shared.clock.now_ms();
+            let mut reasons = Vec::new();
+            for (i, p) in state.ctx.ports.iter().enumerate() {
+                if !p.link().up {
+                    reasons.push(format!("port {} link is down", state.ctx.port_names[i]));
+                }
+            }
+            for (w, c) in state.ctx.counters.iter().enumerate() {
+                let ago = now.saturating_sub(c.last_poll_ms.load(Relaxed));
+                if ago > 100 {
+                    reasons.push(format!("worker {w} has not polled for {ago} ms"));
+                }
+            }
+            if reasons.is_empty() {
+                json_resp(200, &json!({"status": "ok"}))
+            } else {
+                json_resp(503, &json!({"status": "unhealthy", "reasons": reasons}))
+            }
+        }
+        _ => err(405, &format!("{} is not allowed on {path}", method.as_str())),
+    };
+    let _ = req.respond(resp);
+}
+
+/// The body of `GET /v1/alerts?follow=1`: JSON lines as alerts are written, until the client
+/// goes away or antidote stops.
+struct Follow {
+    stats: Arc<PipelineStats>,
+    next: u64,
+    buf: Vec<u8>,
+    pos: usize,
+    stop: Arc<AtomicBool>,
+}
+
+impl Read for Follow {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            if self.pos < self.buf.len() {
+                let n = out.len().min(self.buf.len() - self.pos);
+                out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+                self.pos += n;
+                return Ok(n);
+            }
+            if self.stop.load(Relaxed) {
+                return Ok(0);
+            }
+            self.buf.clear();
+            self.pos = 0;
+            {
+                let recent = self.stats.recent.lock().unwrap_or_else(|e| e.into_inner());
+                let from = self.next;
+                for (s, d) in recent.iter().filter(|(s, _)| *s > from) {
+                    self.buf.extend(d.to_string().as_bytes());
+                    self.buf.push(b'\n');
+                    self.next = *s;
+                }
+            }
+            if self.buf.is_empty() {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! Stats as JSON (per port, per lcore, per rule, with rates) and as Prometheus text.
+use antidote_dataplane::bridge::RunContext;
+use antidote_dataplane::stats::Snapshot;
+use serde_json::{json, Value};
+use std::fmt::Write;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// The previous reading, for rates.
+#[derive(Default)]
+pub struct Rates {
+    last: Mutex<Option<(Instant, Snapshot)>>,
+}
+
+fn rate(now: u64, before: u64, secs: f64) -> f64 {
+    if secs <= 0.0 {
+        0.0
+    } else {
+        (now.saturating_sub(before)) as f64 / secs
+    }
+}
+
+/// What the stats endpoints need besides the run context.
+pub struct Extra<'a> {
+    pub rules: Vec<String>,
+    pub policy_version: u64,
+    pub swap: (usize, u64, u64, u64),
+    pub alerts: Option<&'a crate::alerts::PipelineStats>,
+    pub sinks: &'a [(String, std::sync::Arc<crate::alerts::sinks::SinkStats>)],
+}
+
+pub fn stats_json(ctx: &RunContext, rates: &Rates, x: &Extra<'_>) -> Value {
+    let snap = ctx.snapshot();
+    let now = Instant::now();
+    let mut last = rates.last.lock().unwrap_or_else(|e| e.into_inner());
+    let (secs, prev) = match last.as_ref() {
+        Some((t, s)) => ((now - *t).as_secs_f64(), s.clone()),
+        None => (0.0, Snapshot::default()),
+    };
+    let ports: Vec<Value> = snap
+        .ports
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let q = prev.ports.get(i).copied().unwrap_or_default();
+            let link = ctx.ports[i].link();
+            json!({
+                "name": ctx.port_names[i], "peer": ctx.peers[i].map(|j| ctx.port_names[j].clone()),
+                "link_up": link.up, "speed_mbps": link.speed_mbps,
+                "rx": p.rx, "rx_bytes": p.rx_bytes, "tx": p.tx, "dropped": p.dropped, "tx_full": p.tx_full,
+                "rx_pps": rate(p.rx, q.rx, secs), "tx_pps": rate(p.tx, q.tx, secs), "dropped_pps": rate(p.dropped, q.dropped, secs),
+            })
+        })
+        .collect();
+    let run_now = ctx.shared.clock.now_ms();
+    let lcores: Vec<Value> = ctx
+        .counters
+        .iter()
+        .enumerate()
+        .map(|(w, c)| {
+            let rx: u64 = c.ports.iter().map(|p| p.rx.load(Relaxed)).sum();
+            json!({
+                "worker": w, "polls": c.polls.load(Relaxed), "rx": rx,
+                "last_poll_ms_ago": run_now.saturating_sub(c.last_poll_ms.load(Relaxed)),
+                "policy_version": c.policy_version.load(Relaxed),
+            })
+        })
+        .collect();
+    let rules: Vec<Value> = x
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let k = i.min(snap.rule_hits.len().saturating_sub(1));
+            let h = snap.rule_hits.get(k).copied().unwrap_or(0);
+            let hp = prev.rule_hits.get(k).copied().unwrap_or(0);
+            json!({"name": name, "hits": h, "hits_per_s": rate(h, hp, secs)})
+        })
+        .collect();
+    let a = snap.actions;
+    let alerts = x.alerts.map(|s| {
+        json!({
+            "raised": s.events.load(Relaxed), "written": s.written.load(Relaxed), "aggregated": s.aggregated.load(Relaxed),
+            "lost_queue_full": ctx.shared.alerts.dropped.load(Relaxed),
+            "sinks": x.sinks.iter().map(|(n, st)| json!({"sink": n, "sent": st.sent.load(Relaxed), "failed": st.failed.load(Relaxed), "dropped": st.dropped.load(Relaxed)})).collect::<Vec<_>>(),
+        })
+    });
+    let v = json!({
+        "policy_version": x.policy_version,
+        "ports": ports, "lcores": lcores, "rules": rules,
+        "actions": {"dropped": a.dropped, "quarantined": a.quarantined, "rate_limited": a.rate_limited, "mirrored": a.mirrored,
+            "mirror_failed": a.mirror_failed, "injected": a.injected, "inject_failed": a.inject_failed, "alerts": a.alerts, "malformed": a.malformed},
+        "alerts": alerts,
+        "swap_latency_us": {"count": x.swap.0, "p50": x.swap.1, "p99": x.swap.2, "max": x.swap.3},
+        "interval_s": secs,
+    });
+    *last = Some((now, snap));
+    v
+}
+
+fn esc(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+pub fn prometheus(ctx: &RunContext, x: &Extra<'_>) -> String {
+    let snap = ctx.snapshot();
+    let mut o = String::new();
+    let mut metric = |name: &str, help: &str, kind: &str, rows: Vec<(String, f64)>| {
+        let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        for (labels, v) in rows {
+            let _ = writeln!(o, "{name}{labels} {v}");
+        }
+    };
+    let port = |i: usize| format!("{{port=\"{}\"}}", esc(&ctx.port_names[i]));
+    metric("antidote_port_rx_frames_total", "Frames received on a port.", "counter", snap.ports.iter().enumerate().map(|(i, p)| (port(i), p.rx as f64)).collect());
+    metric("antidote_port_rx_bytes_total", "Bytes received on a port.", "counter", snap.ports.iter().enumerate().map(|(i, p)| (port(i), p.rx_bytes as f64)).collect());
+    metric("antidote_port_forwarded_frames_total", "Frames received on a port and sent out of its peer.", "counter", snap.ports.iter().enumerate().map(|(i, p)| (port(i), p.tx as f64)).collect());
+    metric("antidote_port_policy_dropped_frames_total", "Frames received on a port that the policy dropped.", "counter", snap.ports.iter().enumerate().map(|(i, p)| (port(i), p.dropped as f64)).collect());
+    metric("antidote_port_tx_full_frames_total", "Frames freed because the peer's TX queue was full.", "counter", snap.ports.iter().enumerate().map(|(i, p)| (port(i), p.tx_full as f64)).collect());
+    metric("antidote_port_link_up", "1 when the port's link is up.", "gauge", (0..ctx.ports.len()).map(|i| (port(i), if ctx.ports[i].link().up { 1.0 } else { 0.0 })).collect());
+    metric(
+        "antidote_rule_hits_total",
+        "Frames that matched a rule.",
+        "counter",
+        x.rules.iter().enumerate().map(|(i, r)| (format!("{{rule=\"{}\"}}", esc(r)), snap.rule_hits.get(i.min(snap.rule_hits.len() - 1)).copied().unwrap_or(0) as f64)).collect(),
+    );
+    let a = snap.actions;
+    metric(
+        "antidote_actions_total",
+        "What the policy did.",
+        "counter",
+        [("dropped", a.dropped), ("quarantined", a.quarantined), ("rate_limited", a.rate_limited), ("mirrored", a.mirrored), ("mirror_failed", a.mirror_failed), ("injected", a.injected), ("inject_failed", a.inject_failed), ("alerted", a.alerts), ("malformed", a.malformed)]
+            .iter()
+            .map(|(k, v)| (format!("{{action=\"{k}\"}}"), *v as f64))
+            .collect(),
+    );
+    metric("antidote_worker_polls_total", "Poll rounds of a worker.", "counter", ctx.counters.iter().enumerate().map(|(w, c)| (format!("{{worker=\"{w}\"}}"), c.polls.load(Relaxed) as f64)).collect());
+    metric("antidote_policy_version", "Version of the running policy.", "gauge", vec![(String::new(), x.policy_version as f64)]);
+    metric("antidote_alerts_lost_total", "Alerts lost because the queue to the sinks was full.", "counter", vec![(String::new(), ctx.shared.alerts.dropped.load(Relaxed) as f64)]);
+    if let Some(s) = x.alerts {
+        metric("antidote_alerts_total", "Alerts raised by the workers.", "counter", vec![(String::new(), s.events.load(Relaxed) as f64)]);
+    }
+    metric(
+        "antidote_policy_swap_latency_microseconds",
+        "From a policy push to every worker on the new version.",
+        "summary",
+        vec![("{quantile=\"0.5\"}".into(), x.swap.1 as f64), ("{quantile=\"0.99\"}".into(), x.swap.2 as f64)],
+    );
+    let _ = writeln!(o, "antidote_policy_swap_latency_microseconds_count {}", x.swap.0);
+    o
+}
