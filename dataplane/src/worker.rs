@@ -148,6 +148,15 @@ impl Worker {
         let mut bytes = 0usize;
         for m in self.rx.drain() {
             bytes += m.pkt_len();
+            // Plain traffic no rule can match is forwarded on a look at its first headers.
+            if let Some(mask) = antidote_policy::schema::quick_mask(m.data()) {
+                if policy.program.skips(mask) {
+                    if let Err(m) = self.fwd.push(m) {
+                        drop(m);
+                    }
+                    continue;
+                }
+            }
             let out = &mut self.outcome;
             {
                 let f = Frame::parse(m.data(), &mut self.scratch);

@@ -174,6 +174,15 @@ pub struct Program {
     pub candidates: Vec<u64>,
 }
 
+impl Program {
+    /// True when a frame with this protocol mask can skip dissection and evaluation: no rule is a
+    /// candidate for it and nothing is quarantined.
+    #[inline]
+    pub fn skips(&self, mask: u32) -> bool {
+        !self.uses_quarantine && self.candidates.get(mask as usize) == Some(&0)
+    }
+}
+
 /// Number of protocol bits in a frame mask.
 pub const MASK_BITS: u32 = 14;
 

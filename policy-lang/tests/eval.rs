@@ -243,3 +243,53 @@ fn every_field_is_documented() {
         assert!(doc.contains(code), "docs/policy-language.md does not explain {code}");
     }
 }
+
+#[test]
+fn quick_mask_agrees_with_the_full_dissector() {
+    use antidote_policy::schema::{frame_mask, quick_mask};
+    let mut frames: Vec<Vec<u8>> = Vec::new();
+    for path in [concat!(env!("CARGO_MANIFEST_DIR"), "/../bench/out/mix.pcap"), concat!(env!("CARGO_MANIFEST_DIR"), "/../dataplane/wire/fuzz/corpus/frame")] {
+        if path.ends_with(".pcap") {
+            if let Ok(f) = std::fs::File::open(path) {
+                let mut r = pcap_file::pcap::PcapReader::new(f).unwrap();
+                while let Some(p) = r.next_packet() {
+                    frames.push(p.unwrap().data.into_owned());
+                }
+            }
+        } else {
+            for e in std::fs::read_dir(path).unwrap() {
+                frames.push(std::fs::read(e.unwrap().path()).unwrap());
+            }
+        }
+    }
+    for port in [22u16, 80, 139, 443, 445, 3128, 8080] {
+        for flags in [0x10u8, 0x18, 0x11, 0x02, 0x12] {
+            for payload in [&b""[..], b"data", b"GET /wpad.dat HTTP/1.1\r\n\r\n", b"HTTP/1.1 407 x\r\n", b"\0\0\0\x44\xfeSMB"] {
+                frames.push(tcp(VICTIM, LEGIT, 50000, port, flags, payload));
+                frames.push(tcp(LEGIT, VICTIM, port, 50000, flags, payload));
+            }
+        }
+    }
+    for port in [53u16, 123, 137, 1434, 4789, 5353, 5355] {
+        frames.push(udp(VICTIM, LEGIT, 40000, port, b"0123456789"));
+        frames.push(udp("fd00:198:18::10", "fd00:198:18::20", port, 40000, b"0123456789"));
+    }
+    frames.push(tcp(VICTIM, LEGIT, 50000, 443, 0x02, b""));
+    frames.push(llmnr_answer(POISONER, VICTIM, "x", POISONER, 30, false));
+    assert!(frames.len() >= 40);
+    let mut quick = 0;
+    for (i, f) in frames.iter().enumerate() {
+        // Every truncation too: the quick look must never claim a frame it misreads.
+        for cut in [f.len(), f.len().saturating_sub(1), f.len() / 2, 20, 14] {
+            let d = &f[..cut.min(f.len())];
+            if let Some(m) = quick_mask(d) {
+                quick += 1;
+                let mut s = antidote_wire::Scratch::default();
+                let full = antidote_wire::Frame::parse(d, &mut s);
+                assert!(full.error.is_none(), "frame {i} cut {cut}: quick said {m:#x} but the frame is malformed ({:?})", full.error);
+                assert_eq!(m, frame_mask(&full), "frame {i} cut {cut}");
+            }
+        }
+    }
+    assert!(quick > 20, "the quick path covered only {quick} frames");
+}

@@ -234,6 +234,11 @@ pub fn run(a: RunArgs) -> ExitCode {
         println!("{file}: valid; EAL arguments: {}", p.eal_args("antidote-PID").join(" "));
         return ExitCode::SUCCESS;
     }
+    // Host checks first: not root, no hugepages, a missing interface get their one sentence
+    // before anything else is set up.
+    if let Err(e) = antidote_dataplane::preflight::check(&p, &file) {
+        return crate::fail(&e);
+    }
     let mut hooks = match ControlHooks::new(&a.alerts).and_then(|h| h.with_api(&a.control)) {
         Ok(h) => h,
         Err(e) => return crate::fail(&e),
