@@ -144,8 +144,63 @@ fn every_endpoint_with_good_and_bad_input() {
     assert_eq!(api.get("/v1/tables/nosuch").0, 404);
     let (c, h) = api.get("/v1/health");
     assert_eq!(c, 200, "{h}");
+    // A client that stops sending its body is cut off after the socket's 5 s timeout (tiny_http
+    // closes the connection, or answers 408), and the API keeps serving others meanwhile.
+    {
+        use std::io::{Read, Write};
+        let addr = api.base.trim_start_matches("http://");
+        let mut sock = std::net::TcpStream::connect(addr).unwrap();
+        sock.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+        write!(sock, "PUT /v1/policy HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Length: 100\r\n\r\ndefault", api.token).unwrap();
+        let t = Instant::now();
+        assert_eq!(api.get("/v1/health").0, 200, "a stalled client blocked the API");
+        let mut answer = String::new();
+        let _ = sock.read_to_string(&mut answer);
+        assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 408"), "{answer}");
+        assert!(t.elapsed() < Duration::from_secs(10), "the stalled client was not cut off");
+    }
     let (ok, log) = app.stop();
     assert!(ok, "{log}");
+}
+
+#[test]
+fn https_with_a_certificate() {
+    require_root();
+    let s = Scratch::new("api-tls");
+    let (cert, key) = (s.path("cert.pem"), s.path("key.pem"));
+    let o = run_for(
+        std::process::Command::new("openssl")
+            .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost", "-keyout"])
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert),
+        Duration::from_secs(60),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    std::fs::write(s.path("token"), "t:tls-test-token-0123456789\n").unwrap();
+    std::fs::write(
+        s.path("p.toml"),
+        "name = \"tls\"\nworker_lcores = [1]\nmemory_mb = 256\n[[port]]\nname = \"a\"\ndevice = \"net_null0\"\n[[port]]\nname = \"b\"\ndevice = \"net_null1\"\n[[pair]]\na = \"a\"\nb = \"b\"\n",
+    )
+    .unwrap();
+    let mut app = Appliance::start(
+        &[
+            "run", "--profile", s.path("p.toml").to_str().unwrap(), "--control", "127.0.0.1:0", "--tls-cert", cert.to_str().unwrap(), "--tls-key", key.to_str().unwrap(),
+            "--token-file", s.path("token").to_str().unwrap(), "--state-dir", s.path("state").to_str().unwrap(), "--stats-interval", "0",
+        ],
+        &s.path("run.log"),
+    );
+    app.wait_for("control API on https://", Duration::from_secs(30));
+    let log = app.log_text();
+    let addr = log.lines().find_map(|l| l.split("control API on https://").nth(1)).unwrap().split_whitespace().next().unwrap().to_string();
+    let out = run_for(
+        std::process::Command::new("curl").args(["-sk", "-H", "Authorization: Bearer tls-test-token-0123456789"]).arg(format!("https://{addr}/v1/health")),
+        Duration::from_secs(20),
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"status\""), "{}", String::from_utf8_lossy(&out.stdout));
+    let plain = run_for(std::process::Command::new("curl").args(["-s", "-m", "3"]).arg(format!("http://{addr}/v1/health")), Duration::from_secs(20));
+    assert!(!String::from_utf8_lossy(&plain.stdout).contains("\"status\""), "plain HTTP must not be served");
+    app.stop();
 }
 
 #[test]

@@ -32,6 +32,23 @@ use tiny_http::{Header, Method, Request, Response, Server, StatusCode};
 
 /// Largest request body.
 pub const MAX_BODY: usize = 1 << 20;
+/// How long the API waits on a silent client (headers or body) and on a client that does not
+/// read its answer: set on the listening socket, inherited by every accepted connection.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(5);
+
+fn listener(addr: &str) -> Result<std::net::TcpListener, String> {
+    use socket2::{Domain, Socket, Type};
+    let sa: std::net::SocketAddr = addr.parse().map_err(|_| format!("control address {addr} is not IP:PORT"))?;
+    let s = Socket::new(Domain::for_address(sa), Type::STREAM, None).map_err(|e| e.to_string())?;
+    s.set_reuse_address(true).map_err(|e| e.to_string())?;
+    s.set_read_timeout(Some(BODY_TIMEOUT)).map_err(|e| e.to_string())?;
+    s.set_write_timeout(Some(BODY_TIMEOUT)).map_err(|e| e.to_string())?;
+    s.bind(&sa.into()).map_err(|e| format!("control API cannot listen on {addr}: {e}"))?;
+    s.listen(128).map_err(|e| e.to_string())?;
+    Ok(s.into())
+}
+/// Requests handled at once (each on its own thread, so a slow client blocks nobody else).
+pub const MAX_IN_FLIGHT: usize = 32;
 
 /// A named token (`name:token` lines in the token file; a bare line is named `default`).
 #[derive(Clone)]
@@ -91,22 +108,34 @@ fn err(code: u16, msg: &str) -> Resp {
 
 impl Api {
     pub fn start(cfg: ApiConfig, state: ApiState) -> Result<Api, String> {
-        let server = match &cfg.tls {
-            None => Server::http(&cfg.addr),
-            Some((cert, key)) => Server::https(&cfg.addr, tiny_http::SslConfig { certificate: cert.clone(), private_key: key.clone() }),
-        }
-        .map_err(|e| format!("control API cannot listen on {}: {e}", cfg.addr))?;
+        let ssl = cfg.tls.as_ref().map(|(cert, key)| tiny_http::SslConfig { certificate: cert.clone(), private_key: key.clone() });
+        let server = Server::from_listener(listener(&cfg.addr)?, ssl).map_err(|e| format!("control API on {}: {e}", cfg.addr))?;
         let addr = server.server_addr().to_ip().map(|a| a.to_string()).unwrap_or(cfg.addr.clone());
         let server = Arc::new(server);
         let stop = Arc::new(AtomicBool::new(false));
         let state = Arc::new(state);
         let (srv, st) = (server.clone(), stop.clone());
+        let in_flight = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let handle = std::thread::Builder::new()
             .name("api".into())
             .spawn(move || {
                 while !st.load(Relaxed) {
                     match srv.recv_timeout(Duration::from_millis(200)) {
-                        Ok(Some(req)) => handle(&state, req, &st),
+                        Ok(Some(req)) => {
+                            if in_flight.fetch_add(1, Relaxed) >= MAX_IN_FLIGHT {
+                                in_flight.fetch_sub(1, Relaxed);
+                                let _ = req.respond(err(503, "too many requests in flight; retry"));
+                                continue;
+                            }
+                            let (state, st2, n) = (state.clone(), st.clone(), in_flight.clone());
+                            let spawned = std::thread::Builder::new().name("api-req".into()).spawn(move || {
+                                handle(&state, req, &st2);
+                                n.fetch_sub(1, Relaxed);
+                            });
+                            if spawned.is_err() {
+                                in_flight.fetch_sub(1, Relaxed);
+                            }
+                        }
                         Ok(None) => {}
                         Err(_) => break,
                     }
@@ -153,8 +182,13 @@ fn read_body(req: &mut Request) -> Result<String, Resp> {
         return Err(err(413, "request body over 1 MiB"));
     }
     let mut buf = Vec::new();
-    if req.as_reader().take(MAX_BODY as u64 + 1).read_to_end(&mut buf).is_err() {
-        return Err(err(400, "could not read the request body"));
+    // The socket's read timeout (BODY_TIMEOUT) ends a body that stops arriving.
+    if let Err(e) = req.as_reader().take(MAX_BODY as u64 + 1).read_to_end(&mut buf) {
+        return Err(if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) {
+            err(408, "the request body did not arrive in time")
+        } else {
+            err(400, "could not read the request body")
+        });
     }
     if buf.len() > MAX_BODY {
         return Err(err(413, "request body over 1 MiB"));

@@ -146,12 +146,20 @@ impl Worker {
         let pc = &c.ports[t.rx_index];
         let meta = Meta { port: t.rx_index as u16, from_segment: t.from_segment };
         let mut bytes = 0usize;
+        for m in self.rx.as_slice() {
+            m.prefetch();
+        }
         for m in self.rx.drain() {
             bytes += m.pkt_len();
-            // Plain traffic no rule can match is forwarded on a look at its first headers.
+            // Plain traffic no rule can match gets the default verdict on a look at its first
+            // headers, without dissection.
             if let Some(mask) = antidote_policy::schema::quick_mask(m.data()) {
                 if policy.program.skips(mask) {
-                    if let Err(m) = self.fwd.push(m) {
+                    if policy.program.default == antidote_policy::ast::Verdict::Drop {
+                        bump(&pc.dropped, 1);
+                        bump(&c.actions.dropped, 1);
+                        drop(m);
+                    } else if let Err(m) = self.fwd.push(m) {
                         drop(m);
                     }
                     continue;

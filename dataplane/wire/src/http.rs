@@ -68,6 +68,10 @@ const METHODS: [&[u8]; 9] = [b"GET", b"POST", b"HEAD", b"PUT", b"CONNECT", b"OPT
 /// True when `p` starts like an HTTP request or response head (cheap, for dispatch).
 #[inline]
 pub fn looks_like_http(p: &[u8]) -> bool {
+    // Every method and "HTTP/1." start with one of these letters: most payloads stop here.
+    if !matches!(p.first(), Some(b'G' | b'P' | b'H' | b'C' | b'O' | b'D')) {
+        return false;
+    }
     p.starts_with(b"HTTP/1.") || METHODS.iter().any(|m| p.len() > m.len() && p.starts_with(m) && p[m.len()] == b' ')
 }
 
