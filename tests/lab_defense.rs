@@ -30,6 +30,12 @@ impl Actors {
             .count()
     }
 }
+impl Actors {
+    fn poisoner_answers_proto(&self, proto: &str) -> usize {
+        std::fs::read_to_string(self.0.join("poisoner.jsonl")).unwrap_or_default().lines().filter(|l| l.contains(&format!("\"proto\": \"{proto}\""))).count()
+    }
+}
+
 impl Drop for Actors {
     fn drop(&mut self) {
         let _ = Command::new("bash").arg(repo().join("scripts/lab/actors.sh")).arg("stop").arg(&self.0).output();
@@ -163,6 +169,12 @@ fn lab_alert_only_policy_lets_poison_through_and_alerts() {
     assert!(answered_by(&got, "198.18.0.66"), "alert-only must not block: {got:?}");
     let (out, _) = nmblookup(&lab, "typo-name");
     assert!(out.contains("198.18.0.66 typo-name<00>"), "alert-only must not block NBT-NS:\n{out}");
+    // The credential-theft follow-on goes through (alert-only) and is alerted: the victim
+    // authenticates with NTLM to the poisoner's web server, which answers with its challenge.
+    let (code, _) = victim(&lab, &["curl", "-s", "-m", "5", "--ntlm", "-u", "alice:Secret1", "-o", "/dev/null", "-w", "%{http_code}", "http://198.18.0.66/share"]);
+    assert_eq!(code.trim(), "401", "the poisoner's NTLM exchange did not happen");
+    assert!(actors.poisoner_answers_proto("http-ntlm-challenge") >= 1, "no NTLM challenge was sent");
+    std::thread::sleep(Duration::from_millis(300));
     let (ok, log) = app.stop();
     assert!(ok, "{log}");
     let docs = alerts(&alerts_file);
@@ -171,6 +183,8 @@ fn lab_alert_only_policy_lets_poison_through_and_alerts() {
         docs.iter().any(|d| d["network"]["protocol"] == "nbns" && d["source"]["ip"] == "198.18.0.66" && d["event"]["action"] == "pass"),
         "no alert for the NBT-NS poison: {docs:?}"
     );
+    let ntlm = docs.iter().find(|d| d["rule"]["name"] == "ntlm-challenge-from-poisoner").expect("no NTLM challenge alert");
+    assert!(ntlm["message"].as_str().unwrap().contains("WIN-"), "{ntlm}");
     let fl = final_line(&log);
     assert_eq!(counter(&fl, "a→b", "dropped") + counter(&fl, "b→a", "dropped"), 0, "{fl}");
 }

@@ -377,3 +377,36 @@ mod tests {
         assert_eq!(c.hit(42, None, 6), 4001);
     }
 }
+
+#[cfg(test)]
+mod visibility {
+    use super::*;
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    /// A key learned on one thread (core) is seen by another within 1 ms.
+    #[test]
+    fn learned_facts_are_visible_to_other_cores_within_a_millisecond() {
+        let t = Arc::new(LearnTable::new(1024, 60_000));
+        let mut worst = Duration::ZERO;
+        for k in 0..200u128 {
+            let t2 = t.clone();
+            let reader = std::thread::spawn(move || {
+                let start = Instant::now();
+                while !t2.contains(k, 10) {
+                    if start.elapsed() > Duration::from_secs(1) {
+                        return None;
+                    }
+                    std::hint::spin_loop();
+                }
+                Some(Instant::now())
+            });
+            std::thread::sleep(Duration::from_micros(200));
+            let written = Instant::now();
+            t.insert(k, 5);
+            let seen = reader.join().unwrap().expect("never seen");
+            worst = worst.max(seen.saturating_duration_since(written));
+        }
+        assert!(worst < Duration::from_millis(1), "worst visibility {worst:?}");
+    }
+}

@@ -25,9 +25,9 @@ import time
 LOCK = threading.Lock()
 
 
-def log(path, **kv):
+def log(logfile, **kv):
     kv["t"] = time.time()
-    with LOCK, open(path, "a") as f:
+    with LOCK, open(logfile, "a") as f:
         f.write(json.dumps(kv) + "\n")
 
 
@@ -132,9 +132,30 @@ def mdns(a):
         log(a.log, proto="mdns", name=name, to=src[0])
 
 
+def ntlm_challenge():
+    """An NTLMSSP CHALLENGE as Responder sends it: target `WIN-` + 11 random characters."""
+    import base64
+    import random
+    import string
+    target = ("WIN-" + "".join(random.choice(string.ascii_uppercase + string.digits) for _ in range(11))).encode("utf-16-le")
+    msg = b"NTLMSSP\x00" + struct.pack("<I", 2) + struct.pack("<HHI", len(target), len(target), 56) + struct.pack("<I", 0xE2898215)
+    msg += bytes(random.getrandbits(8) for _ in range(8)) + bytes(8) + struct.pack("<HHI", 0, 0, 56 + len(target))
+    msg += bytes([6, 1, 0xB1, 0x1D, 0, 0, 0, 15]) + target
+    return base64.b64encode(msg).decode()
+
+
 class Http(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         a = self.server.args
+        auth = self.headers.get("Authorization", "")
+        if auth.startswith("NTLM ") or auth.startswith("Negotiate "):
+            # The client sent its NEGOTIATE: answer with a CHALLENGE, then deny whatever comes.
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", "NTLM " + ntlm_challenge())
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            log(a.log, proto="http-ntlm-challenge", path=self.path, to=self.client_address[0])
+            return
         if self.path.endswith("wpad.dat"):
             body = f'function FindProxyForURL(url, host){{return "PROXY {a.ip4}:3128; DIRECT";}}'.encode()
             self.send_response(200)

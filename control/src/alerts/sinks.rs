@@ -245,3 +245,102 @@ impl Sink for WebhookSink {
         self.stats.clone()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpListener;
+
+    fn doc() -> serde_json::Value {
+        serde_json::json!({
+            "@timestamp": "2026-11-24T01:02:03.004Z", "message": "poisoned answer",
+            "rule": {"name": "llmnr-poison"}, "source": {"ip": "198.18.0.66"}, "destination": {"ip": "198.18.0.10"},
+            "event": {"action": "drop"},
+        })
+    }
+
+    #[test]
+    fn syslog_udp_is_rfc5424() {
+        let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
+        rx.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut s = SyslogSink::udp(&rx.local_addr().unwrap().to_string(), "box1").unwrap();
+        s.send(&doc(), 3);
+        let mut buf = [0u8; 4096];
+        let n = rx.recv(&mut buf).unwrap();
+        let line = String::from_utf8_lossy(&buf[..n]);
+        assert!(line.starts_with("<131>1 2026-11-24T01:02:03.004Z box1 antidote - alert [antidote@32473 rule=\"llmnr-poison\" src=\"198.18.0.66\""), "{line}");
+        assert!(line.contains("poisoned answer {"), "{line}");
+        assert_eq!(s.stats().sent.load(Relaxed), 1);
+    }
+
+    #[test]
+    fn syslog_tcp_is_octet_counted_and_counts_failures() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap().to_string();
+        let mut s = SyslogSink::tcp(&addr, "box1");
+        let h = std::thread::spawn(move || {
+            let (c, _) = l.accept().unwrap();
+            let mut r = BufReader::new(c);
+            let mut len = Vec::new();
+            r.read_until(b' ', &mut len).unwrap();
+            let n: usize = String::from_utf8_lossy(&len).trim().parse().unwrap();
+            let mut msg = vec![0; n];
+            r.read_exact(&mut msg).unwrap();
+            String::from_utf8(msg).unwrap()
+        });
+        s.send(&doc(), 2);
+        let msg = h.join().unwrap();
+        assert!(msg.starts_with("<130>1 "), "{msg}");
+        // Nobody listening any more: the next messages fail and are counted.
+        let mut dead = SyslogSink::tcp("127.0.0.1:9", "box1");
+        dead.send(&doc(), 2);
+        assert_eq!(dead.stats().failed.load(Relaxed), 1);
+    }
+
+    #[test]
+    fn webhook_posts_json_and_counts_what_it_cannot_deliver() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/hook", l.local_addr().unwrap());
+        let h = std::thread::spawn(move || {
+            let (mut c, _) = l.accept().unwrap();
+            let mut buf = vec![0u8; 8192];
+            let mut got = Vec::new();
+            while !String::from_utf8_lossy(&got).contains("poisoned answer") {
+                let n = c.read(&mut buf).unwrap();
+                if n == 0 {
+                    break;
+                }
+                got.extend(&buf[..n]);
+            }
+            c.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").unwrap();
+            String::from_utf8(got).unwrap()
+        });
+        let mut w = WebhookSink::start(&url, 4);
+        w.send(&doc(), 3);
+        let req = h.join().unwrap();
+        assert!(req.starts_with("POST /hook HTTP/1.1") && req.contains("application/json") && req.contains("\"llmnr-poison\""), "{req}");
+        let st = w.stats();
+        for _ in 0..50 {
+            if st.sent.load(Relaxed) == 1 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(st.sent.load(Relaxed), 1);
+        // A webhook that is down: retries, then counts the failure; a full queue counts drops.
+        let mut down = WebhookSink::start("http://127.0.0.1:9/hook", 1);
+        for _ in 0..5 {
+            down.send(&doc(), 3);
+        }
+        let ds = down.stats();
+        assert!(ds.dropped.load(Relaxed) >= 3, "queue of 1: most are dropped and counted");
+        for _ in 0..100 {
+            if ds.failed.load(Relaxed) >= 1 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert!(ds.failed.load(Relaxed) >= 1, "the undeliverable POST is counted as failed after its retries");
+    }
+}
