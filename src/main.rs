@@ -1,4 +1,5 @@
 //! The `antidote` command: run the appliance, and the tools around it.
+#![forbid(unsafe_code)]
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;

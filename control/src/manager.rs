@@ -100,7 +100,6 @@ impl Manager {
                 Outcome::Rejected(json!({"error": "the policy has errors; the running policy is unchanged", "diagnostics": to_json(&d, src)}))
             }
             Ok(c) => {
-                let t0 = Instant::now();
                 let p = self.shared.policy.install(c.program, src.to_string());
                 let took = self.wait_for_workers(p.version, Duration::from_secs(2));
                 if let Some(us) = took {
@@ -110,7 +109,6 @@ impl Manager {
                         s.remove(0);
                     }
                 }
-                let _ = t0;
                 if let Some(d) = &self.state_dir {
                     if let Err(e) = write_atomic(&d.join("policy.current"), src.as_bytes()) {
                         eprintln!("antidote: cannot persist the policy in {}: {e}", d.display());

@@ -250,9 +250,7 @@ impl<'p> Cx<'p> {
         let mut conditions: HashMap<String, String> = HashMap::new();
         for item in &p.items {
             if let ast::Item::Rule(r) = item {
-                if let Some(first) = names.get(&r.name.node) {
-                    let (line, _) = (first.start, 0);
-                    let _ = line;
+                if names.contains_key(&r.name.node) {
                     self.err(
                         Diagnostic::error("E004", format!("a second rule named `{}`", r.name.node), r.name.span)
                             .with_hint("rule names identify alerts and counters: give each rule its own"),
@@ -641,8 +639,7 @@ impl<'p> Cx<'p> {
                     SetRef::Named(n) => {
                         if let Some(info) = self.set_names.get(n) {
                             if info.ty != f.ty {
-                                let (ity, idx) = (info.ty, info.index);
-                                let _ = idx;
+                                let ity = info.ty;
                                 self.err(Diagnostic::error(
                                     "E002",
                                     format!("`{name}` is {} but set `{n}` holds {}", type_name(f.ty), type_name(ity)),
@@ -810,29 +807,25 @@ impl<'p> Cx<'p> {
 /// Flattens nested and/or chains and orders the operands of each cheapest first (a stable
 /// sort: counters, which count what reaches them, stay after the tests written before them).
 fn normalize(b: B) -> B {
+    // Flattens a chain of one connective, then orders it cheapest first.
+    fn chain(v: Vec<B>, same: fn(&B) -> bool, rebuild: fn(Vec<B>) -> B) -> B {
+        let mut out = Vec::new();
+        for c in v {
+            let c = normalize(c);
+            if same(&c) {
+                if let B::And(inner) | B::Or(inner) = c {
+                    out.extend(inner);
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        out.sort_by_key(B::cost);
+        if out.len() == 1 { out.pop().unwrap() } else { rebuild(out) }
+    }
     match b {
-        B::And(v) => {
-            let mut out = Vec::new();
-            for c in v {
-                match normalize(c) {
-                    B::And(inner) => out.extend(inner),
-                    other => out.push(other),
-                }
-            }
-            out.sort_by_key(B::cost);
-            if out.len() == 1 { out.pop().unwrap() } else { B::And(out) }
-        }
-        B::Or(v) => {
-            let mut out = Vec::new();
-            for c in v {
-                match normalize(c) {
-                    B::Or(inner) => out.extend(inner),
-                    other => out.push(other),
-                }
-            }
-            out.sort_by_key(B::cost);
-            if out.len() == 1 { out.pop().unwrap() } else { B::Or(out) }
-        }
+        B::And(v) => chain(v, |c| matches!(c, B::And(_)), B::And),
+        B::Or(v) => chain(v, |c| matches!(c, B::Or(_)), B::Or),
         B::Not(c) => match normalize(*c) {
             B::Not(inner) => *inner,
             other => B::Not(Box::new(other)),
