@@ -248,20 +248,28 @@ impl<'a> Frame<'a> {
     fn udp_app(&mut self, u: UdpRepr) {
         let p = self.payload;
         let has = |port: u16| u.src_port == port || u.dst_port == port;
-        let r = if has(PORT_LLMNR) {
-            DnsMessage::parse(p).map(App::Llmnr).map_err(|e| (Layer::Llmnr, e))
+        // Each message goes straight into `self.app` (no intermediate Result<App, …>: copying a
+        // message through it cost a store-forwarding stall per frame).
+        if has(PORT_LLMNR) {
+            match DnsMessage::parse(p) {
+                Ok(m) => self.app = App::Llmnr(m),
+                Err(e) => self.error = Some((Layer::Llmnr, e)),
+            }
         } else if has(PORT_NBNS) {
-            NbnsMessage::parse(p).map(App::Nbns).map_err(|e| (Layer::Nbns, e))
+            match NbnsMessage::parse(p) {
+                Ok(m) => self.app = App::Nbns(m),
+                Err(e) => self.error = Some((Layer::Nbns, e)),
+            }
         } else if has(PORT_MDNS) {
-            DnsMessage::parse(p).map(App::Mdns).map_err(|e| (Layer::Mdns, e))
+            match DnsMessage::parse(p) {
+                Ok(m) => self.app = App::Mdns(m),
+                Err(e) => self.error = Some((Layer::Mdns, e)),
+            }
         } else if has(PORT_SSRP) {
-            SsrpMessage::parse(p).map(App::Ssrp).map_err(|e| (Layer::Ssrp, e))
-        } else {
-            return;
-        };
-        match r {
-            Ok(app) => self.app = app,
-            Err(e) => self.error = Some(e),
+            match SsrpMessage::parse(p) {
+                Ok(m) => self.app = App::Ssrp(m),
+                Err(e) => self.error = Some((Layer::Ssrp, e)),
+            }
         }
     }
 

@@ -8,17 +8,18 @@ pub const PSH: u8 = 0x08;
 pub const ACK: u8 = 0x10;
 pub const URG: u8 = 0x20;
 
+/// 16 bytes (the header length fits a byte), so it travels in two registers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TcpRepr {
     pub src_port: u16,
     pub dst_port: u16,
     pub seq: u32,
     pub ack: u32,
+    pub window: u16,
     /// The low 8 flag bits (FIN … CWR).
     pub flags: u8,
-    pub window: u16,
-    /// Header length in bytes (data offset).
-    pub header_len: usize,
+    /// Header length in bytes (data offset, 20 to 60).
+    pub header_len: u8,
 }
 
 impl TcpRepr {
@@ -38,12 +39,12 @@ impl TcpRepr {
             ack: be32(b, 8)?,
             flags: b[13],
             window: be16(b, 14)?,
-            header_len: off,
+            header_len: off as u8,
         })
     }
 
     pub fn payload<'a>(&self, b: &'a [u8]) -> &'a [u8] {
-        &b[self.header_len..]
+        &b[self.header_len as usize..]
     }
 }
 
