@@ -40,6 +40,8 @@ run_testpmd() {
   tail -f /dev/null | timeout -s INT "$((SECONDS_PER_RUN + 1))" dpdk-testpmd -l 0,1 --in-memory --no-pci \
     --file-prefix="bench-testpmd-$$" --log-level='*:warning' "${VDEVS[@]}" -- \
     --forward-mode=io --stats-period=1 > bench/out/testpmd.log 2>&1 || true
+  # testpmd leaves its runtime folder behind even with --in-memory.
+  rm -rf "/var/run/dpdk/bench-testpmd-$$"
   awk '/NIC statistics for port/ {port=$(NF-1)} /Rx-pps:/ && port=="0" {print $2/1e6}' bench/out/testpmd.log \
     | tail -n +3 | median
 }

@@ -4,16 +4,11 @@ IPv6, only queries for its own names, with a compressed answer name, as Windows 
 import argparse
 import socket
 import struct
+
+import dnsname
 import threading
 
 
-def read_name(m, off):
-    labels = []
-    while m[off] != 0:
-        n = m[off]
-        labels.append(m[off + 1:off + 1 + n].decode("latin-1"))
-        off += 1 + n
-    return ".".join(labels), off + 1
 
 
 def serve(sock, a):
@@ -24,7 +19,7 @@ def serve(sock, a):
         tid, flags, qd = struct.unpack(">HHH", m[:6])
         if flags & 0x8000 or qd != 1:
             continue
-        name, off = read_name(m, 12)
+        name, off = dnsname.read(m, 12)
         if name.lower() not in a.names:
             continue
         qtype = struct.unpack(">H", m[off:off + 2])[0]

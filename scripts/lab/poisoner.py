@@ -19,6 +19,8 @@ import http.server
 import json
 import socket
 import struct
+
+import dnsname
 import threading
 import time
 
@@ -31,13 +33,6 @@ def log(logfile, **kv):
         f.write(json.dumps(kv) + "\n")
 
 
-def read_name(m, off):
-    labels = []
-    while m[off] != 0:
-        n = m[off]
-        labels.append(m[off + 1:off + 1 + n].decode("latin-1"))
-        off += 1 + n
-    return ".".join(labels), off + 1
 
 
 def nb_decode(enc):
@@ -69,14 +64,14 @@ def llmnr_answer(m, a, v6):
     tid, flags, qd, an = struct.unpack(">HHHH", m[:8])
     if flags != 0 or qd != 1 or an != 0:  # Responder: plain queries only
         return None, None
-    name, off = read_name(m, 12)
+    name, off = dnsname.read(m, 12)
     qtype, qclass = struct.unpack(">HH", m[off:off + 4])
     question = m[12:off + 4]
     if qtype == 28:
         rdata = socket.inet_pton(socket.AF_INET6, a.ip6)
     else:
         qtype, rdata = 1, socket.inet_aton(a.ip4)
-    full = b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\x00"
+    full = dnsname.encode(name)
     ans = struct.pack(">HHHHHH", tid, 0x8000, 1, 1, 0, 0) + question + full + struct.pack(">HHIH", qtype, 1, 30, len(rdata)) + rdata
     return ans, name
 
@@ -125,8 +120,8 @@ def mdns(a):
         _, flags, qd = struct.unpack(">HHH", m[:6])
         if flags & 0x8000 or qd < 1:
             continue
-        name, off = read_name(m, 12)
-        full = b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\x00"
+        name, off = dnsname.read(m, 12)
+        full = dnsname.encode(name)
         ans = struct.pack(">HHHHHH", 0, 0x8400, 0, 1, 0, 0) + full + struct.pack(">HHIH", 1, 1, 120, 4) + socket.inet_aton(a.ip4)
         s.sendto(ans, src)  # unicast to the querier, even for QM questions
         log(a.log, proto="mdns", name=name, to=src[0])
