@@ -49,6 +49,7 @@ impl RunOptions {
 }
 
 /// What the control side sees of a running bridge.
+#[derive(Clone)]
 pub struct RunContext {
     pub shared: Arc<Shared>,
     pub counters: Vec<Arc<WorkerCounters>>,

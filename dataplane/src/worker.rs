@@ -47,8 +47,14 @@ pub struct Worker {
     counters: Arc<WorkerCounters>,
     shared: Arc<Shared>,
     pool: Arc<Mempool>,
-    lcore: u16,
     tx_queue: u16,
+    b: Bufs,
+}
+
+/// What a worker fills and empties every burst (apart from what it only reads, so the two can
+/// be borrowed together).
+struct Bufs {
+    lcore: u16,
     rx: Burst,
     fwd: Burst,
     inject: Burst,
@@ -64,14 +70,16 @@ impl Worker {
             counters,
             shared,
             pool,
-            lcore,
             tx_queue,
-            rx: Burst::new(),
-            fwd: Burst::new(),
-            inject: Burst::new(),
-            mirror: Burst::new(),
-            scratch: Box::default(),
-            outcome: Outcome::default(),
+            b: Bufs {
+                lcore,
+                rx: Burst::new(),
+                fwd: Burst::new(),
+                inject: Burst::new(),
+                mirror: Burst::new(),
+                scratch: Box::default(),
+                outcome: Outcome::default(),
+            },
         }
     }
 
@@ -87,42 +95,41 @@ impl Worker {
         let mut total = 0;
         for ti in 0..self.tasks.len() {
             let t = self.tasks[ti];
-            let n = t.rx_port.rx_burst(t.rx_queue, &mut self.rx);
+            let n = t.rx_port.rx_burst(t.rx_queue, &mut self.b.rx);
             if n == 0 {
                 continue;
             }
             total += n;
-            let counters = self.counters.clone();
-            let pc = &counters.ports[t.rx_index];
+            let c = &*self.counters;
+            let pc = &c.ports[t.rx_index];
             bump(&pc.rx, n as u64);
             match guard.as_deref() {
                 // No policy: a plain bridge.
                 None => {
-                    let bytes: usize = self.rx.as_slice().iter().map(|m| m.pkt_len()).sum();
+                    let bytes: usize = self.b.rx.as_slice().iter().map(|m| m.pkt_len()).sum();
                     bump(&pc.rx_bytes, bytes as u64);
-                    std::mem::swap(&mut self.rx, &mut self.fwd);
+                    std::mem::swap(&mut self.b.rx, &mut self.b.fwd);
                 }
-                Some(policy) => self.judge(&t, policy, now),
+                Some(policy) => self.b.judge(&t, policy, now, c, &self.shared, &self.pool),
             }
-            let c = &*counters;
-            let sent = t.tx_port.tx_burst(t.tx_queue, &mut self.fwd);
+            let sent = t.tx_port.tx_burst(t.tx_queue, &mut self.b.fwd);
             bump(&pc.tx, sent as u64);
-            let left = self.fwd.clear();
+            let left = self.b.fwd.clear();
             if left > 0 {
                 bump(&pc.tx_full, left as u64);
             }
-            if !self.inject.is_empty() {
-                t.rx_port.tx_burst(t.tx_queue, &mut self.inject);
-                let lost = self.inject.clear();
+            if !self.b.inject.is_empty() {
+                t.rx_port.tx_burst(t.tx_queue, &mut self.b.inject);
+                let lost = self.b.inject.clear();
                 if lost > 0 {
                     bump(&c.actions.inject_failed, lost as u64);
                 }
             }
-            if !self.mirror.is_empty() {
+            if !self.b.mirror.is_empty() {
                 if let Some(m) = self.shared.mirror {
-                    m.tx_burst(self.tx_queue, &mut self.mirror);
+                    m.tx_burst(self.tx_queue, &mut self.b.mirror);
                 }
-                let lost = self.mirror.clear();
+                let lost = self.b.mirror.clear();
                 if lost > 0 {
                     bump(&c.actions.mirror_failed, lost as u64);
                 }
@@ -139,10 +146,19 @@ impl Worker {
         total
     }
 
+    /// Polls until `stop` is set.
+    pub fn run(mut self, stop: Arc<AtomicBool>) -> i32 {
+        while !stop.load(Relaxed) {
+            self.poll_once();
+        }
+        0
+    }
+}
+
+impl Bufs {
     /// Dissects and judges the received burst: forwarded frames go to `fwd`, injected answers
     /// to `inject`, mirror copies to `mirror`.
-    fn judge(&mut self, t: &Task, policy: &LoadedPolicy, now: u64) {
-        let c = &*self.counters;
+    fn judge(&mut self, t: &Task, policy: &LoadedPolicy, now: u64, c: &WorkerCounters, shared: &Shared, pool: &Mempool) {
         let pc = &c.ports[t.rx_index];
         let meta = Meta { port: t.rx_index as u16, from_segment: t.from_segment };
         let mut bytes = 0usize;
@@ -173,7 +189,7 @@ impl Worker {
                     bump(&c.actions.malformed, 1);
                 }
                 if out.inject_nbns_negative {
-                    match build_negative(&f, t, self.shared.inject_from, &self.pool) {
+                    match build_negative(&f, t, shared.inject_from, pool) {
                         Some(mb) => {
                             if self.inject.push(mb).is_ok() {
                                 bump(&c.actions.injected, 1);
@@ -193,7 +209,7 @@ impl Worker {
                 let data = m.data();
                 let keep = data.len().min(FRAME_BYTES);
                 let mut e = AlertEvent {
-                    unix_ms: self.shared.clock.unix_ms(now),
+                    unix_ms: shared.clock.unix_ms(now),
                     policy_version: policy.version,
                     rule: 0,
                     port: t.rx_index as u16,
@@ -208,12 +224,12 @@ impl Worker {
                 e.frame[..keep].copy_from_slice(&data[..keep]);
                 for &r in &out.alerts {
                     e.rule = r;
-                    self.shared.alerts.push(e);
+                    shared.alerts.push(e);
                     bump(&c.actions.alerts, 1);
                 }
             }
-            if out.mirror && self.shared.mirror.is_some() {
-                match m.copy(&self.pool).map(|cp| self.mirror.push(cp)) {
+            if out.mirror && shared.mirror.is_some() {
+                match m.copy(pool).map(|cp| self.mirror.push(cp)) {
                     Some(Ok(())) => bump(&c.actions.mirrored, 1),
                     _ => bump(&c.actions.mirror_failed, 1),
                 }
@@ -233,14 +249,6 @@ impl Worker {
             }
         }
         bump(&pc.rx_bytes, bytes as u64);
-    }
-
-    /// Polls until `stop` is set.
-    pub fn run(mut self, stop: Arc<AtomicBool>) -> i32 {
-        while !stop.load(Relaxed) {
-            self.poll_once();
-        }
-        0
     }
 }
 

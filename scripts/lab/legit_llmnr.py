@@ -5,7 +5,7 @@ import argparse
 import socket
 import struct
 
-import dnsname
+import labnet
 import threading
 
 
@@ -19,7 +19,7 @@ def serve(sock, a):
         tid, flags, qd = struct.unpack(">HHH", m[:6])
         if flags & 0x8000 or qd != 1:
             continue
-        name, off = dnsname.read(m, 12)
+        name, off = labnet.read(m, 12)
         if name.lower() not in a.names:
             continue
         qtype = struct.unpack(">H", m[off:off + 2])[0]
@@ -41,16 +41,8 @@ def main():
     p.add_argument("--names", default="legit,ad-legit")
     a = p.parse_args()
     a.names = [n.lower() for n in a.names.split(",")]
-    s4 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s4.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s4.bind(("", 5355))
-    s4.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, socket.inet_aton("224.0.0.252") + socket.inet_aton(a.ip4))
-    s6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-    s6.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-    s6.bind(("::", 5355))
-    idx = socket.if_nametoindex(a.iface)
-    s6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, socket.inet_pton(socket.AF_INET6, "ff02::1:3") + struct.pack("@I", idx))
+    s4 = labnet.group4(5355, "224.0.0.252", a.ip4)
+    s6 = labnet.group6(5355, "ff02::1:3", a.iface)
     t = threading.Thread(target=serve, args=(s6, a), daemon=True)
     t.start()
     serve(s4, a)

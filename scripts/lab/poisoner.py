@@ -20,7 +20,7 @@ import json
 import socket
 import struct
 
-import dnsname
+import labnet
 import threading
 import time
 
@@ -64,23 +64,20 @@ def llmnr_answer(m, a, v6):
     tid, flags, qd, an = struct.unpack(">HHHH", m[:8])
     if flags != 0 or qd != 1 or an != 0:  # Responder: plain queries only
         return None, None
-    name, off = dnsname.read(m, 12)
+    name, off = labnet.read(m, 12)
     qtype, qclass = struct.unpack(">HH", m[off:off + 4])
     question = m[12:off + 4]
     if qtype == 28:
         rdata = socket.inet_pton(socket.AF_INET6, a.ip6)
     else:
         qtype, rdata = 1, socket.inet_aton(a.ip4)
-    full = dnsname.encode(name)
+    full = labnet.encode(name)
     ans = struct.pack(">HHHHHH", tid, 0x8000, 1, 1, 0, 0) + question + full + struct.pack(">HHIH", qtype, 1, 30, len(rdata)) + rdata
     return ans, name
 
 
 def llmnr4(a):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("", 5355))
-    s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, socket.inet_aton("224.0.0.252") + socket.inet_aton(a.ip4))
+    s = labnet.group4(5355, "224.0.0.252", a.ip4)
     while True:
         m, src = s.recvfrom(2048)
         if src[0] == a.ip4:
@@ -92,12 +89,7 @@ def llmnr4(a):
 
 
 def llmnr6(a):
-    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-    s.bind(("::", 5355))
-    idx = socket.if_nametoindex(a.iface)
-    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, socket.inet_pton(socket.AF_INET6, "ff02::1:3") + struct.pack("@I", idx))
+    s = labnet.group6(5355, "ff02::1:3", a.iface)
     while True:
         m, src = s.recvfrom(2048)
         if src[0] == a.ip6:
@@ -109,10 +101,7 @@ def llmnr6(a):
 
 
 def mdns(a):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("", 5353))
-    s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, socket.inet_aton("224.0.0.251") + socket.inet_aton(a.ip4))
+    s = labnet.group4(5353, "224.0.0.251", a.ip4)
     while True:
         m, src = s.recvfrom(2048)
         if src[0] == a.ip4 or len(m) < 12:
@@ -120,8 +109,8 @@ def mdns(a):
         _, flags, qd = struct.unpack(">HHH", m[:6])
         if flags & 0x8000 or qd < 1:
             continue
-        name, off = dnsname.read(m, 12)
-        full = dnsname.encode(name)
+        name, off = labnet.read(m, 12)
+        full = labnet.encode(name)
         ans = struct.pack(">HHHHHH", 0, 0x8400, 0, 1, 0, 0) + full + struct.pack(">HHIH", 1, 1, 120, 4) + socket.inet_aton(a.ip4)
         s.sendto(ans, src)  # unicast to the querier, even for QM questions
         log(a.log, proto="mdns", name=name, to=src[0])

@@ -160,13 +160,7 @@ impl Hooks for ControlHooks {
                 let _ = antidote_control::manager::write_atomic(&state_dir.join("policy.current"), p.source.as_bytes());
             }
             let state = antidote_control::api::ApiState {
-                ctx: RunContext {
-                    shared: ctx.shared.clone(),
-                    counters: ctx.counters.clone(),
-                    port_names: ctx.port_names.clone(),
-                    peers: ctx.peers.clone(),
-                    ports: ctx.ports.clone(),
-                },
+                ctx: ctx.clone(),
                 manager,
                 rates: Default::default(),
                 alerts: Some(pipeline.stats.clone()),
