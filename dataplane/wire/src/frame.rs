@@ -5,7 +5,7 @@ use crate::arp::ArpRepr;
 use crate::dns::DnsMessage;
 use crate::error::Error;
 use crate::ethernet::{EthernetRepr, ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6};
-use crate::http::{looks_like_http, HttpHead};
+use crate::http::{http_first_byte, looks_like_http, HttpHead};
 use crate::ipv4::{Fragment, Ipv4Packet};
 use crate::ipv6::Ipv6Repr;
 use crate::nbns::NbnsMessage;
@@ -238,7 +238,16 @@ impl<'a> Frame<'a> {
                 let t = TcpRepr::parse(l4)?;
                 self.transport = Transport::Tcp(t);
                 self.payload = t.payload(l4);
-                self.tcp_app(t, scratch);
+                // Most segments carry neither SMB nor an HTTP head: that is decided here, inline;
+                // only candidates pay for the call (and only the ports go on: passing the repr
+                // made the compiler spill it to the stack).
+                let smb_port = |port: u16| port == PORT_SMB || port == PORT_NBSS;
+                let smb = smb_port(t.src_port) || smb_port(t.dst_port);
+                if let Some(&first) = self.payload.first() {
+                    if smb || http_first_byte(first) {
+                        self.tcp_app(smb, scratch);
+                    }
+                }
             }
             _ => {}
         }
@@ -273,13 +282,10 @@ impl<'a> Frame<'a> {
         }
     }
 
-    fn tcp_app(&mut self, t: TcpRepr, scratch: &'a mut Scratch) {
+    #[inline(never)]
+    fn tcp_app(&mut self, smb_port: bool, scratch: &'a mut Scratch) {
         let p = self.payload;
-        if p.is_empty() {
-            return;
-        }
-        let smb_port = |port: u16| port == PORT_SMB || port == PORT_NBSS;
-        if (smb_port(t.src_port) || smb_port(t.dst_port)) && p.len() >= 8 && &p[4..8] == b"\xfeSMB" {
+        if smb_port && p.len() >= 8 && &p[4..8] == b"\xfeSMB" {
             match Smb2Header::parse_tcp_payload(p) {
                 Ok(h) => {
                     if let Some(r) = NtlmMessage::find(h.security_blob) {

@@ -67,9 +67,15 @@ const METHODS: [&[u8]; 9] = [b"GET", b"POST", b"HEAD", b"PUT", b"CONNECT", b"OPT
 
 /// True when `p` starts like an HTTP request or response head (cheap, for dispatch).
 #[inline]
+/// Whether `b` can start an HTTP head (a method or "HTTP/1."): G, P, H, C, O or D.
+#[inline(always)]
+pub fn http_first_byte(b: u8) -> bool {
+    matches!(b, b'G' | b'P' | b'H' | b'C' | b'O' | b'D')
+}
+
 pub fn looks_like_http(p: &[u8]) -> bool {
     // Every method and "HTTP/1." start with one of these letters: most payloads stop here.
-    if !matches!(p.first(), Some(b'G' | b'P' | b'H' | b'C' | b'O' | b'D')) {
+    if !p.first().is_some_and(|&b| http_first_byte(b)) {
         return false;
     }
     p.starts_with(b"HTTP/1.") || METHODS.iter().any(|m| p.len() > m.len() && p.starts_with(m) && p[m.len()] == b' ')

@@ -35,62 +35,80 @@ impl<T: AsRef<[u8]>> Ipv4Packet<T> {
         }
         Ok(Ipv4Packet { buffer })
     }
+    #[inline]
     fn b(&self) -> &[u8] {
         self.buffer.as_ref()
     }
+    #[inline]
     pub fn header_len(&self) -> usize {
         ((self.b()[0] & 0x0f) as usize) * 4
     }
+    #[inline]
     pub fn dscp_ecn(&self) -> u8 {
         self.b()[1]
     }
+    #[inline]
     pub fn total_len(&self) -> usize {
         u16::from_be_bytes([self.b()[2], self.b()[3]]) as usize
     }
+    #[inline]
     pub fn ident(&self) -> u16 {
         u16::from_be_bytes([self.b()[4], self.b()[5]])
     }
+    #[inline]
     pub fn dont_frag(&self) -> bool {
         self.b()[6] & 0x40 != 0
     }
+    #[inline]
     pub fn more_frags(&self) -> bool {
         self.b()[6] & 0x20 != 0
     }
+    #[inline]
     /// Fragment offset in bytes.
     pub fn frag_offset(&self) -> usize {
         (u16::from_be_bytes([self.b()[6], self.b()[7]]) & 0x1fff) as usize * 8
     }
+    #[inline]
     pub fn ttl(&self) -> u8 {
         self.b()[8]
     }
+    #[inline]
     pub fn protocol(&self) -> u8 {
         self.b()[9]
     }
+    #[inline]
     pub fn checksum(&self) -> u16 {
         u16::from_be_bytes([self.b()[10], self.b()[11]])
     }
+    #[inline]
     pub fn src_bytes(&self) -> [u8; 4] {
         let b = self.b();
         [b[12], b[13], b[14], b[15]]
     }
+    #[inline]
     pub fn dst_bytes(&self) -> [u8; 4] {
         let b = self.b();
         [b[16], b[17], b[18], b[19]]
     }
+    #[inline]
     pub fn src(&self) -> Ipv4Addr {
         let b = self.b();
         Ipv4Addr::new(b[12], b[13], b[14], b[15])
     }
+    #[inline]
     pub fn dst(&self) -> Ipv4Addr {
         let b = self.b();
         Ipv4Addr::new(b[16], b[17], b[18], b[19])
     }
+    #[inline]
     pub fn options(&self) -> &[u8] {
         &self.b()[MIN_HEADER_LEN..self.header_len()]
     }
+    #[inline]
     pub fn verify_checksum(&self) -> bool {
         checksum::checksum(&self.b()[..self.header_len()]) == 0
     }
+    #[inline]
     /// The payload as the total length gives it (Ethernet padding excluded).
     pub fn payload(&self) -> &[u8] {
         &self.b()[self.header_len()..self.total_len()]
@@ -120,6 +138,7 @@ pub struct Ipv4Repr {
 }
 
 impl Ipv4Repr {
+    #[inline]
     /// Writes a 20-byte header with a correct checksum; returns 20.
     pub fn emit(&self, buf: &mut [u8]) -> Result<usize> {
         let total = MIN_HEADER_LEN + self.payload_len;
@@ -144,6 +163,7 @@ impl Ipv4Repr {
 }
 
 impl<T: AsRef<[u8]>> Ipv4Packet<T> {
+    #[inline]
     pub fn fragment(&self) -> Fragment {
         match (self.frag_offset(), self.more_frags()) {
             (0, false) => Fragment::None,

@@ -34,6 +34,7 @@ pub struct Ipv6Repr {
 }
 
 impl Ipv6Repr {
+    #[inline]
     pub fn parse(b: &[u8]) -> Result<Ipv6Repr> {
         if b.len() < HEADER_LEN {
             return Err(Error::Truncated);
@@ -98,6 +99,7 @@ impl Ipv6Repr {
         }
     }
 
+    #[inline]
     /// Writes a 40-byte header (no extension headers); returns 40.
     pub fn emit(&self, buf: &mut [u8], payload_len: usize) -> Result<usize> {
         if buf.len() < HEADER_LEN || payload_len > 0xffff {

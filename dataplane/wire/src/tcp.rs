@@ -43,6 +43,7 @@ impl TcpRepr {
         })
     }
 
+    #[inline]
     pub fn payload<'a>(&self, b: &'a [u8]) -> &'a [u8] {
         &b[self.header_len as usize..]
     }

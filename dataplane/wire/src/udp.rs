@@ -28,6 +28,7 @@ impl UdpRepr {
         Ok(r)
     }
 
+    #[inline]
     /// Parses the header of a first fragment: the length covers the whole datagram, so only
     /// the header must be present; the payload is what this fragment carries.
     pub fn parse_first_fragment(b: &[u8]) -> Result<UdpRepr> {
@@ -38,11 +39,13 @@ impl UdpRepr {
         Ok(r)
     }
 
+    #[inline]
     /// The payload within `b` (as far as `b` goes, for a first fragment).
     pub fn payload<'a>(&self, b: &'a [u8]) -> &'a [u8] {
         &b[HEADER_LEN.min(b.len())..(self.length as usize).min(b.len())]
     }
 
+    #[inline]
     /// Writes header + payload (already at `buf[8..8+payload_len]`) with a correct checksum.
     pub fn emit(src_port: u16, dst_port: u16, buf: &mut [u8], payload_len: usize, src: IpAddr, dst: IpAddr) -> Result<usize> {
         let len = HEADER_LEN + payload_len;
