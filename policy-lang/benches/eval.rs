@@ -12,6 +12,20 @@ fn default_policy() -> String {
     std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../policies/default.policy")).unwrap()
 }
 
+fn mix() -> Vec<Vec<u8>> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../bench/out/mix.pcap");
+    let Ok(file) = std::fs::File::open(path) else {
+        eprintln!("{path} missing (run bench/gen_mix.py): the mix benches are skipped");
+        return Vec::new();
+    };
+    let mut r = pcap_file::pcap::PcapReader::new(file).unwrap();
+    let mut v = Vec::new();
+    while let Some(p) = r.next_packet() {
+        v.push(p.unwrap().data.into_owned());
+    }
+    v
+}
+
 fn bench(c: &mut Criterion) {
     let p = antidote_policy::compile(&default_policy()).ok().unwrap().program;
     let meta = Meta::default();
@@ -35,6 +49,90 @@ fn bench(c: &mut Criterion) {
             })
         });
     }
+    // The worker's per-frame work without the PMDs: the header classifier, and for frames it
+    // cannot decide, dissection and evaluation — over the throughput bench's mix.
+    let mix = mix();
+    if !mix.is_empty() {
+        let mut g = c.benchmark_group("mix");
+        g.throughput(criterion::Throughput::Elements(mix.len() as u64));
+        g.bench_function("quick_mask_per_frame", |b| {
+            b.iter(|| {
+                let mut n = 0u32;
+                for d in &mix {
+                    n = n.wrapping_add(antidote_policy::schema::quick_mask(black_box(d)).unwrap_or(7));
+                }
+                black_box(n)
+            })
+        });
+        g.bench_function("touch_one_byte_per_frame", |b| {
+            b.iter(|| {
+                let mut n = 0u32;
+                for d in &mix {
+                    n = n.wrapping_add(black_box(d).get(12).copied().unwrap_or(7) as u32);
+                }
+                black_box(n)
+            })
+        });
+        let mut sorted = mix.clone();
+        sorted.sort_by_key(|d| (antidote_policy::schema::quick_mask(d), d.get(12..14).map(|x| x.to_vec()), d.len()));
+        g.bench_function("quick_mask_sorted_per_frame", |b| {
+            b.iter(|| {
+                let mut n = 0u32;
+                for d in &sorted {
+                    n = n.wrapping_add(antidote_policy::schema::quick_mask(black_box(d)).unwrap_or(7));
+                }
+                black_box(n)
+            })
+        });
+        // As in the appliance: each burst of 32 is first copied into 2 KiB buffers (what the pcap
+        // PMD does), then looked at. The copy alone is the baseline.
+        let mut bufs = vec![0u8; 32 * 2048];
+        let mut lens = [0usize; 32];
+        for look in [false, true] {
+            let name = if look { "copy_then_quick_mask_per_frame" } else { "copy_only_per_frame" };
+            g.bench_function(name, |b| {
+                b.iter(|| {
+                    let mut n = 0u32;
+                    for burst in mix.chunks(32) {
+                        for (i, d) in burst.iter().enumerate() {
+                            bufs[i * 2048..i * 2048 + d.len()].copy_from_slice(d);
+                            lens[i] = d.len();
+                        }
+                        if look {
+                            for i in 0..burst.len() {
+                                let d = &bufs[i * 2048..i * 2048 + lens[i]];
+                                n = n.wrapping_add(antidote_policy::schema::quick_mask(black_box(d)).unwrap_or(7));
+                            }
+                        }
+                        black_box(&bufs);
+                    }
+                    black_box(n)
+                })
+            });
+        }
+        let mut s = Scratch::default();
+        let mut o = Outcome::default();
+        let mut now = 1u64;
+        g.bench_function("judge_default_policy_per_frame", |b| {
+            b.iter(|| {
+                now += 1;
+                let mut dropped = 0u32;
+                for d in &mix {
+                    if let Some(m) = antidote_policy::schema::quick_mask(black_box(d)) {
+                        if p.skips(m) {
+                            continue;
+                        }
+                    }
+                    let f = Frame::parse(d, &mut s);
+                    p.eval(&f, &meta, now, &mut o);
+                    dropped += o.dropped() as u32;
+                }
+                black_box(dropped)
+            })
+        });
+        g.finish();
+    }
+
     let mut src = String::from("set big : ip = { ");
     for i in 0..10_000u32 {
         src.push_str(&format!("198.{}.{}.{}, ", 18 + (i >> 16), (i >> 8) & 0xff, i & 0xff));

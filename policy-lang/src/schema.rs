@@ -1,6 +1,7 @@
 //! The fields a policy can read: every field of the wire schema (`antidote_wire::fields`) plus
 //! metadata about where the frame entered. Also the protocol gate of each field.
 use antidote_wire::fields::{self, FieldDef, FieldType};
+use antidote_wire::http::http_first_byte;
 use antidote_wire::Frame;
 
 /// Protocol bits of a frame: a rule that reads `llmnr.*` can only match a frame with LLMNR.
@@ -168,10 +169,79 @@ pub fn suggest(name: &str) -> Option<&'static str> {
 /// The protocol mask of a frame from its first headers alone, for frames that cannot carry any
 /// application protocol the dissectors know: Ethernet (≤ 2 tags) + IPv4 (unfragmented) or IPv6
 /// (no extension header) + TCP (not SYN, not the SMB ports, payload not an HTTP head) or UDP
-/// (not a name-resolution or SQL-browser port). For every other frame: None (dissect it).
-/// Whenever it returns Some(m), m equals [`frame_mask`] of the fully dissected frame (tested).
-#[inline]
+/// (not a name-resolution or SQL-browser port); and ARP. For every other frame: None (dissect
+/// it). Whenever it returns Some(m), m equals [`frame_mask`] of the fully dissected frame
+/// (tested, with truncations and mutations).
+///
+/// Every frame pays for this look, so it is counted in instructions: the common layouts
+/// (untagged or one 802.1Q tag; IPv4 without options or IPv6 without extension headers; TCP or
+/// UDP) are read at fixed offsets from checked windows, and only the rest takes the general
+/// walk. (A branch-free version of the general walk was slower: it turned the cheap, speculated
+/// header reads into one long dependency chain.)
+#[inline(always)]
 pub fn quick_mask(d: &[u8]) -> Option<u32> {
+    quick_common(d).or_else(|| quick_mask_general(d))
+}
+
+/// The common layouts at fixed offsets; None: not decided here (the general walk decides).
+#[inline(always)]
+fn quick_common(d: &[u8]) -> Option<u32> {
+    let e = d.first_chunk::<18>()?;
+    let (l3, vlan) = if e[12] == 0x81 && e[13] == 0x00 { (18, proto::VLAN) } else { (14, 0) };
+    let ip = &d[l3..];
+    let (et_hi, et_lo) = (d[l3 - 2], d[l3 - 1]);
+    let (l4, end, proto_num) = if et_hi == 0x08 && et_lo == 0x00 {
+        // IPv4, header length 20, unfragmented, all in the frame.
+        let h = ip.first_chunk::<20>()?;
+        let end = u16::from_be_bytes([h[2], h[3]]) as usize;
+        if h[0] != 0x45 || end > ip.len() || (h[6] & 0x3f) | h[7] != 0 {
+            return None;
+        }
+        (20, end, h[9])
+    } else if et_hi == 0x86 && et_lo == 0xdd {
+        // IPv6 straight to the transport header, all in the frame.
+        let h = ip.first_chunk::<40>()?;
+        let end = 40 + u16::from_be_bytes([h[4], h[5]]) as usize;
+        if h[0] >> 4 != 6 || end > ip.len() {
+            return None;
+        }
+        (40, end, h[6])
+    } else {
+        return None;
+    };
+    let seg = ip.get(l4..end)?;
+    match proto_num {
+        6 => {
+            let t = seg.first_chunk::<20>()?;
+            let (sport, dport) = (u16::from_be_bytes([t[0], t[1]]), u16::from_be_bytes([t[2], t[3]]));
+            let payload = ((t[12] >> 4) as usize) * 4;
+            let smb = |p: u16| p == 445 || p == 139;
+            if payload < 20 || payload > seg.len() || t[13] & antidote_wire::tcp::SYN != 0 || smb(sport) || smb(dport) {
+                return None;
+            }
+            // A payload that cannot start an HTTP head (most) is decided here.
+            match seg.get(payload) {
+                Some(&b) if http_first_byte(b) => None,
+                _ => Some(proto::ETH | proto::IP | proto::TCP | vlan),
+            }
+        }
+        17 => {
+            let u = seg.first_chunk::<8>()?;
+            let (sport, dport) = (u16::from_be_bytes([u[0], u[1]]), u16::from_be_bytes([u[2], u[3]]));
+            let len = u16::from_be_bytes([u[4], u[5]]) as usize;
+            let named = |p: u16| matches!(p, 137 | 1434 | 5353 | 5355);
+            if len < 8 || len > seg.len() || named(sport) || named(dport) {
+                return None;
+            }
+            Some(proto::ETH | proto::IP | proto::UDP | vlan)
+        }
+        _ => None,
+    }
+}
+
+/// [`quick_mask`] for every other layout: tags, IPv4 options, IPv6, ARP, short frames.
+#[inline(never)]
+fn quick_mask_general(d: &[u8]) -> Option<u32> {
     if d.len() < 14 {
         return None;
     }
@@ -208,6 +278,12 @@ pub fn quick_mask(d: &[u8]) -> Option<u32> {
             }
             (l3 + 40, b[6], l3 + 40 + plen)
         }
+        0x0806 => {
+            // ARP for IPv4 over Ethernet (what the ARP dissector accepts).
+            let b = d.get(l3..l3 + 28)?;
+            let ok = b[0..4] == [0, 1, 0x08, 0x00] && b[4] == 6 && b[5] == 4;
+            return ok.then_some((m & !proto::IP) | proto::ARP);
+        }
         _ => return None,
     };
     let seg = d.get(l4..end)?;
@@ -225,7 +301,7 @@ pub fn quick_mask(d: &[u8]) -> Option<u32> {
                 return None;
             }
             let payload = &seg[off..];
-            if !payload.is_empty() && antidote_wire::http::looks_like_http(payload) {
+            if payload.first().is_some_and(|&b| http_first_byte(b)) && antidote_wire::http::looks_like_http(payload) {
                 return None;
             }
             Some(m | proto::TCP)

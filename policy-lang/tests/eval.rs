@@ -277,10 +277,22 @@ fn quick_mask_agrees_with_the_full_dissector() {
     frames.push(tcp(VICTIM, LEGIT, 50000, 443, 0x02, b""));
     frames.push(llmnr_answer(POISONER, VICTIM, "x", POISONER, 30, false));
     assert!(frames.len() >= 40);
+    // Mutations of the header bytes: tags, versions, lengths, flags and ports set to values each
+    // check must tell apart (deterministic, so a failure names its frame).
+    let mut mutated = Vec::new();
+    let values = [0x00u8, 0x01, 0x02, 0x05, 0x06, 0x08, 0x11, 0x14, 0x45, 0x46, 0x60, 0x81, 0x86, 0x88, 0x89, 0xdd, 0xff];
+    for (i, f) in frames.iter().enumerate().filter(|(i, _)| i % 3 == 0) {
+        for pos in 12..f.len().min(80) {
+            let mut g = f.clone();
+            g[pos] = values[(i + pos) % values.len()];
+            mutated.push(g);
+        }
+    }
+    frames.extend(mutated);
     let mut quick = 0;
     for (i, f) in frames.iter().enumerate() {
         // Every truncation too: the quick look must never claim a frame it misreads.
-        for cut in [f.len(), f.len().saturating_sub(1), f.len() / 2, 20, 14] {
+        for cut in [f.len(), f.len().saturating_sub(1), f.len() / 2, 42, 20, 14] {
             let d = &f[..cut.min(f.len())];
             if let Some(m) = quick_mask(d) {
                 quick += 1;

@@ -65,14 +65,14 @@ pub struct HttpHead<'a> {
 
 const METHODS: [&[u8]; 9] = [b"GET", b"POST", b"HEAD", b"PUT", b"CONNECT", b"OPTIONS", b"DELETE", b"PATCH", b"PROPFIND"];
 
-/// True when `p` starts like an HTTP request or response head (cheap, for dispatch).
-#[inline]
 /// Whether `b` can start an HTTP head (a method or "HTTP/1."): G, P, H, C, O or D.
 #[inline(always)]
 pub fn http_first_byte(b: u8) -> bool {
     matches!(b, b'G' | b'P' | b'H' | b'C' | b'O' | b'D')
 }
 
+/// True when `p` starts like an HTTP request or response head (cheap, for dispatch).
+#[inline]
 pub fn looks_like_http(p: &[u8]) -> bool {
     // Every method and "HTTP/1." start with one of these letters: most payloads stop here.
     if !p.first().is_some_and(|&b| http_first_byte(b)) {
