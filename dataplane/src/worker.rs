@@ -183,28 +183,38 @@ impl Bufs {
     /// other frame goes through [`Out::judge_slow`] (dissection, evaluation, actions), out of line.
     #[inline(always)]
     fn judge(&mut self, t: &Task, policy: &LoadedPolicy, now: u64, c: &WorkerCounters, shared: &Shared, pool: &Mempool) {
+        const _: () = assert!(antidote_dpdk::BURST_SIZE <= 32, "the drop mask is a u32");
         let pc = &c.ports[t.rx_index];
         let program = &policy.program;
         let default_drop = program.default == antidote_policy::ast::Verdict::Drop;
         let mut bytes = 0usize;
+        // Frames are judged where they lie; bit i set: frame i is dropped.
+        let mut dropped = 0u32;
         let mut fast_dropped = 0u64;
-        for m in self.rx.as_slice() {
-            m.prefetch();
-        }
-        for m in self.rx.drain() {
+        for (i, m) in self.rx.as_slice().iter().enumerate() {
             bytes += m.pkt_len();
             if antidote_policy::schema::quick_mask(m.data()).is_some_and(|mask| program.skips(mask)) {
-                if default_drop {
-                    fast_dropped += 1;
-                    drop(m);
-                } else if let Err(m) = self.out.fwd.push(m) {
-                    drop(m); // cannot happen: fwd holds at most what rx held
-                }
+                dropped |= (default_drop as u32) << i;
+                fast_dropped += default_drop as u64;
                 continue;
             }
-            self.out.judge_slow(m, t, policy, now, c, shared, pool);
+            if self.out.judge_slow(m, t, policy, now, c, shared, pool) {
+                dropped |= 1 << i;
+            }
         }
         bump(&pc.rx_bytes, bytes as u64);
+        if dropped == 0 {
+            // Everything goes on, in order (fwd is empty between bursts).
+            std::mem::swap(&mut self.rx, &mut self.out.fwd);
+            return;
+        }
+        for (i, m) in self.rx.drain().enumerate() {
+            if dropped >> i & 1 == 1 {
+                drop(m);
+            } else if let Err(m) = self.out.fwd.push(m) {
+                drop(m); // cannot happen: fwd holds at most what rx held
+            }
+        }
         if fast_dropped > 0 {
             bump(&pc.dropped, fast_dropped);
             bump(&c.actions.dropped, fast_dropped);
@@ -213,10 +223,11 @@ impl Bufs {
 }
 
 impl Out {
-    /// One frame the header look could not decide: dissect, evaluate, carry out the verdict.
+    /// One frame the header look could not decide: dissect, evaluate, carry out the actions.
+    /// Returns whether the frame is dropped (the caller frees it; it is counted here).
     #[inline(never)]
     #[allow(clippy::too_many_arguments)]
-    fn judge_slow(&mut self, m: Mbuf, t: &Task, policy: &LoadedPolicy, now: u64, c: &WorkerCounters, shared: &Shared, pool: &Mempool) {
+    fn judge_slow(&mut self, m: &Mbuf, t: &Task, policy: &LoadedPolicy, now: u64, c: &WorkerCounters, shared: &Shared, pool: &Mempool) -> bool {
         let pc = &c.ports[t.rx_index];
         let meta = Meta { port: t.rx_index as u16, from_segment: t.from_segment };
         let out = &mut self.outcome;
@@ -281,10 +292,8 @@ impl Out {
             if out.rate_limited {
                 bump(&c.actions.rate_limited, 1);
             }
-            drop(m);
-        } else if let Err(m) = self.fwd.push(m) {
-            drop(m); // cannot happen: fwd holds at most what rx held
         }
+        dropped
     }
 }
 
