@@ -3,6 +3,8 @@
 //! 10,000-entry set < 100 ms.
 #[path = "../tests/frames.rs"]
 mod frames;
+#[path = "../../bench/mix.rs"]
+mod mix;
 use antidote_policy::program::{Meta, Outcome};
 use antidote_wire::{Frame, Scratch};
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
@@ -10,20 +12,6 @@ use frames::*;
 
 fn default_policy() -> String {
     std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../policies/default.policy")).unwrap()
-}
-
-fn mix() -> Vec<Vec<u8>> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../bench/out/mix.pcap");
-    let Ok(file) = std::fs::File::open(path) else {
-        eprintln!("{path} missing (run bench/gen_mix.py): the mix benches are skipped");
-        return Vec::new();
-    };
-    let mut r = pcap_file::pcap::PcapReader::new(file).unwrap();
-    let mut v = Vec::new();
-    while let Some(p) = r.next_packet() {
-        v.push(p.unwrap().data.into_owned());
-    }
-    v
 }
 
 fn bench(c: &mut Criterion) {
@@ -51,19 +39,10 @@ fn bench(c: &mut Criterion) {
     }
     // The worker's per-frame work without the PMDs: the header classifier, and for frames it
     // cannot decide, dissection and evaluation — over the throughput bench's mix.
-    let mix = mix();
+    let mix = mix::frames();
     if !mix.is_empty() {
         let mut g = c.benchmark_group("mix");
         g.throughput(criterion::Throughput::Elements(mix.len() as u64));
-        g.bench_function("quick_mask_per_frame", |b| {
-            b.iter(|| {
-                let mut n = 0u32;
-                for d in &mix {
-                    n = n.wrapping_add(antidote_policy::schema::quick_mask(black_box(d)).unwrap_or(7));
-                }
-                black_box(n)
-            })
-        });
         g.bench_function("touch_one_byte_per_frame", |b| {
             b.iter(|| {
                 let mut n = 0u32;
@@ -73,17 +52,20 @@ fn bench(c: &mut Criterion) {
                 black_box(n)
             })
         });
+        // In mix order, and sorted by layout (the difference is what branch prediction costs).
         let mut sorted = mix.clone();
         sorted.sort_by_key(|d| (antidote_policy::schema::quick_mask(d), d.get(12..14).map(|x| x.to_vec()), d.len()));
-        g.bench_function("quick_mask_sorted_per_frame", |b| {
-            b.iter(|| {
-                let mut n = 0u32;
-                for d in &sorted {
-                    n = n.wrapping_add(antidote_policy::schema::quick_mask(black_box(d)).unwrap_or(7));
-                }
-                black_box(n)
-            })
-        });
+        for (name, frames) in [("quick_mask_per_frame", &mix), ("quick_mask_sorted_per_frame", &sorted)] {
+            g.bench_function(name, |b| {
+                b.iter(|| {
+                    let mut n = 0u32;
+                    for d in frames {
+                        n = n.wrapping_add(antidote_policy::schema::quick_mask(black_box(d)).unwrap_or(7));
+                    }
+                    black_box(n)
+                })
+            });
+        }
         // As in the appliance: each burst of 32 is first copied into 2 KiB buffers (what the pcap
         // PMD does), then looked at. The copy alone is the baseline.
         let mut bufs = vec![0u8; 32 * 2048];

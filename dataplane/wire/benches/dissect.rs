@@ -1,6 +1,8 @@
 //! ns per frame for the dissectors. Goals (see bench/RESULTS.md): a whole Ethernet/IPv4/TCP frame
 //! ≤ 15 ns; an LLMNR or NBT-NS answer ≤ 60 ns. The mix is bench/out/mix.pcap (bench/gen_mix.py).
 use antidote_wire::{Frame, Scratch};
+#[path = "../../../bench/mix.rs"]
+mod mix;
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 
 fn tcp_frame() -> Vec<u8> {
@@ -42,20 +44,6 @@ fn nbns_answer() -> Vec<u8> {
     f
 }
 
-fn mix() -> Vec<Vec<u8>> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../bench/out/mix.pcap");
-    let Ok(file) = std::fs::File::open(path) else {
-        eprintln!("{path} missing (run bench/gen_mix.py): the mix bench is skipped");
-        return Vec::new();
-    };
-    let mut r = pcap_file::pcap::PcapReader::new(file).unwrap();
-    let mut v = Vec::new();
-    while let Some(p) = r.next_packet() {
-        v.push(p.unwrap().data.into_owned());
-    }
-    v
-}
-
 fn bench(c: &mut Criterion) {
     let mut scratch = Scratch::default();
     for (name, frame) in [("eth_ipv4_tcp", tcp_frame()), ("llmnr_answer", llmnr_answer()), ("nbns_answer", nbns_answer())] {
@@ -73,7 +61,7 @@ fn bench(c: &mut Criterion) {
         });
         g.finish();
     }
-    let frames = mix();
+    let frames = mix::frames();
     if !frames.is_empty() {
         let mut g = c.benchmark_group("dissect");
         g.throughput(Throughput::Elements(frames.len() as u64));
