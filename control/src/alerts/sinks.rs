@@ -5,7 +5,7 @@ use std::io::Write;
 use std::net::{TcpStream, ToSocketAddrs, UdpSocket};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Counters of one sink.
 #[derive(Default, Debug)]
@@ -104,15 +104,25 @@ impl Sink for JsonLinesSink {
 }
 
 /// RFC 5424 syslog, facility local0, over UDP (one datagram per message) or TCP (octet-counted
-/// framing, RFC 6587; reconnects on the next message after a failure).
+/// framing, RFC 6587). A TCP collector that cannot be reached is retried with backoff (1 s,
+/// doubling to 30 s): meanwhile messages fail at once and are counted, instead of each one
+/// waiting for a connect timeout on the alert thread.
 pub struct SyslogSink {
     addr: String,
     host: String,
     udp: Option<UdpSocket>,
     tcp: Option<TcpStream>,
     is_tcp: bool,
+    /// TCP: no connection attempt before this instant; the current backoff.
+    retry_at: Option<Instant>,
+    backoff: Duration,
+    /// TCP connection attempts so far.
+    connects: u64,
     stats: Arc<SinkStats>,
 }
+
+const SYSLOG_BACKOFF_FIRST: Duration = Duration::from_secs(1);
+const SYSLOG_BACKOFF_MAX: Duration = Duration::from_secs(30);
 
 impl SyslogSink {
     pub fn udp(addr: &str, host: &str) -> Result<SyslogSink, String> {
@@ -120,11 +130,21 @@ impl SyslogSink {
         let bind = if target.is_ipv6() { "[::]:0" } else { "0.0.0.0:0" };
         let s = UdpSocket::bind(bind).map_err(|e| e.to_string())?;
         s.connect(target).map_err(|e| format!("syslog {addr}: {e}"))?;
-        Ok(SyslogSink { addr: addr.into(), host: host.into(), udp: Some(s), tcp: None, is_tcp: false, stats: Arc::default() })
+        Ok(SyslogSink { udp: Some(s), is_tcp: false, ..SyslogSink::tcp(addr, host) })
     }
 
     pub fn tcp(addr: &str, host: &str) -> SyslogSink {
-        SyslogSink { addr: addr.into(), host: host.into(), udp: None, tcp: None, is_tcp: true, stats: Arc::default() }
+        SyslogSink {
+            addr: addr.into(),
+            host: host.into(),
+            udp: None,
+            tcp: None,
+            is_tcp: true,
+            retry_at: None,
+            backoff: SYSLOG_BACKOFF_FIRST,
+            connects: 0,
+            stats: Arc::default(),
+        }
     }
 
     /// The RFC 5424 line for a document.
@@ -157,15 +177,24 @@ impl Sink for SyslogSink {
         let ok = if let Some(u) = &self.udp {
             u.send(line.as_bytes()).is_ok()
         } else {
-            if self.tcp.is_none() {
+            if self.tcp.is_none() && self.retry_at.is_none_or(|t| Instant::now() >= t) {
+                self.connects += 1;
                 self.tcp = self
                     .addr
                     .to_socket_addrs()
                     .ok()
                     .and_then(|mut a| a.next())
                     .and_then(|a| TcpStream::connect_timeout(&a, Duration::from_millis(500)).ok());
-                if let Some(t) = &self.tcp {
-                    let _ = t.set_write_timeout(Some(Duration::from_millis(500)));
+                match &self.tcp {
+                    Some(t) => {
+                        let _ = t.set_write_timeout(Some(Duration::from_millis(500)));
+                        self.retry_at = None;
+                        self.backoff = SYSLOG_BACKOFF_FIRST;
+                    }
+                    None => {
+                        self.retry_at = Some(Instant::now() + self.backoff);
+                        self.backoff = (self.backoff * 2).min(SYSLOG_BACKOFF_MAX);
+                    }
                 }
             }
             let framed = format!("{} {line}", line.len());
@@ -292,10 +321,19 @@ mod tests {
         s.send(&doc(), 2);
         let msg = h.join().unwrap();
         assert!(msg.starts_with("<130>1 "), "{msg}");
-        // Nobody listening any more: the next messages fail and are counted.
+        // Nobody listening: the messages fail and are counted, and only the first one tries to
+        // connect (the rest fall inside the backoff instead of each waiting for a timeout).
         let mut dead = SyslogSink::tcp("127.0.0.1:9", "box1");
+        for _ in 0..5 {
+            dead.send(&doc(), 2);
+        }
+        assert_eq!(dead.stats().failed.load(Relaxed), 5);
+        assert_eq!(dead.connects, 1);
+        assert_eq!(dead.backoff, SYSLOG_BACKOFF_FIRST * 2);
+        // Once the backoff has passed, it tries again.
+        dead.retry_at = Some(Instant::now());
         dead.send(&doc(), 2);
-        assert_eq!(dead.stats().failed.load(Relaxed), 1);
+        assert_eq!(dead.connects, 2);
     }
 
     #[test]
