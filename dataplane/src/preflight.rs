@@ -79,10 +79,15 @@ fn online_cpus() -> usize {
 /// Free 2 MiB hugepages and a hugetlbfs mount.
 pub fn hugepages_ready() -> Result<(), String> {
     let mounts = std::fs::read_to_string("/proc/mounts").unwrap_or_default();
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    hugepages_ready_in(&mounts, &meminfo)
+}
+
+/// [`hugepages_ready`] on the texts of /proc/mounts and /proc/meminfo.
+fn hugepages_ready_in(mounts: &str, meminfo: &str) -> Result<(), String> {
     if !mounts.lines().any(|l| l.split_whitespace().nth(2) == Some("hugetlbfs")) {
         return Err("no hugetlbfs is mounted: run `sudo scripts/setup.sh` (or mount -t hugetlbfs nodev /dev/hugepages)".into());
     }
-    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
     let free = meminfo
         .lines()
         .find(|l| l.starts_with("HugePages_Free:"))
@@ -93,4 +98,26 @@ pub fn hugepages_ready() -> Result<(), String> {
         return Err("no free hugepages are reserved: run `sudo scripts/setup.sh` (or echo 1024 > /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages)".into());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hugepages_ready_in;
+
+    const MOUNTED: &str = "proc /proc proc rw 0 0\nhugetlbfs /dev/hugepages hugetlbfs rw,relatime,pagesize=2M 0 0\n";
+    const FREE: &str = "MemTotal: 24000000 kB\nHugePages_Total:    1024\nHugePages_Free:     1000\n";
+
+    #[test]
+    fn hugepages_missing_mount_or_pages_get_one_sentence_with_the_fix() {
+        assert_eq!(hugepages_ready_in(MOUNTED, FREE), Ok(()));
+        let no_mount = hugepages_ready_in("proc /proc proc rw 0 0\n", FREE).unwrap_err();
+        assert!(no_mount.starts_with("no hugetlbfs is mounted: run `sudo scripts/setup.sh`"), "{no_mount}");
+        let none_free = hugepages_ready_in(MOUNTED, "HugePages_Total:    1024\nHugePages_Free:        0\n").unwrap_err();
+        assert!(none_free.starts_with("no free hugepages are reserved: run `sudo scripts/setup.sh`"), "{none_free}");
+        // A kernel without hugepage support has no such line at all: the same sentence.
+        assert_eq!(hugepages_ready_in(MOUNTED, "MemTotal: 1 kB\n").unwrap_err(), none_free);
+        for msg in [no_mount, none_free] {
+            assert_eq!(msg.lines().count(), 1, "one sentence: {msg}");
+        }
+    }
 }
