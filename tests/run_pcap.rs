@@ -130,3 +130,73 @@ fn clear_sentences_for_operator_mistakes() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("must run as root"), "{err}");
 }
+
+#[path = "../policy-lang/tests/frames.rs"]
+mod policy_frames;
+
+#[test]
+fn mirror_to_a_pcap_file() {
+    // The profile's mirror port is a net_pcap vdev writing a file: with the mirror-only policy,
+    // every name-resolution frame and follow-on is copied there, and every frame still passes.
+    use policy_frames::*;
+    require_root();
+    let s = Scratch::new("run-pcap-mirror");
+    let mut input = Vec::new();
+    let mut mirrored = Vec::new();
+    for i in 0..200usize {
+        let f = match i % 5 {
+            0 => llmnr_query(VICTIM, &format!("host{i}")),
+            1 => nbns_query(VICTIM, &format!("HOST{i}"), true),
+            2 => tcp(VICTIM, LEGIT, 50000, 80, 0x18, b"GET /wpad.dat HTTP/1.1\r\nHost: wpad\r\n\r\n"),
+            _ => tcp(VICTIM, LEGIT, 50000, 443, 0x10, &[i as u8; 32]),
+        };
+        if i % 5 < 3 {
+            mirrored.push(f.clone());
+        }
+        input.push(f);
+    }
+    write_pcap(&s.path("in.pcap"), &input);
+    write_pcap(&s.path("empty.pcap"), &[]);
+    let profile = format!(
+        r#"name = "t"
+worker_lcores = [1]
+memory_mb = 256
+mempool_mbufs = 4095
+mirror = "m"
+[[port]]
+name = "a"
+device = "net_pcap0,rx_pcap={d}/in.pcap,tx_pcap={d}/out-a.pcap"
+rx_desc = 256
+tx_desc = 256
+[[port]]
+name = "b"
+device = "net_pcap1,rx_pcap={d}/empty.pcap,tx_pcap={d}/out-b.pcap"
+rx_desc = 256
+tx_desc = 256
+[[port]]
+name = "m"
+device = "net_pcap2,rx_pcap={d}/empty.pcap,tx_pcap={d}/mirror.pcap"
+rx_desc = 256
+tx_desc = 256
+[[pair]]
+a = "a"
+b = "b"
+"#,
+        d = s.0.display()
+    );
+    std::fs::write(s.path("p.toml"), profile).unwrap();
+    let mut cmd = std::process::Command::new(bin());
+    cmd.args(["run", "--profile"])
+        .arg(s.path("p.toml"))
+        .args(["--policy"])
+        .arg(repo().join("policies/mirror-only.policy"))
+        .args(["--until-idle-ms", "400", "--duration", "20", "--control", "off"]);
+    let out = run_for(&mut cmd, Duration::from_secs(30));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let fl = final_line(&stdout);
+    assert_eq!(counter(&fl, "a→b", "tx"), 200, "{fl}");
+    assert!(fl.contains(&format!("mirrored {}", mirrored.len())), "{fl}");
+    assert_eq!(read_pcap(&s.path("out-b.pcap")), input, "every frame passes unchanged");
+    assert_eq!(read_pcap(&s.path("mirror.pcap")), mirrored, "the mirror file holds exactly the mirrored frames, in order");
+}
