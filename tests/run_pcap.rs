@@ -38,6 +38,40 @@ fn frames() -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// A profile in `s` (p.toml) between pcap files: port a reads in.pcap and writes out-a.pcap,
+/// port b reads empty.pcap and writes out-b.pcap; with `mirror`, port m writes mirror.pcap and
+/// is the profile's mirror port.
+fn write_pcap_profile(s: &Scratch, mirror: bool) -> std::path::PathBuf {
+    let d = s.0.display();
+    let port = |name: &str, n: u8, rx: &str, tx: &str| {
+        format!("[[port]]\nname = \"{name}\"\ndevice = \"net_pcap{n},rx_pcap={d}/{rx},tx_pcap={d}/{tx}\"\nrx_desc = 256\ntx_desc = 256\n")
+    };
+    let mut profile = String::from("name = \"t\"\nworker_lcores = [1]\nmemory_mb = 256\nmempool_mbufs = 4095\n");
+    if mirror {
+        profile += "mirror = \"m\"\n";
+    }
+    profile += &port("a", 0, "in.pcap", "out-a.pcap");
+    profile += &port("b", 1, "empty.pcap", "out-b.pcap");
+    if mirror {
+        profile += &port("m", 2, "empty.pcap", "mirror.pcap");
+    }
+    profile += "[[pair]]\na = \"a\"\nb = \"b\"\n";
+    let path = s.path("p.toml");
+    std::fs::write(&path, profile).unwrap();
+    path
+}
+
+/// `antidote run` on the profile until its input is done (plus `extra` arguments); returns the
+/// final counters line.
+fn run_pcap_profile(profile: &std::path::Path, extra: &[&std::ffi::OsStr]) -> String {
+    let mut cmd = std::process::Command::new(bin());
+    cmd.args(["run", "--profile"]).arg(profile).args(extra).args(["--until-idle-ms", "400", "--duration", "20", "--control", "off"]);
+    let out = run_for(&mut cmd, Duration::from_secs(30));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    final_line(&stdout)
+}
+
 #[test]
 fn pcap_in_pcap_out_unchanged() {
     require_root();
@@ -45,35 +79,9 @@ fn pcap_in_pcap_out_unchanged() {
     let input = frames();
     write_pcap(&s.path("in.pcap"), &input);
     write_pcap(&s.path("empty.pcap"), &[]);
-    let profile = format!(
-        r#"name = "t"
-worker_lcores = [1]
-memory_mb = 256
-mempool_mbufs = 4095
-[[port]]
-name = "a"
-device = "net_pcap0,rx_pcap={d}/in.pcap,tx_pcap={d}/out-a.pcap"
-rx_desc = 512
-tx_desc = 512
-[[port]]
-name = "b"
-device = "net_pcap1,rx_pcap={d}/empty.pcap,tx_pcap={d}/out-b.pcap"
-rx_desc = 512
-tx_desc = 512
-[[pair]]
-a = "a"
-b = "b"
-"#,
-        d = s.0.display()
-    );
-    std::fs::write(s.path("p.toml"), profile).unwrap();
+    let profile = write_pcap_profile(&s, false);
     let hp_before = std::fs::read_dir("/dev/hugepages").map(|d| d.count()).unwrap_or(0);
-    let mut cmd = std::process::Command::new(bin());
-    cmd.args(["run", "--profile"]).arg(s.path("p.toml")).args(["--until-idle-ms", "400", "--duration", "20", "--control", "off"]);
-    let out = run_for(&mut cmd, Duration::from_secs(30));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    let fl = final_line(&stdout);
+    let fl = run_pcap_profile(&profile, &[]);
     assert_eq!(counter(&fl, "a→b", "rx"), 500, "{fl}");
     assert_eq!(counter(&fl, "a→b", "tx"), 500, "{fl}");
     assert_eq!(counter(&fl, "a→b", "txfull"), 0, "{fl}");
@@ -157,44 +165,9 @@ fn mirror_to_a_pcap_file() {
     }
     write_pcap(&s.path("in.pcap"), &input);
     write_pcap(&s.path("empty.pcap"), &[]);
-    let profile = format!(
-        r#"name = "t"
-worker_lcores = [1]
-memory_mb = 256
-mempool_mbufs = 4095
-mirror = "m"
-[[port]]
-name = "a"
-device = "net_pcap0,rx_pcap={d}/in.pcap,tx_pcap={d}/out-a.pcap"
-rx_desc = 256
-tx_desc = 256
-[[port]]
-name = "b"
-device = "net_pcap1,rx_pcap={d}/empty.pcap,tx_pcap={d}/out-b.pcap"
-rx_desc = 256
-tx_desc = 256
-[[port]]
-name = "m"
-device = "net_pcap2,rx_pcap={d}/empty.pcap,tx_pcap={d}/mirror.pcap"
-rx_desc = 256
-tx_desc = 256
-[[pair]]
-a = "a"
-b = "b"
-"#,
-        d = s.0.display()
-    );
-    std::fs::write(s.path("p.toml"), profile).unwrap();
-    let mut cmd = std::process::Command::new(bin());
-    cmd.args(["run", "--profile"])
-        .arg(s.path("p.toml"))
-        .args(["--policy"])
-        .arg(repo().join("policies/mirror-only.policy"))
-        .args(["--until-idle-ms", "400", "--duration", "20", "--control", "off"]);
-    let out = run_for(&mut cmd, Duration::from_secs(30));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    let fl = final_line(&stdout);
+    let profile = write_pcap_profile(&s, true);
+    let policy = repo().join("policies/mirror-only.policy");
+    let fl = run_pcap_profile(&profile, &["--policy".as_ref(), policy.as_os_str()]);
     assert_eq!(counter(&fl, "a→b", "tx"), 200, "{fl}");
     assert!(fl.contains(&format!("mirrored {}", mirrored.len())), "{fl}");
     assert_eq!(read_pcap(&s.path("out-b.pcap")), input, "every frame passes unchanged");
