@@ -180,12 +180,18 @@ pub fn suggest(name: &str) -> Option<&'static str> {
 /// header reads into one long dependency chain.)
 #[inline(always)]
 pub fn quick_mask(d: &[u8]) -> Option<u32> {
-    quick_common(d).or_else(|| quick_mask_general(d))
+    match quick_common(d) {
+        Some(decided) => decided,
+        None => quick_mask_general(d),
+    }
 }
 
-/// The common layouts at fixed offsets; None: not decided here (the general walk decides).
+/// The look at the common layouts, at fixed offsets: `Some(Some(m))` plain traffic with mask m,
+/// `Some(None)` a frame to dissect (a rule may want it, or it is malformed), `None` a layout
+/// this look does not read (the general walk decides, so no frame is looked at twice).
 #[inline(always)]
-fn quick_common(d: &[u8]) -> Option<u32> {
+fn quick_common(d: &[u8]) -> Option<Option<u32>> {
+    const DISSECT: Option<Option<u32>> = Some(None);
     let e = d.first_chunk::<18>()?;
     let (l3, vlan) = if e[12] == 0x81 && e[13] == 0x00 { (18, proto::VLAN) } else { (14, 0) };
     let ip = &d[l3..];
@@ -193,9 +199,12 @@ fn quick_common(d: &[u8]) -> Option<u32> {
     let (l4, end, proto_num) = if et_hi == 0x08 && et_lo == 0x00 {
         // IPv4, header length 20, unfragmented, all in the frame.
         let h = ip.first_chunk::<20>()?;
-        let end = u16::from_be_bytes([h[2], h[3]]) as usize;
-        if h[0] != 0x45 || end > ip.len() || (h[6] & 0x3f) | h[7] != 0 {
+        if h[0] != 0x45 {
             return None;
+        }
+        let end = u16::from_be_bytes([h[2], h[3]]) as usize;
+        if end > ip.len() || (h[6] & 0x3f) | h[7] != 0 {
+            return DISSECT;
         }
         (20, end, h[9])
     } else if et_hi == 0x86 && et_lo == 0xdd {
@@ -203,40 +212,40 @@ fn quick_common(d: &[u8]) -> Option<u32> {
         let h = ip.first_chunk::<40>()?;
         let end = 40 + u16::from_be_bytes([h[4], h[5]]) as usize;
         if h[0] >> 4 != 6 || end > ip.len() {
-            return None;
+            return DISSECT;
         }
         (40, end, h[6])
     } else {
         return None;
     };
-    let seg = ip.get(l4..end)?;
-    match proto_num {
+    let Some(seg) = ip.get(l4..end) else { return DISSECT };
+    Some(match proto_num {
         6 => {
-            let t = seg.first_chunk::<20>()?;
+            let Some(t) = seg.first_chunk::<20>() else { return DISSECT };
             let (sport, dport) = (u16::from_be_bytes([t[0], t[1]]), u16::from_be_bytes([t[2], t[3]]));
             let payload = ((t[12] >> 4) as usize) * 4;
             let smb = |p: u16| p == 445 || p == 139;
             if payload < 20 || payload > seg.len() || t[13] & antidote_wire::tcp::SYN != 0 || smb(sport) || smb(dport) {
-                return None;
+                return DISSECT;
             }
-            // A payload that cannot start an HTTP head (most) is decided here.
-            match seg.get(payload) {
-                Some(&b) if http_first_byte(b) => None,
+            // A payload that cannot start an HTTP head (most) is decided by its first byte.
+            match seg.get(payload..) {
+                Some(p) if p.first().is_some_and(|&b| http_first_byte(b)) && antidote_wire::http::looks_like_http(p) => None,
                 _ => Some(proto::ETH | proto::IP | proto::TCP | vlan),
             }
         }
         17 => {
-            let u = seg.first_chunk::<8>()?;
+            let Some(u) = seg.first_chunk::<8>() else { return DISSECT };
             let (sport, dport) = (u16::from_be_bytes([u[0], u[1]]), u16::from_be_bytes([u[2], u[3]]));
             let len = u16::from_be_bytes([u[4], u[5]]) as usize;
             let named = |p: u16| matches!(p, 137 | 1434 | 5353 | 5355);
             if len < 8 || len > seg.len() || named(sport) || named(dport) {
-                return None;
+                return DISSECT;
             }
             Some(proto::ETH | proto::IP | proto::UDP | vlan)
         }
         _ => None,
-    }
+    })
 }
 
 /// [`quick_mask`] for every other layout: tags, IPv4 options, IPv6, ARP, short frames.
