@@ -13,6 +13,8 @@ PKGS=(
   iproute2 iputils-ping procps psmisc ethtool
   samba samba-common-bin smbclient
   tcpdump tshark python3-scapy curl socat
+  # CA store for https webhooks; openssl makes the tests' certificates
+  ca-certificates openssl
 )
 
 export DEBIAN_FRONTEND=noninteractive

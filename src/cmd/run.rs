@@ -13,7 +13,7 @@ use std::time::Duration;
 #[derive(clap::Args, Clone, Debug, Default)]
 pub struct AlertArgs {
     /// An alert sink: a file for ECS JSON lines (`alerts.jsonl` or `jsonl:PATH`),
-    /// `syslog+udp://HOST:PORT`, `syslog+tcp://HOST:PORT` or `http://…` (webhook). Repeatable.
+    /// `syslog+udp://HOST:PORT`, `syslog+tcp://HOST:PORT` or `http(s)://…` (webhook). Repeatable.
     #[arg(long = "alerts")]
     pub sinks: Vec<String>,
     /// Repeats of an alert (same rule, source, destination, name) within this many seconds are

@@ -25,7 +25,8 @@ pub trait Sink: Send {
 }
 
 /// A sink as given on the command line: `jsonl:PATH` (or a bare path), `syslog+udp://HOST:PORT`,
-/// `syslog+tcp://HOST:PORT`, `http://…` (webhook).
+/// `syslog+tcp://HOST:PORT`, `http://…` or `https://…` (webhook; the server's certificate is
+/// checked against the system's CA store, or the PEM file named by SSL_CERT_FILE).
 #[derive(Debug, Clone, PartialEq)]
 pub enum SinkSpec {
     JsonLines(String),
@@ -42,11 +43,8 @@ impl SinkSpec {
         if let Some(a) = s.strip_prefix("syslog+tcp://") {
             return Ok(SinkSpec::SyslogTcp(a.into()));
         }
-        if s.starts_with("http://") {
+        if s.starts_with("http://") || s.starts_with("https://") {
             return Ok(SinkSpec::Webhook(s.into()));
-        }
-        if s.starts_with("https://") {
-            return Err(format!("{s}: https webhooks are not supported yet; use http:// (on a management network) or syslog"));
         }
         let p = s.strip_prefix("jsonl:").unwrap_or(s);
         if p.is_empty() {
@@ -217,8 +215,9 @@ impl Sink for SyslogSink {
     }
 }
 
-/// HTTP POST of each document, from its own thread: retries with exponential backoff
-/// (0.2 s, 0.4 s, 0.8 s …, 5 tries); a full queue counts the document as dropped.
+/// HTTP(S) POST of each document, from its own thread: retries with exponential backoff
+/// (0.2 s, 0.4 s, 0.8 s …, 5 tries); a full queue counts the document as dropped. HTTPS checks
+/// the server against the system's CA store (SSL_CERT_FILE / SSL_CERT_DIR override it).
 pub struct WebhookSink {
     url: String,
     tx: Sender<String>,
@@ -234,7 +233,20 @@ impl WebhookSink {
         std::thread::Builder::new()
             .name("alert-webhook".into())
             .spawn(move || {
-                let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(3)).build();
+                let mut builder = ureq::AgentBuilder::new().timeout(Duration::from_secs(3));
+                if u.starts_with("https://") {
+                    match tls_config() {
+                        Ok(c) => builder = builder.tls_config(c),
+                        Err(e) => {
+                            eprintln!("antidote: webhook {u}: no TLS configuration ({e}); its alerts are counted as failed");
+                            for _ in rx {
+                                st.failed.fetch_add(1, Relaxed);
+                            }
+                            return;
+                        }
+                    }
+                }
+                let agent = builder.build();
                 for body in rx {
                     let mut delay = Duration::from_millis(200);
                     let mut ok = false;
@@ -256,6 +268,18 @@ impl WebhookSink {
             .expect("spawn webhook thread");
         WebhookSink { url: url.into(), tx, stats }
     }
+}
+
+/// The TLS client configuration of an https webhook: the system's CA store as it is when the
+/// sink starts (SSL_CERT_FILE / SSL_CERT_DIR name other certificates), TLS 1.2 and 1.3.
+fn tls_config() -> Result<Arc<rustls::ClientConfig>, rustls::Error> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add_parsable_certificates(rustls_native_certs::load_native_certs().unwrap_or_default());
+    let config = rustls::ClientConfig::builder_with_provider(rustls::crypto::ring::default_provider().into())
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
 }
 
 impl Sink for WebhookSink {
@@ -334,6 +358,64 @@ mod tests {
         dead.retry_at = Some(Instant::now());
         dead.send(&doc(), 2);
         assert_eq!(dead.connects, 2);
+    }
+
+    #[test]
+    fn webhook_over_https_checks_the_certificate() {
+        // Two CAs made with openssl, each signing a server certificate for 127.0.0.1. The client
+        // trusts the first through SSL_CERT_FILE, which a webhook reads when it starts (no other
+        // test uses TLS, so setting it here affects none).
+        let dir = std::env::temp_dir().join(format!("antidote-webhook-tls-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = |f: &str| dir.join(f).to_str().unwrap().to_string();
+        let sh = |args: &[&str]| {
+            let o = std::process::Command::new("openssl").args(args).output().expect("openssl");
+            assert!(o.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        };
+        std::fs::write(p("ext"), "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n").unwrap();
+        let server = |ca: &str| {
+            sh(&["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", &format!("/CN=antidote test {ca}"), "-keyout", &p(&format!("{ca}.key")), "-out", &p(&format!("{ca}.pem"))]);
+            sh(&["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", &p(&format!("{ca}-srv.key")), "-out", &p(&format!("{ca}-srv.csr"))]);
+            sh(&[
+                "x509", "-req", "-in", &p(&format!("{ca}-srv.csr")), "-CA", &p(&format!("{ca}.pem")), "-CAkey", &p(&format!("{ca}.key")), "-CAcreateserial", "-days", "1",
+                "-extfile", &p("ext"), "-out", &p(&format!("{ca}-srv.pem")),
+            ]);
+            let cfg = tiny_http::SslConfig { certificate: std::fs::read(p(&format!("{ca}-srv.pem"))).unwrap(), private_key: std::fs::read(p(&format!("{ca}-srv.key"))).unwrap() };
+            let srv = tiny_http::Server::https("127.0.0.1:0", cfg).unwrap();
+            let url = format!("https://127.0.0.1:{}/hook", srv.server_addr().to_ip().unwrap().port());
+            let h = std::thread::spawn(move || {
+                let mut req = srv.recv_timeout(Duration::from_secs(20)).unwrap()?;
+                let mut body = String::new();
+                req.as_reader().read_to_string(&mut body).unwrap();
+                let head = format!("{} {}", req.method(), req.url());
+                req.respond(tiny_http::Response::empty(200)).unwrap();
+                Some((head, body))
+            });
+            (url, h)
+        };
+        let (trusted_url, trusted) = server("ca1");
+        let (untrusted_url, _untrusted) = server("ca2");
+        std::env::set_var("SSL_CERT_FILE", p("ca1.pem"));
+        let settle = |st: &SinkStats| {
+            for _ in 0..200 {
+                if st.sent.load(Relaxed) + st.failed.load(Relaxed) == 1 {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            (st.sent.load(Relaxed), st.failed.load(Relaxed))
+        };
+        let mut w = WebhookSink::start(&trusted_url, 4);
+        w.send(&doc(), 3);
+        let (head, body) = trusted.join().unwrap().expect("a POST over TLS");
+        assert_eq!(head, "POST /hook");
+        assert!(body.contains("\"llmnr-poison\""), "{body}");
+        assert_eq!(settle(&w.stats()), (1, 0));
+        // A server whose certificate chains to a CA the client does not trust gets nothing.
+        let mut u = WebhookSink::start(&untrusted_url, 4);
+        u.send(&doc(), 3);
+        assert_eq!(settle(&u.stats()), (0, 1), "a certificate from an unknown CA must not be accepted");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
