@@ -50,22 +50,6 @@ impl Mbuf {
         }
     }
 
-    /// Asks the CPU to start loading the first cache line of the frame (headers), so that
-    /// reading it a little later does not stall.
-    #[inline(always)]
-    pub fn prefetch(&self) {
-        let m = self.raw();
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: a prefetch is only a hint: it never faults, whatever the address; the address
-        // is the mbuf's data pointer (buf_addr + data_off) computed without dereferencing.
-        unsafe {
-            let p = (m.buf_addr as *const i8).wrapping_add(m.data_off as usize);
-            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p);
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = m;
-    }
-
     /// Bytes in the first segment.
     #[inline(always)]
     pub fn len(&self) -> usize {
