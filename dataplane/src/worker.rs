@@ -191,14 +191,25 @@ impl Bufs {
         // Frames are judged where they lie; bit i set: frame i is dropped.
         let mut dropped = 0u32;
         let mut fast_dropped = 0u64;
+        // First a tight pass that only looks (bit i set: frame i needs the slow path), then the
+        // slow path for those frames.
+        let mut slow = 0u32;
         for (i, m) in self.rx.as_slice().iter().enumerate() {
             bytes += m.pkt_len();
-            if antidote_policy::schema::quick_mask(m.data()).is_some_and(|mask| program.skips(mask)) {
-                dropped |= (default_drop as u32) << i;
-                fast_dropped += default_drop as u64;
-                continue;
-            }
-            if self.out.judge_slow(m, t, policy, now, c, shared, pool) {
+            let skip = antidote_policy::schema::quick_mask(m.data()).is_some_and(|mask| program.skips(mask));
+            slow |= (!skip as u32) << i;
+        }
+        let n = self.rx.len() as u32;
+        let all = if n >= 32 { u32::MAX } else { (1u32 << n) - 1 };
+        if default_drop {
+            dropped = all & !slow;
+            fast_dropped = dropped.count_ones() as u64;
+        }
+        let frames = self.rx.as_slice();
+        while slow != 0 {
+            let i = slow.trailing_zeros() as usize;
+            slow &= slow - 1;
+            if self.out.judge_slow(&frames[i], t, policy, now, c, shared, pool) {
                 dropped |= 1 << i;
             }
         }

@@ -84,6 +84,7 @@ fn test_gate(t: &Test) -> u32 {
     match t {
         Test::Const(_) => 0,
         Test::Bool(f) if f.name == "tcp.syn" => f.gate | crate::schema::proto::SYN,
+        Test::Bool(f) if crate::schema::proto::RESPONSE_FIELDS.contains(&f.name) => f.gate | crate::schema::proto::RESP,
         Test::Bool(f) | Test::Cmp(f, ..) | Test::Str(f, ..) | Test::InSet(f, _) | Test::InTable(f, _) => f.gate,
         Test::FieldCmp(a, _, b) => a.gate | b.gate,
         Test::Count { key, .. } => key.gate,

@@ -184,7 +184,7 @@ impl Program {
 }
 
 /// Number of protocol bits in a frame mask.
-pub const MASK_BITS: u32 = 14;
+pub const MASK_BITS: u32 = 15;
 
 /// The candidate bitsets of a program's rules (empty when it has more than 64 rules).
 pub fn candidate_table(rules: &[CRule]) -> Vec<u64> {

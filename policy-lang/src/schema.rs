@@ -21,8 +21,14 @@ pub mod proto {
     pub const VLAN: u32 = 1 << 12;
     /// A TCP segment with SYN set (connection attempts: follow-on rules gate on it).
     pub const SYN: u32 = 1 << 13;
+    /// A name-resolution or SQL-browser message that is a response (the NBT-NS R bit, the
+    /// LLMNR/mDNS QR bit, an SSRP SVR_RESP): rules about answers gate on it, so queries skip them.
+    pub const RESP: u32 = 1 << 14;
 
-    pub const NAMES: [(u32, &str); 14] = [
+    /// Bool fields that are true only for responses: a test of one gates on [`RESP`].
+    pub const RESPONSE_FIELDS: [&str; 6] = ["nbns.response", "nbns.positive", "nbns.negative", "llmnr.response", "mdns.response", "ssrp.response"];
+
+    pub const NAMES: [(u32, &str); 15] = [
         (ETH, "eth"),
         (ARP, "arp"),
         (IP, "ip"),
@@ -37,6 +43,7 @@ pub mod proto {
         (NTLM, "ntlm"),
         (VLAN, "vlan"),
         (SYN, "tcp-syn"),
+        (RESP, "response"),
     ];
 
     pub fn names(mask: u32) -> String {
@@ -69,10 +76,10 @@ pub fn frame_mask(f: &Frame<'_>) -> u32 {
     };
     m |= match f.app {
         App::None => 0,
-        App::Nbns(_) => proto::NBNS,
-        App::Llmnr(_) => proto::LLMNR,
-        App::Mdns(_) => proto::MDNS,
-        App::Ssrp(_) => proto::SSRP,
+        App::Nbns(n) => proto::NBNS | if n.is_response() { proto::RESP } else { 0 },
+        App::Llmnr(d) => proto::LLMNR | if d.is_response() { proto::RESP } else { 0 },
+        App::Mdns(d) => proto::MDNS | if d.is_response() { proto::RESP } else { 0 },
+        App::Ssrp(s) => proto::SSRP | if s.is_response() { proto::RESP } else { 0 },
         App::Http(_) => proto::HTTP,
         App::Smb2(_) => proto::SMB2,
     };

@@ -233,6 +233,31 @@ fn programs_over_64_rules_evaluate_the_same() {
     assert_eq!(names(&small, &o2), vec!["r30", "last"]);
 }
 
+/// Rules about answers gate on the response bit: with the default policy an LLMNR query has no
+/// candidate rule (it is dissected, not evaluated), an answer has, an NBT-NS query only the
+/// negative-answer rule.
+#[test]
+fn queries_skip_the_rules_about_answers() {
+    let p = prog(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../policies/default.policy")).unwrap());
+    let mask = |frame: &[u8]| {
+        let mut s = Scratch::default();
+        antidote_policy::schema::frame_mask(&Frame::parse(frame, &mut s))
+    };
+    let resp = antidote_policy::schema::proto::RESP;
+    let q = mask(&llmnr_query(VICTIM, "fileservr"));
+    assert_eq!(q & resp, 0);
+    assert!(p.skips(q), "an LLMNR query has no candidate rule in the default policy");
+    let a = mask(&llmnr_answer(POISONER, VICTIM, "fileservr", POISONER, 30, false));
+    assert_ne!(a & resp, 0);
+    assert!(!p.skips(a));
+    let n = mask(&nbns_query(VICTIM, "fileservr", true));
+    let only: Vec<&str> = (0..p.rules.len()).filter(|&i| p.candidates[n as usize] >> i & 1 == 1).map(|i| p.rules[i].name.as_str()).collect();
+    assert_eq!(only, vec!["nbns-negative"]);
+    // And the verdicts are what they were: the answer is dropped, the query answered.
+    assert!(run(&p, &llmnr_answer(POISONER, VICTIM, "fileservr", POISONER, 30, false), 1).dropped());
+    assert!(run(&p, &nbns_query(VICTIM, "fileservr", true), 2).inject_nbns_negative);
+}
+
 #[test]
 fn every_field_is_documented() {
     let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/policy-language.md")).unwrap();
