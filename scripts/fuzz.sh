@@ -30,7 +30,7 @@ run_dir() { # dir target...
 }
 all_wire=(frame dns nbns l2l3l4 http_ntlm smb2 ssrp)
 all_policy=()
-[ -d policy-lang/fuzz ] && all_policy=(parse_compile)
+[ -d policy-lang/fuzz ] && all_policy=(parse_compile header_look)
 want=("$@")
 pick() { local out=(); for t in "$@"; do if [ ${#want[@]} -eq 0 ] || [[ " ${want[*]} " == *" $t "* ]]; then out+=("$t"); fi; done; echo "${out[@]:-}"; }
 w=$(pick "${all_wire[@]}"); [ -n "$w" ] && run_dir dataplane/wire/fuzz $w

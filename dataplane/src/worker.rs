@@ -57,7 +57,9 @@ pub struct Worker {
 /// What a worker fills and empties every burst (apart from what it only reads, so the two can
 /// be borrowed together).
 struct Bufs {
-    rx: Burst,
+    /// Boxed, like `Out::fwd`, so that handing a whole burst on is a pointer swap, not a copy
+    /// of two 264-byte arrays.
+    rx: Box<Burst>,
     out: Out,
 }
 
@@ -65,7 +67,7 @@ struct Bufs {
 /// be drained into it).
 struct Out {
     lcore: u16,
-    fwd: Burst,
+    fwd: Box<Burst>,
     inject: Burst,
     mirror: Burst,
     scratch: Box<Scratch>,
@@ -83,10 +85,10 @@ impl Worker {
             round: 0,
             now: 0,
             b: Bufs {
-                rx: Burst::new(),
+                rx: Box::new(Burst::new()),
                 out: Out {
                     lcore,
-                    fwd: Burst::new(),
+                    fwd: Box::new(Burst::new()),
                     inject: Burst::new(),
                     mirror: Burst::new(),
                     scratch: Box::default(),
@@ -191,21 +193,37 @@ impl Bufs {
         // Frames are judged where they lie; bit i set: frame i is dropped.
         let mut dropped = 0u32;
         let mut fast_dropped = 0u64;
-        // First a tight pass that only looks (bit i set: frame i needs the slow path), then the
-        // slow path for those frames.
-        let mut slow = 0u32;
-        for (i, m) in self.rx.as_slice().iter().enumerate() {
-            bytes += m.pkt_len();
-            let skip = antidote_policy::schema::quick_mask(m.data()).is_some_and(|mask| program.skips(mask));
-            slow |= (!skip as u32) << i;
-        }
-        let n = self.rx.len() as u32;
-        let all = if n >= 32 { u32::MAX } else { (1u32 << n) - 1 };
-        if default_drop {
-            dropped = all & !slow;
-            fast_dropped = dropped.count_ones() as u64;
-        }
         let frames = self.rx.as_slice();
+        for m in frames {
+            bytes += m.pkt_len();
+        }
+        // The header look, over the whole burst (see `look_burst`); then the frames no rule can
+        // want get the default verdict, the others the slow path.
+        let n = frames.len() as u32;
+        let all = if n >= 32 { u32::MAX } else { (1u32 << n) - 1 };
+        let mut skip = 0u32;
+        if !program.uses_quarantine {
+            use antidote_policy::schema::{look_burst, quick_mask_general, LAYOUT_MASKS};
+            let look = look_burst(frames.len(), |i| frames[i].data());
+            for (bits, mask) in look.plain.into_iter().zip(LAYOUT_MASKS) {
+                if bits != 0 && program.skips(mask) {
+                    skip |= bits;
+                }
+            }
+            let mut other = look.other;
+            while other != 0 {
+                let i = other.trailing_zeros() as usize;
+                other &= other - 1;
+                if quick_mask_general(frames[i].data()).is_some_and(|m| program.skips(m)) {
+                    skip |= 1 << i;
+                }
+            }
+        }
+        let mut slow = all & !skip;
+        if default_drop {
+            dropped = skip;
+            fast_dropped = skip.count_ones() as u64;
+        }
         while slow != 0 {
             let i = slow.trailing_zeros() as usize;
             slow &= slow - 1;

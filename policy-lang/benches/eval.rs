@@ -66,6 +66,17 @@ fn bench(c: &mut Criterion) {
                 })
             });
         }
+        // What the workers run: the burst look, 32 frames at a time, in mix order.
+        g.bench_function("look_burst_per_frame", |b| {
+            b.iter(|| {
+                let mut n = 0u32;
+                for burst in mix.chunks(32) {
+                    let look = antidote_policy::schema::look_burst(burst.len(), |i| black_box(&burst[i][..]));
+                    n = n.wrapping_add(look.plain[0] ^ look.plain[1] ^ look.dissect ^ look.other);
+                }
+                black_box(n)
+            })
+        });
         // As in the appliance: each burst of 32 is first copied into 2 KiB buffers (what the pcap
         // PMD does), then looked at. The copy alone is the baseline.
         let mut bufs = vec![0u8; 32 * 2048];

@@ -271,7 +271,7 @@ fn every_field_is_documented() {
 
 #[test]
 fn quick_mask_agrees_with_the_full_dissector() {
-    use antidote_policy::schema::{frame_mask, quick_mask};
+    use antidote_policy::schema::{frame_mask, look_burst, quick_mask, quick_mask_general, LAYOUT_MASKS};
     let mut frames: Vec<Vec<u8>> = Vec::new();
     for path in [concat!(env!("CARGO_MANIFEST_DIR"), "/../bench/out/mix.pcap"), concat!(env!("CARGO_MANIFEST_DIR"), "/../dataplane/wire/fuzz/corpus/frame")] {
         if path.ends_with(".pcap") {
@@ -315,18 +315,38 @@ fn quick_mask_agrees_with_the_full_dissector() {
     }
     frames.extend(mutated);
     let mut quick = 0;
-    for (i, f) in frames.iter().enumerate() {
-        // Every truncation too: the quick look must never claim a frame it misreads.
-        for cut in [f.len(), f.len().saturating_sub(1), f.len() / 2, 42, 20, 14] {
-            let d = &f[..cut.min(f.len())];
-            if let Some(m) = quick_mask(d) {
-                quick += 1;
-                let mut s = antidote_wire::Scratch::default();
-                let full = antidote_wire::Frame::parse(d, &mut s);
-                assert!(full.error.is_none(), "frame {i} cut {cut}: quick said {m:#x} but the frame is malformed ({:?})", full.error);
-                assert_eq!(m, frame_mask(&full), "frame {i} cut {cut}");
-            }
+    // Every truncation too: the quick look must never claim a frame it misreads.
+    let cuts: Vec<(usize, usize, &[u8])> =
+        frames.iter().enumerate().flat_map(|(i, f)| [f.len(), f.len().saturating_sub(1), f.len() / 2, 42, 20, 14].map(|c| (i, c, &f[..c.min(f.len())]))).collect();
+    for &(i, cut, d) in &cuts {
+        if let Some(m) = quick_mask(d) {
+            quick += 1;
+            let mut s = antidote_wire::Scratch::default();
+            let full = antidote_wire::Frame::parse(d, &mut s);
+            assert!(full.error.is_none(), "frame {i} cut {cut}: quick said {m:#x} but the frame is malformed ({:?})", full.error);
+            assert_eq!(m, frame_mask(&full), "frame {i} cut {cut}");
         }
     }
+    // The burst look (what the workers run) says the same, burst by burst: each frame in
+    // exactly one of its sets.
+    let mut plain = 0;
+    for burst in cuts.chunks(32) {
+        let look = look_burst(burst.len(), |k| burst[k].2);
+        for (k, &(i, cut, d)) in burst.iter().enumerate() {
+            let bit = 1u32 << k;
+            let sets = look.plain.iter().chain([&look.dissect, &look.other]).filter(|&&b| b & bit != 0).count();
+            assert_eq!(sets, 1, "frame {i} cut {cut}: in {sets} sets of the burst look");
+            let said = match (0..4).find(|&j| look.plain[j] & bit != 0) {
+                Some(j) => {
+                    plain += 1;
+                    Some(LAYOUT_MASKS[j])
+                }
+                None if look.other & bit != 0 => quick_mask_general(d),
+                None => None,
+            };
+            assert_eq!(said, quick_mask(d), "frame {i} cut {cut}: the burst look and the per-frame look disagree");
+        }
+    }
+    assert!(plain > 20, "the burst look found only {plain} plain frames");
     assert!(quick > 20, "the quick path covered only {quick} frames");
 }
