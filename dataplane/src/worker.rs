@@ -181,8 +181,9 @@ impl Bufs {
     /// to `inject`, mirror copies to `mirror`.
     ///
     /// Two speeds: plain traffic that no rule can match gets the default verdict from a look at
-    /// its first headers (`quick_mask`), in a loop kept small enough to stay in registers; every
-    /// other frame goes through [`Out::judge_slow`] (dissection, evaluation, actions), out of line.
+    /// its first headers, done for the whole burst at once (`look_burst`: frames grouped by
+    /// layout, so its branches are predictable); every other frame then goes through
+    /// [`Out::judge_slow`] (dissection, evaluation, actions), out of line.
     #[inline(always)]
     fn judge(&mut self, t: &Task, policy: &LoadedPolicy, now: u64, c: &WorkerCounters, shared: &Shared, pool: &Mempool) {
         const _: () = assert!(antidote_dpdk::BURST_SIZE <= 32, "the drop mask is a u32");
