@@ -207,6 +207,19 @@ pub struct BurstLook {
     pub other: u32,
 }
 
+impl BurstLook {
+    /// What the look says of frame `i` (`d` its bytes), as [`quick_mask`] would: the mask of its
+    /// plain set, the general walk's answer for other layouts, None for a frame to dissect.
+    pub fn mask_of(&self, i: usize, d: &[u8]) -> Option<u32> {
+        let bit = 1u32 << i;
+        match (0..4).find(|&k| self.plain[k] & bit != 0) {
+            Some(k) => Some(LAYOUT_MASKS[k]),
+            None if self.other & bit != 0 => quick_mask_general(d),
+            None => None,
+        }
+    }
+}
+
 /// The masks of [`BurstLook::plain`]: TCP, UDP, tagged TCP, tagged UDP (over IPv4 or IPv6).
 pub const LAYOUT_MASKS: [u32; 4] = [
     proto::ETH | proto::IP | proto::TCP,
@@ -215,7 +228,8 @@ pub const LAYOUT_MASKS: [u32; 4] = [
     proto::ETH | proto::IP | proto::UDP | proto::VLAN,
 ];
 
-/// Layout classes: bit 0 UDP (else TCP), bit 1 one 802.1Q tag, bit 2 IPv6 (else IPv4).
+/// Layout classes 0..8 have bit 0 for UDP (else TCP), bit 1 for one 802.1Q tag, bit 2 for IPv6
+/// (else IPv4); `OTHER` is every other layout.
 const OTHER: usize = 8;
 
 /// The header look over a whole burst. Every frame pays for it, so it is counted in
