@@ -204,21 +204,8 @@ impl Bufs {
         let all = if n >= 32 { u32::MAX } else { (1u32 << n) - 1 };
         let mut skip = 0u32;
         if !program.uses_quarantine {
-            use antidote_policy::schema::{look_burst, quick_mask_general, LAYOUT_MASKS};
-            let look = look_burst(frames.len(), |i| frames[i].data());
-            for (bits, mask) in look.plain.into_iter().zip(LAYOUT_MASKS) {
-                if bits != 0 && program.skips(mask) {
-                    skip |= bits;
-                }
-            }
-            let mut other = look.other;
-            while other != 0 {
-                let i = other.trailing_zeros() as usize;
-                other &= other - 1;
-                if quick_mask_general(frames[i].data()).is_some_and(|m| program.skips(m)) {
-                    skip |= 1 << i;
-                }
-            }
+            let look = antidote_policy::schema::look_burst(frames.len(), |i| frames[i].data());
+            skip = look.skippable(|i| frames[i].data(), |m| program.skips(m));
         }
         let mut slow = all & !skip;
         if default_drop {

@@ -173,24 +173,65 @@ pub fn suggest(name: &str) -> Option<&'static str> {
     best.filter(|b| b.0 > 0.85).map(|b| b.1)
 }
 
-/// The protocol mask of a frame from its first headers alone, for frames that cannot carry any
-/// application protocol the dissectors know: Ethernet (≤ 2 tags) + IPv4 (unfragmented) or IPv6
-/// (no extension header) + TCP (not SYN, not the SMB ports, payload not an HTTP head) or UDP
-/// (not a name-resolution or SQL-browser port); and ARP. For every other frame: None (dissect
-/// it). Whenever it returns Some(m), m equals [`frame_mask`] of the fully dissected frame
-/// (tested, with truncations and mutations).
+/// What the header look says of one frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seen {
+    /// Plain traffic: no application protocol the dissectors know, and exactly this protocol
+    /// mask ([`frame_mask`] of the dissected frame, which is well formed).
+    Plain(u32),
+    /// An LLMNR, NBT-NS or mDNS message on UDP (chosen by port as the dissector does; well
+    /// formed up to UDP): its mask when the message reads, the application bit and the response
+    /// bit taken from its flags. When the message turns out malformed, the dissector's mask
+    /// lacks those bits ([`Seen::possible`] gives both). A frame no rule wants under either
+    /// mask needs no dissection — queries under a policy about answers.
+    Named(u32),
+    /// Everything else: read it whole.
+    Dissect,
+}
+
+impl Seen {
+    /// The masks the dissector can give the frame: one, or for a [`Seen::Named`] message the
+    /// mask of the message and that of a malformed one. None for [`Seen::Dissect`].
+    pub fn possible(self) -> Option<[u32; 2]> {
+        match self {
+            Seen::Plain(m) => Some([m, m]),
+            Seen::Named(m) => Some([m, m & !NAMED_BITS]),
+            Seen::Dissect => None,
+        }
+    }
+}
+
+/// The bits a [`Seen::Named`] mask has beyond its layout.
+const NAMED_BITS: u32 = proto::LLMNR | proto::NBNS | proto::MDNS | proto::RESP;
+
+/// The header look for one frame: plain traffic — Ethernet (≤ 2 tags) + IPv4 (unfragmented)
+/// or IPv6 (no extension header) + TCP (not SYN, not the SMB ports, payload not an HTTP head)
+/// or UDP (not a name-resolution or SQL-browser port), and ARP — or a name-resolution message
+/// on UDP (one tag at most, no IPv4 options or IPv6 extension headers), or neither. What it
+/// says agrees with the full dissector (tested, with truncations and mutations, and fuzzed).
 ///
 /// This is the per-frame form of [`look_burst`], built from the same pieces.
 #[inline]
-pub fn quick_mask(d: &[u8]) -> Option<u32> {
+pub fn look(d: &[u8]) -> Seen {
     let c = layout_of(d);
+    let general = |d: &[u8]| quick_mask_general(d).map_or(Seen::Dissect, Seen::Plain);
     if c == OTHER {
-        return quick_mask_general(d);
+        return general(d);
     }
     match plain_in(c, d) {
-        Some(true) => Some(LAYOUT_MASKS[c & 3]),
-        Some(false) => None,
-        None => quick_mask_general(d),
+        Some(At::Plain) => Seen::Plain(LAYOUT_MASKS[c & 3]),
+        Some(At::Named(bits)) => Seen::Named(LAYOUT_MASKS[c & 3] | bits),
+        Some(At::Dissect) => Seen::Dissect,
+        None => general(d),
+    }
+}
+
+/// The protocol mask of plain traffic (see [`look`]); None for every other frame.
+#[inline]
+pub fn quick_mask(d: &[u8]) -> Option<u32> {
+    match look(d) {
+        Seen::Plain(m) => Some(m),
+        _ => None,
     }
 }
 
@@ -200,6 +241,9 @@ pub struct BurstLook {
     /// Plain traffic, by protocol mask: `plain[k]` holds the frames whose mask is
     /// `LAYOUT_MASKS[k]` (IPv4 or IPv6 TCP, UDP; untagged or tagged).
     pub plain: [u32; 4],
+    /// Name-resolution messages ([`Seen::Named`]), their masks in `named_mask`.
+    pub named: u32,
+    pub named_mask: [u16; 32],
     /// Frames to dissect: a rule may want them, or they are malformed.
     pub dissect: u32,
     /// Frames of other layouts (ARP, IPv4 options, IPv6 extension headers, two tags, short
@@ -208,15 +252,49 @@ pub struct BurstLook {
 }
 
 impl BurstLook {
-    /// What the look says of frame `i` (`d` its bytes), as [`quick_mask`] would: the mask of its
-    /// plain set, the general walk's answer for other layouts, None for a frame to dissect.
-    pub fn mask_of(&self, i: usize, d: &[u8]) -> Option<u32> {
+    /// What the look says of frame `i` (`d` its bytes), as [`look`] would.
+    pub fn seen(&self, i: usize, d: &[u8]) -> Seen {
         let bit = 1u32 << i;
-        match (0..4).find(|&k| self.plain[k] & bit != 0) {
-            Some(k) => Some(LAYOUT_MASKS[k]),
-            None if self.other & bit != 0 => quick_mask_general(d),
-            None => None,
+        if let Some(k) = (0..4).find(|&k| self.plain[k] & bit != 0) {
+            Seen::Plain(LAYOUT_MASKS[k])
+        } else if self.named & bit != 0 {
+            Seen::Named(self.named_mask[i] as u32)
+        } else if self.other & bit != 0 {
+            quick_mask_general(d).map_or(Seen::Dissect, Seen::Plain)
+        } else {
+            Seen::Dissect
         }
+    }
+
+    /// The frames no rule can want: `skips(mask)` says whether a frame of that protocol mask
+    /// can skip evaluation (a program's [`crate::program::Program::skips`]); `frame(i)` gives
+    /// frame i's bytes, for the frames of other layouts.
+    #[inline(always)]
+    pub fn skippable<'a>(&self, frame: impl Fn(usize) -> &'a [u8], skips: impl Fn(u32) -> bool) -> u32 {
+        let mut skip = 0u32;
+        for (bits, mask) in self.plain.into_iter().zip(LAYOUT_MASKS) {
+            if bits != 0 && skips(mask) {
+                skip |= bits;
+            }
+        }
+        let mut named = self.named;
+        while named != 0 {
+            let i = named.trailing_zeros() as usize;
+            named &= named - 1;
+            let m = self.named_mask[i] as u32;
+            if skips(m) && skips(m & !NAMED_BITS) {
+                skip |= 1 << i;
+            }
+        }
+        let mut other = self.other;
+        while other != 0 {
+            let i = other.trailing_zeros() as usize;
+            other &= other - 1;
+            if quick_mask_general(frame(i)).is_some_and(&skips) {
+                skip |= 1 << i;
+            }
+        }
+        skip
     }
 }
 
@@ -256,8 +334,12 @@ pub fn look_burst<'a>(n: usize, frame: impl Fn(usize) -> &'a [u8]) -> BurstLook 
                 let i = bits.trailing_zeros() as usize;
                 bits &= bits - 1;
                 match plain_at::<$tagged, $v6, $udp>(frame(i)) {
-                    Some(true) => look.plain[$c & 3] |= 1 << i,
-                    Some(false) => look.dissect |= 1 << i,
+                    Some(At::Plain) => look.plain[$c & 3] |= 1 << i,
+                    Some(At::Named(bits)) => {
+                        look.named |= 1 << i;
+                        look.named_mask[i] = (LAYOUT_MASKS[$c & 3] | bits) as u16;
+                    }
+                    Some(At::Dissect) => look.dissect |= 1 << i,
                     None => look.other |= 1 << i,
                 }
             }
@@ -291,7 +373,7 @@ fn layout_of(d: &[u8]) -> usize {
 
 /// [`plain_at`] for a class known at run time (the per-frame look).
 #[inline(always)]
-fn plain_in(c: usize, d: &[u8]) -> Option<bool> {
+fn plain_in(c: usize, d: &[u8]) -> Option<At> {
     match c {
         0 => plain_at::<false, false, false>(d),
         1 => plain_at::<false, false, true>(d),
@@ -304,10 +386,19 @@ fn plain_in(c: usize, d: &[u8]) -> Option<bool> {
     }
 }
 
-/// One frame of a known layout class: `Some(true)` plain traffic (the class's mask),
-/// `Some(false)` a frame to dissect, `None` the general walk decides (IPv4 options).
+/// What [`plain_at`] says of a frame of a known layout class.
+#[derive(Clone, Copy)]
+enum At {
+    /// Plain traffic (the class's mask).
+    Plain,
+    /// A name-resolution message: the class's mask and these bits ([`Seen::Named`]).
+    Named(u32),
+    Dissect,
+}
+
+/// One frame of a known layout class; `None`: the general walk decides (IPv4 options).
 #[inline(always)]
-fn plain_at<const TAGGED: bool, const V6: bool, const UDP: bool>(d: &[u8]) -> Option<bool> {
+fn plain_at<const TAGGED: bool, const V6: bool, const UDP: bool>(d: &[u8]) -> Option<At> {
     let l3 = if TAGGED { 18 } else { 14 };
     let ip = d.get(l3..)?;
     let (l4, end) = if V6 {
@@ -315,7 +406,7 @@ fn plain_at<const TAGGED: bool, const V6: bool, const UDP: bool>(d: &[u8]) -> Op
         let h = ip.first_chunk::<40>()?;
         let end = 40 + u16::from_be_bytes([h[4], h[5]]) as usize;
         if h[0] >> 4 != 6 || end > ip.len() {
-            return Some(false);
+            return Some(At::Dissect);
         }
         (40, end)
     } else {
@@ -326,32 +417,52 @@ fn plain_at<const TAGGED: bool, const V6: bool, const UDP: bool>(d: &[u8]) -> Op
         }
         let end = u16::from_be_bytes([h[2], h[3]]) as usize;
         if end > ip.len() || (h[6] & 0x3f) | h[7] != 0 {
-            return Some(false);
+            return Some(At::Dissect);
         }
         (20, end)
     };
-    let Some(seg) = ip.get(l4..end) else { return Some(false) };
+    let Some(seg) = ip.get(l4..end) else { return Some(At::Dissect) };
     if UDP {
-        let Some(u) = seg.first_chunk::<8>() else { return Some(false) };
+        let Some(u) = seg.first_chunk::<8>() else { return Some(At::Dissect) };
         let (sport, dport) = (u16::from_be_bytes([u[0], u[1]]), u16::from_be_bytes([u[2], u[3]]));
         let len = u16::from_be_bytes([u[4], u[5]]) as usize;
-        let named = |p: u16| (p == 137) | (p == 1434) | (p == 5353) | (p == 5355);
-        Some((len >= 8) & (len <= seg.len()) & !named(sport) & !named(dport))
+        if (len < 8) | (len > seg.len()) {
+            return Some(At::Dissect);
+        }
+        let has = |p: u16| (sport == p) | (dport == p);
+        let named = has(137) | has(1434) | has(5353) | has(5355);
+        if !named {
+            return Some(At::Plain);
+        }
+        // The message the dissector reads (its order of ports), and its QR / R bit.
+        let app = if has(5355) {
+            proto::LLMNR
+        } else if has(137) {
+            proto::NBNS
+        } else if has(5353) {
+            proto::MDNS
+        } else {
+            return Some(At::Dissect); // SQL browser: rare, read whole
+        };
+        match seg[8..len].get(2) {
+            Some(&flags) => Some(At::Named(app | if flags & 0x80 != 0 { proto::RESP } else { 0 })),
+            None => Some(At::Dissect),
+        }
     } else {
-        let Some(t) = seg.first_chunk::<20>() else { return Some(false) };
+        let Some(t) = seg.first_chunk::<20>() else { return Some(At::Dissect) };
         let (sport, dport) = (u16::from_be_bytes([t[0], t[1]]), u16::from_be_bytes([t[2], t[3]]));
         let hl = ((t[12] >> 4) as usize) * 4;
         let smb = |p: u16| (p == 445) | (p == 139);
         if (hl < 20) | (hl > seg.len()) | (t[13] & antidote_wire::tcp::SYN != 0) | smb(sport) | smb(dport) {
-            return Some(false);
+            return Some(At::Dissect);
         }
         // A payload that cannot start an HTTP head (most) is decided by its first byte; that
         // test is arithmetic, and only the rare candidate is read further.
         let first = seg.get(hl).copied().unwrap_or(0);
-        if http_first_byte(first) & (hl < seg.len()) {
-            return Some(!antidote_wire::http::looks_like_http(&seg[hl..]));
+        if http_first_byte(first) & (hl < seg.len()) && antidote_wire::http::looks_like_http(&seg[hl..]) {
+            return Some(At::Dissect);
         }
-        Some(true)
+        Some(At::Plain)
     }
 }
 

@@ -256,6 +256,20 @@ fn queries_skip_the_rules_about_answers() {
     // And the verdicts are what they were: the answer is dropped, the query answered.
     assert!(run(&p, &llmnr_answer(POISONER, VICTIM, "fileservr", POISONER, 30, false), 1).dropped());
     assert!(run(&p, &nbns_query(VICTIM, "fileservr", true), 2).inject_nbns_negative);
+    // The workers' header look sees this before any dissection: in a burst, the LLMNR query
+    // (and the plain TCP segment) need no dissection; the answer and the NBT-NS query do.
+    let burst = [
+        llmnr_query(VICTIM, "fileservr"),
+        llmnr_answer(POISONER, VICTIM, "fileservr", POISONER, 30, false),
+        nbns_query(VICTIM, "fileservr", true),
+        tcp(VICTIM, LEGIT, 50000, 443, 0x10, b"data"),
+    ];
+    let look = antidote_policy::schema::look_burst(burst.len(), |i| &burst[i][..]);
+    assert_eq!(look.named, 0b0111, "{look:?}");
+    assert_eq!(look.skippable(|i| &burst[i][..], |m| p.skips(m)), 0b1001);
+    // A policy that reads every frame (`frame.malformed`) skips none.
+    let all = prog("rule m { when frame.malformed then drop }");
+    assert_eq!(look.skippable(|i| &burst[i][..], |m| all.skips(m)), 0);
 }
 
 #[test]
@@ -271,7 +285,8 @@ fn every_field_is_documented() {
 
 #[test]
 fn quick_mask_agrees_with_the_full_dissector() {
-    use antidote_policy::schema::{frame_mask, look_burst, quick_mask};
+    use antidote_policy::schema::{frame_mask, look, look_burst, quick_mask, Seen};
+    use antidote_wire::frame::Layer;
     let mut frames: Vec<Vec<u8>> = Vec::new();
     for path in [concat!(env!("CARGO_MANIFEST_DIR"), "/../bench/out/mix.pcap"), concat!(env!("CARGO_MANIFEST_DIR"), "/../dataplane/wire/fuzz/corpus/frame")] {
         if path.ends_with(".pcap") {
@@ -314,35 +329,49 @@ fn quick_mask_agrees_with_the_full_dissector() {
         }
     }
     frames.extend(mutated);
-    let mut quick = 0;
-    // Every truncation too: the quick look must never claim a frame it misreads.
+    let (mut quick, mut named) = (0, 0);
+    // Every truncation too: the look must never claim a frame it misreads.
     let cuts: Vec<(usize, usize, &[u8])> =
         frames.iter().enumerate().flat_map(|(i, f)| [f.len(), f.len().saturating_sub(1), f.len() / 2, 42, 20, 14].map(|c| (i, c, &f[..c.min(f.len())]))).collect();
     for &(i, cut, d) in &cuts {
-        if let Some(m) = quick_mask(d) {
-            quick += 1;
-            let mut s = antidote_wire::Scratch::default();
-            let full = antidote_wire::Frame::parse(d, &mut s);
-            assert!(full.error.is_none(), "frame {i} cut {cut}: quick said {m:#x} but the frame is malformed ({:?})", full.error);
-            assert_eq!(m, frame_mask(&full), "frame {i} cut {cut}");
+        let seen = look(d);
+        let Some([m, malformed]) = seen.possible() else { continue };
+        let mut s = antidote_wire::Scratch::default();
+        let full = antidote_wire::Frame::parse(d, &mut s);
+        match seen {
+            Seen::Plain(_) => {
+                quick += 1;
+                assert!(full.error.is_none(), "frame {i} cut {cut}: look said {m:#x} but the frame is malformed ({:?})", full.error);
+                assert_eq!(m, frame_mask(&full), "frame {i} cut {cut}");
+            }
+            _ => {
+                // A name-resolution message: its mask if it reads, the layout's if it does not.
+                named += 1;
+                let want = if full.error.is_none() { m } else { malformed };
+                assert_eq!(frame_mask(&full), want, "frame {i} cut {cut}: look said {seen:?}, dissector {:?}", full.error);
+                if let Some((layer, _)) = full.error {
+                    assert!(matches!(layer, Layer::Llmnr | Layer::Nbns | Layer::Mdns), "frame {i} cut {cut}: {layer:?} failed under a named look");
+                }
+            }
         }
+        assert_eq!(quick_mask(d), if let Seen::Plain(m) = seen { Some(m) } else { None });
     }
     // The burst look (what the workers run) says the same, burst by burst: each frame in
     // exactly one of its sets.
     let mut plain = 0;
     for burst in cuts.chunks(32) {
-        let look = look_burst(burst.len(), |k| burst[k].2);
+        let bl = look_burst(burst.len(), |k| burst[k].2);
         for (k, &(i, cut, d)) in burst.iter().enumerate() {
             let bit = 1u32 << k;
-            let sets = look.plain.iter().chain([&look.dissect, &look.other]).filter(|&&b| b & bit != 0).count();
+            let sets = bl.plain.iter().chain([&bl.named, &bl.dissect, &bl.other]).filter(|&&b| b & bit != 0).count();
             assert_eq!(sets, 1, "frame {i} cut {cut}: in {sets} sets of the burst look");
-            if look.plain.iter().any(|&b| b & bit != 0) {
+            if bl.plain.iter().any(|&b| b & bit != 0) {
                 plain += 1;
             }
-            let said = look.mask_of(k, d);
-            assert_eq!(said, quick_mask(d), "frame {i} cut {cut}: the burst look and the per-frame look disagree");
+            assert_eq!(bl.seen(k, d), look(d), "frame {i} cut {cut}: the burst look and the per-frame look disagree");
         }
     }
+    assert!(named > 20, "the look read only {named} name-resolution messages");
     assert!(plain > 20, "the burst look found only {plain} plain frames");
     assert!(quick > 20, "the quick path covered only {quick} frames");
 }
