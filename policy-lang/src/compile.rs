@@ -345,6 +345,11 @@ impl<'p> Cx<'p> {
                 }
             }
         }
+        if let Set::Str(s) = &set {
+            if s.len() <= crate::program::FEW_STRINGS {
+                set = Set::FewStr(s.iter().cloned().collect());
+            }
+        }
         ok.then_some(set)
     }
 

@@ -117,6 +117,7 @@ pub fn explain(p: &Program) -> String {
                 Set::Ip { exact, cidrs } => format!("ip: {} addresses (ahash) + {} CIDRs", exact.len(), cidrs.len()),
                 Set::Int(x) => format!("int: {} (ahash)", x.len()),
                 Set::Str(x) => format!("string: {} (ahash, case-insensitive)", x.len()),
+                Set::FewStr(x) => format!("string: {} (compared in turn, case-insensitive)", x.len()),
                 Set::Mac(x) => format!("mac: {} (ahash)", x.len()),
             };
             let _ = writeln!(s, "  {name}: {kind}");

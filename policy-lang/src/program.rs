@@ -88,8 +88,14 @@ pub enum Set {
     Ip { exact: AHashSet<u128>, cidrs: Vec<(u128, u128)> },
     Int(AHashSet<u64>),
     Str(AHashSet<Box<[u8]>>),
+    /// A string set of at most [`FEW_STRINGS`] members, compared in turn (cheaper than
+    /// hashing the text).
+    FewStr(Vec<Box<[u8]>>),
     Mac(AHashSet<[u8; 6]>),
 }
+
+/// String sets up to this size are searched in turn rather than hashed.
+pub const FEW_STRINGS: usize = 8;
 
 impl Set {
     pub fn len(&self) -> usize {
@@ -97,6 +103,7 @@ impl Set {
             Set::Ip { exact, cidrs } => exact.len() + cidrs.len(),
             Set::Int(s) => s.len(),
             Set::Str(s) => s.len(),
+            Set::FewStr(s) => s.len(),
             Set::Mac(s) => s.len(),
         }
     }
@@ -249,14 +256,7 @@ pub fn key_of(v: &Value<'_>) -> Option<u128> {
         Value::Int(i) => *i as u128,
         Value::Bool(b) => *b as u128,
         Value::Bytes(b) => hash128(b),
-        other => other.with_text(|t| {
-            let mut buf = [0u8; 256];
-            let n = t.len().min(256);
-            for (d, s) in buf.iter_mut().zip(&t[..n]) {
-                *d = s.to_ascii_lowercase();
-            }
-            hash128(&buf[..n])
-        })?,
+        other => other.with_lower_text(hash128)?,
     })
 }
 
@@ -317,14 +317,6 @@ fn values_eq(a: &Value<'_>, b: &Value<'_>) -> bool {
     }
 }
 
-fn lower_into<'b>(t: &[u8], buf: &'b mut [u8; 256]) -> &'b [u8] {
-    let n = t.len().min(256);
-    for (d, s) in buf.iter_mut().zip(&t[..n]) {
-        *d = s.to_ascii_lowercase();
-    }
-    &buf[..n]
-}
-
 impl Set {
     #[inline]
     pub fn contains(&self, v: &Value<'_>) -> bool {
@@ -335,12 +327,8 @@ impl Set {
             }
             (Set::Int(s), Value::Int(i)) => s.contains(i),
             (Set::Mac(s), Value::Mac(m)) => s.contains(&m.0),
-            (Set::Str(s), v) => v
-                .with_text(|t| {
-                    let mut buf = [0u8; 256];
-                    s.contains(lower_into(t, &mut buf))
-                })
-                .unwrap_or(false),
+            (Set::Str(s), v) => v.with_lower_text(|t| s.contains(t)).unwrap_or(false),
+            (Set::FewStr(s), v) => v.with_lower_text(|t| s.iter().any(|x| **x == *t)).unwrap_or(false),
             _ => false,
         }
     }
@@ -376,24 +364,27 @@ impl Program {
                 }
                 _ => false,
             },
-            Test::Str(f, op, lit) => read(f, frame, meta)
-                .and_then(|v| {
-                    v.with_text(|t| {
-                        let mut buf = [0u8; 256];
-                        let t = lower_into(t, &mut buf);
-                        match op {
-                            StrOp::StartsWith => t.starts_with(lit),
-                            StrOp::EndsWith => t.ends_with(lit),
-                            StrOp::Contains => lit.is_empty() || t.windows(lit.len()).any(|w| w == &lit[..]),
-                        }
+            // The field's value is used where the getter wrote it (`match &…`): moving it out
+            // of the Option first copied it with wider loads than its stores, a
+            // store-forwarding stall per test.
+            Test::Str(f, op, lit) => match &read(f, frame, meta) {
+                Some(v) => v
+                    .with_lower_text(|t| match op {
+                        StrOp::StartsWith => t.starts_with(lit),
+                        StrOp::EndsWith => t.ends_with(lit),
+                        StrOp::Contains => lit.is_empty() || t.windows(lit.len()).any(|w| w == &lit[..]),
                     })
-                })
-                .unwrap_or(false),
-            Test::InSet(f, s) => read(f, frame, meta).map(|v| self.sets[*s as usize].1.contains(&v)).unwrap_or(false),
-            Test::InTable(f, t) => read(f, frame, meta)
-                .and_then(|v| key_of(&v))
-                .map(|k| self.tables[*t as usize].state.contains(k, now))
-                .unwrap_or(false),
+                    .unwrap_or(false),
+                None => false,
+            },
+            Test::InSet(f, s) => match &read(f, frame, meta) {
+                Some(v) => self.sets[*s as usize].1.contains(v),
+                None => false,
+            },
+            Test::InTable(f, t) => match &read(f, frame, meta) {
+                Some(v) => key_of(v).is_some_and(|k| self.tables[*t as usize].state.contains(k, now)),
+                None => false,
+            },
             Test::Count { key, counter, op, n } => match read(key, frame, meta).and_then(|v| key_of(&v)) {
                 Some(k) => cmp_int(self.counters[*counter as usize].state.hit(k, None, now), *op, *n),
                 None => false,

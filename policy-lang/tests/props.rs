@@ -23,7 +23,10 @@ fn leaf() -> impl Strategy<Value = String> {
             .prop_map(|(f, op, n)| format!("{f} {op} {n}")),
         (prop::sample::select(vec!["llmnr.qname", "nbns.name", "llmnr.answer.name"]), prop::sample::select(vec!["==", "!="]), name.clone()).prop_map(|(f, op, n)| format!("{f} {op} \"{n}\"")),
         (prop::sample::select(vec!["starts_with", "ends_with", "contains"]), name.clone()).prop_map(|(op, n)| format!("llmnr.qname {op} \"{}\"", &n[..n.len().min(2)])),
-        (name.clone(), name).prop_map(|(a, b)| format!("nbns.name in {{ \"{a}\", \"{b}\" }}")),
+        (name.clone(), name.clone()).prop_map(|(a, b)| format!("nbns.name in {{ \"{a}\", \"{b}\" }}")),
+        // More members than a set compared in turn holds: hashed.
+        (prop::sample::select(vec!["llmnr.qname", "nbns.name"]), name)
+            .prop_map(|(f, n)| format!("{f} in {{ \"{n}\", \"s1\", \"s2\", \"s3\", \"s4\", \"s5\", \"s6\", \"s7\", \"s8\" }}")),
         prop::sample::select(vec!["llmnr.answer.addr == ip.src", "llmnr.answer.addr != ip.src", "udp.sport == udp.dport"]).prop_map(String::from),
     ]
 }

@@ -50,6 +50,19 @@ pub enum Value<'f> {
     Bytes(&'f [u8]),
 }
 
+fn copy_lower(t: &[u8], buf: &mut [u8; 256]) -> usize {
+    let n = t.len().min(buf.len());
+    for (d, c) in buf.iter_mut().zip(&t[..n]) {
+        *d = c.to_ascii_lowercase();
+    }
+    n
+}
+
+fn lower_in_place(buf: &mut [u8; 256], n: usize) -> usize {
+    buf[..n].make_ascii_lowercase();
+    n
+}
+
 impl Value<'_> {
     /// Calls `f` with the text of a string value (names decoded into a stack buffer).
     pub fn with_text<R>(&self, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
@@ -74,6 +87,28 @@ impl Value<'_> {
             _ => return None,
         };
         Some(f(t))
+    }
+
+    /// Calls `f` with the text of a string value lower-cased (ASCII) and cut at 256 bytes —
+    /// the form policies compare and hash — decoded straight into one stack buffer.
+    #[inline]
+    pub fn with_lower_text<R>(&self, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+        let mut buf = [0u8; 256];
+        let n = match self {
+            Value::Str(s) => copy_lower(s, &mut buf),
+            Value::StaticStr(s) => copy_lower(s.as_bytes(), &mut buf),
+            Value::DnsName(n) => {
+                let k = n.write_text(&mut buf);
+                lower_in_place(&mut buf, k)
+            }
+            Value::NbName(n) => n.write_lower(&mut buf),
+            Value::Ntlm(s) => {
+                let k = s.write_ascii(&mut buf);
+                lower_in_place(&mut buf, k)
+            }
+            _ => return None,
+        };
+        Some(f(&buf[..n]))
     }
 
     /// The value as text, for display (allocates: not for the packet path).

@@ -79,6 +79,16 @@ impl<'a> NbName<'a> {
         &buf[..n]
     }
 
+    /// Decodes the name without padding, lower-cased, into the start of `out`; returns its
+    /// length.
+    pub fn write_lower(&self, out: &mut [u8]) -> usize {
+        let n = self.len().min(out.len());
+        for (i, b) in out.iter_mut().enumerate().take(n) {
+            *b = self.byte(i).to_ascii_lowercase();
+        }
+        n
+    }
+
     /// The suffix byte (0x00 workstation, 0x20 file server, 0x1c domain controllers …).
     #[inline]
     pub fn suffix(&self) -> u8 {
@@ -371,6 +381,22 @@ mod tests {
         let mut out = [0u8; 34];
         encode_name(&mut out, b"wpad", 0).unwrap();
         assert_eq!(&out[1..33], WPAD_ENC);
+    }
+
+    #[test]
+    fn names_as_policies_compare_them() {
+        let b = query();
+        let m = NbnsMessage::parse(&b).unwrap();
+        let n = m.question.as_ref().unwrap().name;
+        let mut out = [0xffu8; 20];
+        assert_eq!(n.write_lower(&mut out), 4);
+        assert_eq!(&out[..4], b"wpad");
+        let v = crate::fields::Value::NbName(n);
+        assert_eq!(v.with_lower_text(|t| t.to_vec()), Some(b"wpad".to_vec()));
+        assert_eq!(v.with_text(|t| t.to_vec()), Some(b"WPAD".to_vec()));
+        let long = [b'A'; 300];
+        assert_eq!(crate::fields::Value::Str(&long).with_lower_text(|t| t.to_vec()), Some(vec![b'a'; 256]));
+        assert_eq!(crate::fields::Value::Int(1).with_lower_text(|t| t.len()), None);
     }
 
     #[test]
