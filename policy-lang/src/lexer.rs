@@ -299,7 +299,7 @@ pub fn classify_literal(w: &str) -> Option<Lit> {
     if let Ok(ip) = w.parse::<IpAddr>() {
         return Some(Lit::Ip(ip));
     }
-    let parts: Vec<&str> = w.split(|c| c == ':' || c == '-').collect();
+    let parts: Vec<&str> = w.split([':', '-']).collect();
     if parts.len() == 6 && parts.iter().all(|p| p.len() == 2 && p.bytes().all(|c| c.is_ascii_hexdigit())) && !w.contains("::") {
         let mut m = [0u8; 6];
         for (i, p) in parts.iter().enumerate() {
@@ -362,7 +362,7 @@ impl Iterator for Lexer<'_> {
             return Some(match self.string(start) {
                 Ok((s, Tok::Lit(Lit::Str(h)), e)) => {
                     let h: String = h.chars().filter(|c| !c.is_whitespace() && *c != ':').collect();
-                    if h.len() % 2 == 0 && h.bytes().all(|c| c.is_ascii_hexdigit()) {
+                    if h.len().is_multiple_of(2) && h.bytes().all(|c| c.is_ascii_hexdigit()) {
                         let bytes = (0..h.len()).step_by(2).map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap()).collect();
                         Ok((s, Tok::Lit(Lit::Bytes(bytes)), e))
                     } else {

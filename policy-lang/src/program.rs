@@ -530,10 +530,11 @@ impl Program {
         for p in &r.message {
             match p {
                 Part::Text(t) => s.push_str(t),
-                Part::Field(f) => match read(f, frame, meta) {
-                    Some(v) => s.push_str(&v.display()),
-                    None => {}
-                },
+                Part::Field(f) => {
+                    if let Some(v) = read(f, frame, meta) {
+                        s.push_str(&v.display());
+                    }
+                }
             }
         }
         s

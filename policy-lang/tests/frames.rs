@@ -85,7 +85,7 @@ fn nb_encode(name: &str, suffix: u8) -> Vec<u8> {
 }
 
 pub fn nbns_query(src: &str, name: &str, broadcast: bool) -> Vec<u8> {
-    let mut m = vec![0x81, 0x2a, if broadcast { 0x01 } else { 0x01 }, if broadcast { 0x10 } else { 0x00 }, 0, 1, 0, 0, 0, 0, 0, 0];
+    let mut m = vec![0x81, 0x2a, 0x01, if broadcast { 0x10 } else { 0x00 }, 0, 1, 0, 0, 0, 0, 0, 0];
     m.extend(nb_encode(name, 0));
     m.extend([0, 0x20, 0, 1]);
     let dst = if broadcast { "198.18.0.255" } else { LEGIT };

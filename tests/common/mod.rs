@@ -164,7 +164,7 @@ impl Drop for Lab {
 
 /// The last `antidote final:` line of a log.
 pub fn final_line(log: &str) -> String {
-    log.lines().filter(|l| l.starts_with("antidote final:")).last().unwrap_or("").to_string()
+    log.lines().rfind(|l| l.starts_with("antidote final:")).unwrap_or("").to_string()
 }
 
 /// The counter after `key ` in a summary segment like `a→b rx 10 tx 10 txfull 0`.

@@ -7,10 +7,9 @@ type Job = Box<dyn FnOnce() -> i32 + Send + 'static>;
 extern "C" fn trampoline(arg: *mut c_void) -> i32 {
     // SAFETY: arg is the Box<Job> leaked by `launch` below, handed to exactly one lcore.
     let job: Box<Job> = unsafe { Box::from_raw(arg as *mut Job) };
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(job)) {
-        Ok(rc) => rc,
-        Err(_) => -1,
-    }
+    // A panic must not unwind into DPDK's C frames: the lcore reports -1 (the panic hook has
+    // printed why).
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(job)).unwrap_or(-1)
 }
 
 /// Runs `f` on worker lcore `lcore`. Fails if the lcore is not a waiting worker.

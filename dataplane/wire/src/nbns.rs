@@ -230,7 +230,7 @@ fn read_record(msg: &[u8], pos: usize) -> Result<(NbRecord<'_>, usize)> {
     let rdlen = be16(msg, next + 8)? as usize;
     let start = next + 10;
     let rdata = msg.get(start..start + rdlen).ok_or(Error::Truncated)?;
-    if rtype == TYPE_NB && rdlen % 6 != 0 {
+    if rtype == TYPE_NB && !rdlen.is_multiple_of(6) {
         return Err(Error::Malformed("NB RDLENGTH is not a multiple of 6"));
     }
     Ok((NbRecord { name, rtype, rclass, ttl, rdata }, start + rdlen))
