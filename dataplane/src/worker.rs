@@ -323,9 +323,8 @@ fn build_negative(f: &Frame<'_>, t: &Task, inject_from: Option<Ipv4Addr>, pool: 
     let IpAddr::V4(dst) = net.dst.ip() else { return None };
     let broadcast = eth.dst.is_multicast() || dst.octets()[3] == 255 || dst.is_broadcast();
     let (src_mac, src_ip) = if broadcast { (Mac(t.rx_mac.0), inject_from.unwrap_or(dst)) } else { (eth.dst, dst) };
-    let mut buf = [0u8; emit::MAX_FRAME];
-    let n = emit::nbns_negative_response(&mut buf, f, src_mac, src_ip, false).ok()?;
+    // Built in place in the mbuf (the emitters write every byte), then cut to its length.
     let mut mb = Mbuf::alloc(pool)?;
-    mb.append(n as u16)?.copy_from_slice(&buf[..n]);
-    Some(mb)
+    let n = emit::nbns_negative_response(mb.append(emit::MAX_FRAME as u16)?, f, src_mac, src_ip, false).ok()?;
+    mb.trim((emit::MAX_FRAME - n) as u16).then_some(mb)
 }

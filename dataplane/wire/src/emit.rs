@@ -235,6 +235,12 @@ mod tests {
         // UDP checksum verifies
         let ip = Ipv4Packet::new_checked(&out[18..n]).unwrap();
         assert_eq!(l4_checksum(net.src.ip(), net.dst.ip(), 17, ip.payload()), 0);
+        // Every byte is written: built over old data (a reused mbuf), the frame is the same.
+        for junk in [0x00u8, 0xa5, 0xff] {
+            let mut dirty = [junk; MAX_FRAME];
+            let m = nbns_negative_response(&mut dirty, &qf, me, Ipv4Addr::new(198, 18, 0, 1), false).unwrap();
+            assert_eq!(&dirty[..m], &out[..n], "built over {junk:#x}");
+        }
     }
 
     #[test]
