@@ -1,6 +1,7 @@
 //! The poll-mode worker: one per lcore. Per round it loads the policy once, then for each RX
-//! queue it owns: receives a burst of up to 32 frames, dissects each and evaluates the
-//! compiled program, and carries out the verdict — forward out of the peer port, drop, copy to
+//! queue it owns: receives a burst of up to 32 frames, looks at their headers, dissects the
+//! frames a rule may want and evaluates the compiled program on them, and carries out the
+//! verdict — forward out of the peer port, drop, copy to
 //! the mirror port, answer an NBT-NS query with a negative response out of the ingress port —
 //! then sends each burst on its own TX queues. What TX does not take is freed and counted.
 //! No allocation, lock or syscall per frame; counters are the worker's own.
@@ -180,8 +181,9 @@ impl Bufs {
     /// Dissects and judges the received burst: forwarded frames go to `fwd`, injected answers
     /// to `inject`, mirror copies to `mirror`.
     ///
-    /// Two speeds: plain traffic that no rule can match gets the default verdict from a look at
-    /// its first headers, done for the whole burst at once (`look_burst`: frames grouped by
+    /// Two speeds: a frame no rule can match — plain traffic, and a name-resolution message no
+    /// rule wants (a query, under a policy about answers) — gets the default verdict from a
+    /// look at its headers, done for the whole burst at once (`look_burst`: frames grouped by
     /// layout, so its branches are predictable); every other frame then goes through
     /// [`Out::judge_slow`] (dissection, evaluation, actions), out of line.
     #[inline(always)]

@@ -281,8 +281,8 @@ impl BurstLook {
         while named != 0 {
             let i = named.trailing_zeros() as usize;
             named &= named - 1;
-            let m = self.named_mask[i] as u32;
-            if skips(m) && skips(m & !NAMED_BITS) {
+            // Skipped only if no rule wants it whether its message reads or not.
+            if Seen::Named(self.named_mask[i] as u32).possible().is_some_and(|ms| ms.into_iter().all(&skips)) {
                 skip |= 1 << i;
             }
         }
