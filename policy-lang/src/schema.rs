@@ -192,6 +192,7 @@ pub enum Seen {
 impl Seen {
     /// The masks the dissector can give the frame: one, or for a [`Seen::Named`] message the
     /// mask of the message and that of a malformed one. None for [`Seen::Dissect`].
+    #[inline]
     pub fn possible(self) -> Option<[u32; 2]> {
         match self {
             Seen::Plain(m) => Some([m, m]),
@@ -281,8 +282,10 @@ impl BurstLook {
         while named != 0 {
             let i = named.trailing_zeros() as usize;
             named &= named - 1;
-            // Skipped only if no rule wants it whether its message reads or not.
-            if Seen::Named(self.named_mask[i] as u32).possible().is_some_and(|ms| ms.into_iter().all(&skips)) {
+            // Skipped only if no rule wants it whether its message reads or not: the two masks
+            // of `Seen::Named(m).possible()` (the test checks they agree).
+            let m = self.named_mask[i] as u32;
+            if skips(m) && skips(m & !NAMED_BITS) {
                 skip |= 1 << i;
             }
         }

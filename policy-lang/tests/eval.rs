@@ -266,6 +266,12 @@ fn queries_skip_the_rules_about_answers() {
     ];
     let look = antidote_policy::schema::look_burst(burst.len(), |i| &burst[i][..]);
     assert_eq!(look.named, 0b0111, "{look:?}");
+    // `skippable` asks of a name-resolution frame what `Seen::possible` lists.
+    for i in 0..3 {
+        let seen = look.seen(i, &burst[i]);
+        let want = seen.possible().unwrap().into_iter().all(|m| p.skips(m));
+        assert_eq!(look.skippable(|k| &burst[k][..], |m| p.skips(m)) >> i & 1 == 1, want, "frame {i}: {seen:?}");
+    }
     assert_eq!(look.skippable(|i| &burst[i][..], |m| p.skips(m)), 0b1001);
     // A policy that reads every frame (`frame.malformed`) skips none.
     let all = prog("rule m { when frame.malformed then drop }");
