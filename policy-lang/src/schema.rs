@@ -1,6 +1,7 @@
 //! The fields a policy can read: every field of the wire schema (`antidote_wire::fields`) plus
 //! metadata about where the frame entered. Also the protocol gate of each field.
 use antidote_wire::fields::{self, FieldDef, FieldType};
+use antidote_wire::frame::{PORT_LLMNR, PORT_MDNS, PORT_NBNS, PORT_NBSS, PORT_SMB, PORT_SSRP};
 use antidote_wire::http::http_first_byte;
 use antidote_wire::Frame;
 
@@ -433,16 +434,16 @@ fn plain_at<const TAGGED: bool, const V6: bool, const UDP: bool>(d: &[u8]) -> Op
             return Some(At::Dissect);
         }
         let has = |p: u16| (sport == p) | (dport == p);
-        let named = has(137) | has(1434) | has(5353) | has(5355);
+        let named = has(PORT_NBNS) | has(PORT_SSRP) | has(PORT_MDNS) | has(PORT_LLMNR);
         if !named {
             return Some(At::Plain);
         }
         // The message the dissector reads (its order of ports), and its QR / R bit.
-        let app = if has(5355) {
+        let app = if has(PORT_LLMNR) {
             proto::LLMNR
-        } else if has(137) {
+        } else if has(PORT_NBNS) {
             proto::NBNS
-        } else if has(5353) {
+        } else if has(PORT_MDNS) {
             proto::MDNS
         } else {
             return Some(At::Dissect); // SQL browser: rare, read whole
@@ -455,7 +456,7 @@ fn plain_at<const TAGGED: bool, const V6: bool, const UDP: bool>(d: &[u8]) -> Op
         let Some(t) = seg.first_chunk::<20>() else { return Some(At::Dissect) };
         let (sport, dport) = (u16::from_be_bytes([t[0], t[1]]), u16::from_be_bytes([t[2], t[3]]));
         let hl = ((t[12] >> 4) as usize) * 4;
-        let smb = |p: u16| (p == 445) | (p == 139);
+        let smb = |p: u16| (p == PORT_SMB) | (p == PORT_NBSS);
         if (hl < 20) | (hl > seg.len()) | (t[13] & antidote_wire::tcp::SYN != 0) | smb(sport) | smb(dport) {
             return Some(At::Dissect);
         }
@@ -526,7 +527,7 @@ pub fn quick_mask_general(d: &[u8]) -> Option<u32> {
             if off < 20 || seg.len() < off || flags & antidote_wire::tcp::SYN != 0 {
                 return None;
             }
-            let smb = |p: u16| p == 445 || p == 139;
+            let smb = |p: u16| p == PORT_SMB || p == PORT_NBSS;
             if smb(sport) || smb(dport) {
                 return None;
             }
@@ -541,7 +542,7 @@ pub fn quick_mask_general(d: &[u8]) -> Option<u32> {
             if len < 8 || seg.len() < len {
                 return None;
             }
-            let special = |p: u16| matches!(p, 137 | 1434 | 5353 | 5355);
+            let special = |p: u16| matches!(p, PORT_NBNS | PORT_SSRP | PORT_MDNS | PORT_LLMNR);
             if special(sport) || special(dport) {
                 return None;
             }
