@@ -49,6 +49,9 @@ echo "LLMNR/IPv4:"; in_ns ad-victim /usr/bin/python3 scripts/lab/resolve.py llmn
 echo "LLMNR/IPv6:"; in_ns ad-victim /usr/bin/python3 scripts/lab/resolve.py llmnr6 fileservr; echo "(no answer)"
 echo "what the poisoner sent the victim:"; grep -E "198.18.0.10|fe80::ad:ff:fe00:10" "$ACT/poisoner.jsonl" | sed "s/^/  /"
 
+step "the typo asked by unicast (WINS-style) to ad-legit, which stays silent: antidote's negative answer ends the wait at once"
+time in_ns ad-victim nmblookup -U 198.18.0.20 --recursion fileservr || true
+
 step "the real name still resolves"
 in_ns ad-victim nmblookup -B 198.18.0.255 legit
 in_ns ad-victim /usr/bin/python3 scripts/lab/resolve.py llmnr4 legit

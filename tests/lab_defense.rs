@@ -103,6 +103,15 @@ fn lab_default_policy_stops_the_poisoner() {
     // The real name still resolves.
     let (out, _) = nmblookup(&lab, "legit");
     assert!(out.contains("198.18.0.20 legit<00>"), "legit lookup failed:\n{out}");
+    // A unicast (WINS-style, RD) query of the typo to ad-legit: its nmbd is no WINS server and
+    // stays silent (the client would wait 2 s); antidote's injected negative answer ends the
+    // wait at once. Broadcast queries get none (their clients ignore it): one injection in all.
+    let (out, took) = victim(&lab, &["nmblookup", "-U", "198.18.0.20", "--recursion", "fileservr"]);
+    assert!(out.contains("name_query failed to find name fileservr"), "{out}");
+    assert!(took < Duration::from_millis(1000), "the unicast query was not answered at once: {took:?}");
+    eprintln!("unicast nmblookup of a typo, answered by antidote's negative answer: {took:?}: {}", out.trim().replace('\n', " | "));
+    let (out, _) = victim(&lab, &["nmblookup", "-U", "198.18.0.20", "--recursion", "legit"]);
+    assert!(out.contains("198.18.0.20 legit<00>"), "unicast legit lookup failed:\n{out}");
 
     // LLMNR over IPv4 and IPv6, mDNS: no poisoned answer; the legitimate names resolve.
     for (proto, name) in [("llmnr4", "fileservr"), ("llmnr6", "fileservr2"), ("mdns", "printer.local")] {
@@ -148,6 +157,7 @@ fn lab_default_policy_stops_the_poisoner() {
     }
     assert!(dropped > 0);
     assert_eq!(dropped, drop_alerts, "dropped frames ({dropped}) != drop alerts ({drop_alerts}):\n{fl}");
+    assert_eq!(counter(&fl, "alerts", "injected"), 1, "one negative answer, to the one unicast query of a typo:\n{fl}");
     eprintln!("{fl}");
 }
 

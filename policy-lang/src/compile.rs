@@ -81,10 +81,12 @@ impl B {
 }
 
 fn test_gate(t: &Test) -> u32 {
+    use crate::schema::proto;
     match t {
         Test::Const(_) => 0,
-        Test::Bool(f) if f.name == "tcp.syn" => f.gate | crate::schema::proto::SYN,
-        Test::Bool(f) if crate::schema::proto::RESPONSE_FIELDS.contains(&f.name) => f.gate | crate::schema::proto::RESP,
+        Test::Bool(f) if f.name == "tcp.syn" => f.gate | proto::SYN,
+        Test::Bool(f) if f.name == "nbns.broadcast" => f.gate | proto::BCAST,
+        Test::Bool(f) if proto::RESPONSE_FIELDS.contains(&f.name) => f.gate | proto::RESP,
         Test::Bool(f) | Test::Cmp(f, ..) | Test::Str(f, ..) | Test::InSet(f, _) | Test::InTable(f, _) => f.gate,
         Test::FieldCmp(a, _, b) => a.gate | b.gate,
         Test::Count { key, .. } => key.gate,
@@ -92,32 +94,58 @@ fn test_gate(t: &Test) -> u32 {
     }
 }
 
+/// The protocol bit whose presence alone makes a bool test true (`tcp.syn`: SYN;
+/// `nbns.broadcast`: BCAST), so that its negation is false on every frame with the bit.
+fn test_flag(t: &Test) -> u32 {
+    use crate::schema::proto;
+    match t {
+        Test::Bool(f) if f.name == "tcp.syn" => proto::SYN,
+        Test::Bool(f) if f.name == "nbns.broadcast" => proto::BCAST,
+        _ => 0,
+    }
+}
+
 /// Protocols a frame must have for the condition to be true (a test on a field the frame lacks
-/// is false): all of `.0`, and at least one of `.1` (when not 0).
-fn gate(b: &B) -> (u32, u32) {
+/// is false): all of `all`, at least one of `any` (when not 0), none of `none`.
+#[derive(Clone, Copy, Default)]
+struct Gate {
+    all: u32,
+    any: u32,
+    none: u32,
+}
+
+fn gate(b: &B) -> Gate {
     match b {
-        B::Test(t) => (test_gate(t), 0),
+        B::Test(t) => Gate { all: test_gate(t), ..Gate::default() },
         B::And(v) => {
-            let gs: Vec<(u32, u32)> = v.iter().map(gate).collect();
-            let all = gs.iter().fold(0, |a, g| a | g.0);
+            let gs: Vec<Gate> = v.iter().map(gate).collect();
+            let all = gs.iter().fold(0, |a, g| a | g.all);
             // Of the children's any-of masks keep the narrowest; one already implied by `all`
             // adds nothing.
-            let any = gs.iter().map(|g| g.1).filter(|&a| a != 0 && a & all == 0).min_by_key(|a| a.count_ones()).unwrap_or(0);
-            (all, any)
+            let any = gs.iter().map(|g| g.any).filter(|&a| a != 0 && a & all == 0).min_by_key(|a| a.count_ones()).unwrap_or(0);
+            // Every child must hold: a bit any child forbids is forbidden.
+            let none = gs.iter().fold(0, |a, g| a | g.none);
+            Gate { all, any, none }
         }
         B::Or(v) => {
-            let gs: Vec<(u32, u32)> = v.iter().map(gate).collect();
-            let all = gs.iter().map(|g| g.0).reduce(|a, g| a & g).unwrap_or(0);
+            let gs: Vec<Gate> = v.iter().map(gate).collect();
+            let all = gs.iter().map(|g| g.all).reduce(|a, g| a & g).unwrap_or(0);
             // A frame that matches a child has every protocol of that child's `all` (or one of
             // its any-of): so it has at least one protocol of their union.
-            let any = if gs.iter().all(|g| g.0 & !all != 0 || g.1 != 0) {
-                gs.iter().map(|g| if g.0 & !all != 0 { g.0 & !all } else { g.1 }).fold(0, |a, g| a | g)
+            let any = if gs.iter().all(|g| g.all & !all != 0 || g.any != 0) {
+                gs.iter().map(|g| if g.all & !all != 0 { g.all & !all } else { g.any }).fold(0, |a, g| a | g)
             } else {
                 0
             };
-            (all, any)
+            // One child holding is enough: only a bit every child forbids is forbidden.
+            let none = gs.iter().map(|g| g.none).reduce(|a, g| a & g).unwrap_or(0);
+            Gate { all, any, none }
         }
-        B::Not(_) => (0, 0),
+        // `not tcp.syn`, `not nbns.broadcast`: false on every frame with the flag's bit.
+        B::Not(inner) => match &**inner {
+            B::Test(t) => Gate { none: test_flag(t), ..Gate::default() },
+            _ => Gate::default(),
+        },
     }
 }
 
@@ -520,7 +548,7 @@ impl<'p> Cx<'p> {
             }
         }
         let (entry, gate, facts) = match &cond {
-            None => (MATCH, (0, 0), Vec::new()),
+            None => (MATCH, Gate::default(), Vec::new()),
             Some(c) => {
                 let facts = fields_of(c);
                 (self.emit(c, MATCH, NO_MATCH), gate(c), facts)
@@ -530,8 +558,9 @@ impl<'p> Cx<'p> {
             name: r.name.node.clone(),
             description: r.description.as_ref().map(|d| d.node.clone()).unwrap_or_default(),
             severity,
-            gate: gate.0,
-            gate_any: gate.1,
+            gate: gate.all,
+            gate_any: gate.any,
+            gate_none: gate.none,
             entry,
             acts,
             message,

@@ -90,6 +90,9 @@ pub fn explain(p: &Program) -> String {
             (all, any) => format!("{} and one of {} — other frames skip this rule in one test", proto::names(all), proto::names(any).replace('+', "/")),
         };
         let _ = writeln!(s, "  gate: {gate}");
+        if r.gate_none != 0 {
+            let _ = writeln!(s, "  gate: not {} — frames with it skip this rule in one test", proto::names(r.gate_none).replace('+', "/"));
+        }
         if r.entry == MATCH {
             let _ = writeln!(s, "  condition: always");
         } else {

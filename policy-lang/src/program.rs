@@ -141,6 +141,9 @@ pub struct CRule {
     pub gate: u32,
     /// Protocols a frame must have at least one of (0: no such constraint).
     pub gate_any: u32,
+    /// Protocol bits a frame must not have (a rule about `not nbns.broadcast` cannot match a
+    /// frame with [`crate::schema::proto::BCAST`]).
+    pub gate_none: u32,
     pub entry: u32,
     pub acts: Vec<Act>,
     pub message: Vec<Part>,
@@ -190,8 +193,16 @@ impl Program {
     }
 }
 
+impl CRule {
+    /// Whether a frame of this protocol mask passes the rule's gate (else the rule cannot match).
+    #[inline]
+    pub fn admits(&self, mask: u32) -> bool {
+        self.gate & !mask == 0 && (self.gate_any == 0 || self.gate_any & mask != 0) && self.gate_none & mask == 0
+    }
+}
+
 /// Number of protocol bits in a frame mask.
-pub const MASK_BITS: u32 = 15;
+pub const MASK_BITS: u32 = 16;
 
 /// The candidate bitsets of a program's rules (empty when it has more than 64 rules).
 pub fn candidate_table(rules: &[CRule]) -> Vec<u64> {
@@ -201,8 +212,7 @@ pub fn candidate_table(rules: &[CRule]) -> Vec<u64> {
     (0..1u32 << MASK_BITS)
         .map(|mask| {
             rules.iter().enumerate().fold(0u64, |acc, (i, r)| {
-                let ok = r.gate & !mask == 0 && (r.gate_any == 0 || r.gate_any & mask != 0);
-                if ok { acc | 1 << i } else { acc }
+                if r.admits(mask) { acc | 1 << i } else { acc }
             })
         })
         .collect()
@@ -438,7 +448,7 @@ impl Program {
             }
         } else {
             for (i, r) in self.rules.iter().enumerate() {
-                if r.gate & !mask != 0 || (r.gate_any != 0 && r.gate_any & mask == 0) {
+                if !r.admits(mask) {
                     continue;
                 }
                 if self.matches(r.entry, frame, meta, now) && self.apply(i, frame, meta, now, out) {

@@ -25,11 +25,14 @@ pub mod proto {
     /// A name-resolution or SQL-browser message that is a response (the NBT-NS R bit, the
     /// LLMNR/mDNS QR bit, an SSRP SVR_RESP): rules about answers gate on it, so queries skip them.
     pub const RESP: u32 = 1 << 14;
+    /// An NBT-NS message with the B (broadcast) flag: `nbns.broadcast` gates on it, and
+    /// `not nbns.broadcast` excludes it, so broadcast queries skip the rules about unicast ones.
+    pub const BCAST: u32 = 1 << 15;
 
     /// Bool fields that are true only for responses: a test of one gates on [`RESP`].
     pub const RESPONSE_FIELDS: [&str; 6] = ["nbns.response", "nbns.positive", "nbns.negative", "llmnr.response", "mdns.response", "ssrp.response"];
 
-    pub const NAMES: [(u32, &str); 15] = [
+    pub const NAMES: [(u32, &str); 16] = [
         (ETH, "eth"),
         (ARP, "arp"),
         (IP, "ip"),
@@ -45,6 +48,7 @@ pub mod proto {
         (VLAN, "vlan"),
         (SYN, "tcp-syn"),
         (RESP, "response"),
+        (BCAST, "nbns-broadcast"),
     ];
 
     pub fn names(mask: u32) -> String {
@@ -77,7 +81,7 @@ pub fn frame_mask(f: &Frame<'_>) -> u32 {
     };
     m |= match f.app {
         App::None => 0,
-        App::Nbns(n) => proto::NBNS | if n.is_response() { proto::RESP } else { 0 },
+        App::Nbns(n) => proto::NBNS | if n.is_response() { proto::RESP } else { 0 } | if n.broadcast() { proto::BCAST } else { 0 },
         App::Llmnr(d) => proto::LLMNR | if d.is_response() { proto::RESP } else { 0 },
         App::Mdns(d) => proto::MDNS | if d.is_response() { proto::RESP } else { 0 },
         App::Ssrp(s) => proto::SSRP | if s.is_response() { proto::RESP } else { 0 },
@@ -204,7 +208,7 @@ impl Seen {
 }
 
 /// The bits a [`Seen::Named`] mask has beyond its layout.
-const NAMED_BITS: u32 = proto::LLMNR | proto::NBNS | proto::MDNS | proto::RESP;
+const NAMED_BITS: u32 = proto::LLMNR | proto::NBNS | proto::MDNS | proto::RESP | proto::BCAST;
 
 /// The header look for one frame: plain traffic — Ethernet (≤ 2 tags) + IPv4 (unfragmented)
 /// or IPv6 (no extension header) + TCP (not SYN, not the SMB ports, payload not an HTTP head)
@@ -448,9 +452,14 @@ fn plain_at<const TAGGED: bool, const V6: bool, const UDP: bool>(d: &[u8]) -> Op
         } else {
             return Some(At::Dissect); // SQL browser: rare, read whole
         };
-        match seg[8..len].get(2) {
-            Some(&flags) => Some(At::Named(app | if flags & 0x80 != 0 { proto::RESP } else { 0 })),
-            None => Some(At::Dissect),
+        // The flags: QR / R in the third byte; NBT-NS's B flag in the fourth.
+        match seg[8..len].get(2..4) {
+            Some(&[hi, lo]) => {
+                let resp = if hi & 0x80 != 0 { proto::RESP } else { 0 };
+                let bcast = if app == proto::NBNS && lo & 0x10 != 0 { proto::BCAST } else { 0 };
+                Some(At::Named(app | resp | bcast))
+            }
+            _ => Some(At::Dissect),
         }
     } else {
         let Some(t) = seg.first_chunk::<20>() else { return Some(At::Dissect) };

@@ -250,29 +250,39 @@ fn queries_skip_the_rules_about_answers() {
     let a = mask(&llmnr_answer(POISONER, VICTIM, "fileservr", POISONER, 30, false));
     assert_ne!(a & resp, 0);
     assert!(!p.skips(a));
-    let n = mask(&nbns_query(VICTIM, "fileservr", true));
+    // A unicast NBT-NS query visits only the rule that answers it; a broadcast one (whose
+    // clients ignore negative answers) none: `not nbns.broadcast` excludes the B flag's bit.
+    let n = mask(&nbns_query(VICTIM, "fileservr", false));
     let only: Vec<&str> = (0..p.rules.len()).filter(|&i| p.candidates[n as usize] >> i & 1 == 1).map(|i| p.rules[i].name.as_str()).collect();
     assert_eq!(only, vec!["nbns-negative"]);
-    // And the verdicts are what they were: the answer is dropped, the query answered.
+    let b = mask(&nbns_query(VICTIM, "fileservr", true));
+    assert_eq!(b & antidote_policy::schema::proto::BCAST, antidote_policy::schema::proto::BCAST);
+    assert!(p.skips(b), "a broadcast NBT-NS query has no candidate rule in the default policy");
+    // And the verdicts are what they were: the answer is dropped, the unicast query answered,
+    // the broadcast one passed without an answer.
     assert!(run(&p, &llmnr_answer(POISONER, VICTIM, "fileservr", POISONER, 30, false), 1).dropped());
-    assert!(run(&p, &nbns_query(VICTIM, "fileservr", true), 2).inject_nbns_negative);
-    // The workers' header look sees this before any dissection: in a burst, the LLMNR query
-    // (and the plain TCP segment) need no dissection; the answer and the NBT-NS query do.
+    assert!(run(&p, &nbns_query(VICTIM, "fileservr", false), 2).inject_nbns_negative);
+    let o = run(&p, &nbns_query(VICTIM, "fileservr", true), 3);
+    assert!(!o.inject_nbns_negative && !o.dropped());
+    // The workers' header look sees this before any dissection: in a burst, the LLMNR query,
+    // the broadcast NBT-NS query and the plain TCP segment need no dissection; the answer and
+    // the unicast NBT-NS query do.
     let burst = [
         llmnr_query(VICTIM, "fileservr"),
         llmnr_answer(POISONER, VICTIM, "fileservr", POISONER, 30, false),
-        nbns_query(VICTIM, "fileservr", true),
+        nbns_query(VICTIM, "fileservr", false),
         tcp(VICTIM, LEGIT, 50000, 443, 0x10, b"data"),
+        nbns_query(VICTIM, "fileservr", true),
     ];
     let look = antidote_policy::schema::look_burst(burst.len(), |i| &burst[i][..]);
-    assert_eq!(look.named, 0b0111, "{look:?}");
+    assert_eq!(look.named, 0b10111, "{look:?}");
     // `skippable` asks of a name-resolution frame what `Seen::possible` lists.
-    for i in 0..3 {
+    for i in [0, 1, 2, 4] {
         let seen = look.seen(i, &burst[i]);
         let want = seen.possible().unwrap().into_iter().all(|m| p.skips(m));
         assert_eq!(look.skippable(|k| &burst[k][..], |m| p.skips(m)) >> i & 1 == 1, want, "frame {i}: {seen:?}");
     }
-    assert_eq!(look.skippable(|i| &burst[i][..], |m| p.skips(m)), 0b1001);
+    assert_eq!(look.skippable(|i| &burst[i][..], |m| p.skips(m)), 0b11001);
     // A policy that reads every frame (`frame.malformed`) skips none.
     let all = prog("rule m { when frame.malformed then drop }");
     assert_eq!(look.skippable(|i| &burst[i][..], |m| all.skips(m)), 0);

@@ -15,7 +15,7 @@ fn leaf() -> impl Strategy<Value = String> {
     let ip = prop::sample::select(&IPS[..]);
     let name = prop::sample::select(&NAMES[..]);
     prop_oneof![
-        prop::sample::select(vec!["llmnr.response", "llmnr.query", "nbns.query", "nbns.positive", "tcp.syn", "mdns.response", "llmnr.answer.compressed", "true", "false"]).prop_map(String::from),
+        prop::sample::select(vec!["llmnr.response", "llmnr.query", "nbns.query", "nbns.positive", "nbns.broadcast", "tcp.syn", "mdns.response", "llmnr.answer.compressed", "true", "false"]).prop_map(String::from),
         (prop::sample::select(vec!["==", "!="]), ip.clone()).prop_map(|(op, a)| format!("ip.src {op} {a}")),
         (ip.clone(), ip.clone()).prop_map(|(a, b)| format!("ip.dst in {{ {a}, {b} }}")),
         ip.prop_map(|a| format!("ip.src not in {{ {a} }}")),
