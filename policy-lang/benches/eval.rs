@@ -77,6 +77,19 @@ fn bench(c: &mut Criterion) {
                 black_box(n)
             })
         });
+        // The same look on one burst that stays in L1, 128 times: its compute alone (the
+        // difference to `look_burst_per_frame` is waiting for frame data).
+        let hot: Vec<Vec<u8>> = mix.iter().take(32).cloned().collect();
+        g.bench_function("look_burst_in_l1_per_frame", |b| {
+            b.iter(|| {
+                let mut n = 0u32;
+                for _ in 0..mix.len() / 32 {
+                    let look = antidote_policy::schema::look_burst(hot.len(), |i| black_box(&hot[i][..]));
+                    n = n.wrapping_add(look.plain[0] ^ look.plain[1] ^ look.dissect ^ look.other);
+                }
+                black_box(n)
+            })
+        });
         // As in the appliance: each burst of 32 is first copied into 2 KiB buffers (what the pcap
         // PMD does), then looked at. The copy alone is the baseline.
         let mut bufs = vec![0u8; 32 * 2048];
