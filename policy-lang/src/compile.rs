@@ -84,8 +84,7 @@ fn test_gate(t: &Test) -> u32 {
     use crate::schema::proto;
     match t {
         Test::Const(_) => 0,
-        Test::Bool(f) if f.name == "tcp.syn" => f.gate | proto::SYN,
-        Test::Bool(f) if f.name == "nbns.broadcast" => f.gate | proto::BCAST,
+        Test::Bool(f) if test_flag(t) != 0 => f.gate | test_flag(t),
         Test::Bool(f) if proto::RESPONSE_FIELDS.contains(&f.name) => f.gate | proto::RESP,
         Test::Bool(f) | Test::Cmp(f, ..) | Test::Str(f, ..) | Test::InSet(f, _) | Test::InTable(f, _) => f.gate,
         Test::FieldCmp(a, _, b) => a.gate | b.gate,

@@ -185,8 +185,8 @@ pub enum Seen {
     /// mask ([`frame_mask`] of the dissected frame, which is well formed).
     Plain(u32),
     /// An LLMNR, NBT-NS or mDNS message on UDP (chosen by port as the dissector does; well
-    /// formed up to UDP): its mask when the message reads, the application bit and the response
-    /// bit taken from its flags. When the message turns out malformed, the dissector's mask
+    /// formed up to UDP): its mask when the message reads, the application bit, the response
+    /// bit and NBT-NS's broadcast bit taken from its flags. When the message turns out malformed, the dissector's mask
     /// lacks those bits ([`Seen::possible`] gives both). A frame no rule wants under either
     /// mask needs no dissection — queries under a policy about answers.
     Named(u32),
