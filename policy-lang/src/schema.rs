@@ -181,27 +181,39 @@ pub fn suggest(name: &str) -> Option<&'static str> {
 /// What the header look says of one frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Seen {
-    /// Plain traffic: no application protocol the dissectors know, and exactly this protocol
-    /// mask ([`frame_mask`] of the dissected frame, which is well formed).
+    /// Plain traffic: no application protocol the dissectors know, and this protocol mask
+    /// ([`frame_mask`] of the dissected frame) when its lengths are sound. The look does not
+    /// check the IP and transport lengths nor IPv4's fragment fields — no rule can tell a frame
+    /// by them — so a frame they make malformed, or a later fragment, gets one of the downgraded
+    /// masks of [`Seen::possible`] from the dissector.
     Plain(u32),
-    /// An LLMNR, NBT-NS or mDNS message on UDP (chosen by port as the dissector does; well
-    /// formed up to UDP): its mask when the message reads, the application bit, the response
-    /// bit and NBT-NS's broadcast bit taken from its flags. When the message turns out malformed, the dissector's mask
-    /// lacks those bits ([`Seen::possible`] gives both). A frame no rule wants under either
-    /// mask needs no dissection — queries under a policy about answers.
+    /// An LLMNR, NBT-NS or mDNS message on UDP (chosen by port as the dissector does): its mask
+    /// when the message reads, the application bit, the response bit and NBT-NS's broadcast
+    /// bit taken from its flags. When the message turns out malformed, the dissector's mask
+    /// lacks those bits ([`Seen::possible`] lists every mask). A frame no rule wants under any
+    /// of them needs no dissection — queries under a policy about answers.
     Named(u32),
     /// Everything else: read it whole.
     Dissect,
 }
 
 impl Seen {
-    /// The masks the dissector can give the frame: one, or for a [`Seen::Named`] message the
-    /// mask of the message and that of a malformed one. None for [`Seen::Dissect`].
+    /// Every mask the dissector can give the frame (some may repeat): the look's, the mask of
+    /// a malformed name-resolution message, and the downgrades of a frame whose IP datagram or
+    /// transport header is malformed (Ethernet and IP only) or whose IP header is (Ethernet
+    /// only). None for [`Seen::Dissect`]. A frame is skipped only if no rule wants any of them.
     #[inline]
-    pub fn possible(self) -> Option<[u32; 2]> {
+    pub fn possible(self) -> Option<[u32; 4]> {
+        let downgrades = |m: u32| [m & (proto::ETH | proto::VLAN | proto::IP), m & (proto::ETH | proto::VLAN)];
         match self {
-            Seen::Plain(m) => Some([m, m]),
-            Seen::Named(m) => Some([m, m & !NAMED_BITS]),
+            Seen::Plain(m) => {
+                let [ip, eth] = downgrades(m);
+                Some([m, m, ip, eth])
+            }
+            Seen::Named(m) => {
+                let [ip, eth] = downgrades(m);
+                Some([m, m & !NAMED_BITS, ip, eth])
+            }
             Seen::Dissect => None,
         }
     }
@@ -210,11 +222,12 @@ impl Seen {
 /// The bits a [`Seen::Named`] mask has beyond its layout.
 const NAMED_BITS: u32 = proto::LLMNR | proto::NBNS | proto::MDNS | proto::RESP | proto::BCAST;
 
-/// The header look for one frame: plain traffic — Ethernet (≤ 2 tags) + IPv4 (unfragmented)
-/// or IPv6 (no extension header) + TCP (not SYN, not the SMB ports, payload not an HTTP head)
-/// or UDP (not a name-resolution or SQL-browser port), and ARP — or a name-resolution message
-/// on UDP (one tag at most, no IPv4 options or IPv6 extension headers), or neither. What it
-/// says agrees with the full dissector (tested, with truncations and mutations, and fuzzed).
+/// The header look for one frame: plain traffic — Ethernet (≤ 2 tags) + IPv4 or IPv6 (no
+/// extension header) + TCP (not SYN, not the SMB ports, payload not an HTTP head) or UDP (not a
+/// name-resolution or SQL-browser port), and ARP — or a name-resolution message on UDP (one tag
+/// at most, no IPv4 options or IPv6 extension headers), or neither. The full dissector gives the
+/// frame one of the masks of [`Seen::possible`] (tested, with truncations and mutations, and
+/// fuzzed).
 ///
 /// This is the per-frame form of [`look_burst`], built from the same pieces.
 #[inline]
@@ -232,7 +245,8 @@ pub fn look(d: &[u8]) -> Seen {
     }
 }
 
-/// The protocol mask of plain traffic (see [`look`]); None for every other frame.
+/// The protocol mask of plain traffic when it is well formed (see [`look`] and
+/// [`Seen::possible`]); None for every other frame.
 #[inline]
 pub fn quick_mask(d: &[u8]) -> Option<u32> {
     match look(d) {
@@ -277,9 +291,12 @@ impl BurstLook {
     /// frame i's bytes, for the frames of other layouts.
     #[inline(always)]
     pub fn skippable<'a>(&self, frame: impl Fn(usize) -> &'a [u8], skips: impl Fn(u32) -> bool) -> u32 {
+        // Skipped only if no rule wants the frame under any mask of `Seen::possible` (the test
+        // checks they agree).
+        let all_skip = |masks: [u32; 4]| masks.into_iter().all(&skips);
         let mut skip = 0u32;
         for (bits, mask) in self.plain.into_iter().zip(LAYOUT_MASKS) {
-            if bits != 0 && skips(mask) {
+            if bits != 0 && all_skip(Seen::Plain(mask).possible().unwrap_or_default()) {
                 skip |= bits;
             }
         }
@@ -287,10 +304,7 @@ impl BurstLook {
         while named != 0 {
             let i = named.trailing_zeros() as usize;
             named &= named - 1;
-            // Skipped only if no rule wants it whether its message reads or not: the two masks
-            // of `Seen::Named(m).possible()` (the test checks they agree).
-            let m = self.named_mask[i] as u32;
-            if skips(m) && skips(m & !NAMED_BITS) {
+            if all_skip(Seen::Named(self.named_mask[i] as u32).possible().unwrap_or_default()) {
                 skip |= 1 << i;
             }
         }
@@ -298,7 +312,7 @@ impl BurstLook {
         while other != 0 {
             let i = other.trailing_zeros() as usize;
             other &= other - 1;
-            if quick_mask_general(frame(i)).is_some_and(&skips) {
+            if quick_mask_general(frame(i)).is_some_and(|m| all_skip(Seen::Plain(m).possible().unwrap_or_default())) {
                 skip |= 1 << i;
             }
         }
@@ -404,39 +418,29 @@ enum At {
     Dissect,
 }
 
-/// One frame of a known layout class; `None`: the general walk decides (IPv4 options).
+/// One frame of a known layout class (at least 60 bytes: [`layout_of`]); `None`: the general
+/// walk decides (IPv4 options, a transport header cut short).
+///
+/// Only what a rule could tell apart is read: the layout, the ports, TCP's SYN flag and the
+/// first byte of its payload, and a name-resolution message's flags. The IP and transport
+/// lengths and IPv4's fragment fields are not: a frame they make malformed (or a later
+/// fragment) is one the dissector gives the downgraded masks of [`Seen::possible`], which the
+/// caller asks about too.
 #[inline(always)]
 fn plain_at<const TAGGED: bool, const V6: bool, const UDP: bool>(d: &[u8]) -> Option<At> {
     let l3 = if TAGGED { 18 } else { 14 };
-    let ip = d.get(l3..)?;
-    let (l4, end) = if V6 {
-        // IPv6 straight to the transport header, all in the frame.
-        let h = ip.first_chunk::<40>()?;
-        let end = 40 + u16::from_be_bytes([h[4], h[5]]) as usize;
-        if h[0] >> 4 != 6 || end > ip.len() {
+    let l4 = l3 + if V6 { 40 } else { 20 };
+    let vb = *d.get(l3)?;
+    if V6 {
+        if vb >> 4 != 6 {
             return Some(At::Dissect);
         }
-        (40, end)
-    } else {
-        // IPv4, header length 20 (else the general walk), unfragmented, all in the frame.
-        let h = ip.first_chunk::<20>()?;
-        if h[0] != 0x45 {
-            return None;
-        }
-        let end = u16::from_be_bytes([h[2], h[3]]) as usize;
-        if end > ip.len() || (h[6] & 0x3f) | h[7] != 0 {
-            return Some(At::Dissect);
-        }
-        (20, end)
-    };
-    let Some(seg) = ip.get(l4..end) else { return Some(At::Dissect) };
+    } else if vb != 0x45 {
+        return None;
+    }
+    let t = d.get(l4..)?.first_chunk::<14>()?;
+    let (sport, dport) = (u16::from_be_bytes([t[0], t[1]]), u16::from_be_bytes([t[2], t[3]]));
     if UDP {
-        let Some(u) = seg.first_chunk::<8>() else { return Some(At::Dissect) };
-        let (sport, dport) = (u16::from_be_bytes([u[0], u[1]]), u16::from_be_bytes([u[2], u[3]]));
-        let len = u16::from_be_bytes([u[4], u[5]]) as usize;
-        if (len < 8) | (len > seg.len()) {
-            return Some(At::Dissect);
-        }
         let has = |p: u16| (sport == p) | (dport == p);
         let named = has(PORT_NBNS) | has(PORT_SSRP) | has(PORT_MDNS) | has(PORT_LLMNR);
         if !named {
@@ -452,30 +456,23 @@ fn plain_at<const TAGGED: bool, const V6: bool, const UDP: bool>(d: &[u8]) -> Op
         } else {
             return Some(At::Dissect); // SQL browser: rare, read whole
         };
-        // The flags: QR / R in the third byte; NBT-NS's B flag in the fourth.
-        match seg[8..len].get(2..4) {
-            Some(&[hi, lo]) => {
-                let resp = if hi & 0x80 != 0 { proto::RESP } else { 0 };
-                let bcast = if app == proto::NBNS && lo & 0x10 != 0 { proto::BCAST } else { 0 };
-                Some(At::Named(app | resp | bcast))
-            }
-            _ => Some(At::Dissect),
-        }
+        // The flags: QR / R in the message's third byte; NBT-NS's B flag in its fourth.
+        let (hi, lo) = (t[10], t[11]);
+        let resp = if hi & 0x80 != 0 { proto::RESP } else { 0 };
+        let bcast = if app == proto::NBNS && lo & 0x10 != 0 { proto::BCAST } else { 0 };
+        Some(At::Named(app | resp | bcast))
     } else {
-        let Some(t) = seg.first_chunk::<20>() else { return Some(At::Dissect) };
-        let (sport, dport) = (u16::from_be_bytes([t[0], t[1]]), u16::from_be_bytes([t[2], t[3]]));
-        let hl = ((t[12] >> 4) as usize) * 4;
         let smb = |p: u16| (p == PORT_SMB) | (p == PORT_NBSS);
-        if (hl < 20) | (hl > seg.len()) | (t[13] & antidote_wire::tcp::SYN != 0) | smb(sport) | smb(dport) {
+        if (t[13] & antidote_wire::tcp::SYN != 0) | smb(sport) | smb(dport) {
             return Some(At::Dissect);
         }
-        // A payload that cannot start an HTTP head (most) is decided by its first byte; that
-        // test is arithmetic, and only the rare candidate is read further.
-        let first = seg.get(hl).copied().unwrap_or(0);
-        if http_first_byte(first) & (hl < seg.len()) && antidote_wire::http::looks_like_http(&seg[hl..]) {
-            return Some(At::Dissect);
+        // A payload that cannot start an HTTP head (most) is decided by its first byte; the rare
+        // candidate is read whole by the general walk.
+        let hl = ((t[12] >> 4) as usize) * 4;
+        match d.get(l4 + hl) {
+            Some(&b) if http_first_byte(b) => None,
+            _ => Some(At::Plain),
         }
-        Some(At::Plain)
     }
 }
 

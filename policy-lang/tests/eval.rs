@@ -349,29 +349,34 @@ fn quick_mask_agrees_with_the_full_dissector() {
     // Every truncation too: the look must never claim a frame it misreads.
     let cuts: Vec<(usize, usize, &[u8])> =
         frames.iter().enumerate().flat_map(|(i, f)| [f.len(), f.len().saturating_sub(1), f.len() / 2, 42, 20, 14].map(|c| (i, c, &f[..c.min(f.len())]))).collect();
+    let mut exact = 0;
     for &(i, cut, d) in &cuts {
         let seen = look(d);
-        let Some([m, malformed]) = seen.possible() else { continue };
+        let Some(possible) = seen.possible() else { continue };
         let mut s = antidote_wire::Scratch::default();
         let full = antidote_wire::Frame::parse(d, &mut s);
+        let got = frame_mask(&full);
+        assert!(possible.contains(&got), "frame {i} cut {cut}: look said {seen:?} ({possible:x?}), dissector {got:#x} ({:?})", full.error);
         match seen {
-            Seen::Plain(_) => {
+            Seen::Plain(m) => {
                 quick += 1;
-                assert!(full.error.is_none(), "frame {i} cut {cut}: look said {m:#x} but the frame is malformed ({:?})", full.error);
-                assert_eq!(m, frame_mask(&full), "frame {i} cut {cut}");
+                // Only lengths the look does not read can make the frame malformed.
+                if let Some((layer, _)) = full.error {
+                    assert!(matches!(layer, Layer::Ipv4 | Layer::Ipv6 | Layer::Tcp | Layer::Udp), "frame {i} cut {cut}: {layer:?} failed under a plain look");
+                } else if got == m {
+                    exact += 1;
+                }
             }
             _ => {
-                // A name-resolution message: its mask if it reads, the layout's if it does not.
                 named += 1;
-                let want = if full.error.is_none() { m } else { malformed };
-                assert_eq!(frame_mask(&full), want, "frame {i} cut {cut}: look said {seen:?}, dissector {:?}", full.error);
                 if let Some((layer, _)) = full.error {
-                    assert!(matches!(layer, Layer::Llmnr | Layer::Nbns | Layer::Mdns), "frame {i} cut {cut}: {layer:?} failed under a named look");
+                    assert!(matches!(layer, Layer::Llmnr | Layer::Nbns | Layer::Mdns | Layer::Ipv4 | Layer::Ipv6 | Layer::Udp), "frame {i} cut {cut}: {layer:?} failed under a named look");
                 }
             }
         }
         assert_eq!(quick_mask(d), if let Seen::Plain(m) = seen { Some(m) } else { None });
     }
+    assert!(exact > 20, "only {exact} plain frames were well formed with the look's own mask");
     // The burst look (what the workers run) says the same, burst by burst: each frame in
     // exactly one of its sets.
     let mut plain = 0;
