@@ -16,26 +16,26 @@ fn frames(p: &std::path::Path) -> Vec<Vec<u8>> {
     v
 }
 
+/// Writes a capture with one of the project's generators (`script` and its arguments) to `out`.
+fn generate(script: &str, out: &std::path::Path, args: &[&str]) {
+    let g = run_for(Command::new("/usr/bin/python3").arg(repo().join(script)).arg(out).args(args), Duration::from_secs(120));
+    assert!(g.status.success(), "{script}: {}", String::from_utf8_lossy(&g.stderr));
+}
+
+/// `antidote replay` of `input` under the default policy into `out` (and `extra` arguments).
+fn replay(input: &std::path::Path, out: &std::path::Path, extra: &[&std::ffi::OsStr]) -> std::process::Output {
+    let policy = repo().join("policies/default.policy");
+    run_for(Command::new(bin()).args(["replay", "--policy"]).arg(policy).arg("--in").arg(input).arg("--out").arg(out).args(extra), Duration::from_secs(60))
+}
+
 #[test]
 fn replay_drops_poison_injects_negatives_and_alerts() {
     require_root();
     let s = Scratch::new("replay");
     let input = s.path("in.pcap");
-    let g = run_for(Command::new("/usr/bin/python3").arg(repo().join("scripts/gen_wire_corpus.py")).arg(&input), Duration::from_secs(60));
-    assert!(g.status.success());
+    generate("scripts/gen_wire_corpus.py", &input, &[]);
     let (out, alerts) = (s.path("out.pcap"), s.path("alerts.jsonl"));
-    let r = run_for(
-        Command::new(bin())
-            .args(["replay", "--policy"])
-            .arg(repo().join("policies/default.policy"))
-            .arg("--in")
-            .arg(&input)
-            .arg("--out")
-            .arg(&out)
-            .arg("--alerts")
-            .arg(&alerts),
-        Duration::from_secs(60),
-    );
+    let r = replay(&input, &out, &["--alerts".as_ref(), alerts.as_os_str()]);
     let text = String::from_utf8_lossy(&r.stdout).to_string();
     assert!(r.status.success(), "{text}\n{}", String::from_utf8_lossy(&r.stderr));
     let inp = frames(&input);
@@ -78,12 +78,9 @@ fn replay_agrees_with_the_live_appliance_frame_for_frame() {
     // corpus, and the throughput bench's 4096-frame mix (poisoned answers, follow-ons, plain).
     require_root();
     let s = Scratch::new("replay-vs-live");
-    let corpus = s.path("corpus.pcap");
-    let g = run_for(Command::new("/usr/bin/python3").arg(repo().join("scripts/gen_wire_corpus.py")).arg(&corpus), Duration::from_secs(60));
-    assert!(g.status.success());
-    let mix = s.path("mix.pcap");
-    let g = run_for(Command::new("/usr/bin/python3").arg(repo().join("bench/gen_mix.py")).arg(&mix).arg("4096"), Duration::from_secs(120));
-    assert!(g.status.success());
+    let (corpus, mix) = (s.path("corpus.pcap"), s.path("mix.pcap"));
+    generate("scripts/gen_wire_corpus.py", &corpus, &[]);
+    generate("bench/gen_mix.py", &mix, &["4096"]);
     let (mut injected, mut dropped) = (0, 0);
     for input in [corpus, mix] {
         let (i, d) = replay_and_live(&s, &input);
@@ -96,10 +93,10 @@ fn replay_agrees_with_the_live_appliance_frame_for_frame() {
 /// Runs `input` through replay and through the live appliance; asserts they agree and returns
 /// the injected and dropped counts.
 fn replay_and_live(s: &Scratch, input: &std::path::Path) -> (usize, usize) {
-    let policy = repo().join("policies/default.policy");
     let replayed = s.path("replayed.pcap");
-    let r = run_for(Command::new(bin()).args(["replay", "--policy"]).arg(&policy).arg("--in").arg(input).arg("--out").arg(&replayed), Duration::from_secs(60));
+    let r = replay(input, &replayed, &[]);
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let policy = repo().join("policies/default.policy");
 
     drop(pcap_file::pcap::PcapWriter::new(std::fs::File::create(s.path("empty.pcap")).unwrap()).unwrap());
     let d = s.0.display();
