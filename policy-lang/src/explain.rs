@@ -133,7 +133,7 @@ pub fn explain(p: &Program) -> String {
         }
     }
     if !p.counters.is_empty() {
-        let _ = writeln!(s, "\ncounters (tumbling windows, shared by all workers, lock-free):");
+        let _ = writeln!(s, "\ncounters (sliding windows, shared by all workers, lock-free):");
         for c in &p.counters {
             let _ = writeln!(s, "  {}", c.text);
         }
