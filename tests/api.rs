@@ -235,3 +235,31 @@ fn swaps_under_load_lose_no_frame_and_take_effect_at_once() {
     assert!(dropped > 0 && tx > 0, "{fl}");
     assert_eq!(rx, tx + dropped + full, "every frame accounted for: {fl}");
 }
+
+#[test]
+fn rule_hits_follow_rule_names_across_a_swap() {
+    // Hits belong to a rule, not to a position: after a swap that puts a new rule first, the new
+    // rule starts at zero and the kept rule goes on counting.
+    require_root();
+    let s = Scratch::new("api-rule-hits");
+    let (mut app, api) = start(&s, "policies/default.policy");
+    let hits = |api: &Api| -> Vec<(String, u64)> {
+        let (_, st) = api.get("/v1/stats");
+        st["rules"].as_array().unwrap().iter().map(|r| (r["name"].as_str().unwrap().to_string(), r["hits"].as_u64().unwrap())).collect()
+    };
+    let (c, v) = api.push("rule tcp-seen { when tcp.dport > 0 then pass }");
+    assert_eq!(c, 200, "{v}");
+    std::thread::sleep(Duration::from_millis(300));
+    let before = hits(&api);
+    assert_eq!(before.len(), 1);
+    assert!(before[0].1 > 1000, "the mix is mostly TCP: {before:?}");
+    let (c, v) = api.push("rule never { when udp.dport == 9 then drop }\nrule tcp-seen { when tcp.dport > 0 then pass }");
+    assert_eq!(c, 200, "{v}");
+    std::thread::sleep(Duration::from_millis(300));
+    let after = hits(&api);
+    assert_eq!(after[0], ("never".to_string(), 0), "{after:?}");
+    assert_eq!(after[1].0, "tcp-seen");
+    assert!(after[1].1 > before[0].1, "the kept rule goes on counting: {before:?} -> {after:?}");
+    let (ok, log) = app.stop();
+    assert!(ok, "{log}");
+}

@@ -95,7 +95,7 @@ fn replay_agrees_with_the_live_appliance_frame_for_frame() {
 fn replay_and_live(s: &Scratch, input: &std::path::Path) -> (usize, usize) {
     let replayed = s.path("replayed.pcap");
     let r = replay(input, &replayed, &[]);
-    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(r.status.success(), "replay of {} failed ({:?}):\n{}\n{}", input.display(), r.status, String::from_utf8_lossy(&r.stdout), String::from_utf8_lossy(&r.stderr));
     let policy = repo().join("policies/default.policy");
 
     drop(pcap_file::pcap::PcapWriter::new(std::fs::File::create(s.path("empty.pcap")).unwrap()).unwrap());

@@ -251,7 +251,6 @@ fn parse_key(ty: FieldType, s: &str) -> Option<u128> {
 fn extra(state: &ApiState) -> Extra<'_> {
     let p = state.ctx.shared.policy.get();
     Extra {
-        rules: p.as_ref().map(|p| p.program.rules.iter().map(|r| r.name.clone()).collect()).unwrap_or_default(),
         policy_version: p.as_ref().map(|p| p.version).unwrap_or(0),
         swap: state.manager.swap_stats(),
         alerts: state.alerts.as_deref(),

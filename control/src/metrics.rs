@@ -23,7 +23,6 @@ fn rate(now: u64, before: u64, secs: f64) -> f64 {
 
 /// What the stats endpoints need besides the run context.
 pub struct Extra<'a> {
-    pub rules: Vec<String>,
     pub policy_version: u64,
     pub swap: (usize, u64, u64, u64),
     pub alerts: Option<&'a crate::alerts::PipelineStats>,
@@ -67,15 +66,12 @@ pub fn stats_json(ctx: &RunContext, rates: &Rates, x: &Extra<'_>) -> Value {
             })
         })
         .collect();
-    let rules: Vec<Value> = x
-        .rules
+    let rules: Vec<Value> = snap
+        .rule_hits
         .iter()
-        .enumerate()
-        .map(|(i, name)| {
-            let k = i.min(snap.rule_hits.len().saturating_sub(1));
-            let h = snap.rule_hits.get(k).copied().unwrap_or(0);
-            let hp = prev.rule_hits.get(k).copied().unwrap_or(0);
-            json!({"name": name, "hits": h, "hits_per_s": rate(h, hp, secs)})
+        .map(|(name, h)| {
+            let hp = prev.rule_hits.iter().find(|(n, _)| n == name).map_or(0, |p| p.1);
+            json!({"name": name, "hits": h, "hits_per_s": rate(*h, hp, secs)})
         })
         .collect();
     let a = snap.actions;
@@ -123,7 +119,7 @@ pub fn prometheus(ctx: &RunContext, x: &Extra<'_>) -> String {
         "antidote_rule_hits_total",
         "Frames that matched a rule.",
         "counter",
-        x.rules.iter().enumerate().map(|(i, r)| (format!("{{rule=\"{}\"}}", esc(r)), snap.rule_hits.get(i.min(snap.rule_hits.len() - 1)).copied().unwrap_or(0) as f64)).collect(),
+        snap.rule_hits.iter().map(|(r, h)| (format!("{{rule=\"{}\"}}", esc(r)), *h as f64)).collect(),
     );
     let a = snap.actions;
     metric(

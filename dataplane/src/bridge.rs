@@ -59,8 +59,9 @@ pub struct RunContext {
 }
 
 impl RunContext {
+    /// Every worker's counters summed, with the current policy's rule hits.
     pub fn snapshot(&self) -> Snapshot {
-        Snapshot::take(&self.counters, self.port_names.len())
+        Snapshot::take(&self.counters, self.port_names.len()).with_rules(&self.shared.policy)
     }
 }
 
@@ -215,7 +216,7 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
         ); }
     }
 
-    let policy = PolicySlot::default();
+    let policy = PolicySlot::new(workers);
     if let Some((program, source)) = opts.policy.take() {
         let p = policy.install(program, source);
         if !opts.quiet {
@@ -333,7 +334,7 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
     hooks.stopped(&ctx);
     let summary = RunSummary {
         port_names: names,
-        snapshot: Snapshot::take(&counters, profile.ports.len()),
+        snapshot: Snapshot::take(&counters, profile.ports.len()).with_rules(&shared.policy),
         elapsed: start.elapsed(),
         interval_pps: None,
     };

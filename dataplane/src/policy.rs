@@ -2,7 +2,8 @@
 //! burst.
 use antidote_policy::Program;
 use arc_swap::ArcSwapOption;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -10,6 +11,8 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 /// A compiled policy with what identifies it.
 pub struct LoadedPolicy {
     pub program: Program,
+    /// How often each of its rules matched, counted by the workers.
+    pub hits: RuleHits,
     pub version: u64,
     pub source: String,
     /// Hex SHA-like fingerprint of the source (64-bit, for display and audit).
@@ -60,6 +63,48 @@ impl Clock {
     }
 }
 
+/// The hits of each rule of one policy version, counted per worker: each worker writes only its
+/// own row (a relaxed load and store, as for its other counters), and rows are whole cache lines
+/// apart. Belonging to the version, they cannot be mistaken for the hits of another policy's
+/// rule at the same position after a swap.
+pub struct RuleHits {
+    rules: usize,
+    lines_per_row: usize,
+    lines: Box<[HitLine]>,
+}
+
+#[repr(align(64))]
+#[derive(Default)]
+struct HitLine([AtomicU64; 8]);
+
+impl RuleHits {
+    pub fn new(rules: usize, workers: usize) -> RuleHits {
+        let lines_per_row = rules.div_ceil(8);
+        RuleHits { rules, lines_per_row, lines: (0..lines_per_row * workers).map(|_| HitLine::default()).collect() }
+    }
+
+    /// One hit of `rule` on `worker` (the worker's own row: no other thread writes it).
+    #[inline]
+    pub fn bump(&self, worker: usize, rule: usize) {
+        if rule < self.rules {
+            if let Some(l) = self.lines.get(worker * self.lines_per_row + rule / 8) {
+                crate::stats::bump(&l.0[rule % 8], 1);
+            }
+        }
+    }
+
+    /// Hits per rule, summed over the workers.
+    pub fn totals(&self) -> Vec<u64> {
+        let mut t = vec![0u64; self.rules];
+        for row in self.lines.chunks(self.lines_per_row.max(1)) {
+            for (i, n) in t.iter_mut().enumerate() {
+                *n += row[i / 8].0[i % 8].load(Relaxed);
+            }
+        }
+        t
+    }
+}
+
 /// Versions kept so that an old program is always freed on the control thread (a worker's
 /// guard lives one burst; a program leaves the history only after eight newer swaps).
 pub const HISTORY: usize = 8;
@@ -68,20 +113,31 @@ pub const HISTORY: usize = 8;
 pub struct PolicySlot {
     pub current: ArcSwapOption<LoadedPolicy>,
     history: Mutex<VecDeque<Arc<LoadedPolicy>>>,
+    /// Rows of each version's [`RuleHits`]: one per worker.
+    workers: usize,
+    /// Rule hits, by rule name, of the versions that have left the history (no worker can still
+    /// be counting into them).
+    carried: Mutex<HashMap<String, u64>>,
 }
 
 impl Default for PolicySlot {
     fn default() -> Self {
-        PolicySlot { current: ArcSwapOption::empty(), history: Mutex::new(VecDeque::new()) }
+        PolicySlot::new(1)
     }
 }
 
 impl PolicySlot {
+    /// A slot for `workers` workers (worker w counts rule hits in row w).
+    pub fn new(workers: usize) -> PolicySlot {
+        PolicySlot { current: ArcSwapOption::empty(), history: Mutex::new(VecDeque::new()), workers: workers.max(1), carried: Mutex::default() }
+    }
+
     /// Installs a program (control side). Returns its version.
     pub fn install(&self, program: Program, source: String) -> Arc<LoadedPolicy> {
         let mut h = self.history.lock().unwrap_or_else(|e| e.into_inner());
         let version = h.back().map(|p| p.version + 1).unwrap_or(1);
         let p = Arc::new(LoadedPolicy {
+            hits: RuleHits::new(program.rules.len(), self.workers),
             program,
             version,
             hash: fingerprint(&source),
@@ -91,7 +147,12 @@ impl PolicySlot {
         self.current.store(Some(p.clone()));
         h.push_back(p.clone());
         while h.len() > HISTORY {
-            h.pop_front();
+            if let Some(old) = h.pop_front() {
+                let mut c = self.carried.lock().unwrap_or_else(|e| e.into_inner());
+                for (r, n) in old.program.rules.iter().zip(old.hits.totals()) {
+                    *c.entry(r.name.clone()).or_default() += n;
+                }
+            }
         }
         p
     }
@@ -103,5 +164,59 @@ impl PolicySlot {
 
     pub fn get(&self) -> Option<Arc<LoadedPolicy>> {
         self.current.load_full()
+    }
+
+    /// The current policy's rules and how often each matched in this run, by rule name over
+    /// every version loaded (a rule kept across a swap keeps counting; a new one starts at 0).
+    pub fn rule_hits(&self) -> Vec<(String, u64)> {
+        let h = self.history.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(cur) = h.back() else { return Vec::new() };
+        let mut by_name = self.carried.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        for p in h.iter() {
+            for (r, n) in p.program.rules.iter().zip(p.hits.totals()) {
+                *by_name.entry(r.name.clone()).or_default() += n;
+            }
+        }
+        cur.program.rules.iter().map(|r| (r.name.clone(), by_name.get(&r.name).copied().unwrap_or(0))).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn program(src: &str) -> Program {
+        antidote_policy::compile(src).unwrap().program
+    }
+
+    #[test]
+    fn rule_hits_follow_rule_names_across_swaps() {
+        let slot = PolicySlot::new(2);
+        let a = slot.install(program("rule x { when tcp.syn then drop }\nrule y { when udp.dport == 53 then drop }"), "a".into());
+        a.hits.bump(0, 0);
+        a.hits.bump(1, 0);
+        a.hits.bump(1, 1);
+        a.hits.bump(7, 1); // no such worker: ignored
+        assert_eq!(slot.rule_hits(), vec![("x".to_string(), 2), ("y".to_string(), 1)]);
+        // The next version puts another rule first: it starts at 0; `y` keeps its count.
+        let b = slot.install(program("rule z { when tcp.syn then pass }\nrule y { when udp.dport == 53 then drop }"), "b".into());
+        assert_eq!(slot.rule_hits(), vec![("z".to_string(), 0), ("y".to_string(), 1)]);
+        b.hits.bump(0, 1);
+        assert_eq!(slot.rule_hits(), vec![("z".to_string(), 0), ("y".to_string(), 2)]);
+        // Versions leaving the history hand their counts on.
+        for _ in 0..2 * HISTORY {
+            slot.install(program("rule y { when udp.dport == 53 then drop }\nrule x { when tcp.syn then drop }"), "c".into());
+        }
+        assert_eq!(slot.rule_hits(), vec![("y".to_string(), 2), ("x".to_string(), 2)]);
+    }
+
+    #[test]
+    fn rule_hit_rows_do_not_share_cache_lines() {
+        let h = RuleHits::new(9, 3);
+        assert_eq!(h.lines.len(), 6);
+        for w in 0..3 {
+            h.bump(w, 8);
+        }
+        assert_eq!(h.totals()[8], 3);
     }
 }

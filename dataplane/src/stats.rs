@@ -4,9 +4,6 @@
 use crate::profile::MAX_PORTS;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-/// Rules whose hits are counted one by one (later rules share the last counter).
-pub const RULE_COUNTERS: usize = 128;
-
 /// Counters of one ingress port, kept by one worker.
 #[derive(Default)]
 pub struct PortCounters {
@@ -40,7 +37,6 @@ pub struct ActionCounters {
 pub struct WorkerCounters {
     pub ports: [PortCounters; MAX_PORTS],
     pub actions: ActionCounters,
-    pub rule_hits: [AtomicU64; RULE_COUNTERS],
     /// Poll rounds (one round polls every queue the worker owns once).
     pub polls: AtomicU64,
     /// Milliseconds (run clock) of the last poll round, for liveness.
@@ -54,7 +50,6 @@ impl Default for WorkerCounters {
         WorkerCounters {
             ports: Default::default(),
             actions: Default::default(),
-            rule_hits: std::array::from_fn(|_| AtomicU64::new(0)),
             polls: AtomicU64::new(0),
             last_poll_ms: AtomicU64::new(0),
             policy_version: AtomicU64::new(0),
@@ -96,13 +91,15 @@ pub struct ActionTotals {
 pub struct Snapshot {
     pub ports: Vec<PortTotals>,
     pub actions: ActionTotals,
-    pub rule_hits: Vec<u64>,
+    /// The current policy's rules and their hits ([`crate::policy::PolicySlot::rule_hits`];
+    /// empty unless asked for with [`Snapshot::with_rules`]).
+    pub rule_hits: Vec<(String, u64)>,
     pub polls: u64,
 }
 
 impl Snapshot {
     pub fn take(workers: &[std::sync::Arc<WorkerCounters>], nports: usize) -> Snapshot {
-        let mut s = Snapshot { ports: vec![PortTotals::default(); nports], rule_hits: vec![0; RULE_COUNTERS], ..Default::default() };
+        let mut s = Snapshot { ports: vec![PortTotals::default(); nports], ..Default::default() };
         for w in workers {
             for (t, c) in s.ports.iter_mut().zip(&w.ports) {
                 t.rx += c.rx.load(Relaxed);
@@ -121,12 +118,15 @@ impl Snapshot {
             s.actions.inject_failed += a.inject_failed.load(Relaxed);
             s.actions.alerts += a.alerts.load(Relaxed);
             s.actions.malformed += a.malformed.load(Relaxed);
-            for (t, c) in s.rule_hits.iter_mut().zip(&w.rule_hits) {
-                *t += c.load(Relaxed);
-            }
             s.polls += w.polls.load(Relaxed);
         }
         s
+    }
+
+    /// The same, with the current policy's rule hits.
+    pub fn with_rules(mut self, policy: &crate::policy::PolicySlot) -> Snapshot {
+        self.rule_hits = policy.rule_hits();
+        self
     }
 
     pub fn rx(&self) -> u64 {

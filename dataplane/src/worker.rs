@@ -7,7 +7,7 @@
 //! No allocation, lock or syscall per frame; counters are the worker's own.
 use crate::alert::{AlertEvent, AlertQueue, FRAME_BYTES};
 use crate::policy::{Clock, LoadedPolicy, PolicySlot};
-use crate::stats::{bump, WorkerCounters, RULE_COUNTERS};
+use crate::stats::{bump, WorkerCounters};
 use antidote_dpdk::{Burst, MacAddr, Mbuf, Mempool, Port};
 use antidote_policy::program::{Meta, Outcome};
 use antidote_wire::ethernet::Mac;
@@ -68,6 +68,8 @@ struct Bufs {
 /// be drained into it).
 struct Out {
     lcore: u16,
+    /// The worker's index: its row of each policy's rule hits.
+    worker: usize,
     fwd: Box<Burst>,
     inject: Burst,
     mirror: Burst,
@@ -89,6 +91,7 @@ impl Worker {
                 rx: Box::new(Burst::new()),
                 out: Out {
                     lcore,
+                    worker: tx_queue as usize,
                     fwd: Box::new(Burst::new()),
                     inject: Burst::new(),
                     mirror: Burst::new(),
@@ -270,7 +273,7 @@ impl Out {
             }
         }
         for &r in &out.matched {
-            bump(&c.rule_hits[(r as usize).min(RULE_COUNTERS - 1)], 1);
+            policy.hits.bump(self.worker, r as usize);
         }
         let dropped = out.dropped();
         if !out.alerts.is_empty() {

@@ -29,7 +29,6 @@ pub fn replay(policy: &Path, input: &Path, out: Option<&Path>, alerts: &AlertArg
 
 fn replay_inner(policy: &Path, input: &Path, out: Option<&Path>, alerts: &AlertArgs) -> Result<(), String> {
     let (program, src) = load_policy(policy)?;
-    let rules: Vec<String> = program.rules.iter().map(|r| r.name.clone()).collect();
     let input_frames = read_all(input)?.len();
     let dir = std::env::temp_dir().join(format!("antidote-replay-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
@@ -101,8 +100,8 @@ b = "out"
     );
     let alerts_raised = hooks.pipeline.as_ref().map(|p| p.stats.events.load(std::sync::atomic::Ordering::Relaxed)).unwrap_or(0);
     println!("replay: {} alerts", alerts_raised);
-    for (i, name) in rules.iter().enumerate() {
-        let hits = s.rule_hits.get(i.min(s.rule_hits.len().saturating_sub(1))).copied().unwrap_or(0);
+    for (name, hits) in &s.rule_hits {
+        let hits = *hits;
         let al = hooks.pipeline.as_ref().and_then(|p| p.stats.per_rule.lock().ok().and_then(|m| m.get(name).copied())).unwrap_or(0);
         if hits > 0 || al > 0 {
             println!("replay:   {name}: {hits} matched, {al} alerts");
