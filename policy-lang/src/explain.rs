@@ -30,7 +30,12 @@ pub fn test_text(p: &Program, t: &Test) -> String {
         Test::Str(f, op, s) => format!("{} {} {:?}", f.name, op.as_str(), String::from_utf8_lossy(s)),
         Test::InSet(f, s) => {
             let (name, set) = &p.sets[*s as usize];
-            format!("{} in set {name} ({} entries, hash lookup)", f.name, set.len())
+            let how = match set {
+                crate::program::Set::FewStr(_) => "compared in turn",
+                crate::program::Set::Ip { cidrs, .. } if !cidrs.is_empty() => "hash lookup, then CIDRs",
+                _ => "hash lookup",
+            };
+            format!("{} in set {name} ({} entries, {how})", f.name, set.len())
         }
         Test::InTable(f, t) => format!("{} in table {} (learned)", f.name, p.tables[*t as usize].name),
         Test::Count { counter, op, n, .. } => format!("{} {} {n}", p.counters[*counter as usize].text, op.as_str()),
