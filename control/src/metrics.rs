@@ -66,11 +66,12 @@ pub fn stats_json(ctx: &RunContext, rates: &Rates, x: &Extra<'_>) -> Value {
             })
         })
         .collect();
+    let before: std::collections::HashMap<&str, u64> = prev.rule_hits.iter().map(|(n, h)| (n.as_str(), *h)).collect();
     let rules: Vec<Value> = snap
         .rule_hits
         .iter()
         .map(|(name, h)| {
-            let hp = prev.rule_hits.iter().find(|(n, _)| n == name).map_or(0, |p| p.1);
+            let hp = before.get(name.as_str()).copied().unwrap_or(0);
             json!({"name": name, "hits": h, "hits_per_s": rate(*h, hp, secs)})
         })
         .collect();

@@ -93,13 +93,11 @@ fn test_gate(t: &Test) -> u32 {
     }
 }
 
-/// The protocol bit whose presence alone makes a bool test true (`tcp.syn`: SYN;
-/// `nbns.broadcast`: BCAST), so that its negation is false on every frame with the bit.
+/// The mask bit whose presence alone makes a bool test true ([`crate::schema::proto::FLAG_FIELDS`]),
+/// so that its negation is false on every frame with the bit.
 fn test_flag(t: &Test) -> u32 {
-    use crate::schema::proto;
     match t {
-        Test::Bool(f) if f.name == "tcp.syn" => proto::SYN,
-        Test::Bool(f) if f.name == "nbns.broadcast" => proto::BCAST,
+        Test::Bool(f) => crate::schema::proto::FLAG_FIELDS.iter().find(|(n, _)| *n == f.name).map_or(0, |(_, bit)| *bit),
         _ => 0,
     }
 }

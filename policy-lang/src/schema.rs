@@ -32,6 +32,10 @@ pub mod proto {
     /// Bool fields that are true only for responses: a test of one gates on [`RESP`].
     pub const RESPONSE_FIELDS: [&str; 6] = ["nbns.response", "nbns.positive", "nbns.negative", "llmnr.response", "mdns.response", "ssrp.response"];
 
+    /// Bool fields that are true exactly when the frame's mask has the bit: a test of one gates
+    /// on the bit, its negation on the bit's absence.
+    pub const FLAG_FIELDS: [(&str, u32); 2] = [("tcp.syn", SYN), ("nbns.broadcast", BCAST)];
+
     pub const NAMES: [(u32, &str); 16] = [
         (ETH, "eth"),
         (ARP, "arp"),
