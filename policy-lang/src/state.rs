@@ -249,14 +249,18 @@ impl CounterTable {
     pub fn hit(&self, key: u128, value: Option<u64>, now: u64) -> u64 {
         let now = now.max(1);
         let h = hash(key);
-        for _ in 0..3 {
+        for _ in 0..64 {
             let mut free: Option<(usize, u64)> = None;
             let mut oldest: Option<(usize, u64)> = None;
+            // A slot being written may be this key's: claiming another one for it would split
+            // its count in two, so a probe that meets one starts over.
+            let mut busy = false;
             for i in 0..4 {
                 let idx = (h + i) & self.mask;
                 let s = &self.slots[idx];
                 let st = s.state.load(Acquire);
                 if st == LOCKED {
+                    busy = true;
                     continue;
                 }
                 if st != 0 {
@@ -278,7 +282,8 @@ impl CounterTable {
                                 start = st + elapsed / self.window_ms * self.window_ms;
                                 s.state.store(start, Release);
                             } else {
-                                continue;
+                                busy = true;
+                                break;
                             }
                         }
                         return self.record(s, value, now.saturating_sub(start));
@@ -292,6 +297,10 @@ impl CounterTable {
                 } else {
                     free = free.or(Some((idx, 0)));
                 }
+            }
+            if busy {
+                std::hint::spin_loop();
+                continue;
             }
             let Some((idx, st)) = free.or(oldest) else { continue };
             let s = &self.slots[idx];
