@@ -146,6 +146,45 @@ fn gate(b: &B) -> Gate {
     }
 }
 
+/// Whether a test reads only what a frame read up to its transport holds
+/// ([`antidote_wire::Frame::parse_transport`]), and counts nothing.
+fn transport_level(t: &Test) -> bool {
+    let ok = |f: &FieldRef| f.name == "frame.len" || matches!(f.name.split('.').next(), Some("eth" | "vlan" | "arp" | "ip" | "udp" | "tcp" | "meta"));
+    match t {
+        Test::Const(_) => true,
+        Test::Bool(f) | Test::Cmp(f, ..) | Test::Str(f, ..) | Test::InSet(f, _) | Test::InTable(f, _) => ok(f),
+        Test::FieldCmp(a, _, b) => ok(a) && ok(b),
+        Test::Count { .. } | Test::Distinct { .. } => false,
+    }
+}
+
+/// A condition on transport-level tests that `b` implies (None when none is known): what a
+/// frame must satisfy before its application message can matter to the rule. Counters are not
+/// in it, and they are ordered after every test beside them, so a frame that fails it would
+/// have reached no counter either.
+fn transport_part(b: &B) -> Option<B> {
+    fn all(b: &B) -> bool {
+        match b {
+            B::Test(t) => transport_level(t),
+            B::And(v) | B::Or(v) => v.iter().all(all),
+            B::Not(c) => all(c),
+        }
+    }
+    match b {
+        B::Test(t) => transport_level(t).then(|| b.clone()),
+        B::And(v) => {
+            let mut p: Vec<B> = v.iter().filter_map(transport_part).collect();
+            match p.len() {
+                0 => None,
+                1 => p.pop(),
+                _ => Some(B::And(p)),
+            }
+        }
+        B::Or(v) => v.iter().map(transport_part).collect::<Option<Vec<B>>>().map(B::Or),
+        B::Not(c) => all(c).then(|| b.clone()),
+    }
+}
+
 struct SetInfo {
     index: u32,
     ty: FieldType,
@@ -551,6 +590,10 @@ impl<'p> Cx<'p> {
                 (self.emit(c, MATCH, NO_MATCH), gate(c), facts)
             }
         };
+        let transport = match cond.as_ref().and_then(transport_part) {
+            Some(p) => self.emit(&p, MATCH, NO_MATCH),
+            None => MATCH,
+        };
         self.rules.push(CRule {
             name: r.name.node.clone(),
             description: r.description.as_ref().map(|d| d.node.clone()).unwrap_or_default(),
@@ -559,6 +602,7 @@ impl<'p> Cx<'p> {
             gate_any: gate.any,
             gate_none: gate.none,
             entry,
+            transport,
             acts,
             message,
             facts,
@@ -820,8 +864,10 @@ impl<'p> Cx<'p> {
             None => (Arc::new(LearnTable::new(65_536, 3_600_000)), Arc::new(LearnTable::new(65_536, 3_600_000))),
         };
         let candidates = candidate_table(&self.rules);
+        let transport_candidates = crate::program::transport_candidate_table(&candidates);
         Program {
             candidates,
+            transport_candidates,
             rules: self.rules,
             nodes: self.nodes,
             tests: self.tests,

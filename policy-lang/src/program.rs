@@ -6,7 +6,7 @@
 //! that lacks the protocols a rule reads skips it with one AND. Sets are ahash tables. Nothing
 //! is allocated while evaluating: the outcome's lists are inline.
 use crate::ast::{CmpOp, Severity, StrOp, Verdict};
-use crate::schema::{frame_mask, FieldRef, MetaField, Source};
+use crate::schema::{frame_mask, proto, FieldRef, MetaField, Source};
 use crate::state::{CounterTable, LearnTable};
 use ahash::AHashSet;
 use antidote_wire::fields::Value;
@@ -145,6 +145,9 @@ pub struct CRule {
     /// frame with [`crate::schema::proto::BCAST`]).
     pub gate_none: u32,
     pub entry: u32,
+    /// Entry of the condition on transport-level tests that the rule's condition implies
+    /// ([`MATCH`]: none known): a frame failing it cannot match, whatever its application says.
+    pub transport: u32,
     pub acts: Vec<Act>,
     pub message: Vec<Part>,
     /// Fields named in the condition (for alerts: the facts that made it fire).
@@ -182,9 +185,34 @@ pub struct Program {
     /// For programs of up to 64 rules: for every protocol mask, the rules whose gates let it
     /// through, as a bitset (so a frame visits only its candidate rules).
     pub candidates: Vec<u64>,
+    /// The same for a frame read only up to its transport ([`Program::may_match_from_transport`]):
+    /// the rules that are candidates for any application message it could carry.
+    pub transport_candidates: Vec<u64>,
 }
 
 impl Program {
+    /// Whether a frame read only up to its transport (`Frame::parse_transport`, no error) may
+    /// match a rule once its application message is read. False when every rule that could
+    /// apply to any message it may carry fails its transport-level tests (follow-on rules about
+    /// a learned poisoner, for traffic between other hosts): then the frame gets the default
+    /// verdict without its application being read — the same as a full evaluation.
+    #[inline]
+    pub fn may_match_from_transport(&self, frame: &Frame<'_>, meta: &Meta, now: u64) -> bool {
+        if self.uses_quarantine {
+            return true;
+        }
+        let Some(&bits) = self.transport_candidates.get(transport_key(frame_mask(frame))) else { return true };
+        let mut bits = bits;
+        while bits != 0 {
+            let i = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            if self.matches(self.rules[i].transport, frame, meta, now) {
+                return true;
+            }
+        }
+        false
+    }
+
     /// True when a frame with this protocol mask can skip dissection and evaluation: no rule is a
     /// candidate for it and nothing is quarantined.
     #[inline]
@@ -216,6 +244,42 @@ pub fn candidate_table(rules: &[CRule]) -> Vec<u64> {
             })
         })
         .collect()
+}
+
+/// The bits of a frame mask that a frame read up to its transport can have.
+const TRANSPORT_BITS: [u32; 7] = [proto::ETH, proto::ARP, proto::IP, proto::UDP, proto::TCP, proto::VLAN, proto::SYN];
+
+/// A transport-level mask as an index into [`Program::transport_candidates`].
+#[inline]
+fn transport_key(mask: u32) -> usize {
+    TRANSPORT_BITS.iter().enumerate().fold(0, |k, (i, &b)| k | ((mask & b != 0) as usize) << i)
+}
+
+/// [`Program::transport_candidates`] from the candidate table (empty when that is): for each
+/// transport-level mask, the union of the candidates of every mask with an application its
+/// transport can carry (TCP: HTTP, SMB2, NTLM; UDP: the name-resolution and SQL-browser
+/// messages), or none.
+pub fn transport_candidate_table(candidates: &[u64]) -> Vec<u64> {
+    if candidates.is_empty() {
+        return Vec::new();
+    }
+    let transport = TRANSPORT_BITS.iter().fold(0, |a, b| a | b);
+    let mut t = vec![0u64; 1 << TRANSPORT_BITS.len()];
+    for (m, &c) in candidates.iter().enumerate() {
+        let m = m as u32;
+        let app = m & !transport;
+        let carried = if m & proto::TCP != 0 {
+            proto::HTTP | proto::SMB2 | proto::NTLM
+        } else if m & proto::UDP != 0 {
+            proto::NBNS | proto::LLMNR | proto::MDNS | proto::SSRP | proto::RESP | proto::BCAST
+        } else {
+            0
+        };
+        if app & !carried == 0 {
+            t[transport_key(m)] |= c;
+        }
+    }
+    t
 }
 
 /// Most rules reported per frame (more matches are counted in `more`).

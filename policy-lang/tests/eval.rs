@@ -81,8 +81,13 @@ rule wpad { when http.request and http.path == "/wpad.dat" and ip.dst in poisone
 rule forget-it { when tcp.dport == 9 and ip.dst in poisoners then forget poisoners ip.dst }
 "#);
     let wpad = tcp(VICTIM, POISONER, 50001, 80, 0x18, b"GET /wpad.dat HTTP/1.1\r\nHost: wpad\r\n\r\n");
+    // Before the HTTP head is read: the follow-on rules need the server to be a learned
+    // poisoner, so until it is, the frame is decided from its transport alone.
+    let from_transport = |now| p.may_match_from_transport(&Frame::parse_transport(&wpad), &Meta::default(), now);
+    assert!(!from_transport(1_000), "no poisoner learned: the HTTP head need not be read");
     assert!(!run(&p, &wpad, 1_000).dropped(), "nothing learned yet");
     run(&p, &llmnr_answer(POISONER, VICTIM, "wpad", POISONER, 30, false), 2_000);
+    assert!(from_transport(2_500), "to a learned poisoner: the HTTP head is read");
     let o = run(&p, &wpad, 3_000);
     assert!(o.dropped());
     assert_eq!(p.rules[o.alerts[0] as usize].severity.as_str(), "critical");

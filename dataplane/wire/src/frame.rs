@@ -158,6 +158,15 @@ impl<'a> Frame<'a> {
     /// Dissects `data`. Uses `scratch` only for HTTP NTLM tokens.
     #[inline]
     pub fn parse(data: &'a [u8], scratch: &'a mut Scratch) -> Frame<'a> {
+        let mut f = Frame::parse_transport(data);
+        f.dissect_app(scratch);
+        f
+    }
+
+    /// Dissects `data` up to its transport header and payload; [`Frame::dissect_app`] reads the
+    /// application message (together they are [`Frame::parse`]).
+    #[inline]
+    pub fn parse_transport(data: &'a [u8]) -> Frame<'a> {
         let mut f = Frame {
             data,
             eth: None,
@@ -172,14 +181,40 @@ impl<'a> Frame<'a> {
         // Built in place: the layers write into `f`, and an error stops the walk at the layer
         // it names.
         let mut layer = Layer::Ethernet;
-        if let Err(e) = f.layers(scratch, &mut layer) {
+        if let Err(e) = f.layers(&mut layer) {
             f.error = Some((layer, e));
         }
         f
     }
 
+    /// Reads the application message of a frame read by [`Frame::parse_transport`] (nothing
+    /// when that failed). Uses `scratch` only for HTTP NTLM tokens.
     #[inline]
-    fn layers(&mut self, scratch: &'a mut Scratch, layer: &mut Layer) -> Result<(), Error> {
+    pub fn dissect_app(&mut self, scratch: &'a mut Scratch) {
+        if self.error.is_some() {
+            return;
+        }
+        match self.transport {
+            // An application message cut by fragmentation is not dissected.
+            Transport::Udp(u) if self.net.map(|n| n.fragment) == Some(Fragment::None) => self.udp_app(u),
+            Transport::Tcp(t) => {
+                // Most segments carry neither SMB nor an HTTP head: that is decided here, inline;
+                // only candidates pay for the call (and only the ports go on: passing the repr
+                // made the compiler spill it to the stack).
+                let smb_port = |port: u16| port == PORT_SMB || port == PORT_NBSS;
+                let smb = smb_port(t.src_port) || smb_port(t.dst_port);
+                if let Some(&first) = self.payload.first() {
+                    if smb || http_first_byte(first) {
+                        self.tcp_app(smb, scratch);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    #[inline]
+    fn layers(&mut self, layer: &mut Layer) -> Result<(), Error> {
         let data = self.data;
         let eth = EthernetRepr::parse(data)?;
         self.eth = Some(eth);
@@ -228,26 +263,12 @@ impl<'a> Frame<'a> {
                 let u = if fragment == Fragment::First { UdpRepr::parse_first_fragment(l4) } else { UdpRepr::parse(l4) }?;
                 self.transport = Transport::Udp(u);
                 self.payload = u.payload(l4);
-                // An application message cut by fragmentation is not dissected.
-                if fragment == Fragment::None {
-                    self.udp_app(u);
-                }
             }
             6 => {
                 *layer = Layer::Tcp;
                 let t = TcpRepr::parse(l4)?;
                 self.transport = Transport::Tcp(t);
                 self.payload = t.payload(l4);
-                // Most segments carry neither SMB nor an HTTP head: that is decided here, inline;
-                // only candidates pay for the call (and only the ports go on: passing the repr
-                // made the compiler spill it to the stack).
-                let smb_port = |port: u16| port == PORT_SMB || port == PORT_NBSS;
-                let smb = smb_port(t.src_port) || smb_port(t.dst_port);
-                if let Some(&first) = self.payload.first() {
-                    if smb || http_first_byte(first) {
-                        self.tcp_app(smb, scratch);
-                    }
-                }
             }
             _ => {}
         }
