@@ -258,16 +258,10 @@ impl Out {
             // message says (follow-on rules about learned poisoners, for traffic between other
             // hosts), the frame gets the default verdict without the message being read.
             let mut f = Frame::parse_transport(m.data());
-            if f.error.is_none() && !policy.program.may_match_from_transport(&f, &meta, now) {
-                let dropped = policy.program.default == antidote_policy::ast::Verdict::Drop;
-                if dropped {
-                    bump(&pc.dropped, 1);
-                    bump(&c.actions.dropped, 1);
-                }
-                return dropped;
+            if !policy.program.eval_transport(&f, &meta, now, out) {
+                f.dissect_app(&mut self.scratch);
+                policy.program.eval(&f, &meta, now, out);
             }
-            f.dissect_app(&mut self.scratch);
-            policy.program.eval(&f, &meta, now, out);
             if f.error.is_some() {
                 bump(&c.actions.malformed, 1);
             }

@@ -196,6 +196,19 @@ impl Program {
     /// apply to any message it may carry fails its transport-level tests (follow-on rules about
     /// a learned poisoner, for traffic between other hosts): then the frame gets the default
     /// verdict without its application being read — the same as a full evaluation.
+    /// [`Program::eval`] for a frame read only up to its transport, when that is enough: no
+    /// rule may match it (the default verdict goes in `out`, as a full evaluation would give).
+    /// False when its application message must be read and the frame evaluated.
+    #[inline]
+    pub fn eval_transport(&self, frame: &Frame<'_>, meta: &Meta, now: u64, out: &mut Outcome) -> bool {
+        if frame.error.is_some() || self.may_match_from_transport(frame, meta, now) {
+            return false;
+        }
+        out.clear();
+        out.verdict = Some(self.default);
+        true
+    }
+
     #[inline]
     pub fn may_match_from_transport(&self, frame: &Frame<'_>, meta: &Meta, now: u64) -> bool {
         if self.uses_quarantine {
