@@ -53,6 +53,14 @@ fn replay_drops_poison_injects_negatives_and_alerts() {
     assert_eq!(outp.len(), fwd + injected, "out.pcap holds forwarded and injected frames");
     assert!(dropped >= 6, "the poisoned answers and follow-ons are dropped: {line}");
     assert!(injected >= 1, "NBT-NS queries for unknown names are answered: {line}");
+    // The follow-ons to the poisoner learned earlier in the same burst (the first poisoned
+    // answer is frame 12 of 37, read in the first burst of 32 with them) are dropped: the
+    // rules about learned poisoners wake within the burst.
+    let has = |f: &[u8], s: &[u8]| f.windows(s.len()).any(|w| w == s);
+    for follow_on in [&b"GET /wpad.dat"[..], b"HTTP/1.1 407"] {
+        assert!(inp.iter().any(|f| has(f, follow_on)));
+        assert!(!outp.iter().any(|f| has(f, follow_on)), "a follow-on ({}) was forwarded", String::from_utf8_lossy(follow_on));
+    }
     // Nothing dropped reaches the output; every forwarded frame is unchanged.
     let input_set: std::collections::HashSet<&Vec<u8>> = inp.iter().collect();
     let forwarded_in_out = outp.iter().filter(|f| input_set.contains(f)).count();

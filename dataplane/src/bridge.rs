@@ -289,6 +289,7 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
     let mut last_report_rx = 0u64;
     let mut last_change = start;
     let tick = Duration::from_millis(20);
+    let mut last_sweep = start;
     if launch_err.is_some() {
         stop.store(true, Relaxed);
     }
@@ -296,6 +297,17 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
         std::thread::sleep(tick);
         hooks.tick(&ctx);
         let now = Instant::now();
+        if now - last_sweep >= Duration::from_secs(1) {
+            // Learned keys that expired are forgotten, so a table they all left reads as empty
+            // and the rules that need a key in it go dormant again (`Program::live_rules`).
+            last_sweep = now;
+            if let Some(p) = shared.policy.current.load().as_deref() {
+                let ms = shared.clock.now_ms();
+                for t in &p.program.tables {
+                    t.state.sweep(ms);
+                }
+            }
+        }
         if let Some(d) = opts.duration {
             if now - start >= d {
                 break;

@@ -204,25 +204,42 @@ impl Bufs {
             bytes += m.pkt_len();
         }
         // The header look, over the whole burst (see `look_burst`); then the frames no rule can
-        // want get the default verdict, the others the slow path.
+        // want get the default verdict, the others the slow path. Rules that need a key of an
+        // empty learned table are dormant for the burst (`live_rules`): while no poisoner is
+        // known, the follow-on rules want no TCP segment, and the look skips TCP's classes.
         let n = frames.len() as u32;
         let all = if n >= 32 { u32::MAX } else { (1u32 << n) - 1 };
+        let look_skip = |live: u64, classes: u32| {
+            let look = antidote_policy::schema::look_burst_skipping(frames.len(), |i| frames[i].data(), classes);
+            look.skippable(|i| frames[i].data(), |m| program.skips_with(m, live))
+        };
         let mut skip = 0u32;
+        let mut live = u64::MAX;
         if !program.uses_quarantine {
-            let look = antidote_policy::schema::look_burst(frames.len(), |i| frames[i].data());
-            skip = look.skippable(|i| frames[i].data(), |m| program.skips(m));
+            live = program.live_rules();
+            skip = look_skip(live, program.skipped_classes(live));
         }
         let mut slow = all & !skip;
-        if default_drop {
-            dropped = skip;
-            fast_dropped = skip.count_ones() as u64;
-        }
         while slow != 0 {
             let i = slow.trailing_zeros() as usize;
             slow &= slow - 1;
             if self.out.judge_slow(&frames[i], t, policy, now, c, shared, pool) {
                 dropped |= 1 << i;
             }
+            // A frame that taught a table its first key wakes the rules that need one: the
+            // frames after it are looked at again with them (a poisoned answer and the
+            // victim's connection to the poisoner in one burst).
+            if live != u64::MAX && program.live_rules() != live {
+                live = program.live_rules();
+                let later = all & u32::MAX.checked_shl(i as u32 + 1).unwrap_or(0);
+                let wake = skip & later & !look_skip(live, 0);
+                skip &= !wake;
+                slow |= wake;
+            }
+        }
+        if default_drop {
+            dropped |= skip;
+            fast_dropped = skip.count_ones() as u64;
         }
         bump(&pc.rx_bytes, bytes as u64);
         if dropped == 0 {

@@ -865,9 +865,13 @@ impl<'p> Cx<'p> {
         };
         let candidates = candidate_table(&self.rules);
         let transport_candidates = crate::program::transport_candidate_table(&candidates);
+        let class_candidates = crate::program::class_candidate_table(&candidates);
+        let dormant_if_empty = crate::program::dormant_table(&self.rules, &self.nodes, &self.tests, self.tables.len());
         Program {
             candidates,
             transport_candidates,
+            class_candidates,
+            dormant_if_empty,
             rules: self.rules,
             nodes: self.nodes,
             tests: self.tests,

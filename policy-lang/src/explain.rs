@@ -133,8 +133,20 @@ pub fn explain(p: &Program) -> String {
     }
     if !p.tables.is_empty() {
         let _ = writeln!(s, "\ntables (learned at run time, shared by all workers, lock-free):");
-        for t in &p.tables {
+        for (i, t) in p.tables.iter().enumerate() {
             let _ = writeln!(s, "  {}: {} keys, ttl {}ms, max {} (least recently used evicted)", t.name, t.key_ty.as_str(), t.ttl_ms, t.max);
+            if let Some(&(_, rules)) = p.dormant_if_empty.iter().find(|d| d.0 as usize == i) {
+                let names: Vec<&str> = p.rules.iter().enumerate().filter(|(r, _)| rules >> r & 1 == 1).map(|(_, r)| r.name.as_str()).collect();
+                let _ = writeln!(s, "    while it holds no key these rules cannot match and are not evaluated: {}", names.join(", "));
+            }
+        }
+        let quiet = p.skipped_classes(p.live_rules_if_empty());
+        if quiet & !p.skipped_classes(u64::MAX) != 0 {
+            let _ = writeln!(
+                s,
+                "  while every such table is empty the header look does not read past the IP protocol of: {}",
+                crate::schema::class_names(quiet).join(", ")
+            );
         }
     }
     if !p.counters.is_empty() {

@@ -188,6 +188,13 @@ pub struct Program {
     /// The same for a frame read only up to its transport ([`Program::may_match_from_transport`]):
     /// the rules that are candidates for any application message it could carry.
     pub transport_candidates: Vec<u64>,
+    /// For each layout class of the header look ([`crate::schema::layout_class`]): the rules that
+    /// are candidates for any mask a frame of that class can get ([`crate::schema::class_may_give`]).
+    pub class_candidates: [u64; crate::schema::LAYOUT_CLASSES],
+    /// For each learned table that some rule cannot match without (a table index and those
+    /// rules, as a bitset): while the table holds no key, the rules are dormant
+    /// ([`Program::live_rules`]).
+    pub dormant_if_empty: Vec<(u32, u64)>,
 }
 
 impl Program {
@@ -230,8 +237,102 @@ impl Program {
     /// candidate for it and nothing is quarantined.
     #[inline]
     pub fn skips(&self, mask: u32) -> bool {
-        !self.uses_quarantine && self.candidates.get(mask as usize) == Some(&0)
+        self.skips_with(mask, u64::MAX)
     }
+
+    /// The rules that can match now, as a bitset: all but the dormant ones — rules whose
+    /// condition needs a key of a learned table that holds none (`ip.dst in poisoners` while no
+    /// poisoner is known). One load per such table; the workers ask once per burst.
+    #[inline]
+    pub fn live_rules(&self) -> u64 {
+        let mut live = u64::MAX;
+        for &(t, rules) in &self.dormant_if_empty {
+            if !self.tables[t as usize].state.may_hold_keys() {
+                live &= !rules;
+            }
+        }
+        live
+    }
+
+    /// [`Program::live_rules`] when every learned table is empty (for `explain`).
+    pub fn live_rules_if_empty(&self) -> u64 {
+        self.dormant_if_empty.iter().fold(u64::MAX, |live, &(_, rules)| live & !rules)
+    }
+
+    /// [`Program::skips`] when only the rules of `live` can match.
+    #[inline]
+    pub fn skips_with(&self, mask: u32, live: u64) -> bool {
+        !self.uses_quarantine && self.candidates.get(mask as usize).is_some_and(|&c| c & live == 0)
+    }
+
+    /// The layout classes of the header look whose every frame can skip dissection and
+    /// evaluation when only the rules of `live` can match (bit c: class c).
+    #[inline]
+    pub fn skipped_classes(&self, live: u64) -> u32 {
+        if self.uses_quarantine || self.candidates.is_empty() {
+            return 0;
+        }
+        self.class_candidates.iter().enumerate().fold(0, |a, (c, &rules)| if rules & live == 0 { a | 1 << c } else { a })
+    }
+}
+
+/// [`Program::class_candidates`] from the candidate table (all rules when that is empty).
+pub fn class_candidate_table(candidates: &[u64]) -> [u64; crate::schema::LAYOUT_CLASSES] {
+    let mut t = [0u64; crate::schema::LAYOUT_CLASSES];
+    for (c, rules) in t.iter_mut().enumerate() {
+        *rules = if candidates.is_empty() {
+            u64::MAX
+        } else {
+            candidates.iter().enumerate().filter(|&(m, _)| crate::schema::class_may_give(c, m as u32)).fold(0, |a, (_, &r)| a | r)
+        };
+    }
+    t
+}
+
+/// [`Program::dormant_if_empty`]: for each table, the rules (of the first 64) whose condition
+/// cannot reach a match — nor a counter, which would count the frame — when every membership
+/// test of that table is false. Found on the branch program itself, so `and`, `or` and `not`
+/// need no rules of their own: `ip.dst in t and …` is dormant, `ip.dst in t or …` and
+/// `ip.dst not in t` are not.
+pub fn dormant_table(rules: &[CRule], nodes: &[Node], tests: &[Test], tables: usize) -> Vec<(u32, u64)> {
+    let mut out = Vec::new();
+    for t in 0..tables as u32 {
+        let dormant = rules
+            .iter()
+            .take(64)
+            .enumerate()
+            .filter(|(_, r)| !may_matter(r.entry, nodes, tests, t))
+            .fold(0u64, |a, (i, _)| a | 1 << i);
+        if dormant != 0 {
+            out.push((t, dormant));
+        }
+    }
+    out
+}
+
+/// Whether the branch program from `entry` can reach [`MATCH`] or a counter when every
+/// membership test of table `empty` is false.
+fn may_matter(entry: u32, nodes: &[Node], tests: &[Test], empty: u32) -> bool {
+    let mut seen = vec![false; nodes.len()];
+    let mut stack = vec![entry];
+    while let Some(at) = stack.pop() {
+        if at == MATCH {
+            return true;
+        }
+        if at == NO_MATCH {
+            continue;
+        }
+        let Some(node) = nodes.get(at as usize) else { return true };
+        if std::mem::replace(&mut seen[at as usize], true) {
+            continue;
+        }
+        match tests.get(node.test as usize) {
+            Some(Test::Count { .. } | Test::Distinct { .. }) | None => return true,
+            Some(Test::InTable(_, t)) if *t == empty => stack.push(node.on_false),
+            Some(_) => stack.extend([node.on_false, node.on_true]),
+        }
+    }
+    false
 }
 
 impl CRule {

@@ -273,12 +273,16 @@ pub struct BurstLook {
     /// Frames of other layouts (ARP, IPv4 options, IPv6 extension headers, two tags, short
     /// frames): [`quick_mask_general`] decides them one by one.
     pub other: u32,
+    /// Frames of a layout class the caller said no rule can want ([`look_burst_skipping`]):
+    /// not looked at further.
+    pub class_skipped: u32,
 }
 
 impl BurstLook {
     /// What the look says of frame `i` (`d` its bytes), as [`look`] would.
     pub fn seen(&self, i: usize, d: &[u8]) -> Seen {
         let bit = 1u32 << i;
+        debug_assert!(self.class_skipped & bit == 0, "frame {i} was not looked at");
         if let Some(k) = (0..4).find(|&k| self.plain[k] & bit != 0) {
             Seen::Plain(LAYOUT_MASKS[k])
         } else if self.named & bit != 0 {
@@ -298,7 +302,7 @@ impl BurstLook {
         // Skipped only if no rule wants the frame under any mask of `Seen::possible` (the test
         // checks they agree).
         let all_skip = |masks: [u32; 4]| masks.into_iter().all(&skips);
-        let mut skip = 0u32;
+        let mut skip = self.class_skipped;
         for (bits, mask) in self.plain.into_iter().zip(LAYOUT_MASKS) {
             if bits != 0 && all_skip(Seen::Plain(mask).possible().unwrap_or_default()) {
                 skip |= bits;
@@ -347,12 +351,30 @@ const OTHER: usize = 8;
 /// every layout live at once, and spills.)
 #[inline(always)]
 pub fn look_burst<'a>(n: usize, frame: impl Fn(usize) -> &'a [u8]) -> BurstLook {
+    look_burst_skipping(n, frame, 0)
+}
+
+/// [`look_burst`], except that the frames of the layout classes in `skip_classes` (bit c:
+/// class c, see [`layout_class`]) are only sorted, not looked at: the caller knows no rule can
+/// want any frame of them ([`class_may_give`] lists the masks the dissector can give one) —
+/// under the default policy, while no poisoner is known, every TCP segment. They come back in
+/// [`BurstLook::class_skipped`], and [`BurstLook::skippable`] counts them in.
+#[inline(always)]
+pub fn look_burst_skipping<'a>(n: usize, frame: impl Fn(usize) -> &'a [u8], skip_classes: u32) -> BurstLook {
     debug_assert!(n <= 32);
     let mut classes = [0u32; OTHER + 1];
     for i in 0..n.min(32) {
         classes[layout_of(frame(i))] |= 1 << i;
     }
     let mut look = BurstLook { other: classes[OTHER], ..BurstLook::default() };
+    if skip_classes != 0 {
+        for (c, bits) in classes.iter_mut().take(OTHER).enumerate() {
+            if skip_classes >> c & 1 == 1 {
+                look.class_skipped |= *bits;
+                *bits = 0;
+            }
+        }
+    }
     macro_rules! class {
         ($c:expr, $tagged:expr, $v6:expr, $udp:expr) => {
             let mut bits = classes[$c];
@@ -380,6 +402,36 @@ pub fn look_burst<'a>(n: usize, frame: impl Fn(usize) -> &'a [u8]) -> BurstLook 
     class!(6, true, true, false);
     class!(7, true, true, true);
     look
+}
+
+/// Number of layout classes ([`layout_class`]).
+pub const LAYOUT_CLASSES: usize = OTHER;
+
+/// The layout class of a frame: bit 0 set for UDP (else TCP), bit 1 for one 802.1Q tag, bit 2
+/// for IPv6 (else IPv4) — read from its Ethertype and IP protocol fields only — or None for
+/// every other layout (and frames shorter than Ethernet's minimum).
+pub fn layout_class(d: &[u8]) -> Option<usize> {
+    Some(layout_of(d)).filter(|&c| c != OTHER)
+}
+
+/// The layout classes of `classes` (bit c: class c) by name: "IPv4 TCP", "tagged IPv6 UDP", ….
+pub fn class_names(classes: u32) -> Vec<String> {
+    (0..OTHER)
+        .filter(|c| classes >> c & 1 == 1)
+        .map(|c| format!("{}IPv{} {}", if c & 2 != 0 { "tagged " } else { "" }, if c & 4 != 0 { 6 } else { 4 }, if c & 1 != 0 { "UDP" } else { "TCP" }))
+        .collect()
+}
+
+/// Whether the dissector can give a frame of layout class `c` the protocol mask `m`: Ethernet,
+/// tagged as the class says, not ARP, and only the bits of the class's transport — IP and the
+/// transport may be missing (a malformed or fragmented datagram), the application may be
+/// anything its transport carries. A superset of what can happen (tested against the dissector
+/// and fuzzed): a class none of whose masks a rule wants is skipped whole.
+pub fn class_may_give(c: usize, m: u32) -> bool {
+    use proto::*;
+    let foreign = if c & 1 == 1 { TCP | SYN | HTTP | SMB2 | NTLM } else { UDP | NBNS | LLMNR | MDNS | BCAST };
+    let vlan = if c & 2 == 2 { VLAN } else { 0 };
+    c < OTHER && m & ETH != 0 && m & VLAN == vlan && m & (ARP | foreign) == 0
 }
 
 /// The layout class of a frame (see [`OTHER`]), from its Ethertype and IP protocol, with no

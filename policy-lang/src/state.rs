@@ -64,6 +64,11 @@ pub struct LearnTable {
     pub max: usize,
     inserted: AtomicUsize,
     evicted: AtomicUsize,
+    /// Slots holding a key, live or expired (or being written): 0 means no key can be found,
+    /// which the workers read once per burst (rules that need a key in an empty table are
+    /// dormant, see `Program::live_rules`). Raised before a key is published, lowered when a
+    /// slot is forgotten or swept.
+    occupied: AtomicUsize,
 }
 
 /// One entry, for display.
@@ -85,6 +90,7 @@ impl LearnTable {
             max,
             inserted: AtomicUsize::new(0),
             evicted: AtomicUsize::new(0),
+            occupied: AtomicUsize::new(0),
         }
     }
 
@@ -135,6 +141,9 @@ impl LearnTable {
                 if st > TOMB && st > now {
                     self.evicted.fetch_add(1, Relaxed);
                 }
+                if st <= TOMB {
+                    self.occupied.fetch_add(1, Relaxed);
+                }
                 s.write(key, now, expires);
                 self.inserted.fetch_add(1, Relaxed);
                 return;
@@ -172,6 +181,7 @@ impl LearnTable {
             let s = &self.slots[(h + i) & self.mask];
             if let Some((k, st)) = s.live_key(now) {
                 if k == key && s.state.compare_exchange(st, TOMB, AcqRel, Relaxed).is_ok() {
+                    self.occupied.fetch_sub(1, Relaxed);
                     return true;
                 }
             }
@@ -200,6 +210,27 @@ impl LearnTable {
 
     pub fn is_empty(&self, now: u64) -> bool {
         self.len(now) == 0
+    }
+
+    /// False when the table holds no key at all (cheap: one load; the packet path asks it
+    /// once per burst). Expired keys count until [`LearnTable::sweep`] forgets them.
+    #[inline]
+    pub fn may_hold_keys(&self) -> bool {
+        self.occupied.load(Relaxed) != 0
+    }
+
+    /// Forgets the expired keys (the control side calls it now and then, so that a table whose
+    /// keys all expired reads as empty again). Returns how many it forgot.
+    pub fn sweep(&self, now: u64) -> usize {
+        let mut n = 0;
+        for s in self.slots.iter() {
+            let st = s.state.load(Acquire);
+            if st > TOMB && st != LOCKED && st <= now && s.state.compare_exchange(st, TOMB, AcqRel, Relaxed).is_ok() {
+                self.occupied.fetch_sub(1, Relaxed);
+                n += 1;
+            }
+        }
+        n
     }
 
     pub fn evictions(&self) -> usize {
@@ -366,6 +397,29 @@ mod tests {
         t.insert(7, 2000);
         assert!(t.remove(7, 2001));
         assert!(!t.contains(7, 2002));
+    }
+
+    #[test]
+    fn a_table_knows_when_it_holds_no_key() {
+        let t = LearnTable::new(16, 1000);
+        assert!(!t.may_hold_keys());
+        t.insert(7, 10);
+        t.insert(7, 20); // a refresh takes no second slot
+        t.insert(8, 30);
+        assert!(t.may_hold_keys());
+        assert!(t.remove(7, 40));
+        assert!(t.may_hold_keys(), "8 is still there");
+        assert_eq!(t.sweep(500), 0, "nothing expired yet");
+        assert!(t.may_hold_keys());
+        assert_eq!(t.sweep(2000), 1, "8 expired at 1030");
+        assert!(!t.may_hold_keys());
+        // An expired slot reused by an insert is counted once.
+        t.insert(9, 3000);
+        t.insert(9, 5000); // 9 expired at 4000: learned again, in the same slot or another
+        t.sweep(5500);
+        assert!(t.may_hold_keys());
+        assert_eq!(t.sweep(7000), 1);
+        assert!(!t.may_hold_keys());
     }
 
     #[test]

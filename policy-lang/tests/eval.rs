@@ -355,7 +355,16 @@ fn quick_mask_agrees_with_the_full_dissector() {
     let cuts: Vec<(usize, usize, &[u8])> =
         frames.iter().enumerate().flat_map(|(i, f)| [f.len(), f.len().saturating_sub(1), f.len() / 2, 42, 20, 14].map(|c| (i, c, &f[..c.min(f.len())]))).collect();
     let mut exact = 0;
+    let mut classed = [0usize; antidote_policy::schema::LAYOUT_CLASSES];
     for &(i, cut, d) in &cuts {
+        // A frame's layout class bounds the masks the dissector can give it (a class no rule
+        // wants under any of them is skipped unread).
+        if let Some(c) = antidote_policy::schema::layout_class(d) {
+            let mut s = antidote_wire::Scratch::default();
+            let got = frame_mask(&antidote_wire::Frame::parse(d, &mut s));
+            assert!(antidote_policy::schema::class_may_give(c, got), "frame {i} cut {cut}: class {c}, dissector {got:#x}");
+            classed[c] += 1;
+        }
         let seen = look(d);
         let Some(possible) = seen.possible() else { continue };
         let mut s = antidote_wire::Scratch::default();
@@ -382,6 +391,7 @@ fn quick_mask_agrees_with_the_full_dissector() {
         assert_eq!(quick_mask(d), if let Seen::Plain(m) = seen { Some(m) } else { None });
     }
     assert!(exact > 20, "only {exact} plain frames were well formed with the look's own mask");
+    assert!(classed.iter().all(|&n| n > 0), "every layout class is tried: {classed:?}");
     // The burst look (what the workers run) says the same, burst by burst: each frame in
     // exactly one of its sets.
     let mut plain = 0;
@@ -396,8 +406,68 @@ fn quick_mask_agrees_with_the_full_dissector() {
             }
             assert_eq!(bl.seen(k, d), look(d), "frame {i} cut {cut}: the burst look and the per-frame look disagree");
         }
+        // Skipping classes only moves their frames to `class_skipped`; the rest is unchanged.
+        for skip in [0b0101_0101u32, 0b1111_1111, 0b0000_0010] {
+            let sk = antidote_policy::schema::look_burst_skipping(burst.len(), |k| burst[k].2, skip);
+            for (k, &(_, _, d)) in burst.iter().enumerate() {
+                let bit = 1u32 << k;
+                let in_skipped = antidote_policy::schema::layout_class(d).is_some_and(|c| skip >> c & 1 == 1);
+                assert_eq!(sk.class_skipped & bit != 0, in_skipped);
+                if !in_skipped {
+                    assert_eq!(sk.seen(k, d), bl.seen(k, d));
+                }
+            }
+        }
     }
     assert!(named > 20, "the look read only {named} name-resolution messages");
     assert!(plain > 20, "the burst look found only {plain} plain frames");
     assert!(quick > 20, "the quick path covered only {quick} frames");
+}
+
+#[test]
+fn rules_about_an_empty_table_are_dormant() {
+    // Which rules cannot match while a table holds no key: the branch program decides, so
+    // `and`, `or` and `not` all count.
+    let p = prog(
+        "table t : ip ttl 1h max 10\n\
+         rule a { when tcp.syn and ip.dst in t then drop }\n\
+         rule b { when tcp.syn and (ip.dst in t or tcp.dport == 445) then drop }\n\
+         rule c { when tcp.syn and ip.dst not in t then alert }\n\
+         rule d { when (http.request and ip.dst in t) or (smb2.command == 1 and ip.src in t) then drop }\n\
+         rule e { when llmnr.response then alert }",
+    );
+    assert_eq!(p.dormant_if_empty, vec![(0, 0b01001)]);
+    assert_eq!(p.live_rules(), !0b01001);
+    // TCP's layout classes are wanted by b and c; with those gone only UDP's are.
+    let q = prog("table t : ip ttl 1h max 10\nrule a { when tcp.syn and ip.dst in t then drop }\nrule e { when llmnr.response then alert }");
+    let tcp_classes = 0b0101_0101;
+    assert_eq!(q.skipped_classes(q.live_rules()), tcp_classes);
+    assert_eq!(q.skipped_classes(u64::MAX), 0);
+    q.tables[0].state.insert(7, 1);
+    assert_eq!(q.live_rules(), u64::MAX, "a key wakes the rule");
+    assert_eq!(q.skipped_classes(q.live_rules()), 0);
+
+    // The shipped default policy: while no poisoner is known, every follow-on rule and the
+    // rule about answers from known poisoners are dormant, and no TCP segment is looked at.
+    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../policies/default.policy")).unwrap();
+    let p = prog(&src);
+    let live = p.live_rules();
+    let dormant: Vec<&str> = p.rules.iter().enumerate().filter(|(i, _)| live >> i & 1 == 0).map(|(_, r)| r.name.as_str()).collect();
+    assert_eq!(
+        dormant,
+        [
+            "answer-from-poisoner",
+            "wpad-from-poisoner",
+            "proxy-ntlm-from-poisoner",
+            "ntlm-challenge-from-poisoner",
+            "smb-denied-by-poisoner",
+            "sql-browser-from-poisoner",
+            "connect-to-poisoner"
+        ]
+    );
+    assert_eq!(p.skipped_classes(live), tcp_classes);
+    let syn = tcp(VICTIM, POISONER, 50000, 445, 0x02, b"");
+    let mut s = antidote_wire::Scratch::default();
+    let m = antidote_policy::schema::frame_mask(&antidote_wire::Frame::parse(&syn, &mut s));
+    assert!(p.skips_with(m, live) && !p.skips(m));
 }
