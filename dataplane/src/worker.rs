@@ -9,7 +9,6 @@ use crate::alert::{AlertEvent, AlertQueue, FRAME_BYTES};
 use crate::policy::{Clock, LoadedPolicy, PolicySlot};
 use crate::stats::{bump, WorkerCounters};
 use antidote_dpdk::{Burst, MacAddr, Mbuf, Mempool, Port};
-use antidote_policy::schema::LookGate;
 use antidote_policy::program::{Meta, Outcome};
 use antidote_wire::ethernet::Mac;
 use antidote_wire::{emit, Frame, Scratch};
@@ -205,28 +204,20 @@ impl Bufs {
             bytes += m.pkt_len();
         }
         // The header look, over the whole burst (see `look_burst`); then the frames no rule can
-        // want get the default verdict, the others the slow path. What the learned tables hold
-        // rules frames out before the look reads them (`LookGate`): rules that need a key of an
-        // empty table are dormant (`live_rules`: while no poisoner is known, the follow-on
-        // rules want no TCP segment, and TCP's classes are not read), and a frame whose
-        // addresses the table of addresses never learned is wanted by none of the rules about
-        // learned addresses (the poisoners' key filter: two bit tests per TCP segment).
+        // want get the default verdict, the others the slow path. Rules that need a key of an
+        // empty learned table are dormant for the burst (`live_rules`): while no poisoner is
+        // known, the follow-on rules want no TCP segment, and the look skips TCP's classes.
         let n = frames.len() as u32;
         let all = if n >= 32 { u32::MAX } else { (1u32 << n) - 1 };
-        let look_skip = |live: u64, gate: LookGate<'_>| {
-            let look = antidote_policy::schema::look_burst_gated(frames.len(), |i| frames[i].data(), gate);
-            (look.skippable(|i| frames[i].data(), |m| program.skips_with(m, live)), look.ruled_out)
+        let look_skip = |live: u64, classes: u32| {
+            let look = antidote_policy::schema::look_burst_skipping(frames.len(), |i| frames[i].data(), classes);
+            look.skippable(|i| frames[i].data(), |m| program.skips_with(m, live))
         };
         let mut skip = 0u32;
-        // Frames ruled out by what the tables hold, and how much they had learned then.
-        let (mut ruled_out, mut learned) = (0u32, 0usize);
+        let mut live = u64::MAX;
         if !program.uses_quarantine {
-            let live = program.live_rules();
-            let gate = LookGate { skip_classes: program.skipped_classes(live), addr: program.addr_gate(live) };
-            (skip, ruled_out) = look_skip(live, gate);
-            if ruled_out != 0 {
-                learned = program.learned();
-            }
+            live = program.live_rules();
+            skip = look_skip(live, program.skipped_classes(live));
         }
         let mut slow = all & !skip;
         while slow != 0 {
@@ -235,16 +226,15 @@ impl Bufs {
             if self.out.judge_slow(&frames[i], t, policy, now, c, shared, pool) {
                 dropped |= 1 << i;
             }
-            // A frame that taught a table a key may make frames after it wanted that the
-            // tables ruled out (a poisoned answer and the victim's connection to the poisoner
-            // in one burst): those are looked at again, with nothing ruled out.
-            let later = ruled_out & u32::MAX.checked_shl(i as u32 + 1).unwrap_or(0);
-            if later != 0 && program.learned() != learned {
-                let (again, _) = look_skip(u64::MAX, LookGate::default());
-                let wake = later & !again;
+            // A frame that taught a table its first key wakes the rules that need one: the
+            // frames after it are looked at again with them (a poisoned answer and the
+            // victim's connection to the poisoner in one burst).
+            if live != u64::MAX && program.live_rules() != live {
+                live = program.live_rules();
+                let later = all & u32::MAX.checked_shl(i as u32 + 1).unwrap_or(0);
+                let wake = skip & later & !look_skip(live, 0);
                 skip &= !wake;
                 slow |= wake;
-                ruled_out = 0;
             }
         }
         if default_drop {

@@ -867,13 +867,11 @@ impl<'p> Cx<'p> {
         let transport_candidates = crate::program::transport_candidate_table(&candidates);
         let class_candidates = crate::program::class_candidate_table(&candidates);
         let dormant_if_empty = crate::program::dormant_table(&self.rules, &self.nodes, &self.tests, self.tables.len());
-        let addr_gated = crate::program::addr_gate_table(&self.rules, &self.nodes, &self.tests, &self.tables);
         Program {
             candidates,
             transport_candidates,
             class_candidates,
             dormant_if_empty,
-            addr_gated,
             rules: self.rules,
             nodes: self.nodes,
             tests: self.tests,

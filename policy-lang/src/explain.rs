@@ -140,13 +140,6 @@ pub fn explain(p: &Program) -> String {
                 let _ = writeln!(s, "    while it holds no key these rules cannot match and are not evaluated: {}", names.join(", "));
             }
         }
-        if let Some((t, rules)) = p.addr_gated {
-            let names: Vec<&str> = p.rules.iter().enumerate().filter(|(r, _)| rules >> r & 1 == 1).map(|(_, r)| r.name.as_str()).collect();
-            let _ = writeln!(s, "  {} keeps a filter of its keys; rules that need ip.src or ip.dst in it: {}", p.tables[t as usize].name, names.join(", "));
-            if let Some((_, classes)) = p.addr_gate(u64::MAX) {
-                let _ = writeln!(s, "    the header look reads the addresses of {} first, and no further when the filter has seen neither", crate::schema::class_names(classes).join(", "));
-            }
-        }
         let quiet = p.skipped_classes(p.live_rules_if_empty());
         if quiet & !p.skipped_classes(u64::MAX) != 0 {
             let _ = writeln!(

@@ -195,10 +195,6 @@ pub struct Program {
     /// rules, as a bitset): while the table holds no key, the rules are dormant
     /// ([`Program::live_rules`]).
     pub dormant_if_empty: Vec<(u32, u64)>,
-    /// A learned table of IP addresses and the rules that need the frame's `ip.src` or `ip.dst`
-    /// in it ([`addr_gate_table`]): the header look asks the table's key filter about a frame's
-    /// addresses before reading the rest of its headers ([`Program::addr_gate`]).
-    pub addr_gated: Option<(u32, u64)>,
 }
 
 impl Program {
@@ -258,26 +254,6 @@ impl Program {
         live
     }
 
-    /// The key filter of [`Program::addr_gated`]'s table, the live rules that need a frame's
-    /// address in it, and the layout classes whose every live candidate is such a rule (bit c:
-    /// class c): a frame of those classes whose addresses the filter has never seen can skip
-    /// dissection and evaluation.
-    #[inline]
-    pub fn addr_gate(&self, live: u64) -> Option<(&crate::state::KeyFilter, u32)> {
-        if self.uses_quarantine || self.candidates.is_empty() {
-            return None;
-        }
-        let (t, rules) = self.addr_gated?;
-        let classes = self.class_candidates.iter().enumerate().fold(0, |a, (c, &cand)| if cand & live & !rules == 0 { a | 1 << c } else { a });
-        (classes != 0).then(|| (&self.tables[t as usize].state.filter, classes))
-    }
-
-    /// How many keys the learned tables were taught so far (a frame that teaches one changes it).
-    #[inline]
-    pub fn learned(&self) -> usize {
-        self.tables.iter().map(|t| t.state.inserted()).sum()
-    }
-
     /// [`Program::live_rules`] when every learned table is empty (for `explain`).
     pub fn live_rules_if_empty(&self) -> u64 {
         self.dormant_if_empty.iter().fold(u64::MAX, |live, &(_, rules)| live & !rules)
@@ -321,7 +297,12 @@ pub fn class_candidate_table(candidates: &[u64]) -> [u64; crate::schema::LAYOUT_
 pub fn dormant_table(rules: &[CRule], nodes: &[Node], tests: &[Test], tables: usize) -> Vec<(u32, u64)> {
     let mut out = Vec::new();
     for t in 0..tables as u32 {
-        let dormant = rules_that_need(rules, nodes, tests, |test| matches!(test, Test::InTable(_, tt) if *tt == t));
+        let dormant = rules
+            .iter()
+            .take(64)
+            .enumerate()
+            .filter(|(_, r)| !may_matter(r.entry, nodes, tests, t))
+            .fold(0u64, |a, (i, _)| a | 1 << i);
         if dormant != 0 {
             out.push((t, dormant));
         }
@@ -329,36 +310,9 @@ pub fn dormant_table(rules: &[CRule], nodes: &[Node], tests: &[Test], tables: us
     out
 }
 
-/// [`Program::addr_gate`]: the one learned table of IP addresses whose membership tests of
-/// `ip.src` or `ip.dst` some rules cannot match (nor reach a counter) without, and those rules.
-/// None when no table or more than one has such rules.
-pub fn addr_gate_table(rules: &[CRule], nodes: &[Node], tests: &[Test], tables: &[TableDef]) -> Option<(u32, u64)> {
-    let mut found = None;
-    for (t, def) in tables.iter().enumerate() {
-        if def.key_ty != antidote_wire::fields::FieldType::Ip {
-            continue;
-        }
-        let t = t as u32;
-        let gated = rules_that_need(rules, nodes, tests, |test| matches!(test, Test::InTable(f, tt) if *tt == t && matches!(f.name, "ip.src" | "ip.dst")));
-        if gated != 0 {
-            if found.is_some() {
-                return None;
-            }
-            found = Some((t, gated));
-        }
-    }
-    found
-}
-
-/// The rules (of the first 64) whose condition cannot reach a match — nor a counter, which
-/// would count the frame — when every test `false_only` picks is false.
-fn rules_that_need(rules: &[CRule], nodes: &[Node], tests: &[Test], false_only: impl Fn(&Test) -> bool) -> u64 {
-    rules.iter().take(64).enumerate().filter(|(_, r)| !may_matter(r.entry, nodes, tests, &false_only)).fold(0u64, |a, (i, _)| a | 1 << i)
-}
-
-/// Whether the branch program from `entry` can reach [`MATCH`] or a counter when every test
-/// `false_only` picks is false.
-fn may_matter(entry: u32, nodes: &[Node], tests: &[Test], false_only: &impl Fn(&Test) -> bool) -> bool {
+/// Whether the branch program from `entry` can reach [`MATCH`] or a counter when every
+/// membership test of table `empty` is false.
+fn may_matter(entry: u32, nodes: &[Node], tests: &[Test], empty: u32) -> bool {
     let mut seen = vec![false; nodes.len()];
     let mut stack = vec![entry];
     while let Some(at) = stack.pop() {
@@ -374,7 +328,7 @@ fn may_matter(entry: u32, nodes: &[Node], tests: &[Test], false_only: &impl Fn(&
         }
         match tests.get(node.test as usize) {
             Some(Test::Count { .. } | Test::Distinct { .. }) | None => return true,
-            Some(t) if false_only(t) => stack.push(node.on_false),
+            Some(Test::InTable(_, t)) if *t == empty => stack.push(node.on_false),
             Some(_) => stack.extend([node.on_false, node.on_true]),
         }
     }

@@ -273,30 +273,16 @@ pub struct BurstLook {
     /// Frames of other layouts (ARP, IPv4 options, IPv6 extension headers, two tags, short
     /// frames): [`quick_mask_general`] decides them one by one.
     pub other: u32,
-    /// Frames the caller's [`LookGate`] rules out: of a layout class no rule can want, or with
-    /// addresses the key filter has never seen. Not looked at further.
-    pub ruled_out: u32,
-}
-
-/// What the caller of [`look_burst_gated`] knows before the look (from the program and the
-/// state of its learned tables).
-#[derive(Clone, Copy, Default)]
-pub struct LookGate<'a> {
-    /// Layout classes (bit c: class c, see [`layout_class`]) no rule can want any frame of
-    /// ([`class_may_give`] lists the masks the dissector can give one) — under the default
-    /// policy, while no poisoner is known, every TCP segment.
-    pub skip_classes: u32,
-    /// A key filter and the layout classes whose frames only rules about learned addresses
-    /// can want: a frame of them whose source and destination addresses the filter has never
-    /// seen is ruled out after reading them.
-    pub addr: Option<(&'a crate::state::KeyFilter, u32)>,
+    /// Frames of a layout class the caller said no rule can want ([`look_burst_skipping`]):
+    /// not looked at further.
+    pub class_skipped: u32,
 }
 
 impl BurstLook {
     /// What the look says of frame `i` (`d` its bytes), as [`look`] would.
     pub fn seen(&self, i: usize, d: &[u8]) -> Seen {
         let bit = 1u32 << i;
-        debug_assert!(self.ruled_out & bit == 0, "frame {i} was not looked at");
+        debug_assert!(self.class_skipped & bit == 0, "frame {i} was not looked at");
         if let Some(k) = (0..4).find(|&k| self.plain[k] & bit != 0) {
             Seen::Plain(LAYOUT_MASKS[k])
         } else if self.named & bit != 0 {
@@ -316,7 +302,7 @@ impl BurstLook {
         // Skipped only if no rule wants the frame under any mask of `Seen::possible` (the test
         // checks they agree).
         let all_skip = |masks: [u32; 4]| masks.into_iter().all(&skips);
-        let mut skip = self.ruled_out;
+        let mut skip = self.class_skipped;
         for (bits, mask) in self.plain.into_iter().zip(LAYOUT_MASKS) {
             if bits != 0 && all_skip(Seen::Plain(mask).possible().unwrap_or_default()) {
                 skip |= bits;
@@ -365,15 +351,16 @@ const OTHER: usize = 8;
 /// every layout live at once, and spills.)
 #[inline(always)]
 pub fn look_burst<'a>(n: usize, frame: impl Fn(usize) -> &'a [u8]) -> BurstLook {
-    look_burst_gated(n, frame, LookGate::default())
+    look_burst_skipping(n, frame, 0)
 }
 
-/// [`look_burst`], except that the frames the caller's [`LookGate`] rules out are not looked
-/// at further: they come back in [`BurstLook::ruled_out`], and [`BurstLook::skippable`]
-/// counts them in.
+/// [`look_burst`], except that the frames of the layout classes in `skip_classes` (bit c:
+/// class c, see [`layout_class`]) are only sorted, not looked at: the caller knows no rule can
+/// want any frame of them ([`class_may_give`] lists the masks the dissector can give one) —
+/// under the default policy, while no poisoner is known, every TCP segment. They come back in
+/// [`BurstLook::class_skipped`], and [`BurstLook::skippable`] counts them in.
 #[inline(always)]
-pub fn look_burst_gated<'a>(n: usize, frame: impl Fn(usize) -> &'a [u8], gate: LookGate<'_>) -> BurstLook {
-    let skip_classes = gate.skip_classes;
+pub fn look_burst_skipping<'a>(n: usize, frame: impl Fn(usize) -> &'a [u8], skip_classes: u32) -> BurstLook {
     debug_assert!(n <= 32);
     let mut classes = [0u32; OTHER + 1];
     for i in 0..n.min(32) {
@@ -383,7 +370,7 @@ pub fn look_burst_gated<'a>(n: usize, frame: impl Fn(usize) -> &'a [u8], gate: L
     if skip_classes != 0 {
         for (c, bits) in classes.iter_mut().take(OTHER).enumerate() {
             if skip_classes >> c & 1 == 1 {
-                look.ruled_out |= *bits;
+                look.class_skipped |= *bits;
                 *bits = 0;
             }
         }
@@ -391,16 +378,9 @@ pub fn look_burst_gated<'a>(n: usize, frame: impl Fn(usize) -> &'a [u8], gate: L
     macro_rules! class {
         ($c:expr, $tagged:expr, $v6:expr, $udp:expr) => {
             let mut bits = classes[$c];
-            let filter = gate.addr.and_then(|(f, cl)| (cl >> $c & 1 == 1).then_some(f));
             while bits != 0 {
                 let i = bits.trailing_zeros() as usize;
                 bits &= bits - 1;
-                if let Some(f) = filter {
-                    if !addrs_may_be_learned::<$tagged, $v6>(frame(i), f) {
-                        look.ruled_out |= 1 << i;
-                        continue;
-                    }
-                }
                 match plain_at::<$tagged, $v6, $udp>(frame(i)) {
                     Some(At::Plain) => look.plain[$c & 3] |= 1 << i,
                     Some(At::Named(bits)) => {
@@ -467,22 +447,6 @@ fn layout_of(d: &[u8]) -> usize {
     let (tcp, udp) = (p == 6, p == 17);
     let c = udp as usize | (tagged as usize) << 1 | (v6 as usize) << 2;
     if (v4 | v6) & (tcp | udp) { c } else { OTHER }
-}
-
-/// Whether the filter may hold the source or the destination address of a frame of a known
-/// layout class (as the keys of a table of addresses: IPv4 mapped into IPv6).
-#[inline(always)]
-fn addrs_may_be_learned<const TAGGED: bool, const V6: bool>(d: &[u8], f: &crate::state::KeyFilter) -> bool {
-    let l3 = if TAGGED { 18 } else { 14 };
-    let (src, dst) = if V6 {
-        let (Some(s), Some(t)) = (d.get(l3 + 8..).and_then(|x| x.first_chunk::<16>()), d.get(l3 + 24..).and_then(|x| x.first_chunk::<16>())) else { return true };
-        (u128::from_be_bytes(*s), u128::from_be_bytes(*t))
-    } else {
-        let Some(a) = d.get(l3 + 12..).and_then(|x| x.first_chunk::<8>()) else { return true };
-        let v4 = |o: &[u8]| 0xffff_0000_0000 | u32::from_be_bytes([o[0], o[1], o[2], o[3]]) as u128;
-        (v4(&a[..4]), v4(&a[4..]))
-    };
-    f.may_hold(src) | f.may_hold(dst)
 }
 
 /// [`plain_at`] for a class known at run time (the per-frame look).

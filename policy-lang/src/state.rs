@@ -52,8 +52,7 @@ impl Slot {
         self.k_lo.store(key as u64, Relaxed);
         self.learned_at.store(now, Relaxed);
         self.last_used.store(now, Relaxed);
-        // SeqCst rather than Release: ordered with the key filter's bits (see `sweep`).
-        self.state.store(expires.max(TOMB + 1), SeqCst);
+        self.state.store(expires.max(TOMB + 1), Release);
     }
 }
 
@@ -70,51 +69,6 @@ pub struct LearnTable {
     /// dormant, see `Program::live_rules`). Raised before a key is published, lowered when a
     /// slot is forgotten or swept.
     occupied: AtomicUsize,
-    /// A bit per key ever learned (see [`KeyFilter`]).
-    pub filter: KeyFilter,
-}
-
-/// A one-hash Bloom filter over a table's keys: 4096 bits, one set per key learned (before the
-/// key is published, and again after). No false negatives; false positives grow with the keys
-/// learned. Bits are cleared only when a sweep finds the table empty. The header look asks it
-/// for the addresses of a frame: a frame whose addresses are in no table needs no rule that is
-/// about learned addresses (`ip.dst in poisoners`), so its headers are not read further.
-pub struct KeyFilter {
-    words: Box<[AtomicU64]>,
-}
-
-const FILTER_WORDS: usize = 64;
-
-impl Default for KeyFilter {
-    fn default() -> Self {
-        KeyFilter { words: (0..FILTER_WORDS).map(|_| AtomicU64::new(0)).collect() }
-    }
-}
-
-impl KeyFilter {
-    #[inline(always)]
-    fn bit(key: u128) -> usize {
-        let folded = (key as u64) ^ ((key >> 64) as u64);
-        (folded.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 52) as usize
-    }
-
-    fn set(&self, key: u128) {
-        let b = Self::bit(key);
-        self.words[b / 64].fetch_or(1 << (b % 64), SeqCst);
-    }
-
-    /// False when `key` was never learned since the filter was last cleared.
-    #[inline(always)]
-    pub fn may_hold(&self, key: u128) -> bool {
-        let b = Self::bit(key);
-        self.words[b / 64].load(Relaxed) >> (b % 64) & 1 == 1
-    }
-
-    fn clear(&self) {
-        for w in self.words.iter() {
-            w.store(0, SeqCst);
-        }
-    }
 }
 
 /// One entry, for display.
@@ -137,7 +91,6 @@ impl LearnTable {
             inserted: AtomicUsize::new(0),
             evicted: AtomicUsize::new(0),
             occupied: AtomicUsize::new(0),
-            filter: KeyFilter::default(),
         }
     }
 
@@ -189,13 +142,9 @@ impl LearnTable {
                     self.evicted.fetch_add(1, Relaxed);
                 }
                 if st <= TOMB {
-                    self.occupied.fetch_add(1, SeqCst);
+                    self.occupied.fetch_add(1, Relaxed);
                 }
-                // The filter bit before the key is published, and again after: a sweep that
-                // clears the filter meanwhile (it found the table empty) cannot lose it.
-                self.filter.set(key);
                 s.write(key, now, expires);
-                self.filter.set(key);
                 self.inserted.fetch_add(1, Relaxed);
                 return;
             }
@@ -271,8 +220,7 @@ impl LearnTable {
     }
 
     /// Forgets the expired keys (the control side calls it now and then, so that a table whose
-    /// keys all expired reads as empty again, and its filter forgets them). Returns how many it
-    /// forgot.
+    /// keys all expired reads as empty again). Returns how many it forgot.
     pub fn sweep(&self, now: u64) -> usize {
         let mut n = 0;
         for s in self.slots.iter() {
@@ -282,28 +230,7 @@ impl LearnTable {
                 n += 1;
             }
         }
-        if n > 0 && self.occupied.load(SeqCst) == 0 {
-            self.filter.clear();
-            // A key learned while the filter was cleared: set again from every key there is
-            // (one published later sets its bit itself, after publishing). The clearing, the
-            // count, the bits and the publication of a key are all sequentially consistent, so
-            // either this sees the count raised or the insert's bits land after the clearing.
-            std::sync::atomic::fence(SeqCst);
-            if self.occupied.load(SeqCst) != 0 {
-                for s in self.slots.iter() {
-                    if let Some((k, _)) = s.live_key(now) {
-                        self.filter.set(k);
-                    }
-                }
-            }
-        }
         n
-    }
-
-    /// Keys learned so far (inserts into a free or expired slot; refreshes do not count).
-    #[inline]
-    pub fn inserted(&self) -> usize {
-        self.inserted.load(Relaxed)
     }
 
     pub fn evictions(&self) -> usize {
@@ -493,24 +420,6 @@ mod tests {
         assert!(t.may_hold_keys());
         assert_eq!(t.sweep(7000), 1);
         assert!(!t.may_hold_keys());
-    }
-
-    #[test]
-    fn the_key_filter_has_no_false_negatives() {
-        let t = LearnTable::new(1000, 1000);
-        for k in 0..300u128 {
-            t.insert(0xffff_0000_0000 | (k * 7919), 10);
-        }
-        for k in 0..300u128 {
-            assert!(t.filter.may_hold(0xffff_0000_0000 | (k * 7919)));
-        }
-        // 300 keys in 4096 bits: most other keys are told apart.
-        let fp = (1000..11_000u128).filter(|&k| t.filter.may_hold(0xffff_0000_0000 | (k * 7919))).count();
-        assert!(fp < 1500, "{fp} false positives of 10000");
-        // Forgotten when the table is swept empty.
-        t.sweep(5000);
-        assert!(!t.may_hold_keys());
-        assert!((0..300u128).all(|k| !t.filter.may_hold(0xffff_0000_0000 | (k * 7919))));
     }
 
     #[test]

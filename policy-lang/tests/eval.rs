@@ -406,14 +406,13 @@ fn quick_mask_agrees_with_the_full_dissector() {
             }
             assert_eq!(bl.seen(k, d), look(d), "frame {i} cut {cut}: the burst look and the per-frame look disagree");
         }
-        // Skipping classes only moves their frames to `ruled_out`; the rest is unchanged.
+        // Skipping classes only moves their frames to `class_skipped`; the rest is unchanged.
         for skip in [0b0101_0101u32, 0b1111_1111, 0b0000_0010] {
-            let gate = antidote_policy::schema::LookGate { skip_classes: skip, addr: None };
-            let sk = antidote_policy::schema::look_burst_gated(burst.len(), |k| burst[k].2, gate);
+            let sk = antidote_policy::schema::look_burst_skipping(burst.len(), |k| burst[k].2, skip);
             for (k, &(_, _, d)) in burst.iter().enumerate() {
                 let bit = 1u32 << k;
                 let in_skipped = antidote_policy::schema::layout_class(d).is_some_and(|c| skip >> c & 1 == 1);
-                assert_eq!(sk.ruled_out & bit != 0, in_skipped);
+                assert_eq!(sk.class_skipped & bit != 0, in_skipped);
                 if !in_skipped {
                     assert_eq!(sk.seen(k, d), bl.seen(k, d));
                 }
@@ -467,10 +466,6 @@ fn rules_about_an_empty_table_are_dormant() {
         ]
     );
     assert_eq!(p.skipped_classes(live), tcp_classes);
-    // Once a poisoner is known, the same rules need the frame's address in the table: the
-    // look reads a TCP segment's addresses first, and stops there unless the key filter knows one.
-    assert_eq!(p.addr_gated.map(|g| g.1), Some(!live));
-    assert_eq!(p.addr_gate(u64::MAX).map(|g| g.1), Some(tcp_classes));
     let syn = tcp(VICTIM, POISONER, 50000, 445, 0x02, b"");
     let mut s = antidote_wire::Scratch::default();
     let m = antidote_policy::schema::frame_mask(&antidote_wire::Frame::parse(&syn, &mut s));
