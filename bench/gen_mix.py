@@ -6,7 +6,11 @@ ARP, DNS, NBT-NS, LLMNR and mDNS — the name-resolution traffic antidote inspec
 follow-on flows (HTTP /wpad.dat, SMB2). Deterministic (seeded). Addresses only in 198.18.0.0/15
 and fd00:198:18::/64.
 
-usage: bench/gen_mix.py OUT.pcap [N]
+usage: bench/gen_mix.py OUT.pcap [N] [--quiet]
+
+--quiet: a network with no poisoner — every name-resolution answer of the mix (all of them
+answer names the lab's policy does not know, so the default policy learns their senders as
+poisoners) is replaced by a query of the same size class; every other frame is the same.
 """
 import random
 import sys
@@ -64,9 +68,14 @@ def name_frame():
             return Ether(src=MACS[a % 199], dst="ff:ff:ff:ff:ff:ff") / IP(src=ip4(a), dst="198.18.1.255") / UDP(
                 sport=137, dport=137) / NBNSHeader(NAME_TRN_ID=rnd.getrandbits(16), NM_FLAGS=0x11, QDCOUNT=1) / \
                 NBNSQueryRequest(QUESTION_NAME=name.upper())
-        return l2(False) / IP(src=ip4(b), dst=ip4(a)) / UDP(sport=137, dport=137) / NBNSHeader(
+        answer = l2(False) / IP(src=ip4(b), dst=ip4(a)) / UDP(sport=137, dport=137) / NBNSHeader(
             NAME_TRN_ID=rnd.getrandbits(16), RESPONSE=1, NM_FLAGS=0x50, ANCOUNT=1) / NBNSQueryResponse(
             RR_NAME=name.upper(), TTL=165, ADDR_ENTRY=[NBNS_ADD_ENTRY(NB_ADDRESS=ip4(b))])
+        if QUIET:  # the same draws from the generator, so the rest of the mix is unchanged
+            return Ether(src=MACS[a % 199], dst="ff:ff:ff:ff:ff:ff") / IP(src=ip4(a), dst="198.18.1.255") / UDP(
+                sport=137, dport=137) / NBNSHeader(NAME_TRN_ID=1, NM_FLAGS=0x11, QDCOUNT=1) / \
+                NBNSQueryRequest(QUESTION_NAME=name.upper())
+        return answer
     if kind == "llmnr":
         v6 = rnd.random() < 0.3
         if rnd.random() < 0.7:
@@ -74,8 +83,13 @@ def name_frame():
             return Ether(src=MACS[a % 199], dst="33:33:00:01:00:03" if v6 else "01:00:5e:00:00:fc") / net / UDP(
                 sport=rnd.randrange(49152, 65535), dport=5355) / DNS(id=rnd.getrandbits(16), qd=DNSQR(qname=name))
         net = IPv6(src=ip6(b), dst=ip6(a)) if v6 else IP(src=ip4(b), dst=ip4(a))
-        return l2(False) / net / UDP(sport=5355, dport=rnd.randrange(49152, 65535)) / DNS(
+        answer = l2(False) / net / UDP(sport=5355, dport=rnd.randrange(49152, 65535)) / DNS(
             id=rnd.getrandbits(16), qr=1, qd=DNSQR(qname=name), an=DNSRR(rrname=name, ttl=30, rdata=ip4(b)))
+        if QUIET:
+            net = IPv6(src=ip6(a), dst="ff02::1:3") if v6 else IP(src=ip4(a), dst="224.0.0.252", ttl=1)
+            return Ether(src=MACS[a % 199], dst="33:33:00:01:00:03" if v6 else "01:00:5e:00:00:fc") / net / UDP(
+                sport=55000, dport=5355) / DNS(id=1, qd=DNSQR(qname=name))
+        return answer
     if kind == "mdns":
         return Ether(src=MACS[a % 199], dst="01:00:5e:00:00:fb") / IP(src=ip4(a), dst="224.0.0.251", ttl=255) / UDP(
             sport=5353, dport=5353) / DNS(id=0, qd=DNSQR(qname=name + ".local"))
@@ -87,12 +101,18 @@ def name_frame():
     return l2(False) / IP(src=ip4(a), dst=ip4(b)) / TCP(sport=rnd.randrange(1024, 65535), dport=445, flags="PA") / Raw(smb)
 
 
+QUIET = False
+
+
 def main():
-    out = sys.argv[1]
-    n = int(sys.argv[2]) if len(sys.argv) > 2 else 4096
+    global QUIET
+    args = [a for a in sys.argv[1:] if a != "--quiet"]
+    QUIET = len(args) < len(sys.argv) - 1
+    out = args[0]
+    n = int(args[1]) if len(args) > 1 else 4096
     frames = [name_frame() if rnd.random() < 0.05 else data_frame() for _ in range(n)]
     wrpcap(out, frames)
-    print(f"gen_mix: {n} frames -> {out}")
+    print(f"gen_mix: {n} frames{' (quiet: no answers)' if QUIET else ''} -> {out}")
 
 
 if __name__ == "__main__":

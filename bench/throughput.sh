@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Throughput of antidote against dpdk-testpmd (io forwarding) on the same vdevs, in one run.
 #
-#   bench/throughput.sh [--policy FILE] [--seconds N] [--rounds N]
+#   bench/throughput.sh [--policy FILE] [--seconds N] [--rounds N] [--quiet]
+#
+# --quiet: the same mix without its name-resolution answers (a network with no poisoner: the
+# default policy learns none, and its rules about learned poisoners stay dormant).
 #
 # Source: net_pcap replaying bench/out/mix.pcap from memory forever (infinite_rx), a realistic
 # mix written by bench/gen_mix.py; sink: net_null. Both forwarders get the same lcores (main 0,
@@ -14,12 +17,15 @@ cd "$(dirname "$0")/.."
 SECONDS_PER_RUN=6
 ROUNDS=2
 POLICY=()
+MIX=bench/out/mix.pcap
+PROFILE=hw-profiles/bench-pcap-null.toml
 while [ $# -gt 0 ]; do
   case "$1" in
+    --quiet) MIX=bench/out/mix-quiet.pcap; PROFILE=hw-profiles/bench-pcap-null-quiet.toml; shift ;;
     --policy) POLICY=(--policy "$2"); shift 2 ;;
     --seconds) SECONDS_PER_RUN="$2"; shift 2 ;;
     --rounds) ROUNDS="$2"; shift 2 ;;
-    *) echo "usage: bench/throughput.sh [--policy FILE] [--seconds N] [--rounds N]" >&2; exit 2 ;;
+    *) echo "usage: bench/throughput.sh [--policy FILE] [--seconds N] [--rounds N] [--quiet]" >&2; exit 2 ;;
   esac
 done
 [ "$(id -u)" -eq 0 ] || { echo "throughput.sh: run as root (DPDK)." >&2; exit 1; }
@@ -27,10 +33,11 @@ command -v dpdk-testpmd >/dev/null || { echo "throughput.sh: dpdk-testpmd missin
 
 mkdir -p bench/out
 [ -s bench/out/mix.pcap ] || /usr/bin/python3 bench/gen_mix.py bench/out/mix.pcap >/dev/null
+[ -s bench/out/mix-quiet.pcap ] || /usr/bin/python3 bench/gen_mix.py bench/out/mix-quiet.pcap --quiet >/dev/null
 [ -x target/release/antidote ] && [ -z "$(find src dataplane policy-lang control Cargo.toml -newer target/release/antidote -print -quit 2>/dev/null)" ] \
   || cargo build --release -q
 BIN=target/release/antidote
-VDEVS=(--vdev=net_pcap0,rx_pcap=bench/out/mix.pcap,infinite_rx=1 --vdev=net_null0,no-rx=1)
+VDEVS=(--vdev=net_pcap0,rx_pcap=$MIX,infinite_rx=1 --vdev=net_null0,no-rx=1)
 
 median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) {print 0} else if (NR%2) {print a[(NR+1)/2]} else {print (a[NR/2]+a[NR/2+1])/2}}'; }
 
@@ -47,7 +54,7 @@ run_testpmd() {
 }
 
 run_antidote() {
-  "$BIN" run --profile hw-profiles/bench-pcap-null.toml "${POLICY[@]}" --control off --stats-interval 1 \
+  "$BIN" run --profile "$PROFILE" "${POLICY[@]}" --control off --stats-interval 1 \
     --duration "$SECONDS_PER_RUN" > bench/out/antidote.log 2>&1 &
   local pid=$! rss=()
   # Resident memory once a second: it must stay flat (no per-packet allocation, bounded tables).

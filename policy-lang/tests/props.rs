@@ -101,26 +101,33 @@ proptest! {
     }
 
     #[test]
-    fn a_dormant_rule_matches_nothing(e in expr_with_table(), counted in any::<bool>(), frames in prop::collection::vec(frame(), 1..6)) {
-        // While the table holds no key, what the workers skip as wanted by dormant rules only
-        // (`live_rules`) the full evaluation would have matched with no rule.
+    fn frames_the_learned_tables_rule_out_match_nothing(
+        e in expr_with_table(),
+        counted in any::<bool>(),
+        learned in prop::sample::select(vec![None, Some(POISONER), Some("fd00:198:18::66")]),
+        frames in prop::collection::vec(frame(), 1..12),
+    ) {
+        // What the workers skip while the table is empty — the frames only dormant rules could
+        // want, whole layout classes of them — the full evaluation would have matched with no
+        // rule. A key wakes every rule.
         let e = if counted { format!("({e}) and count(by ip.src over 10s) > 1 or ({e})") } else { e };
         let src = format!("table t : ip ttl 1h max 100\nrule r {{ when {e} then alert; drop }}");
         let p = antidote_policy::compile(&src).unwrap().program;
+        if let Some(ip) = learned {
+            p.tables[0].state.insert(antidote_wire::frame::Addr::from_ip(ip.parse().unwrap()).0, 1);
+            prop_assert_eq!(p.live_rules(), u64::MAX);
+        }
         let live = p.live_rules();
+        let look = antidote_policy::schema::look_burst_skipping(frames.len(), |i| &frames[i][..], p.skipped_classes(live));
+        let skip = look.skippable(|i| &frames[i][..], |m| p.skips_with(m, live));
         let meta = Meta::default();
-        for f in &frames {
+        for (i, f) in frames.iter().enumerate().filter(|(i, _)| skip >> i & 1 == 1) {
             let mut s = Scratch::default();
             let full = Frame::parse(f, &mut s);
-            if p.skips_with(antidote_policy::schema::frame_mask(&full), live) {
-                let mut o = Outcome::default();
-                p.eval(&full, &meta, 1, &mut o);
-                prop_assert!(o.matched.is_empty() && !o.dropped(), "policy: {}", src);
-            }
+            let mut o = Outcome::default();
+            p.eval(&full, &meta, 2, &mut o);
+            prop_assert!(o.matched.is_empty() && !o.dropped(), "frame {} skipped, policy: {} (learned {:?})", i, src, learned);
         }
-        // Once the table holds a key every rule is live again.
-        p.tables[0].state.insert(1, 1);
-        prop_assert_eq!(p.live_rules(), u64::MAX);
     }
 
     #[test]
