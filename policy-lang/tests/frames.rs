@@ -116,3 +116,27 @@ pub fn tcp(src: &str, dst: &str, sport: u16, dport: u16, flags: u8, payload: &[u
     f.extend(payload);
     f
 }
+
+/// An Ethernet/IPv6/TCP frame with flags and payload (checksums not computed).
+pub fn tcp6(src: &str, dst: &str, sport: u16, dport: u16, flags: u8, payload: &[u8]) -> Vec<u8> {
+    let (s, d): (std::net::Ipv6Addr, std::net::Ipv6Addr) = (src.parse().unwrap(), dst.parse().unwrap());
+    let mut f = vec![2, 0xad, 0, 0, 0, 0x66, 2, 0xad, 0, 0, 0, 0x10, 0x86, 0xdd];
+    let plen = 20 + payload.len();
+    f.extend([0x60, 0, 0, 0, (plen >> 8) as u8, plen as u8, 6, 64]);
+    f.extend(s.octets());
+    f.extend(d.octets());
+    f.extend(sport.to_be_bytes());
+    f.extend(dport.to_be_bytes());
+    f.extend([0, 0, 0, 1, 0, 0, 0, 0, 0x50, flags, 0x20, 0, 0, 0, 0, 0]);
+    f.extend(payload);
+    f
+}
+
+/// `f` with one 802.1Q tag (VLAN `vid`) after its MAC addresses.
+pub fn tagged(f: &[u8], vid: u16) -> Vec<u8> {
+    let mut g = f[..12].to_vec();
+    g.extend([0x81, 0x00]);
+    g.extend(vid.to_be_bytes());
+    g.extend(&f[12..]);
+    g
+}
