@@ -299,7 +299,10 @@ impl Out {
             policy.hits.bump(self.worker, r as usize);
         }
         let dropped = out.dropped();
-        if !out.alerts.is_empty() {
+        if !out.alerts.is_empty() && shared.alerts.is_full() {
+            shared.alerts.count_dropped(out.alerts.len() as u64);
+            bump(&c.actions.alerts, out.alerts.len() as u64);
+        } else if !out.alerts.is_empty() {
             let data = m.data();
             let keep = data.len().min(FRAME_BYTES);
             let mut e = AlertEvent {
