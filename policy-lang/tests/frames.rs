@@ -110,11 +110,7 @@ pub fn tcp(src: &str, dst: &str, sport: u16, dport: u16, flags: u8, payload: &[u
     f.extend([0x45, 0, (tot >> 8) as u8, tot as u8, 0, 1, 0x40, 0, 64, 6, 0, 0]);
     f.extend(s.octets());
     f.extend(d.octets());
-    f.extend(sport.to_be_bytes());
-    f.extend(dport.to_be_bytes());
-    f.extend([0, 0, 0, 1, 0, 0, 0, 0, 0x50, flags, 0x20, 0, 0, 0, 0, 0]);
-    f.extend(payload);
-    f
+    tcp_segment(f, sport, dport, flags, payload)
 }
 
 /// An Ethernet/IPv6/TCP frame with flags and payload (checksums not computed).
@@ -125,6 +121,11 @@ pub fn tcp6(src: &str, dst: &str, sport: u16, dport: u16, flags: u8, payload: &[
     f.extend([0x60, 0, 0, 0, (plen >> 8) as u8, plen as u8, 6, 64]);
     f.extend(s.octets());
     f.extend(d.octets());
+    tcp_segment(f, sport, dport, flags, payload)
+}
+
+/// `f` (up to its IP header) followed by a 20-byte TCP header and the payload.
+fn tcp_segment(mut f: Vec<u8>, sport: u16, dport: u16, flags: u8, payload: &[u8]) -> Vec<u8> {
     f.extend(sport.to_be_bytes());
     f.extend(dport.to_be_bytes());
     f.extend([0, 0, 0, 1, 0, 0, 0, 0, 0x50, flags, 0x20, 0, 0, 0, 0, 0]);
