@@ -118,23 +118,15 @@ impl LearnTable {
     /// Learns `key` until `now + ttl_ms`.
     pub fn insert_for(&self, key: u128, now: u64, ttl_ms: u64) {
         let expires = now.saturating_add(ttl_ms.max(1));
-        let (h, tag) = { let h = hash(key); (h, tag_of(h)) };
+        let h = hash(key);
+        let tag = tag_of(h);
         // Refresh when present.
-        for i in 0..PROBE {
-            let idx = (h + i) & self.mask;
-            if self.tags[idx].load(Relaxed) != tag {
-                continue;
+        if let Some((s, st)) = self.find(key, h, now) {
+            if st < expires {
+                let _ = s.state.compare_exchange(st, expires, AcqRel, Relaxed);
             }
-            let s = &self.slots[idx];
-            if let Some((k, st)) = s.live_key(now) {
-                if k == key {
-                    if st < expires {
-                        let _ = s.state.compare_exchange(st, expires, AcqRel, Relaxed);
-                    }
-                    s.last_used.store(now, Relaxed);
-                    return;
-                }
-            }
+            s.last_used.store(now, Relaxed);
+            return;
         }
         // Claim a free or expired slot; else evict the least recently used one of the window.
         for _attempt in 0..4 {
@@ -187,29 +179,36 @@ impl LearnTable {
     /// ever placed at or before one), so a miss in a sparse table costs one probe.
     #[inline]
     pub fn contains(&self, key: u128, now: u64) -> bool {
-        let h = hash(key);
+        let Some((s, _)) = self.find(key, hash(key), now) else { return false };
+        // Only write the shared line when the mark is stale (>100 ms).
+        if now.saturating_sub(s.last_used.load(Relaxed)) > 100 {
+            s.last_used.store(now, Relaxed);
+        }
+        true
+    }
+
+    /// The slot holding `key` (hash `h`) live, and its state: only slots whose tag matches are
+    /// read, and the probe ends at the first slot never claimed.
+    #[inline]
+    fn find(&self, key: u128, h: usize, now: u64) -> Option<(&Slot, u64)> {
         let tag = tag_of(h);
         for i in 0..PROBE {
             let idx = (h + i) & self.mask;
             let g = self.tags[idx].load(Relaxed);
             if g == 0 {
-                return false;
+                return None;
             }
             if g != tag {
                 continue;
             }
             let s = &self.slots[idx];
-            if let Some((k, _)) = s.live_key(now) {
+            if let Some((k, st)) = s.live_key(now) {
                 if k == key {
-                    // Only write the shared line when the mark is stale (>100 ms).
-                    if now.saturating_sub(s.last_used.load(Relaxed)) > 100 {
-                        s.last_used.store(now, Relaxed);
-                    }
-                    return true;
+                    return Some((s, st));
                 }
             }
         }
-        false
+        None
     }
 
     /// Forgets `key`; true if it was there.
