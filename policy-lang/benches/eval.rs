@@ -116,6 +116,23 @@ fn bench(c: &mut Criterion) {
                 })
             });
         }
+        // The worker's burst look where the worker runs it: right after the copy (the difference
+        // to `copy_only_per_frame` is the look's cost with frame data as the PMD leaves it).
+        g.bench_function("copy_then_look_burst_per_frame", |b| {
+            b.iter(|| {
+                let mut n = 0u32;
+                for burst in mix.chunks(32) {
+                    for (i, d) in burst.iter().enumerate() {
+                        bufs[i * 2048..i * 2048 + d.len()].copy_from_slice(d);
+                        lens[i] = d.len();
+                    }
+                    let bufs = black_box(&bufs[..]);
+                    let look = antidote_policy::schema::look_burst(burst.len(), |i| &bufs[i * 2048..i * 2048 + lens[i]]);
+                    n = n.wrapping_add(look.plain[0] ^ look.plain[1] ^ look.dissect ^ look.other ^ look.named);
+                }
+                black_box(n)
+            })
+        });
         let mut s = Scratch::default();
         let mut o = Outcome::default();
         let mut now = 1u64;
