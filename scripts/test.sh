@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 # Whatever happens, leave no lab namespaces behind.
 trap 'bash scripts/lab.sh down >/dev/null 2>&1 || true' EXIT
+# The code's layout is rustfmt's (rustfmt.toml): a diff fails the run (skipped if rustfmt is missing).
+if cargo fmt --version >/dev/null 2>&1; then cargo fmt --all --check; fi
 cargo build --workspace --all-targets --locked
 cargo nextest run --workspace --locked --no-fail-fast
 # Fuzz every parser for a bounded time (FUZZ_SECONDS per target); any crash fails the run.

@@ -51,8 +51,19 @@ fn start(s: &Scratch, policy: &str) -> (Appliance, Api) {
     let state = s.path("state");
     let mut app = Appliance::start(
         &[
-            "run", "--profile", s.path("p.toml").to_str().unwrap(), "--policy", policy, "--control", "127.0.0.1:0",
-            "--token-file", s.path("token").to_str().unwrap(), "--state-dir", state.to_str().unwrap(), "--stats-interval", "0",
+            "run",
+            "--profile",
+            s.path("p.toml").to_str().unwrap(),
+            "--policy",
+            policy,
+            "--control",
+            "127.0.0.1:0",
+            "--token-file",
+            s.path("token").to_str().unwrap(),
+            "--state-dir",
+            state.to_str().unwrap(),
+            "--stats-interval",
+            "0",
         ],
         &s.path("run.log"),
     );
@@ -185,8 +196,21 @@ fn https_with_a_certificate() {
     .unwrap();
     let mut app = Appliance::start(
         &[
-            "run", "--profile", s.path("p.toml").to_str().unwrap(), "--control", "127.0.0.1:0", "--tls-cert", cert.to_str().unwrap(), "--tls-key", key.to_str().unwrap(),
-            "--token-file", s.path("token").to_str().unwrap(), "--state-dir", s.path("state").to_str().unwrap(), "--stats-interval", "0",
+            "run",
+            "--profile",
+            s.path("p.toml").to_str().unwrap(),
+            "--control",
+            "127.0.0.1:0",
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+            "--token-file",
+            s.path("token").to_str().unwrap(),
+            "--state-dir",
+            s.path("state").to_str().unwrap(),
+            "--stats-interval",
+            "0",
         ],
         &s.path("run.log"),
     );
@@ -220,8 +244,24 @@ fn swaps_under_load_lose_no_frame_and_take_effect_at_once() {
         assert!(v["swap_us"].is_u64(), "a worker did not take version {}: {v}", v["version"]);
         // After the push returns every worker runs the new version: what follows obeys it.
         if i % 10 < 2 {
-            let (a, b) = if drop { (tx(&api), { std::thread::sleep(Duration::from_millis(30)); tx(&api) }) } else { (dropped(&api), { std::thread::sleep(Duration::from_millis(30)); dropped(&api) }) };
-            assert_eq!(a, b, "push {i} ({}): frames still {} after the swap", if drop { "drop all" } else { "pass all" }, if drop { "forwarded" } else { "dropped" });
+            let (a, b) = if drop {
+                (tx(&api), {
+                    std::thread::sleep(Duration::from_millis(30));
+                    tx(&api)
+                })
+            } else {
+                (dropped(&api), {
+                    std::thread::sleep(Duration::from_millis(30));
+                    dropped(&api)
+                })
+            };
+            assert_eq!(
+                a,
+                b,
+                "push {i} ({}): frames still {} after the swap",
+                if drop { "drop all" } else { "pass all" },
+                if drop { "forwarded" } else { "dropped" }
+            );
         }
     }
     eprintln!("100 pushes under load in {:?}", t0.elapsed());

@@ -161,12 +161,7 @@ fn agrees(kind: Kind, ours: &J, theirs: &str) -> bool {
         Kind::Text => o == theirs,
         Kind::Lower => o.eq_ignore_ascii_case(theirs),
         Kind::NbName => theirs.split('<').next().map(|n| n.trim_end() == o).unwrap_or(false),
-        Kind::NbSuffix => theirs
-            .split('<')
-            .nth(1)
-            .and_then(|r| r.get(..2))
-            .and_then(|h| u64::from_str_radix(h, 16).ok())
-            == int(&o),
+        Kind::NbSuffix => theirs.split('<').nth(1).and_then(|r| r.get(..2)).and_then(|h| u64::from_str_radix(h, 16).ok()) == int(&o),
         Kind::HostNoPort => theirs.rsplit_once(':').map(|(h, _)| h).unwrap_or(theirs) == o,
         Kind::FirstToken => theirs.split_whitespace().next() == Some(o.as_str()),
         Kind::ColonHex => theirs.replace(':', "") == o,
@@ -178,19 +173,13 @@ fn agrees(kind: Kind, ours: &J, theirs: &str) -> bool {
 fn dissect_agrees_with_tshark_field_by_field() {
     let s = Scratch::new("tshark");
     let pcap = s.path("corpus.pcap");
-    let gen = run_for(
-        Command::new("/usr/bin/python3").arg(repo().join("scripts/gen_wire_corpus.py")).arg(&pcap),
-        Duration::from_secs(60),
-    );
+    let gen = run_for(Command::new("/usr/bin/python3").arg(repo().join("scripts/gen_wire_corpus.py")).arg(&pcap), Duration::from_secs(60));
     assert!(gen.status.success(), "{}", String::from_utf8_lossy(&gen.stderr));
 
     let ours = run_for(Command::new(bin()).arg("dissect").arg(&pcap), Duration::from_secs(30));
     assert!(ours.status.success(), "{}", String::from_utf8_lossy(&ours.stderr));
-    let ours: Vec<serde_json::Map<String, J>> = String::from_utf8(ours.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str::<J>(l).unwrap().as_object().unwrap().clone())
-        .collect();
+    let ours: Vec<serde_json::Map<String, J>> =
+        String::from_utf8(ours.stdout).unwrap().lines().map(|l| serde_json::from_str::<J>(l).unwrap().as_object().unwrap().clone()).collect();
 
     let theirs = run_for(
         Command::new("tshark")

@@ -22,11 +22,7 @@ fn udp_roundtrip(lab: &Lab) -> bool {
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(300));
-    let out = lab.exec(
-        "ad-victim",
-        &["bash", "-c", "echo antidote-udp-probe | timeout 3 socat -T 2 - UDP-SENDTO:198.18.0.20:7777"],
-        Duration::from_secs(6),
-    );
+    let out = lab.exec("ad-victim", &["bash", "-c", "echo antidote-udp-probe | timeout 3 socat -T 2 - UDP-SENDTO:198.18.0.20:7777"], Duration::from_secs(6));
     let mut server = server;
     let _ = server.kill();
     let _ = server.wait();

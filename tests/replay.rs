@@ -103,12 +103,21 @@ fn replay_agrees_with_the_live_appliance_frame_for_frame() {
 fn replay_and_live(s: &Scratch, input: &std::path::Path) -> (usize, usize) {
     let replayed = s.path("replayed.pcap");
     let r = replay(input, &replayed, &[]);
-    assert!(r.status.success(), "replay of {} failed ({:?}):\n{}\n{}", input.display(), r.status, String::from_utf8_lossy(&r.stdout), String::from_utf8_lossy(&r.stderr));
+    assert!(
+        r.status.success(),
+        "replay of {} failed ({:?}):\n{}\n{}",
+        input.display(),
+        r.status,
+        String::from_utf8_lossy(&r.stdout),
+        String::from_utf8_lossy(&r.stderr)
+    );
     let policy = repo().join("policies/default.policy");
 
     drop(pcap_file::pcap::PcapWriter::new(std::fs::File::create(s.path("empty.pcap")).unwrap()).unwrap());
     let d = s.0.display();
-    let port = |name: &str, n: u8, rx: &str, tx: &str| format!("[[port]]\nname = \"{name}\"\ndevice = \"net_pcap{n},rx_pcap={rx},tx_pcap={d}/{tx}\"\nrx_desc = 256\ntx_desc = 256\n");
+    let port = |name: &str, n: u8, rx: &str, tx: &str| {
+        format!("[[port]]\nname = \"{name}\"\ndevice = \"net_pcap{n},rx_pcap={rx},tx_pcap={d}/{tx}\"\nrx_desc = 256\ntx_desc = 256\n")
+    };
     let profile = format!(
         "name = \"live\"\nworker_lcores = [1]\nmemory_mb = 256\nmempool_mbufs = 4095\n{}{}[[pair]]\na = \"a\"\nb = \"b\"\n",
         port("a", 0, &input.display().to_string(), "out-a.pcap"),
@@ -116,7 +125,14 @@ fn replay_and_live(s: &Scratch, input: &std::path::Path) -> (usize, usize) {
     );
     std::fs::write(s.path("live.toml"), profile).unwrap();
     let out = run_for(
-        Command::new(bin()).args(["run", "--profile"]).arg(s.path("live.toml")).arg("--policy").arg(&policy).args(["--until-idle-ms", "400", "--duration", "30", "--control", "off"]),
+        Command::new(bin()).args(["run", "--profile"]).arg(s.path("live.toml")).arg("--policy").arg(&policy).args([
+            "--until-idle-ms",
+            "400",
+            "--duration",
+            "30",
+            "--control",
+            "off",
+        ]),
         Duration::from_secs(40),
     );
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
@@ -133,6 +149,12 @@ fn replay_and_live(s: &Scratch, input: &std::path::Path) -> (usize, usize) {
     let fl = final_line(&stdout);
     let dropped = inp.len() - rep_fwd.len();
     assert_eq!(counter(&fl, "a→b", "dropped") as usize, dropped, "{fl}");
-    eprintln!("{}: {} frames: {} forwarded, {dropped} dropped, {} answers injected — the same in replay and live", input.display(), inp.len(), rep_fwd.len(), rep_inj.len());
+    eprintln!(
+        "{}: {} frames: {} forwarded, {dropped} dropped, {} answers injected — the same in replay and live",
+        input.display(),
+        inp.len(),
+        rep_fwd.len(),
+        rep_inj.len()
+    );
     (rep_inj.len(), dropped)
 }

@@ -97,9 +97,7 @@ pub struct Api {
 type Resp = Response<std::io::Cursor<Vec<u8>>>;
 
 fn json_resp(code: u16, v: &Value) -> Resp {
-    Response::from_string(v.to_string())
-        .with_status_code(StatusCode(code))
-        .with_header(Header::from_bytes("Content-Type", "application/json").unwrap())
+    Response::from_string(v.to_string()).with_status_code(StatusCode(code)).with_header(Header::from_bytes("Content-Type", "application/json").unwrap())
 }
 
 fn err(code: u16, msg: &str) -> Resp {
@@ -250,12 +248,7 @@ fn parse_key(ty: FieldType, s: &str) -> Option<u128> {
 
 fn extra(state: &ApiState) -> Extra<'_> {
     let p = state.ctx.shared.policy.get();
-    Extra {
-        policy_version: p.as_ref().map(|p| p.version).unwrap_or(0),
-        swap: state.manager.swap_stats(),
-        alerts: state.alerts.as_deref(),
-        sinks: &state.sinks,
-    }
+    Extra { policy_version: p.as_ref().map(|p| p.version).unwrap_or(0), swap: state.manager.swap_stats(), alerts: state.alerts.as_deref(), sinks: &state.sinks }
 }
 
 fn handle(state: &Arc<ApiState>, mut req: Request, stop: &Arc<AtomicBool>) {
@@ -265,7 +258,16 @@ fn handle(state: &Arc<ApiState>, mut req: Request, stop: &Arc<AtomicBool>) {
     let method = req.method().clone();
     let known = matches!(
         segs.as_slice(),
-        ["v1", "policy"] | ["v1", "policy", "validate"] | ["v1", "policy", "rollback"] | ["v1", "stats"] | ["metrics"] | ["v1", "alerts"] | ["v1", "tables"] | ["v1", "tables", _] | ["v1", "tables", _, _] | ["v1", "health"]
+        ["v1", "policy"]
+            | ["v1", "policy", "validate"]
+            | ["v1", "policy", "rollback"]
+            | ["v1", "stats"]
+            | ["metrics"]
+            | ["v1", "alerts"]
+            | ["v1", "tables"]
+            | ["v1", "tables", _]
+            | ["v1", "tables", _, _]
+            | ["v1", "health"]
     );
     if !known {
         let _ = req.respond(err(404, &format!("no such endpoint: {path}")));
@@ -288,7 +290,10 @@ fn handle(state: &Arc<ApiState>, mut req: Request, stop: &Arc<AtomicBool>) {
             Err(r) => r,
         },
         (Method::Get, ["v1", "policy"]) => match state.ctx.shared.policy.get() {
-            Some(p) => json_resp(200, &json!({"version": p.version, "hash": p.hash, "loaded_at": rfc3339(p.loaded_at_unix_ms), "rules": p.program.rules.len(), "source": p.source})),
+            Some(p) => json_resp(
+                200,
+                &json!({"version": p.version, "hash": p.hash, "loaded_at": rfc3339(p.loaded_at_unix_ms), "rules": p.program.rules.len(), "source": p.source}),
+            ),
             None => err(404, "no policy is running (antidote bridges only); PUT one to /v1/policy"),
         },
         (Method::Post, ["v1", "policy", "rollback"]) => match state.manager.rollback(&token) {
@@ -337,7 +342,13 @@ fn handle(state: &Arc<ApiState>, mut req: Request, stop: &Arc<AtomicBool>) {
                 .shared
                 .policy
                 .get()
-                .map(|p| p.program.tables.iter().map(|t| json!({"name": t.name, "type": t.key_ty.as_str(), "ttl_ms": t.ttl_ms, "max": t.max, "entries": t.state.len(now)})).collect())
+                .map(|p| {
+                    p.program
+                        .tables
+                        .iter()
+                        .map(|t| json!({"name": t.name, "type": t.key_ty.as_str(), "ttl_ms": t.ttl_ms, "max": t.max, "entries": t.state.len(now)}))
+                        .collect()
+                })
                 .unwrap_or_default();
             json_resp(200, &json!({"tables": v}))
         }

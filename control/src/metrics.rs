@@ -110,12 +110,42 @@ pub fn prometheus(ctx: &RunContext, x: &Extra<'_>) -> String {
         }
     };
     let port = |i: usize| format!("{{port=\"{}\"}}", esc(&ctx.port_names[i]));
-    metric("antidote_port_rx_frames_total", "Frames received on a port.", "counter", snap.ports.iter().enumerate().map(|(i, p)| (port(i), p.rx as f64)).collect());
-    metric("antidote_port_rx_bytes_total", "Bytes received on a port.", "counter", snap.ports.iter().enumerate().map(|(i, p)| (port(i), p.rx_bytes as f64)).collect());
-    metric("antidote_port_forwarded_frames_total", "Frames received on a port and sent out of its peer.", "counter", snap.ports.iter().enumerate().map(|(i, p)| (port(i), p.tx as f64)).collect());
-    metric("antidote_port_policy_dropped_frames_total", "Frames received on a port that the policy dropped.", "counter", snap.ports.iter().enumerate().map(|(i, p)| (port(i), p.dropped as f64)).collect());
-    metric("antidote_port_tx_full_frames_total", "Frames freed because the peer's TX queue was full.", "counter", snap.ports.iter().enumerate().map(|(i, p)| (port(i), p.tx_full as f64)).collect());
-    metric("antidote_port_link_up", "1 when the port's link is up.", "gauge", (0..ctx.ports.len()).map(|i| (port(i), if ctx.ports[i].link().up { 1.0 } else { 0.0 })).collect());
+    metric(
+        "antidote_port_rx_frames_total",
+        "Frames received on a port.",
+        "counter",
+        snap.ports.iter().enumerate().map(|(i, p)| (port(i), p.rx as f64)).collect(),
+    );
+    metric(
+        "antidote_port_rx_bytes_total",
+        "Bytes received on a port.",
+        "counter",
+        snap.ports.iter().enumerate().map(|(i, p)| (port(i), p.rx_bytes as f64)).collect(),
+    );
+    metric(
+        "antidote_port_forwarded_frames_total",
+        "Frames received on a port and sent out of its peer.",
+        "counter",
+        snap.ports.iter().enumerate().map(|(i, p)| (port(i), p.tx as f64)).collect(),
+    );
+    metric(
+        "antidote_port_policy_dropped_frames_total",
+        "Frames received on a port that the policy dropped.",
+        "counter",
+        snap.ports.iter().enumerate().map(|(i, p)| (port(i), p.dropped as f64)).collect(),
+    );
+    metric(
+        "antidote_port_tx_full_frames_total",
+        "Frames freed because the peer's TX queue was full.",
+        "counter",
+        snap.ports.iter().enumerate().map(|(i, p)| (port(i), p.tx_full as f64)).collect(),
+    );
+    metric(
+        "antidote_port_link_up",
+        "1 when the port's link is up.",
+        "gauge",
+        (0..ctx.ports.len()).map(|i| (port(i), if ctx.ports[i].link().up { 1.0 } else { 0.0 })).collect(),
+    );
     metric(
         "antidote_rule_hits_total",
         "Frames that matched a rule.",
@@ -127,14 +157,34 @@ pub fn prometheus(ctx: &RunContext, x: &Extra<'_>) -> String {
         "antidote_actions_total",
         "What the policy did.",
         "counter",
-        [("dropped", a.dropped), ("quarantined", a.quarantined), ("rate_limited", a.rate_limited), ("mirrored", a.mirrored), ("mirror_failed", a.mirror_failed), ("injected", a.injected), ("inject_failed", a.inject_failed), ("alerted", a.alerts), ("malformed", a.malformed)]
-            .iter()
-            .map(|(k, v)| (format!("{{action=\"{k}\"}}"), *v as f64))
-            .collect(),
+        [
+            ("dropped", a.dropped),
+            ("quarantined", a.quarantined),
+            ("rate_limited", a.rate_limited),
+            ("mirrored", a.mirrored),
+            ("mirror_failed", a.mirror_failed),
+            ("injected", a.injected),
+            ("inject_failed", a.inject_failed),
+            ("alerted", a.alerts),
+            ("malformed", a.malformed),
+        ]
+        .iter()
+        .map(|(k, v)| (format!("{{action=\"{k}\"}}"), *v as f64))
+        .collect(),
     );
-    metric("antidote_worker_polls_total", "Poll rounds of a worker.", "counter", ctx.counters.iter().enumerate().map(|(w, c)| (format!("{{worker=\"{w}\"}}"), c.polls.load(Relaxed) as f64)).collect());
+    metric(
+        "antidote_worker_polls_total",
+        "Poll rounds of a worker.",
+        "counter",
+        ctx.counters.iter().enumerate().map(|(w, c)| (format!("{{worker=\"{w}\"}}"), c.polls.load(Relaxed) as f64)).collect(),
+    );
     metric("antidote_policy_version", "Version of the running policy.", "gauge", vec![(String::new(), x.policy_version as f64)]);
-    metric("antidote_alerts_lost_total", "Alerts lost because the queue to the sinks was full.", "counter", vec![(String::new(), ctx.shared.alerts.dropped.load(Relaxed) as f64)]);
+    metric(
+        "antidote_alerts_lost_total",
+        "Alerts lost because the queue to the sinks was full.",
+        "counter",
+        vec![(String::new(), ctx.shared.alerts.dropped.load(Relaxed) as f64)],
+    );
     if let Some(s) = x.alerts {
         metric("antidote_alerts_total", "Alerts raised by the workers.", "counter", vec![(String::new(), s.events.load(Relaxed) as f64)]);
     }

@@ -8,16 +8,11 @@ fn main() {
     let lib = pkg_config::Config::new()
         .atleast_version("22.11")
         .probe("libdpdk")
-        .unwrap_or_else(|e| {
-            panic!("libdpdk >= 22.11 not found by pkg-config ({e}); run scripts/setup.sh (it installs libdpdk-dev)")
-        });
+        .unwrap_or_else(|e| panic!("libdpdk >= 22.11 not found by pkg-config ({e}); run scripts/setup.sh (it installs libdpdk-dev)"));
 
     // pkg-config's `-include rte_config.h -march=corei7` are not passed on by the crate: add them.
     let mut extra: Vec<String> = Vec::new();
-    let out = std::process::Command::new("pkg-config")
-        .args(["--cflags-only-other", "libdpdk"])
-        .output()
-        .expect("pkg-config runs");
+    let out = std::process::Command::new("pkg-config").args(["--cflags-only-other", "libdpdk"]).output().expect("pkg-config runs");
     let flags = String::from_utf8_lossy(&out.stdout).to_string();
     let mut it = flags.split_whitespace();
     while let Some(f) = it.next() {
@@ -30,8 +25,7 @@ fn main() {
             extra.push(f.into());
         }
     }
-    let includes: Vec<String> =
-        lib.include_paths.iter().map(|p| format!("-I{}", p.display())).collect();
+    let includes: Vec<String> = lib.include_paths.iter().map(|p| format!("-I{}", p.display())).collect();
 
     let mut cc = cc::Build::new();
     cc.file("shim/shim.c").opt_level(3).warnings(false);

@@ -97,10 +97,7 @@ impl RunSummary {
         let mut parts = Vec::new();
         for (i, p) in s.ports.iter().enumerate() {
             if let Some(j) = peers[i] {
-                parts.push(format!(
-                    "{}→{} rx {} tx {} dropped {} txfull {}",
-                    self.port_names[i], self.port_names[j], p.rx, p.tx, p.dropped, p.tx_full
-                ));
+                parts.push(format!("{}→{} rx {} tx {} dropped {} txfull {}", self.port_names[i], self.port_names[j], p.rx, p.tx, p.dropped, p.tx_full));
             }
         }
         let a = &s.actions;
@@ -132,9 +129,8 @@ pub fn rate(pps: f64) -> String {
 pub fn run(profile: &Profile, opts: RunOptions, stop: Arc<AtomicBool>, hooks: &mut dyn Hooks) -> Result<RunSummary, String> {
     preflight::check(profile, &opts.profile_file)?;
     let prefix = format!("antidote-{}", std::process::id());
-    let eal = Eal::init(&profile.eal_args(&prefix)).map_err(|e| {
-        format!("{e}\nDPDK could not start with profile {}; the lines above say why.", opts.profile_file)
-    })?;
+    let eal =
+        Eal::init(&profile.eal_args(&prefix)).map_err(|e| format!("{e}\nDPDK could not start with profile {}; the lines above say why.", opts.profile_file))?;
     let result = run_on(eal, profile, opts, stop, hooks);
     eal.cleanup();
     result
@@ -165,19 +161,13 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
         let port = Port::by_name(dev.port_name()).ok_or_else(|| {
             format!(
                 "{}: port `{}` ({}) did not come up in DPDK; check the device string and the EAL messages above.",
-                opts.profile_file,
-                spec.name,
-                spec.device
+                opts.profile_file, spec.name, spec.device
             )
         })?;
         ports.ports.push(port);
     }
     // Enough mbufs for every descriptor plus the workers' caches and bursts.
-    let need: u32 = profile
-        .ports
-        .iter()
-        .map(|p| p.rx_queues as u32 * p.rx_desc as u32 + p.tx_queues(workers) as u32 * p.tx_desc as u32)
-        .sum::<u32>()
+    let need: u32 = profile.ports.iter().map(|p| p.rx_queues as u32 * p.rx_desc as u32 + p.tx_queues(workers) as u32 * p.tx_desc as u32).sum::<u32>()
         + (workers as u32 + 1) * (profile.mempool_cache + 4 * BURST_SIZE as u32);
     if profile.mempool_mbufs < need {
         return Err(format!(
@@ -201,19 +191,20 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
             rss: spec.rss,
             promiscuous: true,
         };
-        port.configure(&cfg, &pool)
-            .map_err(|e| format!("{}: port `{}`: {e}", opts.profile_file, spec.name))?;
+        port.configure(&cfg, &pool).map_err(|e| format!("{}: port `{}`: {e}", opts.profile_file, spec.name))?;
         port.start().map_err(|e| format!("{}: port `{}`: {e}", opts.profile_file, spec.name))?;
         ports.started.push(port);
         let link = port.link();
-        if !opts.quiet { println!(
-            "antidote: port {} = {} mac {} link {}{}",
-            spec.name,
-            port.name(),
-            port.mac(),
-            if link.up { "up" } else { "down" },
-            if link.up && link.speed_mbps > 0 { format!(" {} Mb/s", link.speed_mbps) } else { String::new() }
-        ); }
+        if !opts.quiet {
+            println!(
+                "antidote: port {} = {} mac {} link {}{}",
+                spec.name,
+                port.name(),
+                port.mac(),
+                if link.up { "up" } else { "down" },
+                if link.up && link.speed_mbps > 0 { format!(" {} Mb/s", link.speed_mbps) } else { String::new() }
+            );
+        }
     }
 
     let policy = PolicySlot::new(workers);
@@ -230,9 +221,7 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
         inject_from: opts.inject_from,
         mirror: profile.mirror_index().map(|i| ports.ports[i]),
     });
-    let segment_side: Vec<bool> = (0..profile.ports.len())
-        .map(|i| profile.pairs.iter().any(|p| p.a == profile.ports[i].name))
-        .collect();
+    let segment_side: Vec<bool> = (0..profile.ports.len()).map(|i| profile.pairs.iter().any(|p| p.a == profile.ports[i].name)).collect();
 
     // Worker w polls RX queue w of every paired port and sends on TX queue w of its peer.
     let peers = profile.peers();

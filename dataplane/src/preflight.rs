@@ -14,9 +14,7 @@ pub fn check(profile: &Profile, profile_file: &str) -> Result<(), String> {
     let cpus = online_cpus();
     for &l in std::iter::once(&profile.main_lcore).chain(&profile.worker_lcores) {
         if l as usize >= cpus {
-            return Err(format!(
-                "{profile_file}: lcore {l} does not exist on this machine ({cpus} CPUs); change `main_lcore`/`worker_lcores`."
-            ));
+            return Err(format!("{profile_file}: lcore {l} does not exist on this machine ({cpus} CPUs); change `main_lcore`/`worker_lcores`."));
         }
     }
     for (i, port) in profile.ports.iter().enumerate() {
@@ -25,20 +23,14 @@ pub fn check(profile: &Profile, profile_file: &str) -> Result<(), String> {
             Device::Pci { addr, .. } => {
                 let full = if addr.matches(':').count() == 1 { format!("0000:{addr}") } else { addr.clone() };
                 if !Path::new(&format!("/sys/bus/pci/devices/{}", full.to_ascii_lowercase())).exists() {
-                    return Err(format!(
-                        "{at} names PCI device {addr}, which this machine does not have; check `lspci` and fix `device`."
-                    ));
+                    return Err(format!("{at} names PCI device {addr}, which this machine does not have; check `lspci` and fix `device`."));
                 }
             }
             dev @ Device::Vdev { .. } => {
                 for key in ["iface", "rx_iface", "tx_iface", "rx_iface_in"] {
                     if let Some(ifname) = dev.arg(key) {
                         if !Path::new(&format!("/sys/class/net/{ifname}")).exists() {
-                            let hint = if ifname.starts_with("ad-") {
-                                "bring the lab up with `scripts/lab.sh up`"
-                            } else {
-                                "create it or fix `device`"
-                            };
+                            let hint = if ifname.starts_with("ad-") { "bring the lab up with `scripts/lab.sh up`" } else { "create it or fix `device`" };
                             return Err(format!("{at}: network interface {ifname} does not exist; {hint}."));
                         }
                     }
@@ -64,11 +56,7 @@ pub fn check(profile: &Profile, profile_file: &str) -> Result<(), String> {
 pub fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .and_then(|l| l.split_whitespace().nth(2).map(|e| e == "0"))
-        })
+        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).and_then(|l| l.split_whitespace().nth(2).map(|e| e == "0")))
         .unwrap_or(false)
 }
 
@@ -88,14 +76,12 @@ fn hugepages_ready_in(mounts: &str, meminfo: &str) -> Result<(), String> {
     if !mounts.lines().any(|l| l.split_whitespace().nth(2) == Some("hugetlbfs")) {
         return Err("no hugetlbfs is mounted: run `sudo scripts/setup.sh` (or mount -t hugetlbfs nodev /dev/hugepages)".into());
     }
-    let free = meminfo
-        .lines()
-        .find(|l| l.starts_with("HugePages_Free:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse::<u64>().ok())
-        .unwrap_or(0);
+    let free =
+        meminfo.lines().find(|l| l.starts_with("HugePages_Free:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
     if free == 0 {
-        return Err("no free hugepages are reserved: run `sudo scripts/setup.sh` (or echo 1024 > /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages)".into());
+        return Err(
+            "no free hugepages are reserved: run `sudo scripts/setup.sh` (or echo 1024 > /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages)".into()
+        );
     }
     Ok(())
 }

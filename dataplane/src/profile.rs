@@ -228,9 +228,7 @@ impl Profile {
         let mut seen = HashSet::new();
         for &l in &self.worker_lcores {
             if l == self.main_lcore {
-                return Err(format!(
-                    "key `worker_lcores` contains lcore {l}, which is `main_lcore`; give workers their own lcores"
-                ));
+                return Err(format!("key `worker_lcores` contains lcore {l}, which is `main_lcore`; give workers their own lcores"));
             }
             if !seen.insert(l) {
                 return Err(format!("key `worker_lcores` names lcore {l} twice; list each lcore once"));
@@ -244,10 +242,7 @@ impl Profile {
                 return Err(format!("{at}: key `name` is empty or repeated; give every port a unique name"));
             }
             let dev = Device::parse(&port.device).ok_or_else(|| {
-                format!(
-                    "{at}: key `device` = {:?} is neither a PCI address (0000:3b:00.0) nor a vdev (net_af_packet0,iface=eth1); fix it",
-                    port.device
-                )
+                format!("{at}: key `device` = {:?} is neither a PCI address (0000:3b:00.0) nor a vdev (net_af_packet0,iface=eth1); fix it", port.device)
             })?;
             if !devices.insert(dev.port_name().to_string()) {
                 return Err(format!(
@@ -279,17 +274,10 @@ impl Profile {
         for (i, pair) in self.pairs.iter().enumerate() {
             for (key, n) in [("a", &pair.a), ("b", &pair.b)] {
                 if !names.contains(n.as_str()) {
-                    return Err(format!(
-                        "pair #{}: key `{key}` names port `{n}`, which no [[port]] declares; use one of {}",
-                        i + 1,
-                        self.port_names()
-                    ));
+                    return Err(format!("pair #{}: key `{key}` names port `{n}`, which no [[port]] declares; use one of {}", i + 1, self.port_names()));
                 }
                 if !paired.insert(n.as_str()) {
-                    return Err(format!(
-                        "pair #{}: port `{n}` is already in a pair; a port bridges to exactly one other port",
-                        i + 1
-                    ));
+                    return Err(format!("pair #{}: port `{n}` is already in a pair; a port bridges to exactly one other port", i + 1));
                 }
             }
         }
@@ -303,10 +291,7 @@ impl Profile {
         }
         for port in &self.ports {
             if !paired.contains(port.name.as_str()) && self.mirror.as_deref() != Some(port.name.as_str()) {
-                return Err(format!(
-                    "port `{}` is in no [[pair]] and is not the mirror; pair it or remove it",
-                    port.name
-                ));
+                return Err(format!("port `{}` is in no [[pair]] and is not the mirror; pair it or remove it", port.name));
             }
         }
         if self.mempool_mbufs < 1024 {

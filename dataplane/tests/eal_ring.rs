@@ -22,14 +22,12 @@ fn frame(i: usize) -> Vec<u8> {
 fn frames_cross_the_bridge_unchanged_and_are_counted() {
     assert!(antidote_dataplane::preflight::is_root(), "this test drives DPDK: run it as root");
     let prefix = format!("antidote-test-{}", std::process::id());
-    let args: Vec<String> = [
-        "antidote-test", "-l", "0", "--no-huge", "-m", "256", "--no-pci", "--no-telemetry",
-        "--log-level=*:warning", "--vdev=net_ring0", "--vdev=net_ring1",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .chain([format!("--file-prefix={prefix}")])
-    .collect();
+    let args: Vec<String> =
+        ["antidote-test", "-l", "0", "--no-huge", "-m", "256", "--no-pci", "--no-telemetry", "--log-level=*:warning", "--vdev=net_ring0", "--vdev=net_ring1"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain([format!("--file-prefix={prefix}")])
+            .collect();
     let eal = Eal::init(&args).expect("EAL starts with --no-huge and net_ring vdevs");
     let pool = Arc::new(Mempool::new("test_pool", 4095, 64, 2176, -1).unwrap());
     let a = Port::by_name("net_ring0").expect("net_ring0 probed");

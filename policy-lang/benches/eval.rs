@@ -163,9 +163,7 @@ fn bench(c: &mut Criterion) {
     src.push_str("}\n");
     src.push_str(&default_policy());
     src.push_str("\nrule big-set { when ip.src in big then alert }\n");
-    c.bench_function("compile/default_policy_plus_10000_entry_set", |b| {
-        b.iter(|| black_box(antidote_policy::compile(black_box(&src)).ok().unwrap()))
-    });
+    c.bench_function("compile/default_policy_plus_10000_entry_set", |b| b.iter(|| black_box(antidote_policy::compile(black_box(&src)).ok().unwrap())));
 }
 
 criterion_group! {

@@ -92,7 +92,11 @@ pub enum Expr {
     And(Box<Spanned<Expr>>, Box<Spanned<Expr>>),
     Not(Box<Spanned<Expr>>),
     Cmp(Spanned<Operand>, Spanned<CmpOp>, Spanned<Operand>),
-    In { operand: Spanned<Operand>, set: Spanned<SetRef>, negated: bool },
+    In {
+        operand: Spanned<Operand>,
+        set: Spanned<SetRef>,
+        negated: bool,
+    },
     Str(Spanned<Operand>, Spanned<StrOp>, Spanned<Lit>),
     /// A bare operand: a bool field (`llmnr.response`) or `true`/`false`.
     Bare(Spanned<Operand>),
@@ -145,9 +149,16 @@ pub enum Operand {
     Field(String),
     Lit(Lit),
     /// `count(by KEY over WINDOW)`
-    Count { key: Spanned<String>, window: Spanned<u64> },
+    Count {
+        key: Spanned<String>,
+        window: Spanned<u64>,
+    },
     /// `distinct(VALUE by KEY over WINDOW)`
-    Distinct { value: Spanned<String>, key: Spanned<String>, window: Spanned<u64> },
+    Distinct {
+        value: Spanned<String>,
+        key: Spanned<String>,
+        window: Spanned<u64>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -192,9 +203,25 @@ pub enum Action {
     Mirror,
     /// `inject nbns.negative`
     Inject(Spanned<String>),
-    Alert { severity: Option<Severity>, message: Option<String> },
-    Learn { table: Spanned<String>, key: Spanned<String> },
-    Forget { table: Spanned<String>, key: Spanned<String> },
-    Quarantine { key: Spanned<String>, duration: Spanned<u64> },
-    RateLimit { count: Spanned<u64>, per: Spanned<u64>, key: Option<Spanned<String>> },
+    Alert {
+        severity: Option<Severity>,
+        message: Option<String>,
+    },
+    Learn {
+        table: Spanned<String>,
+        key: Spanned<String>,
+    },
+    Forget {
+        table: Spanned<String>,
+        key: Spanned<String>,
+    },
+    Quarantine {
+        key: Spanned<String>,
+        duration: Spanned<u64>,
+    },
+    RateLimit {
+        count: Spanned<u64>,
+        per: Spanned<u64>,
+        key: Option<Spanned<String>>,
+    },
 }

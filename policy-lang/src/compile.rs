@@ -233,7 +233,13 @@ fn lit_type(l: &Lit) -> Option<FieldType> {
 
 fn cidr(ip: std::net::IpAddr, p: u8) -> (u128, u128) {
     let a = Addr::from_ip(ip).0;
-    let mask = if ip.is_ipv4() { u128::MAX << (32 - p as u32) } else if p == 0 { 0 } else { u128::MAX << (128 - p as u32) };
+    let mask = if ip.is_ipv4() {
+        u128::MAX << (32 - p as u32)
+    } else if p == 0 {
+        0
+    } else {
+        u128::MAX << (128 - p as u32)
+    };
     (a & mask, mask)
 }
 
@@ -380,7 +386,10 @@ impl<'p> Cx<'p> {
             FieldType::Str => Set::Str(AHashSet::with_capacity(elems.len())),
             FieldType::Mac => Set::Mac(AHashSet::with_capacity(elems.len())),
             other => {
-                self.err(Diagnostic::error("E002", format!("sets of {} are not supported", type_name(other)), elems[0].span).with_hint("sets hold ip, mac, int or string values"));
+                self.err(
+                    Diagnostic::error("E002", format!("sets of {} are not supported", type_name(other)), elems[0].span)
+                        .with_hint("sets hold ip, mac, int or string values"),
+                );
                 return None;
             }
         };
@@ -419,7 +428,8 @@ impl<'p> Cx<'p> {
 
     fn table_decl(&mut self, t: &ast::TableDecl) {
         if self.set_names.contains_key(&t.name.node) || self.table_names.contains_key(&t.name.node) {
-            return self.err(Diagnostic::error("E004", format!("`{}` is declared twice", t.name.node), t.name.span).with_hint("sets and tables share one namespace"));
+            return self
+                .err(Diagnostic::error("E004", format!("`{}` is declared twice", t.name.node), t.name.span).with_hint("sets and tables share one namespace"));
         }
         let ty = match parse_type(&t.ty) {
             Ok(ty) => ty,
@@ -493,7 +503,10 @@ impl<'p> Cx<'p> {
                 Action::Mirror => acts.push(Act::Mirror),
                 Action::Inject(what) => {
                     if what.node != "nbns.negative" {
-                        self.err(Diagnostic::error("E006", format!("cannot inject `{}`", what.node), what.span).with_hint("the one injection is `inject nbns.negative`"));
+                        self.err(
+                            Diagnostic::error("E006", format!("cannot inject `{}`", what.node), what.span)
+                                .with_hint("the one injection is `inject nbns.negative`"),
+                        );
                         continue;
                     }
                     if !cond.as_ref().map(requires_nbns_query).unwrap_or(false) {
@@ -540,7 +553,10 @@ impl<'p> Cx<'p> {
                 Action::Quarantine { key, duration } => {
                     let Some(f) = self.field(&key.node, key.span) else { continue };
                     if !matches!(f.ty, FieldType::Ip | FieldType::Mac) {
-                        self.err(Diagnostic::error("E002", format!("quarantine needs an address, but `{}` is {}", f.name, type_name(f.ty)), key.span).with_hint("quarantine ip.src or eth.src"));
+                        self.err(
+                            Diagnostic::error("E002", format!("quarantine needs an address, but `{}` is {}", f.name, type_name(f.ty)), key.span)
+                                .with_hint("quarantine ip.src or eth.src"),
+                        );
                         continue;
                     }
                     if !self.window(duration) {
@@ -671,7 +687,10 @@ impl<'p> Cx<'p> {
                     Some(B::Test(Test::Bool(f)))
                 }
                 Operand::Count { .. } | Operand::Distinct { .. } => {
-                    self.err(Diagnostic::error("E017", "a counter is a number, not a condition".into(), op.span).with_hint("compare it: `count(by ip.src over 10s) > 5`"));
+                    self.err(
+                        Diagnostic::error("E017", "a counter is a number, not a condition".into(), op.span)
+                            .with_hint("compare it: `count(by ip.src over 10s) > 5`"),
+                    );
                     None
                 }
                 Operand::Lit(l) => {
@@ -757,9 +776,7 @@ impl<'p> Cx<'p> {
     fn cmp(&mut self, a: &Spanned<Operand>, op: &Spanned<CmpOp>, b: &Spanned<Operand>) -> Option<B> {
         use Operand as O;
         match (&a.node, &b.node) {
-            (O::Lit(_), O::Field(_)) | (O::Lit(_), O::Count { .. }) | (O::Lit(_), O::Distinct { .. }) => {
-                self.cmp(b, &Spanned::new(flip(op.node), op.span), a)
-            }
+            (O::Lit(_), O::Field(_)) | (O::Lit(_), O::Count { .. }) | (O::Lit(_), O::Distinct { .. }) => self.cmp(b, &Spanned::new(flip(op.node), op.span), a),
             (O::Lit(_), O::Lit(_)) => {
                 self.err(Diagnostic::error("E017", "this compares two constants".into(), a.span.join(b.span)).with_hint("compare a field with a value"));
                 None
@@ -772,7 +789,10 @@ impl<'p> Cx<'p> {
                     return None;
                 }
                 if !matches!(op.node, CmpOp::Eq | CmpOp::Ne) && fx.ty != FieldType::Int {
-                    self.err(Diagnostic::error("E009", format!("`{}` does not order {} values", op.node.as_str(), type_name(fx.ty)), op.span).with_hint("use == or !="));
+                    self.err(
+                        Diagnostic::error("E009", format!("`{}` does not order {} values", op.node.as_str(), type_name(fx.ty)), op.span)
+                            .with_hint("use == or !="),
+                    );
                     return None;
                 }
                 Some(B::Test(Test::FieldCmp(fx, op.node, fy)))
@@ -780,14 +800,13 @@ impl<'p> Cx<'p> {
             (O::Field(x), O::Lit(l)) => {
                 let f = self.field(x, a.span)?;
                 if !matches!(op.node, CmpOp::Eq | CmpOp::Ne) && f.ty != FieldType::Int {
-                    self.err(
-                        Diagnostic::error("E009", format!("`{}` does not order {} values", op.node.as_str(), type_name(f.ty)), op.span)
-                            .with_hint(match f.ty {
-                                FieldType::Ip => "use == / != with an address, or `in` with a CIDR or a set",
-                                FieldType::Str => "use ==, !=, starts_with, ends_with or contains",
-                                _ => "use == or !=",
-                            }),
-                    );
+                    self.err(Diagnostic::error("E009", format!("`{}` does not order {} values", op.node.as_str(), type_name(f.ty)), op.span).with_hint(
+                        match f.ty {
+                            FieldType::Ip => "use == / != with an address, or `in` with a CIDR or a set",
+                            FieldType::Str => "use ==, !=, starts_with, ends_with or contains",
+                            _ => "use == or !=",
+                        },
+                    ));
                     return None;
                 }
                 let c = match (f.ty, l) {
@@ -838,7 +857,10 @@ impl<'p> Cx<'p> {
                 }
             }
             _ => {
-                self.err(Diagnostic::error("E002", "these two cannot be compared".into(), a.span.join(b.span)).with_hint("compare a field with a value, or a counter with an integer"));
+                self.err(
+                    Diagnostic::error("E002", "these two cannot be compared".into(), a.span.join(b.span))
+                        .with_hint("compare a field with a value, or a counter with an integer"),
+                );
                 None
             }
         }
@@ -903,7 +925,11 @@ fn normalize(b: B) -> B {
             }
         }
         out.sort_by_key(B::cost);
-        if out.len() == 1 { out.pop().unwrap() } else { rebuild(out) }
+        if out.len() == 1 {
+            out.pop().unwrap()
+        } else {
+            rebuild(out)
+        }
     }
     match b {
         B::And(v) => chain(v, |c| matches!(c, B::And(_)), B::And),

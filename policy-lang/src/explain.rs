@@ -85,7 +85,11 @@ fn act_text(p: &Program, a: &Act) -> String {
 pub fn explain(p: &Program) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "program: {} rule(s), {} test(s), default {:?}", p.rules.len(), p.tests.len(), p.default);
-    let _ = writeln!(s, "evaluation: quarantine check{}, then rules in order; the first pass/drop decides; alert, mirror, inject, learn, forget and quarantine accumulate", if p.uses_quarantine { "" } else { " (off: no rule quarantines)" });
+    let _ = writeln!(
+        s,
+        "evaluation: quarantine check{}, then rules in order; the first pass/drop decides; alert, mirror, inject, learn, forget and quarantine accumulate",
+        if p.uses_quarantine { "" } else { " (off: no rule quarantines)" }
+    );
     for (i, r) in p.rules.iter().enumerate() {
         let _ = writeln!(s, "\nrule #{i} {} [{}]", r.name, r.severity.as_str());
         let gate = match (r.gate, r.gate_any) {
@@ -105,14 +109,8 @@ pub fn explain(p: &Program) -> String {
             for n in reachable(p, r.entry) {
                 let node = &p.nodes[n as usize];
                 let t = &p.tests[node.test as usize];
-                let _ = writeln!(
-                    s,
-                    "    @{n}: {:<60} true → {:<9} false → {}   (cost {})",
-                    test_text(p, t),
-                    target(node.on_true),
-                    target(node.on_false),
-                    t.cost()
-                );
+                let _ =
+                    writeln!(s, "    @{n}: {:<60} true → {:<9} false → {}   (cost {})", test_text(p, t), target(node.on_true), target(node.on_false), t.cost());
             }
         }
         let acts: Vec<String> = r.acts.iter().map(|a| act_text(p, a)).collect();

@@ -65,13 +65,17 @@ pub fn eval(e: &Expr, f: &Frame<'_>, meta: &Meta, sets: &Sets) -> bool {
         },
         Expr::Cmp(a, op, b) => {
             let (a, op, b) = match (&a.node, &b.node) {
-                (Operand::Lit(_), _) => (&b.node, match op.node {
-                    CmpOp::Lt => CmpOp::Gt,
-                    CmpOp::Le => CmpOp::Ge,
-                    CmpOp::Gt => CmpOp::Lt,
-                    CmpOp::Ge => CmpOp::Le,
-                    o => o,
-                }, &a.node),
+                (Operand::Lit(_), _) => (
+                    &b.node,
+                    match op.node {
+                        CmpOp::Lt => CmpOp::Gt,
+                        CmpOp::Le => CmpOp::Ge,
+                        CmpOp::Gt => CmpOp::Lt,
+                        CmpOp::Ge => CmpOp::Le,
+                        o => o,
+                    },
+                    &a.node,
+                ),
                 _ => (&a.node, op.node, &b.node),
             };
             match (a, b) {

@@ -413,9 +413,10 @@ mod tests {
         assert_eq!(t[4], Tok::Path("llmnr.response".into()));
         assert!(t.contains(&Tok::RateLimit));
         assert!(t.contains(&Tok::Not) && t.contains(&Tok::In));
-        assert_eq!(toks("a == b != c <= >= && || !"), vec![
-            Tok::Ident("a".into()), Tok::Eq, Tok::Ident("b".into()), Tok::Ne, Tok::Ident("c".into()), Tok::Le, Tok::Ge, Tok::CAnd, Tok::COr, Tok::Bang
-        ]);
+        assert_eq!(
+            toks("a == b != c <= >= && || !"),
+            vec![Tok::Ident("a".into()), Tok::Eq, Tok::Ident("b".into()), Tok::Ne, Tok::Ident("c".into()), Tok::Le, Tok::Ge, Tok::CAnd, Tok::COr, Tok::Bang]
+        );
     }
 
     #[test]

@@ -25,11 +25,7 @@ pub fn parse(src: &str) -> (Option<Policy>, Vec<Diagnostic>) {
 
 fn expected_list(expected: &[String]) -> String {
     // Tokens that only error productions accept are not worth suggesting.
-    let mut e: Vec<&str> = expected
-        .iter()
-        .map(|s| s.as_str())
-        .filter(|s| !matches!(*s, "\"&&\"" | "\"||\"" | "\"=\"" | "\"!\""))
-        .collect();
+    let mut e: Vec<&str> = expected.iter().map(|s| s.as_str()).filter(|s| !matches!(*s, "\"&&\"" | "\"||\"" | "\"=\"" | "\"!\"")).collect();
     e.sort();
     e.dedup();
     let e: Vec<String> = e
@@ -59,18 +55,18 @@ fn hint_for(tok: &Tok, expected: &[String]) -> Option<String> {
         }
     }
     match tok {
-        Tok::Ident(w) if exp("Path") => Some(match crate::schema::all_names().find(|(n, _, _)| n.strip_prefix(w.as_str()).is_some_and(|r| r.starts_with('.'))) {
-            // `when tcp then …`: a protocol's name alone.
-            Some((example, _, _)) => format!("`{w}` is not a condition: test one of its fields, e.g. `{example}` (`antidote fields` lists them)"),
-            None => format!("`{w}` is not a field; fields have a dot (`ip.src`, `llmnr.qname`)"),
-        }),
+        Tok::Ident(w) if exp("Path") => {
+            Some(match crate::schema::all_names().find(|(n, _, _)| n.strip_prefix(w.as_str()).is_some_and(|r| r.starts_with('.'))) {
+                // `when tcp then …`: a protocol's name alone.
+                Some((example, _, _)) => format!("`{w}` is not a condition: test one of its fields, e.g. `{example}` (`antidote fields` lists them)"),
+                None => format!("`{w}` is not a field; fields have a dot (`ip.src`, `llmnr.qname`)"),
+            })
+        }
         Tok::RBrace if exp("\"then\"") => Some("a rule needs `then` and at least one action, e.g. `then alert; drop`".into()),
-        Tok::Ident(w) if exp("\"then\"") || exp("\"and\"") => Some(format!(
-            "`{w}` is not a field; fields have a dot (`ip.src`, `llmnr.qname`), and conditions are joined with `and` / `or`"
-        )),
-        Tok::Pass | Tok::Drop | Tok::Mirror | Tok::Alert | Tok::Learn | Tok::Forget | Tok::Inject | Tok::Quarantine | Tok::RateLimit
-            if exp("\";\"") =>
-        {
+        Tok::Ident(w) if exp("\"then\"") || exp("\"and\"") => {
+            Some(format!("`{w}` is not a field; fields have a dot (`ip.src`, `llmnr.qname`), and conditions are joined with `and` / `or`"))
+        }
+        Tok::Pass | Tok::Drop | Tok::Mirror | Tok::Alert | Tok::Learn | Tok::Forget | Tok::Inject | Tok::Quarantine | Tok::RateLimit if exp("\";\"") => {
             Some("separate actions with `;`".into())
         }
         Tok::Lit(_) | Tok::Ident(_) | Tok::Path(_) if exp("\";\"") => Some("separate actions with `;`".into()),
@@ -82,9 +78,7 @@ fn hint_for(tok: &Tok, expected: &[String]) -> Option<String> {
 
 fn syntax_error(e: ParseError<usize, Tok, LexError>, src: &str) -> Diagnostic {
     match e {
-        ParseError::InvalidToken { location } => {
-            Diagnostic::error("E012", "invalid token".into(), Span::new(location, location + 1))
-        }
+        ParseError::InvalidToken { location } => Diagnostic::error("E012", "invalid token".into(), Span::new(location, location + 1)),
         ParseError::UnrecognizedEof { location, expected } => {
             let mut d = Diagnostic::error(
                 "E012",
@@ -97,19 +91,13 @@ fn syntax_error(e: ParseError<usize, Tok, LexError>, src: &str) -> Diagnostic {
             d
         }
         ParseError::UnrecognizedToken { token: (l, tok, r), expected } => {
-            let mut d = Diagnostic::error(
-                "E012",
-                format!("unexpected {tok}; expected {}", expected_list(&expected)),
-                Span::new(l, r),
-            );
+            let mut d = Diagnostic::error("E012", format!("unexpected {tok}; expected {}", expected_list(&expected)), Span::new(l, r));
             if let Some(h) = hint_for(&tok, &expected) {
                 d = d.with_hint(h);
             }
             d
         }
-        ParseError::ExtraToken { token: (l, tok, r) } => {
-            Diagnostic::error("E012", format!("unexpected {tok}"), Span::new(l, r))
-        }
+        ParseError::ExtraToken { token: (l, tok, r) } => Diagnostic::error("E012", format!("unexpected {tok}"), Span::new(l, r)),
         ParseError::User { error } => {
             let d = Diagnostic::error("E015", error.message, Span::new(error.start, error.end));
             match error.hint {

@@ -39,7 +39,10 @@ pub enum Const {
     Int(u64),
     Bool(bool),
     Ip(u128),
-    Cidr { net: u128, mask: u128 },
+    Cidr {
+        net: u128,
+        mask: u128,
+    },
     Mac([u8; 6]),
     /// Lower-cased text.
     Str(Box<[u8]>),
@@ -59,9 +62,20 @@ pub enum Test {
     InSet(FieldRef, u32),
     InTable(FieldRef, u32),
     /// count(by key over w) OP n
-    Count { key: FieldRef, counter: u32, op: CmpOp, n: u64 },
+    Count {
+        key: FieldRef,
+        counter: u32,
+        op: CmpOp,
+        n: u64,
+    },
     /// distinct(value by key over w) OP n
-    Distinct { value: FieldRef, key: FieldRef, counter: u32, op: CmpOp, n: u64 },
+    Distinct {
+        value: FieldRef,
+        key: FieldRef,
+        counter: u32,
+        op: CmpOp,
+        n: u64,
+    },
 }
 
 impl Test {
@@ -85,7 +99,10 @@ impl Test {
 
 #[derive(Debug, Clone)]
 pub enum Set {
-    Ip { exact: AHashSet<u128>, cidrs: Vec<(u128, u128)> },
+    Ip {
+        exact: AHashSet<u128>,
+        cidrs: Vec<(u128, u128)>,
+    },
     Int(AHashSet<u64>),
     Str(AHashSet<Box<[u8]>>),
     /// A string set of at most [`FEW_STRINGS`] members, compared in turn (cheaper than
@@ -297,12 +314,7 @@ pub fn class_candidate_table(candidates: &[u64]) -> [u64; crate::schema::LAYOUT_
 pub fn dormant_table(rules: &[CRule], nodes: &[Node], tests: &[Test], tables: usize) -> Vec<(u32, u64)> {
     let mut out = Vec::new();
     for t in 0..tables as u32 {
-        let dormant = rules
-            .iter()
-            .take(64)
-            .enumerate()
-            .filter(|(_, r)| !may_matter(r.entry, nodes, tests, t))
-            .fold(0u64, |a, (i, _)| a | 1 << i);
+        let dormant = rules.iter().take(64).enumerate().filter(|(_, r)| !may_matter(r.entry, nodes, tests, t)).fold(0u64, |a, (i, _)| a | 1 << i);
         if dormant != 0 {
             out.push((t, dormant));
         }
@@ -351,13 +363,7 @@ pub fn candidate_table(rules: &[CRule]) -> Vec<u64> {
     if rules.len() > 64 {
         return Vec::new();
     }
-    (0..1u32 << MASK_BITS)
-        .map(|mask| {
-            rules.iter().enumerate().fold(0u64, |acc, (i, r)| {
-                if r.admits(mask) { acc | 1 << i } else { acc }
-            })
-        })
-        .collect()
+    (0..1u32 << MASK_BITS).map(|mask| rules.iter().enumerate().fold(0u64, |acc, (i, r)| if r.admits(mask) { acc | 1 << i } else { acc })).collect()
 }
 
 /// The bits of a frame mask that a frame read up to its transport can have.
@@ -579,9 +585,7 @@ impl Program {
             },
             Test::Distinct { value, key, counter, op, n } => {
                 match (read(key, frame, meta).and_then(|v| key_of(&v)), read(value, frame, meta).and_then(|v| key_of(&v))) {
-                    (Some(k), Some(v)) => {
-                        cmp_int(self.counters[*counter as usize].state.hit(k, Some(v as u64 ^ (v >> 64) as u64), now), *op, *n)
-                    }
+                    (Some(k), Some(v)) => cmp_int(self.counters[*counter as usize].state.hit(k, Some(v as u64 ^ (v >> 64) as u64), now), *op, *n),
                     _ => false,
                 }
             }

@@ -159,10 +159,7 @@ pub fn resolve(name: &str) -> Option<FieldRef> {
     if let Some(d) = fields::lookup(name) {
         return Some(FieldRef { name: d.name, ty: d.ty, src: Source::Wire(d), gate: gate_of(d.name) });
     }
-    META_FIELDS
-        .iter()
-        .find(|m| m.0 == name)
-        .map(|m| FieldRef { name: m.0, ty: m.1, src: Source::Meta(m.2), gate: 0 })
+    META_FIELDS.iter().find(|m| m.0 == name).map(|m| FieldRef { name: m.0, ty: m.1, src: Source::Meta(m.2), gate: 0 })
 }
 
 /// Every field name, for "did you mean" and the docs.
@@ -446,7 +443,11 @@ fn layout_of(d: &[u8]) -> usize {
     let p = h[l3 + 9 - 3 * v6 as usize];
     let (tcp, udp) = (p == 6, p == 17);
     let c = udp as usize | (tagged as usize) << 1 | (v6 as usize) << 2;
-    if (v4 | v6) & (tcp | udp) { c } else { OTHER }
+    if (v4 | v6) & (tcp | udp) {
+        c
+    } else {
+        OTHER
+    }
 }
 
 /// [`plain_at`] for a class known at run time (the per-frame look).

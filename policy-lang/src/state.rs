@@ -470,7 +470,6 @@ mod tests {
         assert!(t.evictions() > 0);
     }
 
-
     #[test]
     fn slots_reused_by_other_keys_carry_their_tags() {
         // A small table, filled, emptied and filled again with other keys: every slot is

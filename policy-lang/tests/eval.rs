@@ -26,7 +26,8 @@ fn names(p: &Program, o: &Outcome) -> Vec<String> {
 
 #[test]
 fn comparisons_of_every_type() {
-    let p = prog(r#"
+    let p = prog(
+        r#"
 rule int { when udp.sport == 5355 and llmnr.answer.ttl < 31 and llmnr.answer.ttl >= 30 then alert }
 rule ip { when ip.src == 198.18.0.66 and ip.dst != 198.18.0.20 then alert }
 rule cidr { when ip.src == 198.18.0.0/24 and ip.src in { 198.18.0.0/15 } then alert }
@@ -35,7 +36,8 @@ rule str { when llmnr.qname == "WPAD" and llmnr.qname starts_with "wp" and llmnr
 rule boolean { when llmnr.response and not llmnr.tc and llmnr.t == false then alert }
 rule fields { when llmnr.answer.addr == ip.src then alert }
 rule nomatch { when ip.src == 198.18.0.67 or llmnr.qname == "other" then alert }
-"#);
+"#,
+    );
     let o = run(&p, &llmnr_answer(POISONER, VICTIM, "wpad", POISONER, 30, false), 1);
     assert_eq!(names(&p, &o), vec!["int", "ip", "cidr", "mac", "str", "boolean", "fields"]);
     assert_eq!(o.alerts.len(), 7);
@@ -44,13 +46,15 @@ rule nomatch { when ip.src == 198.18.0.67 or llmnr.qname == "other" then alert }
 
 #[test]
 fn first_verdict_wins_and_actions_accumulate() {
-    let p = prog(r#"
+    let p = prog(
+        r#"
 table seen : ip
 rule a { when llmnr.response then alert; learn seen ip.src; mirror }
 rule b { when llmnr.response then drop }
 rule c { when llmnr.response or nbns.positive then pass }
 default pass
-"#);
+"#,
+    );
     let o = run(&p, &llmnr_answer(POISONER, VICTIM, "x", POISONER, 30, false), 5);
     assert_eq!(names(&p, &o), vec!["a", "b"], "c never runs");
     assert!(o.dropped() && o.mirror);
@@ -60,13 +64,15 @@ default pass
 
 #[test]
 fn missing_fields_are_false_and_not_in_is_true() {
-    let p = prog(r#"
+    let p = prog(
+        r#"
 set s = { 198.18.0.1 }
 rule tcp-only { when tcp.dport == 80 then drop }
 rule not-in { when ip.src not in s and llmnr.response then alert }
 rule ne { when tcp.dport != 80 then drop }
 default pass
-"#);
+"#,
+    );
     let o = run(&p, &llmnr_answer(POISONER, VICTIM, "x", POISONER, 30, false), 1);
     assert_eq!(names(&p, &o), vec!["not-in"], "tcp.* tests are false on UDP, != included");
     assert!(!o.dropped());
@@ -74,12 +80,14 @@ default pass
 
 #[test]
 fn learned_tables_correlate_follow_ons_and_expire() {
-    let p = prog(r#"
+    let p = prog(
+        r#"
 table poisoners : ip ttl 10s
 rule learn-it { when llmnr.response then learn poisoners ip.src; drop }
 rule wpad { when http.request and http.path == "/wpad.dat" and ip.dst in poisoners then alert critical; drop }
 rule forget-it { when tcp.dport == 9 and ip.dst in poisoners then forget poisoners ip.dst }
-"#);
+"#,
+    );
     let wpad = tcp(VICTIM, POISONER, 50001, 80, 0x18, b"GET /wpad.dat HTTP/1.1\r\nHost: wpad\r\n\r\n");
     // Before the HTTP head is read: the follow-on rules need the server to be a learned
     // poisoner, so until it is, the frame is decided from its transport alone.
@@ -99,10 +107,12 @@ rule forget-it { when tcp.dport == 9 and ip.dst in poisoners then forget poisone
 
 #[test]
 fn counters_count_and_distinct_per_key() {
-    let p = prog(r#"
+    let p = prog(
+        r#"
 rule many { when llmnr.response and distinct(llmnr.qname by ip.src over 10s) > 3 then alert }
 rule flood { when llmnr.query and count(by ip.src over 1s) > 5 then drop }
-"#);
+"#,
+    );
     for (i, n) in ["a", "b", "c", "a", "b"].iter().enumerate() {
         let o = run(&p, &llmnr_answer(POISONER, VICTIM, n, POISONER, 30, false), 100 + i as u64);
         assert!(o.alerts.is_empty(), "{n}: only 3 distinct names so far");
@@ -118,10 +128,12 @@ rule flood { when llmnr.query and count(by ip.src over 1s) > 5 then drop }
 
 #[test]
 fn quarantine_and_rate_limit() {
-    let p = prog(r#"
+    let p = prog(
+        r#"
 rule q { when llmnr.response then quarantine ip.src for 5s; drop }
 rule rl { when llmnr.query then rate-limit 2 per 1s by ip.src }
-"#);
+"#,
+    );
     let other = tcp(POISONER, VICTIM, 445, 50000, 0x10, b"");
     assert!(!run(&p, &other, 1).dropped());
     run(&p, &llmnr_answer(POISONER, VICTIM, "x", POISONER, 30, false), 10);
@@ -157,14 +169,17 @@ fn default_policy_against_the_lab() {
         (llmnr_answer(POISONER, VICTIM, "fileservr", POISONER, 30, false), "llmnr-poison"),
         (llmnr_answer("fd00:198:18::66", "fd00:198:18::10", "fileservr", "fd00:198:18::66", 30, false), "llmnr-poison"),
         (nbns_positive(POISONER, VICTIM, "FILESERVR", POISONER, 165), "nbns-poison"),
-        (udp(POISONER, VICTIM, 5353, 5353, &{
-            let mut m = vec![0, 0, 0x84, 0, 0, 0, 0, 1, 0, 0, 0, 0, 7];
-            m.extend(b"printer");
-            m.extend([5]);
-            m.extend(b"local");
-            m.extend([0, 0, 1, 0, 1, 0, 0, 0, 120, 0, 4, 198, 18, 0, 66]);
-            m
-        }), "mdns-poison"),
+        (
+            udp(POISONER, VICTIM, 5353, 5353, &{
+                let mut m = vec![0, 0, 0x84, 0, 0, 0, 0, 1, 0, 0, 0, 0, 7];
+                m.extend(b"printer");
+                m.extend([5]);
+                m.extend(b"local");
+                m.extend([0, 0, 1, 0, 1, 0, 0, 0, 120, 0, 4, 198, 18, 0, 66]);
+                m
+            }),
+            "mdns-poison",
+        ),
     ];
     for (i, (f, rule)) in cases.iter().enumerate() {
         // A fresh program for each: once the poisoner is learned, `answer-from-poisoner` decides.
@@ -210,7 +225,10 @@ fn learned_state_survives_a_recompile_with_the_same_declaration() {
     run(&p1, &llmnr_answer(POISONER, VICTIM, "x", POISONER, 30, false), 1);
     let p2 = antidote_policy::compile_with(&format!("{src}\nrule other {{ when tcp.syn then alert }}"), Some(&p1)).ok().unwrap().program;
     assert_eq!(p2.tables[0].state.len(2), 1, "kept");
-    let p3 = antidote_policy::compile_with("table poisoners : ip ttl 2h\nrule r { when llmnr.response then learn poisoners ip.src }", Some(&p2)).ok().unwrap().program;
+    let p3 = antidote_policy::compile_with("table poisoners : ip ttl 2h\nrule r { when llmnr.response then learn poisoners ip.src }", Some(&p2))
+        .ok()
+        .unwrap()
+        .program;
     assert_eq!(p3.tables[0].state.len(2), 0, "a changed declaration starts empty");
 }
 
@@ -299,7 +317,8 @@ fn every_field_is_documented() {
     for (name, _, _) in antidote_policy::schema::all_names() {
         assert!(doc.contains(&format!("`{name}`")), "docs/policy-language.md does not list `{name}`");
     }
-    for code in ["E001", "E002", "E003", "E004", "E005", "E006", "E007", "E008", "E009", "E010", "E011", "E012", "E013", "E014", "E015", "E016", "E017", "W001"] {
+    for code in ["E001", "E002", "E003", "E004", "E005", "E006", "E007", "E008", "E009", "E010", "E011", "E012", "E013", "E014", "E015", "E016", "E017", "W001"]
+    {
         assert!(doc.contains(code), "docs/policy-language.md does not explain {code}");
     }
 }
@@ -369,8 +388,11 @@ fn quick_mask_agrees_with_the_full_dissector() {
     frames.extend(mutated);
     let (mut quick, mut named) = (0, 0);
     // Every truncation too: the look must never claim a frame it misreads.
-    let cuts: Vec<(usize, usize, &[u8])> =
-        frames.iter().enumerate().flat_map(|(i, f)| [f.len(), f.len().saturating_sub(1), f.len() / 2, 42, 20, 14].map(|c| (i, c, &f[..c.min(f.len())]))).collect();
+    let cuts: Vec<(usize, usize, &[u8])> = frames
+        .iter()
+        .enumerate()
+        .flat_map(|(i, f)| [f.len(), f.len().saturating_sub(1), f.len() / 2, 42, 20, 14].map(|c| (i, c, &f[..c.min(f.len())])))
+        .collect();
     let mut exact = 0;
     let mut classed = [0usize; antidote_policy::schema::LAYOUT_CLASSES];
     for &(i, cut, d) in &cuts {
@@ -401,7 +423,10 @@ fn quick_mask_agrees_with_the_full_dissector() {
             _ => {
                 named += 1;
                 if let Some((layer, _)) = full.error {
-                    assert!(matches!(layer, Layer::Llmnr | Layer::Nbns | Layer::Mdns | Layer::Ipv4 | Layer::Ipv6 | Layer::Udp), "frame {i} cut {cut}: {layer:?} failed under a named look");
+                    assert!(
+                        matches!(layer, Layer::Llmnr | Layer::Nbns | Layer::Mdns | Layer::Ipv4 | Layer::Ipv6 | Layer::Udp),
+                        "frame {i} cut {cut}: {layer:?} failed under a named look"
+                    );
                 }
             }
         }

@@ -8,7 +8,8 @@ use std::path::Path;
 fn every_diagnostic_matches_its_golden_file() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
     let update = std::env::var("UPDATE_GOLDEN").is_ok();
-    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().map(|e| e == "policy").unwrap_or(false)).collect();
+    let mut files: Vec<_> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().map(|e| e == "policy").unwrap_or(false)).collect();
     files.sort();
     assert!(files.len() >= 25, "golden policies missing");
     let mut failures = Vec::new();
@@ -45,7 +46,8 @@ fn every_diagnostic_matches_its_golden_file() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
-    for code in ["E001", "E002", "E003", "E004", "E005", "E006", "E007", "E008", "E009", "E010", "E011", "E012", "E013", "E014", "E015", "E016", "E017", "W001"] {
+    for code in ["E001", "E002", "E003", "E004", "E005", "E006", "E007", "E008", "E009", "E010", "E011", "E012", "E013", "E014", "E015", "E016", "E017", "W001"]
+    {
         assert!(codes_seen.contains(code), "no golden file covers {code}");
     }
 }

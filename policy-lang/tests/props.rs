@@ -15,20 +15,39 @@ fn leaf() -> impl Strategy<Value = String> {
     let ip = prop::sample::select(&IPS[..]);
     let name = prop::sample::select(&NAMES[..]);
     prop_oneof![
-        prop::sample::select(vec!["llmnr.response", "llmnr.query", "nbns.query", "nbns.positive", "nbns.broadcast", "tcp.syn", "mdns.response", "llmnr.answer.compressed", "true", "false"]).prop_map(String::from),
+        prop::sample::select(vec![
+            "llmnr.response",
+            "llmnr.query",
+            "nbns.query",
+            "nbns.positive",
+            "nbns.broadcast",
+            "tcp.syn",
+            "mdns.response",
+            "llmnr.answer.compressed",
+            "true",
+            "false"
+        ])
+        .prop_map(String::from),
         (prop::sample::select(vec!["==", "!="]), ip.clone()).prop_map(|(op, a)| format!("ip.src {op} {a}")),
         (ip.clone(), ip.clone()).prop_map(|(a, b)| format!("ip.dst in {{ {a}, {b} }}")),
         ip.prop_map(|a| format!("ip.src not in {{ {a} }}")),
-        (prop::sample::select(vec!["udp.dport", "udp.sport", "tcp.dport", "llmnr.answer.ttl", "nbns.answer.ttl"]), prop::sample::select(vec!["==", "!=", "<", "<=", ">", ">="]), prop::sample::select(vec![0u64, 30, 80, 137, 165, 5355, 50000]))
+        (
+            prop::sample::select(vec!["udp.dport", "udp.sport", "tcp.dport", "llmnr.answer.ttl", "nbns.answer.ttl"]),
+            prop::sample::select(vec!["==", "!=", "<", "<=", ">", ">="]),
+            prop::sample::select(vec![0u64, 30, 80, 137, 165, 5355, 50000])
+        )
             .prop_map(|(f, op, n)| format!("{f} {op} {n}")),
-        (prop::sample::select(vec!["llmnr.qname", "nbns.name", "llmnr.answer.name"]), prop::sample::select(vec!["==", "!="]), name.clone()).prop_map(|(f, op, n)| format!("{f} {op} \"{n}\"")),
-        (prop::sample::select(vec!["starts_with", "ends_with", "contains"]), name.clone()).prop_map(|(op, n)| format!("llmnr.qname {op} \"{}\"", &n[..n.len().min(2)])),
+        (prop::sample::select(vec!["llmnr.qname", "nbns.name", "llmnr.answer.name"]), prop::sample::select(vec!["==", "!="]), name.clone())
+            .prop_map(|(f, op, n)| format!("{f} {op} \"{n}\"")),
+        (prop::sample::select(vec!["starts_with", "ends_with", "contains"]), name.clone())
+            .prop_map(|(op, n)| format!("llmnr.qname {op} \"{}\"", &n[..n.len().min(2)])),
         (name.clone(), name.clone()).prop_map(|(a, b)| format!("nbns.name in {{ \"{a}\", \"{b}\" }}")),
         // More members than a set compared in turn holds: hashed.
         (prop::sample::select(vec!["llmnr.qname", "nbns.name"]), name)
             .prop_map(|(f, n)| format!("{f} in {{ \"{n}\", \"s1\", \"s2\", \"s3\", \"s4\", \"s5\", \"s6\", \"s7\", \"s8\" }}")),
         prop::sample::select(vec!["llmnr.answer.addr == ip.src", "llmnr.answer.addr != ip.src", "udp.sport == udp.dport"]).prop_map(String::from),
-        prop::sample::select(vec!["http.request", "http.path ends_with \"wpad.dat\"", "http.status == 407", "smb2.command == 0", "tcp.dport == 445"]).prop_map(String::from),
+        prop::sample::select(vec!["http.request", "http.path ends_with \"wpad.dat\"", "http.status == 407", "smb2.command == 0", "tcp.dport == 445"])
+            .prop_map(String::from),
     ]
 }
 
@@ -61,18 +80,25 @@ fn frame() -> impl Strategy<Value = Vec<u8>> {
     let src = prop::sample::select(vec![VICTIM, LEGIT, POISONER]);
     let name = prop::sample::select(&NAMES[..]);
     prop_oneof![
-        (src.clone(), name.clone(), prop::sample::select(vec![30u32, 60, 165]), any::<bool>())
-            .prop_map(|(s, n, ttl, c)| llmnr_answer(s, VICTIM, n, s, ttl, c)),
+        (src.clone(), name.clone(), prop::sample::select(vec![30u32, 60, 165]), any::<bool>()).prop_map(|(s, n, ttl, c)| llmnr_answer(s, VICTIM, n, s, ttl, c)),
         (name.clone(), any::<bool>()).prop_map(|(n, c)| llmnr_answer("fd00:198:18::66", "fd00:198:18::10", n, "fd00:198:18::66", 30, c)),
         (src.clone(), name.clone()).prop_map(|(s, n)| llmnr_query(s, n)),
         (src.clone(), name.clone(), any::<bool>()).prop_map(|(s, n, b)| nbns_query(s, n, b)),
         (src.clone(), name, prop::sample::select(vec![165u32, 300000])).prop_map(|(s, n, t)| nbns_positive(s, VICTIM, n, s, t)),
-        (src.clone(), prop::sample::select(vec![80u16, 445, 443]), prop::sample::select(vec![0x02u8, 0x10])).prop_map(|(s, p, fl)| tcp(s, POISONER, 50000, p, fl, b"")),
+        (src.clone(), prop::sample::select(vec![80u16, 445, 443]), prop::sample::select(vec![0x02u8, 0x10]))
+            .prop_map(|(s, p, fl)| tcp(s, POISONER, 50000, p, fl, b"")),
         // Follow-ons with their application message: an HTTP request and response, an SMB2 head.
         (src, prop::sample::select(vec![POISONER, LEGIT]), prop::sample::select(vec![0usize, 1, 2])).prop_map(|(s, d, k)| match k {
             0 => tcp(s, d, 50000, 80, 0x18, b"GET /wpad.dat HTTP/1.1\r\nHost: wpad\r\n\r\n"),
             1 => tcp(d, s, 80, 50000, 0x18, b"HTTP/1.1 407 Proxy\r\nProxy-Authenticate: NTLM\r\n\r\n"),
-            _ => tcp(s, d, 50000, 445, 0x18, b"\0\0\0\x44\xfeSMB\x40\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"),
+            _ => tcp(
+                s,
+                d,
+                50000,
+                445,
+                0x18,
+                b"\0\0\0\x44\xfeSMB\x40\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"
+            ),
         }),
     ]
 }

@@ -135,7 +135,14 @@ fn run(a: &CtlArgs) -> Result<ExitCode, String> {
             for line in BufReader::new(r.into_reader()).lines() {
                 let line = line.map_err(|e| e.to_string())?;
                 let d: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
-                println!("{} {} {}: {} [{}]", d["@timestamp"].as_str().unwrap_or(""), d["log"]["level"].as_str().unwrap_or(""), d["rule"]["name"].as_str().unwrap_or(""), d["message"].as_str().unwrap_or(""), d["event"]["action"].as_str().unwrap_or(""));
+                println!(
+                    "{} {} {}: {} [{}]",
+                    d["@timestamp"].as_str().unwrap_or(""),
+                    d["log"]["level"].as_str().unwrap_or(""),
+                    d["rule"]["name"].as_str().unwrap_or(""),
+                    d["message"].as_str().unwrap_or(""),
+                    d["event"]["action"].as_str().unwrap_or("")
+                );
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -1,6 +1,6 @@
 //! The subcommands of `antidote` that are more than a call into a crate.
+pub mod ctl;
 pub mod dissect;
 pub mod policy;
 pub mod replay;
 pub mod run;
-pub mod ctl;

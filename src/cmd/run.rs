@@ -84,7 +84,8 @@ fn tokens(c: &ControlArgs) -> Result<(Vec<antidote_control::api::Token>, String)
         let mut b = [0u8; 24];
         std::fs::File::open("/dev/urandom").and_then(|mut f| std::io::Read::read_exact(&mut f, &mut b)).map_err(|e| e.to_string())?;
         let tok: String = b.iter().map(|x| format!("{x:02x}")).collect();
-        let mut f = std::fs::OpenOptions::new().create_new(true).write(true).mode(0o600).open(&path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+        let mut f =
+            std::fs::OpenOptions::new().create_new(true).write(true).mode(0o600).open(&path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
         writeln!(f, "admin:{tok}").map_err(|e| e.to_string())?;
     }
     let t = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
@@ -131,10 +132,9 @@ impl ControlHooks {
         }
         let (tokens, from) = tokens(c)?;
         let tls = match (&c.tls_cert, &c.tls_key) {
-            (Some(cert), Some(key)) => Some((
-                std::fs::read(cert).map_err(|e| format!("{}: {e}", cert.display()))?,
-                std::fs::read(key).map_err(|e| format!("{}: {e}", key.display()))?,
-            )),
+            (Some(cert), Some(key)) => {
+                Some((std::fs::read(cert).map_err(|e| format!("{}: {e}", cert.display()))?, std::fs::read(key).map_err(|e| format!("{}: {e}", key.display()))?))
+            }
             _ => None,
         };
         self.api = Some((antidote_control::api::ApiConfig { addr: c.control.clone(), tokens, tls }, from, c.state_dir.clone()));
@@ -185,7 +185,11 @@ impl Hooks for ControlHooks {
             p.stop();
             let st = &p.stats;
             let dropped = ctx.shared.alerts.dropped.load(std::sync::atomic::Ordering::Relaxed);
-            let lost: u64 = p.sink_stats.iter().map(|(_, s)| s.failed.load(std::sync::atomic::Ordering::Relaxed) + s.dropped.load(std::sync::atomic::Ordering::Relaxed)).sum();
+            let lost: u64 = p
+                .sink_stats
+                .iter()
+                .map(|(_, s)| s.failed.load(std::sync::atomic::Ordering::Relaxed) + s.dropped.load(std::sync::atomic::Ordering::Relaxed))
+                .sum();
             let events = st.events.load(std::sync::atomic::Ordering::Relaxed);
             if events + dropped > 0 {
                 println!(

@@ -63,12 +63,7 @@ pub fn run_for(cmd: &mut Command, limit: Duration) -> Output {
             let _ = child.kill();
             let _ = child.wait();
             let (o, e) = (t_out.join().unwrap(), t_err.join().unwrap());
-            panic!(
-                "{:?} did not finish within {limit:?}\nstdout: {}\nstderr: {}",
-                cmd,
-                String::from_utf8_lossy(&o),
-                String::from_utf8_lossy(&e)
-            );
+            panic!("{:?} did not finish within {limit:?}\nstdout: {}\nstderr: {}", cmd, String::from_utf8_lossy(&o), String::from_utf8_lossy(&e));
         }
         std::thread::sleep(Duration::from_millis(20));
     };
@@ -89,13 +84,7 @@ impl Appliance {
             // Tests run in parallel: no API unless a test asks for one.
             args.extend(["--control".to_string(), "off".to_string()]);
         }
-        let child = Command::new(bin())
-            .args(&args)
-            .current_dir(repo())
-            .stdout(f.try_clone().unwrap())
-            .stderr(f)
-            .spawn()
-            .expect("start antidote");
+        let child = Command::new(bin()).args(&args).current_dir(repo()).stdout(f.try_clone().unwrap()).stderr(f).spawn().expect("start antidote");
         Appliance { child: Some(child), log: log.to_path_buf() }
     }
 

@@ -35,7 +35,13 @@ fn question_name(f: &Frame<'_>) -> Option<String> {
     let field = match f.app {
         antidote_wire::App::Nbns(_) => "nbns.name",
         antidote_wire::App::Llmnr(_) => "llmnr.qname",
-        antidote_wire::App::Mdns(_) => if f.mdns()?.question().is_some() { "mdns.qname" } else { "mdns.answer.name" },
+        antidote_wire::App::Mdns(_) => {
+            if f.mdns()?.question().is_some() {
+                "mdns.qname"
+            } else {
+                "mdns.answer.name"
+            }
+        }
         _ => return None,
     };
     let d = antidote_wire::fields::lookup(field)?;
@@ -129,9 +135,8 @@ pub fn document(e: &AlertEvent, policy: &LoadedPolicy, port_names: &[String], ob
     });
     if let Some(name) = question_name(&f) {
         doc["dns"] = json!({"question": {"name": name}});
-        if let Some(a) = ["llmnr.answer.addr", "nbns.answer.addr", "mdns.answer.addr"]
-            .iter()
-            .find_map(|n| antidote_wire::fields::lookup(n).and_then(|d| (d.get)(&f)))
+        if let Some(a) =
+            ["llmnr.answer.addr", "nbns.answer.addr", "mdns.answer.addr"].iter().find_map(|n| antidote_wire::fields::lookup(n).and_then(|d| (d.get)(&f)))
         {
             doc["dns"]["answers"] = json!([{"data": a.display()}]);
         }

@@ -106,7 +106,8 @@ impl AlertPipeline {
                     }
                     // Close the windows that ended: one summary each for repeated alerts.
                     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
-                    let ended: Vec<_> = groups.iter().filter(|(_, g)| stopping || now.saturating_sub(g.first_ms) >= window_ms).map(|(k, _)| k.clone()).collect();
+                    let ended: Vec<_> =
+                        groups.iter().filter(|(_, g)| stopping || now.saturating_sub(g.first_ms) >= window_ms).map(|(k, _)| k.clone()).collect();
                     for k in ended {
                         let g = groups.remove(&k).unwrap();
                         if g.count > 1 {

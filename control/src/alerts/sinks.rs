@@ -72,11 +72,7 @@ pub struct JsonLinesSink {
 
 impl JsonLinesSink {
     pub fn open(path: &str) -> Result<JsonLinesSink, String> {
-        let f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(|e| format!("cannot open alert file {path}: {e}"))?;
+        let f = std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(|e| format!("cannot open alert file {path}: {e}"))?;
         Ok(JsonLinesSink { path: path.into(), out: std::io::BufWriter::new(f), stats: Arc::default() })
     }
 }
@@ -124,7 +120,8 @@ const SYSLOG_BACKOFF_MAX: Duration = Duration::from_secs(30);
 
 impl SyslogSink {
     pub fn udp(addr: &str, host: &str) -> Result<SyslogSink, String> {
-        let target = addr.to_socket_addrs().map_err(|e| format!("syslog address {addr}: {e}"))?.next().ok_or(format!("syslog address {addr} resolves to nothing"))?;
+        let target =
+            addr.to_socket_addrs().map_err(|e| format!("syslog address {addr}: {e}"))?.next().ok_or(format!("syslog address {addr} resolves to nothing"))?;
         let bind = if target.is_ipv6() { "[::]:0" } else { "0.0.0.0:0" };
         let s = UdpSocket::bind(bind).map_err(|e| e.to_string())?;
         s.connect(target).map_err(|e| format!("syslog {addr}: {e}"))?;
@@ -177,12 +174,8 @@ impl Sink for SyslogSink {
         } else {
             if self.tcp.is_none() && self.retry_at.is_none_or(|t| Instant::now() >= t) {
                 self.connects += 1;
-                self.tcp = self
-                    .addr
-                    .to_socket_addrs()
-                    .ok()
-                    .and_then(|mut a| a.next())
-                    .and_then(|a| TcpStream::connect_timeout(&a, Duration::from_millis(500)).ok());
+                self.tcp =
+                    self.addr.to_socket_addrs().ok().and_then(|mut a| a.next()).and_then(|a| TcpStream::connect_timeout(&a, Duration::from_millis(500)).ok());
                 match &self.tcp {
                     Some(t) => {
                         let _ = t.set_write_timeout(Some(Duration::from_millis(500)));
@@ -374,13 +367,54 @@ mod tests {
         };
         std::fs::write(p("ext"), "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n").unwrap();
         let server = |ca: &str| {
-            sh(&["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", &format!("/CN=antidote test {ca}"), "-keyout", &p(&format!("{ca}.key")), "-out", &p(&format!("{ca}.pem"))]);
-            sh(&["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", &p(&format!("{ca}-srv.key")), "-out", &p(&format!("{ca}-srv.csr"))]);
             sh(&[
-                "x509", "-req", "-in", &p(&format!("{ca}-srv.csr")), "-CA", &p(&format!("{ca}.pem")), "-CAkey", &p(&format!("{ca}.key")), "-CAcreateserial", "-days", "1",
-                "-extfile", &p("ext"), "-out", &p(&format!("{ca}-srv.pem")),
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "1",
+                "-subj",
+                &format!("/CN=antidote test {ca}"),
+                "-keyout",
+                &p(&format!("{ca}.key")),
+                "-out",
+                &p(&format!("{ca}.pem")),
             ]);
-            let cfg = tiny_http::SslConfig { certificate: std::fs::read(p(&format!("{ca}-srv.pem"))).unwrap(), private_key: std::fs::read(p(&format!("{ca}-srv.key"))).unwrap() };
+            sh(&[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-subj",
+                "/CN=127.0.0.1",
+                "-keyout",
+                &p(&format!("{ca}-srv.key")),
+                "-out",
+                &p(&format!("{ca}-srv.csr")),
+            ]);
+            sh(&[
+                "x509",
+                "-req",
+                "-in",
+                &p(&format!("{ca}-srv.csr")),
+                "-CA",
+                &p(&format!("{ca}.pem")),
+                "-CAkey",
+                &p(&format!("{ca}.key")),
+                "-CAcreateserial",
+                "-days",
+                "1",
+                "-extfile",
+                &p("ext"),
+                "-out",
+                &p(&format!("{ca}-srv.pem")),
+            ]);
+            let cfg = tiny_http::SslConfig {
+                certificate: std::fs::read(p(&format!("{ca}-srv.pem"))).unwrap(),
+                private_key: std::fs::read(p(&format!("{ca}-srv.key"))).unwrap(),
+            };
             let srv = tiny_http::Server::https("127.0.0.1:0", cfg).unwrap();
             let url = format!("https://127.0.0.1:{}/hook", srv.server_addr().to_ip().unwrap().port());
             let h = std::thread::spawn(move || {

@@ -35,10 +35,8 @@ impl Eal {
     /// process returns the running EAL if the arguments are the same, an error otherwise.
     pub fn init(args: &[String]) -> Result<&'static Eal, EalError> {
         let r = EAL.get_or_init(|| {
-            let argv: Vec<CString> = args
-                .iter()
-                .map(|a| CString::new(a.as_str()).map_err(|_| format!("argument {a:?} has a NUL byte")))
-                .collect::<Result<_, _>>()?;
+            let argv: Vec<CString> =
+                args.iter().map(|a| CString::new(a.as_str()).map_err(|_| format!("argument {a:?} has a NUL byte"))).collect::<Result<_, _>>()?;
             let mut ptrs: Vec<*mut c_char> = argv.iter().map(|c| c.as_ptr() as *mut c_char).collect();
             ptrs.push(std::ptr::null_mut());
             // SAFETY: argv/ptrs stay alive in the returned Eal (static); argc matches the

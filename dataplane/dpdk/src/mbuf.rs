@@ -34,9 +34,7 @@ impl Mbuf {
         let m = self.raw();
         // SAFETY: buf_addr+data_off points at data_len initialised bytes inside the mbuf's
         // buffer (rte_pktmbuf_mtod); the borrow of self keeps the mbuf alive and unshared.
-        unsafe {
-            std::slice::from_raw_parts((m.buf_addr as *const u8).add(m.data_off as usize), m.data_len as usize)
-        }
+        unsafe { std::slice::from_raw_parts((m.buf_addr as *const u8).add(m.data_off as usize), m.data_len as usize) }
     }
 
     /// The first segment's bytes, writable.

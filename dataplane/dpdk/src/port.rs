@@ -150,31 +150,19 @@ impl Port {
             conf.rx_adv_conf.rss_conf.rss_hf = rss_hf;
         }
         // SAFETY: conf is a valid, fully initialised rte_eth_conf.
-        check(
-            unsafe { ffi::rte_eth_dev_configure(self.0, cfg.rx_queues, cfg.tx_queues, &conf) },
-            "rte_eth_dev_configure",
-        )?;
+        check(unsafe { ffi::rte_eth_dev_configure(self.0, cfg.rx_queues, cfg.tx_queues, &conf) }, "rte_eth_dev_configure")?;
         let (mut nrx, mut ntx) = (cfg.rx_desc, cfg.tx_desc);
         // SAFETY: valid out-pointers; the PMD rounds the counts to what it supports.
-        check(
-            unsafe { ffi::rte_eth_dev_adjust_nb_rx_tx_desc(self.0, &mut nrx, &mut ntx) },
-            "rte_eth_dev_adjust_nb_rx_tx_desc",
-        )?;
+        check(unsafe { ffi::rte_eth_dev_adjust_nb_rx_tx_desc(self.0, &mut nrx, &mut ntx) }, "rte_eth_dev_adjust_nb_rx_tx_desc")?;
         let socket = self.socket().max(0) as u32;
         for q in 0..cfg.rx_queues {
             // SAFETY: port configured above; null rxconf = driver defaults; the pool outlives
             // the port (the owner stops ports before dropping the pool).
-            check(
-                unsafe { ffi::rte_eth_rx_queue_setup(self.0, q, nrx, socket, std::ptr::null(), pool.as_ptr()) },
-                "rte_eth_rx_queue_setup",
-            )?;
+            check(unsafe { ffi::rte_eth_rx_queue_setup(self.0, q, nrx, socket, std::ptr::null(), pool.as_ptr()) }, "rte_eth_rx_queue_setup")?;
         }
         for q in 0..cfg.tx_queues {
             // SAFETY: port configured above; null txconf = driver defaults.
-            check(
-                unsafe { ffi::rte_eth_tx_queue_setup(self.0, q, ntx, socket, std::ptr::null()) },
-                "rte_eth_tx_queue_setup",
-            )?;
+            check(unsafe { ffi::rte_eth_tx_queue_setup(self.0, q, ntx, socket, std::ptr::null()) }, "rte_eth_tx_queue_setup")?;
         }
         if cfg.promiscuous {
             // SAFETY: valid configured port. Some vdevs cannot (e.g. net_ring): not an error.
@@ -211,11 +199,7 @@ impl Port {
         let mut l = ffi::rte_eth_link::default();
         // SAFETY: l is a valid out-pointer; nowait never blocks.
         unsafe { ffi::rte_eth_link_get_nowait(self.0, &mut l) };
-        LinkStatus {
-            up: l.link_status() != 0,
-            speed_mbps: l.link_speed,
-            full_duplex: l.link_duplex() != 0,
-        }
+        LinkStatus { up: l.link_status() != 0, speed_mbps: l.link_speed, full_duplex: l.link_duplex() != 0 }
     }
 
     pub fn stats(self) -> PortStats {

@@ -38,9 +38,7 @@ mod tests {
     use super::*;
     #[test]
     fn request() {
-        let b = [
-            0, 1, 8, 0, 6, 4, 0, 1, 2, 0, 0, 0, 0, 0x10, 198, 18, 0, 10, 0, 0, 0, 0, 0, 0, 198, 18, 0, 20,
-        ];
+        let b = [0, 1, 8, 0, 6, 4, 0, 1, 2, 0, 0, 0, 0, 0x10, 198, 18, 0, 10, 0, 0, 0, 0, 0, 0, 198, 18, 0, 20];
         let r = ArpRepr::parse(&b).unwrap();
         assert_eq!(r.op, 1);
         assert_eq!(r.sender_ip, Ipv4Addr::new(198, 18, 0, 10));

@@ -125,23 +125,16 @@ pub enum QueryKind {
     Llmnr,
     Mdns,
     /// Broadcast to the given IPv4 subnet broadcast address.
-    Nbns { broadcast: Ipv4Addr },
+    Nbns {
+        broadcast: Ipv4Addr,
+    },
 }
 
 /// A query for `name` as an ordinary client sends it: LLMNR (flags 0, type A or AAAA) to
 /// 224.0.0.252 / ff02::1:3 from `src_port`; mDNS (id 0, QM) to 224.0.0.251 / ff02::fb from 5353;
 /// NBT-NS broadcast (flags 0x0110, suffix 0x20) from port 137.
 #[allow(clippy::too_many_arguments)]
-pub fn name_query(
-    out: &mut [u8],
-    kind: QueryKind,
-    src_mac: Mac,
-    src_ip: IpAddr,
-    tags: &[VlanTag],
-    name: &str,
-    id: u16,
-    src_port: u16,
-) -> Result<usize> {
+pub fn name_query(out: &mut [u8], kind: QueryKind, src_mac: Mac, src_ip: IpAddr, tags: &[VlanTag], name: &str, id: u16, src_port: u16) -> Result<usize> {
     if tags.len() > 2 {
         return Err(Error::Malformed("more than two VLAN tags"));
     }
@@ -165,17 +158,7 @@ pub fn name_query(
             (IpAddr::V4(broadcast), Mac::BROADCAST, nbns::PORT, nbns::PORT, 64)
         }
     };
-    let a = UdpAddressing {
-        src_mac,
-        dst_mac,
-        vlans,
-        vlan_count: tags.len() as u8,
-        src_ip,
-        dst_ip,
-        src_port: sport,
-        dst_port: dport,
-        ttl,
-    };
+    let a = UdpAddressing { src_mac, dst_mac, vlans, vlan_count: tags.len() as u8, src_ip, dst_ip, src_port: sport, dst_port: dport, ttl };
     udp_frame(out, &a, |p| match kind {
         QueryKind::Llmnr => dns::emit_query(p, id, 0, name, qtype, 1),
         QueryKind::Mdns => dns::emit_query(p, 0, 0, name, qtype, 1),
@@ -263,16 +246,7 @@ mod tests {
             let l4 = &out[n - f.udp().unwrap().length as usize..n];
             assert_eq!(l4_checksum(net.src.ip(), net.dst.ip(), 17, l4), 0);
         }
-        assert!(name_query(
-            &mut out,
-            QueryKind::Nbns { broadcast: Ipv4Addr::BROADCAST },
-            Mac::default(),
-            IpAddr::V6(Ipv6Addr::LOCALHOST),
-            &[],
-            "x",
-            1,
-            137
-        )
-        .is_err());
+        assert!(name_query(&mut out, QueryKind::Nbns { broadcast: Ipv4Addr::BROADCAST }, Mac::default(), IpAddr::V6(Ipv6Addr::LOCALHOST), &[], "x", 1, 137)
+            .is_err());
     }
 }

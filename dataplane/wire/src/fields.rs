@@ -195,17 +195,12 @@ fn frag(x: Fragment) -> &'static str {
 pub static FIELDS: &[FieldDef] = &[
     f!("frame.len", Int, "frame length in bytes", |f| n(f.data.len() as u64)),
     f!("frame.malformed", Bool, "some layer could not be read", |f| b(f.malformed())),
-    f!("frame.error", Str, "the layer and reason of the first dissection error", |f| f
-        .error
-        .map(|(l, _)| Value::StaticStr(l.as_str()))),
+    f!("frame.error", Str, "the layer and reason of the first dissection error", |f| f.error.map(|(l, _)| Value::StaticStr(l.as_str()))),
     f!("eth.src", Mac, "source MAC", |f| f.eth.map(|e| Value::Mac(e.src))),
     f!("eth.dst", Mac, "destination MAC", |f| f.eth.map(|e| Value::Mac(e.dst))),
     f!("eth.type", Int, "EtherType after the VLAN tags", |f| f.eth.map(|e| Value::Int(e.ethertype as u64))),
     f!("vlan.id", Int, "outer VLAN id", |f| f.eth.and_then(|e| e.vlan_id()).map(|v| Value::Int(v as u64))),
-    f!("vlan.inner", Int, "inner VLAN id (QinQ)", |f| f
-        .eth
-        .filter(|e| e.vlan_count == 2)
-        .map(|e| Value::Int(e.vlans[1].id() as u64))),
+    f!("vlan.inner", Int, "inner VLAN id (QinQ)", |f| f.eth.filter(|e| e.vlan_count == 2).map(|e| Value::Int(e.vlans[1].id() as u64))),
     f!("vlan.count", Int, "number of VLAN tags", |f| f.eth.map(|e| Value::Int(e.vlan_count as u64))),
     f!("arp.op", Int, "1 request, 2 reply", |f| f.arp.map(|a| Value::Int(a.op as u64))),
     f!("arp.sender_mac", Mac, "sender hardware address", |f| f.arp.map(|a| Value::Mac(a.sender_mac))),
@@ -215,9 +210,7 @@ pub static FIELDS: &[FieldDef] = &[
     f!("ip.version", Int, "4 or 6", |f| f.net.map(|x| Value::Int(x.version as u64))),
     f!("ip.src", Ip, "source address (IPv4 or IPv6)", |f| f.net.map(|x| Value::Ip(x.src.ip()))),
     f!("ip.dst", Ip, "destination address (IPv4 or IPv6)", |f| f.net.map(|x| Value::Ip(x.dst.ip()))),
-    f!("ip.proto", Int, "IPv4 protocol / IPv6 next header after extension headers", |f| f
-        .net
-        .map(|x| Value::Int(x.proto as u64))),
+    f!("ip.proto", Int, "IPv4 protocol / IPv6 next header after extension headers", |f| f.net.map(|x| Value::Int(x.proto as u64))),
     f!("ip.ttl", Int, "IPv4 TTL / IPv6 hop limit", |f| f.net.map(|x| Value::Int(x.ttl as u64))),
     f!("ip.fragment", Str, "none, first or later", |f| f.net.map(|x| Value::StaticStr(frag(x.fragment)))),
     f!("udp.sport", Int, "UDP source port", |f| f.udp().map(|u| Value::Int(u.src_port as u64))),
@@ -232,9 +225,7 @@ pub static FIELDS: &[FieldDef] = &[
     f!("nbns.id", Int, "transaction id", |f| f.nbns().map(|m| Value::Int(m.id as u64))),
     f!("nbns.flags", Int, "the 16-bit flags word (opcode, NM flags, rcode)", |f| f.nbns().map(|m| Value::Int(m.flags as u64))),
     f!("nbns.response", Bool, "R bit", |f| f.nbns().map(|m| Value::Bool(m.is_response()))),
-    f!("nbns.opcode", Int, "0 query, 5 registration, 6 release, 7 WACK, 8/9 refresh", |f| f
-        .nbns()
-        .map(|m| Value::Int(m.opcode() as u64))),
+    f!("nbns.opcode", Int, "0 query, 5 registration, 6 release, 7 WACK, 8/9 refresh", |f| f.nbns().map(|m| Value::Int(m.opcode() as u64))),
     f!("nbns.rcode", Int, "response code (3 = name error)", |f| f.nbns().map(|m| Value::Int(m.rcode() as u64))),
     f!("nbns.broadcast", Bool, "B flag", |f| f.nbns().map(|m| Value::Bool(m.broadcast()))),
     f!("nbns.query", Bool, "a name query request for an NB name", |f| f.nbns().map(|m| Value::Bool(m.is_name_query()))),
@@ -244,14 +235,8 @@ pub static FIELDS: &[FieldDef] = &[
     f!("nbns.ancount", Int, "answers", |f| f.nbns().map(|m| Value::Int(m.ancount as u64))),
     f!("nbns.nscount", Int, "authority records", |f| f.nbns().map(|m| Value::Int(m.nscount as u64))),
     f!("nbns.arcount", Int, "additional records", |f| f.nbns().map(|m| Value::Int(m.arcount as u64))),
-    f!("nbns.qname", Str, "queried NetBIOS name, without padding or suffix", |f| f
-        .nbns()?
-        .question
-        .map(|q| Value::NbName(q.name))),
-    f!("nbns.qsuffix", Int, "queried name's suffix byte (0x00 workstation, 0x20 server)", |f| f
-        .nbns()?
-        .question
-        .map(|q| Value::Int(q.name.suffix() as u64))),
+    f!("nbns.qname", Str, "queried NetBIOS name, without padding or suffix", |f| f.nbns()?.question.map(|q| Value::NbName(q.name))),
+    f!("nbns.qsuffix", Int, "queried name's suffix byte (0x00 workstation, 0x20 server)", |f| f.nbns()?.question.map(|q| Value::Int(q.name.suffix() as u64))),
     f!("nbns.qtype", Int, "question type (0x20 NB, 0x21 NBSTAT)", |f| f.nbns()?.question.map(|q| Value::Int(q.qtype as u64))),
     f!("nbns.name", Str, "the name of the question, or of the first record when there is none", |f| {
         let m = f.nbns()?;
@@ -260,12 +245,8 @@ pub static FIELDS: &[FieldDef] = &[
     f!("nbns.answer.name", Str, "first record's name", |f| nb0(f).map(|r| Value::NbName(r.name))),
     f!("nbns.answer.ttl", Int, "first record's TTL", |f| nb0(f).map(|r| Value::Int(r.ttl as u64))),
     f!("nbns.answer.type", Int, "first record's type", |f| nb0(f).map(|r| Value::Int(r.rtype as u64))),
-    f!("nbns.answer.nb_flags", Int, "first address entry's NB_FLAGS (G 0x8000, ONT 0x6000)", |f| nb0(f)?
-        .first_entry()
-        .map(|e| Value::Int(e.0 as u64))),
-    f!("nbns.answer.addr", Ip, "first address entry's IPv4 address", |f| nb0(f)?
-        .first_entry()
-        .map(|e| Value::Ip(IpAddr::V4(e.1)))),
+    f!("nbns.answer.nb_flags", Int, "first address entry's NB_FLAGS (G 0x8000, ONT 0x6000)", |f| nb0(f)?.first_entry().map(|e| Value::Int(e.0 as u64))),
+    f!("nbns.answer.addr", Ip, "first address entry's IPv4 address", |f| nb0(f)?.first_entry().map(|e| Value::Ip(IpAddr::V4(e.1)))),
     // LLMNR
     f!("llmnr.id", Int, "transaction id", |f| f.llmnr().map(|m| Value::Int(m.id as u64))),
     f!("llmnr.flags", Int, "the 16-bit flags word", |f| f.llmnr().map(|m| Value::Int(m.flags as u64))),
@@ -283,8 +264,7 @@ pub static FIELDS: &[FieldDef] = &[
     f!("llmnr.qname", Str, "first question's name", |f| q0(f.llmnr()).map(|q| Value::DnsName(q.name))),
     f!("llmnr.qtype", Int, "first question's type", |f| q0(f.llmnr()).map(|q| Value::Int(q.qtype as u64))),
     f!("llmnr.answer.name", Str, "first answer's name", |f| a0(f.llmnr()).map(|a| Value::DnsName(a.name))),
-    f!("llmnr.answer.compressed", Bool, "first answer's name used a compression pointer", |f| a0(f.llmnr())
-        .map(|a| Value::Bool(a.name.compressed))),
+    f!("llmnr.answer.compressed", Bool, "first answer's name used a compression pointer", |f| a0(f.llmnr()).map(|a| Value::Bool(a.name.compressed))),
     f!("llmnr.answer.type", Int, "first answer's type", |f| a0(f.llmnr()).map(|a| Value::Int(a.rtype as u64))),
     f!("llmnr.answer.ttl", Int, "first answer's TTL", |f| a0(f.llmnr()).map(|a| Value::Int(a.ttl as u64))),
     f!("llmnr.answer.addr", Ip, "first answer's A/AAAA address", |f| a0(f.llmnr())?.addr().map(Value::Ip)),
@@ -313,13 +293,10 @@ pub static FIELDS: &[FieldDef] = &[
     f!("mdns.answer.name", Str, "first answer's name", |f| a0(f.mdns()).map(|a| Value::DnsName(a.name))),
     f!("mdns.answer.type", Int, "first answer's type", |f| a0(f.mdns()).map(|a| Value::Int(a.rtype as u64))),
     f!("mdns.answer.ttl", Int, "first answer's TTL", |f| a0(f.mdns()).map(|a| Value::Int(a.ttl as u64))),
-    f!("mdns.answer.cache_flush", Bool, "first answer's cache-flush bit", |f| a0(f.mdns())
-        .map(|a| Value::Bool(a.cache_flush))),
+    f!("mdns.answer.cache_flush", Bool, "first answer's cache-flush bit", |f| a0(f.mdns()).map(|a| Value::Bool(a.cache_flush))),
     f!("mdns.answer.addr", Ip, "first answer's A/AAAA address", |f| a0(f.mdns())?.addr().map(Value::Ip)),
     // SQL Server Resolution Protocol
-    f!("ssrp.type", Int, "2 CLNT_BCAST_EX, 3 CLNT_UCAST_EX, 4 CLNT_UCAST_INST, 5 SVR_RESP, 15 DAC", |f| f
-        .ssrp()
-        .map(|m| Value::Int(m.kind as u64))),
+    f!("ssrp.type", Int, "2 CLNT_BCAST_EX, 3 CLNT_UCAST_EX, 4 CLNT_UCAST_INST, 5 SVR_RESP, 15 DAC", |f| f.ssrp().map(|m| Value::Int(m.kind as u64))),
     f!("ssrp.response", Bool, "an SVR_RESP", |f| f.ssrp().map(|m| Value::Bool(m.is_response()))),
     f!("ssrp.server", Str, "ServerName of the first instance", |f| s(f.ssrp()?.server)),
     f!("ssrp.instance", Str, "instance name asked for or answered", |f| s(f.ssrp()?.instance)),
@@ -335,45 +312,23 @@ pub static FIELDS: &[FieldDef] = &[
     f!("http.server", Str, "Server header", |f| s(f.http()?.server)),
     f!("http.user_agent", Str, "User-Agent header", |f| s(f.http()?.user_agent)),
     f!("http.authorization", Str, "Authorization scheme", |f| f.http()?.authorization.map(|a| Value::StaticStr(a.as_str()))),
-    f!("http.proxy_authorization", Str, "Proxy-Authorization scheme", |f| f
-        .http()?
-        .proxy_authorization
-        .map(|a| Value::StaticStr(a.as_str()))),
-    f!("http.www_authenticate", Str, "WWW-Authenticate scheme", |f| f
-        .http()?
-        .www_authenticate
-        .map(|a| Value::StaticStr(a.as_str()))),
-    f!("http.proxy_authenticate", Str, "Proxy-Authenticate scheme", |f| f
-        .http()?
-        .proxy_authenticate
-        .map(|a| Value::StaticStr(a.as_str()))),
+    f!("http.proxy_authorization", Str, "Proxy-Authorization scheme", |f| f.http()?.proxy_authorization.map(|a| Value::StaticStr(a.as_str()))),
+    f!("http.www_authenticate", Str, "WWW-Authenticate scheme", |f| f.http()?.www_authenticate.map(|a| Value::StaticStr(a.as_str()))),
+    f!("http.proxy_authenticate", Str, "Proxy-Authenticate scheme", |f| f.http()?.proxy_authenticate.map(|a| Value::StaticStr(a.as_str()))),
     // SMB2
     f!("smb2.command", Int, "0 NEGOTIATE, 1 SESSION_SETUP, …", |f| f.smb2().map(|h| Value::Int(h.command as u64))),
-    f!("smb2.status", Int, "NT status (0xC0000022 access denied, 0xC000006D logon failure)", |f| f
-        .smb2()
-        .map(|h| Value::Int(h.status as u64))),
+    f!("smb2.status", Int, "NT status (0xC0000022 access denied, 0xC000006D logon failure)", |f| f.smb2().map(|h| Value::Int(h.status as u64))),
     f!("smb2.flags", Int, "header flags", |f| f.smb2().map(|h| Value::Int(h.flags as u64))),
     f!("smb2.response", Bool, "SERVER_TO_REDIR flag", |f| f.smb2().map(|h| Value::Bool(h.is_response()))),
     f!("smb2.session_id", Int, "session id", |f| f.smb2().map(|h| Value::Int(h.session_id))),
-    f!("smb2.dialect", Int, "NEGOTIATE response dialect (0x0210 = 2.1, 0x0311 = 3.1.1)", |f| f
-        .smb2()?
-        .dialect
-        .map(|d| Value::Int(d as u64))),
+    f!("smb2.dialect", Int, "NEGOTIATE response dialect (0x0210 = 2.1, 0x0311 = 3.1.1)", |f| f.smb2()?.dialect.map(|d| Value::Int(d as u64))),
     // NTLMSSP
     f!("ntlm.type", Str, "negotiate, challenge or authenticate", |f| f.ntlm.map(|m| Value::StaticStr(m.type_name()))),
-    f!("ntlm.challenge", Bytes, "CHALLENGE's server challenge", |f| f
-        .ntlm
-        .as_ref()?
-        .server_challenge
-        .as_ref()
-        .map(|c| Value::Bytes(&c[..]))),
+    f!("ntlm.challenge", Bytes, "CHALLENGE's server challenge", |f| f.ntlm.as_ref()?.server_challenge.as_ref().map(|c| Value::Bytes(&c[..]))),
     f!("ntlm.target", Str, "CHALLENGE's target name", |f| f.ntlm.filter(|m| !m.target.is_empty()).map(|m| Value::Ntlm(m.target))),
     f!("ntlm.user", Str, "AUTHENTICATE's user name", |f| f.ntlm.filter(|m| !m.user.is_empty()).map(|m| Value::Ntlm(m.user))),
     f!("ntlm.domain", Str, "AUTHENTICATE's domain", |f| f.ntlm.filter(|m| !m.domain.is_empty()).map(|m| Value::Ntlm(m.domain))),
-    f!("ntlm.workstation", Str, "AUTHENTICATE's workstation", |f| f
-        .ntlm
-        .filter(|m| !m.workstation.is_empty())
-        .map(|m| Value::Ntlm(m.workstation))),
+    f!("ntlm.workstation", Str, "AUTHENTICATE's workstation", |f| f.ntlm.filter(|m| !m.workstation.is_empty()).map(|m| Value::Ntlm(m.workstation))),
 ];
 
 fn dq<'f>(m: Option<&'f DnsMessage<'_>>, i: usize) -> Option<Question<'f>> {

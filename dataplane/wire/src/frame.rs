@@ -167,17 +167,7 @@ impl<'a> Frame<'a> {
     /// application message (together they are [`Frame::parse`]).
     #[inline]
     pub fn parse_transport(data: &'a [u8]) -> Frame<'a> {
-        let mut f = Frame {
-            data,
-            eth: None,
-            arp: None,
-            net: None,
-            transport: Transport::None,
-            payload: &[],
-            app: App::None,
-            ntlm: None,
-            error: None,
-        };
+        let mut f = Frame { data, eth: None, arp: None, net: None, transport: Transport::None, payload: &[], app: App::None, ntlm: None, error: None };
         // Built in place: the layers write into `f`, and an error stops the walk at the layer
         // it names.
         let mut layer = Layer::Ethernet;

@@ -31,7 +31,6 @@ pub const CLASS_IN: u16 = 0x0001;
 
 pub const RCODE_NAM_ERR: u8 = 3;
 
-
 /// A validated NetBIOS name in a message: 15 characters (space-padded) + a suffix byte in the
 /// first-level encoding, and the scope labels. Decoded on demand: no copy is made.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -191,10 +190,7 @@ impl NbRecord<'_> {
     /// NB records: the (NB_FLAGS, address) entries.
     pub fn entries(&self) -> impl Iterator<Item = (u16, Ipv4Addr)> + '_ {
         let n = if self.rtype == TYPE_NB { self.rdata.len() / 6 } else { 0 };
-        self.rdata
-            .chunks_exact(6)
-            .take(n)
-            .map(|e| (u16::from_be_bytes([e[0], e[1]]), Ipv4Addr::new(e[2], e[3], e[4], e[5])))
+        self.rdata.chunks_exact(6).take(n).map(|e| (u16::from_be_bytes([e[0], e[1]]), Ipv4Addr::new(e[2], e[3], e[4], e[5])))
     }
 
     /// The first (NB_FLAGS, address) entry.
@@ -311,10 +307,7 @@ impl<'a> NbnsMessage<'a> {
     }
     /// A positive name-query response: RCODE 0 and at least one NB record.
     pub fn is_positive_response(&self) -> bool {
-        self.is_response()
-            && self.opcode() == OPCODE_QUERY
-            && self.rcode() == 0
-            && self.records().any(|r| r.rtype == TYPE_NB)
+        self.is_response() && self.opcode() == OPCODE_QUERY && self.rcode() == 0 && self.records().any(|r| r.rtype == TYPE_NB)
     }
     pub fn is_negative_response(&self) -> bool {
         self.is_response() && self.opcode() == OPCODE_QUERY && self.rcode() != 0

@@ -48,9 +48,7 @@ impl<'a> SsrpMessage<'a> {
                         _ if k.eq_ignore_ascii_case(b"ServerName") && m.server.is_empty() => m.server = v,
                         _ if k.eq_ignore_ascii_case(b"InstanceName") && m.instance.is_empty() => m.instance = v,
                         _ if k.eq_ignore_ascii_case(b"Version") && m.version.is_empty() => m.version = v,
-                        _ if k.eq_ignore_ascii_case(b"tcp") && m.tcp_port.is_none() => {
-                            m.tcp_port = std::str::from_utf8(v).ok().and_then(|s| s.parse().ok())
-                        }
+                        _ if k.eq_ignore_ascii_case(b"tcp") && m.tcp_port.is_none() => m.tcp_port = std::str::from_utf8(v).ok().and_then(|s| s.parse().ok()),
                         b"" => break, // ";;" ends the first instance
                         _ => {}
                     }
