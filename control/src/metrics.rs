@@ -79,7 +79,7 @@ pub fn stats_json(ctx: &RunContext, rates: &Rates, x: &Extra<'_>) -> Value {
     let alerts = x.alerts.map(|s| {
         json!({
             "raised": s.events.load(Relaxed), "written": s.written.load(Relaxed), "aggregated": s.aggregated.load(Relaxed),
-            "lost_queue_full": ctx.shared.alerts.dropped.load(Relaxed),
+            "lost_queue_full": ctx.shared.alerts.dropped(),
             "sinks": x.sinks.iter().map(|(n, st)| json!({"sink": n, "sent": st.sent.load(Relaxed), "failed": st.failed.load(Relaxed), "dropped": st.dropped.load(Relaxed)})).collect::<Vec<_>>(),
         })
     });
@@ -183,7 +183,7 @@ pub fn prometheus(ctx: &RunContext, x: &Extra<'_>) -> String {
         "antidote_alerts_lost_total",
         "Alerts lost because the queue to the sinks was full.",
         "counter",
-        vec![(String::new(), ctx.shared.alerts.dropped.load(Relaxed) as f64)],
+        vec![(String::new(), ctx.shared.alerts.dropped() as f64)],
     );
     if let Some(s) = x.alerts {
         metric("antidote_alerts_total", "Alerts raised by the workers.", "counter", vec![(String::new(), s.events.load(Relaxed) as f64)]);

@@ -27,7 +27,7 @@ pub struct RunOptions {
     pub policy: Option<(Program, String)>,
     /// Source address of injected NBT-NS answers to broadcast queries.
     pub inject_from: Option<Ipv4Addr>,
-    /// Capacity of the workers' alert queue.
+    /// Alert events in flight between the workers and the sinks (split into one lane per worker).
     pub alert_queue: usize,
     /// Print summary lines (off for replay, which prints its own).
     pub quiet: bool,
@@ -216,7 +216,7 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
     }
     let shared = Arc::new(Shared {
         policy,
-        alerts: AlertQueue::new(opts.alert_queue),
+        alerts: AlertQueue::new(opts.alert_queue, workers),
         clock: Clock::new(),
         inject_from: opts.inject_from,
         mirror: profile.mirror_index().map(|i| ports.ports[i]),

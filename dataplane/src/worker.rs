@@ -317,8 +317,8 @@ impl Out {
             policy.hits.bump(self.worker, r as usize);
         }
         let dropped = out.dropped();
-        if !out.alerts.is_empty() && shared.alerts.is_full() {
-            shared.alerts.count_dropped(out.alerts.len() as u64);
+        if !out.alerts.is_empty() && !shared.alerts.has_room(self.worker) {
+            shared.alerts.count_dropped(self.worker, out.alerts.len() as u64);
             bump(&c.actions.alerts, out.alerts.len() as u64);
         } else if !out.alerts.is_empty() {
             let data = m.data();
@@ -339,7 +339,7 @@ impl Out {
             e.frame[..keep].copy_from_slice(&data[..keep]);
             for &r in &out.alerts {
                 e.rule = r;
-                shared.alerts.push(e);
+                shared.alerts.push(self.worker, e);
                 bump(&c.actions.alerts, 1);
             }
         }

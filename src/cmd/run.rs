@@ -184,7 +184,7 @@ impl Hooks for ControlHooks {
         if let Some(p) = self.pipeline.as_mut() {
             p.stop();
             let st = &p.stats;
-            let dropped = ctx.shared.alerts.dropped.load(std::sync::atomic::Ordering::Relaxed);
+            let dropped = ctx.shared.alerts.dropped();
             let lost: u64 = p
                 .sink_stats
                 .iter()
