@@ -1,6 +1,6 @@
 //! Stats as JSON (per port, per lcore, per rule, with rates) and as Prometheus text.
 use antidote_dataplane::bridge::RunContext;
-use antidote_dataplane::stats::Snapshot;
+use antidote_dataplane::stats::{PortTotals, Snapshot};
 use serde_json::{json, Value};
 use std::fmt::Write;
 use std::sync::atomic::Ordering::Relaxed;
@@ -110,36 +110,17 @@ pub fn prometheus(ctx: &RunContext, x: &Extra<'_>) -> String {
         }
     };
     let port = |i: usize| format!("{{port=\"{}\"}}", esc(&ctx.port_names[i]));
-    metric(
-        "antidote_port_rx_frames_total",
-        "Frames received on a port.",
-        "counter",
-        snap.ports.iter().enumerate().map(|(i, p)| (port(i), p.rx as f64)).collect(),
-    );
-    metric(
-        "antidote_port_rx_bytes_total",
-        "Bytes received on a port.",
-        "counter",
-        snap.ports.iter().enumerate().map(|(i, p)| (port(i), p.rx_bytes as f64)).collect(),
-    );
-    metric(
-        "antidote_port_forwarded_frames_total",
-        "Frames received on a port and sent out of its peer.",
-        "counter",
-        snap.ports.iter().enumerate().map(|(i, p)| (port(i), p.tx as f64)).collect(),
-    );
-    metric(
-        "antidote_port_policy_dropped_frames_total",
-        "Frames received on a port that the policy dropped.",
-        "counter",
-        snap.ports.iter().enumerate().map(|(i, p)| (port(i), p.dropped as f64)).collect(),
-    );
-    metric(
-        "antidote_port_tx_full_frames_total",
-        "Frames freed because the peer's TX queue was full.",
-        "counter",
-        snap.ports.iter().enumerate().map(|(i, p)| (port(i), p.tx_full as f64)).collect(),
-    );
+    type PortMetric = (&'static str, &'static str, fn(&PortTotals) -> u64);
+    let per_port: [PortMetric; 5] = [
+        ("antidote_port_rx_frames_total", "Frames received on a port.", |p| p.rx),
+        ("antidote_port_rx_bytes_total", "Bytes received on a port.", |p| p.rx_bytes),
+        ("antidote_port_forwarded_frames_total", "Frames received on a port and sent out of its peer.", |p| p.tx),
+        ("antidote_port_policy_dropped_frames_total", "Frames received on a port that the policy dropped.", |p| p.dropped),
+        ("antidote_port_tx_full_frames_total", "Frames freed because the peer's TX queue was full.", |p| p.tx_full),
+    ];
+    for (name, help, value) in per_port {
+        metric(name, help, "counter", snap.ports.iter().enumerate().map(|(i, p)| (port(i), value(p) as f64)).collect());
+    }
     metric(
         "antidote_port_link_up",
         "1 when the port's link is up.",

@@ -94,16 +94,19 @@ fn bench(c: &mut Criterion) {
         // PMD does), then looked at. The copy alone is the baseline.
         let mut bufs = vec![0u8; 32 * 2048];
         let mut lens = [0usize; 32];
+        fn copy_burst(burst: &[Vec<u8>], bufs: &mut [u8], lens: &mut [usize; 32]) {
+            for (i, d) in burst.iter().enumerate() {
+                bufs[i * 2048..i * 2048 + d.len()].copy_from_slice(d);
+                lens[i] = d.len();
+            }
+        }
         for look in [false, true] {
             let name = if look { "copy_then_quick_mask_per_frame" } else { "copy_only_per_frame" };
             g.bench_function(name, |b| {
                 b.iter(|| {
                     let mut n = 0u32;
                     for burst in mix.chunks(32) {
-                        for (i, d) in burst.iter().enumerate() {
-                            bufs[i * 2048..i * 2048 + d.len()].copy_from_slice(d);
-                            lens[i] = d.len();
-                        }
+                        copy_burst(burst, &mut bufs, &mut lens);
                         if look {
                             for i in 0..burst.len() {
                                 let d = &bufs[i * 2048..i * 2048 + lens[i]];
@@ -122,10 +125,7 @@ fn bench(c: &mut Criterion) {
             b.iter(|| {
                 let mut n = 0u32;
                 for burst in mix.chunks(32) {
-                    for (i, d) in burst.iter().enumerate() {
-                        bufs[i * 2048..i * 2048 + d.len()].copy_from_slice(d);
-                        lens[i] = d.len();
-                    }
+                    copy_burst(burst, &mut bufs, &mut lens);
                     let bufs = black_box(&bufs[..]);
                     let look = antidote_policy::schema::look_burst(burst.len(), |i| &bufs[i * 2048..i * 2048 + lens[i]]);
                     n = n.wrapping_add(look.plain[0] ^ look.plain[1] ^ look.dissect ^ look.other ^ look.named);
