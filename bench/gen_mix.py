@@ -6,11 +6,15 @@ ARP, DNS, NBT-NS, LLMNR and mDNS — the name-resolution traffic antidote inspec
 follow-on flows (HTTP /wpad.dat, SMB2). Deterministic (seeded). Addresses only in 198.18.0.0/15
 and fd00:198:18::/64.
 
-usage: bench/gen_mix.py OUT.pcap [N] [--quiet]
+usage: bench/gen_mix.py OUT.pcap [N] [--quiet] [--smb-share F]
 
 --quiet: a network with no poisoner — every name-resolution answer of the mix (all of them
 answer names the lab's policy does not know, so the default policy learns their senders as
 poisoners) is replaced by a query of the same size class; every other frame is the same.
+
+--smb-share F: a file-server network — a fraction F of the data frames are replaced by SMB2
+segments between hosts (TCP port 445, an SMB2 header after the NetBIOS session header). Under the default policy, once a poisoner is known, these are what the follow-on rules
+look at.
 """
 import random
 import sys
@@ -39,8 +43,18 @@ def pad(n):
     return Raw(bytes(rnd.getrandbits(8) for _ in range(max(0, n))))
 
 
+def smb_frame(size):
+    a, b = rnd.randrange(1, 500), rnd.randrange(1, 500)
+    body = bytes([0xfe]) + b"SMB" + bytes([64, 0]) + bytes(58)
+    f = l2(False) / IP(src=ip4(a), dst=ip4(b)) / TCP(sport=rnd.randrange(1024, 65535), dport=445, flags="PA")
+    f = f / Raw(bytes([0, 0, 0, 64]) + body)
+    return f / pad(size - 4 - len(f))
+
+
 def data_frame():
     size = rnd.choices([64, 594, 1518], weights=[58, 33, 9])[0]
+    if SMB_SHARE and smb_rnd.random() < SMB_SHARE:
+        return smb_frame(max(size, 150))
     vlan = rnd.random() < 0.1
     v6 = rnd.random() < 0.15
     a, b = rnd.randrange(1, 500), rnd.randrange(1, 500)
@@ -102,12 +116,19 @@ def name_frame():
 
 
 QUIET = False
+SMB_SHARE = 0.0
+smb_rnd = random.Random(445)
 
 
 def main():
-    global QUIET
-    args = [a for a in sys.argv[1:] if a != "--quiet"]
-    QUIET = len(args) < len(sys.argv) - 1
+    global QUIET, SMB_SHARE
+    argv = sys.argv[1:]
+    if "--smb-share" in argv:
+        i = argv.index("--smb-share")
+        SMB_SHARE = float(argv[i + 1])
+        del argv[i:i + 2]
+    args = [a for a in argv if a != "--quiet"]
+    QUIET = len(args) < len(argv)
     out = args[0]
     n = int(args[1]) if len(args) > 1 else 4096
     frames = [name_frame() if rnd.random() < 0.05 else data_frame() for _ in range(n)]

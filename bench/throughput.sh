@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Throughput of antidote against dpdk-testpmd (io forwarding) on the same vdevs, in one run.
 #
-#   bench/throughput.sh [--policy FILE] [--seconds N] [--rounds N] [--quiet]
+#   bench/throughput.sh [--policy FILE] [--seconds N] [--rounds N] [--quiet | --smb]
 #
 # --quiet: the same mix without its name-resolution answers (a network with no poisoner: the
 # default policy learns none, and its rules about learned poisoners stay dormant).
+# --smb: the mix with a fifth of its data frames SMB2 segments between hosts (a file-server
+# network, poisoners known: what the follow-on rules watch).
 #
 # Source: net_pcap replaying bench/out/mix.pcap from memory forever (infinite_rx), a realistic
 # mix written by bench/gen_mix.py; sink: net_null. Both forwarders get the same lcores (main 0,
@@ -22,10 +24,11 @@ PROFILE=hw-profiles/bench-pcap-null.toml
 while [ $# -gt 0 ]; do
   case "$1" in
     --quiet) MIX=bench/out/mix-quiet.pcap; PROFILE=hw-profiles/bench-pcap-null-quiet.toml; shift ;;
+    --smb) MIX=bench/out/mix-smb.pcap; PROFILE=hw-profiles/bench-pcap-null-smb.toml; shift ;;
     --policy) POLICY=(--policy "$2"); shift 2 ;;
     --seconds) SECONDS_PER_RUN="$2"; shift 2 ;;
     --rounds) ROUNDS="$2"; shift 2 ;;
-    *) echo "usage: bench/throughput.sh [--policy FILE] [--seconds N] [--rounds N] [--quiet]" >&2; exit 2 ;;
+    *) echo "usage: bench/throughput.sh [--policy FILE] [--seconds N] [--rounds N] [--quiet | --smb]" >&2; exit 2 ;;
   esac
 done
 [ "$(id -u)" -eq 0 ] || { echo "throughput.sh: run as root (DPDK)." >&2; exit 1; }
@@ -34,6 +37,7 @@ command -v dpdk-testpmd >/dev/null || { echo "throughput.sh: dpdk-testpmd missin
 mkdir -p bench/out
 [ -s bench/out/mix.pcap ] || /usr/bin/python3 bench/gen_mix.py bench/out/mix.pcap >/dev/null
 [ -s bench/out/mix-quiet.pcap ] || /usr/bin/python3 bench/gen_mix.py bench/out/mix-quiet.pcap --quiet >/dev/null
+[ -s bench/out/mix-smb.pcap ] || /usr/bin/python3 bench/gen_mix.py bench/out/mix-smb.pcap 4096 --smb-share 0.2 >/dev/null
 [ -x target/release/antidote ] && [ -z "$(find src dataplane policy-lang control Cargo.toml -newer target/release/antidote -print -quit 2>/dev/null)" ] \
   || cargo build --release -q
 BIN=target/release/antidote

@@ -158,3 +158,83 @@ fn replay_and_live(s: &Scratch, input: &std::path::Path) -> (usize, usize) {
     );
     (rep_inj.len(), dropped)
 }
+
+/// A capture where poisoners are learned while others are already known, each followed in the
+/// same burst of 32 by the victim's connections to it: LLMNR answers from 198.18.0.66 (frame
+/// 10), 198.18.0.77 (41) and fd00:198:18::77 (51), a SYN to port 445 after each, a WPAD fetch
+/// after the second; between them, TCP between other hosts.
+const GATE_CASE: &str = r#"
+import sys
+from scapy.all import DNS, DNSQR, DNSRR, IP, IPv6, TCP, UDP, Ether, Raw, wrpcap
+V4, V6 = "198.18.0.10", "fd00:198:18::10"
+def l2():
+    return Ether(src="02:ad:00:00:00:01", dst="02:ad:00:00:00:02")
+def filler(i):
+    return l2() / IP(src=V4, dst="198.18.0.20") / TCP(sport=40000 + i, dport=443, flags="A") / Raw(b"x" * 20)
+def answer(p, v6=False):
+    net = IPv6(src=p, dst=V6) if v6 else IP(src=p, dst=V4)
+    return l2() / net / UDP(sport=5355, dport=50000) / DNS(id=7, qr=1, qd=DNSQR(qname="fileservr"),
+        an=DNSRR(rrname="fileservr", ttl=30, rdata="198.18.0.66"))
+def syn(p, v6=False):
+    net = IPv6(src=V6, dst=p) if v6 else IP(src=V4, dst=p)
+    return l2() / net / TCP(sport=50001, dport=445, flags="S")
+wpad = l2() / IP(src=V4, dst="198.18.0.77") / TCP(sport=50002, dport=80, flags="PA") / Raw(
+    b"GET /wpad.dat HTTP/1.1\r\nHost: wpad\r\n\r\n")
+f = [filler(i) for i in range(71)]
+f[10], f[11] = answer("198.18.0.66"), syn("198.18.0.66")
+f[41], f[42], f[43] = answer("198.18.0.77"), syn("198.18.0.77"), wpad
+f[51], f[52] = answer("fd00:198:18::77", True), syn("fd00:198:18::77", True)
+wrpcap(sys.argv[1], f)
+"#;
+
+#[test]
+fn replay_judges_every_frame_as_a_full_evaluation_in_order_would() {
+    // The workers' header look lets most frames through without dissecting them (and, once a
+    // poisoner is known, TCP between other hosts on the learned table's address filter); the
+    // verdicts must be those of dissecting and evaluating every frame in order. Two captures:
+    // the bench mix, and one where a new poisoner's follow-ons come in its own burst.
+    require_root();
+    let s = Scratch::new("replay-vs-eval");
+    let (mix, case) = (s.path("mix.pcap"), s.path("gate.pcap"));
+    generate("bench/gen_mix.py", &mix, &["4096"]);
+    let g = run_for(Command::new("/usr/bin/python3").args(["-c", GATE_CASE]).arg(&case), Duration::from_secs(120));
+    assert!(g.status.success(), "{}", String::from_utf8_lossy(&g.stderr));
+    for input in [&mix, &case] {
+        let src = std::fs::read_to_string(repo().join("policies/default.policy")).unwrap();
+        let program = antidote_policy::compile(&src).unwrap().program;
+        let inp = frames(input);
+        let meta = antidote_policy::Meta::default();
+        let mut want = Vec::new();
+        let mut dropped = Vec::new();
+        for (i, f) in inp.iter().enumerate() {
+            let mut sc = antidote_wire::Scratch::default();
+            let fr = antidote_wire::Frame::parse(f, &mut sc);
+            let mut o = antidote_policy::Outcome::default();
+            program.eval(&fr, &meta, 1, &mut o);
+            if o.dropped() {
+                dropped.push(i);
+            } else {
+                want.push(f);
+            }
+        }
+        let out = s.path("out.pcap");
+        let r = replay(input, &out, &[]);
+        assert!(r.status.success(), "{}\n{}", String::from_utf8_lossy(&r.stdout), String::from_utf8_lossy(&r.stderr));
+        let input_set: std::collections::HashSet<&Vec<u8>> = inp.iter().collect();
+        let got = frames(&out);
+        let got: Vec<&Vec<u8>> = got.iter().filter(|f| input_set.contains(f)).collect();
+        assert_eq!(
+            got.len(),
+            want.len(),
+            "{}: replay forwarded {} frames, a full evaluation {} (it drops {dropped:?})",
+            input.display(),
+            got.len(),
+            want.len()
+        );
+        assert!(got == want, "{}: the forwarded frames differ from a full evaluation's", input.display());
+        if input == &case {
+            assert_eq!(dropped, [10, 11, 41, 42, 43, 51, 52], "the answers and every follow-on to their senders");
+        }
+        eprintln!("{}: {} frames, {} dropped — as a full evaluation of each", input.display(), inp.len(), dropped.len());
+    }
+}

@@ -10,6 +10,7 @@ use crate::policy::{Clock, LoadedPolicy, PolicySlot};
 use crate::stats::{bump, WorkerCounters};
 use antidote_dpdk::{Burst, MacAddr, Mbuf, Mempool, Port};
 use antidote_policy::program::{Meta, Outcome};
+use antidote_policy::schema::AddrGate;
 use antidote_wire::ethernet::Mac;
 use antidote_wire::{emit, Frame, Scratch};
 use arc_swap::cache::Cache;
@@ -227,15 +228,23 @@ impl Bufs {
         // known, the follow-on rules want no TCP segment, and the look skips TCP's classes.
         let n = frames.len() as u32;
         let all = if n >= 32 { u32::MAX } else { (1u32 << n) - 1 };
-        let look_skip = |live: u64, classes: u32| {
-            let look = antidote_policy::schema::look_burst_skipping(frames.len(), |i| frames[i].data(), classes);
+        let look_skip = |live: u64, classes: u32, gate: Option<AddrGate<'_>>| {
+            let look = antidote_policy::schema::look_burst_gated(frames.len(), |i| frames[i].data(), classes, gate);
             look.skippable(|i| frames[i].data(), |m| program.skips_with(m, live))
         };
         let mut skip = 0u32;
         let mut live = u64::MAX;
+        // Once a table holds keys, the frames of the classes whose every rule needs the
+        // frame's address in it are let through on its address filter (`addr_gate`): under
+        // the default policy with a poisoner known, the TCP segments between other hosts.
+        let mut gate = None;
+        let mut gen = 0;
         if !program.uses_quarantine {
             live = program.live_rules();
-            skip = look_skip(live, program.skipped_classes(live));
+            let classes = program.skipped_classes(live);
+            gate = program.addr_gate(live, classes);
+            gen = gate.map_or(0, |g| g.filter.generation());
+            skip = look_skip(live, classes, gate);
         }
         let mut slow = all & !skip;
         while slow != 0 {
@@ -244,13 +253,16 @@ impl Bufs {
             if self.out.judge_slow(&frames[i], t, policy, now, c, shared, pool) {
                 dropped |= 1 << i;
             }
-            // A frame that taught a table its first key wakes the rules that need one: the
-            // frames after it are looked at again with them (a poisoned answer and the
-            // victim's connection to the poisoner in one burst).
-            if live != u64::MAX && program.live_rules() != live {
+            // A frame that taught a table its first key wakes the rules that need one, and a
+            // new key may be the address of a frame the filter let through: the frames after
+            // it are looked at again, whole (a poisoned answer and the victim's connection to
+            // the poisoner in one burst).
+            let woke = live != u64::MAX && program.live_rules() != live;
+            if woke || gate.is_some_and(|g| g.filter.generation() != gen) {
                 live = program.live_rules();
+                gate = None;
                 let later = all & u32::MAX.checked_shl(i as u32 + 1).unwrap_or(0);
-                let wake = skip & later & !look_skip(live, 0);
+                let wake = skip & later & !look_skip(live, 0, None);
                 skip &= !wake;
                 slow |= wake;
             }

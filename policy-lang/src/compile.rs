@@ -889,7 +889,9 @@ impl<'p> Cx<'p> {
         let transport_candidates = crate::program::transport_candidate_table(&candidates);
         let class_candidates = crate::program::class_candidate_table(&candidates);
         let dormant_if_empty = crate::program::dormant_table(&self.rules, &self.nodes, &self.tests, self.tables.len());
+        let addr_gated = crate::program::addr_gated_table(&self.rules, &self.nodes, &self.tests, self.tables.len());
         Program {
+            addr_gated,
             candidates,
             transport_candidates,
             class_candidates,

@@ -212,6 +212,10 @@ pub struct Program {
     /// rules, as a bitset): while the table holds no key, the rules are dormant
     /// ([`Program::live_rules`]).
     pub dormant_if_empty: Vec<(u32, u64)>,
+    /// For each learned table that some rule cannot match without the frame's `ip.src` or
+    /// `ip.dst` in it (a table index and those rules): the header look may let a frame through
+    /// on the table's address filter ([`Program::addr_gate`]).
+    pub addr_gated: Vec<(u32, u64)>,
 }
 
 impl Program {
@@ -276,6 +280,33 @@ impl Program {
         self.dormant_if_empty.iter().fold(u64::MAX, |live, &(_, rules)| live & !rules)
     }
 
+    /// The address gate of the header look for a burst, when only the rules of `live` can match
+    /// and the classes of `skipped` are skipped whole: the layout classes whose every candidate
+    /// rule needs the frame's source or destination address in one learned table, and that
+    /// table's address filter. A frame of those classes whose two addresses the filter has
+    /// never seen cannot match a rule (nor count in one) and gets the default verdict without
+    /// further look — under the default policy, once a poisoner is known, the TCP segments
+    /// between other hosts. One table at most (the first that gates a class).
+    #[inline]
+    pub fn addr_gate(&self, live: u64, skipped: u32) -> Option<crate::schema::AddrGate<'_>> {
+        if self.uses_quarantine || self.candidates.is_empty() {
+            return None;
+        }
+        for &(t, gated) in &self.addr_gated {
+            let mut classes = 0;
+            for (c, &rules) in self.class_candidates.iter().enumerate() {
+                let rules = rules & live;
+                if skipped >> c & 1 == 0 && rules != 0 && rules & !gated == 0 {
+                    classes |= 1 << c;
+                }
+            }
+            if classes != 0 {
+                return Some(crate::schema::AddrGate { classes, filter: self.tables[t as usize].state.addr_filter() });
+            }
+        }
+        None
+    }
+
     /// [`Program::skips`] when only the rules of `live` can match.
     #[inline]
     pub fn skips_with(&self, mask: u32, live: u64) -> bool {
@@ -322,9 +353,30 @@ pub fn dormant_table(rules: &[CRule], nodes: &[Node], tests: &[Test], tables: us
     out
 }
 
+/// [`Program::addr_gated`]: for each table, the rules (of the first 64) whose condition cannot
+/// reach a match nor a counter when the frame's `ip.src` and `ip.dst` are not in the table —
+/// every test `ip.src in t` and `ip.dst in t` false.
+pub fn addr_gated_table(rules: &[CRule], nodes: &[Node], tests: &[Test], tables: usize) -> Vec<(u32, u64)> {
+    let mut out = Vec::new();
+    for t in 0..tables as u32 {
+        let false_when_absent = |test: &Test| matches!(test, Test::InTable(f, tt) if *tt == t && matches!(f.name, "ip.src" | "ip.dst"));
+        let gated = rules.iter().take(64).enumerate().filter(|(_, r)| !reaches(r.entry, nodes, tests, &false_when_absent)).fold(0u64, |a, (i, _)| a | 1 << i);
+        if gated != 0 {
+            out.push((t, gated));
+        }
+    }
+    out
+}
+
 /// Whether the branch program from `entry` can reach [`MATCH`] or a counter when every
 /// membership test of table `empty` is false.
 fn may_matter(entry: u32, nodes: &[Node], tests: &[Test], empty: u32) -> bool {
+    reaches(entry, nodes, tests, &|test: &Test| matches!(test, Test::InTable(_, t) if *t == empty))
+}
+
+/// Whether the branch program from `entry` can reach [`MATCH`] or a counter when every test
+/// `is_false` picks is false.
+fn reaches(entry: u32, nodes: &[Node], tests: &[Test], is_false: &dyn Fn(&Test) -> bool) -> bool {
     let mut seen = vec![false; nodes.len()];
     let mut stack = vec![entry];
     while let Some(at) = stack.pop() {
@@ -340,7 +392,7 @@ fn may_matter(entry: u32, nodes: &[Node], tests: &[Test], empty: u32) -> bool {
         }
         match tests.get(node.test as usize) {
             Some(Test::Count { .. } | Test::Distinct { .. }) | None => return true,
-            Some(Test::InTable(_, t)) if *t == empty => stack.push(node.on_false),
+            Some(t) if is_false(t) => stack.push(node.on_false),
             Some(_) => stack.extend([node.on_false, node.on_true]),
         }
     }

@@ -5,6 +5,8 @@ use antidote_wire::frame::{PORT_LLMNR, PORT_MDNS, PORT_NBNS, PORT_NBSS, PORT_SMB
 use antidote_wire::http::http_first_byte;
 use antidote_wire::Frame;
 
+use crate::state::AddrFilter;
+
 /// Protocol bits of a frame: a rule that reads `llmnr.*` can only match a frame with LLMNR.
 pub mod proto {
     pub const ETH: u32 = 1 << 0;
@@ -358,10 +360,41 @@ pub fn look_burst<'a>(n: usize, frame: impl Fn(usize) -> &'a [u8]) -> BurstLook 
 /// [`BurstLook::class_skipped`], and [`BurstLook::skippable`] counts them in.
 #[inline(always)]
 pub fn look_burst_skipping<'a>(n: usize, frame: impl Fn(usize) -> &'a [u8], skip_classes: u32) -> BurstLook {
+    look_burst_gated(n, frame, skip_classes, None)
+}
+
+/// The address gate of [`look_burst_gated`] ([`crate::program::Program::addr_gate`]): the
+/// layout classes (bit c: class c) whose frames are let through when neither of their
+/// addresses is in `filter`.
+#[derive(Clone, Copy)]
+pub struct AddrGate<'a> {
+    pub classes: u32,
+    pub filter: &'a AddrFilter,
+}
+
+/// [`look_burst_skipping`], and the frames of the classes of `gate` whose source and
+/// destination addresses its filter has never seen are only checked for that, not looked at
+/// further: they come back in [`BurstLook::class_skipped`] too.
+#[inline(always)]
+pub fn look_burst_gated<'a>(n: usize, frame: impl Fn(usize) -> &'a [u8], skip_classes: u32, gate: Option<AddrGate<'_>>) -> BurstLook {
     debug_assert!(n <= 32);
     let mut classes = [0u32; OTHER + 1];
-    for i in 0..n.min(32) {
-        classes[layout_of(frame(i))] |= 1 << i;
+    // IPv4 frames whose addresses the gate's filter has never seen (bit i: frame i), found in
+    // the layout pass when the gate has IPv4 classes (the common frame: read once, not twice).
+    let mut v4_unseen = 0u32;
+    match gate {
+        Some(g) if g.classes & V4_CLASSES != 0 => {
+            for i in 0..n.min(32) {
+                let (c, unseen) = layout_and_v4_unseen(frame(i), g.filter);
+                classes[c] |= 1 << i;
+                v4_unseen |= (unseen as u32) << i;
+            }
+        }
+        _ => {
+            for i in 0..n.min(32) {
+                classes[layout_of(frame(i))] |= 1 << i;
+            }
+        }
     }
     let mut look = BurstLook { other: classes[OTHER], ..BurstLook::default() };
     if skip_classes != 0 {
@@ -371,6 +404,34 @@ pub fn look_burst_skipping<'a>(n: usize, frame: impl Fn(usize) -> &'a [u8], skip
                 *bits = 0;
             }
         }
+    }
+    // The gated classes' frames whose addresses the filter has never seen: let through.
+    if let Some(g) = gate {
+        for (c, bits) in classes.iter_mut().take(OTHER).enumerate() {
+            if (g.classes & V4_CLASSES) >> c & 1 == 1 {
+                look.class_skipped |= *bits & v4_unseen;
+                *bits &= !v4_unseen;
+            }
+        }
+        macro_rules! gate {
+            ($c:expr, $tagged:expr, $v6:expr) => {
+                if g.classes >> $c & 1 == 1 {
+                    let mut bits = classes[$c];
+                    while bits != 0 {
+                        let i = bits.trailing_zeros() as usize;
+                        bits &= bits - 1;
+                        if !addrs_may_be_in::<$tagged, $v6>(frame(i), g.filter) {
+                            classes[$c] &= !(1 << i);
+                            look.class_skipped |= 1 << i;
+                        }
+                    }
+                }
+            };
+        }
+        gate!(4, false, true);
+        gate!(5, false, true);
+        gate!(6, true, true);
+        gate!(7, true, true);
     }
     macro_rules! class {
         ($c:expr, $tagged:expr, $v6:expr, $udp:expr) => {
@@ -399,6 +460,20 @@ pub fn look_burst_skipping<'a>(n: usize, frame: impl Fn(usize) -> &'a [u8], skip
     class!(6, true, true, false);
     class!(7, true, true, true);
     look
+}
+
+/// Whether a frame of a known layout class (at least 60 bytes: [`layout_of`]) may have its
+/// source or destination address in `filter` — the addresses the dissector gives `ip.src` and
+/// `ip.dst`, at fixed offsets for the class. (A frame whose IP version does not match its
+/// Ethertype has neither field: the dissector finds its IP header malformed.)
+#[inline(always)]
+fn addrs_may_be_in<const TAGGED: bool, const V6: bool>(d: &[u8], filter: &AddrFilter) -> bool {
+    let l3 = if TAGGED { 18 } else { 14 };
+    let Some(h) = d.first_chunk::<60>() else { return true };
+    let low = |o: usize| u16::from_ne_bytes([h[o], h[o + 1]]);
+    // The last two bytes of the source and destination addresses.
+    let (src, dst) = if V6 { (low(l3 + 22), low(l3 + 38)) } else { (low(l3 + 14), low(l3 + 18)) };
+    filter.may_hold(src) | filter.may_hold(dst)
 }
 
 /// Number of layout classes ([`layout_class`]).
@@ -448,6 +523,22 @@ fn layout_of(d: &[u8]) -> usize {
     } else {
         OTHER
     }
+}
+
+/// The IPv4 layout classes (bit c: class c).
+const V4_CLASSES: u32 = 0x0f;
+
+/// [`layout_of`], and whether neither address of the frame, read where an IPv4 header holds
+/// them, may be in `filter` — read in the same pass, with no branch: the offsets hold for both
+/// IPv4 layouts (untagged or one tag), and what they read in frames of other layouts is not
+/// used.
+#[inline(always)]
+fn layout_and_v4_unseen(d: &[u8], filter: &AddrFilter) -> (usize, bool) {
+    let Some(h) = d.first_chunk::<60>() else { return (OTHER, false) };
+    let c = layout_of(d);
+    let l3 = 14 + 4 * ((h[12] == 0x81) & (h[13] == 0x00)) as usize;
+    let low = |o: usize| u16::from_ne_bytes([h[o], h[o + 1]]);
+    (c, !(filter.may_hold(low(l3 + 14)) | filter.may_hold(low(l3 + 18))))
 }
 
 /// [`plain_at`] for a class known at run time (the per-frame look).

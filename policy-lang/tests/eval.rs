@@ -311,6 +311,66 @@ fn queries_skip_the_rules_about_answers() {
     assert_eq!(look.skippable(|i| &burst[i][..], |m| all.skips(m)), 0);
 }
 
+/// Once a poisoner is known, the default policy's follow-on rules all need `ip.src` or `ip.dst`
+/// in the table: the header look lets the TCP segments between other hosts through on the
+/// table's address filter, and looks at those to or from the poisoner as before.
+#[test]
+fn the_address_gate_lets_other_hosts_through_once_a_poisoner_is_known() {
+    let p = prog(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../policies/default.policy")).unwrap());
+    const POISONER6: &str = "fd00:198:18::66";
+    // Ethernet pads a frame to 60 bytes (a pcap has the padding; the look wants it).
+    let pad60 = |mut f: Vec<u8>| {
+        f.resize(f.len().max(60), 0);
+        f
+    };
+    // An SMB2 NEGOTIATE head: the NetBIOS session header, then 64 bytes of SMB2 header.
+    let mut smb = vec![0, 0, 0, 64, 0xfe, b'S', b'M', b'B', 64, 0];
+    smb.resize(4 + 64, 0);
+    let burst = [
+        tcp(VICTIM, LEGIT, 50000, 443, 0x10, b"data"),
+        pad60(tcp(VICTIM, POISONER, 50000, 445, 0x02, b"")),
+        tcp(VICTIM, LEGIT, 50000, 445, 0x18, &smb),
+        tcp(VICTIM, LEGIT, 50000, 80, 0x18, b"GET /wpad.dat HTTP/1.1\r\n\r\n"),
+        tcp(POISONER, VICTIM, 80, 50000, 0x18, b"HTTP/1.1 407 Proxy\r\nProxy-Authenticate: NTLM\r\n\r\n"),
+        tcp6("fd00:198:18::10", "fd00:198:18::20", 50000, 445, 0x02, b""),
+        tagged(&tcp6("fd00:198:18::10", POISONER6, 50000, 80, 0x02, b""), 10),
+        tagged(&pad60(tcp(LEGIT, VICTIM, 50000, 8080, 0x02, b"")), 20),
+        // UDP is not gated: an answer from a host not yet known is looked at and judged.
+        llmnr_answer(LEGIT, VICTIM, "fileservr", LEGIT, 30, false),
+        tagged(&llmnr_answer("198.18.0.77", VICTIM, "fileservr", "198.18.0.77", 30, false), 10),
+    ];
+    let look = |p: &Program| {
+        let live = p.live_rules();
+        let classes = p.skipped_classes(live);
+        let gate = p.addr_gate(live, classes);
+        let l = antidote_policy::schema::look_burst_gated(burst.len(), |i| &burst[i][..], classes, gate);
+        (gate.map(|g| g.classes), l.skippable(|i| &burst[i][..], |m| p.skips_with(m, live)))
+    };
+    // No poisoner yet: the follow-on rules are dormant and TCP's classes skipped whole.
+    let (gate, skip) = look(&p);
+    assert_eq!((gate, skip), (None, 0xff));
+    // A poisoner known over IPv4 and one over IPv6: the TCP classes are gated, not skipped.
+    let t = &p.tables.iter().find(|t| t.name == "poisoners").unwrap().state;
+    t.insert(antidote_wire::frame::Addr::from_ip(POISONER.parse().unwrap()).0, 1);
+    t.insert(antidote_wire::frame::Addr::from_ip(POISONER6.parse().unwrap()).0, 1);
+    let (gate, skip) = look(&p);
+    let tcp_classes = (0..8).filter(|c| c & 1 == 0).fold(0, |a, c| a | 1 << c);
+    assert_eq!(gate, Some(tcp_classes), "every TCP class, no UDP one");
+    assert_eq!(skip, 0b00_1010_1101, "between other hosts: let through; to or from a poisoner: looked at");
+    // And what it lets through matches no rule when evaluated in full.
+    for (i, f) in burst.iter().enumerate().filter(|(i, _)| skip >> i & 1 == 1) {
+        let o = run(&p, f, 2);
+        assert!(o.matched.is_empty() && !o.dropped(), "frame {i}");
+    }
+    // The frames looked at are the follow-ons.
+    for i in [1, 4, 6, 8, 9] {
+        assert!(skip >> i & 1 == 0, "frame {i}");
+    }
+    assert!(run(&p, &burst[1], 2).dropped(), "SYN to the poisoner's SMB port");
+    assert!(run(&p, &burst[4], 2).dropped(), "proxy NTLM challenge from the poisoner");
+    assert!(t.addr_filter().bits_set() == 2);
+}
+
 #[test]
 fn every_field_is_documented() {
     let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/policy-language.md")).unwrap();
