@@ -77,6 +77,31 @@ fn bench(c: &mut Criterion) {
                 black_box(n)
             })
         });
+        // What the workers run once the mix's poisoners are known: the default policy's TCP
+        // classes gated on the learned table's address filter (each burst as the worker sees
+        // it: the live rules, the skipped classes and the gate, then the look and `skippable`).
+        let learned = antidote_policy::compile(&default_policy()).ok().unwrap().program;
+        for d in &mix {
+            let mut s = Scratch::default();
+            let mut o = Outcome::default();
+            learned.eval(&Frame::parse(d, &mut s), &meta, 1, &mut o);
+        }
+        // (`_ungated`: the same without the gate, every TCP segment looked at.)
+        for (name, gated) in [("look_burst_gated_per_frame", true), ("look_burst_learned_ungated_per_frame", false)] {
+            g.bench_function(name, |b| {
+                b.iter(|| {
+                    let mut n = 0u32;
+                    for burst in mix.chunks(32) {
+                        let live = learned.live_rules();
+                        let classes = learned.skipped_classes(live);
+                        let gate = if gated { learned.addr_gate(live, classes) } else { None };
+                        let look = antidote_policy::schema::look_burst_gated(burst.len(), |i| black_box(&burst[i][..]), classes, gate);
+                        n = n.wrapping_add(look.skippable(|i| &burst[i][..], |m| learned.skips_with(m, live)));
+                    }
+                    black_box(n)
+                })
+            });
+        }
         // The same look on one burst that stays in L1, 128 times: its compute alone (the
         // difference to `look_burst_per_frame` is waiting for frame data).
         let hot: Vec<Vec<u8>> = mix.iter().take(32).cloned().collect();

@@ -379,22 +379,8 @@ pub struct AddrGate<'a> {
 pub fn look_burst_gated<'a>(n: usize, frame: impl Fn(usize) -> &'a [u8], skip_classes: u32, gate: Option<AddrGate<'_>>) -> BurstLook {
     debug_assert!(n <= 32);
     let mut classes = [0u32; OTHER + 1];
-    // IPv4 frames whose addresses the gate's filter has never seen (bit i: frame i), found in
-    // the layout pass when the gate has IPv4 classes (the common frame: read once, not twice).
-    let mut v4_unseen = 0u32;
-    match gate {
-        Some(g) if g.classes & V4_CLASSES != 0 => {
-            for i in 0..n.min(32) {
-                let (c, unseen) = layout_and_v4_unseen(frame(i), g.filter);
-                classes[c] |= 1 << i;
-                v4_unseen |= (unseen as u32) << i;
-            }
-        }
-        _ => {
-            for i in 0..n.min(32) {
-                classes[layout_of(frame(i))] |= 1 << i;
-            }
-        }
+    for i in 0..n.min(32) {
+        classes[layout_of(frame(i))] |= 1 << i;
     }
     let mut look = BurstLook { other: classes[OTHER], ..BurstLook::default() };
     if skip_classes != 0 {
@@ -407,12 +393,6 @@ pub fn look_burst_gated<'a>(n: usize, frame: impl Fn(usize) -> &'a [u8], skip_cl
     }
     // The gated classes' frames whose addresses the filter has never seen: let through.
     if let Some(g) = gate {
-        for (c, bits) in classes.iter_mut().take(OTHER).enumerate() {
-            if (g.classes & V4_CLASSES) >> c & 1 == 1 {
-                look.class_skipped |= *bits & v4_unseen;
-                *bits &= !v4_unseen;
-            }
-        }
         macro_rules! gate {
             ($c:expr, $tagged:expr, $v6:expr) => {
                 if g.classes >> $c & 1 == 1 {
@@ -428,6 +408,10 @@ pub fn look_burst_gated<'a>(n: usize, frame: impl Fn(usize) -> &'a [u8], skip_cl
                 }
             };
         }
+        gate!(0, false, false);
+        gate!(1, false, false);
+        gate!(2, true, false);
+        gate!(3, true, false);
         gate!(4, false, true);
         gate!(5, false, true);
         gate!(6, true, true);
@@ -470,7 +454,7 @@ pub fn look_burst_gated<'a>(n: usize, frame: impl Fn(usize) -> &'a [u8], skip_cl
 fn addrs_may_be_in<const TAGGED: bool, const V6: bool>(d: &[u8], filter: &AddrFilter) -> bool {
     let l3 = if TAGGED { 18 } else { 14 };
     let Some(h) = d.first_chunk::<60>() else { return true };
-    let low = |o: usize| u16::from_ne_bytes([h[o], h[o + 1]]);
+    let low = |o: usize| u16::from_be_bytes([h[o], h[o + 1]]);
     // The last two bytes of the source and destination addresses.
     let (src, dst) = if V6 { (low(l3 + 22), low(l3 + 38)) } else { (low(l3 + 14), low(l3 + 18)) };
     filter.may_hold(src) | filter.may_hold(dst)
@@ -507,39 +491,34 @@ pub fn class_may_give(c: usize, m: u32) -> bool {
 }
 
 /// The layout class of a frame (see [`OTHER`]), from its Ethertype and IP protocol, with no
-/// branch on them. Frames shorter than Ethernet's minimum are [`OTHER`].
+/// branch on them: the protocol and three bits of Ethertype (tagged, IPv4, IPv6) index
+/// [`LAYOUT_TABLE`]. Frames shorter than Ethernet's minimum are [`OTHER`].
 #[inline(always)]
 fn layout_of(d: &[u8]) -> usize {
     let Some(h) = d.first_chunk::<60>() else { return OTHER };
-    let tagged = (h[12] == 0x81) & (h[13] == 0x00);
+    let ne = |a: u8, b: u8| u16::from_ne_bytes([a, b]);
+    let tagged = ne(h[12], h[13]) == ne(0x81, 0x00);
     let l3 = 14 + 4 * tagged as usize;
-    let et = u16::from_be_bytes([h[l3 - 2], h[l3 - 1]]);
-    let (v4, v6) = (et == 0x0800, et == 0x86dd);
+    let et = ne(h[l3 - 2], h[l3 - 1]);
+    let (v4, v6) = (et == ne(0x08, 0x00), et == ne(0x86, 0xdd));
     let p = h[l3 + 9 - 3 * v6 as usize];
-    let (tcp, udp) = (p == 6, p == 17);
-    let c = udp as usize | (tagged as usize) << 1 | (v6 as usize) << 2;
-    if (v4 | v6) & (tcp | udp) {
-        c
-    } else {
-        OTHER
+    LAYOUT_TABLE[p as usize | (tagged as usize) << 8 | (v4 as usize) << 9 | (v6 as usize) << 10] as usize
+}
+
+/// The layout class by IP protocol (bits 0–7), one 802.1Q tag (bit 8), IPv4 (bit 9) and IPv6
+/// (bit 10).
+static LAYOUT_TABLE: [u8; 2048] = {
+    let mut t = [OTHER as u8; 2048];
+    let mut i = 0;
+    while i < 2048 {
+        let (p, tagged, v4, v6) = (i & 0xff, (i >> 8) & 1, (i >> 9) & 1, (i >> 10) & 1);
+        if v4 + v6 == 1 && (p == 6 || p == 17) {
+            t[i] = ((p == 17) as usize | tagged << 1 | v6 << 2) as u8;
+        }
+        i += 1;
     }
-}
-
-/// The IPv4 layout classes (bit c: class c).
-const V4_CLASSES: u32 = 0x0f;
-
-/// [`layout_of`], and whether neither address of the frame, read where an IPv4 header holds
-/// them, may be in `filter` — read in the same pass, with no branch: the offsets hold for both
-/// IPv4 layouts (untagged or one tag), and what they read in frames of other layouts is not
-/// used.
-#[inline(always)]
-fn layout_and_v4_unseen(d: &[u8], filter: &AddrFilter) -> (usize, bool) {
-    let Some(h) = d.first_chunk::<60>() else { return (OTHER, false) };
-    let c = layout_of(d);
-    let l3 = 14 + 4 * ((h[12] == 0x81) & (h[13] == 0x00)) as usize;
-    let low = |o: usize| u16::from_ne_bytes([h[o], h[o + 1]]);
-    (c, !(filter.may_hold(low(l3 + 14)) | filter.may_hold(low(l3 + 18))))
-}
+    t
+};
 
 /// [`plain_at`] for a class known at run time (the per-frame look).
 #[inline(always)]
