@@ -396,15 +396,14 @@ pub fn look_burst_gated<'a>(n: usize, frame: impl Fn(usize) -> &'a [u8], skip_cl
         macro_rules! gate {
             ($c:expr, $tagged:expr, $v6:expr) => {
                 if g.classes >> $c & 1 == 1 {
-                    let mut bits = classes[$c];
+                    let (mut bits, mut unseen) = (classes[$c], 0u32);
                     while bits != 0 {
                         let i = bits.trailing_zeros() as usize;
                         bits &= bits - 1;
-                        if !addrs_may_be_in::<$tagged, $v6>(frame(i), g.filter) {
-                            classes[$c] &= !(1 << i);
-                            look.class_skipped |= 1 << i;
-                        }
+                        unseen |= (!addrs_may_be_in::<$tagged, $v6>(frame(i), g.filter) as u32) << i;
                     }
+                    classes[$c] &= !unseen;
+                    look.class_skipped |= unseen;
                 }
             };
         }
@@ -454,8 +453,8 @@ pub fn look_burst_gated<'a>(n: usize, frame: impl Fn(usize) -> &'a [u8], skip_cl
 fn addrs_may_be_in<const TAGGED: bool, const V6: bool>(d: &[u8], filter: &AddrFilter) -> bool {
     let l3 = if TAGGED { 18 } else { 14 };
     let Some(h) = d.first_chunk::<60>() else { return true };
-    let low = |o: usize| u16::from_be_bytes([h[o], h[o + 1]]);
-    // The last two bytes of the source and destination addresses.
+    // The last two bytes of the source and destination addresses (one load each).
+    let low = |o: usize| u16::from_ne_bytes([h[o], h[o + 1]]);
     let (src, dst) = if V6 { (low(l3 + 22), low(l3 + 38)) } else { (low(l3 + 14), low(l3 + 18)) };
     filter.may_hold(src) | filter.may_hold(dst)
 }

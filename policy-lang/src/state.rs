@@ -88,16 +88,17 @@ pub struct LearnTable {
     addrs: AddrFilter,
 }
 
-/// A superset of the addresses a learned table holds — one bit for each value of an address's
-/// last 12 bits — that the workers' header look tests a frame's source and destination
+/// A superset of the addresses a learned table holds — 4096 bits, one for each value of 12
+/// bits folded from an address's last two bytes — that the workers' header look tests a frame's source and destination
 /// addresses against without hashing them or touching the table: under the default policy,
 /// once a poisoner is known, a TCP segment between two other hosts is let through on two bit
 /// tests in a 512-byte array (eight cache lines, which stay in L1) instead of a look at its
 /// ports, flags and payload (every follow-on rule needs `ip.src` or `ip.dst` in the table,
 /// [`crate::program::Program::addr_gate`]).
 ///
-/// The last 12 bits tell apart every host of a /20 (IPv4), and IPv6 hosts by their interface
-/// identifiers; hosts beyond that share bits, which only costs them the full look. Bits are
+/// The bits tell apart every host of a /24 (IPv4), and IPv6 hosts by the end of their
+/// interface identifiers; hosts beyond that may share bits, which only costs them the full
+/// look. Bits are
 /// set when a key is learned (before it is published) and never cleared — a key that expires
 /// or is forgotten leaves its bit, so the filter can say "maybe" too often, never "no" for a
 /// key the table holds (clearing would race with a concurrent insert); it starts empty again
@@ -120,25 +121,32 @@ impl Default for AddrFilter {
 }
 
 impl AddrFilter {
-    /// The filter's index of a key (an address in the form of [`antidote_wire::frame::Addr`]:
-    /// IPv4 as `::ffff:a.b.c.d`): its last two bytes, as the look reads them off the wire
-    /// ([`AddrFilter::may_hold`] keeps the last 12 bits).
+    /// A key's last two bytes (an address in the form of [`antidote_wire::frame::Addr`]: IPv4
+    /// as `::ffff:a.b.c.d`), read as the look reads them off the wire: a native-endian `u16`.
     #[inline]
-    pub fn index_of_key(key: u128) -> u16 {
-        key as u16
+    pub fn last2_of_key(key: u128) -> u16 {
+        let b = key.to_be_bytes();
+        u16::from_ne_bytes([b[14], b[15]])
     }
 
-    /// False when no key whose last two bytes ([`AddrFilter::index_of_key`]) agree with
-    /// `last16`'s last 12 bits was ever added.
+    /// The bit of an address's last two bytes (as [`AddrFilter::last2_of_key`] reads them):
+    /// its last byte and that byte xored with the one before, 12 bits — every host of a /24
+    /// has its own, and the look computes it with no byte swap.
     #[inline(always)]
-    pub fn may_hold(&self, last16: u16) -> bool {
-        let i = last16 & FILTER_MASK;
+    fn bit_of(last2: u16) -> u16 {
+        (last2 ^ (last2 >> 8)) & FILTER_MASK
+    }
+
+    /// False when no key with the same bit ([`AddrFilter::bit_of`]) was ever added.
+    #[inline(always)]
+    pub fn may_hold(&self, last2: u16) -> bool {
+        let i = Self::bit_of(last2);
         self.words[(i >> 6) as usize].load(Relaxed) >> (i & 63) & 1 == 1
     }
 
     /// Adds a key (an address: other keys only set bits no address test reads).
     fn add(&self, key: u128) {
-        let i = Self::index_of_key(key) & FILTER_MASK;
+        let i = Self::bit_of(Self::last2_of_key(key));
         let bit = 1u64 << (i & 63);
         let w = &self.words[(i >> 6) as usize];
         if w.load(Relaxed) & bit == 0 && w.fetch_or(bit, Release) & bit == 0 {
@@ -560,11 +568,11 @@ mod tests {
         // the wire.
         let wire4 = |i: u32| {
             let b = (0xc612_0000 | i).to_be_bytes();
-            u16::from_be_bytes([b[2], b[3]])
+            u16::from_ne_bytes([b[2], b[3]])
         };
         let wire6 = |i: u32| {
             let b = (0xfd00_0198_0018_0000_0000_0000_0000_0000u128 | (i as u128) << 8).to_be_bytes();
-            u16::from_be_bytes([b[14], b[15]])
+            u16::from_ne_bytes([b[14], b[15]])
         };
         assert!((0..1000).all(|i| f.may_hold(wire4(i)) && f.may_hold(wire6(i))));
         // Expired and swept, still "maybe" (bits are never cleared); a refresh sets nothing new.
@@ -574,10 +582,11 @@ mod tests {
         t.insert(v4(1), 6000);
         assert!(f.may_hold(wire4(1)) && f.may_hold(wire4(2)));
         assert_eq!(f.generation(), g);
-        // Addresses never learned are "no" when their last 12 bits differ from every key's.
-        // (The IPv4 keys took 0..1000, the IPv6 ones the multiples of 256.)
-        assert!((1000..0x1000).filter(|&i| i & 0xff != 0).all(|i| !f.may_hold(wire4(i))));
-        assert!(f.may_hold(wire4(0x1_0000 + 5)), "the same last 12 bits as a key: maybe");
+        // Every host of a /24 has its own bit: one learned, the other 255 are "no".
+        let t = LearnTable::new(16, 1000);
+        let f = t.addr_filter();
+        t.insert(v4(0x0142), 1);
+        assert_eq!((0x0100..0x0200).filter(|&i| f.may_hold(wire4(i))).collect::<Vec<_>>(), [0x0142]);
     }
 
     #[test]
