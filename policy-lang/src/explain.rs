@@ -147,15 +147,10 @@ pub fn explain(p: &Program) -> String {
             );
         }
         if let Some(g) = p.addr_gate(u64::MAX, p.skipped_classes(u64::MAX)) {
-            let t = p
-                .addr_gated
-                .iter()
-                .find(|(t, _)| std::ptr::eq(p.tables[*t as usize].state.addr_filter(), g.filter))
-                .map(|(t, _)| p.tables[*t as usize].name.as_str());
             let _ = writeln!(
                 s,
                 "  once {} holds keys, the header look lets through on its address filter (neither ip.src nor ip.dst learned) the frames of: {}",
-                t.unwrap_or("a table"),
+                p.tables[g.table as usize].name,
                 crate::schema::class_names(g.classes).join(", ")
             );
         }

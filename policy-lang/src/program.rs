@@ -301,7 +301,7 @@ impl Program {
                 }
             }
             if classes != 0 {
-                return Some(crate::schema::AddrGate { classes, filter: self.tables[t as usize].state.addr_filter() });
+                return Some(crate::schema::AddrGate { classes, filter: self.tables[t as usize].state.addr_filter(), table: t });
             }
         }
         None

@@ -370,6 +370,8 @@ pub fn look_burst_skipping<'a>(n: usize, frame: impl Fn(usize) -> &'a [u8], skip
 pub struct AddrGate<'a> {
     pub classes: u32,
     pub filter: &'a AddrFilter,
+    /// The learned table the filter belongs to (an index into the program's tables).
+    pub table: u32,
 }
 
 /// [`look_burst_skipping`], and the frames of the classes of `gate` whose source and

@@ -31,12 +31,12 @@ fuzz_target!(|data: &[u8]| {
     if let Some(net) = f.net {
         let table = LearnTable::new(16, 1000);
         table.insert(antidote_wire::frame::Addr::from_ip(net.src.ip()).0, 1);
-        let gate = AddrGate { classes: 0xff, filter: table.addr_filter() };
+        let gate = AddrGate { classes: 0xff, filter: table.addr_filter(), table: 0 };
         let gated = look_burst_gated(1, |_| data, 0, Some(gate));
         assert_eq!(gated.class_skipped, 0, "a frame from a learned address was let through");
         let table = LearnTable::new(16, 1000);
         table.insert(antidote_wire::frame::Addr::from_ip(net.dst.ip()).0, 1);
-        let gate = AddrGate { classes: 0xff, filter: table.addr_filter() };
+        let gate = AddrGate { classes: 0xff, filter: table.addr_filter(), table: 0 };
         assert_eq!(look_burst_gated(1, |_| data, 0, Some(gate)).class_skipped, 0, "a frame to a learned address was let through");
     }
 });
