@@ -89,20 +89,19 @@ pub struct LearnTable {
 }
 
 /// A superset of the addresses a learned table holds — 4096 bits, one for each value of 12
-/// bits folded from an address's last two bytes — that the workers' header look tests a frame's source and destination
-/// addresses against without hashing them or touching the table: under the default policy,
-/// once a poisoner is known, a TCP segment between two other hosts is let through on two bit
-/// tests in a 512-byte array (eight cache lines, which stay in L1) instead of a look at its
-/// ports, flags and payload (every follow-on rule needs `ip.src` or `ip.dst` in the table,
-/// [`crate::program::Program::addr_gate`]).
+/// bits folded from an address's last two bytes — that the workers' header look tests a
+/// frame's source and destination addresses against without hashing them or touching the
+/// table: under the default policy, once a poisoner is known, a TCP segment between two other
+/// hosts is let through on two bit tests in a 512-byte array (eight cache lines, which stay in
+/// L1) instead of a look at its ports, flags and payload (every follow-on rule needs `ip.src`
+/// or `ip.dst` in the table, [`crate::program::Program::addr_gate`]).
 ///
 /// The bits tell apart every host of a /24 (IPv4), and IPv6 hosts by the end of their
 /// interface identifiers; hosts beyond that may share bits, which only costs them the full
-/// look. Bits are
-/// set when a key is learned (before it is published) and never cleared — a key that expires
-/// or is forgotten leaves its bit, so the filter can say "maybe" too often, never "no" for a
-/// key the table holds (clearing would race with a concurrent insert); it starts empty again
-/// with the table (a policy that redeclares it, a restart).
+/// look. Bits are set when a key is learned (before it is published) and never cleared — a key
+/// that expires or is forgotten leaves its bit, so the filter can say "maybe" too often, never
+/// "no" for a key the table holds (clearing would race with a concurrent insert); it starts
+/// empty again with the table (a policy that redeclares it, a restart).
 pub struct AddrFilter {
     words: [AtomicU64; FILTER_WORDS],
     /// Bumped whenever a bit is newly set: a worker that learned a key while judging a burst
@@ -129,9 +128,10 @@ impl AddrFilter {
         u16::from_ne_bytes([b[14], b[15]])
     }
 
-    /// The bit of an address's last two bytes (as [`AddrFilter::last2_of_key`] reads them):
-    /// its last byte and that byte xored with the one before, 12 bits — every host of a /24
-    /// has its own, and the look computes it with no byte swap.
+    /// The bit of an address's last two bytes (as [`AddrFilter::last2_of_key`] reads them): the
+    /// word xored with itself shifted down a byte, 12 bits kept — the two bytes' xor and four
+    /// bits of one of them, so within a /24 (the next-to-last byte fixed) every host has its
+    /// own bit; computed with no byte swap.
     #[inline(always)]
     fn bit_of(last2: u16) -> u16 {
         (last2 ^ (last2 >> 8)) & FILTER_MASK
