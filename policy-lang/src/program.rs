@@ -343,35 +343,28 @@ pub fn class_candidate_table(candidates: &[u64]) -> [u64; crate::schema::LAYOUT_
 /// need no rules of their own: `ip.dst in t and …` is dormant, `ip.dst in t or …` and
 /// `ip.dst not in t` are not.
 pub fn dormant_table(rules: &[CRule], nodes: &[Node], tests: &[Test], tables: usize) -> Vec<(u32, u64)> {
-    let mut out = Vec::new();
-    for t in 0..tables as u32 {
-        let dormant = rules.iter().take(64).enumerate().filter(|(_, r)| !may_matter(r.entry, nodes, tests, t)).fold(0u64, |a, (i, _)| a | 1 << i);
-        if dormant != 0 {
-            out.push((t, dormant));
-        }
-    }
-    out
+    ruled_out_per_table(rules, nodes, tests, tables, |t, test| matches!(test, Test::InTable(_, tt) if *tt == t))
 }
 
 /// [`Program::addr_gated`]: for each table, the rules (of the first 64) whose condition cannot
 /// reach a match nor a counter when the frame's `ip.src` and `ip.dst` are not in the table —
 /// every test `ip.src in t` and `ip.dst in t` false.
 pub fn addr_gated_table(rules: &[CRule], nodes: &[Node], tests: &[Test], tables: usize) -> Vec<(u32, u64)> {
+    ruled_out_per_table(rules, nodes, tests, tables, |t, test| matches!(test, Test::InTable(f, tt) if *tt == t && matches!(f.name, "ip.src" | "ip.dst")))
+}
+
+/// For each table t, the rules (of the first 64) that cannot reach a match nor a counter when
+/// every test `is_false(t, test)` picks is false; tables with none are left out.
+fn ruled_out_per_table(rules: &[CRule], nodes: &[Node], tests: &[Test], tables: usize, is_false: impl Fn(u32, &Test) -> bool) -> Vec<(u32, u64)> {
     let mut out = Vec::new();
     for t in 0..tables as u32 {
-        let false_when_absent = |test: &Test| matches!(test, Test::InTable(f, tt) if *tt == t && matches!(f.name, "ip.src" | "ip.dst"));
-        let gated = rules.iter().take(64).enumerate().filter(|(_, r)| !reaches(r.entry, nodes, tests, &false_when_absent)).fold(0u64, |a, (i, _)| a | 1 << i);
-        if gated != 0 {
-            out.push((t, gated));
+        let false_for_t = |test: &Test| is_false(t, test);
+        let ruled_out = rules.iter().take(64).enumerate().filter(|(_, r)| !reaches(r.entry, nodes, tests, &false_for_t)).fold(0u64, |a, (i, _)| a | 1 << i);
+        if ruled_out != 0 {
+            out.push((t, ruled_out));
         }
     }
     out
-}
-
-/// Whether the branch program from `entry` can reach [`MATCH`] or a counter when every
-/// membership test of table `empty` is false.
-fn may_matter(entry: u32, nodes: &[Node], tests: &[Test], empty: u32) -> bool {
-    reaches(entry, nodes, tests, &|test: &Test| matches!(test, Test::InTable(_, t) if *t == empty))
 }
 
 /// Whether the branch program from `entry` can reach [`MATCH`] or a counter when every test
