@@ -238,3 +238,47 @@ fn replay_judges_every_frame_as_a_full_evaluation_in_order_would() {
         eprintln!("{}: {} frames, {} dropped — as a full evaluation of each", input.display(), inp.len(), dropped.len());
     }
 }
+
+/// A poisoner answering one victim's LLMNR queries for two names, `n` times each, interleaved
+/// (the transaction IDs differ, as a real storm's do).
+const STORM: &str = r#"
+import sys
+from scapy.all import DNS, DNSQR, DNSRR, IP, UDP, Ether, wrpcap
+n = int(sys.argv[2])
+def answer(i, name):
+    return Ether(src="02:ad:00:00:00:66", dst="02:ad:00:00:00:10") / IP(src="198.18.0.66", dst="198.18.0.10") / UDP(
+        sport=5355, dport=50000 + i % 1000) / DNS(id=i & 0xffff, qr=1, qd=DNSQR(qname=name), an=DNSRR(rrname=name, ttl=30, rdata="198.18.0.66"))
+wrpcap(sys.argv[1], [answer(i, name) for i in range(n) for name in ("fileservr", "printr")])
+"#;
+
+#[test]
+fn an_alert_storm_is_written_as_first_sightings_and_summaries_and_loses_nothing() {
+    // Every poisoned answer raises an alert; the workers fold the repeats of each (rule,
+    // poisoner, victim, name) and hand them over together, and the alert file holds, per
+    // group, the first sighting and summaries whose counts add up to every alert raised.
+    require_root();
+    let s = Scratch::new("replay-storm");
+    let (input, out, alerts) = (s.path("storm.pcap"), s.path("out.pcap"), s.path("alerts.jsonl"));
+    let g = run_for(Command::new("/usr/bin/python3").args(["-c", STORM]).arg(&input).arg("3000"), Duration::from_secs(120));
+    assert!(g.status.success(), "{}", String::from_utf8_lossy(&g.stderr));
+    let r = replay(&input, &out, &["--alerts".as_ref(), alerts.as_os_str()]);
+    let text = String::from_utf8_lossy(&r.stdout).to_string();
+    assert!(r.status.success(), "{text}\n{}", String::from_utf8_lossy(&r.stderr));
+    let raised: u64 = text.lines().find_map(|l| l.strip_prefix("replay: ")?.strip_suffix(" alerts")?.parse().ok()).unwrap();
+    assert!(raised >= 6000, "every poisoned answer alerts: {text}");
+    let docs: Vec<serde_json::Value> = std::fs::read_to_string(&alerts).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let count = |d: &serde_json::Value| d["event"]["count"].as_u64().unwrap_or(1);
+    assert_eq!(docs.iter().map(count).sum::<u64>(), raised, "the documents account for every alert: {text}");
+    // Per group (rule, name): one first sighting, then summaries only.
+    let mut groups: std::collections::BTreeMap<(String, String), Vec<u64>> = Default::default();
+    for d in &docs {
+        let key = (d["rule"]["name"].as_str().unwrap().to_string(), d["dns"]["question"]["name"].as_str().unwrap_or("").to_string());
+        groups.entry(key).or_default().push(count(d));
+    }
+    for (k, counts) in &groups {
+        assert_eq!(counts[0], 1, "{k:?}: the first document is the first sighting ({counts:?})");
+        assert!(counts.len() <= 3, "{k:?}: repeats are summarised, not written one by one ({counts:?})");
+    }
+    assert!(groups.keys().any(|(_, n)| n.contains("fileservr")) && groups.keys().any(|(_, n)| n.contains("printr")), "{groups:?}");
+    assert!(docs.len() < 20, "{} documents for {raised} alerts", docs.len());
+}

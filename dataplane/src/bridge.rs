@@ -29,6 +29,9 @@ pub struct RunOptions {
     pub inject_from: Option<Ipv4Addr>,
     /// Alert events in flight between the workers and the sinks (split into one lane per worker).
     pub alert_queue: usize,
+    /// How long a worker folds repeats of an alert before handing them over as one event
+    /// ([`crate::alert::AlertFolds`]; 0: never). [`crate::alert::fold_ms`] of the alert window.
+    pub alert_fold: Duration,
     /// Print summary lines (off for replay, which prints its own).
     pub quiet: bool,
 }
@@ -43,6 +46,7 @@ impl RunOptions {
             policy: None,
             inject_from: None,
             alert_queue: 65_536,
+            alert_fold: Duration::ZERO,
             quiet: false,
         }
     }
@@ -219,6 +223,7 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
         alerts: AlertQueue::new(opts.alert_queue, workers),
         clock: Clock::new(),
         inject_from: opts.inject_from,
+        alert_fold_ms: opts.alert_fold.as_millis() as u64,
         mirror: profile.mirror_index().map(|i| ports.ports[i]),
     });
     let segment_side: Vec<bool> = (0..profile.ports.len()).map(|i| profile.pairs.iter().any(|p| p.a == profile.ports[i].name)).collect();

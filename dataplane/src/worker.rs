@@ -5,7 +5,7 @@
 //! the mirror port, answer an NBT-NS query with a negative response out of the ingress port —
 //! then sends each burst on its own TX queues. What TX does not take is freed and counted.
 //! No allocation, lock or syscall per frame; counters are the worker's own.
-use crate::alert::{AlertEvent, AlertQueue, FRAME_BYTES};
+use crate::alert::{AlertEvent, AlertFolds, AlertQueue, FRAME_BYTES};
 use crate::policy::{Clock, LoadedPolicy, PolicySlot};
 use crate::stats::{bump, WorkerCounters};
 use antidote_dpdk::{Burst, MacAddr, Mbuf, Mempool, Port};
@@ -43,6 +43,8 @@ pub struct Shared {
     /// Source address of injected NBT-NS answers to broadcast queries (unicast queries are
     /// answered from the server they asked).
     pub inject_from: Option<Ipv4Addr>,
+    /// How long workers fold repeats of an alert ([`AlertFolds`]; 0: never).
+    pub alert_fold_ms: u64,
     /// Mirror port and the TX queue base (worker w uses queue w).
     pub mirror: Option<Port>,
 }
@@ -61,6 +63,8 @@ pub struct Worker {
     /// Poll rounds so far, and the clock as last read (ms).
     round: u64,
     now: u64,
+    /// When the alert folds' ended windows are next handed over (ms).
+    next_fold_check: u64,
 }
 
 /// The policy slot of [`Shared`], as [`Cache`] wants it.
@@ -93,10 +97,12 @@ struct Out {
     mirror: Burst,
     scratch: Box<Scratch>,
     outcome: Outcome,
+    folds: AlertFolds,
 }
 
 impl Worker {
     pub fn new(tasks: Vec<Task>, counters: Arc<WorkerCounters>, shared: Arc<Shared>, pool: Arc<Mempool>, lcore: u16, tx_queue: u16) -> Worker {
+        let fold_ms = shared.alert_fold_ms;
         Worker {
             tasks,
             counters,
@@ -106,6 +112,7 @@ impl Worker {
             tx_queue,
             round: 0,
             now: 0,
+            next_fold_check: 0,
             b: Bufs {
                 rx: Box::new(Burst::new()),
                 out: Out {
@@ -116,6 +123,7 @@ impl Worker {
                     mirror: Burst::new(),
                     scratch: Box::default(),
                     outcome: Outcome::default(),
+                    folds: AlertFolds::new(fold_ms),
                 },
             },
         }
@@ -133,6 +141,10 @@ impl Worker {
         // are kept in milliseconds): reading it every round cost ~1 ns per frame at full rate.
         if self.round & 15 == 0 {
             self.now = self.shared.clock.now_ms();
+            if self.now >= self.next_fold_check {
+                self.next_fold_check = self.now + 10;
+                self.b.out.folds.expire(&self.shared.alerts, self.b.out.worker, self.now);
+            }
         }
         self.round = self.round.wrapping_add(1);
         let now = self.now;
@@ -190,12 +202,22 @@ impl Worker {
         total
     }
 
-    /// Polls until `stop` is set.
+    /// Polls until `stop` is set, then hands over the alert repeats it still holds.
     pub fn run(mut self, stop: Arc<AtomicBool>) -> i32 {
         while !stop.load(Relaxed) {
             self.poll_once();
         }
+        self.finish();
         0
+    }
+
+    /// Hands over the alert repeats still folded (the alert thread is still draining: up to
+    /// half a second for room in the lane; what finds none is counted as dropped).
+    pub fn finish(&mut self) {
+        let lost = self.b.out.folds.flush(&self.shared.alerts, self.b.out.worker, std::time::Duration::from_millis(500));
+        if lost > 0 {
+            self.shared.alerts.count_dropped(self.b.out.worker, lost);
+        }
     }
 }
 
@@ -300,6 +322,8 @@ impl Out {
         let pc = &c.ports[t.rx_index];
         let meta = Meta { port: t.rx_index as u16, from_segment: t.from_segment };
         let out = &mut self.outcome;
+        // What tells this frame's alerts apart from other alerts' (read while the frame is).
+        let mut frame_key = 0;
         {
             // Read up to the transport first: when no rule can apply whatever the application
             // message says (follow-on rules about learned poisoners, for traffic between other
@@ -311,6 +335,9 @@ impl Out {
             }
             if f.error.is_some() {
                 bump(&c.actions.malformed, 1);
+            }
+            if !out.alerts.is_empty() {
+                frame_key = self.folds.frame_key(policy.version, t.rx_index as u16, &f);
             }
             if out.inject_nbns_negative {
                 match build_negative(&f, t, shared.inject_from, pool) {
@@ -329,29 +356,33 @@ impl Out {
             policy.hits.bump(self.worker, r as usize);
         }
         let dropped = out.dropped();
-        if !out.alerts.is_empty() && !shared.alerts.has_room(self.worker) {
-            shared.alerts.count_dropped(self.worker, out.alerts.len() as u64);
-            bump(&c.actions.alerts, out.alerts.len() as u64);
-        } else if !out.alerts.is_empty() {
-            let data = m.data();
-            let keep = data.len().min(FRAME_BYTES);
-            let mut e = AlertEvent {
-                unix_ms: shared.clock.unix_ms(now),
-                policy_version: policy.version,
-                rule: 0,
-                port: t.rx_index as u16,
-                lcore: self.lcore,
-                dropped,
-                injected: out.inject_nbns_negative,
-                mirrored: out.mirror,
-                len: keep as u16,
-                frame_len: m.pkt_len().min(u16::MAX as usize) as u16,
-                frame: [0; FRAME_BYTES],
-            };
-            e.frame[..keep].copy_from_slice(&data[..keep]);
+        if !out.alerts.is_empty() {
+            // Repeats of an alert within the fold window are counted here and handed over
+            // together (`AlertFolds`); the first is handed over at once, the frame with it.
+            let unix_ms = shared.clock.unix_ms(now);
             for &r in &out.alerts {
-                e.rule = r;
-                shared.alerts.push(self.worker, e);
+                let key = self.folds.key(frame_key, r);
+                self.folds.raise(&shared.alerts, self.worker, key, now, unix_ms, || {
+                    let data = m.data();
+                    let keep = data.len().min(FRAME_BYTES);
+                    let mut e = AlertEvent {
+                        unix_ms,
+                        count: 1,
+                        first_unix_ms: unix_ms,
+                        policy_version: policy.version,
+                        rule: r,
+                        port: t.rx_index as u16,
+                        lcore: self.lcore,
+                        dropped,
+                        injected: out.inject_nbns_negative,
+                        mirrored: out.mirror,
+                        len: keep as u16,
+                        frame_len: m.pkt_len().min(u16::MAX as usize) as u16,
+                        frame: [0; FRAME_BYTES],
+                    };
+                    e.frame[..keep].copy_from_slice(&data[..keep]);
+                    e
+                });
                 bump(&c.actions.alerts, 1);
             }
         }

@@ -52,7 +52,14 @@ fn frames_cross_the_bridge_unchanged_and_are_counted() {
     }
 
     let counters = Arc::new(WorkerCounters::default());
-    let shared = Arc::new(Shared { policy: PolicySlot::default(), alerts: AlertQueue::new(16, 1), clock: Clock::new(), inject_from: None, mirror: None });
+    let shared = Arc::new(Shared {
+        policy: PolicySlot::default(),
+        alerts: AlertQueue::new(16, 1),
+        clock: Clock::new(),
+        inject_from: None,
+        alert_fold_ms: 0,
+        mirror: None,
+    });
     let mut worker = Worker::new(
         vec![Task { rx_port: a, rx_index: 0, rx_queue: 0, tx_port: b, tx_queue: 0, from_segment: true, rx_mac: a.mac() }],
         counters.clone(),

@@ -70,6 +70,7 @@ b = "out"
     opts.duration = Some(Duration::from_secs(3600));
     opts.policy = Some((program, src));
     opts.inject_from = alerts.inject_from;
+    opts.alert_fold = hooks.alert_fold();
     opts.quiet = true;
     let stop = Arc::new(AtomicBool::new(false));
     let summary = if input_frames == 0 { None } else { Some(bridge::run(&profile, opts, stop, &mut hooks)?) };

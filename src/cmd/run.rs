@@ -125,6 +125,11 @@ impl ControlHooks {
         Ok(ControlHooks { sinks, window: Duration::from_secs_f64(a.alert_window.max(0.0)), pipeline: None, error: None, api: None, running_api: None })
     }
 
+    /// How long workers fold repeats of an alert before handing them to the pipeline.
+    pub fn alert_fold(&self) -> Duration {
+        antidote_dataplane::alert::fold_for(self.window)
+    }
+
     /// Adds the HTTP API (unless `--control off`).
     pub fn with_api(mut self, c: &ControlArgs) -> Result<ControlHooks, String> {
         if c.control == "off" {
@@ -253,6 +258,7 @@ pub fn run(a: RunArgs) -> ExitCode {
     opts.until_idle = a.until_idle_ms.map(Duration::from_millis);
     opts.policy = policy;
     opts.inject_from = a.alerts.inject_from;
+    opts.alert_fold = hooks.alert_fold();
     let r = bridge::run(&p, opts, stop, &mut hooks);
     if let Some(e) = hooks.error {
         eprintln!("antidote: alert sink: {e}");

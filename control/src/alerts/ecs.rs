@@ -32,20 +32,7 @@ fn protocol(f: &Frame<'_>) -> &'static str {
 
 /// The name a frame resolves or answers, if any.
 fn question_name(f: &Frame<'_>) -> Option<String> {
-    let field = match f.app {
-        antidote_wire::App::Nbns(_) => "nbns.name",
-        antidote_wire::App::Llmnr(_) => "llmnr.qname",
-        antidote_wire::App::Mdns(_) => {
-            if f.mdns()?.question().is_some() {
-                "mdns.qname"
-            } else {
-                "mdns.answer.name"
-            }
-        }
-        _ => return None,
-    };
-    let d = antidote_wire::fields::lookup(field)?;
-    (d.get)(f).map(|v| v.display())
+    antidote_wire::fields::question_name(f).map(|v| v.display())
 }
 
 /// Grouping key of an alert for aggregation.

@@ -65,6 +65,7 @@ impl AlertPipeline {
             .name("alerts".into())
             .spawn(move || {
                 let window_ms = window.as_millis() as u64;
+                let grace_ms = antidote_dataplane::alert::fold_for(window).as_millis() as u64 + 500;
                 let mut groups: HashMap<(u64, u16, String, String, String), Group> = HashMap::new();
                 let write = |sinks: &mut Vec<Box<dyn Sink>>, doc: serde_json::Value, sev: Severity, st: &PipelineStats| {
                     for s in sinks.iter_mut() {
@@ -77,46 +78,66 @@ impl AlertPipeline {
                         r.pop_front();
                     }
                 };
+                // The summary of a group's repeats (none for a group of one).
+                let summary = |sinks: &mut Vec<Box<dyn Sink>>, g: Group, st: &PipelineStats| {
+                    if g.count > 1 {
+                        if let Some(policy) = shared.policy.version(g.last.policy_version) {
+                            let doc = ecs::document(&g.last, &policy, &port_names, &host, g.count - 1, g.first_ms, g.last_ms);
+                            let sev = policy.program.rules[g.last.rule as usize].severity;
+                            write(sinks, doc, sev, st);
+                        }
+                    }
+                };
                 loop {
                     let stopping = stp.load(Relaxed);
                     let mut n = 0;
                     while let Some(e) = shared.alerts.pop() {
                         n += 1;
-                        st.events.fetch_add(1, Relaxed);
+                        // An event stands for `count` occurrences: the repeats a worker folded
+                        // (`AlertFolds`) arrive as one, the first of them at `first_unix_ms`.
+                        let count = e.count.max(1) as u64;
+                        st.events.fetch_add(count, Relaxed);
                         let Some(policy) = shared.policy.version(e.policy_version) else {
-                            st.unknown_policy.fetch_add(1, Relaxed);
+                            st.unknown_policy.fetch_add(count, Relaxed);
                             continue;
                         };
                         let rule = &policy.program.rules[e.rule as usize];
-                        *st.per_rule.lock().unwrap_or_else(|x| x.into_inner()).entry(rule.name.clone()).or_default() += 1;
+                        *st.per_rule.lock().unwrap_or_else(|x| x.into_inner()).entry(rule.name.clone()).or_default() += count;
                         let key = ecs::group_key(&e);
                         match groups.get_mut(&key) {
-                            Some(g) if e.unix_ms.saturating_sub(g.first_ms) < window_ms => {
-                                g.count += 1;
-                                g.last_ms = e.unix_ms;
+                            Some(g) if e.first_unix_ms.saturating_sub(g.first_ms) < window_ms => {
+                                g.count += count;
+                                g.last_ms = g.last_ms.max(e.unix_ms);
                                 g.last = e;
-                                st.aggregated.fetch_add(1, Relaxed);
+                                st.aggregated.fetch_add(count, Relaxed);
                             }
                             _ => {
-                                let doc = ecs::document(&e, &policy, &port_names, &host, 1, e.unix_ms, e.unix_ms);
-                                write(&mut sinks, doc, rule.severity, &st);
-                                groups.insert(key, Group { first_ms: e.unix_ms, last_ms: e.unix_ms, count: 1, last: e });
+                                // A group whose window ended and was not closed yet: its summary first.
+                                if let Some(g) = groups.remove(&key) {
+                                    summary(&mut sinks, g, &st);
+                                }
+                                if count == 1 {
+                                    let doc = ecs::document(&e, &policy, &port_names, &host, 1, e.unix_ms, e.unix_ms);
+                                    write(&mut sinks, doc, rule.severity, &st);
+                                    groups.insert(key, Group { first_ms: e.unix_ms, last_ms: e.unix_ms, count: 1, last: e });
+                                } else {
+                                    // Repeats whose first sighting's window has closed: one summary.
+                                    let doc = ecs::document(&e, &policy, &port_names, &host, count, e.first_unix_ms, e.unix_ms);
+                                    write(&mut sinks, doc, rule.severity, &st);
+                                    st.aggregated.fetch_add(count, Relaxed);
+                                }
                             }
                         }
                     }
-                    // Close the windows that ended: one summary each for repeated alerts.
+                    // Close the windows that ended: one summary each for repeated alerts. A group
+                    // stays open `grace_ms` past its window, for the repeats workers fold in its
+                    // last moments to arrive.
                     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
                     let ended: Vec<_> =
-                        groups.iter().filter(|(_, g)| stopping || now.saturating_sub(g.first_ms) >= window_ms).map(|(k, _)| k.clone()).collect();
+                        groups.iter().filter(|(_, g)| stopping || now.saturating_sub(g.first_ms) >= window_ms + grace_ms).map(|(k, _)| k.clone()).collect();
                     for k in ended {
                         let g = groups.remove(&k).unwrap();
-                        if g.count > 1 {
-                            if let Some(policy) = shared.policy.version(g.last.policy_version) {
-                                let doc = ecs::document(&g.last, &policy, &port_names, &host, g.count - 1, g.first_ms, g.last_ms);
-                                let sev = policy.program.rules[g.last.rule as usize].severity;
-                                write(&mut sinks, doc, sev, &st);
-                            }
-                        }
+                        summary(&mut sinks, g, &st);
                     }
                     if n > 0 || stopping {
                         sinks.iter_mut().for_each(|s| s.flush());

@@ -124,6 +124,18 @@ impl Value<'_> {
     }
 }
 
+/// The name a name-resolution frame asks about or answers: NBT-NS's question (or first
+/// record), LLMNR's first question, mDNS's first question (or first answer when it has none).
+/// What an alert shows as `dns.question.name`, and part of what tells repeats of an alert apart.
+pub fn question_name<'f>(f: &'f Frame<'_>) -> Option<Value<'f>> {
+    match f.app {
+        crate::App::Nbns(ref m) => m.question.map(|q| Value::NbName(q.name)).or_else(|| m.record().map(|r| Value::NbName(r.name))),
+        crate::App::Llmnr(_) => q0(f.llmnr()).map(|q| Value::DnsName(q.name)),
+        crate::App::Mdns(_) => q0(f.mdns()).map(|q| Value::DnsName(q.name)).or_else(|| a0(f.mdns()).map(|a| Value::DnsName(a.name))),
+        _ => None,
+    }
+}
+
 /// Reads one field from a frame.
 pub type Getter = for<'f> fn(&'f Frame<'_>) -> Option<Value<'f>>;
 /// Reads the i-th element of a repeated field.
