@@ -98,6 +98,14 @@ impl AlertQueue {
         taken
     }
 
+    /// [`AlertQueue::push`], except that an event it has no room for is given back (`false`),
+    /// not counted.
+    #[inline]
+    pub fn try_push(&self, worker: usize, e: AlertEvent) -> bool {
+        let lane = self.lane(worker);
+        Self::room(lane) && lane.q.push(e).is_ok()
+    }
+
     #[inline]
     fn room(lane: &Lane) -> bool {
         lane.q.len() + 1 < lane.q.capacity()
@@ -228,16 +236,21 @@ impl AlertFolds {
             return false;
         }
         Self::hand_over(s, queue, worker);
-        if !queue.has_room(worker) {
-            // Under a flood of distinct alerts: counted, not built (no 416-byte copy).
-            queue.count_dropped(worker, 1);
-            return false;
+        if self.window_ms == 0 {
+            if !queue.has_room(worker) {
+                // Under a flood: counted, not built (no 416-byte copy).
+                queue.count_dropped(worker, 1);
+                return false;
+            }
+            queue.push(worker, event());
+            return true;
         }
+        // A lane with no room does not stop the window: the event waits in the slot and is
+        // handed over with the repeats when the window ends (dropped then if there is still
+        // no room).
         let e = event();
-        queue.push(worker, e);
-        if self.window_ms > 0 {
-            *s = FoldSlot { key, until_ms: now_ms + self.window_ms, repeats: 0, first_unix_ms: 0, last_unix_ms: 0, event: e };
-        }
+        let held = !queue.try_push(worker, e);
+        *s = FoldSlot { key, until_ms: now_ms + self.window_ms, repeats: held as u32, first_unix_ms: unix_ms, last_unix_ms: unix_ms, event: e };
         true
     }
 
@@ -388,6 +401,22 @@ mod tests {
         f.raise(&q, 0, a, 3, 102, || at(1, 102));
         f.raise(&q, 0, b, 4, 103, || at(2, 103));
         assert_eq!(drain(&q), [(1, 1, 100, 100), (1, 2, 101, 102), (2, 1, 103, 103)]);
+    }
+
+    #[test]
+    fn a_first_sighting_that_finds_the_lane_full_waits_in_its_slot() {
+        let q = AlertQueue::new(3, 1); // 2 usable
+        q.push(0, at(9, 0));
+        q.push(0, at(9, 0));
+        let mut f = AlertFolds::new(1000);
+        let k = f.key(1, 1);
+        for t in 0..10 {
+            f.raise(&q, 0, k, t, 100 + t, || at(1, 100 + t));
+        }
+        assert_eq!((q.dropped(), f.pending()), (0, 10), "held and counted, not lost");
+        assert_eq!(drain(&q).len(), 2);
+        assert_eq!(f.expire(&q, 0, 1000), 1);
+        assert_eq!(drain(&q), [(1, 10, 100, 109)], "handed over with its repeats once there is room");
     }
 
     #[test]
