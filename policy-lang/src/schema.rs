@@ -456,7 +456,7 @@ fn addrs_may_be_in<const TAGGED: bool, const V6: bool>(d: &[u8], filter: &AddrFi
     let l3 = if TAGGED { 18 } else { 14 };
     let Some(h) = d.first_chunk::<60>() else { return true };
     // The last two bytes of the source and destination addresses (one load each).
-    let low = |o: usize| u16::from_ne_bytes([h[o], h[o + 1]]);
+    let low = |o: usize| u16::from_be_bytes([h[o], h[o + 1]]);
     let (src, dst) = if V6 { (low(l3 + 22), low(l3 + 38)) } else { (low(l3 + 14), low(l3 + 18)) };
     filter.may_hold(src) | filter.may_hold(dst)
 }

@@ -10,7 +10,7 @@
 //! seqlock). No lock, no allocation, no syscall on the packet path; a fact stored by one core is
 //! visible to the others as soon as the release store lands (nanoseconds, well under the 1 ms
 //! the design asks for).
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::*};
+use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering::*};
 
 const LOCKED: u64 = u64::MAX;
 /// A slot whose key was forgotten: lookups probe past it, inserts may reuse it.
@@ -88,81 +88,76 @@ pub struct LearnTable {
     addrs: AddrFilter,
 }
 
-/// A superset of the addresses a learned table holds — 4096 bits, one for each value of 12
-/// bits folded from an address's last two bytes — that the workers' header look tests a
-/// frame's source and destination addresses against without hashing them or touching the
-/// table: under the default policy, once a poisoner is known, a TCP segment between two other
-/// hosts is let through on two bit tests in a 512-byte array (eight cache lines, which stay in
-/// L1) instead of a look at its ports, flags and payload (every follow-on rule needs `ip.src`
-/// or `ip.dst` in the table, [`crate::program::Program::addr_gate`]).
+/// A superset of the addresses a learned table holds — 4096 flags, one for each value of the
+/// last 12 bits of an address — that the workers' header look tests a frame's source and
+/// destination addresses against without hashing them or touching the table: under the default
+/// policy, once a poisoner is known, a TCP segment between two other hosts is let through on two
+/// byte loads from a 4 KiB array (the lines of the hosts on the wire stay in L1) instead of a
+/// look at its ports, flags and payload (every follow-on rule needs `ip.src` or `ip.dst` in the
+/// table, [`crate::program::Program::addr_gate`]).
 ///
-/// The bits tell apart every host of a /24 (IPv4), and IPv6 hosts by the end of their
-/// interface identifiers; hosts beyond that may share bits, which only costs them the full
-/// look. Bits are set when a key is learned (before it is published) and never cleared — a key
-/// that expires or is forgotten leaves its bit, so the filter can say "maybe" too often, never
-/// "no" for a key the table holds (clearing would race with a concurrent insert); it starts
-/// empty again with the table (a policy that redeclares it, a restart).
+/// The flags tell apart every host of a /24 (IPv4), and IPv6 hosts by the end of their
+/// interface identifiers; hosts beyond that may share flags, which only costs them the full
+/// look. A flag is one byte, not one bit: a test is a load, with no shift or mask. Flags are set
+/// when a key is learned (before it is published) and never cleared — a key that expires or is
+/// forgotten leaves its flag, so the filter can say "maybe" too often, never "no" for a key the
+/// table holds (clearing would race with a concurrent insert); it starts empty again with the
+/// table (a policy that redeclares it, a restart).
 pub struct AddrFilter {
-    words: [AtomicU64; FILTER_WORDS],
-    /// Bumped whenever a bit is newly set: a worker that learned a key while judging a burst
+    flags: [AtomicU8; FILTER_FLAGS],
+    /// Bumped whenever a flag is newly set: a worker that learned a key while judging a burst
     /// looks again at the frames after it that the filter let through.
     generation: AtomicU64,
 }
 
-/// Size of [`AddrFilter`], in 64-bit words (4096 bits).
-const FILTER_WORDS: usize = 64;
-const FILTER_MASK: u16 = (FILTER_WORDS * 64 - 1) as u16;
+/// Size of [`AddrFilter`]: one flag for each value of an address's last 12 bits.
+const FILTER_FLAGS: usize = 4096;
+const FILTER_MASK: u16 = (FILTER_FLAGS - 1) as u16;
 
 impl Default for AddrFilter {
     fn default() -> Self {
-        AddrFilter { words: std::array::from_fn(|_| AtomicU64::new(0)), generation: AtomicU64::new(0) }
+        AddrFilter { flags: std::array::from_fn(|_| AtomicU8::new(0)), generation: AtomicU64::new(0) }
     }
 }
 
 impl AddrFilter {
     /// A key's last two bytes (an address in the form of [`antidote_wire::frame::Addr`]: IPv4
-    /// as `::ffff:a.b.c.d`), read as the look reads them off the wire: a native-endian `u16`.
+    /// as `::ffff:a.b.c.d`), as the look reads them off the wire: a big-endian `u16`.
     #[inline]
     pub fn last2_of_key(key: u128) -> u16 {
-        let b = key.to_be_bytes();
-        u16::from_ne_bytes([b[14], b[15]])
+        key as u16
     }
 
-    /// The bit of an address's last two bytes (as [`AddrFilter::last2_of_key`] reads them): the
-    /// word xored with itself shifted down a byte, 12 bits kept — the two bytes' xor and four
-    /// bits of one of them, so within a /24 (the next-to-last byte fixed) every host has its
-    /// own bit; computed with no byte swap.
+    /// The flag of an address's last two bytes: their last 12 bits (the last byte and four bits
+    /// of the one before — within a /24, every host has its own).
     #[inline(always)]
-    fn bit_of(last2: u16) -> u16 {
-        (last2 ^ (last2 >> 8)) & FILTER_MASK
+    fn flag_of(last2: u16) -> usize {
+        (last2 & FILTER_MASK) as usize
     }
 
-    /// False when no key with the same bit ([`AddrFilter::bit_of`]) was ever added.
+    /// False when no key with the same flag ([`AddrFilter::flag_of`]) was ever added.
     #[inline(always)]
     pub fn may_hold(&self, last2: u16) -> bool {
-        let i = Self::bit_of(last2);
-        self.words[(i >> 6) as usize].load(Relaxed) >> (i & 63) & 1 == 1
+        self.flags[Self::flag_of(last2)].load(Relaxed) != 0
     }
 
-    /// Adds a key (an address: other keys only set bits no address test reads).
+    /// Adds a key (an address: other keys only set flags no address test reads).
     fn add(&self, key: u128) {
-        let i = Self::bit_of(Self::last2_of_key(key));
-        let bit = 1u64 << (i & 63);
-        let w = &self.words[(i >> 6) as usize];
-        if w.load(Relaxed) & bit == 0 && w.fetch_or(bit, Release) & bit == 0 {
+        let f = &self.flags[Self::flag_of(Self::last2_of_key(key))];
+        if f.load(Relaxed) == 0 && f.swap(1, Release) == 0 {
             self.generation.fetch_add(1, Release);
         }
     }
 
-    /// Bumped whenever a key sets a new bit.
+    /// Bumped whenever a key sets a new flag.
     #[inline]
     pub fn generation(&self) -> u64 {
         self.generation.load(Acquire)
     }
 
-    /// How many of its bits are set.
+    /// How many of its flags are set.
     pub fn bits_set(&self) -> u32 {
-        self.words.iter().map(|w| w.load(Relaxed).count_ones()).sum()
+        self.flags.iter().filter(|f| f.load(Relaxed) != 0).count() as u32
     }
 }
 
@@ -568,11 +563,11 @@ mod tests {
         // the wire.
         let wire4 = |i: u32| {
             let b = (0xc612_0000 | i).to_be_bytes();
-            u16::from_ne_bytes([b[2], b[3]])
+            u16::from_be_bytes([b[2], b[3]])
         };
         let wire6 = |i: u32| {
             let b = (0xfd00_0198_0018_0000_0000_0000_0000_0000u128 | (i as u128) << 8).to_be_bytes();
-            u16::from_ne_bytes([b[14], b[15]])
+            u16::from_be_bytes([b[14], b[15]])
         };
         assert!((0..1000).all(|i| f.may_hold(wire4(i)) && f.may_hold(wire6(i))));
         // Expired and swept, still "maybe" (bits are never cleared); a refresh sets nothing new.
