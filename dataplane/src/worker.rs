@@ -84,6 +84,32 @@ struct Bufs {
     /// of two 264-byte arrays.
     rx: Box<Burst>,
     out: Out,
+    plan: Plan,
+}
+
+/// What the header look skips and gates under a policy version with the live rules `live`
+/// (`Program::skipped_classes`, `Program::addr_gate`), kept from burst to burst: they change
+/// only when a learned table fills or empties, or the policy is swapped.
+#[derive(Default)]
+struct Plan {
+    version: u64,
+    live: u64,
+    classes: u32,
+    /// The gated classes and the table whose filter gates them.
+    gate: Option<(u32, u32)>,
+}
+
+impl Plan {
+    #[inline]
+    fn of(&mut self, policy: &LoadedPolicy, live: u64) -> (u32, Option<(u32, u32)>) {
+        if self.version != policy.version || self.live != live {
+            let p = &policy.program;
+            let classes = p.skipped_classes(live);
+            let gate = p.addr_gate(live, classes).map(|g| (g.classes, g.table));
+            *self = Plan { version: policy.version, live, classes, gate };
+        }
+        (self.classes, self.gate)
+    }
 }
 
 /// Where judged frames go, and the slow path's working space (apart from `rx`, so a burst can
@@ -114,6 +140,7 @@ impl Worker {
             now: 0,
             next_fold_check: 0,
             b: Bufs {
+                plan: Plan::default(),
                 rx: Box::new(Burst::new()),
                 out: Out {
                     lcore,
@@ -263,8 +290,8 @@ impl Bufs {
         let mut gen = 0;
         if !program.uses_quarantine {
             live = program.live_rules();
-            let classes = program.skipped_classes(live);
-            gate = program.addr_gate(live, classes);
+            let (classes, gated) = self.plan.of(policy, live);
+            gate = gated.map(|(classes, t)| AddrGate { classes, filter: program.tables[t as usize].state.addr_filter(), table: t });
             gen = gate.map_or(0, |g| g.filter.generation());
             skip = look_skip(live, classes, gate);
         }
