@@ -380,9 +380,9 @@ pub struct AddrGate<'a> {
 #[inline(always)]
 pub fn look_burst_gated<'a>(n: usize, frame: impl Fn(usize) -> &'a [u8], skip_classes: u32, gate: Option<AddrGate<'_>>) -> BurstLook {
     debug_assert!(n <= 32);
-    let mut classes = [0u32; OTHER + 1];
+    let mut classes = [0u32; 16];
     for i in 0..n.min(32) {
-        classes[layout_of(frame(i))] |= 1 << i;
+        classes[layout_of(frame(i)) & 15] |= 1 << i;
     }
     let mut look = BurstLook { other: classes[OTHER], ..BurstLook::default() };
     if skip_classes != 0 {
