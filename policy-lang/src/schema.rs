@@ -235,7 +235,7 @@ const NAMED_BITS: u32 = proto::LLMNR | proto::NBNS | proto::MDNS | proto::RESP |
 /// This is the per-frame form of [`look_burst`], built from the same pieces.
 #[inline]
 pub fn look(d: &[u8]) -> Seen {
-    let c = layout_of(d);
+    let c = d.first_chunk::<60>().map_or(OTHER, layout_of);
     let general = |d: &[u8]| quick_mask_general(d).map_or(Seen::Dissect, Seen::Plain);
     if c == OTHER {
         return general(d);
@@ -380,9 +380,16 @@ pub struct AddrGate<'a> {
 #[inline(always)]
 pub fn look_burst_gated<'a>(n: usize, frame: impl Fn(usize) -> &'a [u8], skip_classes: u32, gate: Option<AddrGate<'_>>) -> BurstLook {
     debug_assert!(n <= 32);
+    // Each frame's class, and its first 60 bytes for the address gate (read from here, not
+    // from the frame's buffer descriptor again).
     let mut classes = [0u32; 16];
+    let mut heads: [&[u8; 60]; 32] = [&[0; 60]; 32];
     for i in 0..n.min(32) {
-        classes[layout_of(frame(i)) & 15] |= 1 << i;
+        let h = frame(i).first_chunk::<60>();
+        classes[h.map_or(OTHER, layout_of) & 15] |= 1 << i;
+        if let Some(h) = h {
+            heads[i] = h;
+        }
     }
     let mut look = BurstLook { other: classes[OTHER], ..BurstLook::default() };
     if skip_classes != 0 {
@@ -402,7 +409,7 @@ pub fn look_burst_gated<'a>(n: usize, frame: impl Fn(usize) -> &'a [u8], skip_cl
                     while bits != 0 {
                         let i = bits.trailing_zeros() as usize;
                         bits &= bits - 1;
-                        unseen |= (!addrs_may_be_in::<$tagged, $v6>(frame(i), g.filter) as u32) << i;
+                        unseen |= (!addrs_may_be_in::<$tagged, $v6>(heads[i & 31], g.filter) as u32) << i;
                     }
                     classes[$c] &= !unseen;
                     look.class_skipped |= unseen;
@@ -452,9 +459,8 @@ pub fn look_burst_gated<'a>(n: usize, frame: impl Fn(usize) -> &'a [u8], skip_cl
 /// `ip.dst`, at fixed offsets for the class. (A frame whose IP version does not match its
 /// Ethertype has neither field: the dissector finds its IP header malformed.)
 #[inline(always)]
-fn addrs_may_be_in<const TAGGED: bool, const V6: bool>(d: &[u8], filter: &AddrFilter) -> bool {
+fn addrs_may_be_in<const TAGGED: bool, const V6: bool>(h: &[u8; 60], filter: &AddrFilter) -> bool {
     let l3 = if TAGGED { 18 } else { 14 };
-    let Some(h) = d.first_chunk::<60>() else { return true };
     // The last two bytes of the source and destination addresses (one load each).
     let low = |o: usize| u16::from_be_bytes([h[o], h[o + 1]]);
     let (src, dst) = if V6 { (low(l3 + 22), low(l3 + 38)) } else { (low(l3 + 14), low(l3 + 18)) };
@@ -468,7 +474,7 @@ pub const LAYOUT_CLASSES: usize = OTHER;
 /// for IPv6 (else IPv4) — read from its Ethertype and IP protocol fields only — or None for
 /// every other layout (and frames shorter than Ethernet's minimum).
 pub fn layout_class(d: &[u8]) -> Option<usize> {
-    Some(layout_of(d)).filter(|&c| c != OTHER)
+    d.first_chunk::<60>().map(layout_of).filter(|&c| c != OTHER)
 }
 
 /// The layout classes of `classes` (bit c: class c) by name: "IPv4 TCP", "tagged IPv6 UDP", ….
@@ -495,8 +501,7 @@ pub fn class_may_give(c: usize, m: u32) -> bool {
 /// branch on them: the protocol and three bits of Ethertype (tagged, IPv4, IPv6) index
 /// [`LAYOUT_TABLE`]. Frames shorter than Ethernet's minimum are [`OTHER`].
 #[inline(always)]
-fn layout_of(d: &[u8]) -> usize {
-    let Some(h) = d.first_chunk::<60>() else { return OTHER };
+fn layout_of(h: &[u8; 60]) -> usize {
     let ne = |a: u8, b: u8| u16::from_ne_bytes([a, b]);
     let tagged = ne(h[12], h[13]) == ne(0x81, 0x00);
     let l3 = 14 + 4 * tagged as usize;
