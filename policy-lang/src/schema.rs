@@ -385,11 +385,14 @@ pub fn look_burst_gated<'a>(n: usize, frame: impl Fn(usize) -> &'a [u8], skip_cl
     let mut classes = [0u32; 16];
     let mut heads: [&[u8; 60]; 32] = [&[0; 60]; 32];
     for i in 0..n.min(32) {
-        let h = frame(i).first_chunk::<60>();
-        classes[h.map_or(OTHER, layout_of) & 15] |= 1 << i;
-        if let Some(h) = h {
-            heads[i] = h;
-        }
+        let c = match frame(i).first_chunk::<60>() {
+            Some(h) => {
+                heads[i] = h;
+                layout_of(h)
+            }
+            None => OTHER,
+        };
+        classes[c & 15] |= 1 << i;
     }
     let mut look = BurstLook { other: classes[OTHER], ..BurstLook::default() };
     if skip_classes != 0 {
