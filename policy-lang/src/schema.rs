@@ -510,8 +510,11 @@ fn layout_of(h: &[u8; 60]) -> usize {
     let l3 = 14 + 4 * tagged as usize;
     let et = ne(h[l3 - 2], h[l3 - 1]);
     let (v4, v6) = (et == ne(0x08, 0x00), et == ne(0x86, 0xdd));
-    let p = h[l3 + 9 - 3 * v6 as usize];
-    LAYOUT_TABLE[p as usize | (tagged as usize) << 8 | (v4 as usize) << 9 | (v6 as usize) << 10] as usize
+    // The row of the table (IPv4, IPv6 or neither) and where the protocol byte is, selected
+    // without setting flags one by one.
+    let row = if v4 { 1 << 9 } else if v6 { 1 << 10 } else { 0 };
+    let p = h[l3 + if v6 { 6 } else { 9 }];
+    LAYOUT_TABLE[p as usize | (tagged as usize) << 8 | row] as usize
 }
 
 /// The layout class by IP protocol (bits 0–7), one 802.1Q tag (bit 8), IPv4 (bit 9) and IPv6
