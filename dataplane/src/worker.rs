@@ -263,23 +263,20 @@ impl Bufs {
         let pc = &c.ports[t.rx_index];
         let program = &policy.program;
         let default_drop = program.default == antidote_policy::ast::Verdict::Drop;
-        let mut bytes = 0usize;
         // Frames are judged where they lie; bit i set: frame i is dropped.
         let mut dropped = 0u32;
         let mut fast_dropped = 0u64;
         let frames = self.rx.as_slice();
-        for m in frames {
-            bytes += m.pkt_len();
-        }
         // The header look, over the whole burst (see `look_burst`); then the frames no rule can
         // want get the default verdict, the others the slow path. Rules that need a key of an
         // empty learned table are dormant for the burst (`live_rules`): while no poisoner is
         // known, the follow-on rules want no TCP segment, and the look skips TCP's classes.
         let n = frames.len() as u32;
         let all = if n >= 32 { u32::MAX } else { (1u32 << n) - 1 };
+        // (The look also adds up the burst's bytes, in its pass over the frames' descriptors.)
         let look_skip = |live: u64, classes: u32, gate: Option<AddrGate<'_>>| {
-            let look = antidote_policy::schema::look_burst_gated(frames.len(), |i| frames[i].data(), classes, gate);
-            look.skippable(|i| frames[i].data(), |m| program.skips_with(m, live))
+            let look = antidote_policy::schema::look_burst_with(frames.len(), |i| frames[i].data(), |i| frames[i].pkt_len(), classes, gate);
+            (look.skippable(|i| frames[i].data(), |m| program.skips_with(m, live)), look.bytes)
         };
         let mut skip = 0u32;
         let mut live = u64::MAX;
@@ -288,12 +285,15 @@ impl Bufs {
         // the default policy with a poisoner known, the TCP segments between other hosts.
         let mut gate = None;
         let mut gen = 0;
+        let bytes;
         if !program.uses_quarantine {
             live = program.live_rules();
             let (classes, gated) = self.plan.of(policy, live);
             gate = gated.map(|(classes, t)| AddrGate { classes, filter: program.tables[t as usize].state.addr_filter(), table: t });
             gen = gate.map_or(0, |g| g.filter.generation());
-            skip = look_skip(live, classes, gate);
+            (skip, bytes) = look_skip(live, classes, gate);
+        } else {
+            bytes = frames.iter().map(|m| m.pkt_len()).sum();
         }
         let mut slow = all & !skip;
         while slow != 0 {
@@ -311,7 +311,7 @@ impl Bufs {
                 live = program.live_rules();
                 gate = None;
                 let later = all & u32::MAX.checked_shl(i as u32 + 1).unwrap_or(0);
-                let wake = skip & later & !look_skip(live, 0, None);
+                let wake = skip & later & !look_skip(live, 0, None).0;
                 skip &= !wake;
                 slow |= wake;
             }

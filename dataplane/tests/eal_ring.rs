@@ -84,12 +84,40 @@ fn frames_cross_the_bridge_unchanged_and_are_counted() {
         assert_eq!(g, s, "frame {i} left port B changed");
     }
 
-    let snap = Snapshot::take(&[counters], 2);
+    let snap = Snapshot::take(&[counters.clone()], 2);
     assert_eq!(snap.ports[0].rx, 80);
     assert_eq!(snap.ports[0].tx, 80);
     assert_eq!(snap.ports[0].tx_full, 0);
     assert_eq!(snap.ports[0].rx_bytes, sent.iter().map(|f| f.len() as u64).sum::<u64>());
     assert_eq!(snap.ports[1].rx, 0);
+    assert_eq!(pool.in_use(), before, "no mbuf leaked");
+
+    // Again under the default policy: the header look counts the bytes (in its pass over the
+    // descriptors), the same bytes.
+    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../policies/default.policy")).unwrap();
+    shared.policy.install(antidote_policy::compile(&src).ok().unwrap().program, src);
+    for chunk in sent.chunks(32) {
+        let mut burst = Burst::new();
+        for f in chunk {
+            let mut m = Mbuf::alloc(&pool).unwrap();
+            m.append(f.len() as u16).unwrap().copy_from_slice(f);
+            burst.push(m).ok().unwrap();
+        }
+        assert_eq!(a.tx_burst(0, &mut burst), chunk.len());
+    }
+    let mut forwarded = 0;
+    for _ in 0..10 {
+        forwarded += worker.poll_once();
+    }
+    assert_eq!(forwarded, 80);
+    let mut burst = Burst::new();
+    let mut again = 0;
+    while b.rx_burst(0, &mut burst) > 0 {
+        again += burst.drain().count();
+    }
+    assert_eq!(again, 80, "plain UDP: every frame forwarded under the default policy");
+    let snap = Snapshot::take(&[counters], 2);
+    assert_eq!(snap.ports[0].rx_bytes, 2 * sent.iter().map(|f| f.len() as u64).sum::<u64>());
     assert_eq!(pool.in_use(), before, "no mbuf leaked");
 
     drop(worker);

@@ -275,6 +275,8 @@ pub struct BurstLook {
     /// Frames of a layout class the caller said no rule can want ([`look_burst_skipping`]):
     /// not looked at further.
     pub class_skipped: u32,
+    /// What [`look_burst_with`] added up.
+    pub bytes: usize,
 }
 
 impl BurstLook {
@@ -379,12 +381,28 @@ pub struct AddrGate<'a> {
 /// further: they come back in [`BurstLook::class_skipped`] too.
 #[inline(always)]
 pub fn look_burst_gated<'a>(n: usize, frame: impl Fn(usize) -> &'a [u8], skip_classes: u32, gate: Option<AddrGate<'_>>) -> BurstLook {
+    look_burst_with(n, frame, |_| 0, skip_classes, gate)
+}
+
+/// [`look_burst_gated`], adding up `bytes(i)` over the frames in its first pass (the worker's
+/// byte count, read from the frames' descriptors while the look reads them anyway) into
+/// [`BurstLook::bytes`].
+#[inline(always)]
+pub fn look_burst_with<'a>(
+    n: usize,
+    frame: impl Fn(usize) -> &'a [u8],
+    bytes: impl Fn(usize) -> usize,
+    skip_classes: u32,
+    gate: Option<AddrGate<'_>>,
+) -> BurstLook {
     debug_assert!(n <= 32);
+    let mut total = 0;
     // Each frame's class, and its first 60 bytes for the address gate (read from here, not
     // from the frame's buffer descriptor again).
     let mut classes = [0u32; 16];
     let mut heads: [&[u8; 60]; 32] = [&[0; 60]; 32];
     for i in 0..n.min(32) {
+        total += bytes(i);
         let c = match frame(i).first_chunk::<60>() {
             Some(h) => {
                 heads[i] = h;
@@ -394,7 +412,7 @@ pub fn look_burst_gated<'a>(n: usize, frame: impl Fn(usize) -> &'a [u8], skip_cl
         };
         classes[c & 15] |= 1 << i;
     }
-    let mut look = BurstLook { other: classes[OTHER], ..BurstLook::default() };
+    let mut look = BurstLook { other: classes[OTHER], bytes: total, ..BurstLook::default() };
     if skip_classes != 0 {
         for (c, bits) in classes.iter_mut().take(OTHER).enumerate() {
             if skip_classes >> c & 1 == 1 {
@@ -512,7 +530,13 @@ fn layout_of(h: &[u8; 60]) -> usize {
     let (v4, v6) = (et == ne(0x08, 0x00), et == ne(0x86, 0xdd));
     // The row of the table (IPv4, IPv6 or neither) and where the protocol byte is, selected
     // without setting flags one by one.
-    let row = if v4 { 1 << 9 } else if v6 { 1 << 10 } else { 0 };
+    let row = if v4 {
+        1 << 9
+    } else if v6 {
+        1 << 10
+    } else {
+        0
+    };
     let p = h[l3 + if v6 { 6 } else { 9 }];
     LAYOUT_TABLE[p as usize | (tagged as usize) << 8 | row] as usize
 }
