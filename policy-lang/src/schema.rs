@@ -483,7 +483,7 @@ pub fn look_burst_with<'a>(
 fn addrs_may_be_in<const TAGGED: bool, const V6: bool>(h: &[u8; 60], filter: &AddrFilter) -> bool {
     let l3 = if TAGGED { 18 } else { 14 };
     // The last two bytes of the source and destination addresses (one load each).
-    let low = |o: usize| u16::from_be_bytes([h[o], h[o + 1]]);
+    let low = |o: usize| u16::from_ne_bytes([h[o], h[o + 1]]);
     let (src, dst) = if V6 { (low(l3 + 22), low(l3 + 38)) } else { (low(l3 + 14), low(l3 + 18)) };
     filter.may_hold(src) | filter.may_hold(dst)
 }

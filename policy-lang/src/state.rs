@@ -88,21 +88,22 @@ pub struct LearnTable {
     addrs: AddrFilter,
 }
 
-/// A superset of the addresses a learned table holds — 4096 flags, one for each value of the
-/// last 12 bits of an address — that the workers' header look tests a frame's source and
-/// destination addresses against without hashing them or touching the table: under the default
-/// policy, once a poisoner is known, a TCP segment between two other hosts is let through on two
-/// byte loads from a 4 KiB array (the lines of the hosts on the wire stay in L1) instead of a
-/// look at its ports, flags and payload (every follow-on rule needs `ip.src` or `ip.dst` in the
-/// table, [`crate::program::Program::addr_gate`]).
+/// A superset of the addresses a learned table holds — 4096 flags, one for each value of 12
+/// bits of an address's last two bytes — that the workers' header look tests a frame's source
+/// and destination addresses against without hashing them or touching the table: under the
+/// default policy, once a poisoner is known, a TCP segment between two other hosts is let
+/// through on two byte loads from a 4 KiB array instead of a look at its ports, flags and
+/// payload (every follow-on rule needs `ip.src` or `ip.dst` in the table,
+/// [`crate::program::Program::addr_gate`]).
 ///
 /// The flags tell apart every host of a /24 (IPv4), and IPv6 hosts by the end of their
 /// interface identifiers; hosts beyond that may share flags, which only costs them the full
-/// look. A flag is one byte, not one bit: a test is a load, with no shift or mask. Flags are set
-/// when a key is learned (before it is published) and never cleared — a key that expires or is
-/// forgotten leaves its flag, so the filter can say "maybe" too often, never "no" for a key the
-/// table holds (clearing would race with a concurrent insert); it starts empty again with the
-/// table (a policy that redeclares it, a restart).
+/// look. A flag is one byte, not one bit, and its index is the last two bytes read as the
+/// machine reads a `u16`, shifted down four bits: a test is a 16-bit load, a shift and a byte
+/// load. Flags are set when a key is learned (before it is published) and never cleared — a key
+/// that expires or is forgotten leaves its flag, so the filter can say "maybe" too often, never
+/// "no" for a key the table holds (clearing would race with a concurrent insert); it starts
+/// empty again with the table (a policy that redeclares it, a restart).
 pub struct AddrFilter {
     flags: [AtomicU8; FILTER_FLAGS],
     /// Bumped whenever a flag is newly set: a worker that learned a key while judging a burst
@@ -110,9 +111,8 @@ pub struct AddrFilter {
     generation: AtomicU64,
 }
 
-/// Size of [`AddrFilter`]: one flag for each value of an address's last 12 bits.
+/// Size of [`AddrFilter`]: one flag for each value of [`AddrFilter::flag_of`] (12 bits).
 const FILTER_FLAGS: usize = 4096;
-const FILTER_MASK: u16 = (FILTER_FLAGS - 1) as u16;
 
 impl Default for AddrFilter {
     fn default() -> Self {
@@ -122,17 +122,20 @@ impl Default for AddrFilter {
 
 impl AddrFilter {
     /// A key's last two bytes (an address in the form of [`antidote_wire::frame::Addr`]: IPv4
-    /// as `::ffff:a.b.c.d`), as the look reads them off the wire: a big-endian `u16`.
+    /// as `::ffff:a.b.c.d`), as the look reads them off the wire: a native-endian `u16`.
     #[inline]
     pub fn last2_of_key(key: u128) -> u16 {
-        key as u16
+        let b = key.to_be_bytes();
+        u16::from_ne_bytes([b[14], b[15]])
     }
 
-    /// The flag of an address's last two bytes: their last 12 bits (the last byte and four bits
-    /// of the one before — within a /24, every host has its own).
+    /// The flag of an address's last two bytes (as [`AddrFilter::last2_of_key`] reads them): the
+    /// `u16` shifted down four bits — on a little-endian machine, the last byte and the high
+    /// four bits of the one before, so within a /24 every host has its own flag. 12 bits: no
+    /// mask, no byte swap.
     #[inline(always)]
     fn flag_of(last2: u16) -> usize {
-        (last2 & FILTER_MASK) as usize
+        (last2 >> 4) as usize
     }
 
     /// False when no key with the same flag ([`AddrFilter::flag_of`]) was ever added.
@@ -563,11 +566,11 @@ mod tests {
         // the wire.
         let wire4 = |i: u32| {
             let b = (0xc612_0000 | i).to_be_bytes();
-            u16::from_be_bytes([b[2], b[3]])
+            u16::from_ne_bytes([b[2], b[3]])
         };
         let wire6 = |i: u32| {
             let b = (0xfd00_0198_0018_0000_0000_0000_0000_0000u128 | (i as u128) << 8).to_be_bytes();
-            u16::from_be_bytes([b[14], b[15]])
+            u16::from_ne_bytes([b[14], b[15]])
         };
         assert!((0..1000).all(|i| f.may_hold(wire4(i)) && f.may_hold(wire6(i))));
         // Expired and swept, still "maybe" (bits are never cleared); a refresh sets nothing new.
