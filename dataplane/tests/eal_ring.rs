@@ -84,7 +84,7 @@ fn frames_cross_the_bridge_unchanged_and_are_counted() {
         assert_eq!(g, s, "frame {i} left port B changed");
     }
 
-    let snap = Snapshot::take(&[counters.clone()], 2);
+    let snap = Snapshot::take(std::slice::from_ref(&counters), 2);
     assert_eq!(snap.ports[0].rx, 80);
     assert_eq!(snap.ports[0].tx, 80);
     assert_eq!(snap.ports[0].tx_full, 0);

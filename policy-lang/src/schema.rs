@@ -401,6 +401,8 @@ pub fn look_burst_with<'a>(
     // from the frame's buffer descriptor again).
     let mut classes = [0u32; 16];
     let mut heads: [&[u8; 60]; 32] = [&[0; 60]; 32];
+    // (Indexed, not zipped: the iterator form costs ~2.5 instructions a frame more.)
+    #[allow(clippy::needless_range_loop)]
     for i in 0..n.min(32) {
         total += bytes(i);
         let c = match frame(i).first_chunk::<60>() {
