@@ -18,6 +18,19 @@ fn frame(i: usize) -> Vec<u8> {
     f
 }
 
+/// Puts `frames` on `port` (a net_ring port receives what is sent on it), a burst at a time.
+fn send(port: Port, pool: &Mempool, frames: &[Vec<u8>]) {
+    for chunk in frames.chunks(32) {
+        let mut burst = Burst::new();
+        for f in chunk {
+            let mut m = Mbuf::alloc(pool).unwrap();
+            m.append(f.len() as u16).unwrap().copy_from_slice(f);
+            burst.push(m).ok().unwrap();
+        }
+        assert_eq!(port.tx_burst(0, &mut burst), chunk.len());
+    }
+}
+
 #[test]
 fn frames_cross_the_bridge_unchanged_and_are_counted() {
     assert!(antidote_dataplane::preflight::is_root(), "this test drives DPDK: run it as root");
@@ -41,15 +54,7 @@ fn frames_cross_the_bridge_unchanged_and_are_counted() {
 
     // 3 bursts' worth of frames of different sizes, in order.
     let sent: Vec<Vec<u8>> = (0..80).map(|i| frame(i * 17 % 1400)).collect();
-    for chunk in sent.chunks(32) {
-        let mut burst = Burst::new();
-        for f in chunk {
-            let mut m = Mbuf::alloc(&pool).unwrap();
-            m.append(f.len() as u16).unwrap().copy_from_slice(f);
-            burst.push(m).ok().unwrap();
-        }
-        assert_eq!(a.tx_burst(0, &mut burst), chunk.len());
-    }
+    send(a, &pool, &sent);
 
     let counters = Arc::new(WorkerCounters::default());
     let shared = Arc::new(Shared {
@@ -96,15 +101,7 @@ fn frames_cross_the_bridge_unchanged_and_are_counted() {
     // descriptors), the same bytes.
     let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../policies/default.policy")).unwrap();
     shared.policy.install(antidote_policy::compile(&src).ok().unwrap().program, src);
-    for chunk in sent.chunks(32) {
-        let mut burst = Burst::new();
-        for f in chunk {
-            let mut m = Mbuf::alloc(&pool).unwrap();
-            m.append(f.len() as u16).unwrap().copy_from_slice(f);
-            burst.push(m).ok().unwrap();
-        }
-        assert_eq!(a.tx_burst(0, &mut burst), chunk.len());
-    }
+    send(a, &pool, &sent);
     let mut forwarded = 0;
     for _ in 0..10 {
         forwarded += worker.poll_once();
