@@ -454,7 +454,10 @@ pub fn look_burst_with<'a>(
             while bits != 0 {
                 let i = bits.trailing_zeros() as usize;
                 bits &= bits - 1;
-                match plain_at::<$tagged, $v6, $udp>(frame(i)) {
+                // IPv4 UDP is read from the head kept by the first pass (all `plain_at` reads
+                // of it lie in the first 60 bytes); the others from the frame.
+                let d: &[u8] = if $udp && !$v6 { &heads[i & 31][..] } else { frame(i) };
+                match plain_at::<$tagged, $v6, $udp>(d) {
                     Some(At::Plain) => look.plain[$c & 3] |= 1 << i,
                     Some(At::Named(bits)) => {
                         look.named |= 1 << i;
