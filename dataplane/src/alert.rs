@@ -85,17 +85,13 @@ impl AlertQueue {
     }
 
     /// Hands an event of `worker` over; when its lane has no room the event (the occurrences
-    /// it stands for) is counted as dropped. Never waits (see [`AlertQueue`]). Returns whether
-    /// it was taken.
+    /// it stands for) is counted as dropped. Never waits (see [`AlertQueue`]).
     #[inline]
-    pub fn push(&self, worker: usize, e: AlertEvent) -> bool {
-        let lane = self.lane(worker);
+    pub fn push(&self, worker: usize, e: AlertEvent) {
         let n = e.count.max(1) as u64;
-        let taken = Self::room(lane) && lane.q.push(e).is_ok();
-        if !taken {
-            lane.count_dropped(n);
+        if !self.try_push(worker, e) {
+            self.lane(worker).count_dropped(n);
         }
-        taken
     }
 
     /// [`AlertQueue::push`], except that an event it has no room for is given back (`false`),

@@ -159,7 +159,7 @@ impl AddrFilter {
     }
 
     /// How many of its flags are set.
-    pub fn bits_set(&self) -> u32 {
+    pub fn flags_set(&self) -> u32 {
         self.flags.iter().filter(|f| f.load(Relaxed) != 0).count() as u32
     }
 }
@@ -555,7 +555,7 @@ mod tests {
     fn the_address_filter_never_forgets_a_learned_address() {
         let t = LearnTable::new(10_000, 1000);
         let f = t.addr_filter();
-        assert_eq!((f.bits_set(), f.generation()), (0, 0));
+        assert_eq!((f.flags_set(), f.generation()), (0, 0));
         let v4 = |i: u32| Addr::v4((0xc612_0000 | i).to_be_bytes()).0;
         let v6 = |i: u32| Addr::v6((0xfd00_0198_0018_0000_0000_0000_0000_0000u128 | (i as u128) << 8).to_be_bytes()).0;
         for i in 0..1000 {
@@ -575,7 +575,7 @@ mod tests {
         assert!((0..1000).all(|i| f.may_hold(wire4(i)) && f.may_hold(wire6(i))));
         // Expired and swept, still "maybe" (bits are never cleared); a refresh sets nothing new.
         let g = f.generation();
-        assert!(g > 0 && g == f.bits_set() as u64);
+        assert!(g > 0 && g == f.flags_set() as u64);
         t.sweep(5000);
         t.insert(v4(1), 6000);
         assert!(f.may_hold(wire4(1)) && f.may_hold(wire4(2)));

@@ -368,7 +368,7 @@ fn the_address_gate_lets_other_hosts_through_once_a_poisoner_is_known() {
     }
     assert!(run(&p, &burst[1], 2).dropped(), "SYN to the poisoner's SMB port");
     assert!(run(&p, &burst[4], 2).dropped(), "proxy NTLM challenge from the poisoner");
-    assert!(t.addr_filter().bits_set() == 2);
+    assert!(t.addr_filter().flags_set() == 2);
 }
 
 #[test]
