@@ -15,6 +15,7 @@
 
 pub mod alert;
 pub mod bridge;
+pub mod phases;
 pub mod policy;
 pub mod preflight;
 pub mod profile;

@@ -6,6 +6,7 @@
 //! then sends each burst on its own TX queues. What TX does not take is freed and counted.
 //! No allocation, lock or syscall per frame; counters are the worker's own.
 use crate::alert::{AlertEvent, AlertFolds, AlertQueue, FRAME_BYTES};
+use crate::phases::Phases;
 use crate::policy::{Clock, LoadedPolicy, PolicySlot};
 use crate::stats::{bump, WorkerCounters};
 use antidote_dpdk::{Burst, MacAddr, Mbuf, Mempool, Port};
@@ -85,6 +86,8 @@ struct Bufs {
     rx: Box<Burst>,
     out: Out,
     plan: Plan,
+    /// Cycles per stretch of the packet path (feature `phase-cycles`; else nothing).
+    phases: Phases,
 }
 
 /// What the header look skips and gates under a policy version with the live rules `live`
@@ -141,6 +144,7 @@ impl Worker {
             next_fold_check: 0,
             b: Bufs {
                 plan: Plan::default(),
+                phases: Phases::default(),
                 rx: Box::new(Burst::new()),
                 out: Out {
                     lcore,
@@ -162,6 +166,7 @@ impl Worker {
 
     /// Polls every owned queue once; returns the frames received.
     pub fn poll_once(&mut self) -> usize {
+        let start = Phases::now();
         // The policy and the clock are read once per round, not per frame.
         let guard = self.policy.load();
         // The clock only every 16th round (a round takes well under a millisecond and times
@@ -226,6 +231,7 @@ impl Worker {
                 c.policy_version.store(p.version, Relaxed);
             }
         }
+        self.b.phases.poll(start, total);
         total
     }
 
@@ -241,6 +247,9 @@ impl Worker {
     /// Hands over the alert repeats still folded (the alert thread is still draining: up to
     /// half a second for room in the lane; what finds none is counted as dropped).
     pub fn finish(&mut self) {
+        if let Some(line) = self.b.phases.report(self.b.out.lcore) {
+            eprintln!("{line}");
+        }
         let lost = self.b.out.folds.flush(&self.shared.alerts, self.b.out.worker, std::time::Duration::from_millis(500));
         if lost > 0 {
             self.shared.alerts.count_dropped(self.b.out.worker, lost);
@@ -260,6 +269,7 @@ impl Bufs {
     #[inline(always)]
     fn judge(&mut self, t: &Task, policy: &LoadedPolicy, now: u64, c: &WorkerCounters, shared: &Shared, pool: &Mempool) {
         const _: () = assert!(antidote_dpdk::BURST_SIZE <= 32, "the drop mask is a u32");
+        let start = Phases::now();
         let pc = &c.ports[t.rx_index];
         let program = &policy.program;
         let default_drop = program.default == antidote_policy::ast::Verdict::Drop;
@@ -296,6 +306,7 @@ impl Bufs {
             bytes = frames.iter().map(|m| m.pkt_len()).sum();
         }
         let mut slow = all & !skip;
+        let (look_end, slow_frames) = (Phases::now(), slow.count_ones());
         while slow != 0 {
             let i = slow.trailing_zeros() as usize;
             slow &= slow - 1;
@@ -316,6 +327,7 @@ impl Bufs {
                 slow |= wake;
             }
         }
+        let slow_end = Phases::now();
         if default_drop {
             dropped |= skip;
             fast_dropped = skip.count_ones() as u64;
@@ -324,6 +336,7 @@ impl Bufs {
         if dropped == 0 {
             // Everything goes on, in order (fwd is empty between bursts).
             std::mem::swap(&mut self.rx, &mut self.out.fwd);
+            self.phases.judge(start, look_end, slow_end, slow_frames);
             return;
         }
         for (i, m) in self.rx.drain().enumerate() {
@@ -337,6 +350,7 @@ impl Bufs {
             bump(&pc.dropped, fast_dropped);
             bump(&c.actions.dropped, fast_dropped);
         }
+        self.phases.judge(start, look_end, slow_end, slow_frames);
     }
 }
 

@@ -24,6 +24,17 @@ pub use mbuf::{Burst, Mbuf, BURST_SIZE};
 pub use mempool::Mempool;
 pub use port::{LinkStatus, MacAddr, Port, PortConfig, PortStats};
 
+/// The CPU's time-stamp counter (what DPDK's `rte_rdtsc` reads): cycles at the TSC's fixed
+/// rate, for timing stretches of the packet path (`bench/phases.sh`). 0 off x86_64.
+#[inline(always)]
+pub fn tsc() -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: rdtsc reads a counter; it has no preconditions and touches no memory.
+    return unsafe { core::arch::x86_64::_rdtsc() };
+    #[cfg(not(target_arch = "x86_64"))]
+    0
+}
+
 /// The last DPDK error (`rte_errno`) of this thread, with DPDK's message.
 pub fn last_error() -> (i32, String) {
     // SAFETY: ad_errno reads a thread-local int; no preconditions.
