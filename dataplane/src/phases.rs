@@ -36,7 +36,7 @@ impl Phases {
     #[inline(always)]
     pub fn poll(&mut self, start: u64, frames: usize) {
         if ON && frames > 0 {
-            self.poll += Self::now() - start;
+            self.poll += Self::now().saturating_sub(start);
             self.frames += frames as u64;
         }
     }
@@ -48,7 +48,7 @@ impl Phases {
         if ON {
             self.look += look_end.saturating_sub(start);
             self.slow += slow_end.saturating_sub(look_end);
-            self.judge += Self::now() - start;
+            self.judge += Self::now().saturating_sub(start);
             self.slow_frames += slow_frames as u64;
         }
     }
