@@ -91,8 +91,8 @@ struct Bufs {
 }
 
 /// What the header look skips and gates under a policy version with the live rules `live`
-/// (`Program::skipped_classes`, `Program::addr_gate`), kept from burst to burst: they change
-/// only when a learned table fills or empties, or the policy is swapped.
+/// (`Program::skipped_classes`, `Program::addr_gate`, `schema::plain_skips`), kept from burst
+/// to burst: they change only when a learned table fills or empties, or the policy is swapped.
 #[derive(Default)]
 struct Plan {
     version: u64,
@@ -100,18 +100,20 @@ struct Plan {
     classes: u32,
     /// The gated classes and the table whose filter gates them.
     gate: Option<(u32, u32)>,
+    plain: u32,
 }
 
 impl Plan {
     #[inline]
-    fn of(&mut self, policy: &LoadedPolicy, live: u64) -> (u32, Option<(u32, u32)>) {
+    fn of(&mut self, policy: &LoadedPolicy, live: u64) -> (u32, Option<(u32, u32)>, u32) {
         if self.version != policy.version || self.live != live {
             let p = &policy.program;
             let classes = p.skipped_classes(live);
             let gate = p.addr_gate(live, classes).map(|g| (g.classes, g.table));
-            *self = Plan { version: policy.version, live, classes, gate };
+            let plain = antidote_policy::schema::plain_skips(|m| p.skips_with(m, live));
+            *self = Plan { version: policy.version, live, classes, gate, plain };
         }
-        (self.classes, self.gate)
+        (self.classes, self.gate, self.plain)
     }
 }
 
@@ -284,9 +286,9 @@ impl Bufs {
         let n = frames.len() as u32;
         let all = if n >= 32 { u32::MAX } else { (1u32 << n) - 1 };
         // (The look also adds up the burst's bytes, in its pass over the frames' descriptors.)
-        let look_skip = |live: u64, classes: u32, gate: Option<AddrGate<'_>>| {
+        let look_skip = |live: u64, classes: u32, gate: Option<AddrGate<'_>>, plain: u32| {
             let look = antidote_policy::schema::look_burst_with(frames.len(), |i| frames[i].data(), |i| frames[i].pkt_len(), classes, gate);
-            (look.skippable(|i| frames[i].data(), |m| program.skips_with(m, live)), look.bytes)
+            (look.skippable_with(|i| frames[i].data(), plain, |m| program.skips_with(m, live)), look.bytes)
         };
         let mut skip = 0u32;
         let mut live = u64::MAX;
@@ -298,10 +300,10 @@ impl Bufs {
         let bytes;
         if !program.uses_quarantine {
             live = program.live_rules();
-            let (classes, gated) = self.plan.of(policy, live);
+            let (classes, gated, plain) = self.plan.of(policy, live);
             gate = gated.map(|(classes, t)| AddrGate { classes, filter: program.tables[t as usize].state.addr_filter(), table: t });
             gen = gate.map_or(0, |g| g.filter.generation());
-            (skip, bytes) = look_skip(live, classes, gate);
+            (skip, bytes) = look_skip(live, classes, gate, plain);
         } else {
             bytes = frames.iter().map(|m| m.pkt_len()).sum();
         }
@@ -322,7 +324,8 @@ impl Bufs {
                 live = program.live_rules();
                 gate = None;
                 let later = all & u32::MAX.checked_shl(i as u32 + 1).unwrap_or(0);
-                let wake = skip & later & !look_skip(live, 0, None).0;
+                let plain = antidote_policy::schema::plain_skips(|m| program.skips_with(m, live));
+                let wake = skip & later & !look_skip(live, 0, None, plain).0;
                 skip &= !wake;
                 slow |= wake;
             }

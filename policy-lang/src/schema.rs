@@ -300,12 +300,19 @@ impl BurstLook {
     /// frame i's bytes, for the frames of other layouts.
     #[inline(always)]
     pub fn skippable<'a>(&self, frame: impl Fn(usize) -> &'a [u8], skips: impl Fn(u32) -> bool) -> u32 {
+        self.skippable_with(frame, plain_skips(&skips), skips)
+    }
+
+    /// [`BurstLook::skippable`] with [`plain_skips`] of the same `skips` given: it changes only
+    /// with the program and its live rules, and the worker keeps it from burst to burst.
+    #[inline(always)]
+    pub fn skippable_with<'a>(&self, frame: impl Fn(usize) -> &'a [u8], plain_skips: u32, skips: impl Fn(u32) -> bool) -> u32 {
         // Skipped only if no rule wants the frame under any mask of `Seen::possible` (the test
         // checks they agree).
         let all_skip = |masks: [u32; 4]| masks.into_iter().all(&skips);
         let mut skip = self.class_skipped;
-        for (bits, mask) in self.plain.into_iter().zip(LAYOUT_MASKS) {
-            if bits != 0 && all_skip(Seen::Plain(mask).possible().unwrap_or_default()) {
+        for (k, bits) in self.plain.into_iter().enumerate() {
+            if plain_skips >> k & 1 == 1 {
                 skip |= bits;
             }
         }
@@ -327,6 +334,16 @@ impl BurstLook {
         }
         skip
     }
+}
+
+/// Which of the plain frames of [`BurstLook::plain`] no rule can want (bit k: those of
+/// [`LAYOUT_MASKS`]`[k]`), when `skips(mask)` says whether a frame of that protocol mask can
+/// skip evaluation.
+pub fn plain_skips(skips: impl Fn(u32) -> bool) -> u32 {
+    LAYOUT_MASKS.iter().enumerate().fold(0, |acc, (k, &mask)| {
+        let all = Seen::Plain(mask).possible().unwrap_or_default().into_iter().all(&skips);
+        acc | (all as u32) << k
+    })
 }
 
 /// The masks of [`BurstLook::plain`]: TCP, UDP, tagged TCP, tagged UDP (over IPv4 or IPv6).
