@@ -583,26 +583,27 @@ fn layout_of(h: &[u8; 60]) -> usize {
 #[inline(always)]
 fn layout_in(h: &[u8; 60], table: &[u8; 1024]) -> usize {
     let ne = |a: u8, b: u8| u16::from_ne_bytes([a, b]);
-    let k = (ne(h[12], h[13]) == ne(0x81, 0x00)) as usize;
-    let at = |o: usize| h[(o + 4 * k).min(59)];
+    // 0, or 4 past one 802.1Q tag: into every load's address, and (times 64) the table's row.
+    let off = 4 * (ne(h[12], h[13]) == ne(0x81, 0x00)) as usize;
+    let at = |o: usize| h[(o + off).min(59)];
     let et = ne(at(12), at(13));
-    let (row, p) = if et == ne(0x08, 0x00) {
-        (0, at(23))
+    let (half, p) = if et == ne(0x08, 0x00) {
+        (&table[..512], at(23))
     } else if et == ne(0x86, 0xdd) {
-        (1 << 8, at(20))
+        (&table[512..], at(20))
     } else {
         return OTHER;
     };
-    table[k << 9 | row | p as usize] as usize
+    half[(off << 6 | p as usize) & 511] as usize
 }
 
-/// The layout class by IP protocol (bits 0–7), IPv6 (bit 8, else IPv4) and one 802.1Q tag
-/// (bit 9).
+/// The layout class by IP protocol (bits 0–7), one 802.1Q tag (bit 8) and IPv6 (bit 9, else
+/// IPv4).
 static LAYOUT_TABLE: [u8; 1024] = {
     let mut t = [OTHER as u8; 1024];
     let mut i = 0;
     while i < 1024 {
-        let (p, v6, tagged) = (i & 0xff, (i >> 8) & 1, (i >> 9) & 1);
+        let (p, tagged, v6) = (i & 0xff, (i >> 8) & 1, (i >> 9) & 1);
         if p == 6 || p == 17 {
             t[i] = ((p == 17) as usize | tagged << 1 | v6 << 2) as u8;
         }
