@@ -328,22 +328,36 @@ impl BurstLook {
         while other != 0 {
             let i = other.trailing_zeros() as usize;
             other &= other - 1;
-            if quick_mask_general(frame(i)).is_some_and(|m| all_skip(Seen::Plain(m).possible().unwrap_or_default())) {
-                skip |= 1 << i;
-            }
+            let d = frame(i);
+            // Untagged ARP, most of the other layouts, decided by `plain_skips` as well.
+            let skipped = if is_plain_arp(d) {
+                plain_skips >> ARP_SKIP & 1 == 1
+            } else {
+                quick_mask_general(d).is_some_and(|m| all_skip(Seen::Plain(m).possible().unwrap_or_default()))
+            };
+            skip |= (skipped as u32) << i;
         }
         skip
     }
 }
 
+/// The bit of [`plain_skips`] for untagged ARP frames.
+const ARP_SKIP: u32 = LAYOUT_MASKS.len() as u32;
+
+/// An untagged ARP frame for IPv4 over Ethernet, whole: what [`quick_mask_general`] gives
+/// `ETH | ARP`, without its walk.
+#[inline(always)]
+fn is_plain_arp(d: &[u8]) -> bool {
+    d.get(12..20).is_some_and(|h| h == [0x08, 0x06, 0, 1, 0x08, 0x00, 6, 4]) && d.len() >= 14 + 28
+}
+
 /// Which of the plain frames of [`BurstLook::plain`] no rule can want (bit k: those of
-/// [`LAYOUT_MASKS`]`[k]`), when `skips(mask)` says whether a frame of that protocol mask can
+/// [`LAYOUT_MASKS`]`[k]`; bit 4: untagged ARP frames), when `skips(mask)` says whether a frame of that protocol mask can
 /// skip evaluation.
 pub fn plain_skips(skips: impl Fn(u32) -> bool) -> u32 {
-    LAYOUT_MASKS.iter().enumerate().fold(0, |acc, (k, &mask)| {
-        let all = Seen::Plain(mask).possible().unwrap_or_default().into_iter().all(&skips);
-        acc | (all as u32) << k
-    })
+    let all = |mask: u32| Seen::Plain(mask).possible().unwrap_or_default().into_iter().all(&skips);
+    let layouts = LAYOUT_MASKS.iter().enumerate().fold(0, |acc, (k, &mask)| acc | (all(mask) as u32) << k);
+    layouts | (all(proto::ETH | proto::ARP) as u32) << ARP_SKIP
 }
 
 /// The masks of [`BurstLook::plain`]: TCP, UDP, tagged TCP, tagged UDP (over IPv4 or IPv6).
@@ -809,5 +823,26 @@ mod tests {
         let mut want = vec![PORT_NBNS, PORT_SSRP, PORT_MDNS, PORT_LLMNR];
         want.sort();
         assert_eq!(named, want);
+    }
+
+    #[test]
+    fn plain_arp_is_what_the_general_walk_calls_arp() {
+        let mut arp = vec![0xffu8; 12];
+        arp.extend([0x08, 0x06, 0, 1, 0x08, 0x00, 6, 4, 0, 1]);
+        arp.resize(60, 0);
+        assert!(is_plain_arp(&arp));
+        assert_eq!(quick_mask_general(&arp), Some(proto::ETH | proto::ARP));
+        // Every one-byte change of the header it reads, and a cut: the walk agrees.
+        for i in 12..20 {
+            for v in [0u8, 1, 4, 6, 8, 0x81, 0xff] {
+                let mut d = arp.clone();
+                d[i] = v;
+                if is_plain_arp(&d) {
+                    assert_eq!(quick_mask_general(&d), Some(proto::ETH | proto::ARP), "byte {i} = {v}");
+                }
+            }
+        }
+        assert!(!is_plain_arp(&arp[..41]));
+        assert_eq!(quick_mask_general(&arp[..41]), None);
     }
 }

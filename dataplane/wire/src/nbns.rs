@@ -213,6 +213,8 @@ pub struct NbnsMessage<'a> {
     pub question: Option<NbQuestion<'a>>,
     record: Option<NbRecord<'a>>,
     records_at: u16,
+    /// One of the records is of type NB (read once, in `parse`: rules ask it several times).
+    has_nb: bool,
 }
 
 /// Records read per message at most (a defence against inflated counts).
@@ -248,6 +250,7 @@ impl<'a> NbnsMessage<'a> {
             question: None,
             record: None,
             records_at: 0,
+            has_nb: false,
         };
         if m.qdcount > 1 {
             return Err(Error::Malformed("NBT-NS QDCOUNT above 1"));
@@ -264,6 +267,7 @@ impl<'a> NbnsMessage<'a> {
             if i == 0 {
                 m.record = Some(r);
             }
+            m.has_nb |= r.rtype == TYPE_NB;
             pos = next;
         }
         Ok(m)
@@ -307,7 +311,7 @@ impl<'a> NbnsMessage<'a> {
     }
     /// A positive name-query response: RCODE 0 and at least one NB record.
     pub fn is_positive_response(&self) -> bool {
-        self.is_response() && self.opcode() == OPCODE_QUERY && self.rcode() == 0 && self.records().any(|r| r.rtype == TYPE_NB)
+        self.is_response() && self.opcode() == OPCODE_QUERY && self.rcode() == 0 && self.has_nb
     }
     pub fn is_negative_response(&self) -> bool {
         self.is_response() && self.opcode() == OPCODE_QUERY && self.rcode() != 0
