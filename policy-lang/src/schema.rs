@@ -434,18 +434,41 @@ pub fn look_burst_with<'a>(
     let mut cls = [0x0fu8; 32];
     // (Indexed, not zipped: the iterator form costs ~2.5 instructions a frame more.)
     let table = &LAYOUT_TABLE;
-    #[allow(clippy::needless_range_loop)]
-    for i in 0..n.min(32) {
-        total += bytes(i);
-        cls[i] = match frame(i).first_chunk::<60>() {
-            Some(h) => {
-                heads[i] = h;
-                layout_in(h, table) as u8
-            }
-            None => OTHER as u8,
-        };
+    // With the IPv4 classes gated, their gate is read in the same pass, from the same
+    // registers (the head and the tag's offset), for every frame: a byte of flags each.
+    let gate4 = gate.filter(|g| g.classes & V4_CLASSES != 0);
+    let mut seen = [0u8; 32];
+    if let Some(g) = gate4 {
+        #[allow(clippy::needless_range_loop)]
+        for i in 0..n.min(32) {
+            total += bytes(i);
+            cls[i] = match frame(i).first_chunk::<60>() {
+                Some(h) => {
+                    heads[i] = h;
+                    let (c, flags) = layout_gated(h, table, g.filter);
+                    seen[i] = flags;
+                    c as u8
+                }
+                None => OTHER as u8,
+            };
+        }
+    } else {
+        #[allow(clippy::needless_range_loop)]
+        for i in 0..n.min(32) {
+            total += bytes(i);
+            cls[i] = match frame(i).first_chunk::<60>() {
+                Some(h) => {
+                    heads[i] = h;
+                    layout_in(h, table) as u8
+                }
+                None => OTHER as u8,
+            };
+        }
     }
     let mut classes = class_masks(&cls);
+    // Frames with a flag of the filter set for their source or destination address (as the
+    // IPv4 classes place them).
+    let seen4 = !byte_mask(&seen, 0);
     let mut look = BurstLook { other: classes[OTHER], bytes: total, ..BurstLook::default() };
     if skip_classes != 0 {
         for (c, bits) in classes.iter_mut().take(OTHER).enumerate() {
@@ -471,10 +494,12 @@ pub fn look_burst_with<'a>(
                 }
             };
         }
-        gate!(0, false, false);
-        gate!(1, false, false);
-        gate!(2, true, false);
-        gate!(3, true, false);
+        for c in [0, 1, 2, 3] {
+            if g.classes >> c & 1 == 1 {
+                look.class_skipped |= classes[c] & !seen4;
+                classes[c] &= seen4;
+            }
+        }
         gate!(4, false, true);
         gate!(5, false, true);
         gate!(6, true, true);
@@ -525,28 +550,54 @@ fn addrs_may_be_in<const TAGGED: bool, const V6: bool>(h: &[u8; 60], filter: &Ad
     filter.may_hold(src) | filter.may_hold(dst)
 }
 
+/// The IPv4 layout classes (bit c: class c).
+const V4_CLASSES: u32 = 0b1111;
+
+/// [`layout_in`], and the flags of `filter` for the source and destination addresses of an
+/// IPv4 frame (read as [`addrs_may_be_in`] reads them: what it gives for a frame of an IPv4
+/// class, and a meaningless byte for the others).
+#[inline(always)]
+fn layout_gated(h: &[u8; 60], table: &[u8; 1024], filter: &AddrFilter) -> (usize, u8) {
+    let ne = |a: u8, b: u8| u16::from_ne_bytes([a, b]);
+    let off = 4 * (ne(h[12], h[13]) == ne(0x81, 0x00)) as usize;
+    let at = |o: usize| h[(o + off).min(59)];
+    let low = |o: usize| ne(h[(o + off).min(58)], h[(o + off).min(58) + 1]);
+    let flags = filter.flag(low(14 + 14)) | filter.flag(low(14 + 18));
+    let et = ne(at(12), at(13));
+    let (half, p) = if et == ne(0x08, 0x00) {
+        (&table[..512], at(23))
+    } else if et == ne(0x86, 0xdd) {
+        (&table[512..], at(20))
+    } else {
+        return (OTHER, flags);
+    };
+    (half[(off << 6 | p as usize) & 511] as usize, flags)
+}
+
+/// The frames (bit i) whose byte in `b` is `v`: two 16-byte compares and mask extractions
+/// (SSE2, part of every x86-64).
+#[inline(always)]
+fn byte_mask(b: &[u8; 32], v: u8) -> u32 {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    {
+        use safe_arch::{cmp_eq_mask_i8_m128i as eq, load_unaligned_m128i as load, move_mask_i8_m128i as bits, set_splat_i8_m128i as splat};
+        let (lo, hi) = (load(b[..16].try_into().expect("16 bytes")), load(b[16..].try_into().expect("16 bytes")));
+        let s = splat(v as i8);
+        bits(eq(lo, s)) as u32 | (bits(eq(hi, s)) as u32) << 16
+    }
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+    b.iter().enumerate().fold(0, |m, (i, &k)| m | ((k == v) as u32) << i)
+}
+
 /// Bit masks of the frames of each class (bit i of `m[c]`: frame i is of class c; the masks of
 /// classes 0..=[`OTHER`]) from the frames' class bytes (unused slots: 0x0f). Built after the first
 /// pass, not in it: an `or` into the mask of the frame's class would chain each frame to the
 /// last one of its class (a store forwarded to the next load; most frames are of one class).
-/// Two 16-byte compares and mask extractions per class (SSE2, part of every x86-64).
 #[inline(always)]
 fn class_masks(cls: &[u8; 32]) -> [u32; 16] {
     let mut m = [0u32; 16];
-    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-    {
-        use safe_arch::{cmp_eq_mask_i8_m128i as eq, load_unaligned_m128i as load, move_mask_i8_m128i as bits, set_splat_i8_m128i as splat};
-        let (lo, hi) = (load(cls[..16].try_into().expect("16 bytes")), load(cls[16..].try_into().expect("16 bytes")));
-        for (c, mask) in m.iter_mut().enumerate().take(OTHER + 1) {
-            let v = splat(c as i8);
-            *mask = bits(eq(lo, v)) as u32 | (bits(eq(hi, v)) as u32) << 16;
-        }
-    }
-    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
-    for (i, &c) in cls.iter().enumerate() {
-        if let Some(mask) = m.get_mut(c as usize).filter(|_| c as usize <= OTHER) {
-            *mask |= 1 << i;
-        }
+    for (c, mask) in m.iter_mut().enumerate().take(OTHER + 1) {
+        *mask = byte_mask(cls, c as u8);
     }
     m
 }

@@ -144,6 +144,12 @@ impl AddrFilter {
         self.flags[Self::flag_of(last2)].load(Relaxed) != 0
     }
 
+    /// The flag of an address's last two bytes: 0 when no key with the same flag was added.
+    #[inline(always)]
+    pub fn flag(&self, last2: u16) -> u8 {
+        self.flags[Self::flag_of(last2)].load(Relaxed)
+    }
+
     /// Adds a key (an address: other keys only set flags no address test reads).
     fn add(&self, key: u128) {
         let f = &self.flags[Self::flag_of(Self::last2_of_key(key))];
