@@ -13,7 +13,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 POLICY=policies/default.policy
-BIN=target/release/antidote
+# A portable build (valgrind cannot run every instruction of the host's set, which the
+# repository's .cargo/config.toml builds for).
+BIN=target/portable/release/antidote
 while [ $# -gt 0 ]; do
   case "$1" in
     --policy) POLICY="$2"; shift 2 ;;
@@ -25,7 +27,8 @@ done
 command -v valgrind >/dev/null || { echo "instructions.sh: valgrind missing: apt-get install valgrind." >&2; exit 1; }
 mkdir -p bench/out
 [ -s bench/out/mix.pcap ] || /usr/bin/python3 bench/gen_mix.py bench/out/mix.pcap >/dev/null
-[ "$BIN" != target/release/antidote ] || cargo build --release -q
+[ "$BIN" != target/portable/release/antidote ] \
+  || CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS="-C target-cpu=x86-64" cargo build --release -q --target-dir target/portable
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 # The bench profile without hugepages (valgrind cannot map them) and a smaller pool.

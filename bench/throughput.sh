@@ -38,7 +38,7 @@ mkdir -p bench/out
 [ -s bench/out/mix.pcap ] || /usr/bin/python3 bench/gen_mix.py bench/out/mix.pcap >/dev/null
 [ -s bench/out/mix-quiet.pcap ] || /usr/bin/python3 bench/gen_mix.py bench/out/mix-quiet.pcap --quiet >/dev/null
 [ -s bench/out/mix-smb.pcap ] || /usr/bin/python3 bench/gen_mix.py bench/out/mix-smb.pcap 4096 --smb-share 0.2 >/dev/null
-[ -x target/release/antidote ] && [ -z "$(find src dataplane policy-lang control Cargo.toml -newer target/release/antidote -print -quit 2>/dev/null)" ] \
+[ -x target/release/antidote ] && [ -z "$(find src dataplane policy-lang control Cargo.toml .cargo -newer target/release/antidote -print -quit 2>/dev/null)" ] \
   || cargo build --release -q
 BIN=target/release/antidote
 VDEVS=(--vdev=net_pcap0,rx_pcap=$MIX,infinite_rx=1 --vdev=net_null0,no-rx=1)

@@ -64,6 +64,8 @@ pub struct Worker {
     /// Poll rounds so far, and the clock as last read (ms).
     round: u64,
     now: u64,
+    /// Frames received since the clock was read.
+    since_clock: usize,
     /// When the alert folds' ended windows are next handed over (ms).
     next_fold_check: u64,
 }
@@ -143,6 +145,7 @@ impl Worker {
             tx_queue,
             round: 0,
             now: 0,
+            since_clock: 0,
             next_fold_check: 0,
             b: Bufs {
                 plan: Plan::default(),
@@ -171,9 +174,11 @@ impl Worker {
         let start = Phases::now();
         // The policy and the clock are read once per round, not per frame.
         let guard = self.policy.load();
-        // The clock only every 16th round (a round takes well under a millisecond and times
-        // are kept in milliseconds): reading it every round cost ~1 ns per frame at full rate.
-        if self.round & 15 == 0 {
+        // The clock only every 64th round or 2048th frame (times are kept in milliseconds, and
+        // 2048 frames take ~50 µs at full rate): reading it every round cost ~1 ns per frame,
+        // every 16th round still ~0.1.
+        if self.round & 63 == 0 || self.since_clock >= 2048 {
+            self.since_clock = 0;
             self.now = self.shared.clock.now_ms();
             if self.now >= self.next_fold_check {
                 self.next_fold_check = self.now + 10;
@@ -233,6 +238,7 @@ impl Worker {
                 c.policy_version.store(p.version, Relaxed);
             }
         }
+        self.since_clock += total;
         self.b.phases.poll(start, total);
         total
     }
