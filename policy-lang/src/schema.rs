@@ -558,20 +558,10 @@ const V4_CLASSES: u32 = 0b1111;
 /// class, and a meaningless byte for the others).
 #[inline(always)]
 fn layout_gated(h: &[u8; 60], table: &[u8; 1024], filter: &AddrFilter) -> (usize, u8) {
-    let ne = |a: u8, b: u8| u16::from_ne_bytes([a, b]);
-    let off = 4 * (ne(h[12], h[13]) == ne(0x81, 0x00)) as usize;
-    let at = |o: usize| h[(o + off).min(59)];
-    let low = |o: usize| ne(h[(o + off).min(58)], h[(o + off).min(58) + 1]);
+    let off = tag_offset(h);
+    let low = |o: usize| u16::from_ne_bytes([h[(o + off).min(58)], h[(o + off).min(58) + 1]]);
     let flags = filter.flag(low(14 + 14)) | filter.flag(low(14 + 18));
-    let et = ne(at(12), at(13));
-    let (half, p) = if et == ne(0x08, 0x00) {
-        (&table[..512], at(23))
-    } else if et == ne(0x86, 0xdd) {
-        (&table[512..], at(20))
-    } else {
-        return (OTHER, flags);
-    };
-    (half[(off << 6 | p as usize) & 511] as usize, flags)
+    (class_at(h, table, off), flags)
 }
 
 /// The frames (bit i) whose byte in `b` is `v`: two 16-byte compares and mask extractions
@@ -647,9 +637,19 @@ fn layout_of(h: &[u8; 60]) -> usize {
 /// the look was 5–10 % slower on the bench machine).
 #[inline(always)]
 fn layout_in(h: &[u8; 60], table: &[u8; 1024]) -> usize {
+    class_at(h, table, tag_offset(h))
+}
+
+/// 0, or 4 past one 802.1Q tag: into every load's address, and (times 64) the table's row.
+#[inline(always)]
+fn tag_offset(h: &[u8; 60]) -> usize {
+    4 * (u16::from_ne_bytes([h[12], h[13]]) == u16::from_ne_bytes([0x81, 0x00])) as usize
+}
+
+/// [`layout_in`] with the tag's offset given.
+#[inline(always)]
+fn class_at(h: &[u8; 60], table: &[u8; 1024], off: usize) -> usize {
     let ne = |a: u8, b: u8| u16::from_ne_bytes([a, b]);
-    // 0, or 4 past one 802.1Q tag: into every load's address, and (times 64) the table's row.
-    let off = 4 * (ne(h[12], h[13]) == ne(0x81, 0x00)) as usize;
     let at = |o: usize| h[(o + off).min(59)];
     let et = ne(at(12), at(13));
     let (half, p) = if et == ne(0x08, 0x00) {
