@@ -28,9 +28,9 @@ run_dir() { # dir target...
     fi
   done
 }
-all_wire=(frame dns nbns l2l3l4 http_ntlm smb2 ssrp)
+all_wire=(frame dns nbns l2l3l4 http_ntlm smb2 ssrp triage)
 all_policy=()
-[ -d policy-lang/fuzz ] && all_policy=(parse_compile header_look)
+[ -d policy-lang/fuzz ] && all_policy=(parse_compile)
 want=("$@")
 pick() { local out=(); for t in "$@"; do if [ ${#want[@]} -eq 0 ] || [[ " ${want[*]} " == *" $t "* ]]; then out+=("$t"); fi; done; echo "${out[@]:-}"; }
 w=$(pick "${all_wire[@]}"); [ -n "$w" ] && run_dir dataplane/wire/fuzz $w

@@ -85,7 +85,7 @@ fn main() -> ExitCode {
     match cli.cmd {
         Cmd::Fields => {
             println!("| field | type | meaning |\n|---|---|---|");
-            for (name, ty, doc) in antidote_policy::schema::all_names() {
+            for (name, ty, doc) in antidote_policy::fields::all_names() {
                 println!("| `{name}` | {} | {doc} |", ty.as_str());
             }
             ExitCode::SUCCESS

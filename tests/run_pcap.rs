@@ -139,7 +139,7 @@ fn clear_sentences_for_operator_mistakes() {
     assert!(!out.status.success() && err.contains("must run as root"), "{err}");
 }
 
-#[path = "../policy-lang/tests/frames.rs"]
+#[path = "../dataplane/wire/tests/frames/mod.rs"]
 mod policy_frames;
 
 #[test]

@@ -19,7 +19,7 @@ use crate::alerts::PipelineStats;
 use crate::manager::{Manager, Outcome};
 use crate::metrics::{self, Extra, Rates};
 use crate::time::rfc3339;
-use antidote_dataplane::bridge::RunContext;
+use antidote_dataplane::run::RunContext;
 use antidote_wire::fields::FieldType;
 use antidote_wire::frame::Addr;
 use serde_json::{json, Value};
@@ -236,9 +236,9 @@ fn key_text(ty: FieldType, k: u128) -> String {
 fn parse_key(ty: FieldType, s: &str) -> Option<u128> {
     let s = s.replace("%3A", ":").replace("%3a", ":");
     match ty {
-        FieldType::Ip => s.parse::<std::net::IpAddr>().ok().map(|ip| Addr::from_ip(ip).0),
+        FieldType::Ip => s.parse::<std::net::IpAddr>().ok().map(antidote_policy::keys::ip_key),
         FieldType::Mac => match antidote_policy::lexer::classify_literal(&s) {
-            Some(antidote_policy::ast::Lit::Mac(m)) => Some(u64::from_be_bytes([0, 0, m[0], m[1], m[2], m[3], m[4], m[5]]) as u128),
+            Some(antidote_policy::ast::Lit::Mac(m)) => Some(antidote_policy::keys::mac_key(&m)),
             _ => None,
         },
         FieldType::Int => s.parse::<u64>().ok().map(|v| v as u128),

@@ -6,10 +6,13 @@
 //!   log, and swap-latency measurement.
 //! - [`api`]: the HTTP API (tiny_http) on the management address: token auth, JSON errors.
 //! - [`metrics`]: stats as JSON and as Prometheus text.
+//! - [`hooks`]: the control side of a run, started and stopped with the dataplane: the policy
+//!   file, the alert pipeline and its sinks, the API and its tokens.
 #![forbid(unsafe_code)]
 
 pub mod alerts;
 pub mod api;
+pub mod hooks;
 pub mod manager;
 pub mod metrics;
 pub mod time;

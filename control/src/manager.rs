@@ -9,8 +9,8 @@
 //! the audit log.
 use crate::time::rfc3339;
 use antidote_dataplane::policy::LoadedPolicy;
+use antidote_dataplane::shared::Shared;
 use antidote_dataplane::stats::WorkerCounters;
-use antidote_dataplane::worker::Shared;
 use antidote_policy::diag::to_json;
 use serde_json::{json, Value};
 use std::io::Write;
@@ -35,9 +35,7 @@ pub struct Manager {
     pub swaps_us: Mutex<Vec<u64>>,
 }
 
-fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
-}
+use antidote_dataplane::clock::unix_now_ms as now_ms;
 
 /// Writes `data` to `path` atomically and durably.
 pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {

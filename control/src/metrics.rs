@@ -1,5 +1,5 @@
 //! Stats as JSON (per port, per lcore, per rule, with rates) and as Prometheus text.
-use antidote_dataplane::bridge::RunContext;
+use antidote_dataplane::run::RunContext;
 use antidote_dataplane::stats::{PortTotals, Snapshot};
 use serde_json::{json, Value};
 use std::fmt::Write;

@@ -1,12 +1,11 @@
-//! The running policy, shared by the workers through arc-swap, and the clock they read once per
-//! burst.
+//! The running policy, shared by the workers through arc-swap, with its version history (an old
+//! program is always freed on the control thread) and its rule hits.
+use crate::stats::RuleHits;
 use antidote_policy::Program;
 use arc_swap::ArcSwapOption;
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::sync::Mutex;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// A compiled policy with what identifies it.
 pub struct LoadedPolicy {
@@ -33,76 +32,6 @@ fn ahash_fixed(b: &[u8]) -> u64 {
         h = h.wrapping_mul(0x1000_0000_01b3);
     }
     h
-}
-
-/// Milliseconds since the run started (≥ 1), and wall-clock time for alerts.
-#[derive(Clone, Copy)]
-pub struct Clock {
-    start: Instant,
-    start_unix_ms: u64,
-}
-
-impl Default for Clock {
-    fn default() -> Self {
-        Clock::new()
-    }
-}
-
-impl Clock {
-    pub fn new() -> Clock {
-        let unix = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
-        Clock { start: Instant::now(), start_unix_ms: unix }
-    }
-    /// Monotonic milliseconds since start, from 1 (vDSO clock: no syscall).
-    #[inline]
-    pub fn now_ms(&self) -> u64 {
-        self.start.elapsed().as_millis() as u64 + 1
-    }
-    pub fn unix_ms(&self, now_ms: u64) -> u64 {
-        self.start_unix_ms + now_ms - 1
-    }
-}
-
-/// The hits of each rule of one policy version, counted per worker: each worker writes only its
-/// own row (a relaxed load and store, as for its other counters), and rows are whole cache lines
-/// apart. Belonging to the version, they cannot be mistaken for the hits of another policy's
-/// rule at the same position after a swap.
-pub struct RuleHits {
-    rules: usize,
-    lines_per_row: usize,
-    lines: Box<[HitLine]>,
-}
-
-#[repr(align(64))]
-#[derive(Default)]
-struct HitLine([AtomicU64; 8]);
-
-impl RuleHits {
-    pub fn new(rules: usize, workers: usize) -> RuleHits {
-        let lines_per_row = rules.div_ceil(8);
-        RuleHits { rules, lines_per_row, lines: (0..lines_per_row * workers).map(|_| HitLine::default()).collect() }
-    }
-
-    /// One hit of `rule` on `worker` (the worker's own row: no other thread writes it).
-    #[inline]
-    pub fn bump(&self, worker: usize, rule: usize) {
-        if rule < self.rules {
-            if let Some(l) = self.lines.get(worker * self.lines_per_row + rule / 8) {
-                crate::stats::bump(&l.0[rule % 8], 1);
-            }
-        }
-    }
-
-    /// Hits per rule, summed over the workers.
-    pub fn totals(&self) -> Vec<u64> {
-        let mut t = vec![0u64; self.rules];
-        for row in self.lines.chunks(self.lines_per_row.max(1)) {
-            for (i, n) in t.iter_mut().enumerate() {
-                *n += row[i / 8].0[i % 8].load(Relaxed);
-            }
-        }
-        t
-    }
 }
 
 /// Versions kept so that an old program is always freed on the control thread (a worker's
@@ -142,7 +71,7 @@ impl PolicySlot {
             version,
             hash: fingerprint(&source),
             source,
-            loaded_at_unix_ms: Clock::new().start_unix_ms,
+            loaded_at_unix_ms: crate::clock::unix_now_ms(),
         });
         self.current.store(Some(p.clone()));
         h.push_back(p.clone());
@@ -208,15 +137,5 @@ mod tests {
             slot.install(program("rule y { when udp.dport == 53 then drop }\nrule x { when tcp.syn then drop }"), "c".into());
         }
         assert_eq!(slot.rule_hits(), vec![("y".to_string(), 2), ("x".to_string(), 2)]);
-    }
-
-    #[test]
-    fn rule_hit_rows_do_not_share_cache_lines() {
-        let h = RuleHits::new(9, 3);
-        assert_eq!(h.lines.len(), 6);
-        for w in 0..3 {
-            h.bump(w, 8);
-        }
-        assert_eq!(h.totals()[8], 3);
     }
 }

@@ -1,6 +1,6 @@
 //! Per-lcore counters. Each worker owns one [`WorkerCounters`] and is its only writer (plain
 //! relaxed load + store, no locked instruction, no shared cache line); the control thread reads
-//! them all and sums.
+//! them all and sums. Rule hits are kept the same way, per policy version ([`RuleHits`]).
 use crate::profile::MAX_PORTS;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
@@ -91,8 +91,8 @@ pub struct ActionTotals {
 pub struct Snapshot {
     pub ports: Vec<PortTotals>,
     pub actions: ActionTotals,
-    /// The current policy's rules and their hits ([`crate::policy::PolicySlot::rule_hits`];
-    /// empty unless asked for with [`Snapshot::with_rules`]).
+    /// The current policy's rules and their hits (`PolicySlot::rule_hits`; empty unless given
+    /// with [`Snapshot::with_rules`]).
     pub rule_hits: Vec<(String, u64)>,
     pub polls: u64,
 }
@@ -123,9 +123,9 @@ impl Snapshot {
         s
     }
 
-    /// The same, with the current policy's rule hits.
-    pub fn with_rules(mut self, policy: &crate::policy::PolicySlot) -> Snapshot {
-        self.rule_hits = policy.rule_hits();
+    /// The same, with the current policy's rule hits (`PolicySlot::rule_hits`).
+    pub fn with_rules(mut self, rule_hits: Vec<(String, u64)>) -> Snapshot {
+        self.rule_hits = rule_hits;
         self
     }
 
@@ -137,5 +137,62 @@ impl Snapshot {
     }
     pub fn tx_full(&self) -> u64 {
         self.ports.iter().map(|p| p.tx_full).sum()
+    }
+}
+
+/// The hits of each rule of one policy version, counted per worker: each worker writes only its
+/// own row (a relaxed load and store, as for its other counters), and rows are whole cache lines
+/// apart. Belonging to the version, they cannot be mistaken for the hits of another policy's
+/// rule at the same position after a swap.
+pub struct RuleHits {
+    rules: usize,
+    lines_per_row: usize,
+    lines: Box<[HitLine]>,
+}
+
+#[repr(align(64))]
+#[derive(Default)]
+struct HitLine([AtomicU64; 8]);
+
+impl RuleHits {
+    pub fn new(rules: usize, workers: usize) -> RuleHits {
+        let lines_per_row = rules.div_ceil(8);
+        RuleHits { rules, lines_per_row, lines: (0..lines_per_row * workers).map(|_| HitLine::default()).collect() }
+    }
+
+    /// One hit of `rule` on `worker` (the worker's own row: no other thread writes it).
+    #[inline]
+    pub fn bump(&self, worker: usize, rule: usize) {
+        if rule < self.rules {
+            if let Some(l) = self.lines.get(worker * self.lines_per_row + rule / 8) {
+                bump(&l.0[rule % 8], 1);
+            }
+        }
+    }
+
+    /// Hits per rule, summed over the workers.
+    pub fn totals(&self) -> Vec<u64> {
+        let mut t = vec![0u64; self.rules];
+        for row in self.lines.chunks(self.lines_per_row.max(1)) {
+            for (i, n) in t.iter_mut().enumerate() {
+                *n += row[i / 8].0[i % 8].load(Relaxed);
+            }
+        }
+        t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_hit_rows_do_not_share_cache_lines() {
+        let h = RuleHits::new(9, 3);
+        assert_eq!(h.lines.len(), 6);
+        for w in 0..3 {
+            h.bump(w, 8);
+        }
+        assert_eq!(h.totals()[8], 3);
     }
 }

@@ -2,10 +2,12 @@
 //! (a net_ring port is a loopback: what is sent on it is received on it), one worker poll
 //! forwards A → B, and the frames are read back from B, byte for byte, with the counters.
 use antidote_dataplane::alert::AlertQueue;
+use antidote_dataplane::clock::Clock;
 use antidote_dataplane::dpdk::{Burst, Eal, Mbuf, Mempool, Port, PortConfig};
-use antidote_dataplane::policy::{Clock, PolicySlot};
+use antidote_dataplane::policy::PolicySlot;
+use antidote_dataplane::shared::{Shared, Task};
 use antidote_dataplane::stats::{Snapshot, WorkerCounters};
-use antidote_dataplane::worker::{Shared, Task, Worker};
+use antidote_dataplane::worker::Worker;
 use std::sync::Arc;
 
 fn frame(i: usize) -> Vec<u8> {
@@ -66,7 +68,7 @@ fn frames_cross_the_bridge_unchanged_and_are_counted() {
         mirror: None,
     });
     let mut worker = Worker::new(
-        vec![Task { rx_port: a, rx_index: 0, rx_queue: 0, tx_port: b, tx_queue: 0, from_segment: true, rx_mac: a.mac() }],
+        vec![Task { rx_port: a, rx_index: 0, rx_queue: 0, tx_port: b, tx_queue: 0, from_segment: true, rx_mac: antidote_wire::ethernet::Mac(a.mac()) }],
         counters.clone(),
         shared.clone(),
         pool.clone(),

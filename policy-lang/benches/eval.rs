@@ -1,11 +1,12 @@
 //! Policy benches. Goals (bench/RESULTS.md): the default policy ≤ 20 ns per frame for traffic
 //! that is not name resolution and ≤ 150 ns for an LLMNR answer; compiling a policy with a
 //! 10,000-entry set < 100 ms.
-#[path = "../tests/frames.rs"]
+#[path = "../../dataplane/wire/tests/frames/mod.rs"]
 mod frames;
 #[path = "../../bench/mix.rs"]
 mod mix;
 use antidote_policy::program::{Meta, Outcome};
+use antidote_wire::triage::{triage_burst, triage_frame};
 use antidote_wire::{Frame, Scratch};
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use frames::*;
@@ -43,43 +44,10 @@ fn bench(c: &mut Criterion) {
     if !mix.is_empty() {
         let mut g = c.benchmark_group("mix");
         g.throughput(criterion::Throughput::Elements(mix.len() as u64));
-        g.bench_function("touch_one_byte_per_frame", |b| {
-            b.iter(|| {
-                let mut n = 0u32;
-                for d in &mix {
-                    n = n.wrapping_add(black_box(d).get(12).copied().unwrap_or(7) as u32);
-                }
-                black_box(n)
-            })
-        });
-        // In mix order, and sorted by layout (the difference is what branch prediction costs).
-        let mut sorted = mix.clone();
-        sorted.sort_by_key(|d| (antidote_policy::schema::quick_mask(d), d.get(12..14).map(|x| x.to_vec()), d.len()));
-        for (name, frames) in [("quick_mask_per_frame", &mix), ("quick_mask_sorted_per_frame", &sorted)] {
-            g.bench_function(name, |b| {
-                b.iter(|| {
-                    let mut n = 0u32;
-                    for d in frames {
-                        n = n.wrapping_add(antidote_policy::schema::quick_mask(black_box(d)).unwrap_or(7));
-                    }
-                    black_box(n)
-                })
-            });
-        }
-        // What the workers run: the burst look, 32 frames at a time, in mix order.
-        g.bench_function("look_burst_per_frame", |b| {
-            b.iter(|| {
-                let mut n = 0u32;
-                for burst in mix.chunks(32) {
-                    let look = antidote_policy::schema::look_burst(burst.len(), |i| black_box(&burst[i][..]));
-                    n = n.wrapping_add(look.plain[0] ^ look.plain[1] ^ look.dissect ^ look.other);
-                }
-                black_box(n)
-            })
-        });
         // What the workers run once the mix's poisoners are known: the default policy's TCP
         // classes gated on the learned table's address filter (each burst as the worker sees
-        // it: the live rules, the skipped classes and the gate, then the look and `skippable`).
+        // it: the live rules, the program's plan, then the triage and `skippable`). The triage
+        // alone is benched in dataplane/wire/benches/triage.rs.
         let learned = antidote_policy::compile(&default_policy()).ok().unwrap().program;
         for d in &mix {
             let mut s = Scratch::default();
@@ -87,77 +55,24 @@ fn bench(c: &mut Criterion) {
             learned.eval(&Frame::parse(d, &mut s), &meta, 1, &mut o);
         }
         // (`_ungated`: the same without the gate, every TCP segment looked at.)
-        for (name, gated) in [("look_burst_gated_per_frame", true), ("look_burst_learned_ungated_per_frame", false)] {
+        for (name, gated) in [("triage_burst_gated_per_frame", true), ("triage_burst_learned_ungated_per_frame", false)] {
             g.bench_function(name, |b| {
                 b.iter(|| {
                     let mut n = 0u32;
                     for burst in mix.chunks(32) {
                         let live = learned.live_rules();
-                        let classes = learned.skipped_classes(live);
-                        let gate = if gated { learned.addr_gate(live, classes) } else { None };
-                        let look = antidote_policy::schema::look_burst_gated(burst.len(), |i| black_box(&burst[i][..]), classes, gate);
-                        n = n.wrapping_add(look.skippable(|i| &burst[i][..], |m| learned.skips_with(m, live)));
-                    }
-                    black_box(n)
-                })
-            });
-        }
-        // The same look on one burst that stays in L1, 128 times: its compute alone (the
-        // difference to `look_burst_per_frame` is waiting for frame data).
-        let hot: Vec<Vec<u8>> = mix.iter().take(32).cloned().collect();
-        g.bench_function("look_burst_in_l1_per_frame", |b| {
-            b.iter(|| {
-                let mut n = 0u32;
-                for _ in 0..mix.len() / 32 {
-                    let look = antidote_policy::schema::look_burst(hot.len(), |i| black_box(&hot[i][..]));
-                    n = n.wrapping_add(look.plain[0] ^ look.plain[1] ^ look.dissect ^ look.other);
-                }
-                black_box(n)
-            })
-        });
-        // As in the appliance: each burst of 32 is first copied into 2 KiB buffers (what the pcap
-        // PMD does), then looked at. The copy alone is the baseline.
-        let mut bufs = vec![0u8; 32 * 2048];
-        let mut lens = [0usize; 32];
-        fn copy_burst(burst: &[Vec<u8>], bufs: &mut [u8], lens: &mut [usize; 32]) {
-            for (i, d) in burst.iter().enumerate() {
-                bufs[i * 2048..i * 2048 + d.len()].copy_from_slice(d);
-                lens[i] = d.len();
-            }
-        }
-        for look in [false, true] {
-            let name = if look { "copy_then_quick_mask_per_frame" } else { "copy_only_per_frame" };
-            g.bench_function(name, |b| {
-                b.iter(|| {
-                    let mut n = 0u32;
-                    for burst in mix.chunks(32) {
-                        copy_burst(burst, &mut bufs, &mut lens);
-                        if look {
-                            for i in 0..burst.len() {
-                                let d = &bufs[i * 2048..i * 2048 + lens[i]];
-                                n = n.wrapping_add(antidote_policy::schema::quick_mask(black_box(d)).unwrap_or(7));
-                            }
+                        let mut skip = learned.skip_plan(live);
+                        if !gated {
+                            skip.gate = None;
                         }
-                        black_box(&bufs);
+                        let plan = learned.triage_plan(&skip, live);
+                        let t = triage_burst(burst.len(), |i| black_box(&burst[i][..]), |_| 0, &plan);
+                        n = n.wrapping_add(t.skippable(|i| &burst[i][..], &plan));
                     }
                     black_box(n)
                 })
             });
         }
-        // The worker's burst look where the worker runs it: right after the copy (the difference
-        // to `copy_only_per_frame` is the look's cost with frame data as the PMD leaves it).
-        g.bench_function("copy_then_look_burst_per_frame", |b| {
-            b.iter(|| {
-                let mut n = 0u32;
-                for burst in mix.chunks(32) {
-                    copy_burst(burst, &mut bufs, &mut lens);
-                    let bufs = black_box(&bufs[..]);
-                    let look = antidote_policy::schema::look_burst(burst.len(), |i| &bufs[i * 2048..i * 2048 + lens[i]]);
-                    n = n.wrapping_add(look.plain[0] ^ look.plain[1] ^ look.dissect ^ look.other ^ look.named);
-                }
-                black_box(n)
-            })
-        });
         let mut s = Scratch::default();
         let mut o = Outcome::default();
         let mut now = 1u64;
@@ -166,7 +81,7 @@ fn bench(c: &mut Criterion) {
                 now += 1;
                 let mut dropped = 0u32;
                 for d in &mix {
-                    if let Some(masks) = antidote_policy::schema::look(black_box(d)).possible() {
+                    if let Some(masks) = triage_frame(black_box(d)).possible() {
                         if masks.into_iter().all(|m| p.skips(m)) {
                             continue;
                         }

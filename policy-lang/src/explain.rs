@@ -2,7 +2,7 @@
 //! branch program in evaluation order, its actions; the sets with their sizes; the tables and
 //! counters.
 use crate::program::*;
-use crate::schema::proto;
+use antidote_wire::proto;
 use std::fmt::Write;
 
 fn const_text(c: &Const) -> String {
@@ -143,15 +143,15 @@ pub fn explain(p: &Program) -> String {
             let _ = writeln!(
                 s,
                 "  while every such table is empty the header look does not read past the IP protocol of: {}",
-                crate::schema::class_names(quiet).join(", ")
+                antidote_wire::triage::class_names(quiet).join(", ")
             );
         }
         if let Some(g) = p.addr_gate(u64::MAX, p.skipped_classes(u64::MAX)) {
             let _ = writeln!(
                 s,
                 "  once {} holds keys, the header look lets through on its address filter (neither ip.src nor ip.dst learned) the frames of: {}",
-                p.tables[g.table as usize].name,
-                crate::schema::class_names(g.classes).join(", ")
+                p.tables[g.1 as usize].name,
+                antidote_wire::triage::class_names(g.0).join(", ")
             );
         }
     }

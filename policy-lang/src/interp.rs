@@ -2,8 +2,9 @@
 //! name and walks the tree for each frame — slow and obvious, so the compiled program can be
 //! checked against it. Stateless expressions only (no counters, no tables).
 use crate::ast::*;
-use crate::program::{key_of, Meta};
-use crate::schema;
+use crate::fields;
+use crate::keys::key_of;
+use crate::program::Meta;
 use antidote_wire::fields::Value;
 use antidote_wire::frame::Addr;
 use antidote_wire::Frame;
@@ -13,8 +14,8 @@ use std::collections::HashMap;
 pub type Sets = HashMap<String, Vec<Lit>>;
 
 fn value<'f>(name: &str, f: &'f Frame<'_>, meta: &Meta) -> Option<Value<'f>> {
-    let r = schema::resolve(name)?;
-    crate::program::read(&r, f, meta)
+    let r = fields::resolve(name)?;
+    crate::eval::read(&r, f, meta)
 }
 
 fn lit_eq(v: &Value<'_>, l: &Lit) -> bool {

@@ -56,7 +56,7 @@ fn hint_for(tok: &Tok, expected: &[String]) -> Option<String> {
     }
     match tok {
         Tok::Ident(w) if exp("Path") => {
-            Some(match crate::schema::all_names().find(|(n, _, _)| n.strip_prefix(w.as_str()).is_some_and(|r| r.starts_with('.'))) {
+            Some(match crate::fields::all_names().find(|(n, _, _)| n.strip_prefix(w.as_str()).is_some_and(|r| r.starts_with('.'))) {
                 // `when tcp then …`: a protocol's name alone.
                 Some((example, _, _)) => format!("`{w}` is not a condition: test one of its fields, e.g. `{example}` (`antidote fields` lists them)"),
                 None => format!("`{w}` is not a field; fields have a dot (`ip.src`, `llmnr.qname`)"),

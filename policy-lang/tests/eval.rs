@@ -1,11 +1,19 @@
 //! The compiled program on real frames: each construct, the semantics (first verdict wins,
 //! actions accumulate, default), learned tables and counters, and the shipped default policy
 //! against the lab's poisoner and legitimate host.
+#[path = "../../dataplane/wire/tests/frames/mod.rs"]
 mod frames;
 use antidote_policy::program::{Meta, Outcome};
 use antidote_policy::{compile, Program};
+use antidote_wire::triage::{triage_burst, TriagePlan};
 use antidote_wire::{Frame, Scratch};
 use frames::*;
+
+/// The triage's plan for a program with every rule live and nothing skipped whole or gated:
+/// only what its candidates say.
+fn plan_of(p: &Program) -> TriagePlan<'_> {
+    TriagePlan { skip_classes: 0, gate: None, ..p.triage_plan(&p.skip_plan(u64::MAX), u64::MAX) }
+}
 
 fn prog(src: &str) -> Program {
     compile(src).unwrap_or_else(|d| panic!("{}", antidote_policy::diag::render_all(&d, src, "t"))).program
@@ -264,9 +272,9 @@ fn queries_skip_the_rules_about_answers() {
     let p = prog(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../policies/default.policy")).unwrap());
     let mask = |frame: &[u8]| {
         let mut s = Scratch::default();
-        antidote_policy::schema::frame_mask(&Frame::parse(frame, &mut s))
+        antidote_wire::proto::frame_mask(&Frame::parse(frame, &mut s))
     };
-    let resp = antidote_policy::schema::proto::RESP;
+    let resp = antidote_wire::proto::RESP;
     let q = mask(&llmnr_query(VICTIM, "fileservr"));
     assert_eq!(q & resp, 0);
     assert!(p.skips(q), "an LLMNR query has no candidate rule in the default policy");
@@ -279,7 +287,7 @@ fn queries_skip_the_rules_about_answers() {
     let only: Vec<&str> = (0..p.rules.len()).filter(|&i| p.candidates[n as usize] >> i & 1 == 1).map(|i| p.rules[i].name.as_str()).collect();
     assert_eq!(only, vec!["nbns-negative"]);
     let b = mask(&nbns_query(VICTIM, "fileservr", true));
-    assert_eq!(b & antidote_policy::schema::proto::BCAST, antidote_policy::schema::proto::BCAST);
+    assert_eq!(b & antidote_wire::proto::BCAST, antidote_wire::proto::BCAST);
     assert!(p.skips(b), "a broadcast NBT-NS query has no candidate rule in the default policy");
     // And the verdicts are what they were: the answer is dropped, the unicast query answered,
     // the broadcast one passed without an answer.
@@ -297,18 +305,18 @@ fn queries_skip_the_rules_about_answers() {
         tcp(VICTIM, LEGIT, 50000, 443, 0x10, b"data"),
         nbns_query(VICTIM, "fileservr", true),
     ];
-    let look = antidote_policy::schema::look_burst(burst.len(), |i| &burst[i][..]);
+    let look = triage_burst(burst.len(), |i| &burst[i][..], |_| 0, &TriagePlan::NOTHING);
     assert_eq!(look.named, 0b10111, "{look:?}");
-    // `skippable` asks of a name-resolution frame what `Seen::possible` lists.
+    // `skippable` asks of a name-resolution frame what `Triage::possible` lists.
     for i in [0, 1, 2, 4] {
-        let seen = look.seen(i, &burst[i]);
+        let seen = look.of(i, &burst[i]);
         let want = seen.possible().unwrap().into_iter().all(|m| p.skips(m));
-        assert_eq!(look.skippable(|k| &burst[k][..], |m| p.skips(m)) >> i & 1 == 1, want, "frame {i}: {seen:?}");
+        assert_eq!(look.skippable(|k| &burst[k][..], &plan_of(&p)) >> i & 1 == 1, want, "frame {i}: {seen:?}");
     }
-    assert_eq!(look.skippable(|i| &burst[i][..], |m| p.skips(m)), 0b11001);
+    assert_eq!(look.skippable(|i| &burst[i][..], &plan_of(&p)), 0b11001);
     // A policy that reads every frame (`frame.malformed`) skips none.
     let all = prog("rule m { when frame.malformed then drop }");
-    assert_eq!(look.skippable(|i| &burst[i][..], |m| all.skips(m)), 0);
+    assert_eq!(look.skippable(|i| &burst[i][..], &plan_of(&all)), 0);
 }
 
 /// Once a poisoner is known, the default policy's follow-on rules all need `ip.src` or `ip.dst`
@@ -341,10 +349,10 @@ fn the_address_gate_lets_other_hosts_through_once_a_poisoner_is_known() {
     ];
     let look = |p: &Program| {
         let live = p.live_rules();
-        let classes = p.skipped_classes(live);
-        let gate = p.addr_gate(live, classes);
-        let l = antidote_policy::schema::look_burst_gated(burst.len(), |i| &burst[i][..], classes, gate);
-        (gate.map(|g| g.classes), l.skippable(|i| &burst[i][..], |m| p.skips_with(m, live)))
+        let skip = p.skip_plan(live);
+        let plan = p.triage_plan(&skip, live);
+        let l = triage_burst(burst.len(), |i| &burst[i][..], |_| 0, &plan);
+        (skip.gate.map(|g| g.0), l.skippable(|i| &burst[i][..], &plan))
     };
     // No poisoner yet: the follow-on rules are dormant and TCP's classes skipped whole.
     let (gate, skip) = look(&p);
@@ -374,156 +382,13 @@ fn the_address_gate_lets_other_hosts_through_once_a_poisoner_is_known() {
 #[test]
 fn every_field_is_documented() {
     let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/policy-language.md")).unwrap();
-    for (name, _, _) in antidote_policy::schema::all_names() {
+    for (name, _, _) in antidote_policy::fields::all_names() {
         assert!(doc.contains(&format!("`{name}`")), "docs/policy-language.md does not list `{name}`");
     }
     for code in ["E001", "E002", "E003", "E004", "E005", "E006", "E007", "E008", "E009", "E010", "E011", "E012", "E013", "E014", "E015", "E016", "E017", "W001"]
     {
         assert!(doc.contains(code), "docs/policy-language.md does not explain {code}");
     }
-}
-
-#[test]
-fn quick_mask_agrees_with_the_full_dissector() {
-    use antidote_policy::schema::{frame_mask, look, look_burst, quick_mask, Seen};
-    use antidote_wire::frame::Layer;
-    let mut frames: Vec<Vec<u8>> = Vec::new();
-    for path in [concat!(env!("CARGO_MANIFEST_DIR"), "/../bench/out/mix.pcap"), concat!(env!("CARGO_MANIFEST_DIR"), "/../dataplane/wire/fuzz/corpus/frame")] {
-        if path.ends_with(".pcap") {
-            if let Ok(f) = std::fs::File::open(path) {
-                let mut r = pcap_file::pcap::PcapReader::new(f).unwrap();
-                while let Some(p) = r.next_packet() {
-                    frames.push(p.unwrap().data.into_owned());
-                }
-            }
-        } else {
-            for e in std::fs::read_dir(path).unwrap() {
-                frames.push(std::fs::read(e.unwrap().path()).unwrap());
-            }
-        }
-    }
-    for port in [22u16, 80, 139, 443, 445, 3128, 8080] {
-        for flags in [0x10u8, 0x18, 0x11, 0x02, 0x12] {
-            for payload in [&b""[..], b"data", b"GET /wpad.dat HTTP/1.1\r\n\r\n", b"HTTP/1.1 407 x\r\n", b"\0\0\0\x44\xfeSMB"] {
-                frames.push(tcp(VICTIM, LEGIT, 50000, port, flags, payload));
-                frames.push(tcp(LEGIT, VICTIM, port, 50000, flags, payload));
-            }
-        }
-    }
-    for port in [53u16, 123, 137, 1434, 4789, 5353, 5355] {
-        frames.push(udp(VICTIM, LEGIT, 40000, port, b"0123456789"));
-        frames.push(udp("fd00:198:18::10", "fd00:198:18::20", port, 40000, b"0123456789"));
-    }
-    frames.push(tcp(VICTIM, LEGIT, 50000, 443, 0x02, b""));
-    frames.push(llmnr_answer(POISONER, VICTIM, "x", POISONER, 30, false));
-    // Every layout class without the bench mix (it is not there on a fresh clone): IPv6 TCP,
-    // and each layout with an 802.1Q tag.
-    let (v6a, v6b) = ("fd00:198:18::10", "fd00:198:18::20");
-    let untagged = [
-        tcp(VICTIM, LEGIT, 50000, 443, 0x10, b"data"),
-        tcp(VICTIM, LEGIT, 50000, 80, 0x18, b"GET /wpad.dat HTTP/1.1\r\n\r\n"),
-        udp(VICTIM, LEGIT, 40000, 123, b"0123456789"),
-        llmnr_query(VICTIM, "x"),
-        tcp6(v6a, v6b, 50000, 443, 0x10, b"data"),
-        tcp6(v6a, v6b, 50000, 445, 0x02, b""),
-        udp(v6a, v6b, 40000, 4789, b"0123456789"),
-        udp(v6a, v6b, 5355, 40000, b"\x12\x34\x80\x00\x00\x01\x00\x01\x00\x00\x00\x00"),
-    ];
-    for f in untagged {
-        frames.push(tagged(&f, 42));
-        frames.push(f);
-    }
-    assert!(frames.len() >= 40);
-    // Mutations of the header bytes: tags, versions, lengths, flags and ports set to values each
-    // check must tell apart (deterministic, so a failure names its frame).
-    let mut mutated = Vec::new();
-    let values = [0x00u8, 0x01, 0x02, 0x05, 0x06, 0x08, 0x11, 0x14, 0x45, 0x46, 0x60, 0x81, 0x86, 0x88, 0x89, 0xdd, 0xff];
-    for (i, f) in frames.iter().enumerate().filter(|(i, _)| i % 3 == 0) {
-        for pos in 12..f.len().min(80) {
-            let mut g = f.clone();
-            g[pos] = values[(i + pos) % values.len()];
-            mutated.push(g);
-        }
-    }
-    frames.extend(mutated);
-    let (mut quick, mut named) = (0, 0);
-    // Every truncation too: the look must never claim a frame it misreads.
-    let cuts: Vec<(usize, usize, &[u8])> = frames
-        .iter()
-        .enumerate()
-        .flat_map(|(i, f)| [f.len(), f.len().saturating_sub(1), f.len() / 2, 42, 20, 14].map(|c| (i, c, &f[..c.min(f.len())])))
-        .collect();
-    let mut exact = 0;
-    let mut classed = [0usize; antidote_policy::schema::LAYOUT_CLASSES];
-    for &(i, cut, d) in &cuts {
-        // A frame's layout class bounds the masks the dissector can give it (a class no rule
-        // wants under any of them is skipped unread).
-        if let Some(c) = antidote_policy::schema::layout_class(d) {
-            let mut s = antidote_wire::Scratch::default();
-            let got = frame_mask(&antidote_wire::Frame::parse(d, &mut s));
-            assert!(antidote_policy::schema::class_may_give(c, got), "frame {i} cut {cut}: class {c}, dissector {got:#x}");
-            classed[c] += 1;
-        }
-        let seen = look(d);
-        let Some(possible) = seen.possible() else { continue };
-        let mut s = antidote_wire::Scratch::default();
-        let full = antidote_wire::Frame::parse(d, &mut s);
-        let got = frame_mask(&full);
-        assert!(possible.contains(&got), "frame {i} cut {cut}: look said {seen:?} ({possible:x?}), dissector {got:#x} ({:?})", full.error);
-        match seen {
-            Seen::Plain(m) => {
-                quick += 1;
-                // Only lengths the look does not read can make the frame malformed.
-                if let Some((layer, _)) = full.error {
-                    assert!(matches!(layer, Layer::Ipv4 | Layer::Ipv6 | Layer::Tcp | Layer::Udp), "frame {i} cut {cut}: {layer:?} failed under a plain look");
-                } else if got == m {
-                    exact += 1;
-                }
-            }
-            _ => {
-                named += 1;
-                if let Some((layer, _)) = full.error {
-                    assert!(
-                        matches!(layer, Layer::Llmnr | Layer::Nbns | Layer::Mdns | Layer::Ipv4 | Layer::Ipv6 | Layer::Udp),
-                        "frame {i} cut {cut}: {layer:?} failed under a named look"
-                    );
-                }
-            }
-        }
-        assert_eq!(quick_mask(d), if let Seen::Plain(m) = seen { Some(m) } else { None });
-    }
-    assert!(exact > 20, "only {exact} plain frames were well formed with the look's own mask");
-    assert!(classed.iter().all(|&n| n > 0), "every layout class is tried: {classed:?}");
-    // The burst look (what the workers run) says the same, burst by burst: each frame in
-    // exactly one of its sets.
-    let mut plain = 0;
-    for burst in cuts.chunks(32) {
-        let bl = look_burst(burst.len(), |k| burst[k].2);
-        for (k, &(i, cut, d)) in burst.iter().enumerate() {
-            let bit = 1u32 << k;
-            let sets = bl.plain.iter().chain([&bl.named, &bl.dissect, &bl.other]).filter(|&&b| b & bit != 0).count();
-            assert_eq!(sets, 1, "frame {i} cut {cut}: in {sets} sets of the burst look");
-            if bl.plain.iter().any(|&b| b & bit != 0) {
-                plain += 1;
-            }
-            assert_eq!(bl.seen(k, d), look(d), "frame {i} cut {cut}: the burst look and the per-frame look disagree");
-        }
-        // Skipping classes only moves their frames to `class_skipped`; the rest is unchanged.
-        for skip in [0b0101_0101u32, 0b1111_1111, 0b0000_0010] {
-            let sk = antidote_policy::schema::look_burst_skipping(burst.len(), |k| burst[k].2, skip);
-            for (k, &(_, _, d)) in burst.iter().enumerate() {
-                let bit = 1u32 << k;
-                let in_skipped = antidote_policy::schema::layout_class(d).is_some_and(|c| skip >> c & 1 == 1);
-                assert_eq!(sk.class_skipped & bit != 0, in_skipped);
-                if !in_skipped {
-                    assert_eq!(sk.seen(k, d), bl.seen(k, d));
-                }
-            }
-        }
-    }
-    assert!(named > 20, "the look read only {named} name-resolution messages");
-    assert!(plain > 20, "the burst look found only {plain} plain frames");
-    assert!(quick > 20, "the quick path covered only {quick} frames");
 }
 
 #[test]
@@ -570,6 +435,6 @@ fn rules_about_an_empty_table_are_dormant() {
     assert_eq!(p.skipped_classes(live), tcp_classes);
     let syn = tcp(VICTIM, POISONER, 50000, 445, 0x02, b"");
     let mut s = antidote_wire::Scratch::default();
-    let m = antidote_policy::schema::frame_mask(&antidote_wire::Frame::parse(&syn, &mut s));
+    let m = antidote_wire::proto::frame_mask(&antidote_wire::Frame::parse(&syn, &mut s));
     assert!(p.skips_with(m, live) && !p.skips(m));
 }

@@ -1,5 +1,6 @@
 //! Property tests: random policies never panic the compiler; the compiled program agrees with
 //! the plain reference interpreter of the syntax tree on random expressions and frames.
+#[path = "../../dataplane/wire/tests/frames/mod.rs"]
 mod frames;
 use antidote_policy::ast::Item;
 use antidote_policy::interp::{self, Sets};
@@ -165,11 +166,11 @@ proptest! {
         // the classes whose every rule needs `ip.src` or `ip.dst` in the table, when neither
         // address may be in it).
         let live = p.live_rules();
-        let classes = p.skipped_classes(live);
-        let gate = p.addr_gate(live, classes);
-        prop_assert!(gate.is_none() || learned.is_some(), "a gate needs a live table");
-        let look = antidote_policy::schema::look_burst_gated(frames.len(), |i| &frames[i][..], classes, gate);
-        let skip = look.skippable(|i| &frames[i][..], |m| p.skips_with(m, live));
+        let plan = p.skip_plan(live);
+        prop_assert!(plan.gate.is_none() || learned.is_some(), "a gate needs a live table");
+        let plan = p.triage_plan(&plan, live);
+        let look = antidote_wire::triage::triage_burst(frames.len(), |i| &frames[i][..], |_| 0, &plan);
+        let skip = look.skippable(|i| &frames[i][..], &plan);
         let meta = Meta::default();
         for (i, f) in frames.iter().enumerate().filter(|(i, _)| skip >> i & 1 == 1) {
             let mut s = Scratch::default();

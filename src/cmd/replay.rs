@@ -1,7 +1,7 @@
 //! `antidote replay`: the same dataplane and worker code over `net_pcap` files.
-use super::run::{load_policy, AlertArgs, ControlHooks};
-use antidote_dataplane::bridge::{self, RunOptions};
+use super::run::{load_policy, AlertArgs};
 use antidote_dataplane::profile::Profile;
+use antidote_dataplane::run::{self, RunOptions};
 use pcap_file::pcap::{PcapPacket, PcapReader, PcapWriter};
 use std::path::Path;
 use std::process::ExitCode;
@@ -64,7 +64,7 @@ b = "out"
         dir.join("forwarded.pcap").display()
     );
     let profile = Profile::parse(&profile_text, "replay profile").map_err(|e| e.to_string())?;
-    let mut hooks = ControlHooks::new(alerts)?;
+    let mut hooks = alerts.hooks()?;
     let mut opts = RunOptions::new("replay profile");
     opts.until_idle = Some(Duration::from_millis(300));
     opts.duration = Some(Duration::from_secs(3600));
@@ -73,7 +73,7 @@ b = "out"
     opts.alert_fold = hooks.alert_fold();
     opts.quiet = true;
     let stop = Arc::new(AtomicBool::new(false));
-    let summary = if input_frames == 0 { None } else { Some(bridge::run(&profile, opts, stop, &mut hooks)?) };
+    let summary = if input_frames == 0 { None } else { Some(run::run(&profile, opts, stop, &mut hooks)?) };
     if let Some(e) = hooks.error.take() {
         eprintln!("antidote: alert sink: {e}");
     }

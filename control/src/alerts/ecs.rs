@@ -3,8 +3,9 @@ use crate::time::rfc3339;
 use antidote_dataplane::alert::AlertEvent;
 use antidote_dataplane::policy::LoadedPolicy;
 use antidote_policy::ast::Severity;
-use antidote_policy::program::{read, Meta};
-use antidote_policy::schema::Source;
+use antidote_policy::eval::read;
+use antidote_policy::fields::Source;
+use antidote_policy::program::Meta;
 use antidote_wire::{Frame, Scratch};
 use serde_json::{json, Map, Value};
 
@@ -33,14 +34,6 @@ fn protocol(f: &Frame<'_>) -> &'static str {
 /// The name a frame resolves or answers, if any.
 fn question_name(f: &Frame<'_>) -> Option<String> {
     antidote_wire::fields::question_name(f).map(|v| v.display())
-}
-
-/// Grouping key of an alert for aggregation.
-pub fn group_key(e: &AlertEvent) -> (u64, u16, String, String, String) {
-    let mut s = Scratch::default();
-    let f = Frame::parse(e.frame(), &mut s);
-    let (src, dst) = f.net.map(|n| (n.src.ip().to_string(), n.dst.ip().to_string())).unwrap_or_default();
-    (e.policy_version, e.rule, src, dst, question_name(&f).unwrap_or_default())
 }
 
 /// The ECS document of one event (`count` > 1: an aggregate of repeats seen from `first_ms` to
@@ -129,9 +122,4 @@ pub fn document(e: &AlertEvent, policy: &LoadedPolicy, port_names: &[String], ob
         }
     }
     doc
-}
-
-/// The event's severity.
-pub fn severity(e: &AlertEvent, policy: &LoadedPolicy) -> Severity {
-    policy.program.rules[e.rule as usize].severity
 }

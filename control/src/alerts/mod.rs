@@ -12,3 +12,9 @@ pub mod sinks;
 
 pub use pipeline::{AlertPipeline, PipelineStats};
 pub use sinks::{JsonLinesSink, Sink, SinkSpec, SyslogSink, WebhookSink};
+
+/// This host's name (the observer of the alerts, the syslog HOSTNAME); empty when it cannot be
+/// read.
+pub fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_string()).unwrap_or_default()
+}

@@ -2,7 +2,7 @@
 use super::ecs;
 use super::sinks::{Sink, SinkStats};
 use antidote_dataplane::alert::AlertEvent;
-use antidote_dataplane::worker::Shared;
+use antidote_dataplane::shared::Shared;
 use antidote_policy::ast::Severity;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
@@ -55,18 +55,19 @@ fn syslog_severity(s: Severity) -> u8 {
 
 impl AlertPipeline {
     /// Starts the thread. Repeats of an alert within `window` are aggregated.
-    pub fn start(shared: Arc<Shared>, mut sinks: Vec<Box<dyn Sink>>, port_names: Vec<String>, window: Duration) -> AlertPipeline {
+    /// `host` names the observer in the documents.
+    pub fn start(shared: Arc<Shared>, mut sinks: Vec<Box<dyn Sink>>, port_names: Vec<String>, window: Duration, host: &str) -> AlertPipeline {
         let stop = Arc::new(AtomicBool::new(false));
         let stats: Arc<PipelineStats> = Arc::default();
         let sink_stats = sinks.iter().map(|s| (s.name(), s.stats())).collect();
         let (st, stp) = (stats.clone(), stop.clone());
-        let host = std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_string()).unwrap_or_else(|_| "antidote".into());
+        let host = if host.is_empty() { "antidote".to_string() } else { host.to_string() };
         let handle = std::thread::Builder::new()
             .name("alerts".into())
             .spawn(move || {
                 let window_ms = window.as_millis() as u64;
                 let grace_ms = antidote_dataplane::alert::fold_for(window).as_millis() as u64 + 500;
-                let mut groups: HashMap<(u64, u16, String, String, String), Group> = HashMap::new();
+                let mut groups: HashMap<u64, Group> = HashMap::new();
                 let write = |sinks: &mut Vec<Box<dyn Sink>>, doc: serde_json::Value, sev: Severity, st: &PipelineStats| {
                     for s in sinks.iter_mut() {
                         s.send(&doc, syslog_severity(sev));
@@ -103,7 +104,8 @@ impl AlertPipeline {
                         };
                         let rule = &policy.program.rules[e.rule as usize];
                         *st.per_rule.lock().unwrap_or_else(|x| x.into_inner()).entry(rule.name.clone()).or_default() += count;
-                        let key = ecs::group_key(&e);
+                        // The event's group (`antidote_dataplane::alert::key`).
+                        let key = e.group;
                         match groups.get_mut(&key) {
                             Some(g) if e.first_unix_ms.saturating_sub(g.first_ms) < window_ms => {
                                 g.count += count;
@@ -132,9 +134,9 @@ impl AlertPipeline {
                     // Close the windows that ended: one summary each for repeated alerts. A group
                     // stays open `grace_ms` past its window, for the repeats workers fold in its
                     // last moments to arrive.
-                    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+                    let now = antidote_dataplane::clock::unix_now_ms();
                     let ended: Vec<_> =
-                        groups.iter().filter(|(_, g)| stopping || now.saturating_sub(g.first_ms) >= window_ms + grace_ms).map(|(k, _)| k.clone()).collect();
+                        groups.iter().filter(|(_, g)| stopping || now.saturating_sub(g.first_ms) >= window_ms + grace_ms).map(|(k, _)| *k).collect();
                     for k in ended {
                         let g = groups.remove(&k).unwrap();
                         summary(&mut sinks, g, &st);

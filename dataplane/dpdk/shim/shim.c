@@ -13,5 +13,3 @@ char *ad_pktmbuf_append(struct rte_mbuf *m, uint16_t len) { return rte_pktmbuf_a
 int ad_pktmbuf_trim(struct rte_mbuf *m, uint16_t len) { return rte_pktmbuf_trim(m, len); }
 int ad_errno(void) { return rte_errno; }
 unsigned ad_lcore_id(void) { return rte_lcore_id(); }
-uint64_t ad_rdtsc(void) { return rte_rdtsc(); }
-uint64_t ad_tsc_hz(void) { return rte_get_tsc_hz(); }

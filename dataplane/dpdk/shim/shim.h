@@ -20,5 +20,3 @@ char *ad_pktmbuf_append(struct rte_mbuf *m, uint16_t len);
 int ad_pktmbuf_trim(struct rte_mbuf *m, uint16_t len);
 int ad_errno(void);
 unsigned ad_lcore_id(void);
-uint64_t ad_rdtsc(void);
-uint64_t ad_tsc_hz(void);

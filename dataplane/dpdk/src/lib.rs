@@ -22,7 +22,7 @@ pub mod port;
 pub use eal::{Eal, EalError};
 pub use mbuf::{Burst, Mbuf, BURST_SIZE};
 pub use mempool::Mempool;
-pub use port::{LinkStatus, MacAddr, Port, PortConfig, PortStats};
+pub use port::{LinkStatus, Port, PortConfig, PortStats};
 
 /// The CPU's time-stamp counter (what DPDK's `rte_rdtsc` reads): cycles at the TSC's fixed
 /// rate, for timing stretches of the packet path (`bench/phases.sh`). 0 off x86_64.
@@ -51,17 +51,4 @@ pub fn strerror(code: i32) -> String {
     }
     // SAFETY: p is non-null and NUL-terminated (see above); we copy it out at once.
     unsafe { std::ffi::CStr::from_ptr(p) }.to_string_lossy().into_owned()
-}
-
-/// Timestamp counter ticks (cheap, no syscall).
-#[inline(always)]
-pub fn rdtsc() -> u64 {
-    // SAFETY: reads the CPU's TSC; no memory is touched.
-    unsafe { ffi::ad_rdtsc() }
-}
-
-/// Ticks of [`rdtsc`] per second (valid after EAL init).
-pub fn tsc_hz() -> u64 {
-    // SAFETY: reads a value EAL calibrated at init; no preconditions.
-    unsafe { ffi::ad_tsc_hz() }
 }

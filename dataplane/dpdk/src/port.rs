@@ -3,7 +3,6 @@ use crate::ffi;
 use crate::mbuf::Burst;
 use crate::mempool::Mempool;
 use std::ffi::CString;
-use std::fmt;
 
 /// A DPDK port id. Cheap to copy; the owner decides when to stop and close it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -20,21 +19,6 @@ pub struct PortConfig {
     pub rss: bool,
     /// Receive every frame whatever its destination MAC (a bump in the wire must).
     pub promiscuous: bool,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct MacAddr(pub [u8; 6]);
-
-impl fmt::Display for MacAddr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let b = self.0;
-        write!(f, "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", b[0], b[1], b[2], b[3], b[4], b[5])
-    }
-}
-impl fmt::Debug for MacAddr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -188,11 +172,12 @@ impl Port {
         unsafe { ffi::rte_eth_dev_close(self.0) };
     }
 
-    pub fn mac(self) -> MacAddr {
+    /// The port's MAC address (the dissectors' `Mac` wraps it where one is needed).
+    pub fn mac(self) -> [u8; 6] {
         let mut a = ffi::rte_ether_addr::default();
         // SAFETY: a is a valid out-pointer.
         unsafe { ffi::rte_eth_macaddr_get(self.0, &mut a) };
-        MacAddr(a.addr_bytes)
+        a.addr_bytes
     }
 
     pub fn link(self) -> LinkStatus {

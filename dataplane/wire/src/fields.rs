@@ -141,12 +141,57 @@ pub type Getter = for<'f> fn(&'f Frame<'_>) -> Option<Value<'f>>;
 /// Reads the i-th element of a repeated field.
 pub type IndexedGetter = for<'f> fn(&'f Frame<'_>, usize) -> Option<Value<'f>>;
 
+/// Where a field's value comes from: the protocol a frame must have for the field to have a
+/// value ([`crate::proto`] bits, 0: any frame), and whether a frame read only up to its
+/// transport (`Frame::parse_transport`) holds it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Origin {
+    pub proto: u32,
+    pub transport: bool,
+}
+
+/// The origins of the fields, one per layer.
+pub mod origin {
+    use super::Origin;
+    use crate::proto;
+    const fn t(proto: u32) -> Origin {
+        Origin { proto, transport: true }
+    }
+    const fn app(proto: u32) -> Origin {
+        Origin { proto, transport: false }
+    }
+    /// The frame's own length: every frame has it, read or not.
+    pub const FRAME: Origin = t(0);
+    /// What the whole dissection found (malformed or not): known only once every layer is read.
+    pub const DISSECTION: Origin = app(0);
+    pub const ETH: Origin = t(proto::ETH);
+    pub const VLAN: Origin = t(proto::VLAN);
+    pub const ARP: Origin = t(proto::ARP);
+    pub const IP: Origin = t(proto::IP);
+    pub const UDP: Origin = t(proto::UDP);
+    pub const TCP: Origin = t(proto::TCP);
+    pub const NBNS: Origin = app(proto::NBNS);
+    pub const LLMNR: Origin = app(proto::LLMNR);
+    pub const MDNS: Origin = app(proto::MDNS);
+    pub const SSRP: Origin = app(proto::SSRP);
+    pub const HTTP: Origin = app(proto::HTTP);
+    pub const SMB2: Origin = app(proto::SMB2);
+    pub const NTLM: Origin = app(proto::NTLM);
+}
+
 #[derive(Clone, Copy)]
 pub struct FieldDef {
     pub name: &'static str,
     pub ty: FieldType,
     pub get: Getter,
     pub doc: &'static str,
+    pub origin: Origin,
+    /// For a bool field: protocol bits a frame must also have for it to be true (the response
+    /// bit for `*.response`, SYN for `tcp.syn`), so a test of it gates on them.
+    pub true_needs: u32,
+    /// The bool field is true exactly when the frame has [`FieldDef::true_needs`] (`tcp.syn`,
+    /// `nbns.broadcast`): its negation is false on every frame with the bits.
+    pub is_flag: bool,
 }
 
 /// A repeated field, printed as `prefix[i].suffix`.
@@ -159,11 +204,14 @@ pub struct IndexedDef {
 }
 
 macro_rules! f {
-    ($name:literal, $ty:ident, $doc:literal, |$f:ident| $body:expr) => {{
+    ($origin:ident, $name:literal, $ty:ident, $doc:literal, |$f:ident| $body:expr) => {
+        f!($origin, $name, $ty, $doc, |$f| $body; true_needs 0, is_flag false)
+    };
+    ($origin:ident, $name:literal, $ty:ident, $doc:literal, |$f:ident| $body:expr; true_needs $needs:expr, is_flag $flag:expr) => {{
         fn get<'f>($f: &'f Frame<'_>) -> Option<Value<'f>> {
             $body
         }
-        FieldDef { name: $name, ty: FieldType::$ty, get, doc: $doc }
+        FieldDef { name: $name, ty: FieldType::$ty, get, doc: $doc, origin: origin::$origin, true_needs: $needs, is_flag: $flag }
     }};
 }
 
@@ -205,82 +253,85 @@ fn frag(x: Fragment) -> &'static str {
 /// Every scalar field, in display order. `llmnr.qname` and friends read the first question or
 /// answer; the `…[i]…` forms in [`INDEXED`] read them all.
 pub static FIELDS: &[FieldDef] = &[
-    f!("frame.len", Int, "frame length in bytes", |f| n(f.data.len() as u64)),
-    f!("frame.malformed", Bool, "some layer could not be read", |f| b(f.malformed())),
-    f!("frame.error", Str, "the layer and reason of the first dissection error", |f| f.error.map(|(l, _)| Value::StaticStr(l.as_str()))),
-    f!("eth.src", Mac, "source MAC", |f| f.eth.map(|e| Value::Mac(e.src))),
-    f!("eth.dst", Mac, "destination MAC", |f| f.eth.map(|e| Value::Mac(e.dst))),
-    f!("eth.type", Int, "EtherType after the VLAN tags", |f| f.eth.map(|e| Value::Int(e.ethertype as u64))),
-    f!("vlan.id", Int, "outer VLAN id", |f| f.eth.and_then(|e| e.vlan_id()).map(|v| Value::Int(v as u64))),
-    f!("vlan.inner", Int, "inner VLAN id (QinQ)", |f| f.eth.filter(|e| e.vlan_count == 2).map(|e| Value::Int(e.vlans[1].id() as u64))),
-    f!("vlan.count", Int, "number of VLAN tags", |f| f.eth.map(|e| Value::Int(e.vlan_count as u64))),
-    f!("arp.op", Int, "1 request, 2 reply", |f| f.arp.map(|a| Value::Int(a.op as u64))),
-    f!("arp.sender_mac", Mac, "sender hardware address", |f| f.arp.map(|a| Value::Mac(a.sender_mac))),
-    f!("arp.sender_ip", Ip, "sender protocol address", |f| f.arp.map(|a| Value::Ip(IpAddr::V4(a.sender_ip)))),
-    f!("arp.target_mac", Mac, "target hardware address", |f| f.arp.map(|a| Value::Mac(a.target_mac))),
-    f!("arp.target_ip", Ip, "target protocol address", |f| f.arp.map(|a| Value::Ip(IpAddr::V4(a.target_ip)))),
-    f!("ip.version", Int, "4 or 6", |f| f.net.map(|x| Value::Int(x.version as u64))),
-    f!("ip.src", Ip, "source address (IPv4 or IPv6)", |f| f.net.map(|x| Value::Ip(x.src.ip()))),
-    f!("ip.dst", Ip, "destination address (IPv4 or IPv6)", |f| f.net.map(|x| Value::Ip(x.dst.ip()))),
-    f!("ip.proto", Int, "IPv4 protocol / IPv6 next header after extension headers", |f| f.net.map(|x| Value::Int(x.proto as u64))),
-    f!("ip.ttl", Int, "IPv4 TTL / IPv6 hop limit", |f| f.net.map(|x| Value::Int(x.ttl as u64))),
-    f!("ip.fragment", Str, "none, first or later", |f| f.net.map(|x| Value::StaticStr(frag(x.fragment)))),
-    f!("udp.sport", Int, "UDP source port", |f| f.udp().map(|u| Value::Int(u.src_port as u64))),
-    f!("udp.dport", Int, "UDP destination port", |f| f.udp().map(|u| Value::Int(u.dst_port as u64))),
-    f!("udp.len", Int, "UDP length field", |f| f.udp().map(|u| Value::Int(u.length as u64))),
-    f!("tcp.sport", Int, "TCP source port", |f| f.tcp().map(|t| Value::Int(t.src_port as u64))),
-    f!("tcp.dport", Int, "TCP destination port", |f| f.tcp().map(|t| Value::Int(t.dst_port as u64))),
-    f!("tcp.flags", Int, "TCP flags (FIN 1, SYN 2, RST 4, PSH 8, ACK 16)", |f| f.tcp().map(|t| Value::Int(t.flags as u64))),
-    f!("tcp.syn", Bool, "SYN set", |f| f.tcp().map(|t| Value::Bool(t.flags & crate::tcp::SYN != 0))),
-    f!("tcp.len", Int, "TCP payload bytes in this segment", |f| f.tcp().map(|_| Value::Int(f.payload.len() as u64))),
+    f!(FRAME, "frame.len", Int, "frame length in bytes", |f| n(f.data.len() as u64)),
+    f!(DISSECTION, "frame.malformed", Bool, "some layer could not be read", |f| b(f.malformed())),
+    f!(DISSECTION, "frame.error", Str, "the layer and reason of the first dissection error", |f| f.error.map(|(l, _)| Value::StaticStr(l.as_str()))),
+    f!(ETH, "eth.src", Mac, "source MAC", |f| f.eth.map(|e| Value::Mac(e.src))),
+    f!(ETH, "eth.dst", Mac, "destination MAC", |f| f.eth.map(|e| Value::Mac(e.dst))),
+    f!(ETH, "eth.type", Int, "EtherType after the VLAN tags", |f| f.eth.map(|e| Value::Int(e.ethertype as u64))),
+    f!(VLAN, "vlan.id", Int, "outer VLAN id", |f| f.eth.and_then(|e| e.vlan_id()).map(|v| Value::Int(v as u64))),
+    f!(VLAN, "vlan.inner", Int, "inner VLAN id (QinQ)", |f| f.eth.filter(|e| e.vlan_count == 2).map(|e| Value::Int(e.vlans[1].id() as u64))),
+    f!(VLAN, "vlan.count", Int, "number of VLAN tags", |f| f.eth.map(|e| Value::Int(e.vlan_count as u64))),
+    f!(ARP, "arp.op", Int, "1 request, 2 reply", |f| f.arp.map(|a| Value::Int(a.op as u64))),
+    f!(ARP, "arp.sender_mac", Mac, "sender hardware address", |f| f.arp.map(|a| Value::Mac(a.sender_mac))),
+    f!(ARP, "arp.sender_ip", Ip, "sender protocol address", |f| f.arp.map(|a| Value::Ip(IpAddr::V4(a.sender_ip)))),
+    f!(ARP, "arp.target_mac", Mac, "target hardware address", |f| f.arp.map(|a| Value::Mac(a.target_mac))),
+    f!(ARP, "arp.target_ip", Ip, "target protocol address", |f| f.arp.map(|a| Value::Ip(IpAddr::V4(a.target_ip)))),
+    f!(IP, "ip.version", Int, "4 or 6", |f| f.net.map(|x| Value::Int(x.version as u64))),
+    f!(IP, "ip.src", Ip, "source address (IPv4 or IPv6)", |f| f.net.map(|x| Value::Ip(x.src.ip()))),
+    f!(IP, "ip.dst", Ip, "destination address (IPv4 or IPv6)", |f| f.net.map(|x| Value::Ip(x.dst.ip()))),
+    f!(IP, "ip.proto", Int, "IPv4 protocol / IPv6 next header after extension headers", |f| f.net.map(|x| Value::Int(x.proto as u64))),
+    f!(IP, "ip.ttl", Int, "IPv4 TTL / IPv6 hop limit", |f| f.net.map(|x| Value::Int(x.ttl as u64))),
+    f!(IP, "ip.fragment", Str, "none, first or later", |f| f.net.map(|x| Value::StaticStr(frag(x.fragment)))),
+    f!(UDP, "udp.sport", Int, "UDP source port", |f| f.udp().map(|u| Value::Int(u.src_port as u64))),
+    f!(UDP, "udp.dport", Int, "UDP destination port", |f| f.udp().map(|u| Value::Int(u.dst_port as u64))),
+    f!(UDP, "udp.len", Int, "UDP length field", |f| f.udp().map(|u| Value::Int(u.length as u64))),
+    f!(TCP, "tcp.sport", Int, "TCP source port", |f| f.tcp().map(|t| Value::Int(t.src_port as u64))),
+    f!(TCP, "tcp.dport", Int, "TCP destination port", |f| f.tcp().map(|t| Value::Int(t.dst_port as u64))),
+    f!(TCP, "tcp.flags", Int, "TCP flags (FIN 1, SYN 2, RST 4, PSH 8, ACK 16)", |f| f.tcp().map(|t| Value::Int(t.flags as u64))),
+    f!(TCP, "tcp.syn", Bool, "SYN set", |f| f.tcp().map(|t| Value::Bool(t.flags & crate::tcp::SYN != 0)); true_needs crate::proto::SYN, is_flag true),
+    f!(TCP, "tcp.len", Int, "TCP payload bytes in this segment", |f| f.tcp().map(|_| Value::Int(f.payload.len() as u64))),
     // NBT-NS
-    f!("nbns.id", Int, "transaction id", |f| f.nbns().map(|m| Value::Int(m.id as u64))),
-    f!("nbns.flags", Int, "the 16-bit flags word (opcode, NM flags, rcode)", |f| f.nbns().map(|m| Value::Int(m.flags as u64))),
-    f!("nbns.response", Bool, "R bit", |f| f.nbns().map(|m| Value::Bool(m.is_response()))),
-    f!("nbns.opcode", Int, "0 query, 5 registration, 6 release, 7 WACK, 8/9 refresh", |f| f.nbns().map(|m| Value::Int(m.opcode() as u64))),
-    f!("nbns.rcode", Int, "response code (3 = name error)", |f| f.nbns().map(|m| Value::Int(m.rcode() as u64))),
-    f!("nbns.broadcast", Bool, "B flag", |f| f.nbns().map(|m| Value::Bool(m.broadcast()))),
-    f!("nbns.query", Bool, "a name query request for an NB name", |f| f.nbns().map(|m| Value::Bool(m.is_name_query()))),
-    f!("nbns.positive", Bool, "a positive name query response", |f| f.nbns().map(|m| Value::Bool(m.is_positive_response()))),
-    f!("nbns.negative", Bool, "a negative name query response", |f| f.nbns().map(|m| Value::Bool(m.is_negative_response()))),
-    f!("nbns.qdcount", Int, "questions", |f| f.nbns().map(|m| Value::Int(m.qdcount as u64))),
-    f!("nbns.ancount", Int, "answers", |f| f.nbns().map(|m| Value::Int(m.ancount as u64))),
-    f!("nbns.nscount", Int, "authority records", |f| f.nbns().map(|m| Value::Int(m.nscount as u64))),
-    f!("nbns.arcount", Int, "additional records", |f| f.nbns().map(|m| Value::Int(m.arcount as u64))),
-    f!("nbns.qname", Str, "queried NetBIOS name, without padding or suffix", |f| f.nbns()?.question.map(|q| Value::NbName(q.name))),
-    f!("nbns.qsuffix", Int, "queried name's suffix byte (0x00 workstation, 0x20 server)", |f| f.nbns()?.question.map(|q| Value::Int(q.name.suffix() as u64))),
-    f!("nbns.qtype", Int, "question type (0x20 NB, 0x21 NBSTAT)", |f| f.nbns()?.question.map(|q| Value::Int(q.qtype as u64))),
-    f!("nbns.name", Str, "the name of the question, or of the first record when there is none", |f| {
+    f!(NBNS, "nbns.id", Int, "transaction id", |f| f.nbns().map(|m| Value::Int(m.id as u64))),
+    f!(NBNS, "nbns.flags", Int, "the 16-bit flags word (opcode, NM flags, rcode)", |f| f.nbns().map(|m| Value::Int(m.flags as u64))),
+    f!(NBNS, "nbns.response", Bool, "R bit", |f| f.nbns().map(|m| Value::Bool(m.is_response())); true_needs crate::proto::RESP, is_flag false),
+    f!(NBNS, "nbns.opcode", Int, "0 query, 5 registration, 6 release, 7 WACK, 8/9 refresh", |f| f.nbns().map(|m| Value::Int(m.opcode() as u64))),
+    f!(NBNS, "nbns.rcode", Int, "response code (3 = name error)", |f| f.nbns().map(|m| Value::Int(m.rcode() as u64))),
+    f!(NBNS, "nbns.broadcast", Bool, "B flag", |f| f.nbns().map(|m| Value::Bool(m.broadcast())); true_needs crate::proto::BCAST, is_flag true),
+    f!(NBNS, "nbns.query", Bool, "a name query request for an NB name", |f| f.nbns().map(|m| Value::Bool(m.is_name_query()))),
+    f!(NBNS, "nbns.positive", Bool, "a positive name query response", |f| f.nbns().map(|m| Value::Bool(m.is_positive_response())); true_needs crate::proto::RESP, is_flag false),
+    f!(NBNS, "nbns.negative", Bool, "a negative name query response", |f| f.nbns().map(|m| Value::Bool(m.is_negative_response())); true_needs crate::proto::RESP, is_flag false),
+    f!(NBNS, "nbns.qdcount", Int, "questions", |f| f.nbns().map(|m| Value::Int(m.qdcount as u64))),
+    f!(NBNS, "nbns.ancount", Int, "answers", |f| f.nbns().map(|m| Value::Int(m.ancount as u64))),
+    f!(NBNS, "nbns.nscount", Int, "authority records", |f| f.nbns().map(|m| Value::Int(m.nscount as u64))),
+    f!(NBNS, "nbns.arcount", Int, "additional records", |f| f.nbns().map(|m| Value::Int(m.arcount as u64))),
+    f!(NBNS, "nbns.qname", Str, "queried NetBIOS name, without padding or suffix", |f| f.nbns()?.question.map(|q| Value::NbName(q.name))),
+    f!(NBNS, "nbns.qsuffix", Int, "queried name's suffix byte (0x00 workstation, 0x20 server)", |f| f
+        .nbns()?
+        .question
+        .map(|q| Value::Int(q.name.suffix() as u64))),
+    f!(NBNS, "nbns.qtype", Int, "question type (0x20 NB, 0x21 NBSTAT)", |f| f.nbns()?.question.map(|q| Value::Int(q.qtype as u64))),
+    f!(NBNS, "nbns.name", Str, "the name of the question, or of the first record when there is none", |f| {
         let m = f.nbns()?;
         m.question.map(|q| Value::NbName(q.name)).or_else(|| m.record().map(|r| Value::NbName(r.name)))
     }),
-    f!("nbns.answer.name", Str, "first record's name", |f| nb0(f).map(|r| Value::NbName(r.name))),
-    f!("nbns.answer.ttl", Int, "first record's TTL", |f| nb0(f).map(|r| Value::Int(r.ttl as u64))),
-    f!("nbns.answer.type", Int, "first record's type", |f| nb0(f).map(|r| Value::Int(r.rtype as u64))),
-    f!("nbns.answer.nb_flags", Int, "first address entry's NB_FLAGS (G 0x8000, ONT 0x6000)", |f| nb0(f)?.first_entry().map(|e| Value::Int(e.0 as u64))),
-    f!("nbns.answer.addr", Ip, "first address entry's IPv4 address", |f| nb0(f)?.first_entry().map(|e| Value::Ip(IpAddr::V4(e.1)))),
+    f!(NBNS, "nbns.answer.name", Str, "first record's name", |f| nb0(f).map(|r| Value::NbName(r.name))),
+    f!(NBNS, "nbns.answer.ttl", Int, "first record's TTL", |f| nb0(f).map(|r| Value::Int(r.ttl as u64))),
+    f!(NBNS, "nbns.answer.type", Int, "first record's type", |f| nb0(f).map(|r| Value::Int(r.rtype as u64))),
+    f!(NBNS, "nbns.answer.nb_flags", Int, "first address entry's NB_FLAGS (G 0x8000, ONT 0x6000)", |f| nb0(f)?.first_entry().map(|e| Value::Int(e.0 as u64))),
+    f!(NBNS, "nbns.answer.addr", Ip, "first address entry's IPv4 address", |f| nb0(f)?.first_entry().map(|e| Value::Ip(IpAddr::V4(e.1)))),
     // LLMNR
-    f!("llmnr.id", Int, "transaction id", |f| f.llmnr().map(|m| Value::Int(m.id as u64))),
-    f!("llmnr.flags", Int, "the 16-bit flags word", |f| f.llmnr().map(|m| Value::Int(m.flags as u64))),
-    f!("llmnr.response", Bool, "QR bit", |f| f.llmnr().map(|m| Value::Bool(m.is_response()))),
-    f!("llmnr.query", Bool, "a query (QR clear)", |f| f.llmnr().map(|m| Value::Bool(!m.is_response()))),
-    f!("llmnr.opcode", Int, "opcode", |f| f.llmnr().map(|m| Value::Int(m.opcode() as u64))),
-    f!("llmnr.c", Bool, "C (conflict) bit", |f| f.llmnr().map(|m| Value::Bool(m.c_or_aa()))),
-    f!("llmnr.tc", Bool, "TC bit", |f| f.llmnr().map(|m| Value::Bool(m.tc()))),
-    f!("llmnr.t", Bool, "T (tentative) bit", |f| f.llmnr().map(|m| Value::Bool(m.t_or_rd()))),
-    f!("llmnr.rcode", Int, "response code", |f| f.llmnr().map(|m| Value::Int(m.rcode() as u64))),
-    f!("llmnr.qdcount", Int, "questions", |f| f.llmnr().map(|m| Value::Int(m.qdcount as u64))),
-    f!("llmnr.ancount", Int, "answers", |f| f.llmnr().map(|m| Value::Int(m.ancount as u64))),
-    f!("llmnr.nscount", Int, "authority records", |f| f.llmnr().map(|m| Value::Int(m.nscount as u64))),
-    f!("llmnr.arcount", Int, "additional records", |f| f.llmnr().map(|m| Value::Int(m.arcount as u64))),
-    f!("llmnr.qname", Str, "first question's name", |f| q0(f.llmnr()).map(|q| Value::DnsName(q.name))),
-    f!("llmnr.qtype", Int, "first question's type", |f| q0(f.llmnr()).map(|q| Value::Int(q.qtype as u64))),
-    f!("llmnr.answer.name", Str, "first answer's name", |f| a0(f.llmnr()).map(|a| Value::DnsName(a.name))),
-    f!("llmnr.answer.compressed", Bool, "first answer's name used a compression pointer", |f| a0(f.llmnr()).map(|a| Value::Bool(a.name.compressed))),
-    f!("llmnr.answer.type", Int, "first answer's type", |f| a0(f.llmnr()).map(|a| Value::Int(a.rtype as u64))),
-    f!("llmnr.answer.ttl", Int, "first answer's TTL", |f| a0(f.llmnr()).map(|a| Value::Int(a.ttl as u64))),
-    f!("llmnr.answer.addr", Ip, "first answer's A/AAAA address", |f| a0(f.llmnr())?.addr().map(Value::Ip)),
-    f!("llmnr.answer_matches_question", Bool, "first answer's name equals the question's", |f| {
+    f!(LLMNR, "llmnr.id", Int, "transaction id", |f| f.llmnr().map(|m| Value::Int(m.id as u64))),
+    f!(LLMNR, "llmnr.flags", Int, "the 16-bit flags word", |f| f.llmnr().map(|m| Value::Int(m.flags as u64))),
+    f!(LLMNR, "llmnr.response", Bool, "QR bit", |f| f.llmnr().map(|m| Value::Bool(m.is_response())); true_needs crate::proto::RESP, is_flag false),
+    f!(LLMNR, "llmnr.query", Bool, "a query (QR clear)", |f| f.llmnr().map(|m| Value::Bool(!m.is_response()))),
+    f!(LLMNR, "llmnr.opcode", Int, "opcode", |f| f.llmnr().map(|m| Value::Int(m.opcode() as u64))),
+    f!(LLMNR, "llmnr.c", Bool, "C (conflict) bit", |f| f.llmnr().map(|m| Value::Bool(m.c_or_aa()))),
+    f!(LLMNR, "llmnr.tc", Bool, "TC bit", |f| f.llmnr().map(|m| Value::Bool(m.tc()))),
+    f!(LLMNR, "llmnr.t", Bool, "T (tentative) bit", |f| f.llmnr().map(|m| Value::Bool(m.t_or_rd()))),
+    f!(LLMNR, "llmnr.rcode", Int, "response code", |f| f.llmnr().map(|m| Value::Int(m.rcode() as u64))),
+    f!(LLMNR, "llmnr.qdcount", Int, "questions", |f| f.llmnr().map(|m| Value::Int(m.qdcount as u64))),
+    f!(LLMNR, "llmnr.ancount", Int, "answers", |f| f.llmnr().map(|m| Value::Int(m.ancount as u64))),
+    f!(LLMNR, "llmnr.nscount", Int, "authority records", |f| f.llmnr().map(|m| Value::Int(m.nscount as u64))),
+    f!(LLMNR, "llmnr.arcount", Int, "additional records", |f| f.llmnr().map(|m| Value::Int(m.arcount as u64))),
+    f!(LLMNR, "llmnr.qname", Str, "first question's name", |f| q0(f.llmnr()).map(|q| Value::DnsName(q.name))),
+    f!(LLMNR, "llmnr.qtype", Int, "first question's type", |f| q0(f.llmnr()).map(|q| Value::Int(q.qtype as u64))),
+    f!(LLMNR, "llmnr.answer.name", Str, "first answer's name", |f| a0(f.llmnr()).map(|a| Value::DnsName(a.name))),
+    f!(LLMNR, "llmnr.answer.compressed", Bool, "first answer's name used a compression pointer", |f| a0(f.llmnr()).map(|a| Value::Bool(a.name.compressed))),
+    f!(LLMNR, "llmnr.answer.type", Int, "first answer's type", |f| a0(f.llmnr()).map(|a| Value::Int(a.rtype as u64))),
+    f!(LLMNR, "llmnr.answer.ttl", Int, "first answer's TTL", |f| a0(f.llmnr()).map(|a| Value::Int(a.ttl as u64))),
+    f!(LLMNR, "llmnr.answer.addr", Ip, "first answer's A/AAAA address", |f| a0(f.llmnr())?.addr().map(Value::Ip)),
+    f!(LLMNR, "llmnr.answer_matches_question", Bool, "first answer's name equals the question's", |f| {
         let m = f.llmnr()?;
         let (q, a) = (m.question()?, m.answer()?);
         let mut buf = [0u8; 256];
@@ -288,59 +339,59 @@ pub static FIELDS: &[FieldDef] = &[
         Some(Value::Bool(a.name.eq_ignore_case(&buf[..k])))
     }),
     // mDNS
-    f!("mdns.id", Int, "transaction id (0 in multicast responses)", |f| f.mdns().map(|m| Value::Int(m.id as u64))),
-    f!("mdns.flags", Int, "the 16-bit flags word", |f| f.mdns().map(|m| Value::Int(m.flags as u64))),
-    f!("mdns.response", Bool, "QR bit", |f| f.mdns().map(|m| Value::Bool(m.is_response()))),
-    f!("mdns.query", Bool, "a query (QR clear)", |f| f.mdns().map(|m| Value::Bool(!m.is_response()))),
-    f!("mdns.aa", Bool, "AA bit", |f| f.mdns().map(|m| Value::Bool(m.c_or_aa()))),
-    f!("mdns.tc", Bool, "TC bit", |f| f.mdns().map(|m| Value::Bool(m.tc()))),
-    f!("mdns.rcode", Int, "response code", |f| f.mdns().map(|m| Value::Int(m.rcode() as u64))),
-    f!("mdns.qdcount", Int, "questions", |f| f.mdns().map(|m| Value::Int(m.qdcount as u64))),
-    f!("mdns.ancount", Int, "answers", |f| f.mdns().map(|m| Value::Int(m.ancount as u64))),
-    f!("mdns.nscount", Int, "authority records", |f| f.mdns().map(|m| Value::Int(m.nscount as u64))),
-    f!("mdns.arcount", Int, "additional records", |f| f.mdns().map(|m| Value::Int(m.arcount as u64))),
-    f!("mdns.qname", Str, "first question's name", |f| q0(f.mdns()).map(|q| Value::DnsName(q.name))),
-    f!("mdns.qtype", Int, "first question's type", |f| q0(f.mdns()).map(|q| Value::Int(q.qtype as u64))),
-    f!("mdns.qu", Bool, "first question asks for a unicast response", |f| q0(f.mdns()).map(|q| Value::Bool(q.qu))),
-    f!("mdns.answer.name", Str, "first answer's name", |f| a0(f.mdns()).map(|a| Value::DnsName(a.name))),
-    f!("mdns.answer.type", Int, "first answer's type", |f| a0(f.mdns()).map(|a| Value::Int(a.rtype as u64))),
-    f!("mdns.answer.ttl", Int, "first answer's TTL", |f| a0(f.mdns()).map(|a| Value::Int(a.ttl as u64))),
-    f!("mdns.answer.cache_flush", Bool, "first answer's cache-flush bit", |f| a0(f.mdns()).map(|a| Value::Bool(a.cache_flush))),
-    f!("mdns.answer.addr", Ip, "first answer's A/AAAA address", |f| a0(f.mdns())?.addr().map(Value::Ip)),
+    f!(MDNS, "mdns.id", Int, "transaction id (0 in multicast responses)", |f| f.mdns().map(|m| Value::Int(m.id as u64))),
+    f!(MDNS, "mdns.flags", Int, "the 16-bit flags word", |f| f.mdns().map(|m| Value::Int(m.flags as u64))),
+    f!(MDNS, "mdns.response", Bool, "QR bit", |f| f.mdns().map(|m| Value::Bool(m.is_response())); true_needs crate::proto::RESP, is_flag false),
+    f!(MDNS, "mdns.query", Bool, "a query (QR clear)", |f| f.mdns().map(|m| Value::Bool(!m.is_response()))),
+    f!(MDNS, "mdns.aa", Bool, "AA bit", |f| f.mdns().map(|m| Value::Bool(m.c_or_aa()))),
+    f!(MDNS, "mdns.tc", Bool, "TC bit", |f| f.mdns().map(|m| Value::Bool(m.tc()))),
+    f!(MDNS, "mdns.rcode", Int, "response code", |f| f.mdns().map(|m| Value::Int(m.rcode() as u64))),
+    f!(MDNS, "mdns.qdcount", Int, "questions", |f| f.mdns().map(|m| Value::Int(m.qdcount as u64))),
+    f!(MDNS, "mdns.ancount", Int, "answers", |f| f.mdns().map(|m| Value::Int(m.ancount as u64))),
+    f!(MDNS, "mdns.nscount", Int, "authority records", |f| f.mdns().map(|m| Value::Int(m.nscount as u64))),
+    f!(MDNS, "mdns.arcount", Int, "additional records", |f| f.mdns().map(|m| Value::Int(m.arcount as u64))),
+    f!(MDNS, "mdns.qname", Str, "first question's name", |f| q0(f.mdns()).map(|q| Value::DnsName(q.name))),
+    f!(MDNS, "mdns.qtype", Int, "first question's type", |f| q0(f.mdns()).map(|q| Value::Int(q.qtype as u64))),
+    f!(MDNS, "mdns.qu", Bool, "first question asks for a unicast response", |f| q0(f.mdns()).map(|q| Value::Bool(q.qu))),
+    f!(MDNS, "mdns.answer.name", Str, "first answer's name", |f| a0(f.mdns()).map(|a| Value::DnsName(a.name))),
+    f!(MDNS, "mdns.answer.type", Int, "first answer's type", |f| a0(f.mdns()).map(|a| Value::Int(a.rtype as u64))),
+    f!(MDNS, "mdns.answer.ttl", Int, "first answer's TTL", |f| a0(f.mdns()).map(|a| Value::Int(a.ttl as u64))),
+    f!(MDNS, "mdns.answer.cache_flush", Bool, "first answer's cache-flush bit", |f| a0(f.mdns()).map(|a| Value::Bool(a.cache_flush))),
+    f!(MDNS, "mdns.answer.addr", Ip, "first answer's A/AAAA address", |f| a0(f.mdns())?.addr().map(Value::Ip)),
     // SQL Server Resolution Protocol
-    f!("ssrp.type", Int, "2 CLNT_BCAST_EX, 3 CLNT_UCAST_EX, 4 CLNT_UCAST_INST, 5 SVR_RESP, 15 DAC", |f| f.ssrp().map(|m| Value::Int(m.kind as u64))),
-    f!("ssrp.response", Bool, "an SVR_RESP", |f| f.ssrp().map(|m| Value::Bool(m.is_response()))),
-    f!("ssrp.server", Str, "ServerName of the first instance", |f| s(f.ssrp()?.server)),
-    f!("ssrp.instance", Str, "instance name asked for or answered", |f| s(f.ssrp()?.instance)),
-    f!("ssrp.version", Str, "Version of the first instance", |f| s(f.ssrp()?.version)),
-    f!("ssrp.tcp_port", Int, "tcp port of the first instance", |f| f.ssrp()?.tcp_port.map(|p| Value::Int(p as u64))),
+    f!(SSRP, "ssrp.type", Int, "2 CLNT_BCAST_EX, 3 CLNT_UCAST_EX, 4 CLNT_UCAST_INST, 5 SVR_RESP, 15 DAC", |f| f.ssrp().map(|m| Value::Int(m.kind as u64))),
+    f!(SSRP, "ssrp.response", Bool, "an SVR_RESP", |f| f.ssrp().map(|m| Value::Bool(m.is_response())); true_needs crate::proto::RESP, is_flag false),
+    f!(SSRP, "ssrp.server", Str, "ServerName of the first instance", |f| s(f.ssrp()?.server)),
+    f!(SSRP, "ssrp.instance", Str, "instance name asked for or answered", |f| s(f.ssrp()?.instance)),
+    f!(SSRP, "ssrp.version", Str, "Version of the first instance", |f| s(f.ssrp()?.version)),
+    f!(SSRP, "ssrp.tcp_port", Int, "tcp port of the first instance", |f| f.ssrp()?.tcp_port.map(|p| Value::Int(p as u64))),
     // HTTP
-    f!("http.request", Bool, "a request head", |f| f.http().map(|h| Value::Bool(h.is_request()))),
-    f!("http.method", Str, "request method", |f| s(f.http()?.method)),
-    f!("http.target", Str, "request target as sent", |f| s(f.http()?.target)),
-    f!("http.path", Str, "request path (also of absolute-URI targets)", |f| s(f.http()?.path())),
-    f!("http.host", Str, "host without port (Host header, else from the target)", |f| s(f.http()?.host_name())),
-    f!("http.status", Int, "response status code", |f| f.http()?.status.map(|c| Value::Int(c as u64))),
-    f!("http.server", Str, "Server header", |f| s(f.http()?.server)),
-    f!("http.user_agent", Str, "User-Agent header", |f| s(f.http()?.user_agent)),
-    f!("http.authorization", Str, "Authorization scheme", |f| f.http()?.authorization.map(|a| Value::StaticStr(a.as_str()))),
-    f!("http.proxy_authorization", Str, "Proxy-Authorization scheme", |f| f.http()?.proxy_authorization.map(|a| Value::StaticStr(a.as_str()))),
-    f!("http.www_authenticate", Str, "WWW-Authenticate scheme", |f| f.http()?.www_authenticate.map(|a| Value::StaticStr(a.as_str()))),
-    f!("http.proxy_authenticate", Str, "Proxy-Authenticate scheme", |f| f.http()?.proxy_authenticate.map(|a| Value::StaticStr(a.as_str()))),
+    f!(HTTP, "http.request", Bool, "a request head", |f| f.http().map(|h| Value::Bool(h.is_request()))),
+    f!(HTTP, "http.method", Str, "request method", |f| s(f.http()?.method)),
+    f!(HTTP, "http.target", Str, "request target as sent", |f| s(f.http()?.target)),
+    f!(HTTP, "http.path", Str, "request path (also of absolute-URI targets)", |f| s(f.http()?.path())),
+    f!(HTTP, "http.host", Str, "host without port (Host header, else from the target)", |f| s(f.http()?.host_name())),
+    f!(HTTP, "http.status", Int, "response status code", |f| f.http()?.status.map(|c| Value::Int(c as u64))),
+    f!(HTTP, "http.server", Str, "Server header", |f| s(f.http()?.server)),
+    f!(HTTP, "http.user_agent", Str, "User-Agent header", |f| s(f.http()?.user_agent)),
+    f!(HTTP, "http.authorization", Str, "Authorization scheme", |f| f.http()?.authorization.map(|a| Value::StaticStr(a.as_str()))),
+    f!(HTTP, "http.proxy_authorization", Str, "Proxy-Authorization scheme", |f| f.http()?.proxy_authorization.map(|a| Value::StaticStr(a.as_str()))),
+    f!(HTTP, "http.www_authenticate", Str, "WWW-Authenticate scheme", |f| f.http()?.www_authenticate.map(|a| Value::StaticStr(a.as_str()))),
+    f!(HTTP, "http.proxy_authenticate", Str, "Proxy-Authenticate scheme", |f| f.http()?.proxy_authenticate.map(|a| Value::StaticStr(a.as_str()))),
     // SMB2
-    f!("smb2.command", Int, "0 NEGOTIATE, 1 SESSION_SETUP, …", |f| f.smb2().map(|h| Value::Int(h.command as u64))),
-    f!("smb2.status", Int, "NT status (0xC0000022 access denied, 0xC000006D logon failure)", |f| f.smb2().map(|h| Value::Int(h.status as u64))),
-    f!("smb2.flags", Int, "header flags", |f| f.smb2().map(|h| Value::Int(h.flags as u64))),
-    f!("smb2.response", Bool, "SERVER_TO_REDIR flag", |f| f.smb2().map(|h| Value::Bool(h.is_response()))),
-    f!("smb2.session_id", Int, "session id", |f| f.smb2().map(|h| Value::Int(h.session_id))),
-    f!("smb2.dialect", Int, "NEGOTIATE response dialect (0x0210 = 2.1, 0x0311 = 3.1.1)", |f| f.smb2()?.dialect.map(|d| Value::Int(d as u64))),
+    f!(SMB2, "smb2.command", Int, "0 NEGOTIATE, 1 SESSION_SETUP, …", |f| f.smb2().map(|h| Value::Int(h.command as u64))),
+    f!(SMB2, "smb2.status", Int, "NT status (0xC0000022 access denied, 0xC000006D logon failure)", |f| f.smb2().map(|h| Value::Int(h.status as u64))),
+    f!(SMB2, "smb2.flags", Int, "header flags", |f| f.smb2().map(|h| Value::Int(h.flags as u64))),
+    f!(SMB2, "smb2.response", Bool, "SERVER_TO_REDIR flag", |f| f.smb2().map(|h| Value::Bool(h.is_response()))),
+    f!(SMB2, "smb2.session_id", Int, "session id", |f| f.smb2().map(|h| Value::Int(h.session_id))),
+    f!(SMB2, "smb2.dialect", Int, "NEGOTIATE response dialect (0x0210 = 2.1, 0x0311 = 3.1.1)", |f| f.smb2()?.dialect.map(|d| Value::Int(d as u64))),
     // NTLMSSP
-    f!("ntlm.type", Str, "negotiate, challenge or authenticate", |f| f.ntlm.map(|m| Value::StaticStr(m.type_name()))),
-    f!("ntlm.challenge", Bytes, "CHALLENGE's server challenge", |f| f.ntlm.as_ref()?.server_challenge.as_ref().map(|c| Value::Bytes(&c[..]))),
-    f!("ntlm.target", Str, "CHALLENGE's target name", |f| f.ntlm.filter(|m| !m.target.is_empty()).map(|m| Value::Ntlm(m.target))),
-    f!("ntlm.user", Str, "AUTHENTICATE's user name", |f| f.ntlm.filter(|m| !m.user.is_empty()).map(|m| Value::Ntlm(m.user))),
-    f!("ntlm.domain", Str, "AUTHENTICATE's domain", |f| f.ntlm.filter(|m| !m.domain.is_empty()).map(|m| Value::Ntlm(m.domain))),
-    f!("ntlm.workstation", Str, "AUTHENTICATE's workstation", |f| f.ntlm.filter(|m| !m.workstation.is_empty()).map(|m| Value::Ntlm(m.workstation))),
+    f!(NTLM, "ntlm.type", Str, "negotiate, challenge or authenticate", |f| f.ntlm.map(|m| Value::StaticStr(m.type_name()))),
+    f!(NTLM, "ntlm.challenge", Bytes, "CHALLENGE's server challenge", |f| f.ntlm.as_ref()?.server_challenge.as_ref().map(|c| Value::Bytes(&c[..]))),
+    f!(NTLM, "ntlm.target", Str, "CHALLENGE's target name", |f| f.ntlm.filter(|m| !m.target.is_empty()).map(|m| Value::Ntlm(m.target))),
+    f!(NTLM, "ntlm.user", Str, "AUTHENTICATE's user name", |f| f.ntlm.filter(|m| !m.user.is_empty()).map(|m| Value::Ntlm(m.user))),
+    f!(NTLM, "ntlm.domain", Str, "AUTHENTICATE's domain", |f| f.ntlm.filter(|m| !m.domain.is_empty()).map(|m| Value::Ntlm(m.domain))),
+    f!(NTLM, "ntlm.workstation", Str, "AUTHENTICATE's workstation", |f| f.ntlm.filter(|m| !m.workstation.is_empty()).map(|m| Value::Ntlm(m.workstation))),
 ];
 
 fn dq<'f>(m: Option<&'f DnsMessage<'_>>, i: usize) -> Option<Question<'f>> {
@@ -403,6 +454,3 @@ pub fn all_values<'f>(frame: &'f Frame<'_>) -> Vec<(String, Value<'f>)> {
     }
     out
 }
-
-/// The Mac type, re-exported for users of the schema.
-pub type MacAddr = Mac;

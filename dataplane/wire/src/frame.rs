@@ -10,18 +10,12 @@ use crate::ipv4::{Fragment, Ipv4Packet};
 use crate::ipv6::Ipv6Repr;
 use crate::nbns::NbnsMessage;
 use crate::ntlm::{base64_decode, NtlmMessage};
+use crate::proto::{self, smb_port};
 use crate::smb2::Smb2Header;
 use crate::ssrp::SsrpMessage;
 use crate::tcp::TcpRepr;
 use crate::udp::UdpRepr;
 use std::net::IpAddr;
-
-pub const PORT_NBNS: u16 = 137;
-pub const PORT_NBSS: u16 = 139;
-pub const PORT_SMB: u16 = 445;
-pub const PORT_SSRP: u16 = 1434;
-pub const PORT_MDNS: u16 = 5353;
-pub const PORT_LLMNR: u16 = 5355;
 
 /// The layer a dissection error belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -191,7 +185,6 @@ impl<'a> Frame<'a> {
                 // Most segments carry neither SMB nor an HTTP head: that is decided here, inline;
                 // only candidates pay for the call (and only the ports go on: passing the repr
                 // made the compiler spill it to the stack).
-                let smb_port = |port: u16| port == PORT_SMB || port == PORT_NBSS;
                 let smb = smb_port(t.src_port) || smb_port(t.dst_port);
                 if let Some(&first) = self.payload.first() {
                     if smb || http_first_byte(first) {
@@ -267,25 +260,25 @@ impl<'a> Frame<'a> {
 
     fn udp_app(&mut self, u: UdpRepr) {
         let p = self.payload;
-        let has = |port: u16| u.src_port == port || u.dst_port == port;
         // Each message goes straight into `self.app` (no intermediate Result<App, …>: copying a
         // message through it cost a store-forwarding stall per frame).
-        if has(PORT_LLMNR) {
+        let app = proto::udp_app(u.src_port, u.dst_port);
+        if app == proto::LLMNR {
             match DnsMessage::parse(p) {
                 Ok(m) => self.app = App::Llmnr(m),
                 Err(e) => self.error = Some((Layer::Llmnr, e)),
             }
-        } else if has(PORT_NBNS) {
+        } else if app == proto::NBNS {
             match NbnsMessage::parse(p) {
                 Ok(m) => self.app = App::Nbns(m),
                 Err(e) => self.error = Some((Layer::Nbns, e)),
             }
-        } else if has(PORT_MDNS) {
+        } else if app == proto::MDNS {
             match DnsMessage::parse(p) {
                 Ok(m) => self.app = App::Mdns(m),
                 Err(e) => self.error = Some((Layer::Mdns, e)),
             }
-        } else if has(PORT_SSRP) {
+        } else if app == proto::SSRP {
             match SsrpMessage::parse(p) {
                 Ok(m) => self.app = App::Ssrp(m),
                 Err(e) => self.error = Some((Layer::Ssrp, e)),

@@ -1,6 +1,6 @@
 //! antidote-wire: zero-copy dissectors and emitters for every frame antidote's policies see.
 //!
-//! Safe Rust over byte slices: no DPDK, no I/O, no allocation on the dissect path, and no
+//! Safe Rust over byte slices (SIMD only through `safe_arch`): no DPDK, no I/O, no allocation on the dissect path, and no
 //! panic on any input — every length field is checked before it is used, and a truncated or
 //! inconsistent layer ends in a typed [`Error`]. In the manner of smoltcp's `wire` module:
 //! checked views (`new_checked`) for fixed headers, and reprs with `parse`/`emit` where a message
@@ -8,7 +8,9 @@
 //!
 //! Where a packet goes: [`frame::Frame::parse`] → [`ethernet`] → [`arp`] | [`ipv4`] | [`ipv6`] →
 //! [`udp`] | [`tcp`] → [`nbns`] · [`dns`] (LLMNR, mDNS) · [`ssrp`] · [`http`] · [`smb2`] →
-//! [`ntlm`]. [`fields`] is the typed schema policies and `antidote dissect` read through;
+//! [`ntlm`]. [`proto`] is the one table of ports and protocol bits both the dissector and the
+//! header [`triage`] decide by; the triage sorts a whole burst by its headers before any
+//! dissection. [`fields`] is the typed schema policies and `antidote dissect` read through;
 //! [`emit`] builds whole frames (NBT-NS negative answers, canary queries).
 #![forbid(unsafe_code)]
 
@@ -25,9 +27,11 @@ pub mod ipv4;
 pub mod ipv6;
 pub mod nbns;
 pub mod ntlm;
+pub mod proto;
 pub mod smb2;
 pub mod ssrp;
 pub mod tcp;
+pub mod triage;
 pub mod udp;
 
 pub use error::{Error, Result};

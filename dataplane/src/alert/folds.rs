@@ -1,153 +1,5 @@
-//! Alert events: what a worker hands to the control side when a rule alerts. Fixed size and
-//! copied by value into a bounded lock-free queue: the worker never allocates, formats or
-//! waits. The event carries the first bytes of the frame, so the control side can dissect it
-//! again and fill in addresses, names and the rule's message there.
-use crossbeam_queue::ArrayQueue;
-use crossbeam_utils::CachePadded;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
-
-/// Bytes of the frame an event keeps (enough for every header and name the alert shows).
-pub const FRAME_BYTES: usize = 384;
-
-#[derive(Clone, Copy)]
-pub struct AlertEvent {
-    /// Wall-clock time, milliseconds since the Unix epoch (of the last occurrence).
-    pub unix_ms: u64,
-    /// How many occurrences of the alert the event stands for: 1, or the repeats a worker
-    /// folded ([`AlertFolds`]), the first of them at `first_unix_ms`.
-    pub count: u32,
-    pub first_unix_ms: u64,
-    /// The policy version whose rule fired.
-    pub policy_version: u64,
-    pub rule: u16,
-    /// Ingress port index (profile order).
-    pub port: u16,
-    pub lcore: u16,
-    /// What was done to the frame.
-    pub dropped: bool,
-    pub injected: bool,
-    pub mirrored: bool,
-    /// Frame bytes kept and the frame's full length.
-    pub len: u16,
-    pub frame_len: u16,
-    pub frame: [u8; FRAME_BYTES],
-}
-
-impl AlertEvent {
-    pub fn frame(&self) -> &[u8] {
-        &self.frame[..self.len as usize]
-    }
-}
-
-/// The bounded queues between the workers and the alert sinks: one lane per worker, so each
-/// lane has one producer (its worker) and one consumer (the alert thread), with the count of
-/// events each had no room for.
-///
-/// A worker never waits on it. crossbeam's `ArrayQueue::push` spins while the slot it wants is
-/// still being read by a consumer that has already moved the head past it — on a full queue,
-/// if the alert thread is descheduled in the middle of a pop, for as long as it stays
-/// descheduled. A lane therefore counts itself full one slot early: with a single consumer, a
-/// head two slots past the previous occupant of the slot the worker writes next means that
-/// occupant's pop has finished, so the push succeeds at once. Lanes also keep workers off each
-/// other's cache lines, and a worker flooded with alerts fills only its own lane: the alerts
-/// of the other segments still get through.
-pub struct AlertQueue {
-    lanes: Box<[Lane]>,
-    /// The lane the consumer tries first (round robin, so no lane starves the others).
-    next: AtomicUsize,
-}
-
-struct Lane {
-    q: ArrayQueue<AlertEvent>,
-    /// Events this lane had no room for (written by its worker only).
-    dropped: CachePadded<AtomicU64>,
-}
-
-impl Lane {
-    /// A plain add, not an atomic one: only the lane's worker writes the count.
-    #[inline]
-    fn count_dropped(&self, n: u64) {
-        self.dropped.store(self.dropped.load(Relaxed).wrapping_add(n), Relaxed);
-    }
-}
-
-impl AlertQueue {
-    /// Lanes for `workers` workers sharing `capacity` events (each lane holds at least two).
-    pub fn new(capacity: usize, workers: usize) -> AlertQueue {
-        let workers = workers.max(1);
-        let per_lane = capacity.div_ceil(workers).max(2);
-        let lanes = (0..workers).map(|_| Lane { q: ArrayQueue::new(per_lane), dropped: CachePadded::new(AtomicU64::new(0)) }).collect();
-        AlertQueue { lanes, next: AtomicUsize::new(0) }
-    }
-
-    fn lane(&self, worker: usize) -> &Lane {
-        &self.lanes[worker % self.lanes.len()]
-    }
-
-    /// Hands an event of `worker` over; when its lane has no room the event (the occurrences
-    /// it stands for) is counted as dropped. Never waits (see [`AlertQueue`]).
-    #[inline]
-    pub fn push(&self, worker: usize, e: AlertEvent) {
-        let n = e.count.max(1) as u64;
-        if !self.try_push(worker, e) {
-            self.lane(worker).count_dropped(n);
-        }
-    }
-
-    /// [`AlertQueue::push`], except that an event it has no room for is given back (`false`),
-    /// not counted.
-    #[inline]
-    pub fn try_push(&self, worker: usize, e: AlertEvent) -> bool {
-        let lane = self.lane(worker);
-        Self::room(lane) && lane.q.push(e).is_ok()
-    }
-
-    #[inline]
-    fn room(lane: &Lane) -> bool {
-        lane.q.len() + 1 < lane.q.capacity()
-    }
-
-    /// Whether `worker`'s lane has room for an event (when it has none, the worker counts its
-    /// events as dropped without building them: under a flood a frame costs no 416-byte copy).
-    #[inline]
-    pub fn has_room(&self, worker: usize) -> bool {
-        Self::room(self.lane(worker))
-    }
-
-    /// Counts `n` events of `worker` as dropped (its lane had no room for them).
-    #[inline]
-    pub fn count_dropped(&self, worker: usize, n: u64) {
-        self.lane(worker).count_dropped(n);
-    }
-
-    /// Events lost because a lane was full, over all lanes.
-    pub fn dropped(&self) -> u64 {
-        self.lanes.iter().map(|l| l.dropped.load(Relaxed)).sum()
-    }
-
-    /// The next event of any lane, the lanes taken in turn. Only one thread may pop (the
-    /// alert thread): a worker's push relies on it (see [`AlertQueue`]).
-    pub fn pop(&self) -> Option<AlertEvent> {
-        let n = self.lanes.len();
-        let first = self.next.load(Relaxed);
-        for k in 0..n {
-            let i = (first + k) % n;
-            if let Some(e) = self.lanes[i].q.pop() {
-                self.next.store((i + 1) % n, Relaxed);
-                return Some(e);
-            }
-        }
-        None
-    }
-
-    pub fn len(&self) -> usize {
-        self.lanes.iter().map(|l| l.q.len()).sum()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.lanes.iter().all(|l| l.q.is_empty())
-    }
-}
+//! Repeats of an alert folded by the worker that raises them.
+use super::{AlertEvent, AlertQueue};
 
 /// Repeats of an alert folded where they are raised. Under a poisoner answering every query, one
 /// rule fires on the same poisoner, victim and name thousands of times a second; handing each
@@ -159,8 +11,9 @@ impl AlertQueue {
 /// that many events and aggregates them as it did one by one.
 ///
 /// Repeats are the same rule of the same policy version on the same port, with the same
-/// Ethernet header (MACs, tags), IP addresses and question name: at least what the alert
-/// thread groups by, so no two of its groups are folded together. The table is
+/// Ethernet header (MACs, tags), IP addresses and question name: the alert thread's group
+/// ([`super::key`]) refined by port and Ethernet header, so no two of its groups are folded
+/// together. The table is
 /// [`FOLD_WAYS`]-way set-associative by a keyed hash of that (direct-mapped, two of a few dozen
 /// poisoned answers that took one slot turned a fifth of all repeats into events of their
 /// own on the bench mix); a key that finds its set full takes the slot whose window ends
@@ -214,15 +67,13 @@ impl AlertFolds {
     }
 
     /// What tells the alerts of frame `f` apart from others, before the rule
-    /// ([`AlertFolds::key`] adds it): the policy version, the ingress port, the Ethernet header,
-    /// the IP addresses and the question name.
-    pub fn frame_key(&self, version: u64, port: u16, f: &antidote_wire::Frame<'_>) -> u64 {
+    /// ([`AlertFolds::key`] adds it): its [`super::key::frame_group`] (the policy version, the
+    /// IP addresses and the question name), the ingress port and the Ethernet header.
+    pub fn frame_key(&self, frame_group: u64, port: u16, f: &antidote_wire::Frame<'_>) -> u64 {
         use std::hash::{BuildHasher, Hash, Hasher};
         let mut h = self.keys.build_hasher();
-        (version, port).hash(&mut h);
+        (frame_group, port).hash(&mut h);
         f.data.get(..f.eth.map_or(0, |e| e.payload_offset)).hash(&mut h);
-        f.net.map(|n| (n.src.ip(), n.dst.ip())).hash(&mut h);
-        antidote_wire::fields::question_name(f).and_then(|v| v.with_text(|t| t.hash(&mut h)));
         h.finish()
     }
 
@@ -335,28 +186,10 @@ impl AlertFolds {
     }
 }
 
-impl AlertEvent {
-    /// An event with no frame (a slot's filler).
-    pub const EMPTY: AlertEvent = AlertEvent {
-        unix_ms: 0,
-        count: 1,
-        first_unix_ms: 0,
-        policy_version: 0,
-        rule: 0,
-        port: 0,
-        lcore: 0,
-        dropped: false,
-        injected: false,
-        mirrored: false,
-        len: 0,
-        frame_len: 0,
-        frame: [0; FRAME_BYTES],
-    };
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::alert::FRAME_BYTES;
 
     fn event(rule: u16) -> AlertEvent {
         AlertEvent {
@@ -364,6 +197,7 @@ mod tests {
             count: 1,
             first_unix_ms: 1,
             policy_version: 1,
+            group: 0,
             rule,
             port: 0,
             lcore: 1,

@@ -1,11 +1,13 @@
 //! `antidote run`: start EAL from a profile, set up the ports, launch one worker per lcore,
 //! report counters, and shut everything down cleanly.
 use crate::alert::AlertQueue;
-use crate::policy::{Clock, PolicySlot};
+use crate::clock::Clock;
+use crate::policy::PolicySlot;
 use crate::preflight;
 use crate::profile::Profile;
+use crate::shared::{Shared, Task};
 use crate::stats::{Snapshot, WorkerCounters};
-use crate::worker::{Shared, Task, Worker};
+use crate::worker::Worker;
 use antidote_dpdk::{lcore, Eal, Mempool, Port, PortConfig, BURST_SIZE};
 use antidote_policy::Program;
 use std::net::Ipv4Addr;
@@ -30,7 +32,7 @@ pub struct RunOptions {
     /// Alert events in flight between the workers and the sinks (split into one lane per worker).
     pub alert_queue: usize,
     /// How long a worker folds repeats of an alert before handing them over as one event
-    /// ([`crate::alert::AlertFolds`]; 0: never). [`crate::alert::fold_ms`] of the alert window.
+    /// ([`crate::alert::AlertFolds`]; 0: never). [`crate::alert::fold_for`] of the alert window.
     pub alert_fold: Duration,
     /// Print summary lines (off for replay, which prints its own).
     pub quiet: bool,
@@ -65,7 +67,7 @@ pub struct RunContext {
 impl RunContext {
     /// Every worker's counters summed, with the current policy's rule hits.
     pub fn snapshot(&self) -> Snapshot {
-        Snapshot::take(&self.counters, self.port_names.len()).with_rules(&self.shared.policy)
+        Snapshot::take(&self.counters, self.port_names.len()).with_rules(self.shared.policy.rule_hits())
     }
 }
 
@@ -204,7 +206,7 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
                 "antidote: port {} = {} mac {} link {}{}",
                 spec.name,
                 port.name(),
-                port.mac(),
+                antidote_wire::ethernet::Mac(port.mac()),
                 if link.up { "up" } else { "down" },
                 if link.up && link.speed_mbps > 0 { format!(" {} Mb/s", link.speed_mbps) } else { String::new() }
             );
@@ -250,7 +252,7 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
                     tx_port: ports.ports[j],
                     tx_queue: w as u16,
                     from_segment: segment_side[i],
-                    rx_mac: ports.ports[i].mac(),
+                    rx_mac: antidote_wire::ethernet::Mac(ports.ports[i].mac()),
                 })
             })
             .collect();
@@ -340,7 +342,7 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
     hooks.stopped(&ctx);
     let summary = RunSummary {
         port_names: names,
-        snapshot: Snapshot::take(&counters, profile.ports.len()).with_rules(&shared.policy),
+        snapshot: Snapshot::take(&counters, profile.ports.len()).with_rules(shared.policy.rule_hits()),
         elapsed: start.elapsed(),
         interval_pps: None,
     };

@@ -1,0 +1,173 @@
+//! The control side of a run, started and stopped with the dataplane (`antidote run` and
+//! `antidote replay`): the policy loaded from a file, the alert pipeline and its sinks, and the
+//! HTTP API with its tokens.
+use crate::alerts::{AlertPipeline, SinkSpec};
+use antidote_dataplane::run::{Hooks, RunContext};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Where the API listens and what it trusts (`antidote run`'s control flags).
+#[derive(Clone, Debug)]
+pub struct ApiOptions {
+    /// Management address (`off`: no API).
+    pub control: String,
+    pub token_file: Option<PathBuf>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// Where the last good policy, the token and the audit log live.
+    pub state_dir: PathBuf,
+}
+
+/// The API's tokens: from the token file, $ANTIDOTE_TOKEN, or STATE_DIR/token (created).
+fn tokens(c: &ApiOptions) -> Result<(Vec<crate::api::Token>, String), String> {
+    use crate::api::read_tokens;
+    if let Some(f) = &c.token_file {
+        let t = std::fs::read_to_string(f).map_err(|e| format!("cannot read token file {}: {e}", f.display()))?;
+        let v = read_tokens(&t);
+        if v.is_empty() {
+            return Err(format!("token file {} holds no token of 16 characters or more", f.display()));
+        }
+        return Ok((v, f.display().to_string()));
+    }
+    if let Ok(t) = std::env::var("ANTIDOTE_TOKEN") {
+        let v = read_tokens(&t);
+        if v.is_empty() {
+            return Err("ANTIDOTE_TOKEN must be at least 16 characters".into());
+        }
+        return Ok((v, "$ANTIDOTE_TOKEN".into()));
+    }
+    let path = c.state_dir.join("token");
+    if !path.exists() {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::create_dir_all(&c.state_dir).map_err(|e| format!("cannot create {}: {e}", c.state_dir.display()))?;
+        let mut b = [0u8; 24];
+        std::fs::File::open("/dev/urandom").and_then(|mut f| std::io::Read::read_exact(&mut f, &mut b)).map_err(|e| e.to_string())?;
+        let tok: String = b.iter().map(|x| format!("{x:02x}")).collect();
+        let mut f =
+            std::fs::OpenOptions::new().create_new(true).write(true).mode(0o600).open(&path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+        writeln!(f, "admin:{tok}").map_err(|e| e.to_string())?;
+    }
+    let t = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Ok((read_tokens(&t), path.display().to_string()))
+}
+
+/// Reads and compiles a policy, printing its diagnostics like `antidote check`.
+pub fn load_policy(path: &Path) -> Result<(antidote_policy::Program, String), String> {
+    let src = std::fs::read_to_string(path).map_err(|e| format!("cannot read policy {}: {e}", path.display()))?;
+    match antidote_policy::compile(&src) {
+        Ok(c) => {
+            if !c.warnings.is_empty() {
+                eprintln!("{}", antidote_policy::diag::render_all(&c.warnings, &src, &path.display().to_string()));
+            }
+            Ok((c.program, src))
+        }
+        Err(d) => {
+            eprintln!("{}", antidote_policy::diag::render_all(&d, &src, &path.display().to_string()));
+            Err(format!("policy {} has errors (above); fix them, `antidote check {}` shows them again", path.display(), path.display()))
+        }
+    }
+}
+
+/// The control side of a run: the alert pipeline and the HTTP API.
+pub struct ControlHooks {
+    sinks: Vec<SinkSpec>,
+    window: Duration,
+    pub pipeline: Option<AlertPipeline>,
+    pub error: Option<String>,
+    api: Option<(crate::api::ApiConfig, String, PathBuf)>,
+    running_api: Option<crate::api::Api>,
+}
+
+impl ControlHooks {
+    /// The alert side: `sinks` as `--alerts` gives them, repeats within `window_s` seconds
+    /// aggregated.
+    pub fn new(sinks: &[String], window_s: f64) -> Result<ControlHooks, String> {
+        let sinks = sinks.iter().map(|s| SinkSpec::parse(s)).collect::<Result<Vec<_>, _>>()?;
+        Ok(ControlHooks { sinks, window: Duration::from_secs_f64(window_s.max(0.0)), pipeline: None, error: None, api: None, running_api: None })
+    }
+
+    /// How long workers fold repeats of an alert before handing them to the pipeline.
+    pub fn alert_fold(&self) -> Duration {
+        antidote_dataplane::alert::fold_for(self.window)
+    }
+
+    /// Adds the HTTP API (unless `--control off`).
+    pub fn with_api(mut self, c: &ApiOptions) -> Result<ControlHooks, String> {
+        if c.control == "off" {
+            return Ok(self);
+        }
+        let (tokens, from) = tokens(c)?;
+        let tls = match (&c.tls_cert, &c.tls_key) {
+            (Some(cert), Some(key)) => {
+                Some((std::fs::read(cert).map_err(|e| format!("{}: {e}", cert.display()))?, std::fs::read(key).map_err(|e| format!("{}: {e}", key.display()))?))
+            }
+            _ => None,
+        };
+        self.api = Some((crate::api::ApiConfig { addr: c.control.clone(), tokens, tls }, from, c.state_dir.clone()));
+        Ok(self)
+    }
+}
+
+impl Hooks for ControlHooks {
+    fn started(&mut self, ctx: &RunContext) {
+        let host = crate::alerts::host_name();
+        let mut sinks = Vec::new();
+        for s in &self.sinks {
+            match s.open(&host) {
+                Ok(s) => sinks.push(s),
+                Err(e) => self.error = Some(e),
+            }
+        }
+        let pipeline = AlertPipeline::start(ctx.shared.clone(), sinks, ctx.port_names.clone(), self.window, &host);
+        if let Some((cfg, token_from, state_dir)) = self.api.take() {
+            let tls = cfg.tls.is_some();
+            let manager = crate::manager::Manager::new(ctx.shared.clone(), ctx.counters.clone(), Some(state_dir.clone()));
+            if let Some(p) = ctx.shared.policy.get() {
+                let _ = crate::manager::write_atomic(&state_dir.join("policy.current"), p.source.as_bytes());
+            }
+            let state = crate::api::ApiState {
+                ctx: ctx.clone(),
+                manager,
+                rates: Default::default(),
+                alerts: Some(pipeline.stats.clone()),
+                sinks: pipeline.sink_stats.clone(),
+                tokens: cfg.tokens.clone(),
+            };
+            match crate::api::Api::start(cfg, state) {
+                Ok(api) => {
+                    println!("antidote: control API on {}://{} (token from {token_from})", if tls { "https" } else { "http" }, api.addr);
+                    self.running_api = Some(api);
+                }
+                Err(e) => self.error = Some(e),
+            }
+        }
+        self.pipeline = Some(pipeline);
+    }
+    fn stopped(&mut self, ctx: &RunContext) {
+        if let Some(mut api) = self.running_api.take() {
+            api.stop();
+        }
+        if let Some(p) = self.pipeline.as_mut() {
+            p.stop();
+            let st = &p.stats;
+            let dropped = ctx.shared.alerts.dropped();
+            let lost: u64 = p
+                .sink_stats
+                .iter()
+                .map(|(_, s)| s.failed.load(std::sync::atomic::Ordering::Relaxed) + s.dropped.load(std::sync::atomic::Ordering::Relaxed))
+                .sum();
+            let events = st.events.load(std::sync::atomic::Ordering::Relaxed);
+            if events + dropped > 0 {
+                println!(
+                    "antidote: alerts: {events} raised, {} written, {} folded into summaries, {dropped} lost (queue full), {lost} lost by sinks",
+                    st.written.load(std::sync::atomic::Ordering::Relaxed),
+                    st.aggregated.load(std::sync::atomic::Ordering::Relaxed),
+                );
+                for (rule, n) in st.per_rule.lock().unwrap().iter() {
+                    println!("antidote:   {rule}: {n}");
+                }
+            }
+        }
+    }
+}

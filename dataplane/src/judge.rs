@@ -1,0 +1,130 @@
+//! Judging a burst: the header triage of every frame at once (`antidote_wire::triage`, with the
+//! program's plan as data), the slow path for the frames a rule may want ([`crate::act`]), a
+//! second look at the frames after one that woke a rule or taught a table a new address, and
+//! the drop mask applied — what is forwarded goes to the burst's `fwd`.
+use crate::phases::Phases;
+use crate::policy::LoadedPolicy;
+use crate::shared::{Shared, Task};
+use crate::stats::{bump, WorkerCounters};
+use crate::worker::BurstBufs;
+use antidote_dpdk::Mempool;
+use antidote_policy::plan::SkipPlan;
+use antidote_wire::triage::{self, TriagePlan};
+
+/// The [`SkipPlan`] of a policy version under the live rules `live`, kept from burst to burst:
+/// it changes only when a learned table fills or empties, or the policy is swapped.
+#[derive(Default)]
+pub(crate) struct PlanCache {
+    version: u64,
+    live: u64,
+    plan: SkipPlan,
+}
+
+impl PlanCache {
+    #[inline]
+    fn of(&mut self, policy: &LoadedPolicy, live: u64) -> SkipPlan {
+        if self.version != policy.version || self.live != live {
+            *self = PlanCache { version: policy.version, live, plan: policy.program.skip_plan(live) };
+        }
+        self.plan
+    }
+}
+
+impl BurstBufs {
+    /// Dissects and judges the received burst: forwarded frames go to `fwd`, injected answers
+    /// to `inject`, mirror copies to `mirror`.
+    ///
+    /// Two speeds: a frame no rule can match — plain traffic, and a name-resolution message no
+    /// rule wants (a query, under a policy about answers) — gets the default verdict from a
+    /// look at its headers, done for the whole burst at once (`triage_burst`: frames grouped by
+    /// layout, so its branches are predictable); every other frame then goes through
+    /// [`crate::act`] (dissection, evaluation, actions), out of line.
+    #[inline(always)]
+    pub(crate) fn judge(&mut self, t: &Task, policy: &LoadedPolicy, now: u64, c: &WorkerCounters, shared: &Shared, pool: &Mempool) {
+        const _: () = assert!(antidote_dpdk::BURST_SIZE <= 32, "the drop mask is a u32");
+        let start = Phases::now();
+        let pc = &c.ports[t.rx_index];
+        let program = &policy.program;
+        let default_drop = program.default == antidote_policy::ast::Verdict::Drop;
+        // Frames are judged where they lie; bit i set: frame i is dropped.
+        let mut dropped = 0u32;
+        let mut fast_dropped = 0u64;
+        let frames = self.rx.as_slice();
+        // The header triage, over the whole burst (see `triage_burst`); then the frames no rule
+        // can want get the default verdict, the others the slow path. Rules that need a key of
+        // an empty learned table are dormant for the burst (`live_rules`): while no poisoner is
+        // known, the follow-on rules want no TCP segment, and the plan skips TCP's classes.
+        // Once a table holds keys, the frames of the classes whose every rule needs the frame's
+        // address in it are let through on its address filter (the plan's gate): under the
+        // default policy with a poisoner known, the TCP segments between other hosts. (The
+        // triage also adds up the burst's bytes, in its pass over the frames' descriptors.)
+        let n = frames.len() as u32;
+        let all = if n >= 32 { u32::MAX } else { (1u32 << n) - 1 };
+        let triage_skip = |plan: &TriagePlan<'_>| {
+            let t = triage::triage_burst(frames.len(), |i| frames[i].data(), |i| frames[i].pkt_len(), plan);
+            (t.skippable(|i| frames[i].data(), plan), t.bytes)
+        };
+        let mut skip = 0u32;
+        let mut live = u64::MAX;
+        let mut gate = None;
+        let mut gen = 0;
+        let bytes;
+        if !program.uses_quarantine {
+            live = program.live_rules();
+            let plan = program.triage_plan(&self.plan.of(policy, live), live);
+            gate = plan.gate;
+            gen = gate.map_or(0, |g| g.filter.generation());
+            (skip, bytes) = triage_skip(&plan);
+        } else {
+            bytes = frames.iter().map(|m| m.pkt_len()).sum();
+        }
+        let mut slow = all & !skip;
+        let (look_end, slow_frames) = (Phases::now(), slow.count_ones());
+        while slow != 0 {
+            let i = slow.trailing_zeros() as usize;
+            slow &= slow - 1;
+            if self.out.act(&frames[i], t, policy, now, c, shared, pool) {
+                dropped |= 1 << i;
+            }
+            // A frame that taught a table its first key wakes the rules that need one, and a
+            // new key may be the address of a frame the filter let through: the frames after
+            // it are looked at again, whole (a poisoned answer and the victim's connection to
+            // the poisoner in one burst).
+            let woke = live != u64::MAX && program.live_rules() != live;
+            if woke || gate.is_some_and(|g| g.filter.generation() != gen) {
+                live = program.live_rules();
+                gate = None;
+                let later = all & u32::MAX.checked_shl(i as u32 + 1).unwrap_or(0);
+                let plan = program.skip_plan(live);
+                let whole = TriagePlan { skip_classes: 0, gate: None, ..program.triage_plan(&plan, live) };
+                let wake = skip & later & !triage_skip(&whole).0;
+                skip &= !wake;
+                slow |= wake;
+            }
+        }
+        let slow_end = Phases::now();
+        if default_drop {
+            dropped |= skip;
+            fast_dropped = skip.count_ones() as u64;
+        }
+        bump(&pc.rx_bytes, bytes as u64);
+        if dropped == 0 {
+            // Everything goes on, in order (fwd is empty between bursts).
+            std::mem::swap(&mut self.rx, &mut self.out.fwd);
+            self.phases.judge(start, look_end, slow_end, slow_frames);
+            return;
+        }
+        for (i, m) in self.rx.drain().enumerate() {
+            if dropped >> i & 1 == 1 {
+                drop(m);
+            } else if let Err(m) = self.out.fwd.push(m) {
+                drop(m); // cannot happen: fwd holds at most what rx held
+            }
+        }
+        if fast_dropped > 0 {
+            bump(&pc.dropped, fast_dropped);
+            bump(&c.actions.dropped, fast_dropped);
+        }
+        self.phases.judge(start, look_end, slow_end, slow_frames);
+    }
+}

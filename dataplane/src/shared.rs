@@ -1,0 +1,37 @@
+//! What every worker shares (the policy, the alert queue, the clock, the actions' settings) and
+//! what each is given to do (its tasks: a direction of a port pair on a queue).
+use crate::alert::AlertQueue;
+use crate::clock::Clock;
+use crate::policy::PolicySlot;
+use antidote_dpdk::Port;
+use antidote_wire::ethernet::Mac;
+use std::net::Ipv4Addr;
+
+/// One direction of one port pair, on one queue.
+#[derive(Clone, Copy, Debug)]
+pub struct Task {
+    pub rx_port: Port,
+    /// Index of the RX port in the profile (selects its counters).
+    pub rx_index: usize,
+    pub rx_queue: u16,
+    pub tx_port: Port,
+    pub tx_queue: u16,
+    /// The RX port is a pair's `a` side (the victims' segment).
+    pub from_segment: bool,
+    /// The RX port's MAC (source of injected answers to broadcast queries).
+    pub rx_mac: Mac,
+}
+
+/// What every worker shares: the policy, the alert queue, the mempool, the clock.
+pub struct Shared {
+    pub policy: PolicySlot,
+    pub alerts: AlertQueue,
+    pub clock: Clock,
+    /// Source address of injected NBT-NS answers to broadcast queries (unicast queries are
+    /// answered from the server they asked).
+    pub inject_from: Option<Ipv4Addr>,
+    /// How long workers fold repeats of an alert ([`AlertFolds`]; 0: never).
+    pub alert_fold_ms: u64,
+    /// Mirror port and the TX queue base (worker w uses queue w).
+    pub mirror: Option<Port>,
+}

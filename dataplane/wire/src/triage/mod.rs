@@ -1,0 +1,284 @@
+//! The header triage: a look at the headers of every frame of a burst that sorts out the frames
+//! no rule can want (plain traffic, and name-resolution messages no rule wants) from those the
+//! dissector must read. It is what every frame pays for, so it is built for speed (see
+//! [`triage_burst`]); it agrees with the full dissector ([`crate::frame`]) by construction of
+//! [`Triage::possible`], which the tests beside it and the `triage` fuzz target check.
+//!
+//! - [`layout`]: the layout class of a frame from its Ethertype and IP protocol, branch-free.
+//! - [`known`]: one frame of a known layout class, read at fixed offsets.
+//! - [`walk`]: every other layout (tags, options, ARP, short frames), read by a general walk.
+//! - [`burst`]: the two-pass triage of a whole burst.
+//! - [`addr_filter`]: the flags of learned addresses that let frames between other hosts through.
+//!
+//! What the triage skips is the caller's to say, as data: a [`TriagePlan`] (built by the
+//! policy's program, `antidote_policy::plan`) — no callback into the program.
+use crate::proto;
+
+pub mod addr_filter;
+pub mod burst;
+pub mod known;
+pub mod layout;
+pub mod walk;
+
+pub use addr_filter::AddrFilter;
+pub use burst::triage_burst;
+pub use layout::{class_may_give, class_names, layout_class, LAYOUT_CLASSES};
+pub use walk::walk_mask;
+
+use known::{known_layout_in, Known};
+use layout::{layout_of, OTHER};
+
+/// What the caller says the triage may skip, for one burst: the program's rules as data.
+#[derive(Clone, Copy, Debug)]
+pub struct TriagePlan<'a> {
+    /// Layout classes (bit c: class c, see [`layout_class`]) no rule can want any frame of: their
+    /// frames are only sorted, not looked at (under the default policy, while no poisoner is
+    /// known, every TCP segment).
+    pub skip_classes: u32,
+    /// [`plain_skips`] of [`TriagePlan::skips`]: which plain frames no rule can want.
+    pub skip_plain: u32,
+    /// The frames of these classes whose addresses a filter has never seen are let through.
+    pub gate: Option<AddrGate<'a>>,
+    /// For every protocol mask, the rules that are candidates for it (bit r: rule r); empty:
+    /// every rule is a candidate for every frame.
+    pub candidates: &'a [u64],
+    /// The rules that can match now (bit r: rule r).
+    pub live: u64,
+}
+
+impl TriagePlan<'static> {
+    /// A plan that skips nothing: every frame is looked at, none is let through.
+    pub const NOTHING: TriagePlan<'static> = TriagePlan { skip_classes: 0, skip_plain: 0, gate: None, candidates: &[], live: u64::MAX };
+}
+
+impl TriagePlan<'_> {
+    /// Whether a frame of protocol mask `mask` can skip dissection and evaluation: no live rule
+    /// is a candidate for it.
+    #[inline(always)]
+    pub fn skips(&self, mask: u32) -> bool {
+        self.candidates.get(mask as usize).is_some_and(|&c| c & self.live == 0)
+    }
+}
+
+/// The address gate of a [`TriagePlan`]: the layout classes (bit c: class c) whose frames are
+/// let through when neither of their addresses is in `filter`.
+#[derive(Clone, Copy)]
+pub struct AddrGate<'a> {
+    pub classes: u32,
+    pub filter: &'a AddrFilter,
+}
+
+impl std::fmt::Debug for AddrGate<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AddrGate {{ classes: {:#x} }}", self.classes)
+    }
+}
+
+/// What the triage says of one frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Triage {
+    /// Plain traffic: no application protocol the dissectors know, and this protocol mask
+    /// ([`frame_mask`] of the dissected frame) when its lengths are sound. The look does not
+    /// check the IP and transport lengths nor IPv4's fragment fields — no rule can tell a frame
+    /// by them — so a frame they make malformed, or a later fragment, gets one of the downgraded
+    /// masks of [`Triage::possible`] from the dissector.
+    Plain(u32),
+    /// An LLMNR, NBT-NS or mDNS message on UDP (chosen by port as the dissector does): its mask
+    /// when the message reads, the application bit, the response bit and NBT-NS's broadcast
+    /// bit taken from its flags. When the message turns out malformed, the dissector's mask
+    /// lacks those bits ([`Triage::possible`] lists every mask). A frame no rule wants under any
+    /// of them needs no dissection — queries under a policy about answers.
+    Named(u32),
+    /// Everything else: read it whole.
+    Dissect,
+}
+
+impl Triage {
+    /// Every mask the dissector can give the frame (some may repeat): the look's, the mask of
+    /// a malformed name-resolution message, and the downgrades of a frame whose IP datagram or
+    /// transport header is malformed (Ethernet and IP only) or whose IP header is (Ethernet
+    /// only). None for [`Triage::Dissect`]. A frame is skipped only if no rule wants any of them.
+    #[inline]
+    pub fn possible(self) -> Option<[u32; 4]> {
+        let downgrades = |m: u32| [m & (proto::ETH | proto::VLAN | proto::IP), m & (proto::ETH | proto::VLAN)];
+        match self {
+            Triage::Plain(m) => {
+                let [ip, eth] = downgrades(m);
+                Some([m, m, ip, eth])
+            }
+            Triage::Named(m) => {
+                let [ip, eth] = downgrades(m);
+                Some([m, m & !NAMED_BITS, ip, eth])
+            }
+            Triage::Dissect => None,
+        }
+    }
+}
+
+/// The bits a [`Triage::Named`] mask has beyond its layout.
+const NAMED_BITS: u32 = proto::LLMNR | proto::NBNS | proto::MDNS | proto::RESP | proto::BCAST;
+
+/// The header look for one frame: plain traffic — Ethernet (≤ 2 tags) + IPv4 or IPv6 (no
+/// extension header) + TCP (not SYN, not the SMB ports, payload not an HTTP head) or UDP (not a
+/// name-resolution or SQL-browser port), and ARP — or a name-resolution message on UDP (one tag
+/// at most, no IPv4 options or IPv6 extension headers), or neither. The full dissector gives the
+/// frame one of the masks of [`Triage::possible`] (tested, with truncations and mutations, and
+/// fuzzed).
+///
+/// This is the per-frame form of [`triage_burst`], built from the same pieces.
+#[inline]
+pub fn triage_frame(d: &[u8]) -> Triage {
+    let c = d.first_chunk::<60>().map_or(OTHER, layout_of);
+    let general = |d: &[u8]| walk_mask(d).map_or(Triage::Dissect, Triage::Plain);
+    if c == OTHER {
+        return general(d);
+    }
+    match known_layout_in(c, d) {
+        Some(Known::Plain) => Triage::Plain(LAYOUT_MASKS[c & 3]),
+        Some(Known::Named(bits)) => Triage::Named(LAYOUT_MASKS[c & 3] | bits),
+        Some(Known::Dissect) => Triage::Dissect,
+        None => general(d),
+    }
+}
+
+/// The protocol mask of plain traffic when it is well formed (see [`triage_frame`] and
+/// [`Triage::possible`]); None for every other frame.
+#[inline]
+pub fn plain_mask(d: &[u8]) -> Option<u32> {
+    match triage_frame(d) {
+        Triage::Plain(m) => Some(m),
+        _ => None,
+    }
+}
+
+/// What [`triage_burst`] found in a burst of up to 32 frames, as bitsets (bit i: frame i).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct BurstTriage {
+    /// Plain traffic, by protocol mask: `plain[k]` holds the frames whose mask is
+    /// `LAYOUT_MASKS[k]` (IPv4 or IPv6 TCP, UDP; untagged or tagged).
+    pub plain: [u32; 4],
+    /// Name-resolution messages ([`Triage::Named`]), their masks in `named_mask`.
+    pub named: u32,
+    pub named_mask: [u16; 32],
+    /// Frames to dissect: a rule may want them, or they are malformed.
+    pub dissect: u32,
+    /// Frames of other layouts (ARP, IPv4 options, IPv6 extension headers, two tags, short
+    /// frames): [`walk_mask`] decides them one by one.
+    pub other: u32,
+    /// Frames of a layout class the caller said no rule can want ([`triage_burst`]):
+    /// not looked at further.
+    pub class_skipped: u32,
+    /// What [`triage_burst`] added up.
+    pub bytes: usize,
+}
+
+impl BurstTriage {
+    /// What the triage says of frame `i` (`d` its bytes), as [`triage_frame`] would.
+    pub fn of(&self, i: usize, d: &[u8]) -> Triage {
+        let bit = 1u32 << i;
+        debug_assert!(self.class_skipped & bit == 0, "frame {i} was not looked at");
+        if let Some(k) = (0..4).find(|&k| self.plain[k] & bit != 0) {
+            Triage::Plain(LAYOUT_MASKS[k])
+        } else if self.named & bit != 0 {
+            Triage::Named(self.named_mask[i] as u32)
+        } else if self.other & bit != 0 {
+            walk_mask(d).map_or(Triage::Dissect, Triage::Plain)
+        } else {
+            Triage::Dissect
+        }
+    }
+
+    /// The frames no rule can want under `plan` ([`TriagePlan::skips`]): those of the classes it
+    /// skipped whole or let through on its address gate, plain frames of a kind
+    /// [`TriagePlan::skip_plain`] names, and the others whose every possible mask
+    /// ([`Triage::possible`]) skips. `frame(i)` gives frame i's bytes, for the frames of other
+    /// layouts.
+    #[inline(always)]
+    pub fn skippable<'a>(&self, frame: impl Fn(usize) -> &'a [u8], plan: &TriagePlan<'_>) -> u32 {
+        // Skipped only if no rule wants the frame under any mask of `Triage::possible` (the test
+        // checks they agree).
+        let all_skip = |masks: [u32; 4]| masks.into_iter().all(|m| plan.skips(m));
+        let plain_skips = plan.skip_plain;
+        let mut skip = self.class_skipped;
+        for (k, bits) in self.plain.into_iter().enumerate() {
+            if plain_skips >> k & 1 == 1 {
+                skip |= bits;
+            }
+        }
+        let mut named = self.named;
+        while named != 0 {
+            let i = named.trailing_zeros() as usize;
+            named &= named - 1;
+            if all_skip(Triage::Named(self.named_mask[i] as u32).possible().unwrap_or_default()) {
+                skip |= 1 << i;
+            }
+        }
+        let mut other = self.other;
+        while other != 0 {
+            let i = other.trailing_zeros() as usize;
+            other &= other - 1;
+            let d = frame(i);
+            // Untagged ARP, most of the other layouts, decided by `skip_plain` as well.
+            let skipped = if is_plain_arp(d) {
+                plain_skips >> ARP_SKIP & 1 == 1
+            } else {
+                walk_mask(d).is_some_and(|m| all_skip(Triage::Plain(m).possible().unwrap_or_default()))
+            };
+            skip |= (skipped as u32) << i;
+        }
+        skip
+    }
+}
+
+/// The bit of [`plain_skips`] for untagged ARP frames.
+const ARP_SKIP: u32 = LAYOUT_MASKS.len() as u32;
+
+/// An untagged ARP frame for IPv4 over Ethernet, whole: what [`walk_mask`] gives
+/// `ETH | ARP`, without its walk.
+#[inline(always)]
+fn is_plain_arp(d: &[u8]) -> bool {
+    d.get(12..20).is_some_and(|h| h == [0x08, 0x06, 0, 1, 0x08, 0x00, 6, 4]) && d.len() >= 14 + 28
+}
+
+/// Which of the plain frames of [`BurstTriage::plain`] no rule can want (bit k: those of
+/// [`LAYOUT_MASKS`]`[k]`; bit 4: untagged ARP frames), when `skips(mask)` says whether a frame of that protocol mask can
+/// skip evaluation.
+pub fn plain_skips(skips: impl Fn(u32) -> bool) -> u32 {
+    let all = |mask: u32| Triage::Plain(mask).possible().unwrap_or_default().into_iter().all(&skips);
+    let layouts = LAYOUT_MASKS.iter().enumerate().fold(0, |acc, (k, &mask)| acc | (all(mask) as u32) << k);
+    layouts | (all(proto::ETH | proto::ARP) as u32) << ARP_SKIP
+}
+
+/// The masks of [`BurstTriage::plain`]: TCP, UDP, tagged TCP, tagged UDP (over IPv4 or IPv6).
+pub const LAYOUT_MASKS: [u32; 4] = [
+    proto::ETH | proto::IP | proto::TCP,
+    proto::ETH | proto::IP | proto::UDP,
+    proto::ETH | proto::IP | proto::TCP | proto::VLAN,
+    proto::ETH | proto::IP | proto::UDP | proto::VLAN,
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_arp_is_what_the_general_walk_calls_arp() {
+        let mut arp = vec![0xffu8; 12];
+        arp.extend([0x08, 0x06, 0, 1, 0x08, 0x00, 6, 4, 0, 1]);
+        arp.resize(60, 0);
+        assert!(is_plain_arp(&arp));
+        assert_eq!(walk_mask(&arp), Some(proto::ETH | proto::ARP));
+        // Every one-byte change of the header it reads, and a cut: the walk agrees.
+        for i in 12..20 {
+            for v in [0u8, 1, 4, 6, 8, 0x81, 0xff] {
+                let mut d = arp.clone();
+                d[i] = v;
+                if is_plain_arp(&d) {
+                    assert_eq!(walk_mask(&d), Some(proto::ETH | proto::ARP), "byte {i} = {v}");
+                }
+            }
+        }
+        assert!(!is_plain_arp(&arp[..41]));
+        assert_eq!(walk_mask(&arp[..41]), None);
+    }
+}

@@ -1,0 +1,538 @@
+//! Checks: syntax tree → a checked, typed policy (conditions as [`Cond`], declarations
+//! resolved), or diagnostics; then [`crate::lower`] and the tables of [`crate::plan`] make the
+//! [`Program`].
+//!
+//! Checks: unknown field (with "did you mean"), type mismatch between a field and a literal or
+//! another field, operators a type does not have, unknown set or table, duplicate names, empty
+//! or oversized sets, unreachable rules, actions that cannot apply, bad windows and messages.
+use crate::ast::{self, Action, CmpOp, Expr, Lit, Operand, SetRef, Severity, Spanned, Verdict};
+use crate::diag::Diagnostic;
+use crate::fields::{self, FieldRef};
+use crate::lower::{emit, fields_of, gate, normalize, requires_nbns_query, transport_part, Cond, Gate};
+use crate::program::*;
+use crate::span::Span;
+use crate::state::{CounterTable, LearnTable};
+use ahash::AHashSet;
+use antidote_wire::fields::FieldType;
+use antidote_wire::frame::Addr;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+mod expr;
+
+/// Largest set a policy may declare.
+pub const MAX_SET: usize = 1_000_000;
+/// Largest learned table.
+pub const MAX_TABLE: u64 = 1_000_000;
+/// Keys a counter tracks at once.
+pub const COUNTER_KEYS: usize = 4096;
+/// Longest counter window and quarantine.
+pub const MAX_WINDOW_MS: u64 = 24 * 3_600_000;
+
+/// A compiled policy and its warnings.
+pub struct Compiled {
+    pub program: Program,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Compiles `src`. On failure, every diagnostic (errors and warnings), located.
+pub fn compile(src: &str) -> Result<Compiled, Vec<Diagnostic>> {
+    compile_with(src, None)
+}
+
+/// Compiles `src`, keeping the learned state of `previous` where a table's declaration is
+/// unchanged (and the quarantine lists always).
+pub fn compile_with(src: &str, previous: Option<&Program>) -> Result<Compiled, Vec<Diagnostic>> {
+    let (tree, mut diags) = crate::parse::parse(src);
+    let result = match tree {
+        Some(tree) => {
+            let mut ck = Checker::new(previous);
+            ck.policy(&tree);
+            diags.append(&mut ck.diags);
+            if diags.iter().any(Diagnostic::is_error) {
+                None
+            } else {
+                Some(ck.finish())
+            }
+        }
+        None => None,
+    };
+    for d in diags.iter_mut() {
+        d.locate(src);
+    }
+    diags.sort_by_key(|d| (d.span.start, d.code));
+    match result {
+        Some(program) => Ok(Compiled { program, warnings: diags }),
+        None => Err(diags),
+    }
+}
+
+struct SetInfo {
+    index: u32,
+    ty: FieldType,
+}
+
+struct Checker<'p> {
+    diags: Vec<Diagnostic>,
+    previous: Option<&'p Program>,
+    sets: Vec<(String, Set)>,
+    set_names: HashMap<String, SetInfo>,
+    tables: Vec<TableDef>,
+    table_names: HashMap<String, u32>,
+    counters: Vec<CounterDef>,
+    tests: Vec<Test>,
+    nodes: Vec<Node>,
+    rules: Vec<Rule>,
+    default: Option<Verdict>,
+    uses_quarantine: bool,
+}
+
+fn type_name(ty: FieldType) -> &'static str {
+    ty.as_str()
+}
+
+fn parse_type(s: &Spanned<String>) -> Result<FieldType, Diagnostic> {
+    match s.node.as_str() {
+        "ip" => Ok(FieldType::Ip),
+        "int" => Ok(FieldType::Int),
+        "string" => Ok(FieldType::Str),
+        "mac" => Ok(FieldType::Mac),
+        other => Err(Diagnostic::error("E002", format!("unknown type `{other}`"), s.span).with_hint("use ip, mac, int or string")),
+    }
+}
+
+fn lit_type(l: &Lit) -> Option<FieldType> {
+    Some(match l {
+        Lit::Int(_) => FieldType::Int,
+        Lit::Str(_) => FieldType::Str,
+        Lit::Bool(_) => FieldType::Bool,
+        Lit::Ip(_) | Lit::Cidr(..) => FieldType::Ip,
+        Lit::Mac(_) => FieldType::Mac,
+        Lit::Bytes(_) => FieldType::Bytes,
+        Lit::Duration(_) => return None,
+    })
+}
+
+fn cidr(ip: std::net::IpAddr, p: u8) -> (u128, u128) {
+    let a = Addr::from_ip(ip).0;
+    let mask = if ip.is_ipv4() {
+        u128::MAX << (32 - p as u32)
+    } else if p == 0 {
+        0
+    } else {
+        u128::MAX << (128 - p as u32)
+    };
+    (a & mask, mask)
+}
+
+fn flip(op: CmpOp) -> CmpOp {
+    match op {
+        CmpOp::Lt => CmpOp::Gt,
+        CmpOp::Le => CmpOp::Ge,
+        CmpOp::Gt => CmpOp::Lt,
+        CmpOp::Ge => CmpOp::Le,
+        o => o,
+    }
+}
+
+fn example_of(ty: FieldType) -> &'static str {
+    match ty {
+        FieldType::Int => "an integer such as 5355 or 0x8500",
+        FieldType::Ip => "an address such as 198.18.0.2 or a CIDR such as 198.18.0.0/15",
+        FieldType::Mac => "a MAC such as 02:00:00:00:00:01",
+        FieldType::Str => "a string in double quotes",
+        FieldType::Bool => "true or false (or use the field alone as a condition)",
+        FieldType::Bytes => "hex bytes such as hex\"1122334455667788\"",
+    }
+}
+
+impl<'p> Checker<'p> {
+    fn new(previous: Option<&'p Program>) -> Self {
+        Checker {
+            diags: Vec::new(),
+            previous,
+            sets: Vec::new(),
+            set_names: HashMap::new(),
+            tables: Vec::new(),
+            table_names: HashMap::new(),
+            counters: Vec::new(),
+            tests: Vec::new(),
+            nodes: Vec::new(),
+            rules: Vec::new(),
+            default: None,
+            uses_quarantine: false,
+        }
+    }
+
+    fn err(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    fn field(&mut self, name: &str, span: Span) -> Option<FieldRef> {
+        match fields::resolve(name) {
+            Some(f) => Some(f),
+            None => {
+                let mut d = Diagnostic::error("E001", format!("unknown field `{name}`"), span);
+                d = match fields::suggest(name) {
+                    Some(s) => d.with_hint(format!("did you mean `{s}`?")),
+                    None => d.with_hint("`antidote dissect FILE.pcap` lists the fields of real frames; docs/policy-language.md lists them all"),
+                };
+                self.err(d);
+                None
+            }
+        }
+    }
+
+    fn policy(&mut self, p: &ast::Policy) {
+        // Declarations first, so rules may use sets and tables declared below them.
+        for item in &p.items {
+            match item {
+                ast::Item::Set(s) => self.set_decl(s),
+                ast::Item::Table(t) => self.table_decl(t),
+                ast::Item::Default(v) => {
+                    if self.default.is_some() {
+                        self.err(Diagnostic::error("E016", "a second `default`".into(), v.span).with_hint("keep one `default pass` or `default drop`"));
+                    }
+                    self.default = Some(v.node);
+                }
+                ast::Item::Rule(_) => {}
+            }
+        }
+        let mut names: HashMap<String, Span> = HashMap::new();
+        let mut decided: Option<String> = None;
+        let mut conditions: HashMap<String, String> = HashMap::new();
+        for item in &p.items {
+            if let ast::Item::Rule(r) = item {
+                if names.contains_key(&r.name.node) {
+                    self.err(
+                        Diagnostic::error("E004", format!("a second rule named `{}`", r.name.node), r.name.span)
+                            .with_hint("rule names identify alerts and counters: give each rule its own"),
+                    );
+                } else {
+                    names.insert(r.name.node.clone(), r.name.span);
+                }
+                if let Some(by) = &decided {
+                    self.err(
+                        Diagnostic::error("E005", format!("rule `{}` can never match", r.name.node), r.name.span)
+                            .with_hint(format!("rule `{by}` above matches every frame and decides it; move this rule above it")),
+                    );
+                }
+                self.rule(r, &mut decided, &mut conditions);
+            }
+        }
+    }
+
+    fn set_decl(&mut self, s: &ast::SetDecl) {
+        if self.set_names.contains_key(&s.name.node) || self.table_names.contains_key(&s.name.node) {
+            self.err(Diagnostic::error("E004", format!("`{}` is declared twice", s.name.node), s.name.span).with_hint("sets and tables share one namespace"));
+            return;
+        }
+        let ty = match &s.ty {
+            Some(t) => match parse_type(t) {
+                Ok(ty) => ty,
+                Err(d) => return self.err(d),
+            },
+            None => match s.elems.first().and_then(|e| lit_type(&e.node)) {
+                Some(t) => t,
+                None if s.elems.is_empty() => {
+                    return self.err(
+                        Diagnostic::error("E007", format!("set `{}` is empty", s.name.node), s.span)
+                            .with_hint("an empty set matches nothing: add entries, or remove the set and the tests that use it"),
+                    )
+                }
+                None => return self.err(Diagnostic::error("E002", "durations cannot be set members".into(), s.elems[0].span)),
+            },
+        };
+        if s.elems.is_empty() {
+            return self.err(
+                Diagnostic::error("E007", format!("set `{}` is empty", s.name.node), s.span)
+                    .with_hint("an empty set matches nothing: add entries, or remove the set and the tests that use it"),
+            );
+        }
+        if s.elems.len() > MAX_SET {
+            return self.err(
+                Diagnostic::error("E008", format!("set `{}` has {} entries; at most {MAX_SET} are allowed", s.name.node, s.elems.len()), s.name.span)
+                    .with_hint("keep very large lists out of the policy (e.g. summarise addresses as CIDRs)"),
+            );
+        }
+        if let Some(set) = self.build_set(ty, &s.elems) {
+            self.set_names.insert(s.name.node.clone(), SetInfo { index: self.sets.len() as u32, ty });
+            self.sets.push((s.name.node.clone(), set));
+        }
+    }
+
+    fn build_set(&mut self, ty: FieldType, elems: &[Spanned<Lit>]) -> Option<Set> {
+        let mut set = match ty {
+            FieldType::Ip => Set::Ip { exact: AHashSet::with_capacity(elems.len()), cidrs: Vec::new() },
+            FieldType::Int => Set::Int(AHashSet::with_capacity(elems.len())),
+            FieldType::Str => Set::Str(AHashSet::with_capacity(elems.len())),
+            FieldType::Mac => Set::Mac(AHashSet::with_capacity(elems.len())),
+            other => {
+                self.err(
+                    Diagnostic::error("E002", format!("sets of {} are not supported", type_name(other)), elems[0].span)
+                        .with_hint("sets hold ip, mac, int or string values"),
+                );
+                return None;
+            }
+        };
+        let mut ok = true;
+        for e in elems {
+            match (&mut set, &e.node) {
+                (Set::Ip { exact, .. }, Lit::Ip(ip)) => {
+                    exact.insert(Addr::from_ip(*ip).0);
+                }
+                (Set::Ip { cidrs, .. }, Lit::Cidr(ip, p)) => cidrs.push(cidr(*ip, *p)),
+                (Set::Int(s), Lit::Int(i)) => {
+                    s.insert(*i);
+                }
+                (Set::Str(s), Lit::Str(t)) => {
+                    s.insert(t.to_ascii_lowercase().into_bytes().into_boxed_slice());
+                }
+                (Set::Mac(s), Lit::Mac(m)) => {
+                    s.insert(*m);
+                }
+                (_, other) => {
+                    ok = false;
+                    self.err(
+                        Diagnostic::error("E002", format!("a {} in a set of {}", other.kind(), type_name(ty)), e.span)
+                            .with_hint(format!("every member must be {}", example_of(ty))),
+                    );
+                }
+            }
+        }
+        if let Set::Str(s) = &set {
+            if s.len() <= crate::program::FEW_STRINGS {
+                set = Set::FewStr(s.iter().cloned().collect());
+            }
+        }
+        ok.then_some(set)
+    }
+
+    fn table_decl(&mut self, t: &ast::TableDecl) {
+        if self.set_names.contains_key(&t.name.node) || self.table_names.contains_key(&t.name.node) {
+            return self
+                .err(Diagnostic::error("E004", format!("`{}` is declared twice", t.name.node), t.name.span).with_hint("sets and tables share one namespace"));
+        }
+        let ty = match parse_type(&t.ty) {
+            Ok(ty) => ty,
+            Err(d) => return self.err(d),
+        };
+        let ttl = t.ttl.as_ref().map(|d| d.node).unwrap_or(3_600_000);
+        if let Some(d) = &t.ttl {
+            if d.node == 0 || d.node > 30 * 86_400_000 {
+                self.err(Diagnostic::error("E013", "a table's ttl must be between 1ms and 30d".into(), d.span));
+            }
+        }
+        let max = t.max.as_ref().map(|m| m.node).unwrap_or(10_000);
+        if let Some(m) = &t.max {
+            if m.node == 0 || m.node > MAX_TABLE {
+                self.err(Diagnostic::error("E008", format!("a table holds 1 to {MAX_TABLE} entries"), m.span));
+            }
+        }
+        let max = max.clamp(1, MAX_TABLE) as usize;
+        // Keep what was learned when the declaration did not change.
+        let state = self
+            .previous
+            .and_then(|p| p.tables.iter().find(|d| d.name == t.name.node && d.key_ty == ty && d.ttl_ms == ttl && d.max == max))
+            .map(|d| d.state.clone())
+            .unwrap_or_else(|| Arc::new(LearnTable::new(max, ttl)));
+        self.table_names.insert(t.name.node.clone(), self.tables.len() as u32);
+        self.tables.push(TableDef { name: t.name.node.clone(), key_ty: ty, ttl_ms: ttl, max, state });
+    }
+
+    fn window(&mut self, w: &Spanned<u64>) -> bool {
+        if w.node == 0 || w.node > MAX_WINDOW_MS {
+            self.err(Diagnostic::error("E013", "a window must be between 1ms and 24h".into(), w.span));
+            return false;
+        }
+        true
+    }
+
+    fn counter(&mut self, text: String, window_ms: u64) -> u32 {
+        self.counters.push(CounterDef { text, window_ms, state: CounterTable::new(COUNTER_KEYS, window_ms) });
+        (self.counters.len() - 1) as u32
+    }
+
+    fn rule(&mut self, r: &ast::Rule, decided: &mut Option<String>, conditions: &mut HashMap<String, String>) {
+        let cond = match &r.when {
+            Some(w) => match self.expr(w) {
+                Some(b) => Some(b),
+                None => return,
+            },
+            None => None,
+        };
+        let cond = cond.map(normalize);
+        let mut severity = r.severity.as_ref().map(|s| s.node).unwrap_or(Severity::Medium);
+        let mut message = r.description.as_ref().map(|d| d.node.clone()).unwrap_or_else(|| r.name.node.clone());
+        let mut acts = Vec::new();
+        let mut terminal = false;
+        for a in &r.actions {
+            if terminal {
+                self.err(
+                    Diagnostic::warning("W001", "this action never runs: a `pass` or `drop` before it ends the rule".into(), a.span)
+                        .with_hint("put `pass` / `drop` last"),
+                );
+            }
+            match &a.node {
+                Action::Pass => {
+                    acts.push(Act::Verdict(Verdict::Pass));
+                    terminal = true;
+                }
+                Action::Drop => {
+                    acts.push(Act::Verdict(Verdict::Drop));
+                    terminal = true;
+                }
+                Action::Mirror => acts.push(Act::Mirror),
+                Action::Inject(what) => {
+                    if what.node != "nbns.negative" {
+                        self.err(
+                            Diagnostic::error("E006", format!("cannot inject `{}`", what.node), what.span)
+                                .with_hint("the one injection is `inject nbns.negative`"),
+                        );
+                        continue;
+                    }
+                    if !cond.as_ref().map(requires_nbns_query).unwrap_or(false) {
+                        self.err(
+                            Diagnostic::error("E006", "`inject nbns.negative` in a rule that can match frames that are not NBT-NS name queries".into(), a.span)
+                                .with_hint("a negative answer answers a name query: start the condition with `nbns.query and …`"),
+                        );
+                        continue;
+                    }
+                    acts.push(Act::InjectNbnsNegative);
+                }
+                Action::Alert { severity: s, message: m } => {
+                    if let Some(s) = s {
+                        severity = *s;
+                    }
+                    if let Some(m) = m {
+                        message = m.clone();
+                    }
+                    acts.push(Act::Alert);
+                }
+                Action::Learn { table, key } | Action::Forget { table, key } => {
+                    let forget = matches!(a.node, Action::Forget { .. });
+                    let Some(&t) = self.table_names.get(&table.node) else {
+                        let hint = if self.set_names.contains_key(&table.node) {
+                            format!("`{}` is a set, fixed in the policy; learn into a `table`", table.node)
+                        } else {
+                            format!("declare it: `table {} : ip ttl 1h`", table.node)
+                        };
+                        self.err(Diagnostic::error("E003", format!("unknown table `{}`", table.node), table.span).with_hint(hint));
+                        continue;
+                    };
+                    let Some(f) = self.field(&key.node, key.span) else { continue };
+                    let tty = self.tables[t as usize].key_ty;
+                    if f.ty != tty {
+                        self.err(Diagnostic::error(
+                            "E002",
+                            format!("table `{}` holds {} keys but `{}` is {}", table.node, type_name(tty), f.name, type_name(f.ty)),
+                            key.span,
+                        ));
+                        continue;
+                    }
+                    acts.push(if forget { Act::Forget { table: t, key: f } } else { Act::Learn { table: t, key: f } });
+                }
+                Action::Quarantine { key, duration } => {
+                    let Some(f) = self.field(&key.node, key.span) else { continue };
+                    if !matches!(f.ty, FieldType::Ip | FieldType::Mac) {
+                        self.err(
+                            Diagnostic::error("E002", format!("quarantine needs an address, but `{}` is {}", f.name, type_name(f.ty)), key.span)
+                                .with_hint("quarantine ip.src or eth.src"),
+                        );
+                        continue;
+                    }
+                    if !self.window(duration) {
+                        continue;
+                    }
+                    self.uses_quarantine = true;
+                    acts.push(Act::Quarantine { key: f, ms: duration.node });
+                }
+                Action::RateLimit { count, per, key } => {
+                    let (kname, kspan) = key.as_ref().map(|k| (k.node.as_str(), k.span)).unwrap_or(("ip.src", a.span));
+                    let Some(f) = self.field(kname, kspan) else { continue };
+                    if count.node == 0 {
+                        self.err(Diagnostic::error("E013", "rate-limit needs a count above 0".into(), count.span).with_hint("to drop everything, use `drop`"));
+                        continue;
+                    }
+                    if !self.window(per) {
+                        continue;
+                    }
+                    let c = self.counter(format!("rate-limit {} per {}ms by {}", count.node, per.node, f.name), per.node);
+                    acts.push(Act::RateLimit { counter: c, key: f, n: count.node });
+                }
+            }
+        }
+        let message = self.template(&message, r);
+        // Unreachable rules: after a rule that matches everything and decides, nothing runs;
+        // a rule with the same condition as an earlier deciding rule never decides.
+        let always = cond.as_ref().map(|c| matches!(c, Cond::Test(Test::Const(true)))).unwrap_or(true);
+        let key = cond.as_ref().map(|c| format!("{c:?}")).unwrap_or_default();
+        if let Some(earlier) = conditions.get(&key) {
+            if decided.is_none() {
+                self.err(
+                    Diagnostic::error("E005", format!("rule `{}` can never decide", r.name.node), r.name.span)
+                        .with_hint(format!("rule `{earlier}` above has the same condition and decides first; merge the two")),
+                );
+            }
+        }
+        if terminal {
+            conditions.entry(key).or_insert_with(|| r.name.node.clone());
+            if always && decided.is_none() {
+                *decided = Some(r.name.node.clone());
+            }
+        }
+        let (entry, gate, facts) = match &cond {
+            None => (MATCH, Gate::default(), Vec::new()),
+            Some(c) => {
+                let facts = fields_of(c);
+                (emit(c, MATCH, NO_MATCH, &mut self.tests, &mut self.nodes), gate(c), facts)
+            }
+        };
+        let transport = match cond.as_ref().and_then(transport_part) {
+            Some(p) => emit(&p, MATCH, NO_MATCH, &mut self.tests, &mut self.nodes),
+            None => MATCH,
+        };
+        self.rules.push(Rule {
+            name: r.name.node.clone(),
+            description: r.description.as_ref().map(|d| d.node.clone()).unwrap_or_default(),
+            severity,
+            gate: gate.all,
+            gate_any: gate.any,
+            gate_none: gate.none,
+            entry,
+            transport,
+            acts,
+            message,
+            facts,
+        });
+    }
+
+    fn finish(self) -> Program {
+        let (qi, qm) = match self.previous {
+            Some(p) => (p.quarantine_ip.clone(), p.quarantine_mac.clone()),
+            None => (Arc::new(LearnTable::new(65_536, 3_600_000)), Arc::new(LearnTable::new(65_536, 3_600_000))),
+        };
+        let candidates = crate::plan::candidate_table(&self.rules);
+        let transport_candidates = crate::plan::transport_candidate_table(&candidates);
+        let class_candidates = crate::plan::class_candidate_table(&candidates);
+        let dormant_if_empty = crate::plan::dormant_table(&self.rules, &self.nodes, &self.tests, self.tables.len());
+        let addr_gated = crate::plan::addr_gated_table(&self.rules, &self.nodes, &self.tests, self.tables.len());
+        Program {
+            addr_gated,
+            candidates,
+            transport_candidates,
+            class_candidates,
+            dormant_if_empty,
+            rules: self.rules,
+            nodes: self.nodes,
+            tests: self.tests,
+            sets: self.sets,
+            tables: self.tables,
+            counters: self.counters,
+            default: self.default.unwrap_or(Verdict::Pass),
+            quarantine_ip: qi,
+            quarantine_mac: qm,
+            uses_quarantine: self.uses_quarantine,
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! The fields a policy can read: every field of the wire schema (`antidote_wire::fields`, with
+//! its protocol and whether a frame read up to its transport holds it) plus metadata about
+//! where the frame entered.
+use antidote_wire::fields::{self, FieldDef, FieldType};
+
+/// Metadata fields: where the frame came in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetaField {
+    /// `meta.port`: index of the ingress port in the hardware profile.
+    Port,
+    /// `meta.from_segment`: the frame entered on a pair's `a` side (the victims' segment).
+    FromSegment,
+}
+
+/// Where a field's value comes from.
+#[derive(Clone, Copy)]
+pub enum Source {
+    Wire(&'static FieldDef),
+    Meta(MetaField),
+}
+
+/// A resolved field.
+#[derive(Clone, Copy)]
+pub struct FieldRef {
+    pub name: &'static str,
+    pub ty: FieldType,
+    pub src: Source,
+    /// The protocol the frame must have for the field to have a value (0: always).
+    pub gate: u32,
+    /// A frame read only up to its transport holds the field.
+    pub transport: bool,
+    /// For a bool field: bits a frame must also have for it to be true ([`FieldDef::true_needs`]).
+    pub true_needs: u32,
+    /// The bool field is true exactly when the frame has `true_needs` ([`FieldDef::is_flag`]).
+    pub is_flag: bool,
+}
+
+impl std::fmt::Debug for FieldRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+pub const META_FIELDS: [(&str, FieldType, MetaField, &str); 2] = [
+    ("meta.port", FieldType::Int, MetaField::Port, "index of the ingress port in the hardware profile"),
+    ("meta.from_segment", FieldType::Bool, MetaField::FromSegment, "the frame entered on a pair's `a` (segment) side"),
+];
+
+/// Resolves a field name.
+pub fn resolve(name: &str) -> Option<FieldRef> {
+    if let Some(d) = fields::lookup(name) {
+        let o = d.origin;
+        return Some(FieldRef {
+            name: d.name,
+            ty: d.ty,
+            src: Source::Wire(d),
+            gate: o.proto,
+            transport: o.transport,
+            true_needs: d.true_needs,
+            is_flag: d.is_flag,
+        });
+    }
+    META_FIELDS.iter().find(|m| m.0 == name).map(|m| FieldRef {
+        name: m.0,
+        ty: m.1,
+        src: Source::Meta(m.2),
+        gate: 0,
+        transport: true,
+        true_needs: 0,
+        is_flag: false,
+    })
+}
+
+/// Every field name, for "did you mean" and the docs.
+pub fn all_names() -> impl Iterator<Item = (&'static str, FieldType, &'static str)> {
+    fields::FIELDS.iter().map(|d| (d.name, d.ty, d.doc)).chain(META_FIELDS.iter().map(|m| (m.0, m.1, m.3)))
+}
+
+/// The closest field name to a misspelt one, if any is close.
+pub fn suggest(name: &str) -> Option<&'static str> {
+    let mut best: Option<(f64, &'static str)> = None;
+    for (n, _, _) in all_names() {
+        let s = strsim::jaro_winkler(name, n);
+        if s > best.map(|b| b.0).unwrap_or(0.0) {
+            best = Some((s, n));
+        }
+    }
+    best.filter(|b| b.0 > 0.85).map(|b| b.1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The field table's metadata says what the field names always said: a field's protocol is
+    /// its prefix's, and only the link, network and transport fields (and the frame's length)
+    /// are held by a frame read up to its transport.
+    #[test]
+    fn origins_follow_the_layers() {
+        use antidote_wire::proto;
+        for (name, _, _) in all_names() {
+            let f = resolve(name).unwrap();
+            let prefix = name.split('.').next().unwrap();
+            let want = proto::NAMES.iter().find(|(_, n)| *n == prefix).map_or(0, |(b, _)| *b);
+            assert_eq!(f.gate, want, "{name}");
+            let transport = name == "frame.len" || matches!(prefix, "eth" | "vlan" | "arp" | "ip" | "udp" | "tcp" | "meta");
+            assert_eq!(f.transport, transport, "{name}");
+        }
+    }
+}
