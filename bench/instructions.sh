@@ -50,7 +50,7 @@ def find(suffix):
     return next((v for k, v in total.items() if k.endswith(suffix)), 0)
 poll = find('worker::Worker::poll_once')
 rx, tx = find('shim.c:ad_rx_burst'), find('shim.c:ad_tx_burst')
-slow = find('worker::Out::judge_slow')
+slow = find('act::Outputs::act')
 print(f"ours_ir_per_frame={(poll - rx - tx) / frames:.1f} slow_path_ir_per_frame={slow / frames:.1f} "
       f"pmd_rx={rx / frames:.1f} pmd_tx={tx / frames:.1f} frames={frames}")
 PY

@@ -1,15 +1,44 @@
 //! One frame the triage could not decide: dissect it (up to its transport first), evaluate the
 //! program, and carry out the outcome — inject an NBT-NS negative answer, copy to the mirror,
 //! raise its alerts through the worker's folds, count its rule hits and its verdict.
+use crate::alert::AlertFolds;
 use crate::alert::{AlertEvent, FRAME_BYTES};
 use crate::policy::LoadedPolicy;
 use crate::shared::{Shared, Task};
 use crate::stats::{bump, WorkerCounters};
-use crate::worker::Outputs;
-use antidote_dpdk::{Mbuf, Mempool};
-use antidote_policy::program::Meta;
-use antidote_wire::{emit, Frame};
+use antidote_dpdk::{Burst, Mbuf, Mempool};
+use antidote_policy::program::{Meta, Outcome};
+use antidote_wire::{emit, Frame, Scratch};
 use std::net::{IpAddr, Ipv4Addr};
+
+/// Where judged frames go, and the slow path's working space (apart from `rx`, so a burst can
+/// be drained into it).
+pub(crate) struct Outputs {
+    pub(crate) lcore: u16,
+    /// The worker's index: its row of each policy's rule hits.
+    pub(crate) worker: usize,
+    pub(crate) fwd: Box<Burst>,
+    pub(crate) inject: Burst,
+    pub(crate) mirror: Burst,
+    pub(crate) scratch: Box<Scratch>,
+    pub(crate) outcome: Outcome,
+    pub(crate) folds: AlertFolds,
+}
+
+impl Outputs {
+    pub(crate) fn new(lcore: u16, worker: usize, fold_ms: u64) -> Outputs {
+        Outputs {
+            lcore,
+            worker,
+            fwd: Box::new(Burst::new()),
+            inject: Burst::new(),
+            mirror: Burst::new(),
+            scratch: Box::default(),
+            outcome: Outcome::default(),
+            folds: AlertFolds::new(fold_ms),
+        }
+    }
+}
 
 impl Outputs {
     /// One frame the header look could not decide: dissect, evaluate, carry out the actions.

@@ -2,12 +2,12 @@
 //! program's plan as data), the slow path for the frames a rule may want ([`crate::act`]), a
 //! second look at the frames after one that woke a rule or taught a table a new address, and
 //! the drop mask applied — what is forwarded goes to the burst's `fwd`.
+use crate::act::Outputs;
 use crate::phases::Phases;
 use crate::policy::LoadedPolicy;
 use crate::shared::{Shared, Task};
 use crate::stats::{bump, WorkerCounters};
-use crate::worker::BurstBufs;
-use antidote_dpdk::Mempool;
+use antidote_dpdk::{Burst, Mempool};
 use antidote_policy::plan::SkipPlan;
 use antidote_wire::triage::{self, TriagePlan};
 
@@ -27,6 +27,24 @@ impl PlanCache {
             *self = PlanCache { version: policy.version, live, plan: policy.program.skip_plan(live) };
         }
         self.plan
+    }
+}
+
+/// What a worker fills and empties every burst (apart from what it only reads, so the two can
+/// be borrowed together).
+pub(crate) struct BurstBufs {
+    /// Boxed, like `Outputs::fwd`, so that handing a whole burst on is a pointer swap, not a copy
+    /// of two 264-byte arrays.
+    pub(crate) rx: Box<Burst>,
+    pub(crate) out: Outputs,
+    pub(crate) plan: PlanCache,
+    /// Cycles per stretch of the packet path (feature `phase-cycles`; else nothing).
+    pub(crate) phases: Phases,
+}
+
+impl BurstBufs {
+    pub(crate) fn new(out: Outputs) -> BurstBufs {
+        BurstBufs { rx: Box::new(Burst::new()), out, plan: PlanCache::default(), phases: Phases::default() }
     }
 }
 

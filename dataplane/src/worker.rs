@@ -4,15 +4,13 @@
 //! port, drop, copy to the mirror port, answer an NBT-NS query with a negative response out of
 //! the ingress port — then sends each burst on its own TX queues. What TX does not take is
 //! freed and counted. No allocation, lock or syscall per frame; counters are the worker's own.
-use crate::alert::AlertFolds;
-use crate::judge::PlanCache;
+use crate::act::Outputs;
+use crate::judge::BurstBufs;
 use crate::phases::Phases;
 use crate::policy::LoadedPolicy;
 use crate::shared::{Shared, Task};
 use crate::stats::{bump, WorkerCounters};
-use antidote_dpdk::{Burst, Mempool};
-use antidote_policy::program::Outcome;
-use antidote_wire::Scratch;
+use antidote_dpdk::Mempool;
 use arc_swap::cache::Cache;
 use arc_swap::ArcSwapOption;
 use std::ops::Deref;
@@ -49,32 +47,6 @@ impl Deref for SlotOf {
     }
 }
 
-/// What a worker fills and empties every burst (apart from what it only reads, so the two can
-/// be borrowed together).
-pub(crate) struct BurstBufs {
-    /// Boxed, like `Outputs::fwd`, so that handing a whole burst on is a pointer swap, not a copy
-    /// of two 264-byte arrays.
-    pub(crate) rx: Box<Burst>,
-    pub(crate) out: Outputs,
-    pub(crate) plan: PlanCache,
-    /// Cycles per stretch of the packet path (feature `phase-cycles`; else nothing).
-    pub(crate) phases: Phases,
-}
-
-/// Where judged frames go, and the slow path's working space (apart from `rx`, so a burst can
-/// be drained into it).
-pub(crate) struct Outputs {
-    pub(crate) lcore: u16,
-    /// The worker's index: its row of each policy's rule hits.
-    pub(crate) worker: usize,
-    pub(crate) fwd: Box<Burst>,
-    pub(crate) inject: Burst,
-    pub(crate) mirror: Burst,
-    pub(crate) scratch: Box<Scratch>,
-    pub(crate) outcome: Outcome,
-    pub(crate) folds: AlertFolds,
-}
-
 impl Worker {
     pub fn new(tasks: Vec<Task>, counters: Arc<WorkerCounters>, shared: Arc<Shared>, pool: Arc<Mempool>, lcore: u16, tx_queue: u16) -> Worker {
         let fold_ms = shared.alert_fold_ms;
@@ -89,21 +61,7 @@ impl Worker {
             now: 0,
             since_clock: 0,
             next_fold_check: 0,
-            b: BurstBufs {
-                plan: PlanCache::default(),
-                phases: Phases::default(),
-                rx: Box::new(Burst::new()),
-                out: Outputs {
-                    lcore,
-                    worker: tx_queue as usize,
-                    fwd: Box::new(Burst::new()),
-                    inject: Burst::new(),
-                    mirror: Burst::new(),
-                    scratch: Box::default(),
-                    outcome: Outcome::default(),
-                    folds: AlertFolds::new(fold_ms),
-                },
-            },
+            b: BurstBufs::new(Outputs::new(lcore, tx_queue as usize, fold_ms)),
         }
     }
 
