@@ -128,6 +128,16 @@ def frames():
     f.append(Ether(src=L, dst="01:00:5e:00:00:fb") / IP(src=L4, dst="224.0.0.251", ttl=255) / UDP(sport=5353, dport=5353) / DNS(id=0, qr=1, aa=1, rd=0, qd=None, an=DNSRR(rrname="legit.local", rclass=0x8001, ttl=120, rdata=L4)))
     f.append(Ether(src=P, dst=V) / IP(src=P4, dst=V4) / UDP(sport=5353, dport=5353) / DNS(id=0, qr=1, aa=1, rd=0, qd=None, an=DNSRR(rrname="printer.local", ttl=120, rdata=P4)))
     f.append(Ether(src=V, dst="33:33:00:00:00:fb") / IPv6(src=V6, dst="ff02::fb", hlim=255) / UDP(sport=5353, dport=5353) / DNS(id=0, rd=0, qd=DNSQR(qname="nas.local", qtype="AAAA")))
+    # mDNS as avahi-daemon speaks it: a probe (the name it wants, ANY, QU; the A record it proposes
+    # in the authority section), then announcements whose reverse-mapping PTR comes first.
+    f.append(Ether(src=L, dst="01:00:5e:00:00:fb") / IP(src=L4, dst="224.0.0.251", ttl=255) / UDP(sport=5353, dport=5353)
+             / DNS(id=0, rd=0, qd=DNSQR(qname="corpfs01.local", qtype="ALL", qclass=0x8001), ns=DNSRR(rrname="corpfs01.local", type="A", ttl=120, rdata=L4)))
+    f.append(Ether(src=L, dst="01:00:5e:00:00:fb") / IP(src=L4, dst="224.0.0.251", ttl=255) / UDP(sport=5353, dport=5353)
+             / DNS(id=0, qr=1, aa=1, rd=0, qd=None, an=DNSRR(rrname="20.0.18.198.in-addr.arpa", type="PTR", rclass=0x8001, ttl=120, rdata="corpfs01.local")
+                   / DNSRR(rrname="corpfs01.local", type="A", rclass=0x8001, ttl=120, rdata=L4)))
+    f.append(Ether(src=L, dst="33:33:00:00:00:fb") / IPv6(src=L6, dst="ff02::fb", hlim=255) / UDP(sport=5353, dport=5353)
+             / DNS(id=0, qr=1, aa=1, rd=0, qd=None, an=DNSRR(rrname="0.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.1.0.0.8.9.1.0.0.0.d.f.ip6.arpa", type="PTR", rclass=0x8001, ttl=120, rdata="corpfs01.local")
+                   / DNSRR(rrname="corpfs01.local", type="AAAA", rclass=0x8001, ttl=120, rdata=L6)))
     # SQL Server Resolution Protocol
     f.append(Ether(src=V, dst="ff:ff:ff:ff:ff:ff") / IP(src=V4, dst="198.18.0.255") / UDP(sport=55004, dport=1434) / Raw(b"\x02"))
     resp = b"ServerName;RSPNDR;InstanceName;MSSQLSERVER;IsClustered;No;Version;12.00.4100.00;tcp;1433;;"

@@ -105,6 +105,13 @@ const DNS_MAP: &[(&str, &str, Kind)] = &[
     ("questions[0].class", "dns.qry.class", Kind::Int),
     ("answers[0].class", "dns.resp.class", Kind::Int),
     ("qname", "dns.qry.name.len", Kind::LenOfAny),
+    // mDNS only: the first address among the answers, what a probe proposes.
+    ("addr", "dns.a", Kind::Text),
+    ("addr", "dns.aaaa", Kind::Text),
+    ("addr_name", "dns.resp.name", Kind::Lower),
+    ("authority.name", "dns.resp.name", Kind::Lower),
+    ("authority.addr", "dns.a", Kind::Text),
+    ("authority.addr", "dns.aaaa", Kind::Text),
 ];
 
 /// tshark fields whose presence means antidote must have dissected the same layer.

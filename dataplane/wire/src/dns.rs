@@ -1,6 +1,11 @@
 //! One DNS-message reader for LLMNR (RFC 4795) and mDNS (RFC 6762): header and flags, questions
 //! (name, type, class, QU bit), answers (name, type, class with the cache-flush bit, TTL, A/AAAA
-//! data) and, for every name, whether it used a compression pointer.
+//! data), the authority and additional records on demand, and, for every name, whether it used
+//! a compression pointer.
+//!
+//! (Over 500 lines with its tests: one message format's reader and emitter, and the byte-array
+//! tests beside them, in smoltcp's manner; a split would put the name rules apart from the
+//! records that use them.)
 //!
 //! Names are not copied: a [`Name`] is a validated position in the message, read on demand.
 //! Validation follows every pointer once at parse time: a pointer must point strictly backwards
@@ -202,7 +207,10 @@ impl Record<'_> {
 
 /// A parsed DNS-format message (LLMNR or mDNS). The first question and the first answer are
 /// kept; [`DnsMessage::questions`] and [`DnsMessage::answers`] iterate over all of them. Every
-/// question and answer was validated by [`DnsMessage::parse`].
+/// question and answer was validated by [`DnsMessage::parse`]; the authority and additional
+/// records (an mDNS probe's proposed records, an announcement's extra addresses) are read on
+/// demand by [`DnsMessage::authorities`] and [`DnsMessage::additionals`], up to the first one
+/// that does not read.
 #[derive(Debug, Clone, Copy)]
 pub struct DnsMessage<'a> {
     msg: &'a [u8],
@@ -216,6 +224,8 @@ pub struct DnsMessage<'a> {
     answer: Option<Record<'a>>,
     /// Offset of the answer section.
     answers_at: u16,
+    /// Offset of the authority section (the end of the answers).
+    authority_at: u16,
 }
 
 fn read_question(msg: &[u8], pos: usize) -> Result<(Question<'_>, usize)> {
@@ -237,9 +247,19 @@ fn read_record(msg: &[u8], pos: usize) -> Result<(Record<'_>, usize)> {
     Ok((r, start + rdlen))
 }
 
+/// `n` records from `pos`, each with the offset after it, up to the first that does not read.
+fn records(msg: &[u8], pos: usize, n: u16) -> impl Iterator<Item = (Record<'_>, usize)> + '_ {
+    let mut pos = pos;
+    (0..n).map_while(move |_| {
+        let (r, next) = read_record(msg, pos).ok()?;
+        pos = next;
+        Some((r, next))
+    })
+}
+
 impl<'a> DnsMessage<'a> {
     /// Parses the header, the questions and the answer section (authority and additional
-    /// records are counted but not read).
+    /// records are counted here, read on demand).
     pub fn parse(msg: &'a [u8]) -> Result<DnsMessage<'a>> {
         if msg.len() < HEADER_LEN {
             return Err(Error::Truncated);
@@ -255,6 +275,7 @@ impl<'a> DnsMessage<'a> {
             question: None,
             answer: None,
             answers_at: 0,
+            authority_at: 0,
         };
         let mut pos = HEADER_LEN;
         for i in 0..m.qdcount {
@@ -272,6 +293,7 @@ impl<'a> DnsMessage<'a> {
             }
             pos = next;
         }
+        m.authority_at = pos as u16;
         Ok(m)
     }
 
@@ -298,13 +320,34 @@ impl<'a> DnsMessage<'a> {
 
     /// Every answer record, in order.
     pub fn answers(&self) -> impl Iterator<Item = Record<'a>> + 'a {
-        let msg = self.msg;
-        let mut pos = self.answers_at as usize;
-        (0..self.ancount).map_while(move |_| {
-            let (r, next) = read_record(msg, pos).ok()?;
-            pos = next;
-            Some(r)
-        })
+        records(self.msg, self.answers_at as usize, self.ancount).map(|(r, _)| r)
+    }
+
+    /// The authority records, in order, up to the first that does not read (an mDNS probe
+    /// proposes its records here, RFC 6762 §8.2).
+    pub fn authorities(&self) -> impl Iterator<Item = Record<'a>> + 'a {
+        records(self.msg, self.authority_at as usize, self.nscount).map(|(r, _)| r)
+    }
+
+    /// The additional records, in order, up to the first that does not read (none when an
+    /// authority record does not read).
+    pub fn additionals(&self) -> impl Iterator<Item = Record<'a>> + 'a {
+        let (mut end, mut read) = (self.authority_at as usize, 0u16);
+        for (_, next) in records(self.msg, end, self.nscount) {
+            (end, read) = (next, read + 1);
+        }
+        records(self.msg, end, if read == self.nscount { self.arcount } else { 0 }).map(|(r, _)| r)
+    }
+
+    /// The first A or AAAA record among the answers (an announcement lists PTR, SRV and TXT
+    /// records first) — its name and address.
+    pub fn first_address(&self) -> Option<(Name<'a>, IpAddr)> {
+        self.answers().find_map(|r| r.addr().map(|a| (r.name, a)))
+    }
+
+    /// A query that proposes records in its authority section: an mDNS probe (RFC 6762 §8.1).
+    pub fn is_probe(&self) -> bool {
+        !self.is_response() && self.nscount > 0 && self.authorities().next().is_some()
     }
 
     pub fn is_response(&self) -> bool {
@@ -485,5 +528,45 @@ mod tests {
                 for a in m.answers() { a.name.write_text(&mut out); let _ = a.addr(); }
             }
         }
+    }
+
+    /// An mDNS probe as avahi sends it: a question for the name (ANY, QU) and, in the authority
+    /// section, the A record it proposes; then an announcement whose PTR record (reverse
+    /// mapping) comes before the A record, with an AAAA record in the additional section.
+    #[test]
+    fn probes_and_announcements_show_their_records() {
+        let mut p = vec![0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0];
+        p.extend(b"\x08corpfs01\x05local\x00");
+        p.extend([0, 255, 0x80, 1]);
+        p.extend([0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 120, 0, 4, 198, 18, 0, 20]);
+        let m = DnsMessage::parse(&p).unwrap();
+        assert!(m.is_probe());
+        let a: Vec<_> = m.authorities().collect();
+        assert_eq!(a.len(), 1);
+        assert!(a[0].name.eq_ignore_case(b"corpfs01.local"));
+        assert_eq!(a[0].addr(), Some("198.18.0.20".parse().unwrap()));
+        assert!(m.first_address().is_none(), "a probe answers nothing");
+        assert_eq!(m.additionals().count(), 0);
+
+        let mut n = vec![0, 0, 0x84, 0, 0, 0, 0, 2, 0, 0, 0, 1];
+        n.extend(b"\x0220\x010\x0218\x03198\x07in-addr\x04arpa\x00");
+        n.extend([0, 12, 0x80, 1, 0, 0, 0, 120, 0, 16]);
+        n.extend(b"\x08corpfs01\x05local\x00");
+        let host = (n.len() - 16) as u8;
+        n.extend([0xc0, host, 0, 1, 0x80, 1, 0, 0, 0, 120, 0, 4, 198, 18, 0, 20]);
+        n.extend([0xc0, host, 0, 28, 0x80, 1, 0, 0, 0, 120, 0, 16]);
+        n.extend([0xfd, 0, 1, 0x98, 0, 0x18, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x20]);
+        let m = DnsMessage::parse(&n).unwrap();
+        assert!(!m.is_probe());
+        assert_eq!(m.answer().unwrap().addr(), None, "the first answer is the PTR record");
+        let (name, addr) = m.first_address().unwrap();
+        assert!(name.eq_ignore_case(b"corpfs01.local"));
+        assert_eq!(addr, "198.18.0.20".parse::<IpAddr>().unwrap());
+        let extra: Vec<_> = m.additionals().map(|r| r.addr()).collect();
+        assert_eq!(extra, [Some("fd00:198:18::20".parse().unwrap())]);
+        // A cut additional record ends the section, the message still reads.
+        let m = DnsMessage::parse(&n[..n.len() - 3]).unwrap();
+        assert_eq!(m.additionals().count(), 0);
+        assert!(m.first_address().is_some());
     }
 }

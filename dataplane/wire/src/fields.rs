@@ -358,6 +358,24 @@ pub static FIELDS: &[FieldDef] = &[
     f!(MDNS, "mdns.answer.ttl", Int, "first answer's TTL", |f| a0(f.mdns()).map(|a| Value::Int(a.ttl as u64))),
     f!(MDNS, "mdns.answer.cache_flush", Bool, "first answer's cache-flush bit", |f| a0(f.mdns()).map(|a| Value::Bool(a.cache_flush))),
     f!(MDNS, "mdns.answer.addr", Ip, "first answer's A/AAAA address", |f| a0(f.mdns())?.addr().map(Value::Ip)),
+    f!(MDNS, "mdns.addr", Ip, "the first A/AAAA address among the answers (an announcement lists PTR, SRV and TXT records first)", |f| f
+        .mdns()?
+        .first_address()
+        .map(|(_, a)| Value::Ip(a))),
+    f!(MDNS, "mdns.addr_name", Str, "the name of that first A/AAAA answer", |f| f.mdns()?.first_address().map(|(n, _)| Value::DnsName(n))),
+    f!(MDNS, "mdns.probe", Bool, "a query that proposes records in its authority section (a probe, RFC 6762 §8.1)", |f| f
+        .mdns()
+        .map(|m| Value::Bool(m.is_probe()))),
+    f!(MDNS, "mdns.authority.name", Str, "first authority record's name (what a probe claims)", |f| f
+        .mdns()?
+        .authorities()
+        .next()
+        .map(|r| Value::DnsName(r.name))),
+    f!(MDNS, "mdns.authority.addr", Ip, "the first A/AAAA address among the authority records (the address a probe proposes)", |f| f
+        .mdns()?
+        .authorities()
+        .find_map(|r| r.addr())
+        .map(Value::Ip)),
     // SQL Server Resolution Protocol
     f!(SSRP, "ssrp.type", Int, "2 CLNT_BCAST_EX, 3 CLNT_UCAST_EX, 4 CLNT_UCAST_INST, 5 SVR_RESP, 15 DAC", |f| f.ssrp().map(|m| Value::Int(m.kind as u64))),
     f!(SSRP, "ssrp.response", Bool, "an SVR_RESP", |f| f.ssrp().map(|m| Value::Bool(m.is_response())); true_needs crate::proto::RESP, is_flag false),
@@ -433,6 +451,13 @@ pub static INDEXED: &[IndexedDef] = &[
     ix!("mdns.answers", "cache_flush", Bool, |f, i| da(f.mdns(), i).map(|a| Value::Bool(a.cache_flush))),
     ix!("mdns.answers", "ttl", Int, |f, i| da(f.mdns(), i).map(|a| Value::Int(a.ttl as u64))),
     ix!("mdns.answers", "addr", Ip, |f, i| da(f.mdns(), i)?.addr().map(Value::Ip)),
+    ix!("mdns.authorities", "name", Str, |f, i| f.mdns()?.authorities().nth(i).map(|r| Value::DnsName(r.name))),
+    ix!("mdns.authorities", "type", Int, |f, i| f.mdns()?.authorities().nth(i).map(|r| Value::Int(r.rtype as u64))),
+    ix!("mdns.authorities", "ttl", Int, |f, i| f.mdns()?.authorities().nth(i).map(|r| Value::Int(r.ttl as u64))),
+    ix!("mdns.authorities", "addr", Ip, |f, i| f.mdns()?.authorities().nth(i)?.addr().map(Value::Ip)),
+    ix!("mdns.additionals", "name", Str, |f, i| f.mdns()?.additionals().nth(i).map(|r| Value::DnsName(r.name))),
+    ix!("mdns.additionals", "type", Int, |f, i| f.mdns()?.additionals().nth(i).map(|r| Value::Int(r.rtype as u64))),
+    ix!("mdns.additionals", "addr", Ip, |f, i| f.mdns()?.additionals().nth(i)?.addr().map(Value::Ip)),
 ];
 
 /// The scalar field named `name`.

@@ -1,4 +1,5 @@
-//! LLMNR / mDNS messages: names with pointers, every question and answer.
+//! LLMNR / mDNS messages: names with pointers, every question, answer, authority and additional
+//! record.
 #![no_main]
 use antidote_wire::dns::DnsMessage;
 use libfuzzer_sys::fuzz_target;
@@ -10,10 +11,11 @@ fuzz_target!(|data: &[u8]| {
             q.name.write_text(&mut out);
             let _ = q.name.eq_ignore_case(b"wpad.local");
         }
-        for a in m.answers() {
+        for a in m.answers().chain(m.authorities()).chain(m.additionals()) {
             a.name.write_text(&mut out);
             let _ = a.addr();
             let _ = a.name.first_label();
         }
+        let _ = (m.first_address(), m.is_probe());
     }
 });
