@@ -132,6 +132,10 @@ def main():
     out = args[0]
     n = int(args[1]) if len(args) > 1 else 4096
     frames = [name_frame() if rnd.random() < 0.05 else data_frame() for _ in range(n)]
+    # Timestamps a microsecond apart from a fixed second: scapy rounds a frame's own creation
+    # time to microseconds and can write 1,000,000 of them, which pcap readers reject.
+    for i, f in enumerate(frames):
+        f.time = 1_796_400_000 + i // 1000 + (i % 1000) / 1e6
     wrpcap(out, frames)
     print(f"gen_mix: {n} frames{' (quiet: no answers)' if QUIET else ''} -> {out}")
 

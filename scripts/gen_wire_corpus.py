@@ -161,6 +161,10 @@ def frames():
 def main():
     out = sys.argv[1]
     fr = frames()
+    # Fixed timestamps a microsecond apart (scapy's own, rounded, can reach 1,000,000 µs,
+    # which pcap readers reject).
+    for i, f in enumerate(fr):
+        f.time = 1_796_400_000 + i / 1e6
     wrpcap(out, fr)
     print(f"gen_wire_corpus: {len(fr)} frames -> {out}")
 

@@ -153,6 +153,17 @@ fn every_endpoint_with_good_and_bad_input() {
     assert_eq!(api.req("DELETE", &format!("/v1/tables/poisoners/{key}"), t, None).0, 200);
     assert_eq!(api.req("DELETE", "/v1/tables/poisoners/not-an-ip", t, None).0, 400);
     assert_eq!(api.get("/v1/tables/nosuch").0, 404);
+    // The addresses learned from the mix's ARP frames, with their MACs and evidence.
+    let hosts = tb["tables"].as_array().unwrap().iter().find(|t| t["name"] == "hosts").expect("the hosts table is listed").clone();
+    assert!(hosts["entries"].as_u64().unwrap() > 0 && hosts["type"] == "ip -> mac", "{hosts}");
+    let (c, h) = api.get("/v1/tables/hosts");
+    assert_eq!(c, 200);
+    let first = &h["entries"][0];
+    assert!(first["mac"].as_str().unwrap().len() == 17 && first["evidence"] == "arp" && first["ttl_left_ms"].as_u64().unwrap() > 0, "{h}");
+    let ip = first["key"].as_str().unwrap().to_string();
+    assert_eq!(api.req("DELETE", &format!("/v1/tables/hosts/{ip}"), t, None).0, 200);
+    assert_eq!(api.req("DELETE", "/v1/tables/hosts/not-an-ip", t, None).0, 400);
+    assert_eq!(api.req("DELETE", "/v1/tables/hosts/198.18.255.254", t, None).0, 404);
     let (c, h) = api.get("/v1/health");
     assert_eq!(c, 200, "{h}");
     // A client that stops sending its body is cut off after the socket's 5 s timeout (tiny_http

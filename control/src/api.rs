@@ -11,7 +11,7 @@
 //! | GET | /v1/stats | per port, per lcore, per rule counters with rates; swap latency |
 //! | GET | /metrics | the same as Prometheus text |
 //! | GET | /v1/alerts?since=…&limit=…[&follow=1] | recent alerts; `follow` streams JSON lines |
-//! | GET | /v1/tables, /v1/tables/NAME | learned entries with age and TTL |
+//! | GET | /v1/tables, /v1/tables/NAME | learned entries with age and TTL; `hosts`: the addresses learned from the wire and their MACs |
 //! | DELETE | /v1/tables/NAME/KEY | forget an entry |
 //! | GET | /v1/health | ports up, workers polling (stalled > 100 ms: unhealthy) |
 use crate::alerts::sinks::SinkStats;
@@ -221,6 +221,35 @@ fn parse_since(s: &str) -> Option<u64> {
     s.parse::<u64>().ok()
 }
 
+/// The table of addresses learned from the wire (`antidote_policy::state::Network::hosts`),
+/// shown beside the policy's tables (a policy table of the same name is shown instead).
+const HOSTS: &str = "hosts";
+
+fn hosts_table(state: &ApiState, now: u64) -> Resp {
+    let hosts = &state.ctx.shared.network.hosts;
+    let mut entries = hosts.entries(now);
+    entries.sort_by_key(|(k, seg, _)| (*seg, *k));
+    let entries: Vec<Value> = entries
+        .iter()
+        .map(|(k, seg, b)| {
+            json!({
+                "key": key_text(FieldType::Ip, *k),
+                "mac": key_text(FieldType::Mac, antidote_policy::keys::mac_key(&b.mac)),
+                "segment": seg,
+                "evidence": antidote_policy::state::bindings::evidence::names(b.evidence),
+                "age_ms": now.saturating_sub(b.first_seen_ms),
+                "idle_ms": now.saturating_sub(b.last_seen_ms),
+                "ttl_left_ms": b.expires_at_ms.saturating_sub(now),
+                "conflicts": b.conflicts,
+            })
+        })
+        .collect();
+    json_resp(
+        200,
+        &json!({"name": HOSTS, "type": "ip -> mac", "ttl_ms": hosts.ttl_ms, "max": hosts.max, "learned": hosts.learned(), "conflicts": hosts.conflicts(), "evictions": hosts.evictions(), "entries": entries}),
+    )
+}
+
 fn key_text(ty: FieldType, k: u128) -> String {
     match ty {
         FieldType::Ip => Addr(k).ip().to_string(),
@@ -350,12 +379,20 @@ fn handle(state: &Arc<ApiState>, mut req: Request, stop: &Arc<AtomicBool>) {
                         .collect()
                 })
                 .unwrap_or_default();
+            let mut v = v;
+            let hosts = &state.ctx.shared.network.hosts;
+            v.push(json!({
+                "name": HOSTS, "type": "ip -> mac", "ttl_ms": hosts.ttl_ms, "max": hosts.max, "entries": hosts.entries(now).len(),
+                "learned": hosts.learned(), "conflicts": hosts.conflicts(), "evictions": hosts.evictions(),
+                "arp_mismatched": state.ctx.shared.network.arp_mismatched.load(std::sync::atomic::Ordering::Relaxed),
+            }));
             json_resp(200, &json!({"tables": v}))
         }
         (Method::Get, ["v1", "tables", name]) => {
             let now = state.ctx.shared.clock.now_ms();
             let p = state.ctx.shared.policy.get();
             match p.as_ref().and_then(|p| p.program.tables.iter().find(|t| t.name == *name)) {
+                None if *name == HOSTS => hosts_table(state, now),
                 None => err(404, &format!("no table named {name}")),
                 Some(t) => {
                     let entries: Vec<Value> = t
@@ -372,6 +409,18 @@ fn handle(state: &Arc<ApiState>, mut req: Request, stop: &Arc<AtomicBool>) {
             let now = state.ctx.shared.clock.now_ms();
             let p = state.ctx.shared.policy.get();
             match p.as_ref().and_then(|p| p.program.tables.iter().find(|t| t.name == *name)) {
+                None if *name == HOSTS => match parse_key(FieldType::Ip, key) {
+                    None => err(400, &format!("`{key}` is not an ip key")),
+                    Some(k) => {
+                        let hosts = &state.ctx.shared.network.hosts;
+                        let gone = hosts.entries(now).iter().filter(|(ek, seg, _)| *ek == k && hosts.remove(k, *seg, now)).count();
+                        if gone > 0 {
+                            json_resp(200, &json!({"forgotten": key}))
+                        } else {
+                            err(404, &format!("{key} is not in table {name}"))
+                        }
+                    }
+                },
                 None => err(404, &format!("no table named {name}")),
                 Some(t) => match parse_key(t.key_ty, key) {
                     None => err(400, &format!("`{key}` is not a {} key", t.key_ty.as_str())),

@@ -80,8 +80,11 @@ impl BurstBufs {
         let all = if n >= 32 { u32::MAX } else { (1u32 << n) - 1 };
         let triage_skip = |plan: &TriagePlan<'_>| {
             let t = triage::triage_burst(frames.len(), |i| frames[i].data(), |i| frames[i].pkt_len(), plan);
-            (t.skippable(|i| frames[i].data(), plan), t.bytes)
+            (t.skippable(|i| frames[i].data(), plan), t.bytes, t.other)
         };
+        // The frames of layouts the triage walks one by one (ARP among them): every frame when
+        // there is no triage.
+        let mut other = all;
         let mut skip = 0u32;
         let mut live = u64::MAX;
         let mut gate = None;
@@ -92,9 +95,18 @@ impl BurstBufs {
             let plan = program.triage_plan(&self.plan.of(policy, live), live);
             gate = plan.gate;
             gen = gate.map_or(0, |g| g.filter.generation());
-            (skip, bytes) = triage_skip(&plan);
+            (skip, bytes, other) = triage_skip(&plan);
         } else {
             bytes = frames.iter().map(|m| m.pkt_len()).sum();
+        }
+        // The network is learned from the burst's ARP frames, read where they lie.
+        while other != 0 {
+            let i = other.trailing_zeros() as usize;
+            other &= other - 1;
+            let d = frames[i].data();
+            if triage::is_plain_arp(d) {
+                shared.network.learn_arp_frame(d, t.pair as u64, now);
+            }
         }
         let mut slow = all & !skip;
         let (look_end, slow_frames) = (Phases::now(), slow.count_ones());

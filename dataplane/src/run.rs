@@ -222,6 +222,7 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
     }
     let shared = Arc::new(Shared {
         policy,
+        network: Default::default(),
         alerts: AlertQueue::new(opts.alert_queue, workers),
         clock: Clock::new(),
         inject_from: opts.inject_from,
@@ -253,6 +254,7 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
                     tx_queue: w as u16,
                     from_segment: segment_side[i],
                     rx_mac: antidote_wire::ethernet::Mac(ports.ports[i].mac()),
+                    pair: i.min(j) as u16,
                 })
             })
             .collect();

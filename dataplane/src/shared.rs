@@ -4,6 +4,7 @@ use crate::alert::AlertQueue;
 use crate::clock::Clock;
 use crate::policy::PolicySlot;
 use antidote_dpdk::Port;
+use antidote_policy::state::Network;
 use antidote_wire::ethernet::Mac;
 use std::net::Ipv4Addr;
 
@@ -20,11 +21,16 @@ pub struct Task {
     pub from_segment: bool,
     /// The RX port's MAC (source of injected answers to broadcast queries).
     pub rx_mac: Mac,
+    /// The segment the port belongs to: its pair (the lower port index of the two), the same
+    /// for both directions. What is learned of the network is kept per segment.
+    pub pair: u16,
 }
 
 /// What every worker shares: the policy, the alert queue, the mempool, the clock.
 pub struct Shared {
     pub policy: PolicySlot,
+    /// What the workers learn of the network, kept across policy swaps.
+    pub network: Network,
     pub alerts: AlertQueue,
     pub clock: Clock,
     /// Source address of injected NBT-NS answers to broadcast queries (unicast queries are

@@ -61,6 +61,7 @@ fn frames_cross_the_bridge_unchanged_and_are_counted() {
     let counters = Arc::new(WorkerCounters::default());
     let shared = Arc::new(Shared {
         policy: PolicySlot::default(),
+        network: Default::default(),
         alerts: AlertQueue::new(16, 1),
         clock: Clock::new(),
         inject_from: None,
@@ -68,7 +69,16 @@ fn frames_cross_the_bridge_unchanged_and_are_counted() {
         mirror: None,
     });
     let mut worker = Worker::new(
-        vec![Task { rx_port: a, rx_index: 0, rx_queue: 0, tx_port: b, tx_queue: 0, from_segment: true, rx_mac: antidote_wire::ethernet::Mac(a.mac()) }],
+        vec![Task {
+            rx_port: a,
+            rx_index: 0,
+            rx_queue: 0,
+            tx_port: b,
+            tx_queue: 0,
+            from_segment: true,
+            rx_mac: antidote_wire::ethernet::Mac(a.mac()),
+            pair: 0,
+        }],
         counters.clone(),
         shared.clone(),
         pool.clone(),
@@ -117,6 +127,48 @@ fn frames_cross_the_bridge_unchanged_and_are_counted() {
     assert_eq!(again, 80, "plain UDP: every frame forwarded under the default policy");
     let snap = Snapshot::take(&[counters], 2);
     assert_eq!(snap.ports[0].rx_bytes, 2 * sent.iter().map(|f| f.len() as u64).sum::<u64>());
+    assert_eq!(pool.in_use(), before, "no mbuf leaked");
+
+    // ARP under a policy: the worker learns who has which address, passes every frame on, and
+    // a forged claim to the server's address neither moves it nor is learned.
+    const SERVER: [u8; 6] = [2, 0xad, 0, 0, 0, 0x20];
+    const FORGER: [u8; 6] = [2, 0xad, 0, 0, 0, 0x66];
+    let arp = |eth_src: [u8; 6], sender: [u8; 6], ip: [u8; 4]| {
+        let mut d = vec![0xff; 6];
+        d.extend(eth_src);
+        d.extend([0x08, 0x06, 0, 1, 0x08, 0x00, 6, 4, 0, 1]);
+        d.extend(sender);
+        d.extend(ip);
+        d.extend([0; 6]);
+        d.extend([198, 18, 0, 10]);
+        d.resize(60, 0);
+        d
+    };
+    let arps = vec![
+        arp(SERVER, SERVER, [198, 18, 0, 20]),
+        arp(FORGER, FORGER, [198, 18, 0, 20]),
+        arp(FORGER, SERVER, [198, 18, 0, 21]),
+        arp(FORGER, FORGER, [198, 18, 0, 66]),
+    ];
+    send(a, &pool, &arps);
+    let mut forwarded = 0;
+    for _ in 0..10 {
+        forwarded += worker.poll_once();
+    }
+    assert_eq!(forwarded, arps.len());
+    let mut got = 0;
+    while b.rx_burst(0, &mut burst) > 0 {
+        got += burst.drain().count();
+    }
+    assert_eq!(got, arps.len(), "ARP is forwarded");
+    let key = |ip: &str| antidote_policy::keys::ip_key(ip.parse().unwrap());
+    let hosts = &shared.network.hosts;
+    let now = shared.clock.now_ms();
+    let server = hosts.get(key("198.18.0.20"), 0, now).expect("the server's address is learned");
+    assert_eq!((server.mac, server.conflicts), (SERVER, 1), "the forger's claim is a conflict, not a rebinding");
+    assert!(hosts.get(key("198.18.0.21"), 0, now).is_none(), "an ARP whose sender is not its Ethernet source teaches nothing");
+    assert_eq!(hosts.get(key("198.18.0.66"), 0, now).map(|b| b.mac), Some(FORGER));
+    assert_eq!(shared.network.arp_mismatched.load(std::sync::atomic::Ordering::Relaxed), 1);
     assert_eq!(pool.in_use(), before, "no mbuf leaked");
 
     drop(worker);

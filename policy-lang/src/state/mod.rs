@@ -14,11 +14,18 @@
 //! - [`table`]: learned tables ([`LearnTable`]), each with the address filter the header triage
 //!   reads (`antidote_wire::triage::AddrFilter`).
 //! - [`counter`]: sliding-window counters ([`CounterTable`]).
+//! - [`bindings`]: addresses bound to MACs per segment, learned from the wire ([`BindTable`]):
+//!   conflicts counted, never silently rebound.
+//! - [`network`]: what the appliance learns of its network ([`Network`]), from which frames.
 
+pub mod bindings;
 pub mod counter;
+pub mod network;
 pub mod table;
 
+pub use bindings::{BindTable, Binding, Bound};
 pub use counter::CounterTable;
+pub use network::Network;
 pub use table::{Entry, LearnTable};
 
 pub(crate) const LOCKED: u64 = u64::MAX;

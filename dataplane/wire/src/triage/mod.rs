@@ -236,7 +236,7 @@ const ARP_SKIP: u32 = LAYOUT_MASKS.len() as u32;
 /// An untagged ARP frame for IPv4 over Ethernet, whole: what [`walk_mask`] gives
 /// `ETH | ARP`, without its walk.
 #[inline(always)]
-fn is_plain_arp(d: &[u8]) -> bool {
+pub fn is_plain_arp(d: &[u8]) -> bool {
     d.get(12..20).is_some_and(|h| h == [0x08, 0x06, 0, 1, 0x08, 0x00, 6, 4]) && d.len() >= 14 + 28
 }
 

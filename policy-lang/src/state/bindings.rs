@@ -1,0 +1,351 @@
+//! Bindings learned from the wire: an address, on one segment, bound to the MAC that showed it,
+//! with the kinds of evidence seen, when it was first and last seen, and how often another MAC
+//! claimed it. An address seen with a new MAC is a conflict: counted on the binding and in the
+//! table, never silently rebound — the binding keeps its MAC until it expires unrefreshed. What
+//! one forged frame can do is raise a conflict count, not move an address to the forger.
+//!
+//! Lock-free like the learned tables ([`super::table`]): a slot is claimed with one
+//! compare-and-swap of its state, written, then published with a release store; readers check
+//! the state before and after reading (a seqlock). Bounded: a full probe window evicts its least
+//! recently seen binding, counted.
+use super::{hash, LOCKED, PROBE, TOMB};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::*};
+
+/// Kinds of evidence a binding was learned from (bits of [`Binding::evidence`]).
+pub mod evidence {
+    /// An ARP request or reply whose sender MAC is the frame's source.
+    pub const ARP: u8 = 1 << 0;
+    /// An IPv6 neighbour solicitation or advertisement.
+    pub const NDP: u8 = 1 << 1;
+    /// A DHCP server's acknowledgement.
+    pub const DHCP: u8 = 1 << 2;
+    /// Entered by the operator.
+    pub const OPERATOR: u8 = 1 << 7;
+
+    /// The kinds of `bits` by name, joined by `+`.
+    pub fn names(bits: u8) -> String {
+        [(ARP, "arp"), (NDP, "ndp"), (DHCP, "dhcp"), (OPERATOR, "operator")]
+            .iter()
+            .filter(|(b, _)| bits & b != 0)
+            .map(|(_, n)| *n)
+            .collect::<Vec<_>>()
+            .join("+")
+    }
+}
+
+#[repr(align(64))]
+#[derive(Default)]
+struct Slot {
+    /// Expiry (ms); 0 never used, [`TOMB`] forgotten, [`LOCKED`] being written.
+    state: AtomicU64,
+    k_hi: AtomicU64,
+    k_lo: AtomicU64,
+    segment: AtomicU64,
+    /// The MAC (low 48 bits) and the evidence bits (bits 48–55).
+    value: AtomicU64,
+    first_seen: AtomicU64,
+    last_seen: AtomicU64,
+    conflicts: AtomicU64,
+}
+
+/// What [`BindTable::bind`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bound {
+    /// A new binding.
+    New,
+    /// The binding was there with this MAC: refreshed.
+    Same,
+    /// The address is bound to another MAC (that one): kept, the conflict counted.
+    Conflict([u8; 6]),
+    /// No slot could be had (every slot of the window being written): nothing learned.
+    Busy,
+}
+
+/// One binding, for reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Binding {
+    pub mac: [u8; 6],
+    pub evidence: u8,
+    pub first_seen_ms: u64,
+    pub last_seen_ms: u64,
+    pub expires_at_ms: u64,
+    /// How often another MAC claimed the address.
+    pub conflicts: u64,
+}
+
+fn mac_of(v: u64) -> [u8; 6] {
+    let b = v.to_be_bytes();
+    [b[2], b[3], b[4], b[5], b[6], b[7]]
+}
+
+fn word(mac: [u8; 6], evidence: u8) -> u64 {
+    u64::from_be_bytes([0, evidence, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]])
+}
+
+fn evidence_of(v: u64) -> u8 {
+    (v >> 48) as u8
+}
+
+/// Refreshes of a binding's last-seen time closer together than this are not written (the line
+/// is shared by every worker that sees the host).
+const REFRESH_MS: u64 = 1000;
+
+/// Addresses bound to MACs, per segment. See the module.
+pub struct BindTable {
+    slots: Box<[Slot]>,
+    mask: usize,
+    pub ttl_ms: u64,
+    pub max: usize,
+    inserted: AtomicUsize,
+    evicted: AtomicUsize,
+    conflicts: AtomicU64,
+}
+
+impl BindTable {
+    /// A table of `max` bindings (rounded up to a power of two of slots, twice as many) that
+    /// each live `ttl_ms` after they were last seen.
+    pub fn new(max: usize, ttl_ms: u64) -> BindTable {
+        let cap = (max.max(8) * 2).next_power_of_two();
+        BindTable {
+            slots: (0..cap).map(|_| Slot::default()).collect(),
+            mask: cap - 1,
+            ttl_ms,
+            max,
+            inserted: AtomicUsize::new(0),
+            evicted: AtomicUsize::new(0),
+            conflicts: AtomicU64::new(0),
+        }
+    }
+
+    fn index(key: u128, segment: u64) -> usize {
+        hash(key ^ (segment as u128) << 100)
+    }
+
+    /// The slot holding `key` on `segment` live, its state and value, read consistently.
+    #[inline]
+    fn find(&self, key: u128, segment: u64, now: u64) -> Option<(&Slot, u64, u64)> {
+        let h = Self::index(key, segment);
+        for i in 0..PROBE {
+            let s = &self.slots[(h + i) & self.mask];
+            let st = s.state.load(Acquire);
+            if st == 0 {
+                return None;
+            }
+            if st <= TOMB || st == LOCKED || st <= now {
+                continue;
+            }
+            let k = ((s.k_hi.load(Relaxed) as u128) << 64) | s.k_lo.load(Relaxed) as u128;
+            let (seg, v) = (s.segment.load(Relaxed), s.value.load(Relaxed));
+            std::sync::atomic::fence(Acquire);
+            if s.state.load(Relaxed) == st && k == key && seg == segment {
+                return Some((s, st, v));
+            }
+        }
+        None
+    }
+
+    /// Binds `key` (an address) on `segment` to `mac`, seen now with `evidence`: a new binding,
+    /// a refresh of the same one, or a conflict with the MAC it is bound to (kept).
+    pub fn bind(&self, key: u128, segment: u64, mac: [u8; 6], evidence: u8, now: u64) -> Bound {
+        let expires = now.saturating_add(self.ttl_ms.max(1));
+        if let Some((s, st, v)) = self.find(key, segment, now) {
+            if mac_of(v) != mac {
+                s.conflicts.fetch_add(1, Relaxed);
+                self.conflicts.fetch_add(1, Relaxed);
+                return Bound::Conflict(mac_of(v));
+            }
+            if evidence_of(v) & evidence != evidence {
+                // Only this MAC's bits change: a slot rewritten meanwhile is caught below.
+                let _ = s.value.compare_exchange(v, word(mac, evidence_of(v) | evidence), AcqRel, Relaxed);
+            }
+            if now.saturating_sub(s.last_seen.load(Relaxed)) >= REFRESH_MS {
+                s.last_seen.store(now, Relaxed);
+                let _ = s.state.compare_exchange(st, expires.max(st), AcqRel, Relaxed);
+            }
+            return Bound::Same;
+        }
+        let h = Self::index(key, segment);
+        for _attempt in 0..4 {
+            // A never-used, forgotten or expired slot; else the least recently seen of the window.
+            let mut victim: Option<(usize, u64, u64)> = None;
+            for i in 0..PROBE {
+                let idx = (h + i) & self.mask;
+                let s = &self.slots[idx];
+                let st = s.state.load(Acquire);
+                if st == LOCKED {
+                    continue;
+                }
+                if st <= TOMB || st <= now {
+                    victim = Some((idx, st, 0));
+                    break;
+                }
+                let seen = s.last_seen.load(Relaxed);
+                if victim.map_or(true, |v| seen < v.2) {
+                    victim = Some((idx, st, seen));
+                }
+            }
+            let Some((idx, st, _)) = victim else { continue };
+            let s = &self.slots[idx];
+            if s.state.compare_exchange(st, LOCKED, AcqRel, Relaxed).is_ok() {
+                if st > TOMB && st > now {
+                    self.evicted.fetch_add(1, Relaxed);
+                }
+                s.k_hi.store((key >> 64) as u64, Relaxed);
+                s.k_lo.store(key as u64, Relaxed);
+                s.segment.store(segment, Relaxed);
+                s.value.store(word(mac, evidence), Relaxed);
+                s.first_seen.store(now, Relaxed);
+                s.last_seen.store(now, Relaxed);
+                s.conflicts.store(0, Relaxed);
+                s.state.store(expires.max(TOMB + 1), Release);
+                // Two workers that missed the address at once each claimed a slot: the one
+                // earlier in the probe window wins, the other is forgotten (each sees the other's
+                // after the fence, so at least one of them does).
+                std::sync::atomic::fence(SeqCst);
+                let ours = idx.wrapping_sub(h) & self.mask;
+                for i in 0..ours {
+                    let o = &self.slots[(h + i) & self.mask];
+                    let ost = o.state.load(Acquire);
+                    if ost <= TOMB || ost == LOCKED || ost <= now {
+                        continue;
+                    }
+                    let k = ((o.k_hi.load(Relaxed) as u128) << 64) | o.k_lo.load(Relaxed) as u128;
+                    let (seg, v) = (o.segment.load(Relaxed), o.value.load(Relaxed));
+                    std::sync::atomic::fence(Acquire);
+                    if o.state.load(Relaxed) == ost && k == key && seg == segment {
+                        s.state.store(TOMB, Release);
+                        if mac_of(v) != mac {
+                            o.conflicts.fetch_add(1, Relaxed);
+                            self.conflicts.fetch_add(1, Relaxed);
+                            return Bound::Conflict(mac_of(v));
+                        }
+                        return Bound::Same;
+                    }
+                }
+                self.inserted.fetch_add(1, Relaxed);
+                return Bound::New;
+            }
+        }
+        Bound::Busy
+    }
+
+    /// The binding of `key` on `segment`, if live.
+    #[inline]
+    pub fn get(&self, key: u128, segment: u64, now: u64) -> Option<Binding> {
+        self.find(key, segment, now).map(|(s, st, v)| Binding {
+            mac: mac_of(v),
+            evidence: evidence_of(v),
+            first_seen_ms: s.first_seen.load(Relaxed),
+            last_seen_ms: s.last_seen.load(Relaxed),
+            expires_at_ms: st,
+            conflicts: s.conflicts.load(Relaxed),
+        })
+    }
+
+    /// Forgets the binding of `key` on `segment`; true if it was there.
+    pub fn remove(&self, key: u128, segment: u64, now: u64) -> bool {
+        match self.find(key, segment, now) {
+            Some((s, st, _)) => s.state.compare_exchange(st, TOMB, AcqRel, Relaxed).is_ok(),
+            None => false,
+        }
+    }
+
+    /// Every live binding as (key, segment, binding). Allocates: control side only.
+    pub fn entries(&self, now: u64) -> Vec<(u128, u64, Binding)> {
+        let mut out = Vec::new();
+        for s in self.slots.iter() {
+            let st = s.state.load(Acquire);
+            if st <= TOMB || st == LOCKED || st <= now {
+                continue;
+            }
+            let k = ((s.k_hi.load(Relaxed) as u128) << 64) | s.k_lo.load(Relaxed) as u128;
+            let seg = s.segment.load(Relaxed);
+            if let Some(b) = self.get(k, seg, now) {
+                out.push((k, seg, b));
+            }
+        }
+        out
+    }
+
+    /// Conflicts seen (another MAC claiming a bound address), over the table's life.
+    pub fn conflicts(&self) -> u64 {
+        self.conflicts.load(Relaxed)
+    }
+
+    /// Live bindings pushed out to make room.
+    pub fn evictions(&self) -> usize {
+        self.evicted.load(Relaxed)
+    }
+
+    /// Bindings learned (new ones, not refreshes).
+    pub fn learned(&self) -> usize {
+        self.inserted.load(Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    const A: [u8; 6] = [2, 0, 0, 0, 0, 0x20];
+    const B: [u8; 6] = [2, 0, 0, 0, 0, 0x66];
+
+    #[test]
+    fn a_bound_address_is_never_rebound_to_another_mac() {
+        let t = BindTable::new(64, 10_000);
+        assert_eq!(t.bind(20, 0, A, evidence::ARP, 1), Bound::New);
+        assert_eq!(t.bind(20, 0, A, evidence::DHCP, 2000), Bound::Same);
+        // A forged claim: counted, the binding stays.
+        assert_eq!(t.bind(20, 0, B, evidence::ARP, 3000), Bound::Conflict(A));
+        let b = t.get(20, 0, 3001).unwrap();
+        assert_eq!((b.mac, b.evidence, b.conflicts, b.first_seen_ms, b.last_seen_ms), (A, evidence::ARP | evidence::DHCP, 1, 1, 2000));
+        assert_eq!(t.conflicts(), 1);
+        // Segments are apart: the same address elsewhere is another host.
+        assert_eq!(t.bind(20, 1, B, evidence::ARP, 3000), Bound::New);
+        assert_eq!(t.get(20, 1, 3001).unwrap().mac, B);
+        // Unrefreshed, it expires; then the address may be bound anew.
+        assert!(t.get(20, 0, 12_001).is_none());
+        assert_eq!(t.bind(20, 0, B, evidence::ARP, 12_001), Bound::New);
+        assert_eq!(t.entries(12_002).len(), 2);
+        assert_eq!(t.entries(13_001).len(), 1, "segment 1's binding, unrefreshed, expired at 13 000");
+    }
+
+    #[test]
+    fn refreshes_keep_a_binding_alive_and_eviction_takes_the_least_recently_seen() {
+        let t = BindTable::new(8, 10_000);
+        t.bind(1, 0, A, evidence::ARP, 1);
+        for now in (1000..30_000).step_by(1000) {
+            assert_eq!(t.bind(1, 0, A, evidence::ARP, now), Bound::Same);
+        }
+        assert!(t.get(1, 0, 30_000).is_some(), "seen every second: alive long after its first ttl");
+        // Many more hosts than room: bounded, evictions counted, the busy host stays.
+        for k in 100..2100u128 {
+            t.bind(k, 0, B, evidence::ARP, 30_000 + k as u64);
+            t.bind(1, 0, A, evidence::ARP, 30_000 + k as u64);
+        }
+        assert!(t.entries(32_100).len() <= 16);
+        assert!(t.evictions() > 1000);
+        assert_eq!(t.get(1, 0, 32_100).map(|b| b.mac), Some(A));
+    }
+
+    #[test]
+    fn shared_between_threads() {
+        let t = std::sync::Arc::new(BindTable::new(4096, 60_000));
+        let hs: Vec<_> = (0..4u8)
+            .map(|w| {
+                let t = t.clone();
+                std::thread::spawn(move || {
+                    for k in 0..2000u128 {
+                        // Every thread claims every address, with its own MAC: one wins each.
+                        t.bind(k, 0, [2, 0, 0, 0, 0, w], evidence::ARP, 1 + k as u64);
+                    }
+                })
+            })
+            .collect();
+        hs.into_iter().for_each(|h| h.join().unwrap());
+        let e = t.entries(3000);
+        assert_eq!(e.len(), 2000, "one binding per address");
+        let conflicts: u64 = e.iter().map(|(_, _, b)| b.conflicts).sum();
+        assert_eq!(conflicts, t.conflicts());
+        assert!(t.conflicts() >= 2000 * 3 - 2000, "the losers' claims are counted");
+    }
+}

@@ -1,0 +1,108 @@
+//! What the appliance has learned of the network it sits in, passively, per segment (a port
+//! pair): which MAC each address belongs to ([`Network::hosts`]). Shared by every worker and
+//! kept across policy swaps; written by the workers as frames pass, read by everyone.
+//!
+//! What one frame can teach is bound to evidence it carries: an ARP frame teaches its sender's
+//! address only when its Ethernet source is the sender's MAC, and an address already bound to
+//! another MAC is not moved (a conflict, counted) — so a forged frame cannot make the appliance
+//! believe that a server's address belongs to the forger.
+use super::bindings::{evidence, BindTable, Bound};
+use antidote_wire::arp::ArpRepr;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+/// Bindings the hosts table holds at most (it evicts the least recently seen beyond that).
+pub const HOSTS: usize = 65_536;
+/// How long a binding lives after it was last seen: an hour.
+pub const HOST_TTL_MS: u64 = 3_600_000;
+
+/// The learned network. See the module.
+pub struct Network {
+    /// Address (as a table key, `crate::keys::ip_key`) → MAC, per segment.
+    pub hosts: BindTable,
+    /// ARP frames whose Ethernet source is not their sender's MAC: not learned from.
+    pub arp_mismatched: AtomicU64,
+}
+
+impl Default for Network {
+    fn default() -> Self {
+        Network::new(HOSTS, HOST_TTL_MS)
+    }
+}
+
+/// What a frame taught.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Learned {
+    Nothing,
+    Host(Bound),
+    /// The frame's Ethernet source is not the MAC it claims an address for.
+    Mismatched,
+}
+
+impl Network {
+    pub fn new(hosts: usize, host_ttl_ms: u64) -> Network {
+        Network { hosts: BindTable::new(hosts, host_ttl_ms), arp_mismatched: AtomicU64::new(0) }
+    }
+
+    /// Learns from an ARP request or reply seen on `segment` from Ethernet source `eth_src`:
+    /// its sender's address bound to its sender's MAC. An ARP probe (sender 0.0.0.0) and a
+    /// sender address no host can have teach nothing.
+    pub fn learn_arp(&self, eth_src: [u8; 6], arp: &ArpRepr, segment: u64, now: u64) -> Learned {
+        let ip = arp.sender_ip;
+        if ip.is_unspecified() || ip.is_broadcast() || ip.is_multicast() || ip.is_loopback() {
+            return Learned::Nothing;
+        }
+        if arp.sender_mac.0 != eth_src {
+            self.arp_mismatched.fetch_add(1, Relaxed);
+            return Learned::Mismatched;
+        }
+        Learned::Host(self.hosts.bind(crate::keys::ip_key(ip.into()), segment, eth_src, evidence::ARP, now))
+    }
+
+    /// [`Network::learn_arp`] for an untagged Ethernet frame carrying ARP (`d` its bytes, at
+    /// least the Ethernet header and the ARP message).
+    #[inline]
+    pub fn learn_arp_frame(&self, d: &[u8], segment: u64, now: u64) -> Learned {
+        let (Some(src), Some(arp)) = (d.get(6..12), d.get(14..).and_then(|a| ArpRepr::parse(a).ok())) else { return Learned::Nothing };
+        let mut eth_src = [0u8; 6];
+        eth_src.copy_from_slice(src);
+        self.learn_arp(eth_src, &arp, segment, now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn arp(eth_src: [u8; 6], sender_mac: [u8; 6], sender_ip: [u8; 4]) -> Vec<u8> {
+        let mut d = vec![0xff; 6];
+        d.extend(eth_src);
+        d.extend([0x08, 0x06, 0, 1, 0x08, 0x00, 6, 4, 0, 2]);
+        d.extend(sender_mac);
+        d.extend(sender_ip);
+        d.extend([0; 6]);
+        d.extend([198, 18, 0, 10]);
+        d.resize(60, 0);
+        d
+    }
+
+    const SERVER: [u8; 6] = [2, 0xad, 0, 0, 0, 0x20];
+    const FORGER: [u8; 6] = [2, 0xad, 0, 0, 0, 0x66];
+
+    #[test]
+    fn a_forged_arp_cannot_move_a_server_address() {
+        let n = Network::default();
+        let ip = crate::keys::ip_key("198.18.0.20".parse().unwrap());
+        assert_eq!(n.learn_arp_frame(&arp(SERVER, SERVER, [198, 18, 0, 20]), 0, 1), Learned::Host(Bound::New));
+        // The forger's ARP claims the server's address with the forger's MAC: a conflict, kept.
+        assert_eq!(n.learn_arp_frame(&arp(FORGER, FORGER, [198, 18, 0, 20]), 0, 2), Learned::Host(Bound::Conflict(SERVER)));
+        // The forger puts the server's MAC in the ARP message, its own in the Ethernet header.
+        assert_eq!(n.learn_arp_frame(&arp(FORGER, SERVER, [198, 18, 0, 99]), 0, 3), Learned::Mismatched);
+        let b = n.hosts.get(ip, 0, 4).unwrap();
+        assert_eq!((b.mac, b.conflicts), (SERVER, 1));
+        assert!(n.hosts.get(crate::keys::ip_key("198.18.0.99".parse().unwrap()), 0, 4).is_none());
+        assert_eq!(n.arp_mismatched.load(Relaxed), 1);
+        // A probe teaches nothing.
+        assert_eq!(n.learn_arp_frame(&arp(SERVER, SERVER, [0, 0, 0, 0]), 0, 5), Learned::Nothing);
+        assert_eq!(n.learn_arp_frame(&arp(SERVER, SERVER, [198, 18, 0, 20])[..30], 0, 5), Learned::Nothing);
+    }
+}
