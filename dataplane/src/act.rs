@@ -47,7 +47,7 @@ impl Outputs {
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn act(&mut self, m: &Mbuf, t: &Task, policy: &LoadedPolicy, now: u64, c: &WorkerCounters, shared: &Shared, pool: &Mempool) -> bool {
         let pc = &c.ports[t.rx_index];
-        let meta = Meta { port: t.rx_index as u16, from_segment: t.from_segment };
+        let meta = Meta { port: t.rx_index as u16, from_segment: t.from_segment, segment: t.pair };
         let out = &mut self.outcome;
         // What tells this frame's alerts apart from other alerts' (read while the frame is).
         let (mut frame_group, mut frame_key) = (0, 0);

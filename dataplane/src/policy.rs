@@ -1,6 +1,7 @@
 //! The running policy, shared by the workers through arc-swap, with its version history (an old
 //! program is always freed on the control thread) and its rule hits.
 use crate::stats::RuleHits;
+use antidote_policy::state::Network;
 use antidote_policy::Program;
 use arc_swap::ArcSwapOption;
 use std::collections::{HashMap, VecDeque};
@@ -47,6 +48,8 @@ pub struct PolicySlot {
     /// Rule hits, by rule name, of the versions that have left the history (no worker can still
     /// be counting into them).
     carried: Mutex<HashMap<String, u64>>,
+    /// The learned network every installed program consults (`Program::network`).
+    network: Option<Arc<Network>>,
 }
 
 impl Default for PolicySlot {
@@ -58,11 +61,17 @@ impl Default for PolicySlot {
 impl PolicySlot {
     /// A slot for `workers` workers (worker w counts rule hits in row w).
     pub fn new(workers: usize) -> PolicySlot {
-        PolicySlot { current: ArcSwapOption::empty(), history: Mutex::new(VecDeque::new()), workers: workers.max(1), carried: Mutex::default() }
+        PolicySlot { current: ArcSwapOption::empty(), history: Mutex::new(VecDeque::new()), workers: workers.max(1), carried: Mutex::default(), network: None }
+    }
+
+    /// A slot whose programs consult `network` (what the workers learn of it).
+    pub fn with_network(workers: usize, network: Arc<Network>) -> PolicySlot {
+        PolicySlot { network: Some(network), ..PolicySlot::new(workers) }
     }
 
     /// Installs a program (control side). Returns its version.
-    pub fn install(&self, program: Program, source: String) -> Arc<LoadedPolicy> {
+    pub fn install(&self, mut program: Program, source: String) -> Arc<LoadedPolicy> {
+        program.network = self.network.clone();
         let mut h = self.history.lock().unwrap_or_else(|e| e.into_inner());
         let version = h.back().map(|p| p.version + 1).unwrap_or(1);
         let p = Arc::new(LoadedPolicy {

@@ -213,7 +213,8 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
         }
     }
 
-    let policy = PolicySlot::new(workers);
+    let network = Arc::new(antidote_policy::state::Network::default());
+    let policy = PolicySlot::with_network(workers, network.clone());
     if let Some((program, source)) = opts.policy.take() {
         let p = policy.install(program, source);
         if !opts.quiet {
@@ -222,7 +223,7 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
     }
     let shared = Arc::new(Shared {
         policy,
-        network: Default::default(),
+        network,
         alerts: AlertQueue::new(opts.alert_queue, workers),
         clock: Clock::new(),
         inject_from: opts.inject_from,

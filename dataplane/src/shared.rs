@@ -7,6 +7,7 @@ use antidote_dpdk::Port;
 use antidote_policy::state::Network;
 use antidote_wire::ethernet::Mac;
 use std::net::Ipv4Addr;
+use std::sync::Arc;
 
 /// One direction of one port pair, on one queue.
 #[derive(Clone, Copy, Debug)]
@@ -29,8 +30,9 @@ pub struct Task {
 /// What every worker shares: the policy, the alert queue, the mempool, the clock.
 pub struct Shared {
     pub policy: PolicySlot,
-    /// What the workers learn of the network, kept across policy swaps.
-    pub network: Network,
+    /// What the workers learn of the network, kept across policy swaps (the policy slot's
+    /// programs consult the same).
+    pub network: Arc<Network>,
     pub alerts: AlertQueue,
     pub clock: Clock,
     /// Source address of injected NBT-NS answers to broadcast queries (unicast queries are

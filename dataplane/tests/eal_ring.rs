@@ -59,9 +59,10 @@ fn frames_cross_the_bridge_unchanged_and_are_counted() {
     send(a, &pool, &sent);
 
     let counters = Arc::new(WorkerCounters::default());
+    let network = Arc::new(antidote_policy::state::Network::default());
     let shared = Arc::new(Shared {
-        policy: PolicySlot::default(),
-        network: Default::default(),
+        policy: PolicySlot::with_network(1, network.clone()),
+        network,
         alerts: AlertQueue::new(16, 1),
         clock: Clock::new(),
         inject_from: None,

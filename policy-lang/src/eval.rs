@@ -1,7 +1,7 @@
 //! The evaluator: a compiled [`Program`] run on one dissected frame. Nothing is allocated: the
 //! outcome's lists are inline, field values are borrowed from the frame.
 use crate::ast::{CmpOp, StrOp, Verdict};
-use crate::fields::{FieldRef, MetaField, Source};
+use crate::fields::{Endpoint, FieldRef, MetaField, Source};
 use crate::keys::{key_of, mac_key};
 use crate::plan::transport_key;
 use crate::program::{Act, Const, Meta, Outcome, Part, Program, Set, Test, MATCH, MAX_HITS, NO_MATCH};
@@ -249,7 +249,9 @@ impl Program {
                     Act::InjectNbnsNegative => out.inject_nbns_negative = true,
                     Act::Learn { table, key } => {
                         if let Some(k) = read(key, frame, meta).and_then(|v| key_of(&v)) {
-                            self.tables[*table as usize].state.insert(k, now);
+                            if self.may_learn(key, k, frame, meta, now) {
+                                self.tables[*table as usize].state.insert(k, now);
+                            }
                         }
                     }
                     Act::Forget { table, key } => {
@@ -261,7 +263,9 @@ impl Program {
                         if let Some(v) = read(key, frame, meta) {
                             let q = if matches!(v, Value::Mac(_)) { &self.quarantine_mac } else { &self.quarantine_ip };
                             if let Some(k) = key_of(&v) {
-                                q.insert_for(k, now, *ms);
+                                if self.may_learn(key, k, frame, meta, now) {
+                                    q.insert_for(k, now, *ms);
+                                }
                             }
                         }
                     }
@@ -284,6 +288,26 @@ impl Program {
             }
         }
         false
+    }
+
+    /// Whether `key` (the value of field `f` in `frame`) may be learned: not when it is the
+    /// address of one of the frame's Ethernet endpoints and the network binds that address to
+    /// another MAC — the frame's IP address is then forged (or the binding stale), and learning
+    /// it would aim the policy at the host that owns it. Refusals are counted.
+    #[inline]
+    fn may_learn(&self, f: &FieldRef, key: u128, frame: &Frame<'_>, meta: &Meta, now: u64) -> bool {
+        let (Some(net), Some(end), Some(eth)) = (&self.network, f.endpoint(), frame.eth) else { return true };
+        let mac = match end {
+            Endpoint::Source => eth.src.0,
+            Endpoint::Destination => eth.dst.0,
+        };
+        match net.hosts.get(key, meta.segment as u64, now) {
+            Some(b) if b.mac != mac => {
+                net.learn_refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                false
+            }
+            _ => true,
+        }
     }
 
     fn quarantined(&self, frame: &Frame<'_>, now: u64) -> bool {

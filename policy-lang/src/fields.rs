@@ -35,6 +35,25 @@ pub struct FieldRef {
     pub is_flag: bool,
 }
 
+/// Which Ethernet endpoint of a frame an address field belongs to: `ip.src` is the address of
+/// the frame's Ethernet source, `ip.dst` of its destination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    Source,
+    Destination,
+}
+
+impl FieldRef {
+    /// The endpoint whose address this field is (`ip.src`, `ip.dst`), if it is one.
+    pub fn endpoint(&self) -> Option<Endpoint> {
+        match self.name {
+            "ip.src" => Some(Endpoint::Source),
+            "ip.dst" => Some(Endpoint::Destination),
+            _ => None,
+        }
+    }
+}
+
 impl std::fmt::Debug for FieldRef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name)

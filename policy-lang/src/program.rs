@@ -19,6 +19,9 @@ use std::sync::Arc;
 pub struct Meta {
     pub port: u16,
     pub from_segment: bool,
+    /// The segment (port pair) the frame crossed: what is learned of the network is kept per
+    /// segment.
+    pub segment: u16,
 }
 
 /// The branch-program targets that end a condition.
@@ -211,6 +214,10 @@ pub struct Program {
     /// rules, as a bitset): while the table holds no key, the rules are dormant
     /// ([`Program::live_rules`]).
     pub dormant_if_empty: Vec<(u32, u64)>,
+    /// What the appliance learned of the network (set when the program is installed; None in a
+    /// program only compiled): learning an address that is bound to another MAC than the frame
+    /// shows for it is refused ([`Program::eval`]).
+    pub network: Option<Arc<crate::state::Network>>,
     /// For each learned table that some rule cannot match without the frame's `ip.src` or
     /// `ip.dst` in it (a table index and those rules): the header look may let a frame through
     /// on the table's address filter ([`Program::addr_gate`]).

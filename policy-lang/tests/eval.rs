@@ -24,7 +24,7 @@ fn run(p: &Program, frame: &[u8], now: u64) -> Outcome {
     let f = Frame::parse(frame, &mut s);
     assert!(f.error.is_none(), "test frame is malformed: {:?}", f.error);
     let mut o = Outcome::default();
-    p.eval(&f, &Meta { port: 0, from_segment: false }, now, &mut o);
+    p.eval(&f, &Meta::default(), now, &mut o);
     o
 }
 
@@ -437,4 +437,46 @@ fn rules_about_an_empty_table_are_dormant() {
     let mut s = antidote_wire::Scratch::default();
     let m = antidote_wire::proto::frame_mask(&antidote_wire::Frame::parse(&syn, &mut s));
     assert!(p.skips_with(m, live) && !p.skips(m));
+}
+
+/// One forged answer carrying a server's address as its IP source (Metasploit's spoofers do
+/// this: the attacker's MAC, the domain controller's IP) must not get the server learned as a
+/// poisoner once the network binds that address to the server's MAC: the answer is still
+/// dropped, nothing is learned, the refusal is counted, and the server stays reachable. A
+/// poisoner answering from its own address is learned as before.
+#[test]
+fn a_forged_answer_cannot_get_a_server_learned_as_a_poisoner() {
+    use antidote_policy::keys::ip_key;
+    use antidote_policy::state::{bindings::evidence, Network};
+    use std::sync::atomic::Ordering::Relaxed;
+    const DC: &str = "198.18.0.5";
+    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../policies/default.policy")).unwrap();
+    let forged = llmnr_answer(DC, VICTIM, "fileservr", DC, 30, false);
+    let key = |ip: &str| ip_key(ip.parse().unwrap());
+    // Without what the network showed, the forgery aims: the controller is learned.
+    let p = prog(&src);
+    assert!(run(&p, &forged, 1).dropped());
+    assert!(p.tables[0].state.contains(key(DC), 2), "(the old behaviour, without a learned network)");
+    // With it, the controller's address belongs to the controller's MAC.
+    let mut p = prog(&src);
+    let net = std::sync::Arc::new(Network::default());
+    net.hosts.bind(key(DC), 0, [2, 0xad, 0, 0, 0, 0x05], evidence::ARP, 1);
+    p.network = Some(net.clone());
+    assert!(run(&p, &forged, 2).dropped(), "the forged answer is still dropped");
+    assert!(!p.tables[0].state.contains(key(DC), 3), "the controller is not learned as a poisoner");
+    assert_eq!(net.learn_refused.load(Relaxed), 1);
+    assert!(!run(&p, &tcp(VICTIM, DC, 50000, 445, 0x02, b""), 4).dropped(), "connections to the controller pass");
+    run(&p, &llmnr_answer(POISONER, VICTIM, "fileservr", POISONER, 30, false), 5);
+    assert!(p.tables[0].state.contains(key(POISONER), 6), "a poisoner answering from its own address is learned");
+    assert!(run(&p, &tcp(VICTIM, POISONER, 50000, 445, 0x02, b""), 7).dropped());
+    // Under strict-inline.policy, which quarantines poisoners: the controller is not quarantined.
+    let strict = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../policies/strict-inline.policy")).unwrap();
+    let mut s = prog(&strict);
+    s.network = Some(net.clone());
+    assert!(run(&s, &forged, 10).dropped());
+    let from_dc = run(&s, &tcp(DC, VICTIM, 445, 50000, 0x10, b"data"), 11);
+    assert!(!from_dc.quarantined && !from_dc.dropped(), "the controller's own traffic passes");
+    let q = prog(&strict);
+    run(&q, &forged, 10);
+    assert!(run(&q, &tcp(DC, VICTIM, 445, 50000, 0x10, b"data"), 11).quarantined, "(the old behaviour: quarantined)");
 }

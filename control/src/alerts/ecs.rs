@@ -42,7 +42,7 @@ pub fn document(e: &AlertEvent, policy: &LoadedPolicy, port_names: &[String], ob
     let mut scratch = Scratch::default();
     let f = Frame::parse(e.frame(), &mut scratch);
     let rule = &policy.program.rules[e.rule as usize];
-    let meta = Meta { port: e.port, from_segment: false };
+    let meta = Meta { port: e.port, ..Meta::default() };
     let message = policy.program.render_message(e.rule as usize, &f, &meta);
     let mut facts = Map::new();
     for fr in &rule.facts {

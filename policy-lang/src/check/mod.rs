@@ -388,6 +388,7 @@ impl<'p> Checker<'p> {
         let dormant_if_empty = crate::plan::dormant_table(&self.rules, &self.nodes, &self.tests, self.tables.len());
         let addr_gated = crate::plan::addr_gated_table(&self.rules, &self.nodes, &self.tests, self.tables.len());
         Program {
+            network: None,
             addr_gated,
             candidates,
             transport_candidates,

@@ -21,6 +21,9 @@ pub struct Network {
     pub hosts: BindTable,
     /// ARP frames whose Ethernet source is not their sender's MAC: not learned from.
     pub arp_mismatched: AtomicU64,
+    /// Addresses a policy's `learn` did not learn because the network binds them to another
+    /// MAC than the frame showed (a forged IP source, or a host that moved).
+    pub learn_refused: AtomicU64,
 }
 
 impl Default for Network {
@@ -40,7 +43,7 @@ pub enum Learned {
 
 impl Network {
     pub fn new(hosts: usize, host_ttl_ms: u64) -> Network {
-        Network { hosts: BindTable::new(hosts, host_ttl_ms), arp_mismatched: AtomicU64::new(0) }
+        Network { hosts: BindTable::new(hosts, host_ttl_ms), arp_mismatched: AtomicU64::new(0), learn_refused: AtomicU64::new(0) }
     }
 
     /// Learns from an ARP request or reply seen on `segment` from Ethernet source `eth_src`:
