@@ -385,6 +385,7 @@ fn handle(state: &Arc<ApiState>, mut req: Request, stop: &Arc<AtomicBool>) {
                 "name": HOSTS, "type": "ip -> mac", "ttl_ms": hosts.ttl_ms, "max": hosts.max, "entries": hosts.entries(now).len(),
                 "learned": hosts.learned(), "conflicts": hosts.conflicts(), "evictions": hosts.evictions(),
                 "arp_mismatched": state.ctx.shared.network.arp_mismatched.load(std::sync::atomic::Ordering::Relaxed),
+                "ndp_mismatched": state.ctx.shared.network.ndp_mismatched.load(std::sync::atomic::Ordering::Relaxed),
                 "learn_refused": state.ctx.shared.network.learn_refused.load(std::sync::atomic::Ordering::Relaxed),
             }));
             json_resp(200, &json!({"tables": v}))

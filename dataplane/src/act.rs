@@ -8,6 +8,7 @@ use crate::shared::{Shared, Task};
 use crate::stats::{bump, WorkerCounters};
 use antidote_dpdk::{Burst, Mbuf, Mempool};
 use antidote_policy::program::{Meta, Outcome};
+use antidote_wire::ndp::NdpRepr;
 use antidote_wire::{emit, Frame, Scratch};
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -56,6 +57,14 @@ impl Outputs {
             // message says (follow-on rules about learned poisoners, for traffic between other
             // hosts), the frame gets the default verdict without the message being read.
             let mut f = Frame::parse_transport(m.data());
+            // IPv6 neighbour discovery teaches the learned network who has which address.
+            if let (Some(eth), Some(net)) = (f.eth, f.net) {
+                if net.version == 6 && net.proto == 58 {
+                    if let (Ok(ndp), IpAddr::V6(src)) = (NdpRepr::parse(f.payload), net.src.ip()) {
+                        shared.network.learn_ndp(eth.src.0, src, net.ttl, &ndp, t.pair as u64, now);
+                    }
+                }
+            }
             if !policy.program.eval_transport(&f, &meta, now, out) {
                 f.dissect_app(&mut self.scratch);
                 policy.program.eval(&f, &meta, now, out);

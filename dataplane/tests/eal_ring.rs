@@ -130,8 +130,9 @@ fn frames_cross_the_bridge_unchanged_and_are_counted() {
     assert_eq!(snap.ports[0].rx_bytes, 2 * sent.iter().map(|f| f.len() as u64).sum::<u64>());
     assert_eq!(pool.in_use(), before, "no mbuf leaked");
 
-    // ARP under a policy: the worker learns who has which address, passes every frame on, and
-    // a forged claim to the server's address neither moves it nor is learned.
+    // ARP and neighbour discovery under a policy: the worker learns who has which address,
+    // passes every frame on, and a forged claim to the server's address neither moves it nor is
+    // learned.
     const SERVER: [u8; 6] = [2, 0xad, 0, 0, 0, 0x20];
     const FORGER: [u8; 6] = [2, 0xad, 0, 0, 0, 0x66];
     let arp = |eth_src: [u8; 6], sender: [u8; 6], ip: [u8; 4]| {
@@ -145,11 +146,25 @@ fn frames_cross_the_bridge_unchanged_and_are_counted() {
         d.resize(60, 0);
         d
     };
+    // And IPv6 neighbour discovery: the server advertises its link-local address.
+    let na = {
+        let mut d = vec![0x33, 0x33, 0, 0, 0, 1];
+        d.extend(SERVER);
+        d.extend([0x86, 0xdd, 0x60, 0, 0, 0, 0, 32, 58, 255]);
+        d.extend("fe80::ad:ff:fe00:20".parse::<std::net::Ipv6Addr>().unwrap().octets());
+        d.extend("ff02::1".parse::<std::net::Ipv6Addr>().unwrap().octets());
+        d.extend([136, 0, 0, 0, 0x20, 0, 0, 0]);
+        d.extend("fe80::ad:ff:fe00:20".parse::<std::net::Ipv6Addr>().unwrap().octets());
+        d.extend([2, 1]);
+        d.extend(SERVER);
+        d
+    };
     let arps = vec![
         arp(SERVER, SERVER, [198, 18, 0, 20]),
         arp(FORGER, FORGER, [198, 18, 0, 20]),
         arp(FORGER, SERVER, [198, 18, 0, 21]),
         arp(FORGER, FORGER, [198, 18, 0, 66]),
+        na,
     ];
     send(a, &pool, &arps);
     let mut forwarded = 0;
@@ -170,6 +185,8 @@ fn frames_cross_the_bridge_unchanged_and_are_counted() {
     assert!(hosts.get(key("198.18.0.21"), 0, now).is_none(), "an ARP whose sender is not its Ethernet source teaches nothing");
     assert_eq!(hosts.get(key("198.18.0.66"), 0, now).map(|b| b.mac), Some(FORGER));
     assert_eq!(shared.network.arp_mismatched.load(std::sync::atomic::Ordering::Relaxed), 1);
+    let ll = hosts.get(key("fe80::ad:ff:fe00:20"), 0, now).expect("the server's link-local address is learned");
+    assert_eq!(ll.mac, SERVER);
     assert_eq!(pool.in_use(), before, "no mbuf leaked");
 
     drop(worker);

@@ -139,7 +139,7 @@ pub struct Frame<'a> {
     pub arp: Option<ArpRepr>,
     pub net: Option<Net>,
     pub transport: Transport,
-    /// The transport payload (empty when there is none).
+    /// The transport payload (empty when there is none); for ICMPv6, its message.
     pub payload: &'a [u8],
     pub app: App<'a>,
     /// An NTLMSSP message found in an SMB2 security blob or an HTTP auth header.
@@ -253,6 +253,8 @@ impl<'a> Frame<'a> {
                 self.transport = Transport::Tcp(t);
                 self.payload = t.payload(l4);
             }
+            // ICMPv6: its message is the payload (neighbour discovery, `crate::ndp`).
+            58 if eth.ethertype == ETHERTYPE_IPV6 => self.payload = l4,
             _ => {}
         }
         Ok(())

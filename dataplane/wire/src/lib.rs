@@ -6,7 +6,8 @@
 //! checked views (`new_checked`) for fixed headers, and reprs with `parse`/`emit` where a message
 //! must be built.
 //!
-//! Where a packet goes: [`frame::Frame::parse`] → [`ethernet`] → [`arp`] | [`ipv4`] | [`ipv6`] →
+//! Where a packet goes: [`frame::Frame::parse`] → [`ethernet`] → [`arp`] | [`ipv4`] | [`ipv6`]
+//! (→ [`ndp`] for IPv6 neighbour discovery) →
 //! [`udp`] | [`tcp`] → [`nbns`] · [`dns`] (LLMNR, mDNS) · [`ssrp`] · [`http`] · [`smb2`] →
 //! [`ntlm`]. [`proto`] is the one table of ports and protocol bits both the dissector and the
 //! header [`triage`] decide by; the triage sorts a whole burst by its headers before any
@@ -26,6 +27,7 @@ pub mod http;
 pub mod ipv4;
 pub mod ipv6;
 pub mod nbns;
+pub mod ndp;
 pub mod ntlm;
 pub mod proto;
 pub mod smb2;

@@ -19,12 +19,14 @@ pub mod evidence {
     pub const NDP: u8 = 1 << 1;
     /// A DHCP server's acknowledgement.
     pub const DHCP: u8 = 1 << 2;
+    /// A router advertisement: the host is a router (infrastructure).
+    pub const ROUTER: u8 = 1 << 3;
     /// Entered by the operator.
     pub const OPERATOR: u8 = 1 << 7;
 
     /// The kinds of `bits` by name, joined by `+`.
     pub fn names(bits: u8) -> String {
-        [(ARP, "arp"), (NDP, "ndp"), (DHCP, "dhcp"), (OPERATOR, "operator")]
+        [(ARP, "arp"), (NDP, "ndp"), (DHCP, "dhcp"), (ROUTER, "router"), (OPERATOR, "operator")]
             .iter()
             .filter(|(b, _)| bits & b != 0)
             .map(|(_, n)| *n)

@@ -8,6 +8,8 @@
 //! believe that a server's address belongs to the forger.
 use super::bindings::{evidence, BindTable, Bound};
 use antidote_wire::arp::ArpRepr;
+use antidote_wire::ndp::{NdpRepr, NEIGHBOR_ADVERT, NEIGHBOR_SOLICIT, ROUTER_ADVERT};
+use std::net::Ipv6Addr;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 /// Bindings the hosts table holds at most (it evicts the least recently seen beyond that).
@@ -21,6 +23,9 @@ pub struct Network {
     pub hosts: BindTable,
     /// ARP frames whose Ethernet source is not their sender's MAC: not learned from.
     pub arp_mismatched: AtomicU64,
+    /// Neighbour-discovery messages whose link-layer address is not their Ethernet source, or
+    /// that came from off the link (hop limit below 255): not learned from.
+    pub ndp_mismatched: AtomicU64,
     /// Addresses a policy's `learn` did not learn because the network binds them to another
     /// MAC than the frame showed (a forged IP source, or a host that moved).
     pub learn_refused: AtomicU64,
@@ -43,7 +48,12 @@ pub enum Learned {
 
 impl Network {
     pub fn new(hosts: usize, host_ttl_ms: u64) -> Network {
-        Network { hosts: BindTable::new(hosts, host_ttl_ms), arp_mismatched: AtomicU64::new(0), learn_refused: AtomicU64::new(0) }
+        Network {
+            hosts: BindTable::new(hosts, host_ttl_ms),
+            arp_mismatched: AtomicU64::new(0),
+            ndp_mismatched: AtomicU64::new(0),
+            learn_refused: AtomicU64::new(0),
+        }
     }
 
     /// Learns from an ARP request or reply seen on `segment` from Ethernet source `eth_src`:
@@ -59,6 +69,32 @@ impl Network {
             return Learned::Mismatched;
         }
         Learned::Host(self.hosts.bind(crate::keys::ip_key(ip.into()), segment, eth_src, evidence::ARP, now))
+    }
+
+    /// Learns from an IPv6 neighbour-discovery message seen on `segment` from Ethernet source
+    /// `eth_src` and IPv6 source `src` with hop limit `hop_limit`: a neighbour advertisement binds
+    /// its target, a solicitation (not duplicate-address detection) and a router advertisement
+    /// their source, to `eth_src` — only when the link-layer address the message carries, if
+    /// any, is `eth_src`, and the hop limit is 255 (RFC 4861: from the link itself). A router's
+    /// binding carries the router evidence.
+    pub fn learn_ndp(&self, eth_src: [u8; 6], src: Ipv6Addr, hop_limit: u8, ndp: &NdpRepr, segment: u64, now: u64) -> Learned {
+        if hop_limit != 255 || ndp.lladdr.is_some_and(|m| m.0 != eth_src) {
+            self.ndp_mismatched.fetch_add(1, Relaxed);
+            return Learned::Mismatched;
+        }
+        let (addr, ev) = match ndp.kind {
+            NEIGHBOR_ADVERT => match ndp.target {
+                Some(t) => (t, evidence::NDP),
+                None => return Learned::Nothing,
+            },
+            NEIGHBOR_SOLICIT => (src, evidence::NDP),
+            ROUTER_ADVERT => (src, evidence::NDP | evidence::ROUTER),
+            _ => return Learned::Nothing,
+        };
+        if addr.is_unspecified() || addr.is_multicast() || addr.is_loopback() {
+            return Learned::Nothing;
+        }
+        Learned::Host(self.hosts.bind(crate::keys::ip_key(addr.into()), segment, eth_src, ev, now))
     }
 
     /// [`Network::learn_arp`] for an untagged Ethernet frame carrying ARP (`d` its bytes, at
@@ -107,5 +143,29 @@ mod tests {
         // A probe teaches nothing.
         assert_eq!(n.learn_arp_frame(&arp(SERVER, SERVER, [0, 0, 0, 0]), 0, 5), Learned::Nothing);
         assert_eq!(n.learn_arp_frame(&arp(SERVER, SERVER, [198, 18, 0, 20])[..30], 0, 5), Learned::Nothing);
+    }
+
+    #[test]
+    fn neighbour_discovery_binds_ipv6_addresses_from_the_link_only() {
+        use antidote_wire::ethernet::Mac;
+        let n = Network::default();
+        let ll: Ipv6Addr = "fe80::ad:ff:fe00:20".parse().unwrap();
+        let na = |lladdr: Option<[u8; 6]>| NdpRepr { kind: NEIGHBOR_ADVERT, target: Some(ll), lladdr: lladdr.map(Mac), flags: 0x60 };
+        assert_eq!(n.learn_ndp(SERVER, ll, 255, &na(Some(SERVER)), 0, 1), Learned::Host(Bound::New));
+        let b = n.hosts.get(crate::keys::ip_key(ll.into()), 0, 2).unwrap();
+        assert_eq!((b.mac, b.evidence), (SERVER, evidence::NDP));
+        // The forger advertises the server's address: a conflict; with the server's MAC in the
+        // option but its own as the source, or from off the link: not learned from.
+        assert_eq!(n.learn_ndp(FORGER, ll, 255, &na(None), 0, 3), Learned::Host(Bound::Conflict(SERVER)));
+        assert_eq!(n.learn_ndp(FORGER, ll, 255, &na(Some(SERVER)), 0, 3), Learned::Mismatched);
+        assert_eq!(n.learn_ndp(SERVER, ll, 64, &na(Some(SERVER)), 0, 3), Learned::Mismatched);
+        assert_eq!(n.ndp_mismatched.load(Relaxed), 2);
+        // Duplicate-address detection (from ::) teaches nothing; a router advertisement marks a router.
+        let ns = NdpRepr { kind: NEIGHBOR_SOLICIT, target: Some(ll), lladdr: None, flags: 0 };
+        assert_eq!(n.learn_ndp(SERVER, Ipv6Addr::UNSPECIFIED, 255, &ns, 0, 4), Learned::Nothing);
+        let gw: Ipv6Addr = "fe80::1".parse().unwrap();
+        let ra = NdpRepr { kind: ROUTER_ADVERT, target: None, lladdr: Some(Mac(FORGER)), flags: 0 };
+        assert_eq!(n.learn_ndp(FORGER, gw, 255, &ra, 0, 5), Learned::Host(Bound::New));
+        assert_eq!(n.hosts.get(crate::keys::ip_key(gw.into()), 0, 6).unwrap().evidence, evidence::NDP | evidence::ROUTER);
     }
 }
