@@ -1,7 +1,7 @@
 //! The evaluator: a compiled [`Program`] run on one dissected frame. Nothing is allocated: the
 //! outcome's lists are inline, field values are borrowed from the frame.
 use crate::ast::{CmpOp, StrOp, Verdict};
-use crate::fields::{Endpoint, FieldRef, MetaField, Source};
+use crate::fields::{Endpoint, FieldRef, LearnedField, MetaField, Source};
 use crate::keys::{key_of, mac_key};
 use crate::plan::transport_key;
 use crate::program::{Act, Const, Meta, Outcome, Part, Program, Set, Test, MATCH, MAX_HITS, NO_MATCH};
@@ -54,6 +54,8 @@ pub fn read<'f>(f: &FieldRef, frame: &'f Frame<'_>, meta: &Meta) -> Option<Value
         Source::Wire(d) => (d.get)(frame),
         Source::Meta(MetaField::Port) => Some(Value::Int(meta.port as u64)),
         Source::Meta(MetaField::FromSegment) => Some(Value::Bool(meta.from_segment)),
+        // What the network taught is the program's to read (`Program::value`).
+        Source::Learned(_) => None,
     }
 }
 
@@ -116,13 +118,33 @@ impl Set {
 }
 
 impl Program {
+    /// A field's value in `frame`: from the frame, its metadata, or the learned network.
+    #[inline(always)]
+    fn value<'f>(&self, f: &FieldRef, frame: &'f Frame<'_>, meta: &Meta, now: u64) -> Option<Value<'f>> {
+        match f.src {
+            Source::Learned(l) => self.learned(l, frame, meta, now),
+            _ => read(f, frame, meta),
+        }
+    }
+
+    /// What the learned network binds one of the frame's addresses to.
+    #[inline(never)]
+    fn learned<'f>(&self, l: LearnedField, frame: &Frame<'_>, meta: &Meta, now: u64) -> Option<Value<'f>> {
+        let (net, ip) = (self.network.as_ref()?, frame.net?);
+        let addr = match l {
+            LearnedField::SrcMac => ip.src,
+            LearnedField::DstMac => ip.dst,
+        };
+        net.hosts.get(addr.0, meta.segment as u64, now).map(|b| Value::Mac(antidote_wire::ethernet::Mac(b.mac)))
+    }
+
     /// Evaluates one test. A field with no value in this frame makes the test false.
     #[inline]
     fn test(&self, t: &Test, frame: &Frame<'_>, meta: &Meta, now: u64) -> bool {
         match t {
             Test::Const(b) => *b,
-            Test::Bool(f) => matches!(read(f, frame, meta), Some(Value::Bool(true))),
-            Test::Cmp(f, op, c) => match read(f, frame, meta) {
+            Test::Bool(f) => matches!(self.value(f, frame, meta, now), Some(Value::Bool(true))),
+            Test::Cmp(f, op, c) => match self.value(f, frame, meta, now) {
                 None => false,
                 Some(v) => match (op, &v, c) {
                     (CmpOp::Eq, ..) => value_eq(&v, c),
@@ -131,7 +153,7 @@ impl Program {
                     _ => false,
                 },
             },
-            Test::FieldCmp(a, op, b) => match (read(a, frame, meta), read(b, frame, meta)) {
+            Test::FieldCmp(a, op, b) => match (self.value(a, frame, meta, now), self.value(b, frame, meta, now)) {
                 (Some(x), Some(y)) => {
                     let eq = values_eq(&x, &y);
                     match op {
@@ -148,7 +170,7 @@ impl Program {
             // The field's value is used where the getter wrote it (`match &…`): moving it out
             // of the Option first copied it with wider loads than its stores, a
             // store-forwarding stall per test.
-            Test::Str(f, op, lit) => match &read(f, frame, meta) {
+            Test::Str(f, op, lit) => match &self.value(f, frame, meta, now) {
                 Some(v) => v
                     .with_lower_text(|t| match op {
                         StrOp::StartsWith => t.starts_with(lit),
@@ -158,20 +180,20 @@ impl Program {
                     .unwrap_or(false),
                 None => false,
             },
-            Test::InSet(f, s) => match &read(f, frame, meta) {
+            Test::InSet(f, s) => match &self.value(f, frame, meta, now) {
                 Some(v) => self.sets[*s as usize].1.contains(v),
                 None => false,
             },
-            Test::InTable(f, t) => match &read(f, frame, meta) {
+            Test::InTable(f, t) => match &self.value(f, frame, meta, now) {
                 Some(v) => key_of(v).is_some_and(|k| self.tables[*t as usize].state.contains(k, now)),
                 None => false,
             },
-            Test::Count { key, counter, op, n } => match read(key, frame, meta).and_then(|v| key_of(&v)) {
+            Test::Count { key, counter, op, n } => match self.value(key, frame, meta, now).and_then(|v| key_of(&v)) {
                 Some(k) => cmp_int(self.counters[*counter as usize].state.hit(k, None, now), *op, *n),
                 None => false,
             },
             Test::Distinct { value, key, counter, op, n } => {
-                match (read(key, frame, meta).and_then(|v| key_of(&v)), read(value, frame, meta).and_then(|v| key_of(&v))) {
+                match (self.value(key, frame, meta, now).and_then(|v| key_of(&v)), self.value(value, frame, meta, now).and_then(|v| key_of(&v))) {
                     (Some(k), Some(v)) => cmp_int(self.counters[*counter as usize].state.hit(k, Some(v as u64 ^ (v >> 64) as u64), now), *op, *n),
                     _ => false,
                 }
@@ -248,19 +270,19 @@ impl Program {
                     Act::Mirror => out.mirror = true,
                     Act::InjectNbnsNegative => out.inject_nbns_negative = true,
                     Act::Learn { table, key } => {
-                        if let Some(k) = read(key, frame, meta).and_then(|v| key_of(&v)) {
+                        if let Some(k) = self.value(key, frame, meta, now).and_then(|v| key_of(&v)) {
                             if self.may_learn(key, k, frame, meta, now) {
                                 self.tables[*table as usize].state.insert(k, now);
                             }
                         }
                     }
                     Act::Forget { table, key } => {
-                        if let Some(k) = read(key, frame, meta).and_then(|v| key_of(&v)) {
+                        if let Some(k) = self.value(key, frame, meta, now).and_then(|v| key_of(&v)) {
                             self.tables[*table as usize].state.remove(k, now);
                         }
                     }
                     Act::Quarantine { key, ms } => {
-                        if let Some(v) = read(key, frame, meta) {
+                        if let Some(v) = self.value(key, frame, meta, now) {
                             let q = if matches!(v, Value::Mac(_)) { &self.quarantine_mac } else { &self.quarantine_ip };
                             if let Some(k) = key_of(&v) {
                                 if self.may_learn(key, k, frame, meta, now) {
@@ -270,7 +292,7 @@ impl Program {
                         }
                     }
                     Act::RateLimit { counter, key, n } => {
-                        if let Some(k) = read(key, frame, meta).and_then(|v| key_of(&v)) {
+                        if let Some(k) = self.value(key, frame, meta, now).and_then(|v| key_of(&v)) {
                             if self.counters[*counter as usize].state.hit(k, None, now) > *n {
                                 out.rate_limited = true;
                                 out.verdict = Some(Verdict::Drop);
@@ -332,7 +354,9 @@ impl Program {
             match p {
                 Part::Text(t) => s.push_str(t),
                 Part::Field(f) => {
-                    if let Some(v) = read(f, frame, meta) {
+                    // (Rendered after the fact: a learned field shows the binding even if it has
+                    // expired since.)
+                    if let Some(v) = self.value(f, frame, meta, 0) {
                         s.push_str(&v.display());
                     }
                 }

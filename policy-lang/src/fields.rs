@@ -12,11 +12,21 @@ pub enum MetaField {
     FromSegment,
 }
 
+/// Fields the learned network answers for the frame (`crate::state::Network`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LearnedField {
+    /// `learned.src_mac`: the MAC the network binds `ip.src` to on the frame's segment.
+    SrcMac,
+    /// `learned.dst_mac`: the MAC the network binds `ip.dst` to.
+    DstMac,
+}
+
 /// Where a field's value comes from.
 #[derive(Clone, Copy)]
 pub enum Source {
     Wire(&'static FieldDef),
     Meta(MetaField),
+    Learned(LearnedField),
 }
 
 /// A resolved field.
@@ -65,6 +75,16 @@ pub const META_FIELDS: [(&str, FieldType, MetaField, &str); 2] = [
     ("meta.from_segment", FieldType::Bool, MetaField::FromSegment, "the frame entered on a pair's `a` (segment) side"),
 ];
 
+pub const LEARNED_FIELDS: [(&str, FieldType, LearnedField, &str); 2] = [
+    (
+        "learned.src_mac",
+        FieldType::Mac,
+        LearnedField::SrcMac,
+        "the MAC the learned network binds `ip.src` to on the frame's segment (from ARP and neighbour discovery); no value while it binds it to none",
+    ),
+    ("learned.dst_mac", FieldType::Mac, LearnedField::DstMac, "the MAC the learned network binds `ip.dst` to on the frame's segment"),
+];
+
 /// Resolves a field name.
 pub fn resolve(name: &str) -> Option<FieldRef> {
     if let Some(d) = fields::lookup(name) {
@@ -79,6 +99,10 @@ pub fn resolve(name: &str) -> Option<FieldRef> {
             is_flag: d.is_flag,
         });
     }
+    if let Some(l) = LEARNED_FIELDS.iter().find(|l| l.0 == name) {
+        let ip = antidote_wire::proto::IP;
+        return Some(FieldRef { name: l.0, ty: l.1, src: Source::Learned(l.2), gate: ip, transport: true, true_needs: 0, is_flag: false });
+    }
     META_FIELDS.iter().find(|m| m.0 == name).map(|m| FieldRef {
         name: m.0,
         ty: m.1,
@@ -92,7 +116,11 @@ pub fn resolve(name: &str) -> Option<FieldRef> {
 
 /// Every field name, for "did you mean" and the docs.
 pub fn all_names() -> impl Iterator<Item = (&'static str, FieldType, &'static str)> {
-    fields::FIELDS.iter().map(|d| (d.name, d.ty, d.doc)).chain(META_FIELDS.iter().map(|m| (m.0, m.1, m.3)))
+    fields::FIELDS
+        .iter()
+        .map(|d| (d.name, d.ty, d.doc))
+        .chain(META_FIELDS.iter().map(|m| (m.0, m.1, m.3)))
+        .chain(LEARNED_FIELDS.iter().map(|l| (l.0, l.1, l.3)))
 }
 
 /// The closest field name to a misspelt one, if any is close.
@@ -120,9 +148,11 @@ mod tests {
         for (name, _, _) in all_names() {
             let f = resolve(name).unwrap();
             let prefix = name.split('.').next().unwrap();
+            // What is learned of a frame's addresses needs them.
+            let prefix = if prefix == "learned" { "ip" } else { prefix };
             let want = proto::NAMES.iter().find(|(_, n)| *n == prefix).map_or(0, |(b, _)| *b);
             assert_eq!(f.gate, want, "{name}");
-            let transport = name == "frame.len" || matches!(prefix, "eth" | "vlan" | "arp" | "ip" | "udp" | "tcp" | "meta");
+            let transport = name == "frame.len" || matches!(prefix, "eth" | "vlan" | "arp" | "ip" | "udp" | "tcp" | "meta" | "learned");
             assert_eq!(f.transport, transport, "{name}");
         }
     }

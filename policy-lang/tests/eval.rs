@@ -480,3 +480,28 @@ fn a_forged_answer_cannot_get_a_server_learned_as_a_poisoner() {
     run(&q, &forged, 10);
     assert!(run(&q, &tcp(DC, VICTIM, 445, 50000, 0x10, b"data"), 11).quarantined, "(the old behaviour: quarantined)");
 }
+
+/// What the network taught, read by a policy: an answer whose IP source the network binds to
+/// another MAC than the one that sent it (Metasploit's spoofers forge the IP source) is told
+/// apart from the owner's own answer and from an address the network knows nothing of.
+#[test]
+fn a_policy_reads_what_the_network_learned() {
+    use antidote_policy::keys::ip_key;
+    use antidote_policy::state::{bindings::evidence, Network};
+    let mut p = prog("rule spoofed-source { when llmnr.response and learned.src_mac != eth.src then alert; drop }\nrule owner { when llmnr.response and learned.src_mac == eth.src then pass }");
+    let net = std::sync::Arc::new(Network::default());
+    p.network = Some(net.clone());
+    let attacker = [2, 0xad, 0, 0, 0, 0x66]; // the frames' source MAC
+    net.hosts.bind(ip_key("198.18.0.5".parse().unwrap()), 0, [2, 0xad, 0, 0, 0, 0x05], evidence::ARP, 1);
+    net.hosts.bind(ip_key(POISONER.parse().unwrap()), 0, attacker, evidence::ARP, 1);
+    let spoofed = run(&p, &llmnr_answer("198.18.0.5", VICTIM, "fileservr", "198.18.0.5", 30, false), 2);
+    assert_eq!(names(&p, &spoofed), ["spoofed-source"]);
+    assert!(spoofed.dropped());
+    let own = run(&p, &llmnr_answer(POISONER, VICTIM, "x", POISONER, 30, false), 3);
+    assert_eq!(names(&p, &own), ["owner"]);
+    let unknown = run(&p, &llmnr_answer(LEGIT, VICTIM, "legit", LEGIT, 30, false), 4);
+    assert!(unknown.matched.is_empty(), "no binding: neither test holds");
+    // A program that was only compiled knows no network: the field has no value.
+    let q = prog("rule spoofed-source { when llmnr.response and learned.src_mac != eth.src then drop }");
+    assert!(!run(&q, &llmnr_answer("198.18.0.5", VICTIM, "fileservr", "198.18.0.5", 30, false), 2).dropped());
+}
