@@ -11,7 +11,7 @@
 //! | GET | /v1/stats | per port, per lcore, per rule counters with rates; swap latency |
 //! | GET | /metrics | the same as Prometheus text |
 //! | GET | /v1/alerts?since=…&limit=…[&follow=1] | recent alerts; `follow` streams JSON lines |
-//! | GET | /v1/tables, /v1/tables/NAME | learned entries with age and TTL; `hosts`: the addresses learned from the wire and their MACs |
+//! | GET | /v1/tables, /v1/tables/NAME | learned entries with age and TTL; `hosts` and `owners`: the addresses and names learned from the wire, and their MACs |
 //! | DELETE | /v1/tables/NAME/KEY | forget an entry |
 //! | GET | /v1/health | ports up, workers polling (stalled > 100 ms: unhealthy) |
 use crate::alerts::sinks::SinkStats;
@@ -221,19 +221,26 @@ fn parse_since(s: &str) -> Option<u64> {
     s.parse::<u64>().ok()
 }
 
-/// The table of addresses learned from the wire (`antidote_policy::state::Network::hosts`),
-/// shown beside the policy's tables (a policy table of the same name is shown instead).
+/// The tables of what the workers learned of the network (`antidote_policy::state::Network`):
+/// addresses and their MACs, names and the MACs that own them — shown beside the policy's
+/// tables (a policy table of the same name is shown instead).
 const HOSTS: &str = "hosts";
+const OWNERS: &str = "owners";
 
-fn hosts_table(state: &ApiState, now: u64) -> Resp {
-    let hosts = &state.ctx.shared.network.hosts;
-    let mut entries = hosts.entries(now);
+fn network_table(state: &ApiState, name: &str, now: u64) -> Resp {
+    let net = &state.ctx.shared.network;
+    let (table, ty) = if name == OWNERS { (&net.owners, "name -> mac") } else { (&net.hosts, "ip -> mac") };
+    let key = |k: u128| match name {
+        OWNERS => antidote_policy::keys::name_of_key(k).unwrap_or_else(|| format!("hash:{k:032x}")),
+        _ => key_text(FieldType::Ip, k),
+    };
+    let mut entries = table.entries(now);
     entries.sort_by_key(|(k, seg, _)| (*seg, *k));
     let entries: Vec<Value> = entries
         .iter()
         .map(|(k, seg, b)| {
             json!({
-                "key": key_text(FieldType::Ip, *k),
+                "key": key(*k),
                 "mac": key_text(FieldType::Mac, antidote_policy::keys::mac_key(&b.mac)),
                 "segment": seg,
                 "evidence": antidote_policy::state::bindings::evidence::names(b.evidence),
@@ -246,7 +253,7 @@ fn hosts_table(state: &ApiState, now: u64) -> Resp {
         .collect();
     json_resp(
         200,
-        &json!({"name": HOSTS, "type": "ip -> mac", "ttl_ms": hosts.ttl_ms, "max": hosts.max, "learned": hosts.learned(), "conflicts": hosts.conflicts(), "evictions": hosts.evictions(), "entries": entries}),
+        &json!({"name": name, "type": ty, "ttl_ms": table.ttl_ms, "max": table.max, "learned": table.learned(), "conflicts": table.conflicts(), "evictions": table.evictions(), "entries": entries}),
     )
 }
 
@@ -380,6 +387,11 @@ fn handle(state: &Arc<ApiState>, mut req: Request, stop: &Arc<AtomicBool>) {
                 })
                 .unwrap_or_default();
             let mut v = v;
+            let owners = &state.ctx.shared.network.owners;
+            v.push(json!({
+                "name": OWNERS, "type": "name -> mac", "ttl_ms": owners.ttl_ms, "max": owners.max, "entries": owners.entries(now).len(),
+                "learned": owners.learned(), "conflicts": owners.conflicts(), "evictions": owners.evictions(),
+            }));
             let hosts = &state.ctx.shared.network.hosts;
             v.push(json!({
                 "name": HOSTS, "type": "ip -> mac", "ttl_ms": hosts.ttl_ms, "max": hosts.max, "entries": hosts.entries(now).len(),
@@ -394,7 +406,7 @@ fn handle(state: &Arc<ApiState>, mut req: Request, stop: &Arc<AtomicBool>) {
             let now = state.ctx.shared.clock.now_ms();
             let p = state.ctx.shared.policy.get();
             match p.as_ref().and_then(|p| p.program.tables.iter().find(|t| t.name == *name)) {
-                None if *name == HOSTS => hosts_table(state, now),
+                None if *name == HOSTS || *name == OWNERS => network_table(state, name, now),
                 None => err(404, &format!("no table named {name}")),
                 Some(t) => {
                     let entries: Vec<Value> = t
@@ -411,6 +423,16 @@ fn handle(state: &Arc<ApiState>, mut req: Request, stop: &Arc<AtomicBool>) {
             let now = state.ctx.shared.clock.now_ms();
             let p = state.ctx.shared.policy.get();
             match p.as_ref().and_then(|p| p.program.tables.iter().find(|t| t.name == *name)) {
+                None if *name == OWNERS => {
+                    let owners = &state.ctx.shared.network.owners;
+                    let k = antidote_policy::keys::name_key(&antidote_wire::fields::Value::Str(key.as_bytes()));
+                    let gone = owners.entries(now).iter().filter(|(ek, seg, _)| Some(*ek) == k && owners.remove(*ek, *seg, now)).count();
+                    if gone > 0 {
+                        json_resp(200, &json!({"forgotten": key}))
+                    } else {
+                        err(404, &format!("{key} is not in table {name}"))
+                    }
+                }
                 None if *name == HOSTS => match parse_key(FieldType::Ip, key) {
                     None => err(400, &format!("`{key}` is not an ip key")),
                     Some(k) => {

@@ -8,7 +8,9 @@ use crate::shared::{Shared, Task};
 use crate::stats::{bump, WorkerCounters};
 use antidote_dpdk::{Burst, Mbuf, Mempool};
 use antidote_policy::program::{Meta, Outcome};
+use antidote_wire::frame::Transport;
 use antidote_wire::ndp::NdpRepr;
+use antidote_wire::proto;
 use antidote_wire::{emit, Frame, Scratch};
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -65,8 +67,20 @@ impl Outputs {
                     }
                 }
             }
-            if !policy.program.eval_transport(&f, &meta, now, out) {
+            // Name-service messages teach the network who owns which name: read whole even when
+            // the program needs only their transport.
+            let names = match f.transport {
+                Transport::Udp(u) => proto::udp_app(u.src_port, u.dst_port) & (proto::NBNS | proto::MDNS) != 0,
+                _ => false,
+            };
+            let decided = policy.program.eval_transport(&f, &meta, now, out);
+            if !decided || names {
                 f.dissect_app(&mut self.scratch);
+            }
+            if names {
+                shared.network.learn_names(&f, t.pair as u64, now);
+            }
+            if !decided {
                 policy.program.eval(&f, &meta, now, out);
             }
             if f.error.is_some() {

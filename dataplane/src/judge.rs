@@ -80,11 +80,12 @@ impl BurstBufs {
         let all = if n >= 32 { u32::MAX } else { (1u32 << n) - 1 };
         let triage_skip = |plan: &TriagePlan<'_>| {
             let t = triage::triage_burst(frames.len(), |i| frames[i].data(), |i| frames[i].pkt_len(), plan);
-            (t.skippable(|i| frames[i].data(), plan), t.bytes, t.other)
+            (t.skippable(|i| frames[i].data(), plan), t.bytes, t.other, t.name_requests())
         };
         // The frames of layouts the triage walks one by one (ARP among them): every frame when
         // there is no triage.
         let mut other = all;
+        let mut names = 0;
         let mut skip = 0u32;
         let mut live = u64::MAX;
         let mut gate = None;
@@ -95,9 +96,19 @@ impl BurstBufs {
             let plan = program.triage_plan(&self.plan.of(policy, live), live);
             gate = plan.gate;
             gen = gate.map_or(0, |g| g.filter.generation());
-            (skip, bytes, other) = triage_skip(&plan);
+            (skip, bytes, other, names) = triage_skip(&plan);
         } else {
             bytes = frames.iter().map(|m| m.pkt_len()).sum();
+        }
+        // Name registrations and probes no rule wants are dissected all the same: the network
+        // learns who owns which name from them (`act`).
+        let mut names = names & skip;
+        while names != 0 {
+            let i = names.trailing_zeros() as usize;
+            names &= names - 1;
+            if triage::teaches_names(frames[i].data()) {
+                skip &= !(1 << i);
+            }
         }
         // The network is learned from the burst's ARP frames, read where they lie.
         while other != 0 {

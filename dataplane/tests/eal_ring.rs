@@ -159,7 +159,37 @@ fn frames_cross_the_bridge_unchanged_and_are_counted() {
         d.extend(SERVER);
         d
     };
+    // And an NBT-NS name registration: the server registers CORPFS01 for its own address.
+    let registration = {
+        use antidote_wire::emit::{udp_frame, UdpAddressing};
+        use antidote_wire::ethernet::{Mac, VlanTag};
+        let mut m = vec![0x12, 0x34, 0x29, 0x10, 0, 1, 0, 0, 0, 0, 0, 1, 0x20];
+        for c in *b"CORPFS01       \x20" {
+            m.extend([b'A' + (c >> 4), b'A' + (c & 0xf)]);
+        }
+        m.extend([0, 0, 0x20, 0, 1, 0xc0, 0x0c, 0, 0x20, 0, 1, 0, 0, 0x0d, 0x2f, 0, 6, 0, 0, 198, 18, 0, 20]);
+        let a = UdpAddressing {
+            src_mac: Mac(SERVER),
+            dst_mac: Mac([0xff; 6]),
+            vlans: [VlanTag::default(); 2],
+            vlan_count: 0,
+            src_ip: "198.18.0.20".parse().unwrap(),
+            dst_ip: "198.18.0.255".parse().unwrap(),
+            src_port: 137,
+            dst_port: 137,
+            ttl: 64,
+        };
+        let mut out = vec![0u8; 256];
+        let n = udp_frame(&mut out, &a, |b| {
+            b[..m.len()].copy_from_slice(&m);
+            Ok(m.len())
+        })
+        .unwrap();
+        out.truncate(n);
+        out
+    };
     let arps = vec![
+        registration,
         arp(SERVER, SERVER, [198, 18, 0, 20]),
         arp(FORGER, FORGER, [198, 18, 0, 20]),
         arp(FORGER, SERVER, [198, 18, 0, 21]),
@@ -187,6 +217,9 @@ fn frames_cross_the_bridge_unchanged_and_are_counted() {
     assert_eq!(shared.network.arp_mismatched.load(std::sync::atomic::Ordering::Relaxed), 1);
     let ll = hosts.get(key("fe80::ad:ff:fe00:20"), 0, now).expect("the server's link-local address is learned");
     assert_eq!(ll.mac, SERVER);
+    let name = antidote_policy::keys::name_key(&antidote_wire::fields::Value::StaticStr("corpfs01")).unwrap();
+    let owner = shared.network.owners.get(name, 0, now).expect("the registered name is owned (a broadcast request no rule wants, dissected for it)");
+    assert_eq!(owner.mac, SERVER);
     assert_eq!(pool.in_use(), before, "no mbuf leaked");
 
     drop(worker);

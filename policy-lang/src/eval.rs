@@ -130,12 +130,16 @@ impl Program {
     /// What the learned network binds one of the frame's addresses to.
     #[inline(never)]
     fn learned<'f>(&self, l: LearnedField, frame: &Frame<'_>, meta: &Meta, now: u64) -> Option<Value<'f>> {
-        let (net, ip) = (self.network.as_ref()?, frame.net?);
-        let addr = match l {
-            LearnedField::SrcMac => ip.src,
-            LearnedField::DstMac => ip.dst,
-        };
-        net.hosts.get(addr.0, meta.segment as u64, now).map(|b| Value::Mac(antidote_wire::ethernet::Mac(b.mac)))
+        let net = self.network.as_ref()?;
+        let b = match l {
+            LearnedField::SrcMac => net.hosts.get(frame.net?.src.0, meta.segment as u64, now),
+            LearnedField::DstMac => net.hosts.get(frame.net?.dst.0, meta.segment as u64, now),
+            LearnedField::NameOwner => {
+                let name = antidote_wire::fields::question_name(frame)?;
+                net.owners.get(crate::keys::name_key(&name)?, meta.segment as u64, now)
+            }
+        }?;
+        Some(Value::Mac(antidote_wire::ethernet::Mac(b.mac)))
     }
 
     /// Evaluates one test. A field with no value in this frame makes the test false.

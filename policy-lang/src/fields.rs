@@ -19,6 +19,8 @@ pub enum LearnedField {
     SrcMac,
     /// `learned.dst_mac`: the MAC the network binds `ip.dst` to.
     DstMac,
+    /// `learned.name_owner`: the MAC that owns the frame's question name.
+    NameOwner,
 }
 
 /// Where a field's value comes from.
@@ -75,7 +77,7 @@ pub const META_FIELDS: [(&str, FieldType, MetaField, &str); 2] = [
     ("meta.from_segment", FieldType::Bool, MetaField::FromSegment, "the frame entered on a pair's `a` (segment) side"),
 ];
 
-pub const LEARNED_FIELDS: [(&str, FieldType, LearnedField, &str); 2] = [
+pub const LEARNED_FIELDS: [(&str, FieldType, LearnedField, &str); 3] = [
     (
         "learned.src_mac",
         FieldType::Mac,
@@ -83,6 +85,12 @@ pub const LEARNED_FIELDS: [(&str, FieldType, LearnedField, &str); 2] = [
         "the MAC the learned network binds `ip.src` to on the frame's segment (from ARP and neighbour discovery); no value while it binds it to none",
     ),
     ("learned.dst_mac", FieldType::Mac, LearnedField::DstMac, "the MAC the learned network binds `ip.dst` to on the frame's segment"),
+    (
+        "learned.name_owner",
+        FieldType::Mac,
+        LearnedField::NameOwner,
+        "the MAC that owns the name the frame asks about or answers (NBT-NS, LLMNR, mDNS: one name in all three), learned from its registrations, announcements and probes; no value while nobody owns it",
+    ),
 ];
 
 /// Resolves a field name.
@@ -100,8 +108,10 @@ pub fn resolve(name: &str) -> Option<FieldRef> {
         });
     }
     if let Some(l) = LEARNED_FIELDS.iter().find(|l| l.0 == name) {
-        let ip = antidote_wire::proto::IP;
-        return Some(FieldRef { name: l.0, ty: l.1, src: Source::Learned(l.2), gate: ip, transport: true, true_needs: 0, is_flag: false });
+        // An address's binding needs the address; a name's owner needs the message, and any of
+        // the three name services will do (gate it with a protocol test beside it).
+        let (gate, transport) = if l.2 == LearnedField::NameOwner { (0, false) } else { (antidote_wire::proto::IP, true) };
+        return Some(FieldRef { name: l.0, ty: l.1, src: Source::Learned(l.2), gate, transport, true_needs: 0, is_flag: false });
     }
     META_FIELDS.iter().find(|m| m.0 == name).map(|m| FieldRef {
         name: m.0,
@@ -149,10 +159,15 @@ mod tests {
             let f = resolve(name).unwrap();
             let prefix = name.split('.').next().unwrap();
             // What is learned of a frame's addresses needs them.
-            let prefix = if prefix == "learned" { "ip" } else { prefix };
+            let prefix = match name {
+                "learned.name_owner" => "",
+                _ if prefix == "learned" => "ip",
+                _ => prefix,
+            };
             let want = proto::NAMES.iter().find(|(_, n)| *n == prefix).map_or(0, |(b, _)| *b);
             assert_eq!(f.gate, want, "{name}");
-            let transport = name == "frame.len" || matches!(prefix, "eth" | "vlan" | "arp" | "ip" | "udp" | "tcp" | "meta" | "learned");
+            let transport =
+                name == "frame.len" || (matches!(prefix, "eth" | "vlan" | "arp" | "ip" | "udp" | "tcp" | "meta") && !name.starts_with("learned.name"));
             assert_eq!(f.transport, transport, "{name}");
         }
     }

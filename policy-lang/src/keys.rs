@@ -34,3 +34,28 @@ pub fn mac_key(m: &[u8; 6]) -> u128 {
 pub fn ip_key(ip: std::net::IpAddr) -> u128 {
     Addr::from_ip(ip).0
 }
+
+/// The key of a host name across NBT-NS, LLMNR and mDNS: lower-cased, without a trailing dot or
+/// `.local` — `CORPFS01`, `corpfs01` and `corpfs01.local` are one name. A name of up to 16
+/// bytes (every NetBIOS name, most host names) is its own key, readable again
+/// ([`name_of_key`]); a longer one is hashed, its first byte's top bit set.
+#[inline]
+pub fn name_key(v: &Value<'_>) -> Option<u128> {
+    v.with_lower_text(|t| {
+        let t = t.strip_suffix(b".").unwrap_or(t);
+        let t = t.strip_suffix(b".local").unwrap_or(t);
+        if t.len() <= 16 && t.is_ascii() {
+            let mut b = [0u8; 16];
+            b[..t.len()].copy_from_slice(t);
+            u128::from_be_bytes(b)
+        } else {
+            hash128(t) | 1 << 127
+        }
+    })
+}
+
+/// The name a [`name_key`] stands for, when it is not a hash.
+pub fn name_of_key(k: u128) -> Option<String> {
+    let b = k.to_be_bytes();
+    (b[0] < 0x80).then(|| String::from_utf8_lossy(&b[..b.iter().position(|&x| x == 0).unwrap_or(16)]).into_owned())
+}

@@ -505,3 +505,30 @@ fn a_policy_reads_what_the_network_learned() {
     let q = prog("rule spoofed-source { when llmnr.response and learned.src_mac != eth.src then drop }");
     assert!(!run(&q, &llmnr_answer("198.18.0.5", VICTIM, "fileservr", "198.18.0.5", 30, false), 2).dropped());
 }
+
+/// A name's owner, learned from its registrations and announcements, read by a policy: an
+/// answer about a name another MAC owns is forged, whatever the name; the owner answering its
+/// own name is not; a name nobody owns is neither (what canaries and held answers are for).
+#[test]
+fn a_policy_reads_who_owns_a_name() {
+    use antidote_policy::keys::name_key;
+    use antidote_policy::state::{bindings::evidence, Network};
+    use antidote_wire::fields::Value;
+    let mut p = prog(
+        "rule owned-elsewhere { when (llmnr.response or nbns.positive or mdns.response) and learned.name_owner != eth.src then alert; drop }\n\
+         rule owner-answers { when (llmnr.response or nbns.positive or mdns.response) and learned.name_owner == eth.src then pass }",
+    );
+    let net = std::sync::Arc::new(Network::default());
+    p.network = Some(net.clone());
+    let answerer = [2, 0xad, 0, 0, 0, 0x66]; // the frames' source MAC
+    net.owners.bind(name_key(&Value::StaticStr("fileservr")).unwrap(), 0, [2, 0xad, 0, 0, 0, 0x20], evidence::NBNS, 1);
+    net.owners.bind(name_key(&Value::StaticStr("printer.local")).unwrap(), 0, answerer, evidence::MDNS, 1);
+    let forged = run(&p, &llmnr_answer(POISONER, VICTIM, "FILESERVR", POISONER, 30, false), 2);
+    assert_eq!(names(&p, &forged), ["owned-elsewhere"], "an answer about a name another MAC owns (any case)");
+    assert!(forged.dropped());
+    let own = run(&p, &llmnr_answer(POISONER, VICTIM, "printer", POISONER, 30, false), 3);
+    assert_eq!(names(&p, &own), ["owner-answers"], "the owner answers its own name (printer.local is printer)");
+    assert!(run(&p, &llmnr_answer(POISONER, VICTIM, "nobody", POISONER, 30, false), 4).matched.is_empty());
+    // NBT-NS, the same name, the same verdict.
+    assert!(run(&p, &nbns_positive(POISONER, VICTIM, "FILESERVR", POISONER, 300), 5).dropped());
+}

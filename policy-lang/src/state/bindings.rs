@@ -21,12 +21,16 @@ pub mod evidence {
     pub const DHCP: u8 = 1 << 2;
     /// A router advertisement: the host is a router (infrastructure).
     pub const ROUTER: u8 = 1 << 3;
+    /// An NBT-NS name registration or refresh for the sender's own address.
+    pub const NBNS: u8 = 1 << 4;
+    /// An mDNS announcement or probe of a name with the sender's own address.
+    pub const MDNS: u8 = 1 << 5;
     /// Entered by the operator.
     pub const OPERATOR: u8 = 1 << 7;
 
     /// The kinds of `bits` by name, joined by `+`.
     pub fn names(bits: u8) -> String {
-        [(ARP, "arp"), (NDP, "ndp"), (DHCP, "dhcp"), (ROUTER, "router"), (OPERATOR, "operator")]
+        [(ARP, "arp"), (NDP, "ndp"), (DHCP, "dhcp"), (ROUTER, "router"), (NBNS, "nbns"), (MDNS, "mdns"), (OPERATOR, "operator")]
             .iter()
             .filter(|(b, _)| bits & b != 0)
             .map(|(_, n)| *n)

@@ -1,6 +1,7 @@
 //! What the appliance has learned of the network it sits in, passively, per segment (a port
-//! pair): which MAC each address belongs to ([`Network::hosts`]). Shared by every worker and
-//! kept across policy swaps; written by the workers as frames pass, read by everyone.
+//! pair): which MAC each address belongs to ([`Network::hosts`]) and which MAC owns each name
+//! ([`Network::owners`]). Shared by every worker and kept across policy swaps; written by the
+//! workers as frames pass, read by everyone.
 //!
 //! What one frame can teach is bound to evidence it carries: an ARP frame teaches its sender's
 //! address only when its Ethernet source is the sender's MAC, and an address already bound to
@@ -8,7 +9,10 @@
 //! believe that a server's address belongs to the forger.
 use super::bindings::{evidence, BindTable, Bound};
 use antidote_wire::arp::ArpRepr;
+use antidote_wire::fields::Value;
+use antidote_wire::frame::{App, Frame};
 use antidote_wire::ndp::{NdpRepr, NEIGHBOR_ADVERT, NEIGHBOR_SOLICIT, ROUTER_ADVERT};
+use std::net::IpAddr;
 use std::net::Ipv6Addr;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
@@ -16,11 +20,16 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 pub const HOSTS: usize = 65_536;
 /// How long a binding lives after it was last seen: an hour.
 pub const HOST_TTL_MS: u64 = 3_600_000;
+/// Names the owners table holds at most.
+pub const OWNERS: usize = 65_536;
 
 /// The learned network. See the module.
 pub struct Network {
     /// Address (as a table key, `crate::keys::ip_key`) → MAC, per segment.
     pub hosts: BindTable,
+    /// Name (as a table key, `crate::keys::name_key`: one for NBT-NS, LLMNR and mDNS) → the MAC
+    /// that registered, announced or probed it for its own address, per segment.
+    pub owners: BindTable,
     /// ARP frames whose Ethernet source is not their sender's MAC: not learned from.
     pub arp_mismatched: AtomicU64,
     /// Neighbour-discovery messages whose link-layer address is not their Ethernet source, or
@@ -42,6 +51,7 @@ impl Default for Network {
 pub enum Learned {
     Nothing,
     Host(Bound),
+    Owner(Bound),
     /// The frame's Ethernet source is not the MAC it claims an address for.
     Mismatched,
 }
@@ -50,6 +60,7 @@ impl Network {
     pub fn new(hosts: usize, host_ttl_ms: u64) -> Network {
         Network {
             hosts: BindTable::new(hosts, host_ttl_ms),
+            owners: BindTable::new(OWNERS, host_ttl_ms),
             arp_mismatched: AtomicU64::new(0),
             ndp_mismatched: AtomicU64::new(0),
             learn_refused: AtomicU64::new(0),
@@ -95,6 +106,37 @@ impl Network {
             return Learned::Nothing;
         }
         Learned::Host(self.hosts.bind(crate::keys::ip_key(addr.into()), segment, eth_src, ev, now))
+    }
+
+    /// Learns name owners from a dissected name-service frame seen on `segment`: an NBT-NS
+    /// registration or refresh of a name for the sender's own address, an mDNS announcement
+    /// (an answer with an address record) or probe (an authority record) of a name for the
+    /// sender's own address — each makes the frame's Ethernet source the name's owner, unless
+    /// another MAC owns it already (a conflict, counted). An answer to a query teaches nothing
+    /// here: a poisoner answers with its own address too.
+    pub fn learn_names(&self, f: &Frame<'_>, segment: u64, now: u64) -> Learned {
+        let (Some(eth), Some(net)) = (f.eth, f.net) else { return Learned::Nothing };
+        let own = |a: IpAddr| a == net.src.ip();
+        let claim = |name: Value<'_>, ev: u8| match crate::keys::name_key(&name) {
+            Some(k) => Learned::Owner(self.owners.bind(k, segment, eth.src.0, ev, now)),
+            None => Learned::Nothing,
+        };
+        match &f.app {
+            // Registration (5) and refresh (8, 9) requests carry the name and the address.
+            App::Nbns(m) if !m.is_response() && matches!(m.opcode(), 5 | 8 | 9) => match m.record() {
+                Some(r) if r.first_entry().is_some_and(|(_, a)| own(IpAddr::V4(a))) => claim(Value::NbName(r.name), evidence::NBNS),
+                _ => Learned::Nothing,
+            },
+            App::Mdns(m) if m.is_response() && m.question().is_none() => match m.first_address() {
+                Some((name, a)) if own(a) => claim(Value::DnsName(name), evidence::MDNS),
+                _ => Learned::Nothing,
+            },
+            App::Mdns(m) if m.is_probe() => match m.authorities().find_map(|r| r.addr().map(|a| (r.name, a))) {
+                Some((name, a)) if own(a) => claim(Value::DnsName(name), evidence::MDNS),
+                _ => Learned::Nothing,
+            },
+            _ => Learned::Nothing,
+        }
     }
 
     /// [`Network::learn_arp`] for an untagged Ethernet frame carrying ARP (`d` its bytes, at
@@ -167,5 +209,90 @@ mod tests {
         let ra = NdpRepr { kind: ROUTER_ADVERT, target: None, lladdr: Some(Mac(FORGER)), flags: 0 };
         assert_eq!(n.learn_ndp(FORGER, gw, 255, &ra, 0, 5), Learned::Host(Bound::New));
         assert_eq!(n.hosts.get(crate::keys::ip_key(gw.into()), 0, 6).unwrap().evidence, evidence::NDP | evidence::ROUTER);
+    }
+
+    /// A frame from `mac` / `src` to the mDNS group or NBT-NS broadcast carrying `payload`.
+    fn udp(mac: [u8; 6], src: &str, dst: &str, port: u16, payload: &[u8]) -> Vec<u8> {
+        use antidote_wire::emit::{udp_frame, UdpAddressing};
+        use antidote_wire::ethernet::{Mac, VlanTag};
+        let a = UdpAddressing {
+            src_mac: Mac(mac),
+            dst_mac: Mac([0xff; 6]),
+            vlans: [VlanTag::default(); 2],
+            vlan_count: 0,
+            src_ip: src.parse().unwrap(),
+            dst_ip: dst.parse().unwrap(),
+            src_port: port,
+            dst_port: port,
+            ttl: 255,
+        };
+        let mut out = vec![0u8; 1514];
+        let n = udp_frame(&mut out, &a, |b| {
+            b[..payload.len()].copy_from_slice(payload);
+            Ok(payload.len())
+        })
+        .unwrap();
+        out.truncate(n);
+        out
+    }
+
+    /// An NBT-NS name registration request (opcode 5, broadcast) of `name` for `addr`.
+    fn registration(name: &str, addr: [u8; 4]) -> Vec<u8> {
+        let mut m = vec![0x12, 0x34, 0x29, 0x10, 0, 1, 0, 0, 0, 0, 0, 1, 0x20];
+        let mut padded = name.as_bytes().to_vec();
+        padded.resize(15, b' ');
+        padded.push(0x20);
+        for c in padded {
+            m.extend([b'A' + (c >> 4), b'A' + (c & 0xf)]);
+        }
+        m.extend([0, 0, 0x20, 0, 1]);
+        m.extend([0xc0, 0x0c, 0, 0x20, 0, 1, 0, 0, 0x0d, 0x2f, 0, 6, 0, 0]);
+        m.extend(addr);
+        m
+    }
+
+    #[test]
+    fn names_are_owned_by_who_registers_announces_or_probes_them_for_itself() {
+        let n = Network::default();
+        let learn = |d: &[u8]| {
+            let mut s = antidote_wire::Scratch::default();
+            let f = antidote_wire::Frame::parse(d, &mut s);
+            assert!(f.error.is_none(), "{:?}", f.error);
+            n.learn_names(&f, 0, 10)
+        };
+        let key = |t: &'static str| crate::keys::name_key(&Value::StaticStr(t)).unwrap();
+        // NBT-NS: a registration of CORPFS01 for the sender's own address.
+        let reg = udp(SERVER, "198.18.0.20", "198.18.0.255", 137, &registration("CORPFS01", [198, 18, 0, 20]));
+        assert_eq!(learn(&reg), Learned::Owner(Bound::New));
+        let o = n.owners.get(key("corpfs01"), 0, 11).unwrap();
+        assert_eq!((o.mac, o.evidence), (SERVER, evidence::NBNS));
+        // The same name in mDNS form is the same name; the forger claiming it is a conflict.
+        assert!(n.owners.get(key("CORPFS01.local"), 0, 11).is_some());
+        let forged = udp(FORGER, "198.18.0.66", "198.18.0.255", 137, &registration("CORPFS01", [198, 18, 0, 66]));
+        assert_eq!(learn(&forged), Learned::Owner(Bound::Conflict(SERVER)));
+        // A registration for another host's address teaches nothing.
+        assert_eq!(learn(&udp(FORGER, "198.18.0.66", "198.18.0.255", 137, &registration("PRINTER", [198, 18, 0, 20]))), Learned::Nothing);
+        // mDNS: avahi's announcement (a PTR record first, then the A record of its own address).
+        let mut ann = vec![0, 0, 0x84, 0, 0, 0, 0, 2, 0, 0, 0, 0];
+        ann.extend(b"\x0220\x010\x0218\x03198\x07in-addr\x04arpa\x00");
+        ann.extend([0, 12, 0x80, 1, 0, 0, 0, 120, 0, 13]);
+        ann.extend(b"\x05nas01\x05local\x00");
+        let host = (ann.len() - 13) as u8;
+        ann.extend([0xc0, host, 0, 1, 0x80, 1, 0, 0, 0, 120, 0, 4, 198, 18, 0, 20]);
+        assert_eq!(learn(&udp(SERVER, "198.18.0.20", "224.0.0.251", 5353, &ann)), Learned::Owner(Bound::New));
+        assert_eq!(n.owners.get(key("nas01"), 0, 11).unwrap().evidence, evidence::MDNS);
+        // The same announcement from another address (an answer pointing elsewhere): nothing.
+        assert_eq!(learn(&udp(FORGER, "198.18.0.66", "224.0.0.251", 5353, &ann)), Learned::Nothing);
+        // A probe: the name asked for, the A record proposed in the authority section.
+        let mut probe = vec![0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0];
+        probe.extend(b"\x05nas02\x05local\x00");
+        probe.extend([0, 255, 0x80, 1, 0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 120, 0, 4, 198, 18, 0, 20]);
+        assert_eq!(learn(&udp(SERVER, "198.18.0.20", "224.0.0.251", 5353, &probe)), Learned::Owner(Bound::New));
+        // An LLMNR or mDNS answer to a query teaches nothing: a poisoner answers from its own
+        // address too.
+        let mut answer = vec![0, 0, 0x84, 0, 0, 1, 0, 1, 0, 0, 0, 0];
+        answer.extend(b"\x05nas03\x05local\x00");
+        answer.extend([0, 1, 0, 1, 0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 120, 0, 4, 198, 18, 0, 66]);
+        assert_eq!(learn(&udp(FORGER, "198.18.0.66", "198.18.0.10", 5353, &answer)), Learned::Nothing);
     }
 }

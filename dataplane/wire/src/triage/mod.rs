@@ -173,6 +173,21 @@ pub struct BurstTriage {
 }
 
 impl BurstTriage {
+    /// The name-resolution frames that are requests (no response bit) of NBT-NS or mDNS: the
+    /// ones that may teach who owns a name ([`teaches_names`]).
+    #[inline]
+    pub fn name_requests(&self) -> u32 {
+        let mut named = self.named;
+        let mut out = 0;
+        while named != 0 {
+            let i = named.trailing_zeros() as usize;
+            named &= named - 1;
+            let m = self.named_mask[i] as u32;
+            out |= ((m & (proto::NBNS | proto::MDNS) != 0 && m & proto::RESP == 0) as u32) << i;
+        }
+        out
+    }
+
     /// What the triage says of frame `i` (`d` its bytes), as [`triage_frame`] would.
     pub fn of(&self, i: usize, d: &[u8]) -> Triage {
         let bit = 1u32 << i;
@@ -232,6 +247,23 @@ impl BurstTriage {
 
 /// The bit of [`plain_skips`] for untagged ARP frames.
 const ARP_SKIP: u32 = LAYOUT_MASKS.len() as u32;
+
+/// Whether a name-resolution request the triage found ([`Triage::Named`]: a known layout, at
+/// most one tag, no IPv4 options) may teach who owns a name: an NBT-NS request other than a
+/// query (a registration, refresh or release) or an mDNS query with authority records (a
+/// probe). Read at fixed offsets; such frames are rare, and go to the dissector.
+#[inline]
+pub fn teaches_names(d: &[u8]) -> bool {
+    let l3 = if d.get(12..14) == Some(&[0x81, 0x00]) { 18 } else { 14 };
+    let l4 = l3 + if d.get(l3 - 2..l3) == Some(&[0x86, 0xdd]) { 40 } else { 20 };
+    let Some(u) = d.get(l4..l4 + 8 + 12) else { return false };
+    let (sport, dport) = (u16::from_be_bytes([u[0], u[1]]), u16::from_be_bytes([u[2], u[3]]));
+    match proto::udp_app(sport, dport) {
+        proto::NBNS => (u[10] >> 3) & 0xf != 0,
+        proto::MDNS => u[16] | u[17] != 0,
+        _ => false,
+    }
+}
 
 /// An untagged ARP frame for IPv4 over Ethernet, whole: what [`walk_mask`] gives
 /// `ETH | ARP`, without its walk.
