@@ -77,6 +77,10 @@ pub struct ControlHooks {
     pub error: Option<String>,
     api: Option<(crate::api::ApiConfig, String, PathBuf)>,
     running_api: Option<crate::api::Api>,
+    /// Where what is learned of the network is kept (the state directory), and when it is next
+    /// written.
+    network_dir: Option<PathBuf>,
+    next_save: std::time::Instant,
 }
 
 impl ControlHooks {
@@ -84,7 +88,16 @@ impl ControlHooks {
     /// aggregated.
     pub fn new(sinks: &[String], window_s: f64) -> Result<ControlHooks, String> {
         let sinks = sinks.iter().map(|s| SinkSpec::parse(s)).collect::<Result<Vec<_>, _>>()?;
-        Ok(ControlHooks { sinks, window: Duration::from_secs_f64(window_s.max(0.0)), pipeline: None, error: None, api: None, running_api: None })
+        Ok(ControlHooks {
+            sinks,
+            window: Duration::from_secs_f64(window_s.max(0.0)),
+            pipeline: None,
+            error: None,
+            api: None,
+            running_api: None,
+            network_dir: None,
+            next_save: std::time::Instant::now(),
+        })
     }
 
     /// How long workers fold repeats of an alert before handing them to the pipeline.
@@ -94,6 +107,7 @@ impl ControlHooks {
 
     /// Adds the HTTP API (unless `--control off`).
     pub fn with_api(mut self, c: &ApiOptions) -> Result<ControlHooks, String> {
+        self.network_dir = Some(c.state_dir.clone());
         if c.control == "off" {
             return Ok(self);
         }
@@ -109,8 +123,21 @@ impl ControlHooks {
     }
 }
 
+/// How often what is learned of the network is written to the state directory.
+const NETWORK_SAVE: Duration = Duration::from_secs(60);
+
 impl Hooks for ControlHooks {
     fn started(&mut self, ctx: &RunContext) {
+        if let Some(dir) = &self.network_dir {
+            match crate::network_store::load(dir, &ctx.shared.network, &ctx.shared.clock) {
+                Ok((0, 0)) => {}
+                Ok((hosts, owners)) => {
+                    println!("antidote: learned network: {hosts} hosts and {owners} name owners from {}", dir.join(crate::network_store::FILE).display())
+                }
+                Err(e) => eprintln!("antidote: {e}"),
+            }
+            self.next_save = std::time::Instant::now() + NETWORK_SAVE;
+        }
         let host = crate::alerts::host_name();
         let mut sinks = Vec::new();
         for s in &self.sinks {
@@ -144,7 +171,22 @@ impl Hooks for ControlHooks {
         }
         self.pipeline = Some(pipeline);
     }
+    fn tick(&mut self, ctx: &RunContext) {
+        if let Some(dir) = &self.network_dir {
+            if std::time::Instant::now() >= self.next_save {
+                self.next_save = std::time::Instant::now() + NETWORK_SAVE;
+                if let Err(e) = crate::network_store::save(dir, &ctx.shared.network, &ctx.shared.clock) {
+                    eprintln!("antidote: cannot save the learned network in {}: {e}", dir.display());
+                }
+            }
+        }
+    }
     fn stopped(&mut self, ctx: &RunContext) {
+        if let Some(dir) = &self.network_dir {
+            if let Err(e) = std::fs::create_dir_all(dir).and_then(|_| crate::network_store::save(dir, &ctx.shared.network, &ctx.shared.clock)) {
+                eprintln!("antidote: cannot save the learned network in {}: {e}", dir.display());
+            }
+        }
         if let Some(mut api) = self.running_api.take() {
             api.stop();
         }

@@ -8,6 +8,7 @@
 //! - [`metrics`]: stats as JSON and as Prometheus text.
 //! - [`hooks`]: the control side of a run, started and stopped with the dataplane: the policy
 //!   file, the alert pipeline and its sinks, the API and its tokens.
+//! - [`network_store`]: what was learned of the network, kept in the state directory.
 #![forbid(unsafe_code)]
 
 pub mod alerts;
@@ -15,4 +16,5 @@ pub mod api;
 pub mod hooks;
 pub mod manager;
 pub mod metrics;
+pub mod network_store;
 pub mod time;

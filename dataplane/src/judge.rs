@@ -9,6 +9,7 @@ use crate::shared::{Shared, Task};
 use crate::stats::{bump, WorkerCounters};
 use antidote_dpdk::{Burst, Mempool};
 use antidote_policy::plan::SkipPlan;
+use antidote_policy::state::network::RecentArp;
 use antidote_wire::triage::{self, TriagePlan};
 
 /// The [`SkipPlan`] of a policy version under the live rules `live`, kept from burst to burst:
@@ -40,11 +41,13 @@ pub(crate) struct BurstBufs {
     pub(crate) plan: PlanCache,
     /// Cycles per stretch of the packet path (feature `phase-cycles`; else nothing).
     pub(crate) phases: Phases,
+    /// The ARP senders this worker bound in the last second.
+    recent_arp: RecentArp,
 }
 
 impl BurstBufs {
     pub(crate) fn new(out: Outputs) -> BurstBufs {
-        BurstBufs { rx: Box::new(Burst::new()), out, plan: PlanCache::default(), phases: Phases::default() }
+        BurstBufs { rx: Box::new(Burst::new()), out, plan: PlanCache::default(), phases: Phases::default(), recent_arp: RecentArp::default() }
     }
 }
 
@@ -116,7 +119,7 @@ impl BurstBufs {
             other &= other - 1;
             let d = frames[i].data();
             if triage::is_plain_arp(d) {
-                shared.network.learn_arp_frame(d, t.pair as u64, now);
+                self.recent_arp.learn_arp_frame(&shared.network, d, t.pair as u64, now);
             }
         }
         let mut slow = all & !skip;

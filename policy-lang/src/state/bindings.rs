@@ -247,6 +247,19 @@ impl BindTable {
         Bound::Busy
     }
 
+    /// Puts back a binding saved earlier (a restart): bound as by [`BindTable::bind`] when last
+    /// seen, then given its first-seen time and conflict count.
+    pub fn restore(&self, key: u128, segment: u64, b: &Binding) -> Bound {
+        let r = self.bind(key, segment, b.mac, b.evidence, b.last_seen_ms.max(1));
+        if r == Bound::New {
+            if let Some((s, _, _)) = self.find(key, segment, b.last_seen_ms.max(1)) {
+                s.first_seen.store(b.first_seen_ms.min(b.last_seen_ms), Relaxed);
+                s.conflicts.store(b.conflicts, Relaxed);
+            }
+        }
+        r
+    }
+
     /// The binding of `key` on `segment`, if live.
     #[inline]
     pub fn get(&self, key: u128, segment: u64, now: u64) -> Option<Binding> {

@@ -150,6 +150,41 @@ impl Network {
     }
 }
 
+/// A worker's memory of the ARP senders it bound in the last second: a host that ARPs often
+/// costs the shared table (megabytes, past the caches) one visit a second per worker, not one
+/// per frame. 256 entries, direct-mapped by address and segment; only bindings that held
+/// (new or the same MAC) are remembered, so conflicts and mismatches are counted every time.
+pub struct RecentArp {
+    slots: Box<[(u64, u64, u64); 256]>,
+}
+
+impl Default for RecentArp {
+    fn default() -> Self {
+        RecentArp { slots: Box::new([(u64::MAX, 0, 0); 256]) }
+    }
+}
+
+impl RecentArp {
+    /// [`Network::learn_arp_frame`], unless this worker bound the same sender to the same MAC on
+    /// the same segment less than a second ago.
+    #[inline]
+    pub fn learn_arp_frame(&mut self, net: &Network, d: &[u8], segment: u64, now: u64) -> Learned {
+        let (Some(src), Some(sender), Some(ip)) = (d.get(6..12), d.get(22..28), d.get(28..32)) else { return Learned::Nothing };
+        let mac = |b: &[u8]| u64::from_be_bytes([0, 0, b[0], b[1], b[2], b[3], b[4], b[5]]);
+        let key = u32::from_be_bytes([ip[0], ip[1], ip[2], ip[3]]) as u64 | segment << 32;
+        let slot = &mut self.slots[(key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) as usize];
+        let sender = mac(sender);
+        if slot.0 == key && slot.1 == sender && mac(src) == sender && now < slot.2 {
+            return Learned::Nothing;
+        }
+        let learned = net.learn_arp_frame(d, segment, now);
+        if matches!(learned, Learned::Host(Bound::New | Bound::Same)) {
+            *slot = (key, sender, now + 1000);
+        }
+        learned
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,6 +203,25 @@ mod tests {
 
     const SERVER: [u8; 6] = [2, 0xad, 0, 0, 0, 0x20];
     const FORGER: [u8; 6] = [2, 0xad, 0, 0, 0, 0x66];
+
+    #[test]
+    fn a_worker_visits_the_table_once_a_second_per_host_and_still_counts_every_forgery() {
+        let n = Network::default();
+        let mut r = RecentArp::default();
+        let good = arp(SERVER, SERVER, [198, 18, 0, 20]);
+        assert_eq!(r.learn_arp_frame(&n, &good, 0, 1), Learned::Host(Bound::New));
+        assert_eq!(r.learn_arp_frame(&n, &good, 0, 500), Learned::Nothing, "remembered");
+        assert_eq!(r.learn_arp_frame(&n, &good, 1, 500), Learned::Host(Bound::New), "another segment");
+        assert_eq!(r.learn_arp_frame(&n, &good, 0, 1001), Learned::Host(Bound::Same), "a second later: refreshed");
+        // A forger's claims and mismatches reach the table every time.
+        let forged = arp(FORGER, FORGER, [198, 18, 0, 20]);
+        for now in 1002..1005 {
+            assert_eq!(r.learn_arp_frame(&n, &forged, 0, now), Learned::Host(Bound::Conflict(SERVER)));
+        }
+        assert_eq!(r.learn_arp_frame(&n, &arp(FORGER, SERVER, [198, 18, 0, 20]), 0, 1006), Learned::Mismatched);
+        let key = crate::keys::ip_key("198.18.0.20".parse().unwrap());
+        assert_eq!(n.hosts.get(key, 0, 1007).unwrap().conflicts, 3);
+    }
 
     #[test]
     fn a_forged_arp_cannot_move_a_server_address() {
