@@ -183,6 +183,15 @@ fn every_endpoint_with_good_and_bad_input() {
     }
     let (ok, log) = app.stop();
     assert!(ok, "{log}");
+    // What was learned of the network is kept in the state directory, and read at the next start.
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(s.path("state/network.json")).expect("the learned network is saved")).unwrap();
+    let hosts = saved["hosts"].as_array().unwrap().len();
+    assert!(hosts > 0, "{saved}");
+    let (mut app, _api) = start(&s, "policies/default.policy");
+    app.wait_for("learned network:", Duration::from_secs(10));
+    assert!(app.log_text().contains(&format!("learned network: {hosts} hosts")), "{}", app.log_text());
+    let (ok, log) = app.stop();
+    assert!(ok, "{log}");
 }
 
 #[test]

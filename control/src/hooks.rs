@@ -107,10 +107,12 @@ impl ControlHooks {
 
     /// Adds the HTTP API (unless `--control off`).
     pub fn with_api(mut self, c: &ApiOptions) -> Result<ControlHooks, String> {
-        self.network_dir = Some(c.state_dir.clone());
         if c.control == "off" {
             return Ok(self);
         }
+        // With the API, the state directory also keeps what is learned of the network (as it
+        // keeps the last good policy).
+        self.network_dir = Some(c.state_dir.clone());
         let (tokens, from) = tokens(c)?;
         let tls = match (&c.tls_cert, &c.tls_key) {
             (Some(cert), Some(key)) => {

@@ -83,7 +83,8 @@ impl BurstBufs {
         let all = if n >= 32 { u32::MAX } else { (1u32 << n) - 1 };
         let triage_skip = |plan: &TriagePlan<'_>| {
             let t = triage::triage_burst(frames.len(), |i| frames[i].data(), |i| frames[i].pkt_len(), plan);
-            (t.skippable(|i| frames[i].data(), plan), t.bytes, t.other, t.name_requests())
+            let skip = t.skippable(|i| frames[i].data(), plan);
+            (skip, t.bytes, t.other, if t.named & skip != 0 { t.name_requests() } else { 0 })
         };
         // The frames of layouts the triage walks one by one (ARP among them): every frame when
         // there is no triage.

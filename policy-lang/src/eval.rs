@@ -275,8 +275,11 @@ impl Program {
                     Act::InjectNbnsNegative => out.inject_nbns_negative = true,
                     Act::Learn { table, key } => {
                         if let Some(k) = self.value(key, frame, meta, now).and_then(|v| key_of(&v)) {
-                            if self.may_learn(key, k, frame, meta, now) {
-                                self.tables[*table as usize].state.insert(k, now);
+                            // A key already learned is refreshed; a new one is checked against the
+                            // network first.
+                            let t = &self.tables[*table as usize].state;
+                            if !t.refresh(k, now) && self.may_learn(key, k, frame, meta, now) {
+                                t.insert(k, now);
                             }
                         }
                     }

@@ -166,20 +166,28 @@ impl Default for RecentArp {
 
 impl RecentArp {
     /// [`Network::learn_arp_frame`], unless this worker bound the same sender to the same MAC on
-    /// the same segment less than a second ago.
+    /// the same segment less than a second ago. `d` is an untagged ARP frame (at least 42
+    /// bytes: `antidote_wire::triage::is_plain_arp`); every frame of a mix pays for this check
+    /// in proportion to its ARP, so it reads fixed offsets only.
     #[inline]
     pub fn learn_arp_frame(&mut self, net: &Network, d: &[u8], segment: u64, now: u64) -> Learned {
-        let (Some(src), Some(sender), Some(ip)) = (d.get(6..12), d.get(22..28), d.get(28..32)) else { return Learned::Nothing };
-        let mac = |b: &[u8]| u64::from_be_bytes([0, 0, b[0], b[1], b[2], b[3], b[4], b[5]]);
-        let key = u32::from_be_bytes([ip[0], ip[1], ip[2], ip[3]]) as u64 | segment << 32;
+        let Some(h) = d.first_chunk::<42>() else { return Learned::Nothing };
+        let word = |o: usize| u64::from_be_bytes([0, 0, h[o], h[o + 1], h[o + 2], h[o + 3], h[o + 4], h[o + 5]]);
+        // The sender's MAC (22..28) and address (28..32); the Ethernet source (6..12).
+        let sender = word(22);
+        let key = u32::from_be_bytes([h[28], h[29], h[30], h[31]]) as u64 | segment << 32;
         let slot = &mut self.slots[(key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) as usize];
-        let sender = mac(sender);
-        if slot.0 == key && slot.1 == sender && mac(src) == sender && now < slot.2 {
+        if slot.0 == key && slot.1 == sender && now < slot.2 && word(6) == sender {
             return Learned::Nothing;
         }
+        self.learn_slow(net, d, key, sender, segment, now)
+    }
+
+    #[inline(never)]
+    fn learn_slow(&mut self, net: &Network, d: &[u8], key: u64, sender: u64, segment: u64, now: u64) -> Learned {
         let learned = net.learn_arp_frame(d, segment, now);
         if matches!(learned, Learned::Host(Bound::New | Bound::Same)) {
-            *slot = (key, sender, now + 1000);
+            self.slots[(key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) as usize] = (key, sender, now + 1000);
         }
         learned
     }

@@ -97,6 +97,22 @@ impl LearnTable {
         self.insert_for(key, now, self.ttl_ms)
     }
 
+    /// Refreshes `key` until `now + ttl` if the table holds it; false when it does not.
+    #[inline]
+    pub fn refresh(&self, key: u128, now: u64) -> bool {
+        let expires = now.saturating_add(self.ttl_ms.max(1));
+        match self.find(key, hash(key), now) {
+            Some((s, st)) => {
+                if st < expires {
+                    let _ = s.state.compare_exchange(st, expires, AcqRel, Relaxed);
+                }
+                s.last_used.store(now, Relaxed);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Learns `key` until `now + ttl_ms`.
     pub fn insert_for(&self, key: u128, now: u64, ttl_ms: u64) {
         let expires = now.saturating_add(ttl_ms.max(1));
