@@ -322,7 +322,8 @@ impl Program {
     /// Whether `key` (the value of field `f` in `frame`) may be learned: not when it is the
     /// address of one of the frame's Ethernet endpoints and the network binds that address to
     /// another MAC — the frame's IP address is then forged (or the binding stale), and learning
-    /// it would aim the policy at the host that owns it. Refusals are counted.
+    /// it would aim the policy at the host that owns it — nor when it is a router's. Refusals
+    /// are counted.
     #[inline]
     fn may_learn(&self, f: &FieldRef, key: u128, frame: &Frame<'_>, meta: &Meta, now: u64) -> bool {
         let (Some(net), Some(end), Some(eth)) = (&self.network, f.endpoint(), frame.eth) else { return true };
@@ -331,7 +332,9 @@ impl Program {
             Endpoint::Destination => eth.dst.0,
         };
         match net.hosts.get(key, meta.segment as u64, now) {
-            Some(b) if b.mac != mac => {
+            // Another host's address, or a router's (infrastructure is alerted on, never blocked
+            // by what a policy learns).
+            Some(b) if b.mac != mac || b.evidence & crate::state::bindings::evidence::ROUTER != 0 => {
                 net.learn_refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 false
             }
