@@ -54,6 +54,21 @@ struct Slot {
     conflicts: AtomicU64,
 }
 
+impl Slot {
+    /// The slot's key, segment and value if it holds a live binding at `now` whose state is
+    /// `st` (loaded by the caller), read consistently: None when it changed meanwhile.
+    #[inline]
+    fn read(&self, st: u64, now: u64) -> Option<(u128, u64, u64)> {
+        if st <= TOMB || st == LOCKED || st <= now {
+            return None;
+        }
+        let k = ((self.k_hi.load(Relaxed) as u128) << 64) | self.k_lo.load(Relaxed) as u128;
+        let (seg, v) = (self.segment.load(Relaxed), self.value.load(Relaxed));
+        std::sync::atomic::fence(Acquire);
+        (self.state.load(Relaxed) == st).then_some((k, seg, v))
+    }
+}
+
 /// What [`BindTable::bind`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Bound {
@@ -137,14 +152,10 @@ impl BindTable {
             if st == 0 {
                 return None;
             }
-            if st <= TOMB || st == LOCKED || st <= now {
-                continue;
-            }
-            let k = ((s.k_hi.load(Relaxed) as u128) << 64) | s.k_lo.load(Relaxed) as u128;
-            let (seg, v) = (s.segment.load(Relaxed), s.value.load(Relaxed));
-            std::sync::atomic::fence(Acquire);
-            if s.state.load(Relaxed) == st && k == key && seg == segment {
-                return Some((s, st, v));
+            if let Some((k, seg, v)) = s.read(st, now) {
+                if k == key && seg == segment {
+                    return Some((s, st, v));
+                }
             }
         }
         None
@@ -224,13 +235,8 @@ impl BindTable {
                         std::hint::spin_loop();
                         ost = o.state.load(Acquire);
                     }
-                    if ost <= TOMB || ost == LOCKED || ost <= now {
-                        continue;
-                    }
-                    let k = ((o.k_hi.load(Relaxed) as u128) << 64) | o.k_lo.load(Relaxed) as u128;
-                    let (seg, v) = (o.segment.load(Relaxed), o.value.load(Relaxed));
-                    std::sync::atomic::fence(Acquire);
-                    if o.state.load(Relaxed) == ost && k == key && seg == segment {
+                    let Some((k, seg, v)) = o.read(ost, now) else { continue };
+                    if k == key && seg == segment {
                         s.state.store(TOMB, Release);
                         if mac_of(v) != mac {
                             o.conflicts.fetch_add(1, Relaxed);
@@ -285,12 +291,7 @@ impl BindTable {
     pub fn entries(&self, now: u64) -> Vec<(u128, u64, Binding)> {
         let mut out = Vec::new();
         for s in self.slots.iter() {
-            let st = s.state.load(Acquire);
-            if st <= TOMB || st == LOCKED || st <= now {
-                continue;
-            }
-            let k = ((s.k_hi.load(Relaxed) as u128) << 64) | s.k_lo.load(Relaxed) as u128;
-            let seg = s.segment.load(Relaxed);
+            let Some((k, seg, _)) = s.read(s.state.load(Acquire), now) else { continue };
             if let Some(b) = self.get(k, seg, now) {
                 out.push((k, seg, b));
             }
