@@ -139,6 +139,7 @@ fn every_endpoint_with_good_and_bad_input() {
     let (c, m) = api.req("GET", "/metrics", t, None);
     assert_eq!(c, 200);
     assert!(m.contains("# TYPE antidote_port_rx_frames_total counter") && m.contains("antidote_rule_hits_total{rule=\"llmnr-poison\"}"));
+    assert!(m.contains("antidote_learned_total{table=\"hosts\"}") && m.contains("antidote_learn_refused_total "), "{m}");
     let (c, a) = api.get("/v1/alerts?limit=5");
     assert_eq!(c, 200);
     assert!(a["alerts"].as_array().unwrap().len() <= 5 && a["next"].is_u64());

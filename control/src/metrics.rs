@@ -169,6 +169,31 @@ pub fn prometheus(ctx: &RunContext, x: &Extra<'_>) -> String {
     if let Some(s) = x.alerts {
         metric("antidote_alerts_total", "Alerts raised by the workers.", "counter", vec![(String::new(), s.events.load(Relaxed) as f64)]);
     }
+    // What the workers learned of the network (docs/learning.md).
+    let net = &ctx.shared.network;
+    let tables = |f: fn(&antidote_policy::state::BindTable) -> f64| {
+        vec![("{table=\"hosts\"}".to_string(), f(&net.hosts)), ("{table=\"owners\"}".to_string(), f(&net.owners))]
+    };
+    metric("antidote_learned_total", "Bindings learned from the wire (new ones, not refreshes).", "counter", tables(|t| t.learned() as f64));
+    metric(
+        "antidote_learned_conflicts_total",
+        "Claims on an address or name bound to another MAC (kept, not rebound).",
+        "counter",
+        tables(|t| t.conflicts() as f64),
+    );
+    metric("antidote_learned_evictions_total", "Live bindings pushed out of a full table.", "counter", tables(|t| t.evictions() as f64));
+    metric(
+        "antidote_learn_refused_total",
+        "Learn or quarantine actions refused: the address is bound to another MAC, or a router's.",
+        "counter",
+        vec![(String::new(), net.learn_refused.load(Relaxed) as f64)],
+    );
+    metric(
+        "antidote_learn_mismatched_total",
+        "Frames not learned from because their own fields disagree (ARP sender, neighbour-discovery link-layer address or hop limit).",
+        "counter",
+        vec![("{kind=\"arp\"}".into(), net.arp_mismatched.load(Relaxed) as f64), ("{kind=\"ndp\"}".into(), net.ndp_mismatched.load(Relaxed) as f64)],
+    );
     metric(
         "antidote_policy_swap_latency_microseconds",
         "From a policy push to every worker on the new version.",
