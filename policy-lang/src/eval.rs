@@ -332,9 +332,14 @@ impl Program {
             Endpoint::Destination => eth.dst.0,
         };
         match net.hosts.get(key, meta.segment as u64, now) {
-            // Another host's address, or a router's (infrastructure is alerted on, never blocked
-            // by what a policy learns).
-            Some(b) if b.mac != mac || b.evidence & crate::state::bindings::evidence::ROUTER != 0 => {
+            // Another host's address, or a router's that has advertised itself for a while
+            // (infrastructure is alerted on, never blocked by what a policy learns; one router
+            // advertisement from a poisoner does not make it infrastructure).
+            Some(b)
+                if b.mac != mac
+                    || (b.evidence & crate::state::bindings::evidence::ROUTER != 0
+                        && now.saturating_sub(b.first_seen_ms) >= crate::state::network::INFRASTRUCTURE_AFTER_MS) =>
+            {
                 net.learn_refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 false
             }

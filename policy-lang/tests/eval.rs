@@ -469,11 +469,17 @@ fn a_forged_answer_cannot_get_a_server_learned_as_a_poisoner() {
     run(&p, &llmnr_answer(POISONER, VICTIM, "fileservr", POISONER, 30, false), 5);
     assert!(p.tables[0].state.contains(key(POISONER), 6), "a poisoner answering from its own address is learned");
     assert!(run(&p, &tcp(VICTIM, POISONER, 50000, 445, 0x02, b""), 7).dropped());
-    // A router (it advertised itself) answering is alerted on and dropped, never learned.
-    net.hosts.bind(key("198.18.0.1"), 0, [2, 0xad, 0, 0, 0, 0x66], evidence::NDP | evidence::ROUTER, 8);
-    assert!(run(&p, &llmnr_answer("198.18.0.1", VICTIM, "fileservr", "198.18.0.1", 30, false), 9).dropped());
-    assert!(!p.tables[0].state.contains(key("198.18.0.1"), 10), "a router is not learned as a poisoner");
+    // A router (it has advertised itself for ten minutes) answering is alerted on and dropped,
+    // never learned; one that advertised itself just now is not infrastructure yet.
+    let (rtr, new_rtr) = (key("198.18.0.1"), key("198.18.0.2"));
+    net.hosts.bind(rtr, 0, [2, 0xad, 0, 0, 0, 0x66], evidence::NDP | evidence::ROUTER, 8);
+    let later = 8 + antidote_policy::state::network::INFRASTRUCTURE_AFTER_MS;
+    net.hosts.bind(new_rtr, 0, [2, 0xad, 0, 0, 0, 0x66], evidence::NDP | evidence::ROUTER, later);
+    assert!(run(&p, &llmnr_answer("198.18.0.1", VICTIM, "fileservr", "198.18.0.1", 30, false), later).dropped());
+    assert!(!p.tables[0].state.contains(rtr, later + 1), "a long-standing router is not learned as a poisoner");
     assert_eq!(net.learn_refused.load(Relaxed), 2);
+    run(&p, &llmnr_answer("198.18.0.2", VICTIM, "fileservr", "198.18.0.2", 30, false), later + 1);
+    assert!(p.tables[0].state.contains(new_rtr, later + 2), "a router advertisement sent just now makes no infrastructure");
     // Under strict-inline.policy, which quarantines poisoners: the controller is not quarantined.
     let strict = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../policies/strict-inline.policy")).unwrap();
     let mut s = prog(&strict);

@@ -20,6 +20,10 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 pub const HOSTS: usize = 65_536;
 /// How long a binding lives after it was last seen: an hour.
 pub const HOST_TTL_MS: u64 = 3_600_000;
+/// How long a router must have been seen before it counts as infrastructure (never learned as a
+/// poisoner nor quarantined by address): a poisoner's own router advertisement does not make it
+/// one at once.
+pub const INFRASTRUCTURE_AFTER_MS: u64 = 10 * 60_000;
 /// Names the owners table holds at most.
 pub const OWNERS: usize = 65_536;
 
@@ -111,12 +115,20 @@ impl Network {
     /// Learns name owners from a dissected name-service frame seen on `segment`: an NBT-NS
     /// registration or refresh of a name for the sender's own address, an mDNS announcement
     /// (an answer with an address record) or probe (an authority record) of a name for the
-    /// sender's own address — each makes the frame's Ethernet source the name's owner, unless
-    /// another MAC owns it already (a conflict, counted). An answer to a query teaches nothing
-    /// here: a poisoner answers with its own address too.
+    /// sender's own address, sent to the mDNS group — each makes the frame's Ethernet source the
+    /// name's owner, unless another MAC owns it already (a conflict, counted). An answer to a
+    /// query teaches nothing here: a poisoner answers with its own address too.
     pub fn learn_names(&self, f: &Frame<'_>, segment: u64, now: u64) -> Learned {
         let (Some(eth), Some(net)) = (f.eth, f.net) else { return Learned::Nothing };
         let own = |a: IpAddr| a == net.src.ip();
+        // mDNS announcements and probes go to the group with TTL 255 (RFC 6762 §11); a reply sent
+        // to one querier has the same shape as an announcement (Responder sends exactly that:
+        // no question, one A record of its own address) and teaches nothing.
+        let to_group = net.ttl == 255
+            && match net.dst.ip() {
+                IpAddr::V4(a) => a == std::net::Ipv4Addr::new(224, 0, 0, 251),
+                IpAddr::V6(a) => a == std::net::Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0xfb),
+            };
         let claim = |name: Value<'_>, ev: u8| match crate::keys::name_key(&name) {
             Some(k) => Learned::Owner(self.owners.bind(k, segment, eth.src.0, ev, now)),
             None => Learned::Nothing,
@@ -127,11 +139,11 @@ impl Network {
                 Some(r) if r.first_entry().is_some_and(|(_, a)| own(IpAddr::V4(a))) => claim(Value::NbName(r.name), evidence::NBNS),
                 _ => Learned::Nothing,
             },
-            App::Mdns(m) if m.is_response() && m.question().is_none() => match m.first_address() {
+            App::Mdns(m) if to_group && m.is_response() && m.question().is_none() => match m.first_address() {
                 Some((name, a)) if own(a) => claim(Value::DnsName(name), evidence::MDNS),
                 _ => Learned::Nothing,
             },
-            App::Mdns(m) if m.is_probe() => match m.authorities().find_map(|r| r.addr().map(|a| (r.name, a))) {
+            App::Mdns(m) if to_group && m.is_probe() => match m.authorities().find_map(|r| r.addr().map(|a| (r.name, a))) {
                 Some((name, a)) if own(a) => claim(Value::DnsName(name), evidence::MDNS),
                 _ => Learned::Nothing,
             },
@@ -345,6 +357,13 @@ mod tests {
         assert_eq!(n.owners.get(key("nas01"), 0, 11).unwrap().evidence, evidence::MDNS);
         // The same announcement from another address (an answer pointing elsewhere): nothing.
         assert_eq!(learn(&udp(FORGER, "198.18.0.66", "224.0.0.251", 5353, &ann)), Learned::Nothing);
+        // Responder's mDNS reply: the same shape (no question, its own address), sent to the
+        // querier alone: nothing.
+        let mut reply = vec![0, 0, 0x84, 0, 0, 0, 0, 1, 0, 0, 0, 0];
+        reply.extend(b"\x05nas09\x05local\x00");
+        reply.extend([0, 1, 0, 1, 0, 0, 0, 120, 0, 4, 198, 18, 0, 66]);
+        assert_eq!(learn(&udp(FORGER, "198.18.0.66", "198.18.0.10", 5353, &reply)), Learned::Nothing);
+        assert_eq!(learn(&udp(FORGER, "198.18.0.66", "224.0.0.251", 5353, &reply)), Learned::Owner(Bound::New), "(the same, to the group: an announcement)");
         // A probe: the name asked for, the A record proposed in the authority section.
         let mut probe = vec![0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0];
         probe.extend(b"\x05nas02\x05local\x00");
