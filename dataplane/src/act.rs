@@ -8,6 +8,7 @@ use crate::shared::{Shared, Task};
 use crate::stats::{bump, WorkerCounters};
 use antidote_dpdk::{Burst, Mbuf, Mempool};
 use antidote_policy::program::{Meta, Outcome};
+use antidote_wire::dhcp::DhcpRepr;
 use antidote_wire::frame::Transport;
 use antidote_wire::ndp::NdpRepr;
 use antidote_wire::proto;
@@ -59,6 +60,15 @@ impl Outputs {
             // message says (follow-on rules about learned poisoners, for traffic between other
             // hosts), the frame gets the default verdict without the message being read.
             let mut f = Frame::parse_transport(m.data());
+            // DHCP teaches the learned network leases and the names clients give themselves.
+            if let (Some(eth), Transport::Udp(u)) = (f.eth, f.transport) {
+                let dhcp = |p: u16| p == proto::PORT_DHCP_SERVER || p == proto::PORT_DHCP_CLIENT;
+                if dhcp(u.src_port) && dhcp(u.dst_port) {
+                    if let Ok(d) = DhcpRepr::parse(f.payload) {
+                        shared.network.learn_dhcp(eth.src.0, &d, t.pair as u64, now);
+                    }
+                }
+            }
             // IPv6 neighbour discovery teaches the learned network who has which address.
             if let (Some(eth), Some(net)) = (f.eth, f.net) {
                 if net.version == 6 && net.proto == 58 {

@@ -188,7 +188,38 @@ fn frames_cross_the_bridge_unchanged_and_are_counted() {
         out.truncate(n);
         out
     };
+    // And a DHCP server's acknowledgement: 198.18.0.30 for the client 02:ad:00:00:00:30.
+    let dhcp_ack = {
+        use antidote_wire::emit::{udp_frame, UdpAddressing};
+        use antidote_wire::ethernet::{Mac, VlanTag};
+        let mut m = vec![0u8; 240];
+        m[0..3].copy_from_slice(&[2, 1, 6]);
+        m[16..20].copy_from_slice(&[198, 18, 0, 30]);
+        m[28..34].copy_from_slice(&[2, 0xad, 0, 0, 0, 0x30]);
+        m[236..240].copy_from_slice(&[99, 130, 83, 99]);
+        m.extend([53, 1, 5, 54, 4, 198, 18, 0, 1, 255]);
+        let a = UdpAddressing {
+            src_mac: Mac([2, 0xad, 0, 0, 0, 1]),
+            dst_mac: Mac([2, 0xad, 0, 0, 0, 0x30]),
+            vlans: [VlanTag::default(); 2],
+            vlan_count: 0,
+            src_ip: "198.18.0.1".parse().unwrap(),
+            dst_ip: "198.18.0.30".parse().unwrap(),
+            src_port: 67,
+            dst_port: 68,
+            ttl: 64,
+        };
+        let mut out = vec![0u8; 512];
+        let n = udp_frame(&mut out, &a, |b| {
+            b[..m.len()].copy_from_slice(&m);
+            Ok(m.len())
+        })
+        .unwrap();
+        out.truncate(n);
+        out
+    };
     let arps = vec![
+        dhcp_ack,
         registration,
         arp(SERVER, SERVER, [198, 18, 0, 20]),
         arp(FORGER, FORGER, [198, 18, 0, 20]),
@@ -220,6 +251,8 @@ fn frames_cross_the_bridge_unchanged_and_are_counted() {
     let name = antidote_policy::keys::name_key(&antidote_wire::fields::Value::StaticStr("corpfs01")).unwrap();
     let owner = shared.network.owners.get(name, 0, now).expect("the registered name is owned (a broadcast request no rule wants, dissected for it)");
     assert_eq!(owner.mac, SERVER);
+    let lease = hosts.get(key("198.18.0.30"), 0, now).expect("the DHCP lease is learned (a plain UDP datagram no rule wants, dissected for it)");
+    assert_eq!(lease.mac, [2, 0xad, 0, 0, 0, 0x30]);
     assert_eq!(pool.in_use(), before, "no mbuf leaked");
 
     drop(worker);

@@ -17,6 +17,7 @@
 
 pub mod arp;
 pub mod checksum;
+pub mod dhcp;
 pub mod dns;
 pub mod emit;
 pub mod error;

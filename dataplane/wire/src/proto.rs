@@ -10,6 +10,8 @@ pub const PORT_SMB: u16 = 445;
 pub const PORT_SSRP: u16 = 1434;
 pub const PORT_MDNS: u16 = 5353;
 pub const PORT_LLMNR: u16 = 5355;
+pub const PORT_DHCP_SERVER: u16 = crate::dhcp::PORT_SERVER;
+pub const PORT_DHCP_CLIENT: u16 = crate::dhcp::PORT_CLIENT;
 
 /// Protocol bits of a frame ([`frame_mask`]): a rule that reads `llmnr.*` can only match a
 /// frame with [`LLMNR`].
@@ -107,18 +109,19 @@ pub fn udp_app(sport: u16, dport: u16) -> u32 {
     }
 }
 
-/// Whether `p` is a port of name resolution or the SQL browser (NBT-NS, SSRP, mDNS, LLMNR):
-/// one multiply and one table load (a perfect hash of the four), not eight comparisons.
+/// Whether `p` is a port whose datagrams the dissector reads: name resolution, the SQL browser
+/// (NBT-NS, SSRP, mDNS, LLMNR) and DHCP (what the network is learned from). One multiply and
+/// one table load (a perfect hash of the six), not twelve comparisons.
 #[inline(always)]
 pub fn named_port(p: u16) -> bool {
     NAMED_PORTS[((p as u32).wrapping_mul(NAMED_PORT_HASH) >> 29) as usize] == p
 }
 
-const NAMED_PORT_HASH: u32 = 0x9e37_f425;
+const NAMED_PORT_HASH: u32 = 0x9e39_a75f;
 
 /// [`named_port`]'s table: each port in its slot, the empty slots holding one of them again.
 static NAMED_PORTS: [u16; 8] = {
-    let ports = [PORT_NBNS, PORT_SSRP, PORT_MDNS, PORT_LLMNR];
+    let ports = [PORT_NBNS, PORT_SSRP, PORT_MDNS, PORT_LLMNR, PORT_DHCP_SERVER, PORT_DHCP_CLIENT];
     let (mut t, mut used) = ([PORT_NBNS; 8], [false; 8]);
     let mut i = 0;
     while i < ports.len() {
@@ -172,18 +175,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn named_port_is_true_for_the_four_named_ports_only() {
+    fn named_port_is_true_for_the_six_named_ports_only() {
         let named: Vec<u16> = (0..=u16::MAX).filter(|&p| named_port(p)).collect();
-        let mut want = vec![PORT_NBNS, PORT_SSRP, PORT_MDNS, PORT_LLMNR];
+        let mut want = vec![PORT_DHCP_SERVER, PORT_DHCP_CLIENT, PORT_NBNS, PORT_SSRP, PORT_MDNS, PORT_LLMNR];
         want.sort();
         assert_eq!(named, want);
     }
 
     #[test]
     fn a_udp_app_is_named_by_one_of_the_named_ports() {
-        for (s, d) in [(PORT_LLMNR, PORT_NBNS), (1, PORT_SSRP), (PORT_MDNS, 9), (7, 8)] {
-            assert_eq!(udp_app(s, d) != 0, named_port(s) || named_port(d));
+        for (s, d) in [(PORT_LLMNR, PORT_NBNS), (1, PORT_SSRP), (PORT_MDNS, 9), (7, 8), (PORT_DHCP_CLIENT, PORT_DHCP_SERVER)] {
+            if udp_app(s, d) != 0 {
+                assert!(named_port(s) || named_port(d));
+            }
         }
+        assert_eq!(udp_app(PORT_DHCP_CLIENT, PORT_DHCP_SERVER), 0, "DHCP is read by the dissector's learning, not as an application");
         assert_eq!(udp_app(PORT_LLMNR, PORT_NBNS), LLMNR);
     }
 }

@@ -9,6 +9,7 @@
 //! believe that a server's address belongs to the forger.
 use super::bindings::{evidence, BindTable, Bound};
 use antidote_wire::arp::ArpRepr;
+use antidote_wire::dhcp::{DhcpRepr, ACK, INFORM, REQUEST};
 use antidote_wire::fields::Value;
 use antidote_wire::frame::{App, Frame};
 use antidote_wire::ndp::{NdpRepr, NEIGHBOR_ADVERT, NEIGHBOR_SOLICIT, ROUTER_ADVERT};
@@ -147,6 +148,25 @@ impl Network {
                 Some((name, a)) if own(a) => claim(Value::DnsName(name), evidence::MDNS),
                 _ => Learned::Nothing,
             },
+            _ => Learned::Nothing,
+        }
+    }
+
+    /// Learns from a DHCPv4 message seen on `segment` from Ethernet source `eth_src`: a server's
+    /// acknowledgement binds the address it gives to the client's MAC; a client's request or
+    /// inform, sent from its own MAC, makes it the owner of the host name it gives (option 12
+    /// or 81). (What a DHCP server says is taken as a binding, as ARP is: first come, never
+    /// moved, conflicts counted.)
+    pub fn learn_dhcp(&self, eth_src: [u8; 6], m: &DhcpRepr<'_>, segment: u64, now: u64) -> Learned {
+        match (m.op, m.msg_type) {
+            (2, Some(ACK)) if !m.yiaddr.is_unspecified() && !m.yiaddr.is_broadcast() => {
+                Learned::Host(self.hosts.bind(crate::keys::ip_key(m.yiaddr.into()), segment, m.chaddr.0, evidence::DHCP, now))
+            }
+            (1, Some(REQUEST | INFORM)) if m.chaddr.0 == eth_src => match m.client_name().and_then(|n| crate::keys::name_key(&Value::Str(n))) {
+                Some(k) => Learned::Owner(self.owners.bind(k, segment, eth_src, evidence::DHCP, now)),
+                None => Learned::Nothing,
+            },
+            (1, Some(REQUEST | INFORM)) => Learned::Mismatched,
             _ => Learned::Nothing,
         }
     }
@@ -375,5 +395,32 @@ mod tests {
         answer.extend(b"\x05nas03\x05local\x00");
         answer.extend([0, 1, 0, 1, 0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 120, 0, 4, 198, 18, 0, 66]);
         assert_eq!(learn(&udp(FORGER, "198.18.0.66", "198.18.0.10", 5353, &answer)), Learned::Nothing);
+    }
+
+    #[test]
+    fn dhcp_binds_leases_and_names_the_clients_that_name_themselves() {
+        let n = Network::default();
+        let mut ack = vec![0u8; 240];
+        ack[0..3].copy_from_slice(&[2, 1, 6]);
+        ack[16..20].copy_from_slice(&[198, 18, 0, 20]);
+        ack[28..34].copy_from_slice(&SERVER);
+        ack[236..240].copy_from_slice(&[99, 130, 83, 99]);
+        let mut req = ack.clone();
+        ack.extend([53, 1, 5, 255]);
+        req[0] = 1;
+        req[16..20].copy_from_slice(&[0; 4]);
+        req.extend([53, 1, 3, 12, 8]);
+        req.extend(b"CORPFS01");
+        req.push(255);
+        let dhcp_server = [2, 0xad, 0, 0, 0, 1];
+        let ack = DhcpRepr::parse(&ack).unwrap();
+        assert_eq!(n.learn_dhcp(dhcp_server, &ack, 0, 1), Learned::Host(Bound::New));
+        assert_eq!(n.hosts.get(crate::keys::ip_key("198.18.0.20".parse().unwrap()), 0, 2).unwrap().mac, SERVER);
+        let req = DhcpRepr::parse(&req).unwrap();
+        assert_eq!(n.learn_dhcp(SERVER, &req, 0, 3), Learned::Owner(Bound::New));
+        let k = crate::keys::name_key(&Value::StaticStr("corpfs01.local")).unwrap();
+        assert_eq!(n.owners.get(k, 0, 4).unwrap().evidence, evidence::DHCP);
+        // A request relayed or forged from another MAC than its client's names nobody.
+        assert_eq!(n.learn_dhcp(FORGER, &req, 0, 5), Learned::Mismatched);
     }
 }

@@ -1,7 +1,7 @@
-//! Ethernet/VLAN, ARP, IPv4, IPv6 extension headers, UDP, TCP and neighbour discovery, each
-//! from the same bytes.
+//! Ethernet/VLAN, ARP, IPv4, IPv6 extension headers, UDP, TCP, neighbour discovery and DHCP,
+//! each from the same bytes.
 #![no_main]
-use antidote_wire::{arp::ArpRepr, ethernet::EthernetRepr, ipv4::Ipv4Packet, ipv6::Ipv6Repr, ndp::NdpRepr, tcp::TcpRepr, udp::UdpRepr};
+use antidote_wire::{arp::ArpRepr, dhcp::DhcpRepr, ethernet::EthernetRepr, ipv4::Ipv4Packet, ipv6::Ipv6Repr, ndp::NdpRepr, tcp::TcpRepr, udp::UdpRepr};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -19,6 +19,9 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(t) = TcpRepr::parse(data) {
         let _ = t.payload(data);
+    }
+    if let Ok(d) = DhcpRepr::parse(data) {
+        let _ = d.client_name();
     }
     if let Ok(n) = NdpRepr::parse(data) {
         assert!(n.target.is_some() == matches!(n.kind, antidote_wire::ndp::NEIGHBOR_SOLICIT | antidote_wire::ndp::NEIGHBOR_ADVERT));
