@@ -8,6 +8,7 @@ use crate::shared::{Shared, Task};
 use crate::stats::{bump, WorkerCounters};
 use antidote_dpdk::{Burst, Mbuf, Mempool};
 use antidote_policy::program::{Meta, Outcome};
+use antidote_policy::state::network::segment;
 use antidote_wire::dhcp::DhcpRepr;
 use antidote_wire::frame::Transport;
 use antidote_wire::ndp::NdpRepr;
@@ -51,7 +52,7 @@ impl Outputs {
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn act(&mut self, m: &Mbuf, t: &Task, policy: &LoadedPolicy, now: u64, c: &WorkerCounters, shared: &Shared, pool: &Mempool) -> bool {
         let pc = &c.ports[t.rx_index];
-        let meta = Meta { port: t.rx_index as u16, from_segment: t.from_segment, segment: t.pair };
+        let mut meta = Meta { port: t.rx_index as u16, from_segment: t.from_segment, segment: t.pair as u64 };
         let out = &mut self.outcome;
         // What tells this frame's alerts apart from other alerts' (read while the frame is).
         let (mut frame_group, mut frame_key) = (0, 0);
@@ -60,12 +61,15 @@ impl Outputs {
             // message says (follow-on rules about learned poisoners, for traffic between other
             // hosts), the frame gets the default verdict without the message being read.
             let mut f = Frame::parse_transport(m.data());
+            // The segment: the pair and the frame's (outer) VLAN.
+            meta.segment = segment(t.pair, f.eth.and_then(|e| e.vlan_id()).unwrap_or(0));
+            let seg = meta.segment;
             // DHCP teaches the learned network leases and the names clients give themselves.
             if let (Some(eth), Transport::Udp(u)) = (f.eth, f.transport) {
                 let dhcp = |p: u16| p == proto::PORT_DHCP_SERVER || p == proto::PORT_DHCP_CLIENT;
                 if dhcp(u.src_port) && dhcp(u.dst_port) {
                     if let Ok(d) = DhcpRepr::parse(f.payload) {
-                        shared.network.learn_dhcp(eth.src.0, &d, t.pair as u64, now);
+                        shared.network.learn_dhcp(eth.src.0, &d, seg, now);
                     }
                 }
             }
@@ -73,7 +77,7 @@ impl Outputs {
             if let (Some(eth), Some(net)) = (f.eth, f.net) {
                 if net.version == 6 && net.proto == 58 {
                     if let (Ok(ndp), IpAddr::V6(src)) = (NdpRepr::parse(f.payload), net.src.ip()) {
-                        shared.network.learn_ndp(eth.src.0, src, net.ttl, &ndp, t.pair as u64, now);
+                        shared.network.learn_ndp(eth.src.0, src, net.ttl, &ndp, seg, now);
                     }
                 }
             }
@@ -88,7 +92,7 @@ impl Outputs {
                 f.dissect_app(&mut self.scratch);
             }
             if names {
-                shared.network.learn_names(&f, t.pair as u64, now);
+                shared.network.learn_names(&f, seg, now);
             }
             if !decided {
                 policy.program.eval(&f, &meta, now, out);

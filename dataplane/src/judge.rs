@@ -9,7 +9,7 @@ use crate::shared::{Shared, Task};
 use crate::stats::{bump, WorkerCounters};
 use antidote_dpdk::{Burst, Mempool};
 use antidote_policy::plan::SkipPlan;
-use antidote_policy::state::network::RecentArp;
+use antidote_policy::state::network::{segment, RecentArp};
 use antidote_wire::triage::{self, TriagePlan};
 
 /// The [`SkipPlan`] of a policy version under the live rules `live`, kept from burst to burst:
@@ -114,13 +114,14 @@ impl BurstBufs {
                 skip &= !(1 << i);
             }
         }
-        // The network is learned from the burst's ARP frames, read where they lie.
+        // The network is learned from the burst's ARP frames (untagged or with one tag: the
+        // segment is the pair and the VLAN), read where they lie.
         while other != 0 {
             let i = other.trailing_zeros() as usize;
             other &= other - 1;
             let d = frames[i].data();
-            if triage::is_plain_arp(d) {
-                self.recent_arp.learn_arp_frame(&shared.network, d, t.pair as u64, now);
+            if let Some((at, vlan)) = triage::arp_at(d) {
+                self.recent_arp.learn_arp_frame(&shared.network, d, at, segment(t.pair, vlan), now);
             }
         }
         let mut slow = all & !skip;

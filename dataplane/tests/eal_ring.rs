@@ -218,7 +218,11 @@ fn frames_cross_the_bridge_unchanged_and_are_counted() {
         out.truncate(n);
         out
     };
+    // And ARP on VLAN 10: learned on that VLAN's segment only.
+    let mut tagged_arp = arp(SERVER, SERVER, [198, 18, 0, 40]);
+    tagged_arp.splice(12..12, [0x81, 0x00, 0x00, 10]);
     let arps = vec![
+        tagged_arp,
         dhcp_ack,
         registration,
         arp(SERVER, SERVER, [198, 18, 0, 20]),
@@ -251,6 +255,9 @@ fn frames_cross_the_bridge_unchanged_and_are_counted() {
     let name = antidote_policy::keys::name_key(&antidote_wire::fields::Value::StaticStr("corpfs01")).unwrap();
     let owner = shared.network.owners.get(name, 0, now).expect("the registered name is owned (a broadcast request no rule wants, dissected for it)");
     assert_eq!(owner.mac, SERVER);
+    let vlan10 = antidote_policy::state::network::segment(0, 10);
+    assert_eq!(hosts.get(key("198.18.0.40"), vlan10, now).map(|b| b.mac), Some(SERVER), "tagged ARP, learned on its VLAN");
+    assert!(hosts.get(key("198.18.0.40"), 0, now).is_none(), "and not on the untagged segment");
     let lease = hosts.get(key("198.18.0.30"), 0, now).expect("the DHCP lease is learned (a plain UDP datagram no rule wants, dissected for it)");
     assert_eq!(lease.mac, [2, 0xad, 0, 0, 0, 0x30]);
     assert_eq!(pool.in_use(), before, "no mbuf leaked");

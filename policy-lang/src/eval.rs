@@ -132,11 +132,11 @@ impl Program {
     fn learned<'f>(&self, l: LearnedField, frame: &Frame<'_>, meta: &Meta, now: u64) -> Option<Value<'f>> {
         let net = self.network.as_ref()?;
         let b = match l {
-            LearnedField::SrcMac => net.hosts.get(frame.net?.src.0, meta.segment as u64, now),
-            LearnedField::DstMac => net.hosts.get(frame.net?.dst.0, meta.segment as u64, now),
+            LearnedField::SrcMac => net.hosts.get(frame.net?.src.0, meta.segment, now),
+            LearnedField::DstMac => net.hosts.get(frame.net?.dst.0, meta.segment, now),
             LearnedField::NameOwner => {
                 let name = antidote_wire::fields::question_name(frame)?;
-                net.owners.get(crate::keys::name_key(&name)?, meta.segment as u64, now)
+                net.owners.get(crate::keys::name_key(&name)?, meta.segment, now)
             }
         }?;
         Some(Value::Mac(antidote_wire::ethernet::Mac(b.mac)))
@@ -331,7 +331,7 @@ impl Program {
             Endpoint::Source => eth.src.0,
             Endpoint::Destination => eth.dst.0,
         };
-        match net.hosts.get(key, meta.segment as u64, now) {
+        match net.hosts.get(key, meta.segment, now) {
             // Another host's address, or a router's that has advertised itself for a while
             // (infrastructure is alerted on, never blocked by what a policy learns; one router
             // advertisement from a poisoner does not make it infrastructure).

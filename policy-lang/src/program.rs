@@ -19,9 +19,9 @@ use std::sync::Arc;
 pub struct Meta {
     pub port: u16,
     pub from_segment: bool,
-    /// The segment (port pair) the frame crossed: what is learned of the network is kept per
-    /// segment.
-    pub segment: u16,
+    /// The segment the frame crossed (its port pair and VLAN, `crate::state::network::segment`):
+    /// what is learned of the network is kept per segment.
+    pub segment: u64,
 }
 
 /// The branch-program targets that end a condition.

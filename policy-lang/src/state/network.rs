@@ -51,6 +51,13 @@ impl Default for Network {
     }
 }
 
+/// The segment a frame belongs to: its port pair and its (outer) VLAN — what is learned is
+/// kept per segment.
+#[inline]
+pub fn segment(pair: u16, vlan: u16) -> u64 {
+    pair as u64 | ((vlan & 0x0fff) as u64) << 16
+}
+
 /// What a frame taught.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Learned {
@@ -171,11 +178,11 @@ impl Network {
         }
     }
 
-    /// [`Network::learn_arp`] for an untagged Ethernet frame carrying ARP (`d` its bytes, at
-    /// least the Ethernet header and the ARP message).
+    /// [`Network::learn_arp`] for an Ethernet frame carrying ARP at offset `at` (14, or 18
+    /// past one tag: `antidote_wire::triage::arp_at`).
     #[inline]
-    pub fn learn_arp_frame(&self, d: &[u8], segment: u64, now: u64) -> Learned {
-        let (Some(src), Some(arp)) = (d.get(6..12), d.get(14..).and_then(|a| ArpRepr::parse(a).ok())) else { return Learned::Nothing };
+    pub fn learn_arp_frame(&self, d: &[u8], at: usize, segment: u64, now: u64) -> Learned {
+        let (Some(src), Some(arp)) = (d.get(6..12), d.get(at..).and_then(|a| ArpRepr::parse(a).ok())) else { return Learned::Nothing };
         let mut eth_src = [0u8; 6];
         eth_src.copy_from_slice(src);
         self.learn_arp(eth_src, &arp, segment, now)
@@ -198,26 +205,29 @@ impl Default for RecentArp {
 
 impl RecentArp {
     /// [`Network::learn_arp_frame`], unless this worker bound the same sender to the same MAC on
-    /// the same segment less than a second ago. `d` is an untagged ARP frame (at least 42
-    /// bytes: `antidote_wire::triage::is_plain_arp`); every frame of a mix pays for this check
-    /// in proportion to its ARP, so it reads fixed offsets only.
+    /// the same segment less than a second ago. `d` carries ARP at offset `at` (14, or 18 past
+    /// one tag: `antidote_wire::triage::arp_at`); every frame of a mix pays for this check in
+    /// proportion to its ARP, so it reads fixed offsets only.
     #[inline]
-    pub fn learn_arp_frame(&mut self, net: &Network, d: &[u8], segment: u64, now: u64) -> Learned {
-        let Some(h) = d.first_chunk::<42>() else { return Learned::Nothing };
+    pub fn learn_arp_frame(&mut self, net: &Network, d: &[u8], at: usize, segment: u64, now: u64) -> Learned {
+        let Some(h) = d.get(..at + 18) else { return Learned::Nothing };
         let word = |o: usize| u64::from_be_bytes([0, 0, h[o], h[o + 1], h[o + 2], h[o + 3], h[o + 4], h[o + 5]]);
-        // The sender's MAC (22..28) and address (28..32); the Ethernet source (6..12).
-        let sender = word(22);
-        let key = u32::from_be_bytes([h[28], h[29], h[30], h[31]]) as u64 | segment << 32;
+        // The sender's MAC (8..14 into the ARP message) and address (14..18); the Ethernet
+        // source (6..12).
+        let sender = word(at + 8);
+        let ip = at + 14;
+        let key = u32::from_be_bytes([h[ip], h[ip + 1], h[ip + 2], h[ip + 3]]) as u64 | segment << 32;
         let slot = &mut self.slots[(key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) as usize];
         if slot.0 == key && slot.1 == sender && now < slot.2 && word(6) == sender {
             return Learned::Nothing;
         }
-        self.learn_slow(net, d, key, sender, segment, now)
+        self.learn_slow(net, d, at, key, sender, segment, now)
     }
 
     #[inline(never)]
-    fn learn_slow(&mut self, net: &Network, d: &[u8], key: u64, sender: u64, segment: u64, now: u64) -> Learned {
-        let learned = net.learn_arp_frame(d, segment, now);
+    #[allow(clippy::too_many_arguments)]
+    fn learn_slow(&mut self, net: &Network, d: &[u8], at: usize, key: u64, sender: u64, segment: u64, now: u64) -> Learned {
+        let learned = net.learn_arp_frame(d, at, segment, now);
         if matches!(learned, Learned::Host(Bound::New | Bound::Same)) {
             self.slots[(key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) as usize] = (key, sender, now + 1000);
         }
@@ -249,16 +259,16 @@ mod tests {
         let n = Network::default();
         let mut r = RecentArp::default();
         let good = arp(SERVER, SERVER, [198, 18, 0, 20]);
-        assert_eq!(r.learn_arp_frame(&n, &good, 0, 1), Learned::Host(Bound::New));
-        assert_eq!(r.learn_arp_frame(&n, &good, 0, 500), Learned::Nothing, "remembered");
-        assert_eq!(r.learn_arp_frame(&n, &good, 1, 500), Learned::Host(Bound::New), "another segment");
-        assert_eq!(r.learn_arp_frame(&n, &good, 0, 1001), Learned::Host(Bound::Same), "a second later: refreshed");
+        assert_eq!(r.learn_arp_frame(&n, &good, 14, 0, 1), Learned::Host(Bound::New));
+        assert_eq!(r.learn_arp_frame(&n, &good, 14, 0, 500), Learned::Nothing, "remembered");
+        assert_eq!(r.learn_arp_frame(&n, &good, 14, 1, 500), Learned::Host(Bound::New), "another segment");
+        assert_eq!(r.learn_arp_frame(&n, &good, 14, 0, 1001), Learned::Host(Bound::Same), "a second later: refreshed");
         // A forger's claims and mismatches reach the table every time.
         let forged = arp(FORGER, FORGER, [198, 18, 0, 20]);
         for now in 1002..1005 {
-            assert_eq!(r.learn_arp_frame(&n, &forged, 0, now), Learned::Host(Bound::Conflict(SERVER)));
+            assert_eq!(r.learn_arp_frame(&n, &forged, 14, 0, now), Learned::Host(Bound::Conflict(SERVER)));
         }
-        assert_eq!(r.learn_arp_frame(&n, &arp(FORGER, SERVER, [198, 18, 0, 20]), 0, 1006), Learned::Mismatched);
+        assert_eq!(r.learn_arp_frame(&n, &arp(FORGER, SERVER, [198, 18, 0, 20]), 14, 0, 1006), Learned::Mismatched);
         let key = crate::keys::ip_key("198.18.0.20".parse().unwrap());
         assert_eq!(n.hosts.get(key, 0, 1007).unwrap().conflicts, 3);
     }
@@ -267,18 +277,18 @@ mod tests {
     fn a_forged_arp_cannot_move_a_server_address() {
         let n = Network::default();
         let ip = crate::keys::ip_key("198.18.0.20".parse().unwrap());
-        assert_eq!(n.learn_arp_frame(&arp(SERVER, SERVER, [198, 18, 0, 20]), 0, 1), Learned::Host(Bound::New));
+        assert_eq!(n.learn_arp_frame(&arp(SERVER, SERVER, [198, 18, 0, 20]), 14, 0, 1), Learned::Host(Bound::New));
         // The forger's ARP claims the server's address with the forger's MAC: a conflict, kept.
-        assert_eq!(n.learn_arp_frame(&arp(FORGER, FORGER, [198, 18, 0, 20]), 0, 2), Learned::Host(Bound::Conflict(SERVER)));
+        assert_eq!(n.learn_arp_frame(&arp(FORGER, FORGER, [198, 18, 0, 20]), 14, 0, 2), Learned::Host(Bound::Conflict(SERVER)));
         // The forger puts the server's MAC in the ARP message, its own in the Ethernet header.
-        assert_eq!(n.learn_arp_frame(&arp(FORGER, SERVER, [198, 18, 0, 99]), 0, 3), Learned::Mismatched);
+        assert_eq!(n.learn_arp_frame(&arp(FORGER, SERVER, [198, 18, 0, 99]), 14, 0, 3), Learned::Mismatched);
         let b = n.hosts.get(ip, 0, 4).unwrap();
         assert_eq!((b.mac, b.conflicts), (SERVER, 1));
         assert!(n.hosts.get(crate::keys::ip_key("198.18.0.99".parse().unwrap()), 0, 4).is_none());
         assert_eq!(n.arp_mismatched.load(Relaxed), 1);
         // A probe teaches nothing.
-        assert_eq!(n.learn_arp_frame(&arp(SERVER, SERVER, [0, 0, 0, 0]), 0, 5), Learned::Nothing);
-        assert_eq!(n.learn_arp_frame(&arp(SERVER, SERVER, [198, 18, 0, 20])[..30], 0, 5), Learned::Nothing);
+        assert_eq!(n.learn_arp_frame(&arp(SERVER, SERVER, [0, 0, 0, 0]), 14, 0, 5), Learned::Nothing);
+        assert_eq!(n.learn_arp_frame(&arp(SERVER, SERVER, [198, 18, 0, 20])[..30], 14, 0, 5), Learned::Nothing);
     }
 
     #[test]

@@ -265,6 +265,18 @@ pub fn teaches_names(d: &[u8]) -> bool {
     }
 }
 
+/// Where an ARP message for IPv4 over Ethernet starts in a frame with no tag or one 802.1Q tag
+/// (whole: 28 bytes after it), and the tag's VLAN id (0 untagged): what the network is learned
+/// from, read at fixed offsets.
+#[inline(always)]
+pub fn arp_at(d: &[u8]) -> Option<(usize, u16)> {
+    if is_plain_arp(d) {
+        return Some((14, 0));
+    }
+    let tagged = d.get(12..14)? == [0x81, 0x00] && d.get(16..24)? == [0x08, 0x06, 0, 1, 0x08, 0x00, 6, 4] && d.len() >= 18 + 28;
+    tagged.then(|| (18, u16::from_be_bytes([d[14], d[15]]) & 0x0fff))
+}
+
 /// An untagged ARP frame for IPv4 over Ethernet, whole: what [`walk_mask`] gives
 /// `ETH | ARP`, without its walk.
 #[inline(always)]
@@ -292,6 +304,22 @@ pub const LAYOUT_MASKS: [u32; 4] = [
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn arp_is_found_untagged_and_behind_one_tag() {
+        let mut arp = vec![0xffu8; 12];
+        arp.extend([0x08, 0x06, 0, 1, 0x08, 0x00, 6, 4, 0, 1]);
+        arp.resize(60, 0);
+        assert_eq!(arp_at(&arp), Some((14, 0)));
+        let mut tagged = arp.clone();
+        tagged.splice(12..12, [0x81, 0x00, 0x20, 0x0a]);
+        assert_eq!(arp_at(&tagged), Some((18, 10)), "the priority bits are not the VLAN");
+        assert_eq!(walk_mask(&tagged), Some(proto::ETH | proto::ARP | proto::VLAN));
+        assert_eq!(arp_at(&tagged[..45]), None);
+        let mut ip = arp.clone();
+        ip[13] = 0x00;
+        assert_eq!(arp_at(&ip), None);
+    }
 
     #[test]
     fn plain_arp_is_what_the_general_walk_calls_arp() {
