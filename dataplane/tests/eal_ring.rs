@@ -33,6 +33,31 @@ fn send(port: Port, pool: &Mempool, frames: &[Vec<u8>]) {
     }
 }
 
+/// An IPv4/UDP frame between (source, destination) MACs, addresses and ports.
+fn udp(macs: ([u8; 6], [u8; 6]), ips: (&str, &str), ports: (u16, u16), payload: &[u8]) -> Vec<u8> {
+    use antidote_wire::emit::{udp_frame, UdpAddressing};
+    use antidote_wire::ethernet::{Mac, VlanTag};
+    let a = UdpAddressing {
+        src_mac: Mac(macs.0),
+        dst_mac: Mac(macs.1),
+        vlans: [VlanTag::default(); 2],
+        vlan_count: 0,
+        src_ip: ips.0.parse().unwrap(),
+        dst_ip: ips.1.parse().unwrap(),
+        src_port: ports.0,
+        dst_port: ports.1,
+        ttl: 64,
+    };
+    let mut out = vec![0u8; 1514];
+    let n = udp_frame(&mut out, &a, |b| {
+        b[..payload.len()].copy_from_slice(payload);
+        Ok(payload.len())
+    })
+    .unwrap();
+    out.truncate(n);
+    out
+}
+
 #[test]
 fn frames_cross_the_bridge_unchanged_and_are_counted() {
     assert!(antidote_dataplane::preflight::is_root(), "this test drives DPDK: run it as root");
@@ -161,62 +186,22 @@ fn frames_cross_the_bridge_unchanged_and_are_counted() {
     };
     // And an NBT-NS name registration: the server registers CORPFS01 for its own address.
     let registration = {
-        use antidote_wire::emit::{udp_frame, UdpAddressing};
-        use antidote_wire::ethernet::{Mac, VlanTag};
         let mut m = vec![0x12, 0x34, 0x29, 0x10, 0, 1, 0, 0, 0, 0, 0, 1, 0x20];
         for c in *b"CORPFS01       \x20" {
             m.extend([b'A' + (c >> 4), b'A' + (c & 0xf)]);
         }
         m.extend([0, 0, 0x20, 0, 1, 0xc0, 0x0c, 0, 0x20, 0, 1, 0, 0, 0x0d, 0x2f, 0, 6, 0, 0, 198, 18, 0, 20]);
-        let a = UdpAddressing {
-            src_mac: Mac(SERVER),
-            dst_mac: Mac([0xff; 6]),
-            vlans: [VlanTag::default(); 2],
-            vlan_count: 0,
-            src_ip: "198.18.0.20".parse().unwrap(),
-            dst_ip: "198.18.0.255".parse().unwrap(),
-            src_port: 137,
-            dst_port: 137,
-            ttl: 64,
-        };
-        let mut out = vec![0u8; 256];
-        let n = udp_frame(&mut out, &a, |b| {
-            b[..m.len()].copy_from_slice(&m);
-            Ok(m.len())
-        })
-        .unwrap();
-        out.truncate(n);
-        out
+        udp((SERVER, [0xff; 6]), ("198.18.0.20", "198.18.0.255"), (137, 137), &m)
     };
     // And a DHCP server's acknowledgement: 198.18.0.30 for the client 02:ad:00:00:00:30.
     let dhcp_ack = {
-        use antidote_wire::emit::{udp_frame, UdpAddressing};
-        use antidote_wire::ethernet::{Mac, VlanTag};
         let mut m = vec![0u8; 240];
         m[0..3].copy_from_slice(&[2, 1, 6]);
         m[16..20].copy_from_slice(&[198, 18, 0, 30]);
         m[28..34].copy_from_slice(&[2, 0xad, 0, 0, 0, 0x30]);
         m[236..240].copy_from_slice(&[99, 130, 83, 99]);
         m.extend([53, 1, 5, 54, 4, 198, 18, 0, 1, 255]);
-        let a = UdpAddressing {
-            src_mac: Mac([2, 0xad, 0, 0, 0, 1]),
-            dst_mac: Mac([2, 0xad, 0, 0, 0, 0x30]),
-            vlans: [VlanTag::default(); 2],
-            vlan_count: 0,
-            src_ip: "198.18.0.1".parse().unwrap(),
-            dst_ip: "198.18.0.30".parse().unwrap(),
-            src_port: 67,
-            dst_port: 68,
-            ttl: 64,
-        };
-        let mut out = vec![0u8; 512];
-        let n = udp_frame(&mut out, &a, |b| {
-            b[..m.len()].copy_from_slice(&m);
-            Ok(m.len())
-        })
-        .unwrap();
-        out.truncate(n);
-        out
+        udp(([2, 0xad, 0, 0, 0, 1], [2, 0xad, 0, 0, 0, 0x30]), ("198.18.0.1", "198.18.0.30"), (67, 68), &m)
     };
     // And ARP on VLAN 10: learned on that VLAN's segment only.
     let mut tagged_arp = arp(SERVER, SERVER, [198, 18, 0, 40]);
