@@ -48,9 +48,11 @@ fn load_table(t: &BindTable, v: &Value, clock: &Clock) -> usize {
         ) else {
             continue;
         };
-        // Run-clock times: how long ago, before now.
-        let at = |unix: u64| now.saturating_sub(unix_now.saturating_sub(unix));
-        if unix_now.saturating_sub(last) >= t.ttl_ms {
+        // Run-clock times: how long ago, before now (clamped to the run's start, for display);
+        // the binding expires when it would have, an hour after it was last seen.
+        let at = |unix: u64| now.saturating_sub(unix_now.saturating_sub(unix)).max(1);
+        let left = (last + t.ttl_ms).saturating_sub(unix_now);
+        if left == 0 {
             continue;
         }
         let m = mac.to_be_bytes();
@@ -59,10 +61,10 @@ fn load_table(t: &BindTable, v: &Value, clock: &Clock) -> usize {
             evidence: ev as u8,
             first_seen_ms: at(first),
             last_seen_ms: at(last),
-            expires_at_ms: 0,
+            expires_at_ms: now + left,
             conflicts: num("conflicts").unwrap_or(0),
         };
-        t.restore(key, seg, &b);
+        t.restore(key, seg, &b, now);
         n += 1;
     }
     n
@@ -103,8 +105,14 @@ mod tests {
         let net2 = Network::default();
         assert_eq!(load(&dir, &net2, &clock2).unwrap(), (1, 1));
         let h = net2.hosts.get(7, 0, clock2.now_ms()).unwrap();
-        assert_eq!((h.mac, h.evidence, h.conflicts), ([2, 0, 0, 0, 0, 7], evidence::ARP | evidence::NDP, 1));
-        assert_eq!(net2.owners.get(9, 2, clock2.now_ms()).unwrap().mac, [2, 0, 0, 0, 0, 9]);
+        assert_eq!((h.mac, h.evidence, h.conflicts), ([2, 0, 0, 0, 0, 7], evidence::ARP | evidence::NDP | evidence::RESTORED, 1));
+        assert!(h.expires_at_ms <= clock2.now_ms() + net2.hosts.ttl_ms, "a restart does not renew a binding");
+        // Seen again, it is no longer "restored"; a restored binding yields to another MAC.
+        net2.hosts.bind(7, 0, [2, 0, 0, 0, 0, 7], evidence::ARP, clock2.now_ms());
+        assert_eq!(net2.hosts.get(7, 0, clock2.now_ms()).unwrap().evidence, evidence::ARP | evidence::NDP);
+        use antidote_policy::state::Bound;
+        assert_eq!(net2.owners.bind(9, 2, [2, 0, 0, 0, 0, 0x66], evidence::NBNS, clock2.now_ms()), Bound::New, "the wire now shows another owner");
+        assert_eq!(net2.owners.get(9, 2, clock2.now_ms()).unwrap().mac, [2, 0, 0, 0, 0, 0x66]);
         // A broken file: a clear error, nothing loaded.
         std::fs::write(dir.join(FILE), "{nope").unwrap();
         assert!(load(&dir, &Network::default(), &clock2).unwrap_err().contains("network.json"));

@@ -139,7 +139,8 @@ impl Program {
                 net.owners.get(crate::keys::name_key(&name)?, meta.segment, now)
             }
         }?;
-        Some(Value::Mac(antidote_wire::ethernet::Mac(b.mac)))
+        // A binding loaded from before a restart and not seen since is not what the wire shows.
+        (b.evidence & crate::state::bindings::evidence::RESTORED == 0).then_some(Value::Mac(antidote_wire::ethernet::Mac(b.mac)))
     }
 
     /// Evaluates one test. A field with no value in this frame makes the test false.
@@ -335,10 +336,12 @@ impl Program {
             // Another host's address, or a router's that has advertised itself for a while
             // (infrastructure is alerted on, never blocked by what a policy learns; one router
             // advertisement from a poisoner does not make it infrastructure).
+            // (A binding loaded from before a restart and not seen since blocks nothing.)
             Some(b)
-                if b.mac != mac
-                    || (b.evidence & crate::state::bindings::evidence::ROUTER != 0
-                        && now.saturating_sub(b.first_seen_ms) >= crate::state::network::INFRASTRUCTURE_AFTER_MS) =>
+                if b.evidence & crate::state::bindings::evidence::RESTORED == 0
+                    && (b.mac != mac
+                        || (b.evidence & crate::state::bindings::evidence::ROUTER != 0
+                            && now.saturating_sub(b.first_seen_ms) >= crate::state::network::INFRASTRUCTURE_AFTER_MS)) =>
             {
                 net.learn_refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 false

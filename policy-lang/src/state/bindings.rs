@@ -21,6 +21,9 @@ pub mod evidence {
     pub const DHCP: u8 = 1 << 2;
     /// A router advertisement: the host is a router (infrastructure).
     pub const ROUTER: u8 = 1 << 3;
+    /// Loaded from the state directory and not seen since: weaker than what the wire shows
+    /// now — it yields to another MAC's claim and does not block learning.
+    pub const RESTORED: u8 = 1 << 6;
     /// An NBT-NS name registration or refresh for the sender's own address.
     pub const NBNS: u8 = 1 << 4;
     /// An mDNS announcement or probe of a name with the sender's own address.
@@ -30,7 +33,7 @@ pub mod evidence {
 
     /// The kinds of `bits` by name, joined by `+`.
     pub fn names(bits: u8) -> String {
-        [(ARP, "arp"), (NDP, "ndp"), (DHCP, "dhcp"), (ROUTER, "router"), (NBNS, "nbns"), (MDNS, "mdns"), (OPERATOR, "operator")]
+        [(ARP, "arp"), (NDP, "ndp"), (DHCP, "dhcp"), (ROUTER, "router"), (NBNS, "nbns"), (MDNS, "mdns"), (RESTORED, "restored"), (OPERATOR, "operator")]
             .iter()
             .filter(|(b, _)| bits & b != 0)
             .map(|(_, n)| *n)
@@ -169,11 +172,21 @@ impl BindTable {
             if mac_of(v) != mac {
                 s.conflicts.fetch_add(1, Relaxed);
                 self.conflicts.fetch_add(1, Relaxed);
+                // A binding loaded from before the restart and not seen since yields to what the
+                // wire shows now (the conflict still counted).
+                if evidence_of(v) & evidence::RESTORED != 0 && s.value.compare_exchange(v, word(mac, evidence), AcqRel, Relaxed).is_ok() {
+                    s.first_seen.store(now, Relaxed);
+                    s.last_seen.store(now, Relaxed);
+                    let _ = s.state.compare_exchange(st, expires.max(st), AcqRel, Relaxed);
+                    return Bound::New;
+                }
                 return Bound::Conflict(mac_of(v));
             }
-            if evidence_of(v) & evidence != evidence {
-                // Only this MAC's bits change: a slot rewritten meanwhile is caught below.
-                let _ = s.value.compare_exchange(v, word(mac, evidence_of(v) | evidence), AcqRel, Relaxed);
+            let seen = (evidence_of(v) | evidence) & !evidence::RESTORED;
+            if evidence_of(v) != seen {
+                // Only this MAC's bits change (and a restored binding is seen again): a slot
+                // rewritten meanwhile is caught below.
+                let _ = s.value.compare_exchange(v, word(mac, seen), AcqRel, Relaxed);
             }
             if now.saturating_sub(s.last_seen.load(Relaxed)) >= REFRESH_MS {
                 s.last_seen.store(now, Relaxed);
@@ -253,14 +266,18 @@ impl BindTable {
         Bound::Busy
     }
 
-    /// Puts back a binding saved earlier (a restart): bound as by [`BindTable::bind`] when last
-    /// seen, then given its first-seen time and conflict count.
-    pub fn restore(&self, key: u128, segment: u64, b: &Binding) -> Bound {
-        let r = self.bind(key, segment, b.mac, b.evidence, b.last_seen_ms.max(1));
+    /// Puts back a binding saved earlier (a restart), marked [`evidence::RESTORED`] until the
+    /// wire shows it again: it expires at `b.expires_at_ms` (run clock), as it would have, and
+    /// keeps its first-seen time and conflict count.
+    pub fn restore(&self, key: u128, segment: u64, b: &Binding, now: u64) -> Bound {
+        let r = self.bind(key, segment, b.mac, b.evidence | evidence::RESTORED, now);
         if r == Bound::New {
-            if let Some((s, _, _)) = self.find(key, segment, b.last_seen_ms.max(1)) {
+            if let Some((s, st, v)) = self.find(key, segment, now) {
                 s.first_seen.store(b.first_seen_ms.min(b.last_seen_ms), Relaxed);
+                s.last_seen.store(b.last_seen_ms, Relaxed);
                 s.conflicts.store(b.conflicts, Relaxed);
+                let _ = s.value.compare_exchange(v, word(b.mac, b.evidence | evidence::RESTORED), AcqRel, Relaxed);
+                let _ = s.state.compare_exchange(st, b.expires_at_ms.max(now + 1), AcqRel, Relaxed);
             }
         }
         r
