@@ -6,8 +6,8 @@ use crate::keys::{key_of, mac_key};
 use crate::plan::transport_key;
 use crate::program::{Act, Const, Meta, Outcome, Part, Program, Set, Test, MATCH, MAX_HITS, NO_MATCH};
 use antidote_wire::fields::Value;
+use antidote_wire::frame::frame_mask;
 use antidote_wire::frame::Addr;
-use antidote_wire::proto::frame_mask;
 use antidote_wire::Frame;
 
 impl Program {
@@ -140,7 +140,7 @@ impl Program {
             }
         }?;
         // A binding loaded from before a restart and not seen since is not what the wire shows.
-        (b.evidence & crate::state::bindings::evidence::RESTORED == 0).then_some(Value::Mac(antidote_wire::ethernet::Mac(b.mac)))
+        b.is_seen().then_some(Value::Mac(antidote_wire::ethernet::Mac(b.mac)))
     }
 
     /// Evaluates one test. A field with no value in this frame makes the test false.
@@ -338,7 +338,7 @@ impl Program {
             // advertisement from a poisoner does not make it infrastructure).
             // (A binding loaded from before a restart and not seen since blocks nothing.)
             Some(b)
-                if b.evidence & crate::state::bindings::evidence::RESTORED == 0
+                if b.is_seen()
                     && (b.mac != mac
                         || (b.evidence & crate::state::bindings::evidence::ROUTER != 0
                             && now.saturating_sub(b.first_seen_ms) >= crate::state::network::INFRASTRUCTURE_AFTER_MS)) =>

@@ -136,7 +136,7 @@ pub fn dormant_table(rules: &[Rule], nodes: &[Node], tests: &[Test], tables: usi
 /// reach a match nor a counter when the frame's `ip.src` and `ip.dst` are not in the table —
 /// every test `ip.src in t` and `ip.dst in t` false.
 pub fn addr_gated_table(rules: &[Rule], nodes: &[Node], tests: &[Test], tables: usize) -> Vec<(u32, u64)> {
-    ruled_out_per_table(rules, nodes, tests, tables, |t, test| matches!(test, Test::InTable(f, tt) if *tt == t && matches!(f.name, "ip.src" | "ip.dst")))
+    ruled_out_per_table(rules, nodes, tests, tables, |t, test| matches!(test, Test::InTable(f, tt) if *tt == t && f.endpoint().is_some()))
 }
 
 /// For each table t, the rules (of the first 64) that cannot reach a match nor a counter when

@@ -274,7 +274,7 @@ fn queries_skip_the_rules_about_answers() {
     let p = prog(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../policies/default.policy")).unwrap());
     let mask = |frame: &[u8]| {
         let mut s = Scratch::default();
-        antidote_wire::proto::frame_mask(&Frame::parse(frame, &mut s))
+        antidote_wire::frame::frame_mask(&Frame::parse(frame, &mut s))
     };
     let resp = antidote_wire::proto::RESP;
     let q = mask(&llmnr_query(VICTIM, "fileservr"));
@@ -437,7 +437,7 @@ fn rules_about_an_empty_table_are_dormant() {
     assert_eq!(p.skipped_classes(live), tcp_classes);
     let syn = tcp(VICTIM, POISONER, 50000, 445, 0x02, b"");
     let mut s = antidote_wire::Scratch::default();
-    let m = antidote_wire::proto::frame_mask(&antidote_wire::Frame::parse(&syn, &mut s));
+    let m = antidote_wire::frame::frame_mask(&antidote_wire::Frame::parse(&syn, &mut s));
     assert!(p.skips_with(m, live) && !p.skips(m));
 }
 

@@ -390,6 +390,43 @@ impl<'a> Frame<'a> {
     }
 }
 
+/// The protocols present in a dissected frame.
+#[inline]
+pub fn frame_mask(f: &Frame<'_>) -> u32 {
+    let mut m = 0;
+    if let Some(e) = &f.eth {
+        m |= proto::ETH;
+        if e.vlan_count > 0 {
+            m |= proto::VLAN;
+        }
+    }
+    if f.arp.is_some() {
+        m |= proto::ARP;
+    }
+    if f.net.is_some() {
+        m |= proto::IP;
+    }
+    m |= match f.transport {
+        Transport::Udp(_) => proto::UDP,
+        Transport::Tcp(t) if t.flags & crate::tcp::SYN != 0 => proto::TCP | proto::SYN,
+        Transport::Tcp(_) => proto::TCP,
+        Transport::None => 0,
+    };
+    m |= match f.app {
+        App::None => 0,
+        App::Nbns(n) => proto::NBNS | if n.is_response() { proto::RESP } else { 0 } | if n.broadcast() { proto::BCAST } else { 0 },
+        App::Llmnr(d) => proto::LLMNR | if d.is_response() { proto::RESP } else { 0 },
+        App::Mdns(d) => proto::MDNS | if d.is_response() { proto::RESP } else { 0 },
+        App::Ssrp(s) => proto::SSRP | if s.is_response() { proto::RESP } else { 0 },
+        App::Http(_) => proto::HTTP,
+        App::Smb2(_) => proto::SMB2,
+    };
+    if f.ntlm.is_some() {
+        m |= proto::NTLM;
+    }
+    m
+}
+
 #[cfg(test)]
 mod size_tests {
     #[test]

@@ -1,9 +1,7 @@
 //! One table of what rides where: the well-known ports, the protocol bits of a frame, and which
-//! application messages each transport carries. The dissector ([`crate::frame`]), the header
-//! triage ([`crate::triage`]) and the policy compiler all decide by these, so they cannot
-//! disagree.
-use crate::frame::{App, Frame, Transport};
-
+//! application messages each transport carries. The dissector (`crate::frame`, whose
+//! `frame_mask` gives a dissected frame's bits), the header triage (`crate::triage`) and the
+//! policy compiler all decide by these, so they cannot disagree.
 pub const PORT_NBNS: u16 = 137;
 pub const PORT_NBSS: u16 = 139;
 pub const PORT_SMB: u16 = 445;
@@ -13,7 +11,7 @@ pub const PORT_LLMNR: u16 = 5355;
 pub const PORT_DHCP_SERVER: u16 = crate::dhcp::PORT_SERVER;
 pub const PORT_DHCP_CLIENT: u16 = crate::dhcp::PORT_CLIENT;
 
-/// Protocol bits of a frame ([`frame_mask`]): a rule that reads `llmnr.*` can only match a
+/// Protocol bits of a frame (`crate::frame::frame_mask`): a rule that reads `llmnr.*` can only match a
 /// frame with [`LLMNR`].
 pub const ETH: u32 = 1 << 0;
 pub const ARP: u32 = 1 << 1;
@@ -132,43 +130,6 @@ static NAMED_PORTS: [u16; 8] = {
     }
     t
 };
-
-/// The protocols present in a dissected frame.
-#[inline]
-pub fn frame_mask(f: &Frame<'_>) -> u32 {
-    let mut m = 0;
-    if let Some(e) = &f.eth {
-        m |= ETH;
-        if e.vlan_count > 0 {
-            m |= VLAN;
-        }
-    }
-    if f.arp.is_some() {
-        m |= ARP;
-    }
-    if f.net.is_some() {
-        m |= IP;
-    }
-    m |= match f.transport {
-        Transport::Udp(_) => UDP,
-        Transport::Tcp(t) if t.flags & crate::tcp::SYN != 0 => TCP | SYN,
-        Transport::Tcp(_) => TCP,
-        Transport::None => 0,
-    };
-    m |= match f.app {
-        App::None => 0,
-        App::Nbns(n) => NBNS | if n.is_response() { RESP } else { 0 } | if n.broadcast() { BCAST } else { 0 },
-        App::Llmnr(d) => LLMNR | if d.is_response() { RESP } else { 0 },
-        App::Mdns(d) => MDNS | if d.is_response() { RESP } else { 0 },
-        App::Ssrp(s) => SSRP | if s.is_response() { RESP } else { 0 },
-        App::Http(_) => HTTP,
-        App::Smb2(_) => SMB2,
-    };
-    if f.ntlm.is_some() {
-        m |= NTLM;
-    }
-    m
-}
 
 #[cfg(test)]
 mod tests {

@@ -6,8 +6,8 @@ use frames::*;
 
 #[test]
 fn the_triage_agrees_with_the_full_dissector() {
+    use antidote_wire::frame::frame_mask;
     use antidote_wire::frame::Layer;
-    use antidote_wire::proto::frame_mask;
     use antidote_wire::triage::{class_may_give, layout_class, plain_mask, triage_burst, triage_frame, Triage, TriagePlan, LAYOUT_CLASSES};
     use antidote_wire::{Frame, Scratch};
     let mut frames: Vec<Vec<u8>> = Vec::new();

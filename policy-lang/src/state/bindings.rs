@@ -97,6 +97,15 @@ pub struct Binding {
     pub conflicts: u64,
 }
 
+impl Binding {
+    /// Shown by the wire in this run: not only loaded from before a restart
+    /// ([`evidence::RESTORED`]). Only such a binding answers a policy or blocks what it learns.
+    #[inline]
+    pub fn is_seen(&self) -> bool {
+        self.evidence & evidence::RESTORED == 0
+    }
+}
+
 fn mac_of(v: u64) -> [u8; 6] {
     let b = v.to_be_bytes();
     [b[2], b[3], b[4], b[5], b[6], b[7]]

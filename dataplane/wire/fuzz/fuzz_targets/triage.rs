@@ -3,7 +3,7 @@
 //! layout class allows. The address gate never lets through a frame whose `ip.src` or `ip.dst`
 //! (as the dissector reads them) is in the filter.
 #![no_main]
-use antidote_wire::proto::frame_mask;
+use antidote_wire::frame::frame_mask;
 use antidote_wire::triage::{class_may_give, layout_class, triage_burst, triage_frame, AddrFilter, AddrGate, TriagePlan};
 use libfuzzer_sys::fuzz_target;
 
