@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Throughput of antidote against dpdk-testpmd (io forwarding) on the same vdevs, in one run.
 #
-#   bench/throughput.sh [--policy FILE] [--seconds N] [--rounds N] [--quiet | --smb]
+#   bench/throughput.sh [--policy FILE] [--seconds N] [--rounds N] [--quiet | --smb | --mix PCAP] [--bin PATH]
 #
 # --quiet: the same mix without its name-resolution answers (a network with no poisoner: the
 # default policy learns none, and its rules about learned poisoners stay dormant).
 # --smb: the mix with a fifth of its data frames SMB2 segments between hosts (a file-server
 # network, poisoners known: what the follow-on rules watch).
+# --mix PCAP: any other capture (bench/flood.sh's floods); --bin PATH: another antidote build.
 #
 # Source: net_pcap replaying bench/out/mix.pcap from memory forever (infinite_rx), a realistic
 # mix written by bench/gen_mix.py; sink: net_null. Both forwarders get the same lcores (main 0,
@@ -18,6 +19,7 @@ cd "$(dirname "$0")/.."
 
 SECONDS_PER_RUN=6
 ROUNDS=2
+BIN_OVERRIDE=
 POLICY=()
 MIX=bench/out/mix.pcap
 PROFILE=hw-profiles/bench-pcap-null.toml
@@ -28,7 +30,12 @@ while [ $# -gt 0 ]; do
     --policy) POLICY=(--policy "$2"); shift 2 ;;
     --seconds) SECONDS_PER_RUN="$2"; shift 2 ;;
     --rounds) ROUNDS="$2"; shift 2 ;;
-    *) echo "usage: bench/throughput.sh [--policy FILE] [--seconds N] [--rounds N] [--quiet | --smb]" >&2; exit 2 ;;
+    --mix)
+      MIX="$2"; PROFILE=bench/out/profile-mix.toml; shift 2
+      mkdir -p bench/out
+      sed -e "s|rx_pcap=bench/out/mix.pcap|rx_pcap=$MIX|" hw-profiles/bench-pcap-null.toml > "$PROFILE" ;;
+    --bin) BIN_OVERRIDE="$2"; shift 2 ;;
+    *) echo "usage: bench/throughput.sh [--policy FILE] [--seconds N] [--rounds N] [--quiet | --smb | --mix PCAP] [--bin PATH]" >&2; exit 2 ;;
   esac
 done
 [ "$(id -u)" -eq 0 ] || { echo "throughput.sh: run as root (DPDK)." >&2; exit 1; }
@@ -40,7 +47,7 @@ mkdir -p bench/out
 [ -s bench/out/mix-smb.pcap ] || /usr/bin/python3 bench/gen_mix.py bench/out/mix-smb.pcap 4096 --smb-share 0.2 >/dev/null
 [ -x target/release/antidote ] && [ -z "$(find src dataplane policy-lang control Cargo.toml .cargo -newer target/release/antidote -print -quit 2>/dev/null)" ] \
   || cargo build --release -q
-BIN=target/release/antidote
+BIN=${BIN_OVERRIDE:-target/release/antidote}
 VDEVS=(--vdev=net_pcap0,rx_pcap=$MIX,infinite_rx=1 --vdev=net_null0,no-rx=1)
 
 median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) {print 0} else if (NR%2) {print a[(NR+1)/2]} else {print (a[NR/2]+a[NR/2+1])/2}}'; }

@@ -9,7 +9,7 @@ use crate::shared::{Shared, Task};
 use crate::stats::{bump, WorkerCounters};
 use antidote_dpdk::{Burst, Mempool};
 use antidote_policy::plan::SkipPlan;
-use antidote_policy::state::network::{segment, RecentArp};
+use antidote_policy::state::network::{segment, Learned, RecentArp};
 use antidote_wire::triage::{self, TriagePlan};
 
 /// The [`SkipPlan`] of a policy version under the live rules `live`, kept from burst to burst:
@@ -43,11 +43,27 @@ pub(crate) struct BurstBufs {
     pub(crate) phases: Phases,
     /// The ARP senders this worker bound in the last second.
     recent_arp: RecentArp,
+    /// The learning budget left for the millisecond `learn_ms` ([`LEARN_PER_MS`]).
+    learn_tokens: u32,
+    learn_ms: u64,
 }
+
+/// How many frames a worker may learn from in a millisecond beyond what it remembers (ARP
+/// senders not seen in the last second, name registrations and probes, DHCP): 64,000 a second,
+/// far above what a network shows, and a bound on what a flood of them costs the worker.
+pub const LEARN_PER_MS: u32 = 64;
 
 impl BurstBufs {
     pub(crate) fn new(out: Outputs) -> BurstBufs {
-        BurstBufs { rx: Box::new(Burst::new()), out, plan: PlanCache::default(), phases: Phases::default(), recent_arp: RecentArp::default() }
+        BurstBufs {
+            rx: Box::new(Burst::new()),
+            out,
+            plan: PlanCache::default(),
+            phases: Phases::default(),
+            recent_arp: RecentArp::default(),
+            learn_tokens: LEARN_PER_MS,
+            learn_ms: 0,
+        }
     }
 }
 
@@ -106,12 +122,21 @@ impl BurstBufs {
         }
         // Name registrations and probes no rule wants are dissected all the same: the network
         // learns who owns which name from them (`act`).
+        if self.learn_ms != now {
+            (self.learn_ms, self.learn_tokens) = (now, LEARN_PER_MS);
+        }
+        let mut deferred = 0;
         let mut names = names & skip;
         while names != 0 {
             let i = names.trailing_zeros() as usize;
             names &= names - 1;
             if triage::teaches_names(frames[i].data()) {
-                skip &= !(1 << i);
+                if self.learn_tokens > 0 {
+                    self.learn_tokens -= 1;
+                    skip &= !(1 << i);
+                } else {
+                    deferred += 1;
+                }
             }
         }
         // The network is learned from the burst's ARP frames (untagged or with one tag: the
@@ -121,8 +146,12 @@ impl BurstBufs {
             other &= other - 1;
             let d = frames[i].data();
             if let Some((at, vlan)) = triage::arp_at(d) {
-                self.recent_arp.learn_arp_frame(&shared.network, d, at, segment(t.pair, vlan), now);
+                let learned = self.recent_arp.learn_arp_frame(&shared.network, d, at, segment(t.pair, vlan), now, &mut self.learn_tokens);
+                deferred += (learned == Learned::Deferred) as u64;
             }
+        }
+        if deferred > 0 {
+            bump(&c.actions.learn_deferred, deferred);
         }
         let mut slow = all & !skip;
         let (look_end, slow_frames) = (Phases::now(), slow.count_ones());

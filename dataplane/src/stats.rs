@@ -30,6 +30,9 @@ pub struct ActionCounters {
     pub inject_failed: AtomicU64,
     pub alerts: AtomicU64,
     pub malformed: AtomicU64,
+    /// Frames the network was not learned from because the worker's learning budget for the
+    /// millisecond was spent (a flood of new ARP senders, registrations, probes or DHCP).
+    pub learn_deferred: AtomicU64,
 }
 
 /// One worker's counters, aligned to a cache line so workers never share one.
@@ -84,6 +87,7 @@ pub struct ActionTotals {
     pub inject_failed: u64,
     pub alerts: u64,
     pub malformed: u64,
+    pub learn_deferred: u64,
 }
 
 /// A summed reading of all workers' counters.
@@ -118,6 +122,7 @@ impl Snapshot {
             s.actions.inject_failed += a.inject_failed.load(Relaxed);
             s.actions.alerts += a.alerts.load(Relaxed);
             s.actions.malformed += a.malformed.load(Relaxed);
+            s.actions.learn_deferred += a.learn_deferred.load(Relaxed);
             s.polls += w.polls.load(Relaxed);
         }
         s

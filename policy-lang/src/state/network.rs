@@ -66,6 +66,8 @@ pub enum Learned {
     Owner(Bound),
     /// The frame's Ethernet source is not the MAC it claims an address for.
     Mismatched,
+    /// Not looked at: the worker's learning budget was spent.
+    Deferred,
 }
 
 impl Network {
@@ -205,11 +207,12 @@ impl Default for RecentArp {
 
 impl RecentArp {
     /// [`Network::learn_arp_frame`], unless this worker bound the same sender to the same MAC on
-    /// the same segment less than a second ago. `d` carries ARP at offset `at` (14, or 18 past
+    /// the same segment less than a second ago, or with `budget` (the worker's learning budget)
+    /// spent: [`Learned::Deferred`]. `d` carries ARP at offset `at` (14, or 18 past
     /// one tag: `antidote_wire::triage::arp_at`); every frame of a mix pays for this check in
     /// proportion to its ARP, so it reads fixed offsets only.
     #[inline]
-    pub fn learn_arp_frame(&mut self, net: &Network, d: &[u8], at: usize, segment: u64, now: u64) -> Learned {
+    pub fn learn_arp_frame(&mut self, net: &Network, d: &[u8], at: usize, segment: u64, now: u64, budget: &mut u32) -> Learned {
         let Some(h) = d.get(..at + 18) else { return Learned::Nothing };
         let word = |o: usize| u64::from_be_bytes([0, 0, h[o], h[o + 1], h[o + 2], h[o + 3], h[o + 4], h[o + 5]]);
         // The sender's MAC (8..14 into the ARP message) and address (14..18); the Ethernet
@@ -221,18 +224,23 @@ impl RecentArp {
         if slot.0 == key && slot.1 == sender && now < slot.2 && word(6) == sender {
             return Learned::Nothing;
         }
-        self.learn_slow(net, d, at, key, sender, segment, now)
-    }
-
-    #[inline(never)]
-    #[allow(clippy::too_many_arguments)]
-    fn learn_slow(&mut self, net: &Network, d: &[u8], at: usize, key: u64, sender: u64, segment: u64, now: u64) -> Learned {
-        let learned = net.learn_arp_frame(d, at, segment, now);
+        // A visit to the shared table spends the worker's learning budget.
+        if *budget == 0 {
+            return Learned::Deferred;
+        }
+        *budget -= 1;
+        let learned = learn_arp_cold(net, d, at, segment, now);
         if matches!(learned, Learned::Host(Bound::New | Bound::Same)) {
-            self.slots[(key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) as usize] = (key, sender, now + 1000);
+            *slot = (key, sender, now + 1000);
         }
         learned
     }
+}
+
+/// [`Network::learn_arp_frame`] out of line: the shared table is visited rarely.
+#[inline(never)]
+fn learn_arp_cold(net: &Network, d: &[u8], at: usize, segment: u64, now: u64) -> Learned {
+    net.learn_arp_frame(d, at, segment, now)
 }
 
 #[cfg(test)]
@@ -259,18 +267,22 @@ mod tests {
         let n = Network::default();
         let mut r = RecentArp::default();
         let good = arp(SERVER, SERVER, [198, 18, 0, 20]);
-        assert_eq!(r.learn_arp_frame(&n, &good, 14, 0, 1), Learned::Host(Bound::New));
-        assert_eq!(r.learn_arp_frame(&n, &good, 14, 0, 500), Learned::Nothing, "remembered");
-        assert_eq!(r.learn_arp_frame(&n, &good, 14, 1, 500), Learned::Host(Bound::New), "another segment");
-        assert_eq!(r.learn_arp_frame(&n, &good, 14, 0, 1001), Learned::Host(Bound::Same), "a second later: refreshed");
+        assert_eq!(r.learn_arp_frame(&n, &good, 14, 0, 1, &mut 100), Learned::Host(Bound::New));
+        assert_eq!(r.learn_arp_frame(&n, &good, 14, 0, 500, &mut 100), Learned::Nothing, "remembered");
+        assert_eq!(r.learn_arp_frame(&n, &good, 14, 1, 500, &mut 100), Learned::Host(Bound::New), "another segment");
+        assert_eq!(r.learn_arp_frame(&n, &good, 14, 0, 1001, &mut 100), Learned::Host(Bound::Same), "a second later: refreshed");
         // A forger's claims and mismatches reach the table every time.
         let forged = arp(FORGER, FORGER, [198, 18, 0, 20]);
         for now in 1002..1005 {
-            assert_eq!(r.learn_arp_frame(&n, &forged, 14, 0, now), Learned::Host(Bound::Conflict(SERVER)));
+            assert_eq!(r.learn_arp_frame(&n, &forged, 14, 0, now, &mut 100), Learned::Host(Bound::Conflict(SERVER)));
         }
-        assert_eq!(r.learn_arp_frame(&n, &arp(FORGER, SERVER, [198, 18, 0, 20]), 14, 0, 1006), Learned::Mismatched);
+        assert_eq!(r.learn_arp_frame(&n, &arp(FORGER, SERVER, [198, 18, 0, 20]), 14, 0, 1006, &mut 100), Learned::Mismatched);
         let key = crate::keys::ip_key("198.18.0.20".parse().unwrap());
         assert_eq!(n.hosts.get(key, 0, 1007).unwrap().conflicts, 3);
+        // With the budget spent, a new sender waits.
+        let other = arp(SERVER, SERVER, [198, 18, 0, 21]);
+        assert_eq!(r.learn_arp_frame(&n, &other, 14, 0, 1008, &mut 0), Learned::Deferred);
+        assert!(n.hosts.get(crate::keys::ip_key("198.18.0.21".parse().unwrap()), 0, 1009).is_none());
     }
 
     #[test]

@@ -56,8 +56,13 @@ pub(super) fn known_layout<const TAGGED: bool, const V6: bool, const UDP: bool>(
         }
         // The message the dissector reads (its order of ports), and its QR / R bit.
         let app = proto::udp_app(sport, dport);
-        if app & (proto::LLMNR | proto::NBNS | proto::MDNS) == 0 {
-            return Some(Known::Dissect); // SQL browser, DHCP: rare, read whole
+        if app == proto::SSRP {
+            return Some(Known::Dissect); // SQL browser: rare, read whole
+        }
+        if app == 0 {
+            // DHCP: plain to every rule (no application bit); the judge reads it to learn from,
+            // within its budget.
+            return Some(Known::Named(0));
         }
         // The flags: QR / R in the message's third byte; NBT-NS's B flag in its fourth.
         let (hi, lo) = (t[10], t[11]);

@@ -78,7 +78,7 @@ impl std::fmt::Debug for AddrGate<'_> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Triage {
     /// Plain traffic: no application protocol the dissectors know, and this protocol mask
-    /// ([`frame_mask`] of the dissected frame) when its lengths are sound. The look does not
+    /// ([`crate::frame::frame_mask`] of the dissected frame) when its lengths are sound. The look does not
     /// check the IP and transport lengths nor IPv4's fragment fields — no rule can tell a frame
     /// by them — so a frame they make malformed, or a later fragment, gets one of the downgraded
     /// masks of [`Triage::possible`] from the dissector.
@@ -173,8 +173,8 @@ pub struct BurstTriage {
 }
 
 impl BurstTriage {
-    /// The name-resolution frames that are requests (no response bit) of NBT-NS or mDNS: the
-    /// ones that may teach who owns a name ([`teaches_names`]).
+    /// The named frames that may teach the network something ([`teaches_names`]): NBT-NS and
+    /// mDNS requests (no response bit), and DHCP.
     #[inline]
     pub fn name_requests(&self) -> u32 {
         let mut named = self.named;
@@ -183,7 +183,9 @@ impl BurstTriage {
             let i = named.trailing_zeros() as usize;
             named &= named - 1;
             let m = self.named_mask[i] as u32;
-            out |= ((m & (proto::NBNS | proto::MDNS) != 0 && m & proto::RESP == 0) as u32) << i;
+            // NBT-NS and mDNS requests, and DHCP (a named frame with no application bit).
+            let app = m & (proto::NBNS | proto::MDNS | proto::LLMNR);
+            out |= ((app & (proto::NBNS | proto::MDNS) != 0 && m & proto::RESP == 0 || app == 0) as u32) << i;
         }
         out
     }
@@ -248,10 +250,11 @@ impl BurstTriage {
 /// The bit of [`plain_skips`] for untagged ARP frames.
 const ARP_SKIP: u32 = LAYOUT_MASKS.len() as u32;
 
-/// Whether a name-resolution request the triage found ([`Triage::Named`]: a known layout, at
-/// most one tag, no IPv4 options) may teach who owns a name: an NBT-NS request other than a
-/// query (a registration, refresh or release) or an mDNS query with authority records (a
-/// probe). Read at fixed offsets; such frames are rare, and go to the dissector.
+/// Whether a name-resolution request or DHCP message the triage found ([`Triage::Named`]: a
+/// known layout, at most one tag, no IPv4 options) may teach the network something: an NBT-NS
+/// request other than a query (a registration, refresh or release), an mDNS query with
+/// authority records (a probe), any DHCP message. Read at fixed offsets; such frames are rare,
+/// and go to the dissector (within the worker's learning budget).
 #[inline]
 pub fn teaches_names(d: &[u8]) -> bool {
     let l3 = if d.get(12..14) == Some(&[0x81, 0x00]) { 18 } else { 14 };
@@ -261,6 +264,8 @@ pub fn teaches_names(d: &[u8]) -> bool {
     match proto::udp_app(sport, dport) {
         proto::NBNS => (u[10] >> 3) & 0xf != 0,
         proto::MDNS => u[16] | u[17] != 0,
+        // DHCP (the named ports with no application of their own).
+        0 => true,
         _ => false,
     }
 }

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Floods of what learning the network makes the appliance read — every frame a new ARP sender, a
+# new NBT-NS registration, a new mDNS probe, a new DHCP client (bench/gen_flood.py) — under the
+# default policy, against dpdk-testpmd on the same vdevs, as bench/throughput.sh measures.
+#
+#   bench/flood.sh [--rounds N] [--seconds S] [--bin PATH] [KIND ...]
+#
+# Prints one line per flood: flood=KIND antidote_mpps=A testpmd_mpps=T ratio=R
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=2
+SECS=4
+BIN=()
+KINDS=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --rounds) ROUNDS="$2"; shift 2 ;;
+    --seconds) SECS="$2"; shift 2 ;;
+    --bin) BIN=(--bin "$2"); shift 2 ;;
+    -*) echo "usage: bench/flood.sh [--rounds N] [--seconds S] [--bin PATH] [arp|nbns-reg|mdns-probe|dhcp ...]" >&2; exit 2 ;;
+    *) KINDS+=("$1"); shift ;;
+  esac
+done
+[ ${#KINDS[@]} -gt 0 ] || KINDS=(arp nbns-reg mdns-probe dhcp)
+mkdir -p bench/out
+for k in "${KINDS[@]}"; do
+  f=bench/out/flood-$k.pcap
+  [ -s "$f" ] || /usr/bin/python3 bench/gen_flood.py "$k" "$f" >/dev/null
+  line=$(bench/throughput.sh --policy policies/default.policy --mix "$f" --rounds "$ROUNDS" --seconds "$SECS" "${BIN[@]}" | tail -1)
+  echo "flood=$k $line"
+done

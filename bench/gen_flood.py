@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""Flood mixes of what learning the network makes the appliance read (bench/flood.sh).
+
+    bench/gen_flood.py KIND OUT.pcap [N]
+
+KIND: arp        ARP requests, every frame from a new sender (address and MAC): a new binding each
+      nbns-reg   NBT-NS name registrations (broadcast), every frame a new name and sender
+      mdns-probe mDNS probes to the group, every frame a new name and sender
+      dhcp       DHCP requests with a host name, every frame a new client MAC and name
+Every frame is one an attacker on the segment can send; all are forwarded under the default
+policy, and each costs the learning its worst: a table visit and, past the table's size, an
+eviction.
+"""
+import sys
+from scapy.all import ARP, BOOTP, DHCP, DNS, DNSQR, DNSRR, IP, UDP, Ether, Raw, wrpcap
+
+
+def mac(i):
+    return "02:%02x:%02x:%02x:%02x:%02x" % (0xf0 | (i >> 32) & 0xf, (i >> 24) & 0xff, (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff)
+
+
+def ip(i):
+    return "198.%d.%d.%d" % (18 + (i >> 16) % 2, (i >> 8) & 0xff, i & 0xff or 1)
+
+
+def nb_encode(name):
+    n = name.upper().ljust(15)[:15].encode() + b"\x00"
+    return b"\x20" + bytes(c for b in n for c in (0x41 + (b >> 4), 0x41 + (b & 0xf))) + b"\x00"
+
+
+def frame(kind, i):
+    m, a, name = mac(i), ip(i), "h%06x" % i
+    if kind == "arp":
+        return Ether(src=m, dst="ff:ff:ff:ff:ff:ff") / ARP(op=1, hwsrc=m, psrc=a, pdst="198.18.0.1")
+    if kind == "nbns-reg":
+        q = nb_encode(name)
+        msg = bytes([i >> 8 & 0xff, i & 0xff, 0x29, 0x10, 0, 1, 0, 0, 0, 0, 0, 1]) + q + b"\x00\x20\x00\x01"
+        msg += b"\xc0\x0c\x00\x20\x00\x01\x00\x04\x93\xe0\x00\x06\x00\x00" + bytes(int(x) for x in a.split("."))
+        return Ether(src=m, dst="ff:ff:ff:ff:ff:ff") / IP(src=a, dst="198.18.255.255") / UDP(sport=137, dport=137) / Raw(msg)
+    if kind == "mdns-probe":
+        return (Ether(src=m, dst="01:00:5e:00:00:fb") / IP(src=a, dst="224.0.0.251", ttl=255) / UDP(sport=5353, dport=5353)
+                / DNS(id=0, rd=0, qd=DNSQR(qname=name + ".local", qtype="ALL", qclass=0x8001), ns=DNSRR(rrname=name + ".local", type="A", ttl=120, rdata=a)))
+    if kind == "dhcp":
+        return (Ether(src=m, dst="ff:ff:ff:ff:ff:ff") / IP(src="0.0.0.0", dst="255.255.255.255") / UDP(sport=68, dport=67)
+                / BOOTP(op=1, chaddr=bytes.fromhex(m.replace(":", "")) + b"\x00" * 10, xid=i)
+                / DHCP(options=[("message-type", "request"), ("requested_addr", a), ("hostname", name.encode()), "end"]))
+    raise SystemExit(f"gen_flood: unknown kind {kind}")
+
+
+def main():
+    kind, out = sys.argv[1], sys.argv[2]
+    n = int(sys.argv[3]) if len(sys.argv) > 3 else 4096
+    frames = [frame(kind, i + 1) for i in range(n)]
+    for i, f in enumerate(frames):
+        f.time = 1_796_400_000 + i // 1000 + (i % 1000) / 1e6
+    wrpcap(out, frames)
+    print(f"gen_flood: {n} {kind} frames -> {out}")
+
+
+if __name__ == "__main__":
+    main()
