@@ -58,7 +58,7 @@ fn load_table(t: &BindTable, v: &Value, clock: &Clock) -> usize {
         let m = mac.to_be_bytes();
         let b = Binding {
             mac: [m[2], m[3], m[4], m[5], m[6], m[7]],
-            evidence: ev as u8,
+            evidence: ev as u16,
             first_seen_ms: at(first),
             last_seen_ms: at(last),
             expires_at_ms: now + left,

@@ -65,11 +65,11 @@ impl Outputs {
             meta.segment = segment(t.pair, f.eth.and_then(|e| e.vlan_id()).unwrap_or(0));
             let seg = meta.segment;
             // DHCP teaches the learned network leases and the names clients give themselves.
-            if let (Some(eth), Transport::Udp(u)) = (f.eth, f.transport) {
+            if let (Some(eth), Some(net), Transport::Udp(u)) = (f.eth, f.net, f.transport) {
                 let dhcp = |p: u16| p == proto::PORT_DHCP_SERVER || p == proto::PORT_DHCP_CLIENT;
                 if dhcp(u.src_port) && dhcp(u.dst_port) {
                     if let Ok(d) = DhcpRepr::parse(f.payload) {
-                        shared.network.learn_dhcp(eth.src.0, &d, seg, now);
+                        shared.network.learn_dhcp(eth.src.0, net.src.ip(), &d, seg, now);
                     }
                 }
             }
@@ -96,6 +96,11 @@ impl Outputs {
             }
             if !decided {
                 policy.program.eval(&f, &meta, now, out);
+            }
+            // An answer let through teaches who answers for a name with its own address (an
+            // owner once confirmed); one dropped teaches nothing.
+            if !out.dropped() && f.app.is_answer() {
+                shared.network.learn_answer(&f, seg, now);
             }
             if f.error.is_some() {
                 bump(&c.actions.malformed, 1);

@@ -131,16 +131,17 @@ impl Program {
     #[inline(never)]
     fn learned<'f>(&self, l: LearnedField, frame: &Frame<'_>, meta: &Meta, now: u64) -> Option<Value<'f>> {
         let net = self.network.as_ref()?;
+        // A binding loaded from before a restart and not seen since is not what the wire shows;
+        // a name learned from answers has an owner once they are confirmed.
         let b = match l {
-            LearnedField::SrcMac => net.hosts.get(frame.net?.src.0, meta.segment, now),
-            LearnedField::DstMac => net.hosts.get(frame.net?.dst.0, meta.segment, now),
+            LearnedField::SrcMac => net.hosts.get(frame.net?.src.0, meta.segment, now).filter(|b| b.is_seen()),
+            LearnedField::DstMac => net.hosts.get(frame.net?.dst.0, meta.segment, now).filter(|b| b.is_seen()),
             LearnedField::NameOwner => {
                 let name = antidote_wire::fields::question_name(frame)?;
-                net.owners.get(crate::keys::name_key(&name)?, meta.segment, now)
+                net.owners.get(crate::keys::name_key(&name)?, meta.segment, now).filter(|b| b.owns())
             }
         }?;
-        // A binding loaded from before a restart and not seen since is not what the wire shows.
-        b.is_seen().then_some(Value::Mac(antidote_wire::ethernet::Mac(b.mac)))
+        Some(Value::Mac(antidote_wire::ethernet::Mac(b.mac)))
     }
 
     /// Evaluates one test. A field with no value in this frame makes the test false.
@@ -333,15 +334,11 @@ impl Program {
             Endpoint::Destination => eth.dst.0,
         };
         match net.hosts.get(key, meta.segment, now) {
-            // Another host's address, or a router's that has advertised itself for a while
-            // (infrastructure is alerted on, never blocked by what a policy learns; one router
-            // advertisement from a poisoner does not make it infrastructure).
+            // Another host's address, or a router's or DHCP server's that has shown itself for a
+            // while (infrastructure is alerted on, never blocked by what a policy learns; one
+            // router advertisement or offer from a poisoner does not make it infrastructure).
             // (A binding loaded from before a restart and not seen since blocks nothing.)
-            Some(b)
-                if b.is_seen()
-                    && (b.mac != mac
-                        || (b.evidence & crate::state::bindings::evidence::ROUTER != 0
-                            && now.saturating_sub(b.first_seen_ms) >= crate::state::network::INFRASTRUCTURE_AFTER_MS)) =>
+            Some(b) if b.is_seen() && (b.mac != mac || b.is_infrastructure(now, crate::state::network::INFRASTRUCTURE_AFTER_MS)) =>
             {
                 net.learn_refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 false

@@ -119,6 +119,18 @@ pub enum App<'a> {
     Smb2(Smb2Header<'a>),
 }
 
+impl App<'_> {
+    /// A name-service answer (LLMNR, NBT-NS or mDNS, QR set).
+    #[inline]
+    pub fn is_answer(&self) -> bool {
+        match self {
+            App::Nbns(m) => m.is_response(),
+            App::Llmnr(m) | App::Mdns(m) => m.is_response(),
+            _ => false,
+        }
+    }
+}
+
 /// Per-worker scratch space for decoded data that is not in the frame (base64 NTLM tokens).
 /// Allocated once; reused for every frame.
 pub struct Scratch {

@@ -14,26 +14,56 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::*};
 /// Kinds of evidence a binding was learned from (bits of [`Binding::evidence`]).
 pub mod evidence {
     /// An ARP request or reply whose sender MAC is the frame's source.
-    pub const ARP: u8 = 1 << 0;
+    pub const ARP: u16 = 1 << 0;
     /// An IPv6 neighbour solicitation or advertisement.
-    pub const NDP: u8 = 1 << 1;
+    pub const NDP: u16 = 1 << 1;
     /// A DHCP server's acknowledgement.
-    pub const DHCP: u8 = 1 << 2;
+    pub const DHCP: u16 = 1 << 2;
     /// A router advertisement: the host is a router (infrastructure).
-    pub const ROUTER: u8 = 1 << 3;
+    pub const ROUTER: u16 = 1 << 3;
     /// Loaded from the state directory and not seen since: weaker than what the wire shows
     /// now — it yields to another MAC's claim and does not block learning.
-    pub const RESTORED: u8 = 1 << 6;
+    pub const RESTORED: u16 = 1 << 6;
     /// An NBT-NS name registration or refresh for the sender's own address.
-    pub const NBNS: u8 = 1 << 4;
+    pub const NBNS: u16 = 1 << 4;
     /// An mDNS announcement or probe of a name with the sender's own address.
-    pub const MDNS: u8 = 1 << 5;
+    pub const MDNS: u16 = 1 << 5;
     /// Entered by the operator.
-    pub const OPERATOR: u8 = 1 << 7;
+    pub const OPERATOR: u16 = 1 << 7;
+    /// Answers to queries for the name, from the MAC's own (bound) address, that the policy let
+    /// through — weaker than a claim: an owner only once confirmed ([`super::Binding::owns`]),
+    /// and it yields to a registration, announcement, probe or DHCP name.
+    pub const ANSWER: u16 = 1 << 8;
+    /// Another MAC answered for the name before this answer-learned owner was confirmed: it never
+    /// will be (two hosts answer for it; neither is taken as its owner).
+    pub const CONTESTED: u16 = 1 << 9;
+    /// A DHCP server: the source of DHCP offers and acknowledgements (infrastructure, once it has
+    /// served for a while).
+    pub const DHCP_SERVER: u16 = 1 << 10;
+    /// The address of a host that registered, announced or probed a name for itself.
+    pub const NAMED: u16 = 1 << 11;
+
+    /// Evidence that makes a name's owner by itself (answers alone do not).
+    pub const CLAIM: u16 = NBNS | MDNS | DHCP | OPERATOR;
+    /// Evidence that a host is infrastructure once it has shown it for a while.
+    pub const INFRASTRUCTURE: u16 = ROUTER | DHCP_SERVER;
 
     /// The kinds of `bits` by name, joined by `+`.
-    pub fn names(bits: u8) -> String {
-        [(ARP, "arp"), (NDP, "ndp"), (DHCP, "dhcp"), (ROUTER, "router"), (NBNS, "nbns"), (MDNS, "mdns"), (RESTORED, "restored"), (OPERATOR, "operator")]
+    pub fn names(bits: u16) -> String {
+        [
+            (ARP, "arp"),
+            (NDP, "ndp"),
+            (DHCP, "dhcp"),
+            (ROUTER, "router"),
+            (NBNS, "nbns"),
+            (MDNS, "mdns"),
+            (RESTORED, "restored"),
+            (OPERATOR, "operator"),
+            (ANSWER, "answer"),
+            (CONTESTED, "contested"),
+            (DHCP_SERVER, "dhcp-server"),
+            (NAMED, "named"),
+        ]
             .iter()
             .filter(|(b, _)| bits & b != 0)
             .map(|(_, n)| *n)
@@ -50,7 +80,7 @@ struct Slot {
     k_hi: AtomicU64,
     k_lo: AtomicU64,
     segment: AtomicU64,
-    /// The MAC (low 48 bits) and the evidence bits (bits 48–55).
+    /// The MAC (low 48 bits) and the evidence bits (bits 48–63).
     value: AtomicU64,
     first_seen: AtomicU64,
     last_seen: AtomicU64,
@@ -89,7 +119,7 @@ pub enum Bound {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Binding {
     pub mac: [u8; 6],
-    pub evidence: u8,
+    pub evidence: u16,
     pub first_seen_ms: u64,
     pub last_seen_ms: u64,
     pub expires_at_ms: u64,
@@ -104,6 +134,24 @@ impl Binding {
     pub fn is_seen(&self) -> bool {
         self.evidence & evidence::RESTORED == 0
     }
+
+    /// As a name's binding: whether its MAC is the name's owner — seen in this run, and either
+    /// claimed (registered, announced, probed, named in DHCP, entered by the operator) or
+    /// learned from answers confirmed over time ([`CONFIRM_MS`]) with no other MAC answering
+    /// before.
+    #[inline]
+    pub fn owns(&self) -> bool {
+        self.is_seen()
+            && (self.evidence & evidence::CLAIM != 0
+                || (self.evidence & evidence::CONTESTED == 0 && self.last_seen_ms.saturating_sub(self.first_seen_ms) >= CONFIRM_MS))
+    }
+
+    /// Whether the host is infrastructure at `now`: it has shown itself a router or a DHCP
+    /// server for `after_ms` or more.
+    #[inline]
+    pub fn is_infrastructure(&self, now: u64, after_ms: u64) -> bool {
+        self.is_seen() && self.evidence & evidence::INFRASTRUCTURE != 0 && now.saturating_sub(self.first_seen_ms) >= after_ms
+    }
 }
 
 fn mac_of(v: u64) -> [u8; 6] {
@@ -111,12 +159,24 @@ fn mac_of(v: u64) -> [u8; 6] {
     [b[2], b[3], b[4], b[5], b[6], b[7]]
 }
 
-fn word(mac: [u8; 6], evidence: u8) -> u64 {
-    u64::from_be_bytes([0, evidence, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]])
+fn word(mac: [u8; 6], evidence: u16) -> u64 {
+    let e = evidence.to_be_bytes();
+    u64::from_be_bytes([e[0], e[1], mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]])
 }
 
-fn evidence_of(v: u64) -> u8 {
-    (v >> 48) as u8
+fn evidence_of(v: u64) -> u16 {
+    (v >> 48) as u16
+}
+
+/// How long after its first answer an answer-learned owner must answer again (uncontested) to be
+/// confirmed: repeated answers, not one answer and its retransmissions.
+pub const CONFIRM_MS: u64 = 1000;
+
+/// A binding that yields to another MAC's claim: loaded from before a restart and not seen since,
+/// or learned from answers alone (while the claim is a registration, announcement, probe or DHCP
+/// name).
+fn yields(old: u16, new: u16) -> bool {
+    old & evidence::RESTORED != 0 || (old & evidence::CLAIM == 0 && old & evidence::ANSWER != 0 && new & evidence::CLAIM != 0)
 }
 
 /// Refreshes of a binding's last-seen time closer together than this are not written (the line
@@ -175,19 +235,27 @@ impl BindTable {
 
     /// Binds `key` (an address) on `segment` to `mac`, seen now with `evidence`: a new binding,
     /// a refresh of the same one, or a conflict with the MAC it is bound to (kept).
-    pub fn bind(&self, key: u128, segment: u64, mac: [u8; 6], evidence: u8, now: u64) -> Bound {
+    pub fn bind(&self, key: u128, segment: u64, mac: [u8; 6], evidence: u16, now: u64) -> Bound {
         let expires = now.saturating_add(self.ttl_ms.max(1));
         if let Some((s, st, v)) = self.find(key, segment, now) {
             if mac_of(v) != mac {
                 s.conflicts.fetch_add(1, Relaxed);
                 self.conflicts.fetch_add(1, Relaxed);
                 // A binding loaded from before the restart and not seen since yields to what the
-                // wire shows now (the conflict still counted).
-                if evidence_of(v) & evidence::RESTORED != 0 && s.value.compare_exchange(v, word(mac, evidence), AcqRel, Relaxed).is_ok() {
+                // wire shows now, an answer-learned owner to a claim (the conflict still counted).
+                let old = evidence_of(v);
+                if yields(old, evidence) && s.value.compare_exchange(v, word(mac, evidence), AcqRel, Relaxed).is_ok() {
                     s.first_seen.store(now, Relaxed);
                     s.last_seen.store(now, Relaxed);
                     let _ = s.state.compare_exchange(st, expires.max(st), AcqRel, Relaxed);
                     return Bound::New;
+                }
+                // Two MACs answering for a name before either was confirmed: neither owns it.
+                if old & (evidence::CLAIM | evidence::CONTESTED) == 0
+                    && old & evidence::ANSWER != 0
+                    && s.last_seen.load(Relaxed).saturating_sub(s.first_seen.load(Relaxed)) < CONFIRM_MS
+                {
+                    let _ = s.value.compare_exchange(v, word(mac_of(v), old | evidence::CONTESTED), AcqRel, Relaxed);
                 }
                 return Bound::Conflict(mac_of(v));
             }

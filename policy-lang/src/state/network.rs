@@ -139,7 +139,7 @@ impl Network {
                 IpAddr::V4(a) => a == std::net::Ipv4Addr::new(224, 0, 0, 251),
                 IpAddr::V6(a) => a == std::net::Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0xfb),
             };
-        let claim = |name: Value<'_>, ev: u8| match crate::keys::name_key(&name) {
+        let claim = |name: Value<'_>, ev: u16| match crate::keys::name_key(&name) {
             Some(k) => Learned::Owner(self.owners.bind(k, segment, eth.src.0, ev, now)),
             None => Learned::Nothing,
         };
@@ -161,14 +161,19 @@ impl Network {
         }
     }
 
-    /// Learns from a DHCPv4 message seen on `segment` from Ethernet source `eth_src`: a server's
-    /// acknowledgement binds the address it gives to the client's MAC; a client's request or
-    /// inform, sent from its own MAC, makes it the owner of the host name it gives (option 12
-    /// or 81). (What a DHCP server says is taken as a binding, as ARP is: first come, never
-    /// moved, conflicts counted.)
-    pub fn learn_dhcp(&self, eth_src: [u8; 6], m: &DhcpRepr<'_>, segment: u64, now: u64) -> Learned {
+    /// Learns from a DHCPv4 message seen on `segment` from Ethernet source `eth_src` and IP
+    /// source `src`: a server's acknowledgement binds the address it gives to the client's MAC,
+    /// and the server's own address (its source, when that is not 0.0.0.0) to its MAC as a DHCP
+    /// server; a client's request or inform, sent from its own MAC, makes it the owner of the
+    /// host name it gives (option 12 or 81). (What a DHCP server says is taken as a binding, as
+    /// ARP is: first come, never moved, conflicts counted; a DHCP server counts as infrastructure
+    /// only once it has served for a while, so a rogue one's first offer does not make it one.)
+    pub fn learn_dhcp(&self, eth_src: [u8; 6], src: IpAddr, m: &DhcpRepr<'_>, segment: u64, now: u64) -> Learned {
         match (m.op, m.msg_type) {
             (2, Some(ACK)) if !m.yiaddr.is_unspecified() && !m.yiaddr.is_broadcast() => {
+                if !src.is_unspecified() && IpAddr::V4(m.yiaddr) != src {
+                    self.hosts.bind(crate::keys::ip_key(src), segment, eth_src, evidence::DHCP_SERVER, now);
+                }
                 Learned::Host(self.hosts.bind(crate::keys::ip_key(m.yiaddr.into()), segment, m.chaddr.0, evidence::DHCP, now))
             }
             (1, Some(REQUEST | INFORM)) if m.chaddr.0 == eth_src => match m.client_name().and_then(|n| crate::keys::name_key(&Value::Str(n))) {
@@ -177,6 +182,42 @@ impl Network {
             },
             (1, Some(REQUEST | INFORM)) => Learned::Mismatched,
             _ => Learned::Nothing,
+        }
+    }
+
+    /// Learns from an answer the policy let through, seen on `segment`: an LLMNR answer, a
+    /// positive NBT-NS answer or an mDNS answer giving an address for a name nobody claims,
+    /// when that address and the answer's IP source are both bound to the frame's Ethernet
+    /// source (the responder answers with its own address) — the responder becomes the name's
+    /// owner by answer ([`evidence::ANSWER`]): an owner only once it answers again a second or
+    /// more later with no other MAC answering meanwhile, and it yields to any claim
+    /// (registration, announcement, probe, DHCP). A host that answers only its own name (a
+    /// Windows host's LLMNR, which registers nothing) is so learned; a poisoner's first answer
+    /// owns nothing.
+    pub fn learn_answer(&self, f: &Frame<'_>, segment: u64, now: u64) -> Learned {
+        let (Some(eth), Some(net)) = (f.eth, f.net) else { return Learned::Nothing };
+        let (name, addr) = match &f.app {
+            App::Llmnr(m) if m.is_response() && m.rcode() == 0 => match (m.question(), m.answers().find_map(|r| r.addr())) {
+                (Some(q), Some(a)) => (Value::DnsName(q.name), a),
+                _ => return Learned::Nothing,
+            },
+            App::Nbns(m) if m.is_positive_response() => match m.record().and_then(|r| r.first_entry().map(|(_, a)| (r.name, a))) {
+                Some((name, a)) => (Value::NbName(name), IpAddr::V4(a)),
+                None => return Learned::Nothing,
+            },
+            App::Mdns(m) if m.is_response() => match m.first_address() {
+                Some((name, a)) => (Value::DnsName(name), a),
+                None => return Learned::Nothing,
+            },
+            _ => return Learned::Nothing,
+        };
+        let own = |a: IpAddr| self.hosts.get(crate::keys::ip_key(a), segment, now).is_some_and(|b| b.is_seen() && b.mac == eth.src.0);
+        if !own(addr) || (net.src.ip() != addr && !own(net.src.ip())) {
+            return Learned::Nothing;
+        }
+        match crate::keys::name_key(&name) {
+            Some(k) => Learned::Owner(self.owners.bind(k, segment, eth.src.0, evidence::ANSWER, now)),
+            None => Learned::Nothing,
         }
     }
 
@@ -436,13 +477,71 @@ mod tests {
         req.push(255);
         let dhcp_server = [2, 0xad, 0, 0, 0, 1];
         let ack = DhcpRepr::parse(&ack).unwrap();
-        assert_eq!(n.learn_dhcp(dhcp_server, &ack, 0, 1), Learned::Host(Bound::New));
+        assert_eq!(n.learn_dhcp(dhcp_server, "198.18.0.1".parse().unwrap(), &ack, 0, 1), Learned::Host(Bound::New));
         assert_eq!(n.hosts.get(crate::keys::ip_key("198.18.0.20".parse().unwrap()), 0, 2).unwrap().mac, SERVER);
+        // The server itself: a DHCP server, infrastructure once it has served ten minutes.
+        let srv = n.hosts.get(crate::keys::ip_key("198.18.0.1".parse().unwrap()), 0, 2).unwrap();
+        assert_eq!((srv.mac, srv.evidence), (dhcp_server, evidence::DHCP_SERVER));
+        assert!(!srv.is_infrastructure(2, INFRASTRUCTURE_AFTER_MS) && srv.is_infrastructure(1 + INFRASTRUCTURE_AFTER_MS, INFRASTRUCTURE_AFTER_MS));
         let req = DhcpRepr::parse(&req).unwrap();
-        assert_eq!(n.learn_dhcp(SERVER, &req, 0, 3), Learned::Owner(Bound::New));
+        assert_eq!(n.learn_dhcp(SERVER, "0.0.0.0".parse().unwrap(), &req, 0, 3), Learned::Owner(Bound::New));
         let k = crate::keys::name_key(&Value::StaticStr("corpfs01.local")).unwrap();
         assert_eq!(n.owners.get(k, 0, 4).unwrap().evidence, evidence::DHCP);
         // A request relayed or forged from another MAC than its client's names nobody.
-        assert_eq!(n.learn_dhcp(FORGER, &req, 0, 5), Learned::Mismatched);
+        assert_eq!(n.learn_dhcp(FORGER, "0.0.0.0".parse().unwrap(), &req, 0, 5), Learned::Mismatched);
+    }
+
+    #[test]
+    fn a_host_answering_its_own_name_owns_it_once_confirmed_and_a_single_answer_owns_nothing() {
+        let n = Network::default();
+        let key = crate::keys::name_key(&Value::StaticStr("winhost")).unwrap();
+        let ll = "fe80::ad:ff:fe00:30";
+        let (host, other) = ([2, 0xad, 0, 0, 0, 0x30], [2, 0xad, 0, 0, 0, 0x31]);
+        n.hosts.bind(crate::keys::ip_key(ll.parse().unwrap()), 0, host, evidence::NDP, 1);
+        n.hosts.bind(crate::keys::ip_key("198.18.0.31".parse().unwrap()), 0, other, evidence::ARP, 1);
+        // An LLMNR answer over IPv6 for `winhost`, giving the responder's own link-local address.
+        let answer = |mac: [u8; 6], src: &str, addr: [u8; 16]| {
+            let mut m = vec![0x12, 0x34, 0x80, 0, 0, 1, 0, 1, 0, 0, 0, 0];
+            m.extend(b"\x07winhost\x00");
+            m.extend([0, 28, 0, 1, 0xc0, 0x0c, 0, 28, 0, 1, 0, 0, 0, 30, 0, 16]);
+            m.extend(addr);
+            let dst = if src.contains(':') { "fe80::ad:ff:fe00:10" } else { "198.18.0.10" };
+            udp(mac, src, dst, 5355, &m)
+        };
+        let learn = |d: &[u8], now| {
+            let mut s = antidote_wire::Scratch::default();
+            let f = antidote_wire::Frame::parse(d, &mut s);
+            assert!(f.error.is_none(), "{:?}", f.error);
+            n.learn_answer(&f, 0, now)
+        };
+        let own: Ipv6Addr = ll.parse().unwrap();
+        assert_eq!(learn(&answer(host, ll, own.octets()), 10), Learned::Owner(Bound::New));
+        assert!(!n.owners.get(key, 0, 11).unwrap().owns(), "one answer owns nothing");
+        assert_eq!(learn(&answer(host, ll, own.octets()), 500), Learned::Owner(Bound::Same));
+        assert!(!n.owners.get(key, 0, 501).unwrap().owns(), "nor its retransmission");
+        learn(&answer(host, ll, own.octets()), 1200);
+        assert!(n.owners.get(key, 0, 1201).unwrap().owns(), "answering again later: confirmed");
+        // An answer with an address that is not the responder's own teaches nothing; a
+        // responder the network knows nothing of neither.
+        let other_addr: Ipv6Addr = "fd00:198:18::99".parse().unwrap();
+        assert_eq!(learn(&answer(host, ll, other_addr.octets()), 1300), Learned::Nothing);
+        assert_eq!(learn(&answer([2, 0, 0, 0, 0, 9], "fe80::9", "fe80::9".parse::<Ipv6Addr>().unwrap().octets()), 1300), Learned::Nothing);
+        // A registration of the name by another host: answers alone always yield to a claim.
+        assert_eq!(n.owners.bind(key, 0, other, evidence::NBNS, 1400), Bound::New);
+        assert_eq!(n.owners.get(key, 0, 1401).unwrap().mac, other);
+
+        // Two hosts answering for one name before either is confirmed: contested, nobody owns it.
+        let key2 = crate::keys::name_key(&Value::StaticStr("printer")).unwrap();
+        n.owners.bind(key2, 0, host, evidence::ANSWER, 2000);
+        assert!(matches!(n.owners.bind(key2, 0, other, evidence::ANSWER, 2100), Bound::Conflict(_)));
+        n.owners.bind(key2, 0, host, evidence::ANSWER, 3500);
+        let b = n.owners.get(key2, 0, 3501).unwrap();
+        assert!(b.evidence & evidence::CONTESTED != 0 && !b.owns(), "{b:?}");
+        // Once confirmed, another MAC's answer is a conflict and changes nothing.
+        let key3 = crate::keys::name_key(&Value::StaticStr("nas")).unwrap();
+        n.owners.bind(key3, 0, host, evidence::ANSWER, 4000);
+        n.owners.bind(key3, 0, host, evidence::ANSWER, 5000);
+        assert!(matches!(n.owners.bind(key3, 0, other, evidence::ANSWER, 5100), Bound::Conflict(_)));
+        assert!(n.owners.get(key3, 0, 5101).unwrap().owns());
     }
 }
