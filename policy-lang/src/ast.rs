@@ -52,6 +52,8 @@ pub struct TableDecl {
     pub ty: Spanned<String>,
     pub ttl: Option<Spanned<u64>>,
     pub max: Option<Spanned<u64>>,
+    /// A set of keys the table never learns (`except SET`): hosts a policy must never block.
+    pub except: Option<Spanned<String>>,
     pub span: Span,
 }
 

@@ -5,7 +5,7 @@ use crate::fields::{Endpoint, FieldRef, LearnedField, MetaField, Source};
 use crate::keys::{key_of, mac_key};
 use crate::plan::transport_key;
 use crate::program::{Act, Const, Meta, Outcome, Part, Program, Set, Test, MATCH, MAX_HITS, NO_MATCH};
-use antidote_wire::fields::Value;
+use antidote_wire::fields::{FieldType, Value};
 use antidote_wire::frame::frame_mask;
 use antidote_wire::frame::Addr;
 use antidote_wire::Frame;
@@ -139,6 +139,10 @@ impl Program {
             LearnedField::NameOwner => {
                 let name = antidote_wire::fields::question_name(frame)?;
                 net.owners.get(crate::keys::name_key(&name)?, meta.segment, now).filter(|b| b.owns())
+            }
+            LearnedField::NameOwned => {
+                let name = antidote_wire::fields::question_name(frame)?;
+                return Some(Value::Bool(net.owners.get(crate::keys::name_key(&name)?, meta.segment, now).is_some_and(|b| b.owns())));
             }
         }?;
         Some(Value::Mac(antidote_wire::ethernet::Mac(b.mac)))
@@ -276,12 +280,14 @@ impl Program {
                     Act::Mirror => out.mirror = true,
                     Act::InjectNbnsNegative => out.inject_nbns_negative = true,
                     Act::Learn { table, key } => {
-                        if let Some(k) = self.value(key, frame, meta, now).and_then(|v| key_of(&v)) {
+                        if let Some(v) = self.value(key, frame, meta, now) {
                             // A key already learned is refreshed; a new one is checked against the
-                            // network first.
-                            let t = &self.tables[*table as usize].state;
-                            if !t.refresh(k, now) && self.may_learn(key, k, frame, meta, now) {
-                                t.insert(k, now);
+                            // table's exceptions and the network first.
+                            let def = &self.tables[*table as usize];
+                            if let Some(k) = key_of(&v) {
+                                if !def.state.refresh(k, now) && !def.except.is_some_and(|s| self.sets[s as usize].1.contains(&v)) && self.may_learn(key, k, frame, meta, now) {
+                                    def.state.insert(k, now);
+                                }
                             }
                         }
                     }
@@ -324,14 +330,24 @@ impl Program {
     /// Whether `key` (the value of field `f` in `frame`) may be learned: not when it is the
     /// address of one of the frame's Ethernet endpoints and the network binds that address to
     /// another MAC — the frame's IP address is then forged (or the binding stale), and learning
-    /// it would aim the policy at the host that owns it — nor when it is a router's. Refusals
-    /// are counted.
+    /// it would aim the policy at the host that owns it — nor when it is infrastructure's (a
+    /// router or DHCP server for ten minutes). The MAC of an endpoint (`eth.src`) is checked
+    /// through that endpoint's IP address. Refusals are counted.
     #[inline]
     fn may_learn(&self, f: &FieldRef, key: u128, frame: &Frame<'_>, meta: &Meta, now: u64) -> bool {
-        let (Some(net), Some(end), Some(eth)) = (&self.network, f.endpoint(), frame.eth) else { return true };
-        let mac = match end {
-            Endpoint::Source => eth.src.0,
-            Endpoint::Destination => eth.dst.0,
+        let (Some(net), Some(end), Some(eth)) = (&self.network, f.host_endpoint(), frame.eth) else { return true };
+        let (mac, addr) = match end {
+            Endpoint::Source => (eth.src.0, frame.net.map(|n| n.src.0)),
+            Endpoint::Destination => (eth.dst.0, frame.net.map(|n| n.dst.0)),
+        };
+        // A MAC is checked through the frame's address at the same end: learning the MAC that
+        // sent a frame whose IP source is another host's, or a router's, is refused too.
+        let key = match f.ty {
+            FieldType::Mac => match addr {
+                Some(a) => a,
+                None => return true,
+            },
+            _ => key,
         };
         match net.hosts.get(key, meta.segment, now) {
             // Another host's address, or a router's or DHCP server's that has shown itself for a

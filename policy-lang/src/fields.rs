@@ -21,6 +21,8 @@ pub enum LearnedField {
     DstMac,
     /// `learned.name_owner`: the MAC that owns the frame's question name.
     NameOwner,
+    /// `learned.name_owned`: whether anyone owns the frame's question name.
+    NameOwned,
 }
 
 /// Where a field's value comes from.
@@ -64,6 +66,16 @@ impl FieldRef {
             _ => None,
         }
     }
+
+    /// The endpoint this field names a host of, by address or by MAC (`ip.src`, `eth.src`, …):
+    /// what `learn` and `quarantine` check against the learned network.
+    pub fn host_endpoint(&self) -> Option<Endpoint> {
+        match self.name {
+            "eth.src" => Some(Endpoint::Source),
+            "eth.dst" => Some(Endpoint::Destination),
+            _ => self.endpoint(),
+        }
+    }
 }
 
 impl std::fmt::Debug for FieldRef {
@@ -77,7 +89,7 @@ pub const META_FIELDS: [(&str, FieldType, MetaField, &str); 2] = [
     ("meta.from_segment", FieldType::Bool, MetaField::FromSegment, "the frame entered on a pair's `a` (segment) side"),
 ];
 
-pub const LEARNED_FIELDS: [(&str, FieldType, LearnedField, &str); 3] = [
+pub const LEARNED_FIELDS: [(&str, FieldType, LearnedField, &str); 4] = [
     (
         "learned.src_mac",
         FieldType::Mac,
@@ -89,7 +101,13 @@ pub const LEARNED_FIELDS: [(&str, FieldType, LearnedField, &str); 3] = [
         "learned.name_owner",
         FieldType::Mac,
         LearnedField::NameOwner,
-        "the MAC that owns the name the frame asks about or answers (NBT-NS, LLMNR, mDNS: one name in all three), learned from its registrations, announcements and probes; no value while nobody owns it",
+        "the MAC that owns the name the frame asks about or answers (NBT-NS, LLMNR, mDNS: one name in all three), learned from its registrations, announcements, probes, DHCP host name or confirmed answers; no value while nobody owns it",
+    ),
+    (
+        "learned.name_owned",
+        FieldType::Bool,
+        LearnedField::NameOwned,
+        "the name the frame asks about or answers has an owner (`learned.name_owner`); false while nobody owns it (no value for a frame without a name)",
     ),
 ];
 
@@ -110,7 +128,7 @@ pub fn resolve(name: &str) -> Option<FieldRef> {
     if let Some(l) = LEARNED_FIELDS.iter().find(|l| l.0 == name) {
         // An address's binding needs the address; a name's owner needs the message, and any of
         // the three name services will do (gate it with a protocol test beside it).
-        let (gate, transport) = if l.2 == LearnedField::NameOwner { (0, false) } else { (antidote_wire::proto::IP, true) };
+        let (gate, transport) = if matches!(l.2, LearnedField::NameOwner | LearnedField::NameOwned) { (0, false) } else { (antidote_wire::proto::IP, true) };
         return Some(FieldRef { name: l.0, ty: l.1, src: Source::Learned(l.2), gate, transport, true_needs: 0, is_flag: false });
     }
     META_FIELDS.iter().find(|m| m.0 == name).map(|m| FieldRef {
@@ -160,7 +178,7 @@ mod tests {
             let prefix = name.split('.').next().unwrap();
             // What is learned of a frame's addresses needs them.
             let prefix = match name {
-                "learned.name_owner" => "",
+                "learned.name_owner" | "learned.name_owned" => "",
                 _ if prefix == "learned" => "ip",
                 _ => prefix,
             };

@@ -3,8 +3,9 @@
 use antidote_wire::fields::Value;
 use antidote_wire::frame::Addr;
 
-/// The key of a value in a table or counter: addresses and integers as themselves, text as a
-/// 128-bit hash of its lower-cased form.
+/// The key of a value in a table or counter: addresses and integers as themselves, a name from
+/// a name-service message as its [`name_key`], other text as a 128-bit hash of its lower-cased
+/// form.
 #[inline]
 pub fn key_of(v: &Value<'_>) -> Option<u128> {
     Some(match v {
@@ -13,6 +14,8 @@ pub fn key_of(v: &Value<'_>) -> Option<u128> {
         Value::Int(i) => *i as u128,
         Value::Bool(b) => *b as u128,
         Value::Bytes(b) => hash128(b),
+        // A host name is one key across NBT-NS, LLMNR and mDNS.
+        Value::NbName(_) | Value::DnsName(_) => name_key(v)?,
         other => other.with_lower_text(hash128)?,
     })
 }

@@ -34,6 +34,7 @@ pub enum Tok {
     For,
     RateLimit,
     Per,
+    Except,
     Level(crate::ast::Severity),
     StrOp(crate::ast::StrOp),
     // words and literals
@@ -105,6 +106,7 @@ fn keyword_text(t: &Tok) -> Option<&'static str> {
         Tok::For => "for",
         Tok::RateLimit => "rate-limit",
         Tok::Per => "per",
+        Tok::Except => "except",
         Tok::LBrace => "{",
         Tok::RBrace => "}",
         Tok::LParen => "(",
@@ -157,6 +159,7 @@ fn keyword(w: &str) -> Option<Tok> {
         "for" => Tok::For,
         "rate-limit" => Tok::RateLimit,
         "per" => Tok::Per,
+        "except" => Tok::Except,
         "low" => Tok::Level(S::Low),
         "medium" => Tok::Level(S::Medium),
         "high" => Tok::Level(S::High),

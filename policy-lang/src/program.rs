@@ -180,6 +180,8 @@ pub struct TableDef {
     pub ttl_ms: u64,
     pub max: usize,
     pub state: Arc<LearnTable>,
+    /// The set (an index into `sets`) of keys `learn` never adds (`except SET`).
+    pub except: Option<u32>,
 }
 
 pub struct CounterDef {

@@ -161,57 +161,100 @@ fn inject_negative_for_nbns_queries() {
     assert!(!run(&p, &nbns_query(VICTIM, "LEGIT", true), 1).inject_nbns_negative);
 }
 
+/// `frame` sent from `mac` (the builders send from the poisoner's MAC, 02:ad:00:00:00:66).
+fn from_mac(mut frame: Vec<u8>, mac: [u8; 6]) -> Vec<u8> {
+    frame[6..12].copy_from_slice(&mac);
+    frame
+}
+
+const LEGIT_MAC: [u8; 6] = [2, 0xad, 0, 0, 0, 0x20];
+const POISONER_MAC: [u8; 6] = [2, 0xad, 0, 0, 0, 0x66];
+
+/// The default policy and a network it learned: the legitimate host (198.18.0.20, its name
+/// `legit` registered) and the poisoner (198.18.0.66), each bound to its MAC by ARP.
+fn default_on_a_learned_network() -> (Program, std::sync::Arc<antidote_policy::state::Network>) {
+    use antidote_policy::keys::{ip_key, name_key};
+    use antidote_policy::state::{bindings::evidence, Network};
+    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../policies/default.policy")).unwrap();
+    let mut p = prog(&src);
+    let net = std::sync::Arc::new(Network::default());
+    net.hosts.bind(ip_key(LEGIT.parse().unwrap()), 0, LEGIT_MAC, evidence::ARP, 1);
+    net.hosts.bind(ip_key(POISONER.parse().unwrap()), 0, POISONER_MAC, evidence::ARP, 1);
+    net.owners.bind(name_key(&antidote_wire::fields::Value::StaticStr("LEGIT")).unwrap(), 0, LEGIT_MAC, evidence::NBNS, 1);
+    p.network = Some(net.clone());
+    (p, net)
+}
+
 #[test]
 fn default_policy_against_the_lab() {
-    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../policies/default.policy")).unwrap();
-    let p = prog(&src);
-    // The legitimate host answering its own name, over LLMNR (v4, v6) and NBT-NS: not flagged.
+    let (p, _net) = default_on_a_learned_network();
+    // The legitimate host answering its own name, over LLMNR (v4, v6) and NBT-NS: passes, with
+    // no alert (its IPv6 address listed nowhere; its NBT-NS answer Responder-shaped).
     for f in [
         llmnr_answer(LEGIT, VICTIM, "legit", LEGIT, 30, true),
-        llmnr_answer("fd00:198:18::20", "fd00:198:18::10", "legit", "fd00:198:18::20", 30, true),
+        llmnr_answer("fe80::ad:ff:fe00:20", "fe80::ad:ff:fe00:10", "legit", "fd00:198:18::20", 30, true),
         nbns_positive(LEGIT, VICTIM, "LEGIT", LEGIT, 300000),
     ] {
-        let o = run(&p, &f, 1);
+        let o = run(&p, &from_mac(f, LEGIT_MAC), 1);
         assert!(!o.dropped() && o.alerts.is_empty(), "legit answer flagged: {:?}", names(&p, &o));
     }
-    // The poisoner answering a typo, over LLMNR v4 and v6, NBT-NS and mDNS: dropped, alerted.
+    // The poisoner answering the legitimate host's name, over LLMNR v4 and v6, NBT-NS and mDNS:
+    // forged, dropped, alerted, the poisoner learned.
+    let mdns_reply = |name: &str| {
+        let mut m = vec![0, 0, 0x84, 0, 0, 0, 0, 1, 0, 0, 0, 0, name.len() as u8];
+        m.extend(name.as_bytes());
+        m.extend([5]);
+        m.extend(b"local");
+        m.extend([0, 0, 1, 0, 1, 0, 0, 0, 120, 0, 4, 198, 18, 0, 66]);
+        udp(POISONER, VICTIM, 5353, 5353, &m)
+    };
     let cases = [
-        (llmnr_answer(POISONER, VICTIM, "fileservr", POISONER, 30, false), "llmnr-poison"),
-        (llmnr_answer("fd00:198:18::66", "fd00:198:18::10", "fileservr", "fd00:198:18::66", 30, false), "llmnr-poison"),
-        (nbns_positive(POISONER, VICTIM, "FILESERVR", POISONER, 165), "nbns-poison"),
-        (
-            udp(POISONER, VICTIM, 5353, 5353, &{
-                let mut m = vec![0, 0, 0x84, 0, 0, 0, 0, 1, 0, 0, 0, 0, 7];
-                m.extend(b"printer");
-                m.extend([5]);
-                m.extend(b"local");
-                m.extend([0, 0, 1, 0, 1, 0, 0, 0, 120, 0, 4, 198, 18, 0, 66]);
-                m
-            }),
-            "mdns-poison",
-        ),
+        llmnr_answer(POISONER, VICTIM, "legit", POISONER, 30, false),
+        llmnr_answer("fd00:198:18::66", "fd00:198:18::10", "LEGIT", "fd00:198:18::66", 30, false),
+        nbns_positive(POISONER, VICTIM, "LEGIT", POISONER, 165),
+        mdns_reply("legit"),
     ];
-    for (i, (f, rule)) in cases.iter().enumerate() {
+    for (i, f) in cases.iter().enumerate() {
         // A fresh program for each: once the poisoner is learned, `answer-from-poisoner` decides.
-        let fresh = prog(&src);
+        let (fresh, _) = default_on_a_learned_network();
         let o = run(&fresh, f, 10 + i as u64);
-        assert!(o.dropped(), "{rule}: not dropped ({:?})", names(&fresh, &o));
-        assert!(o.alerts.iter().any(|&a| fresh.rules[a as usize].name == *rule), "{rule} did not alert: {:?}", names(&fresh, &o));
+        assert!(o.dropped(), "case {i}: not dropped ({:?})", names(&fresh, &o));
+        assert!(o.alerts.iter().any(|&a| fresh.rules[a as usize].name == "answer-for-owned-name"), "case {i}: {:?}", names(&fresh, &o));
         let o = run(&p, f, 10 + i as u64);
-        assert!(o.dropped() && !o.alerts.is_empty(), "{rule}: in sequence: {:?}", names(&p, &o));
+        assert!(o.dropped() && !o.alerts.is_empty(), "case {i}: in sequence: {:?}", names(&p, &o));
     }
-    // The poisoner is now learned: its WPAD file and NTLM challenge are blocked.
+    // The poisoner is now learned: its WPAD file and NTLM challenge are blocked, its answers
+    // for names nobody owns dropped, from its IPv6 addresses too (by its MAC).
     let wpad = tcp(VICTIM, POISONER, 50001, 80, 0x18, b"GET /wpad.dat HTTP/1.1\r\nHost: wpad\r\n\r\n");
     let o = run(&p, &wpad, 100);
     assert!(o.dropped() && o.alerts.iter().any(|&a| p.rules[a as usize].name == "wpad-from-poisoner"));
-    let syn = tcp(VICTIM, POISONER, 50002, 445, 0x02, b"");
-    assert!(run(&p, &syn, 101).dropped());
+    assert!(run(&p, &tcp(VICTIM, POISONER, 50002, 445, 0x02, b""), 101).dropped());
+    let o = run(&p, &llmnr_answer("fe80::ad:ff:fe00:66", "fe80::ad:ff:fe00:10", "typo", "fe80::ad:ff:fe00:66", 30, false), 102);
+    assert_eq!(names(&p, &o).first().map(String::as_str), Some("answer-from-poisoner"));
+    assert!(o.dropped());
     // Ordinary traffic passes untouched.
-    let o = run(&p, &tcp(VICTIM, LEGIT, 50003, 443, 0x10, b"data"), 102);
+    let o = run(&p, &tcp(VICTIM, LEGIT, 50003, 443, 0x10, b"data"), 103);
     assert!(!o.dropped() && o.matched.is_empty());
-    // A query for a name that does not exist gets a negative answer.
-    assert!(run(&p, &nbns_query(VICTIM, "fileservr", false), 103).inject_nbns_negative);
-    assert!(!run(&p, &nbns_query(VICTIM, "legit", false), 104).inject_nbns_negative);
+}
+
+/// A poisoner nobody has caught yet, answering names nobody owns: its first answer passes (no
+/// list says the name does not exist: that is for canaries and held answers); its second name
+/// is one name too many.
+#[test]
+fn default_policy_catches_a_poisoner_at_its_second_name() {
+    let (p, _net) = default_on_a_learned_network();
+    assert!(!run(&p, &llmnr_answer(POISONER, VICTIM, "fileservr", POISONER, 30, false), 1).dropped(), "the first answer");
+    let o = run(&p, &nbns_positive(POISONER, VICTIM, "FILESERVR", POISONER, 165), 2);
+    assert!(!o.dropped(), "the same name over NBT-NS: still one name");
+    let o = run(&p, &llmnr_answer(POISONER, VICTIM, "fileservr2", POISONER, 30, false), 3);
+    assert!(o.dropped() && names(&p, &o).contains(&"many-names".to_string()), "{:?}", names(&p, &o));
+    assert!(run(&p, &llmnr_answer(POISONER, VICTIM, "fileservr", POISONER, 30, false), 4).dropped(), "learned");
+    // A host answering its own name, however often, over every protocol: never.
+    let host = [2, 0xad, 0, 0, 0, 0x30];
+    for t in 0..5 {
+        let f = from_mac(llmnr_answer("fe80::ad:ff:fe00:30", "fe80::ad:ff:fe00:10", "winhost", "fe80::ad:ff:fe00:30", 30, true), host);
+        assert!(!run(&p, &f, 10 + t * 1000).dropped());
+    }
 }
 
 #[test]
@@ -266,9 +309,8 @@ fn programs_over_64_rules_evaluate_the_same() {
     assert_eq!(names(&small, &o2), vec!["r30", "last"]);
 }
 
-/// Rules about answers gate on the response bit: with the default policy an LLMNR query has no
-/// candidate rule (it is dissected, not evaluated), an answer has, an NBT-NS query only the
-/// negative-answer rule.
+/// Rules about answers gate on the response bit: with the default policy a query has no
+/// candidate rule (it is dissected, not evaluated), an answer has.
 #[test]
 fn queries_skip_the_rules_about_answers() {
     let p = prog(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../policies/default.policy")).unwrap());
@@ -283,23 +325,30 @@ fn queries_skip_the_rules_about_answers() {
     let a = mask(&llmnr_answer(POISONER, VICTIM, "fileservr", POISONER, 30, false));
     assert_ne!(a & resp, 0);
     assert!(!p.skips(a));
-    // A unicast NBT-NS query visits only the rule that answers it; a broadcast one (whose
-    // clients ignore negative answers) none: `not nbns.broadcast` excludes the B flag's bit.
+    // NBT-NS queries too (the default policy injects no negative answers: which names do not
+    // exist is what it does not know). Under a policy that answers unicast queries, a unicast
+    // NBT-NS query visits only the rule that answers it; a broadcast one (whose clients ignore
+    // negative answers) none: `not nbns.broadcast` excludes the B flag's bit.
     let n = mask(&nbns_query(VICTIM, "fileservr", false));
-    let only: Vec<&str> = (0..p.rules.len()).filter(|&i| p.candidates[n as usize] >> i & 1 == 1).map(|i| p.rules[i].name.as_str()).collect();
+    assert!(p.skips(n));
+    let neg = prog(
+        "set known : string = { \"legit\" }\n\
+         rule answers { when (llmnr.response or nbns.positive) and llmnr.qname not in known then alert; drop }\n\
+         rule nbns-negative { when nbns.query and not nbns.broadcast and nbns.name not in known then inject nbns.negative; pass }",
+    );
+    let only: Vec<&str> = (0..neg.rules.len()).filter(|&i| neg.candidates[n as usize] >> i & 1 == 1).map(|i| neg.rules[i].name.as_str()).collect();
     assert_eq!(only, vec!["nbns-negative"]);
     let b = mask(&nbns_query(VICTIM, "fileservr", true));
     assert_eq!(b & antidote_wire::proto::BCAST, antidote_wire::proto::BCAST);
-    assert!(p.skips(b), "a broadcast NBT-NS query has no candidate rule in the default policy");
-    // And the verdicts are what they were: the answer is dropped, the unicast query answered,
-    // the broadcast one passed without an answer.
-    assert!(run(&p, &llmnr_answer(POISONER, VICTIM, "fileservr", POISONER, 30, false), 1).dropped());
-    assert!(run(&p, &nbns_query(VICTIM, "fileservr", false), 2).inject_nbns_negative);
-    let o = run(&p, &nbns_query(VICTIM, "fileservr", true), 3);
+    assert!(neg.skips(b), "a broadcast NBT-NS query has no candidate rule");
+    // And the verdicts are what they were: the unicast query answered, the broadcast one passed
+    // without an answer.
+    assert!(run(&neg, &nbns_query(VICTIM, "fileservr", false), 2).inject_nbns_negative);
+    let o = run(&neg, &nbns_query(VICTIM, "fileservr", true), 3);
     assert!(!o.inject_nbns_negative && !o.dropped());
     // The workers' header look sees this before any dissection: in a burst, the LLMNR query,
-    // the broadcast NBT-NS query and the plain TCP segment need no dissection; the answer and
-    // the unicast NBT-NS query do.
+    // the NBT-NS queries and the plain TCP segment need no dissection under the default policy;
+    // the answer does.
     let burst = [
         llmnr_query(VICTIM, "fileservr"),
         llmnr_answer(POISONER, VICTIM, "fileservr", POISONER, 30, false),
@@ -315,7 +364,8 @@ fn queries_skip_the_rules_about_answers() {
         let want = seen.possible().unwrap().into_iter().all(|m| p.skips(m));
         assert_eq!(look.skippable(|k| &burst[k][..], &plan_of(&p)) >> i & 1 == 1, want, "frame {i}: {seen:?}");
     }
-    assert_eq!(look.skippable(|i| &burst[i][..], &plan_of(&p)), 0b11001);
+    assert_eq!(look.skippable(|i| &burst[i][..], &plan_of(&p)), 0b11101);
+    assert_eq!(look.skippable(|i| &burst[i][..], &plan_of(&neg)), 0b11001, "the unicast NBT-NS query is answered");
     // A policy that reads every frame (`frame.malformed`) skips none.
     let all = prog("rule m { when frame.malformed then drop }");
     assert_eq!(look.skippable(|i| &burst[i][..], &plan_of(&all)), 0);
@@ -425,7 +475,6 @@ fn rules_about_an_empty_table_are_dormant() {
     assert_eq!(
         dormant,
         [
-            "answer-from-poisoner",
             "wpad-from-poisoner",
             "proxy-ntlm-from-poisoner",
             "ntlm-challenge-from-poisoner",
@@ -449,39 +498,36 @@ fn rules_about_an_empty_table_are_dormant() {
 #[test]
 fn a_forged_answer_cannot_get_a_server_learned_as_a_poisoner() {
     use antidote_policy::keys::ip_key;
-    use antidote_policy::state::{bindings::evidence, Network};
+    use antidote_policy::state::bindings::evidence;
     use std::sync::atomic::Ordering::Relaxed;
     const DC: &str = "198.18.0.5";
-    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../policies/default.policy")).unwrap();
-    let forged = llmnr_answer(DC, VICTIM, "fileservr", DC, 30, false);
+    let (p, net) = default_on_a_learned_network();
     let key = |ip: &str| ip_key(ip.parse().unwrap());
-    // Without what the network showed, the forgery aims: the controller is learned.
-    let p = prog(&src);
-    assert!(run(&p, &forged, 1).dropped());
-    assert!(p.tables[0].state.contains(key(DC), 2), "(the old behaviour, without a learned network)");
-    // With it, the controller's address belongs to the controller's MAC.
-    let mut p = prog(&src);
-    let net = std::sync::Arc::new(Network::default());
+    // The controller's address belongs to the controller's MAC; the forger answers the
+    // legitimate host's name from the controller's address with its own MAC.
     net.hosts.bind(key(DC), 0, [2, 0xad, 0, 0, 0, 0x05], evidence::ARP, 1);
-    p.network = Some(net.clone());
-    assert!(run(&p, &forged, 2).dropped(), "the forged answer is still dropped");
+    let forged = llmnr_answer(DC, VICTIM, "legit", DC, 30, false);
+    let o = run(&p, &forged, 2);
+    assert!(o.dropped(), "the forged answer is dropped");
+    assert_eq!(names(&p, &o), ["answer-forged-source"]);
     assert!(!p.tables[0].state.contains(key(DC), 3), "the controller is not learned as a poisoner");
-    assert_eq!(net.learn_refused.load(Relaxed), 1);
     assert!(!run(&p, &tcp(VICTIM, DC, 50000, 445, 0x02, b""), 4).dropped(), "connections to the controller pass");
-    run(&p, &llmnr_answer(POISONER, VICTIM, "fileservr", POISONER, 30, false), 5);
+    run(&p, &llmnr_answer(POISONER, VICTIM, "legit", POISONER, 30, false), 5);
     assert!(p.tables[0].state.contains(key(POISONER), 6), "a poisoner answering from its own address is learned");
     assert!(run(&p, &tcp(VICTIM, POISONER, 50000, 445, 0x02, b""), 7).dropped());
-    // A router (it has advertised itself for ten minutes) answering is alerted on and dropped,
-    // never learned; one that advertised itself just now is not infrastructure yet.
+    // A router (it has advertised itself for ten minutes) or a DHCP server answering a name it
+    // does not own is alerted on and dropped, never learned; one that advertised itself just now
+    // is not infrastructure yet.
     let (rtr, new_rtr) = (key("198.18.0.1"), key("198.18.0.2"));
-    net.hosts.bind(rtr, 0, [2, 0xad, 0, 0, 0, 0x66], evidence::NDP | evidence::ROUTER, 8);
+    net.hosts.bind(rtr, 0, POISONER_MAC, evidence::NDP | evidence::ROUTER, 8);
     let later = 8 + antidote_policy::state::network::INFRASTRUCTURE_AFTER_MS;
-    net.hosts.bind(new_rtr, 0, [2, 0xad, 0, 0, 0, 0x66], evidence::NDP | evidence::ROUTER, later);
-    assert!(run(&p, &llmnr_answer("198.18.0.1", VICTIM, "fileservr", "198.18.0.1", 30, false), later).dropped());
+    net.hosts.bind(new_rtr, 0, POISONER_MAC, evidence::DHCP_SERVER, later);
+    let before = net.learn_refused.load(Relaxed);
+    assert!(run(&p, &llmnr_answer("198.18.0.1", VICTIM, "legit", "198.18.0.1", 30, false), later).dropped());
     assert!(!p.tables[0].state.contains(rtr, later + 1), "a long-standing router is not learned as a poisoner");
-    assert_eq!(net.learn_refused.load(Relaxed), 2);
-    run(&p, &llmnr_answer("198.18.0.2", VICTIM, "fileservr", "198.18.0.2", 30, false), later + 1);
-    assert!(p.tables[0].state.contains(new_rtr, later + 2), "a router advertisement sent just now makes no infrastructure");
+    assert!(net.learn_refused.load(Relaxed) > before);
+    run(&p, &llmnr_answer("198.18.0.2", VICTIM, "legit", "198.18.0.2", 30, false), later + 1);
+    assert!(p.tables[0].state.contains(new_rtr, later + 2), "a DHCP offer sent just now makes no infrastructure");
     // Under strict-inline.policy, which quarantines poisoners: the controller is not quarantined.
     let strict = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../policies/strict-inline.policy")).unwrap();
     let mut s = prog(&strict);
@@ -489,9 +535,15 @@ fn a_forged_answer_cannot_get_a_server_learned_as_a_poisoner() {
     assert!(run(&s, &forged, 10).dropped());
     let from_dc = run(&s, &tcp(DC, VICTIM, 445, 50000, 0x10, b"data"), 11);
     assert!(!from_dc.quarantined && !from_dc.dropped(), "the controller's own traffic passes");
-    let q = prog(&strict);
-    run(&q, &forged, 10);
-    assert!(run(&q, &tcp(DC, VICTIM, 445, 50000, 0x10, b"data"), 11).quarantined, "(the old behaviour: quarantined)");
+    // A protected host (the operator's list) is never learned, whatever it answers.
+    let protected = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../policies/default.policy"))
+        .unwrap()
+        .replace("set protected_hosts : ip = { }", "set protected_hosts : ip = { 198.18.0.66 }");
+    let mut q = prog(&protected);
+    q.network = Some(net.clone());
+    let o = run(&q, &llmnr_answer(POISONER, VICTIM, "legit", POISONER, 30, false), 12);
+    assert!(o.dropped() && !o.alerts.is_empty(), "its forged answer is still dropped and alerted");
+    assert!(!q.tables[0].state.contains(key(POISONER), 13), "but it is not learned");
 }
 
 /// What the network taught, read by a policy: an answer whose IP source the network binds to

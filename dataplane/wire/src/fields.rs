@@ -177,6 +177,8 @@ pub mod origin {
     pub const HTTP: Origin = app(proto::HTTP);
     pub const SMB2: Origin = app(proto::SMB2);
     pub const NTLM: Origin = app(proto::NTLM);
+    /// Any of the name services (the rule's other tests name the protocol).
+    pub const NAME: Origin = app(0);
 }
 
 #[derive(Clone, Copy)]
@@ -282,6 +284,8 @@ pub static FIELDS: &[FieldDef] = &[
     f!(TCP, "tcp.syn", Bool, "SYN set", |f| f.tcp().map(|t| Value::Bool(t.flags & crate::tcp::SYN != 0)); true_needs crate::proto::SYN, is_flag true),
     f!(TCP, "tcp.len", Int, "TCP payload bytes in this segment", |f| f.tcp().map(|_| Value::Int(f.payload.len() as u64))),
     // NBT-NS
+    // Any name service
+    f!(NAME, "ns.name", Str, "the name an NBT-NS, LLMNR or mDNS message asks about or answers (an mDNS answer: its first record's); counted, learned and compared as one name across the three (`CORPFS01`, `corpfs01`, `corpfs01.local`)", |f| question_name(f)),
     f!(NBNS, "nbns.id", Int, "transaction id", |f| f.nbns().map(|m| Value::Int(m.id as u64))),
     f!(NBNS, "nbns.flags", Int, "the 16-bit flags word (opcode, NM flags, rcode)", |f| f.nbns().map(|m| Value::Int(m.flags as u64))),
     f!(NBNS, "nbns.response", Bool, "R bit", |f| f.nbns().map(|m| Value::Bool(m.is_response())); true_needs crate::proto::RESP, is_flag false),

@@ -17,19 +17,14 @@ impl Checker<'_> {
                 Some(t) => t,
                 None if s.elems.is_empty() => {
                     return self.err(
-                        Diagnostic::error("E007", format!("set `{}` is empty", s.name.node), s.span)
-                            .with_hint("an empty set matches nothing: add entries, or remove the set and the tests that use it"),
+                        Diagnostic::error("E007", format!("set `{}` is empty and has no type", s.name.node), s.span)
+                            .with_hint(format!("add entries, or give it a type to keep it empty for now: `set {} : ip = {{ }}`", s.name.node)),
                     )
                 }
                 None => return self.err(Diagnostic::error("E002", "durations cannot be set members".into(), s.elems[0].span)),
             },
         };
-        if s.elems.is_empty() {
-            return self.err(
-                Diagnostic::error("E007", format!("set `{}` is empty", s.name.node), s.span)
-                    .with_hint("an empty set matches nothing: add entries, or remove the set and the tests that use it"),
-            );
-        }
+        // (A typed set may be empty: a list for the operator to fill in, matching nothing.)
         if s.elems.len() > MAX_SET {
             return self.err(
                 Diagnostic::error("E008", format!("set `{}` has {} entries; at most {MAX_SET} are allowed", s.name.node, s.elems.len()), s.name.span)
@@ -117,8 +112,23 @@ impl Checker<'_> {
             .and_then(|p| p.tables.iter().find(|d| d.name == t.name.node && d.key_ty == ty && d.ttl_ms == ttl && d.max == max))
             .map(|d| d.state.clone())
             .unwrap_or_else(|| Arc::new(LearnTable::new(max, ttl)));
+        // The keys it never learns: a declared set of its key type.
+        let except = t.except.as_ref().and_then(|e| match self.set_names.get(&e.node) {
+            Some(s) if s.ty == ty => Some(s.index),
+            Some(s) => {
+                self.err(
+                    Diagnostic::error("E002", format!("`{}` is a set of {}; table `{}` holds {}", e.node, type_name(s.ty), t.name.node, type_name(ty)), e.span)
+                        .with_hint("`except` names a set of the table's key type"),
+                );
+                None
+            }
+            None => {
+                self.err(Diagnostic::error("E003", format!("unknown set `{}`", e.node), e.span).with_hint("declare it before the table: `set NAME : TYPE = { … }`"));
+                None
+            }
+        });
         self.table_names.insert(t.name.node.clone(), self.tables.len() as u32);
-        self.tables.push(TableDef { name: t.name.node.clone(), key_ty: ty, ttl_ms: ttl, max, state });
+        self.tables.push(TableDef { name: t.name.node.clone(), key_ty: ty, ttl_ms: ttl, max, state, except });
     }
 
     pub(super) fn window(&mut self, w: &Spanned<u64>) -> bool {

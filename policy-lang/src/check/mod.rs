@@ -186,9 +186,15 @@ impl<'p> Checker<'p> {
 
     fn policy(&mut self, p: &ast::Policy) {
         // Declarations first, so rules may use sets and tables declared below them.
+        // (Sets before tables: a table's `except` names a set.)
+        for item in &p.items {
+            if let ast::Item::Set(s) = item {
+                self.set_decl(s);
+            }
+        }
         for item in &p.items {
             match item {
-                ast::Item::Set(s) => self.set_decl(s),
+                ast::Item::Set(_) => {}
                 ast::Item::Table(t) => self.table_decl(t),
                 ast::Item::Default(v) => {
                     if self.default.is_some() {

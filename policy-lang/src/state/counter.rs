@@ -125,7 +125,9 @@ impl CounterTable {
         match value {
             None => n + weigh(s.prev_count.load(Relaxed)),
             Some(v) => {
-                let bit = (v % 256) as usize;
+                // (Mixed: every bit of the value picks the bit — a short name's key has its
+                // text in the high bytes.)
+                let bit = (v.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) as usize;
                 let word = &s.bits[bit / 64];
                 let m = 1u64 << (bit % 64);
                 if word.load(Relaxed) & m == 0 {
