@@ -8,9 +8,9 @@ and fd00:198:18::/64.
 
 usage: bench/gen_mix.py OUT.pcap [N] [--quiet] [--smb-share F]
 
---quiet: a network with no poisoner — every name-resolution answer of the mix (all of them
-answer names the lab's policy does not know, so the default policy learns their senders as
-poisoners) is replaced by a query of the same size class; every other frame is the same.
+--quiet: a network with no poisoner — every name-resolution answer of the mix (all from three
+poisoners answering every name, so the default policy learns them at their second name) is
+replaced by a query of the same size class; every other frame is the same.
 
 --smb-share F: a file-server network — a fraction F of the data frames are replaced by SMB2
 segments between hosts (TCP port 445, an SMB2 header after the NetBIOS session header). Under the default policy, once a poisoner is known, these are what the follow-on rules
@@ -37,6 +37,20 @@ def ip6(i):
 def l2(vlan):
     e = Ether(src=rnd.choice(MACS), dst=rnd.choice(MACS))
     return e / Dot1Q(vlan=rnd.choice([10, 20, 30])) if vlan else e
+
+
+# The mix's poisoners: three hosts answering every name they hear (each from its own MAC and
+# addresses), so the default policy learns them at their second name.
+P4 = ["198.18.1.201", "198.18.1.202", "198.18.1.203"]
+P6 = ["fd00:198:18::1c9", "fd00:198:18::1ca", "fd00:198:18::1cb"]
+PMAC = ["02:ad:00:00:01:c9", "02:ad:00:00:01:ca", "02:ad:00:00:01:cb"]
+
+
+def poisoner(eth, b):
+    """`eth` (drawn as every frame's Ethernet header is, so the mix's draws stay the same) sent
+    from poisoner b % 3."""
+    eth.src = PMAC[b % 3]
+    return eth
 
 
 def pad(n):
@@ -82,9 +96,9 @@ def name_frame():
             return Ether(src=MACS[a % 199], dst="ff:ff:ff:ff:ff:ff") / IP(src=ip4(a), dst="198.18.1.255") / UDP(
                 sport=137, dport=137) / NBNSHeader(NAME_TRN_ID=rnd.getrandbits(16), NM_FLAGS=0x11, QDCOUNT=1) / \
                 NBNSQueryRequest(QUESTION_NAME=name.upper())
-        answer = l2(False) / IP(src=ip4(b), dst=ip4(a)) / UDP(sport=137, dport=137) / NBNSHeader(
+        answer = poisoner(l2(False), b) / IP(src=P4[b % 3], dst=ip4(a)) / UDP(sport=137, dport=137) / NBNSHeader(
             NAME_TRN_ID=rnd.getrandbits(16), RESPONSE=1, NM_FLAGS=0x50, ANCOUNT=1) / NBNSQueryResponse(
-            RR_NAME=name.upper(), TTL=165, ADDR_ENTRY=[NBNS_ADD_ENTRY(NB_ADDRESS=ip4(b))])
+            RR_NAME=name.upper(), TTL=165, ADDR_ENTRY=[NBNS_ADD_ENTRY(NB_ADDRESS=P4[b % 3])])
         if QUIET:  # the same draws from the generator, so the rest of the mix is unchanged
             return Ether(src=MACS[a % 199], dst="ff:ff:ff:ff:ff:ff") / IP(src=ip4(a), dst="198.18.1.255") / UDP(
                 sport=137, dport=137) / NBNSHeader(NAME_TRN_ID=1, NM_FLAGS=0x11, QDCOUNT=1) / \
@@ -96,9 +110,9 @@ def name_frame():
             net = IPv6(src=ip6(a), dst="ff02::1:3") if v6 else IP(src=ip4(a), dst="224.0.0.252", ttl=1)
             return Ether(src=MACS[a % 199], dst="33:33:00:01:00:03" if v6 else "01:00:5e:00:00:fc") / net / UDP(
                 sport=rnd.randrange(49152, 65535), dport=5355) / DNS(id=rnd.getrandbits(16), qd=DNSQR(qname=name))
-        net = IPv6(src=ip6(b), dst=ip6(a)) if v6 else IP(src=ip4(b), dst=ip4(a))
-        answer = l2(False) / net / UDP(sport=5355, dport=rnd.randrange(49152, 65535)) / DNS(
-            id=rnd.getrandbits(16), qr=1, qd=DNSQR(qname=name), an=DNSRR(rrname=name, ttl=30, rdata=ip4(b)))
+        net = IPv6(src=P6[b % 3], dst=ip6(a)) if v6 else IP(src=P4[b % 3], dst=ip4(a))
+        answer = poisoner(l2(False), b) / net / UDP(sport=5355, dport=rnd.randrange(49152, 65535)) / DNS(
+            id=rnd.getrandbits(16), qr=1, qd=DNSQR(qname=name), an=DNSRR(rrname=name, ttl=30, rdata=P4[b % 3]))
         if QUIET:
             net = IPv6(src=ip6(a), dst="ff02::1:3") if v6 else IP(src=ip4(a), dst="224.0.0.252", ttl=1)
             return Ether(src=MACS[a % 199], dst="33:33:00:01:00:03" if v6 else "01:00:5e:00:00:fc") / net / UDP(
@@ -108,7 +122,7 @@ def name_frame():
         return Ether(src=MACS[a % 199], dst="01:00:5e:00:00:fb") / IP(src=ip4(a), dst="224.0.0.251", ttl=255) / UDP(
             sport=5353, dport=5353) / DNS(id=0, qd=DNSQR(qname=name + ".local"))
     if kind == "wpad":
-        return l2(False) / IP(src=ip4(a), dst=ip4(b)) / TCP(sport=rnd.randrange(1024, 65535), dport=80, flags="PA") / Raw(
+        return l2(False) / IP(src=ip4(a), dst=P4[b % 3]) / TCP(sport=rnd.randrange(1024, 65535), dport=80, flags="PA") / Raw(
             b"GET /wpad.dat HTTP/1.1\r\nHost: wpad\r\nUser-Agent: WinHttp-Autoproxy-Service/5.1\r\n\r\n")
     # SMB2 NEGOTIATE request head (NetBIOS session header + SMB2 header)
     smb = bytes([0, 0, 0, 0x44]) + b"\xfeSMB" + bytes([64, 0]) + bytes(58)

@@ -109,12 +109,15 @@ def frames():
     f.append(Ether(src=V, dst=L) / IPv6(src=V6, dst=L6) / IPv6ExtHdrHopByHop() / IPv6ExtHdrDestOpt() / UDP(sport=40004, dport=9) / Raw(b"ext"))
     f.append(Ether(src=V, dst=L) / IPv6(src=V6, dst=L6) / IPv6ExtHdrFragment(offset=0, m=1, id=9) / UDP(sport=40005, dport=9) / Raw(b"frag6"))
     f.append(Ether(src=V, dst=L) / IP(src=V4, dst=L4) / TCP(sport=50000, dport=443, flags="S", seq=1))
-    # NBT-NS
+    # NBT-NS: the file server registers its name; the victim asks for it; the poisoner answers
+    # too (a forged answer for a name another host owns), then for WPAD.
+    f.append(Ether(src=L, dst="ff:ff:ff:ff:ff:ff") / IP(src=L4, dst="198.18.0.255") / UDP(sport=137, dport=137) / Raw(nb_registration("LEGIT", L4)))
+    f.append(Ether(src=V, dst="ff:ff:ff:ff:ff:ff") / IP(src=V4, dst="198.18.0.255") / UDP(sport=137, dport=137) / Raw(nb_query("LEGIT", tid=0x7001)))
+    f.append(Ether(src=P, dst=V) / IP(src=P4, dst=V4) / UDP(sport=137, dport=137) / Raw(nb_positive("LEGIT", P4, 165, tid=0x7001)))
     f.append(Ether(src=V, dst="ff:ff:ff:ff:ff:ff") / IP(src=V4, dst="198.18.0.255") / UDP(sport=137, dport=137) / Raw(nb_query("WPAD")))
     f.append(Ether(src=P, dst=V) / IP(src=P4, dst=V4) / UDP(sport=137, dport=137) / Raw(nb_positive("WPAD", P4, 165)))
     f.append(Ether(src=V, dst=L) / IP(src=V4, dst=L4) / UDP(sport=51137, dport=137) / Raw(nb_query("FILESRV", 0x20, tid=0x0101, flags=0x0100)))
     f.append(Ether(src=L, dst=V) / IP(src=L4, dst=V4) / UDP(sport=137, dport=51137) / Raw(nb_negative("FILESRV", tid=0x0101)))
-    f.append(Ether(src=L, dst="ff:ff:ff:ff:ff:ff") / IP(src=L4, dst="198.18.0.255") / UDP(sport=137, dport=137) / Raw(nb_registration("LEGIT", L4)))
     f.append(Ether(src=V, dst=L) / IP(src=V4, dst=L4) / UDP(sport=137, dport=137) / Raw(nb_query("*", qtype=0x21, flags=0x0000, tid=0x0202)))
     f.append(Ether(src=V, dst="ff:ff:ff:ff:ff:ff") / Dot1Q(vlan=42) / IP(src=V4, dst="198.18.0.255") / UDP(sport=137, dport=137) / Raw(nb_query("PRINTER7", tid=0x0303)))
     # LLMNR, IPv4 and IPv6

@@ -24,7 +24,12 @@ fn generate(script: &str, out: &std::path::Path, args: &[&str]) {
 
 /// `antidote replay` of `input` under the default policy into `out` (and `extra` arguments).
 fn replay(input: &std::path::Path, out: &std::path::Path, extra: &[&std::ffi::OsStr]) -> std::process::Output {
-    let policy = repo().join("policies/default.policy");
+    replay_with("policies/default.policy", input, out, extra)
+}
+
+/// `antidote replay` of `input` under `policy` (a path in the repository).
+fn replay_with(policy: &str, input: &std::path::Path, out: &std::path::Path, extra: &[&std::ffi::OsStr]) -> std::process::Output {
+    let policy = repo().join(policy);
     run_for(Command::new(bin()).args(["replay", "--policy"]).arg(policy).arg("--in").arg(input).arg("--out").arg(out).args(extra), Duration::from_secs(60))
 }
 
@@ -52,9 +57,9 @@ fn replay_drops_poison_injects_negatives_and_alerts() {
     assert_eq!(fwd + dropped, fin, "{line}");
     assert_eq!(outp.len(), fwd + injected, "out.pcap holds forwarded and injected frames");
     assert!(dropped >= 6, "the poisoned answers and follow-ons are dropped: {line}");
-    assert!(injected >= 1, "NBT-NS queries for unknown names are answered: {line}");
+    assert_eq!(injected, 0, "the default policy injects nothing (it does not know which names do not exist): {line}");
     // The follow-ons to the poisoner learned earlier in the same burst (the first poisoned
-    // answer is frame 12 of 37, read in the first burst of 32 with them) are dropped: the
+    // answer is frame 13 of 39, read in the first burst of 32 with them) are dropped: the
     // rules about learned poisoners wake within the burst.
     let has = |f: &[u8], s: &[u8]| f.windows(s.len()).any(|w| w == s);
     for follow_on in [&b"GET /wpad.dat"[..], b"HTTP/1.1 407"] {
@@ -75,7 +80,13 @@ fn replay_drops_poison_injects_negatives_and_alerts() {
     let docs: Vec<serde_json::Value> = std::fs::read_to_string(&alerts).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let drops: usize = docs.iter().filter(|d| d["event"]["action"] == "drop").map(|d| d["event"]["count"].as_u64().unwrap_or(1) as usize).sum();
     assert_eq!(drops, dropped, "{line}");
-    assert!(text.contains("replay:   llmnr-poison:") && text.contains("replay:   nbns-poison:"), "{text}");
+    assert!(text.contains("replay:   answer-for-owned-name:") && text.contains("replay:   answer-from-poisoner:"), "{text}");
+    // Under strict-inline.policy, the unicast NBT-NS query for a name nobody owns is answered.
+    let r = replay_with("policies/strict-inline.policy", &input, &out, &[]);
+    let text = String::from_utf8_lossy(&r.stdout).to_string();
+    assert!(r.status.success(), "{text}");
+    let line = text.lines().find(|l| l.starts_with("replay: ") && l.contains("frames in")).unwrap();
+    assert!(line.contains(" 1 negative answers injected"), "{line}");
 }
 
 #[test]
@@ -90,8 +101,8 @@ fn replay_agrees_with_the_live_appliance_frame_for_frame() {
     generate("scripts/gen_wire_corpus.py", &corpus, &[]);
     generate("bench/gen_mix.py", &mix, &["4096"]);
     let (mut injected, mut dropped) = (0, 0);
-    for input in [corpus, mix] {
-        let (i, d) = replay_and_live(&s, &input);
+    for (policy, input) in [("policies/default.policy", &corpus), ("policies/default.policy", &mix), ("policies/strict-inline.policy", &corpus)] {
+        let (i, d) = replay_and_live(&s, policy, input);
         injected += i;
         dropped += d;
     }
@@ -100,9 +111,9 @@ fn replay_agrees_with_the_live_appliance_frame_for_frame() {
 
 /// Runs `input` through replay and through the live appliance; asserts they agree and returns
 /// the injected and dropped counts.
-fn replay_and_live(s: &Scratch, input: &std::path::Path) -> (usize, usize) {
+fn replay_and_live(s: &Scratch, policy: &str, input: &std::path::Path) -> (usize, usize) {
     let replayed = s.path("replayed.pcap");
-    let r = replay(input, &replayed, &[]);
+    let r = replay_with(policy, input, &replayed, &[]);
     assert!(
         r.status.success(),
         "replay of {} failed ({:?}):\n{}\n{}",
@@ -111,7 +122,7 @@ fn replay_and_live(s: &Scratch, input: &std::path::Path) -> (usize, usize) {
         String::from_utf8_lossy(&r.stdout),
         String::from_utf8_lossy(&r.stderr)
     );
-    let policy = repo().join("policies/default.policy");
+    let policy = repo().join(policy);
 
     drop(pcap_file::pcap::PcapWriter::new(std::fs::File::create(s.path("empty.pcap")).unwrap()).unwrap());
     let d = s.0.display();
@@ -150,7 +161,7 @@ fn replay_and_live(s: &Scratch, input: &std::path::Path) -> (usize, usize) {
     let dropped = inp.len() - rep_fwd.len();
     assert_eq!(counter(&fl, "a→b", "dropped") as usize, dropped, "{fl}");
     eprintln!(
-        "{}: {} frames: {} forwarded, {dropped} dropped, {} answers injected — the same in replay and live",
+        "{} under {policy:?}: {} frames: {} forwarded, {dropped} dropped, {} answers injected — the same in replay and live",
         input.display(),
         inp.len(),
         rep_fwd.len(),
@@ -160,20 +171,27 @@ fn replay_and_live(s: &Scratch, input: &std::path::Path) -> (usize, usize) {
 }
 
 /// A capture where poisoners are learned while others are already known, each followed in the
-/// same burst of 32 by the victim's connections to it: LLMNR answers from 198.18.0.66 (frame
-/// 10), 198.18.0.77 (41) and fd00:198:18::77 (51), a SYN to port 445 after each, a WPAD fetch
-/// after the second; between them, TCP between other hosts.
+/// same burst of 32 by the victim's connections to it: the file server registers its name
+/// FILESERVR (frame 0); LLMNR answers for it from 198.18.0.66 (frame 10), 198.18.0.77 (41) and
+/// fd00:198:18::77 (51, the same MAC as .77), a SYN to port 445 after each, a WPAD fetch after
+/// the second; between them, TCP between other hosts.
 const GATE_CASE: &str = r#"
 import sys
 from scapy.all import DNS, DNSQR, DNSRR, IP, IPv6, TCP, UDP, Ether, Raw, wrpcap
 V4, V6 = "198.18.0.10", "fd00:198:18::10"
-def l2():
-    return Ether(src="02:ad:00:00:00:01", dst="02:ad:00:00:00:02")
+def l2(src="02:ad:00:00:00:01"):
+    return Ether(src=src, dst="02:ad:00:00:00:02")
+def registration(name, addr):
+    enc = b"".join(bytes([0x41 + (c >> 4), 0x41 + (c & 15)]) for c in name.ljust(15).encode() + b"\x00")
+    m = bytes([0x12, 0x34, 0x29, 0x10, 0, 1, 0, 0, 0, 0, 0, 1, 0x20]) + enc + bytes([0, 0, 0x20, 0, 1])
+    m += bytes([0xc0, 0x0c, 0, 0x20, 0, 1, 0, 0, 0x0d, 0x2f, 0, 6, 0, 0]) + bytes(int(x) for x in addr.split("."))
+    return Ether(src="02:ad:00:00:00:20", dst="ff:ff:ff:ff:ff:ff") / IP(src=addr, dst="198.18.0.255") / UDP(sport=137, dport=137) / Raw(m)
 def filler(i):
     return l2() / IP(src=V4, dst="198.18.0.20") / TCP(sport=40000 + i, dport=443, flags="A") / Raw(b"x" * 20)
 def answer(p, v6=False):
     net = IPv6(src=p, dst=V6) if v6 else IP(src=p, dst=V4)
-    return l2() / net / UDP(sport=5355, dport=50000) / DNS(id=7, qr=1, qd=DNSQR(qname="fileservr"),
+    mac = "02:ad:00:00:00:66" if p.endswith("66") else "02:ad:00:00:00:77"
+    return l2(mac) / net / UDP(sport=5355, dport=50000) / DNS(id=7, qr=1, qd=DNSQR(qname="fileservr"),
         an=DNSRR(rrname="fileservr", ttl=30, rdata="198.18.0.66"))
 def syn(p, v6=False):
     net = IPv6(src=V6, dst=p) if v6 else IP(src=V4, dst=p)
@@ -181,6 +199,7 @@ def syn(p, v6=False):
 wpad = l2() / IP(src=V4, dst="198.18.0.77") / TCP(sport=50002, dport=80, flags="PA") / Raw(
     b"GET /wpad.dat HTTP/1.1\r\nHost: wpad\r\n\r\n")
 f = [filler(i) for i in range(71)]
+f[0] = registration("FILESERVR", "198.18.0.20")
 f[10], f[11] = answer("198.18.0.66"), syn("198.18.0.66")
 f[41], f[42], f[43] = answer("198.18.0.77"), syn("198.18.0.77"), wpad
 f[51], f[52] = answer("fd00:198:18::77", True), syn("fd00:198:18::77", True)
@@ -201,7 +220,11 @@ fn replay_judges_every_frame_as_a_full_evaluation_in_order_would() {
     assert!(g.status.success(), "{}", String::from_utf8_lossy(&g.stderr));
     for input in [&mix, &case] {
         let src = std::fs::read_to_string(repo().join("policies/default.policy")).unwrap();
-        let program = antidote_policy::compile(&src).unwrap().program;
+        let mut program = antidote_policy::compile(&src).unwrap().program;
+        // The network learned as the workers learn it: from each frame before it is judged, and
+        // from the answers let through.
+        let net = std::sync::Arc::new(antidote_policy::state::Network::default());
+        program.network = Some(net.clone());
         let inp = frames(input);
         let meta = antidote_policy::Meta::default();
         let mut want = Vec::new();
@@ -210,7 +233,11 @@ fn replay_judges_every_frame_as_a_full_evaluation_in_order_would() {
             let mut sc = antidote_wire::Scratch::default();
             let fr = antidote_wire::Frame::parse(f, &mut sc);
             let mut o = antidote_policy::Outcome::default();
+            net.learn_frame(&fr, 0, 1);
             program.eval(&fr, &meta, 1, &mut o);
+            if !o.dropped() && fr.app.is_answer() {
+                net.learn_answer(&fr, 0, 1);
+            }
             if o.dropped() {
                 dropped.push(i);
             } else {

@@ -9,9 +9,7 @@ use crate::stats::{bump, WorkerCounters};
 use antidote_dpdk::{Burst, Mbuf, Mempool};
 use antidote_policy::program::{Meta, Outcome};
 use antidote_policy::state::network::segment;
-use antidote_wire::dhcp::DhcpRepr;
 use antidote_wire::frame::Transport;
-use antidote_wire::ndp::NdpRepr;
 use antidote_wire::proto;
 use antidote_wire::{emit, Frame, Scratch};
 use std::net::{IpAddr, Ipv4Addr};
@@ -64,23 +62,6 @@ impl Outputs {
             // The segment: the pair and the frame's (outer) VLAN.
             meta.segment = segment(t.pair, f.eth.and_then(|e| e.vlan_id()).unwrap_or(0));
             let seg = meta.segment;
-            // DHCP teaches the learned network leases and the names clients give themselves.
-            if let (Some(eth), Some(net), Transport::Udp(u)) = (f.eth, f.net, f.transport) {
-                let dhcp = |p: u16| p == proto::PORT_DHCP_SERVER || p == proto::PORT_DHCP_CLIENT;
-                if dhcp(u.src_port) && dhcp(u.dst_port) {
-                    if let Ok(d) = DhcpRepr::parse(f.payload) {
-                        shared.network.learn_dhcp(eth.src.0, net.src.ip(), &d, seg, now);
-                    }
-                }
-            }
-            // IPv6 neighbour discovery teaches the learned network who has which address.
-            if let (Some(eth), Some(net)) = (f.eth, f.net) {
-                if net.version == 6 && net.proto == 58 {
-                    if let (Ok(ndp), IpAddr::V6(src)) = (NdpRepr::parse(f.payload), net.src.ip()) {
-                        shared.network.learn_ndp(eth.src.0, src, net.ttl, &ndp, seg, now);
-                    }
-                }
-            }
             // Name-service messages teach the network who owns which name: read whole even when
             // the program needs only their transport.
             let names = match f.transport {
@@ -91,9 +72,9 @@ impl Outputs {
             if !decided || names {
                 f.dissect_app(&mut self.scratch);
             }
-            if names {
-                shared.network.learn_names(&f, seg, now);
-            }
+            // What the frame teaches the learned network (DHCP leases and names, neighbour
+            // discovery, name claims), before it is judged.
+            shared.network.learn_frame(&f, seg, now);
             if !decided {
                 policy.program.eval(&f, &meta, now, out);
             }

@@ -221,6 +221,38 @@ impl Network {
         }
     }
 
+    /// Everything a frame teaches before it is judged: ARP, neighbour discovery, DHCP, and name
+    /// claims (the frame's application message read for NBT-NS and mDNS). What a frame teaches
+    /// after it is judged is [`Network::learn_answer`] (answers let through). The workers learn
+    /// ARP from the frames where they lie (with a memory of recent senders); `antidote replay`
+    /// and every other reader of frames learn through this.
+    pub fn learn_frame(&self, f: &Frame<'_>, segment: u64, now: u64) {
+        use antidote_wire::frame::Transport;
+        use antidote_wire::proto;
+        let (Some(eth), Some(net)) = (f.eth, f.net) else {
+            if let (Some(eth), Some(arp)) = (f.eth, f.arp) {
+                self.learn_arp(eth.src.0, &arp, segment, now);
+            }
+            return;
+        };
+        if let Transport::Udp(u) = f.transport {
+            let dhcp = |p: u16| p == proto::PORT_DHCP_SERVER || p == proto::PORT_DHCP_CLIENT;
+            if dhcp(u.src_port) && dhcp(u.dst_port) {
+                if let Ok(d) = DhcpRepr::parse(f.payload) {
+                    self.learn_dhcp(eth.src.0, net.src.ip(), &d, segment, now);
+                }
+            }
+        }
+        if net.version == 6 && net.proto == 58 {
+            if let (Ok(ndp), IpAddr::V6(src)) = (NdpRepr::parse(f.payload), net.src.ip()) {
+                self.learn_ndp(eth.src.0, src, net.ttl, &ndp, segment, now);
+            }
+        }
+        if matches!(f.app, App::Nbns(_) | App::Mdns(_)) {
+            self.learn_names(f, segment, now);
+        }
+    }
+
     /// [`Network::learn_arp`] for an Ethernet frame carrying ARP at offset `at` (14, or 18
     /// past one tag: `antidote_wire::triage::arp_at`).
     #[inline]
