@@ -1,18 +1,46 @@
 #!/usr/bin/env bash
 # The lab network: namespaces joined only through the appliance.
 #
-#   ad-victim (198.18.0.10, fd00:198:18::10)            ad-lan: bridge br0
-#     eth0 ══ veth ══ ad-a  [antidote]  ad-b ══ veth ══ uplink ─┬─ p-legit    ══ eth0 ad-legit    (198.18.0.20, ::20)
-#                      (host side, no IP)                       └─ p-poisoner ══ eth0 ad-poisoner (198.18.0.66, ::66)
+#   ad-victim (VICTIM)                                  ad-lan: bridge br0
+#     eth0 ══ veth ══ ad-a  [antidote]  ad-b ══ veth ══ uplink ─┬─ p-legit    ══ eth0 ad-legit    (LEGIT: file server, DHCP server)
+#                      (host side, no IP)                       ├─ p-win      ══ eth0 ad-win      (WIN: a Windows-like host)
+#                                                               └─ p-poisoner ══ eth0 ad-poisoner (POISONER)
 #
-# Usage: scripts/lab.sh up | down | status
+# Two addressing plans, so that nothing the appliance does can depend on the lab's numbers:
+#   a: 198.18.0.0/24, hosts .10 (victim) .20 (legit) .30 (win) .66 (poisoner), MACs 02:ad:00:00:00:xx
+#   b: 198.19.77.0/24, hosts .131 .57 .88 .201, fd00:198:18::b:…, MACs 02:bb:…
+# Usage: scripts/lab.sh up [a|b] | down | status | plan [a|b]   (`plan` prints the plan as JSON)
 # `up` first removes whatever a failed run left, so it always starts clean. Only addresses in
-# 198.18.0.0/24 and fd00:198:18::/64 are used; the host's own interfaces are never touched.
+# 198.18.0.0/15 and fd00:198:18::/64 are used; the host's own interfaces are never touched.
 set -euo pipefail
 
-NS=(ad-victim ad-lan ad-legit ad-poisoner)
+NS=(ad-victim ad-lan ad-legit ad-win ad-poisoner)
 die() { echo "lab.sh: $*" >&2; exit 1; }
-[ "$(id -u)" -eq 0 ] || die "run me as root: I create network namespaces."
+
+plan() { # a|b: sets NET4 BCAST V6P MACP and the hosts' last octets / IPv6 suffixes
+  case "${1:-a}" in
+    a) NET4=198.18.0; BCAST=198.18.0.255; V6P=fd00:198:18::; MACP=02:ad:00:00:00
+       H_VICTIM=10; H_LEGIT=20; H_WIN=30; H_POISONER=66 ;;
+    b) NET4=198.19.77; BCAST=198.19.77.255; V6P=fd00:198:18::b:; MACP=02:bb:00:00:00
+       H_VICTIM=131; H_LEGIT=57; H_WIN=88; H_POISONER=201 ;;
+    *) die "unknown addressing plan '$1' (a or b)" ;;
+  esac
+  PLAN=${1:-a}
+}
+mac() { printf '%s:%02x' "$MACP" "$1"; }
+
+plan_json() {
+  local first=1
+  printf '{"plan": "%s", "broadcast": "%s", "prefix4": "%s", "hosts": {' "$PLAN" "$BCAST" "$NET4"
+  for h in victim legit win poisoner; do
+    local var="H_${h^^}" n
+    n=${!var}
+    [ $first -eq 1 ] || printf ', '
+    first=0
+    printf '"%s": {"ns": "ad-%s", "ip4": "%s.%s", "ip6": "%s%s", "mac": "%s"}' "$h" "$h" "$NET4" "$n" "$V6P" "$n" "$(mac "$n")"
+  done
+  printf '}}\n'
+}
 
 # Offloads off: frames cross af_packet, so checksums must be complete and segments real.
 offloads_off() { # [netns] iface
@@ -43,10 +71,10 @@ host_port() { # name: a host-side port of the appliance, silent (no IPv6, no IP)
   offloads_off - "$1"
 }
 
-node() { # ns mac v4 v6
-  ip -n "$1" link set eth0 address "$2"
-  ip -n "$1" addr add "$3/24" dev eth0
-  ip -n "$1" addr add "$4/64" dev eth0 nodad
+node() { # ns n (the host's number in the plan)
+  ip -n "$1" link set eth0 address "$(mac "$2")"
+  ip -n "$1" addr add "$NET4.$2/24" brd "$BCAST" dev eth0
+  ip -n "$1" addr add "$V6P$2/64" dev eth0 nodad
   ip -n "$1" link set eth0 up
   ip -n "$1" link set lo up
   # Multicast (LLMNR 224.0.0.252, mDNS 224.0.0.251) leaves by eth0, as on any LAN host.
@@ -55,16 +83,17 @@ node() { # ns mac v4 v6
 }
 
 up() {
+  [ "$(id -u)" -eq 0 ] || die "run me as root: I create network namespaces."
   down
   for ns in "${NS[@]}"; do ip netns add "$ns"; done
   # victim <-> ad-a
   ip link add ad-a type veth peer name eth0 netns ad-victim
-  node ad-victim 02:ad:00:00:00:10 198.18.0.10 fd00:198:18::10
-  # ad-b <-> ad-lan's bridge, with legit and poisoner on it
+  node ad-victim "$H_VICTIM"
+  # ad-b <-> ad-lan's bridge, with the LAN's hosts on it
   ip link add ad-b type veth peer name uplink netns ad-lan
   ip -n ad-lan link add br0 type bridge stp_state 0 mcast_snooping 0 forward_delay 0
   ip -n ad-lan link set uplink master br0
-  for h in legit poisoner; do
+  for h in legit win poisoner; do
     ip link add "p-$h" netns ad-lan type veth peer name eth0 netns "ad-$h"
     ip -n ad-lan link set "p-$h" master br0
     ip -n ad-lan link set "p-$h" up
@@ -75,11 +104,12 @@ up() {
   offloads_off ad-lan uplink
   ip -n ad-lan link set br0 up
   ip -n ad-lan link set lo up
-  node ad-legit 02:ad:00:00:00:20 198.18.0.20 fd00:198:18::20
-  node ad-poisoner 02:ad:00:00:00:66 198.18.0.66 fd00:198:18::66
+  node ad-legit "$H_LEGIT"
+  node ad-win "$H_WIN"
+  node ad-poisoner "$H_POISONER"
   host_port ad-a
   host_port ad-b
-  echo "lab.sh: up: ad-victim 198.18.0.10 on ad-a | ad-b: ad-legit 198.18.0.20, ad-poisoner 198.18.0.66"
+  echo "lab.sh: up (plan $PLAN): ad-victim $NET4.$H_VICTIM on ad-a | ad-b: ad-legit $NET4.$H_LEGIT, ad-win $NET4.$H_WIN, ad-poisoner $NET4.$H_POISONER"
 }
 
 status() {
@@ -89,8 +119,9 @@ status() {
 }
 
 case "${1:-}" in
-  up) up ;;
-  down) down; echo "lab.sh: down" ;;
+  up) plan "${2:-a}"; up ;;
+  down) [ "$(id -u)" -eq 0 ] || die "run me as root: I delete network namespaces."; down; echo "lab.sh: down" ;;
   status) status ;;
-  *) die "usage: scripts/lab.sh up|down|status" ;;
+  plan) plan "${2:-a}"; plan_json ;;
+  *) die "usage: scripts/lab.sh up [a|b] | down | status | plan [a|b]" ;;
 esac

@@ -92,7 +92,6 @@ pub struct ApiState {
 }
 
 pub struct Api {
-    server: Arc<Server>,
     stop: Arc<AtomicBool>,
     handle: Option<JoinHandle<()>>,
     pub addr: String,
@@ -110,19 +109,32 @@ fn err(code: u16, msg: &str) -> Resp {
 
 impl Api {
     pub fn start(cfg: ApiConfig, state: ApiState) -> Result<Api, String> {
-        let ssl = cfg.tls.as_ref().map(|(cert, key)| tiny_http::SslConfig { certificate: cert.clone(), private_key: key.clone() });
-        let server = Server::from_listener(listener(&cfg.addr)?, ssl).map_err(|e| format!("control API on {}: {e}", cfg.addr))?;
+        let tls = cfg.tls.clone();
+        let ssl = move || tls.as_ref().map(|(cert, key)| tiny_http::SslConfig { certificate: cert.clone(), private_key: key.clone() });
+        // The listening socket stays ours: tiny_http's accept thread ends when accept() times out
+        // (the read timeout that accepted connections inherit, so that a body that stops
+        // arriving is cut off, also bounds accept: after BODY_TIMEOUT without a connection),
+        // and a new server is started on a duplicate of the same socket — it never closes, so
+        // no connection is refused meanwhile.
+        let listener = listener(&cfg.addr)?;
+        let serve = {
+            let addr = cfg.addr.clone();
+            move |l: &std::net::TcpListener| {
+                let dup = l.try_clone().map_err(|e| format!("control API on {addr}: {e}"))?;
+                Server::from_listener(dup, ssl()).map_err(|e| format!("control API on {addr}: {e}"))
+            }
+        };
+        let mut server = serve(&listener)?;
         let addr = server.server_addr().to_ip().map(|a| a.to_string()).unwrap_or(cfg.addr.clone());
-        let server = Arc::new(server);
         let stop = Arc::new(AtomicBool::new(false));
         let state = Arc::new(state);
-        let (srv, st) = (server.clone(), stop.clone());
+        let st = stop.clone();
         let in_flight = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let handle = std::thread::Builder::new()
             .name("api".into())
             .spawn(move || {
                 while !st.load(Relaxed) {
-                    match srv.recv_timeout(Duration::from_millis(200)) {
+                    match server.recv_timeout(Duration::from_millis(200)) {
                         Ok(Some(req)) => {
                             if in_flight.fetch_add(1, Relaxed) >= MAX_IN_FLIGHT {
                                 in_flight.fetch_sub(1, Relaxed);
@@ -139,17 +151,23 @@ impl Api {
                             }
                         }
                         Ok(None) => {}
-                        Err(_) => break,
+                        // The accept thread ended (accept timed out, or failed): serve on.
+                        Err(_) => match serve(&listener) {
+                            Ok(s) => server = s,
+                            Err(e) => {
+                                eprintln!("antidote: {e}: the control API stops");
+                                break;
+                            }
+                        },
                     }
                 }
             })
             .map_err(|e| e.to_string())?;
-        Ok(Api { server, stop, handle: Some(handle), addr })
+        Ok(Api { stop, handle: Some(handle), addr })
     }
 
     pub fn stop(&mut self) {
         self.stop.store(true, Relaxed);
-        self.server.unblock();
         if let Some(h) = self.handle.take() {
             let _ = h.join();
         }

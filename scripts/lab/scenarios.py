@@ -1,0 +1,374 @@
+#!/usr/bin/python3
+"""The lab's proof, per poisoner mode: real legitimate software and a real (or the project's)
+poisoner on a lab network, antidote inline between the victim and the LAN, and the victim looking
+names up as any network does. Writes what happened as JSON and prints a table.
+
+usage: scripts/lab/scenarios.py --bin PATH --plan a|b --work DIR [--modes M,...] [--out F]
+       [--policy FILE] [--responder-venv DIR]
+
+The lab (scripts/lab.sh up PLAN) holds the victim on the appliance's port a and, on port b's
+bridge, the file server CORPFS01 (Samba's nmbd registers its NetBIOS name, Debian's llmnrd answers
+LLMNR over IPv4 and IPv6, avahi-daemon probes and announces corpfs01.local, dnsmasq hands out
+DHCP leases), a Windows-like host that answers LLMNR for its own name WINHOST over IPv6 only
+(it registers nothing), and the poisoner. antidote runs the policy unchanged, with its control
+API on 127.0.0.1 (read for the learned tables).
+
+Warm-up: the victim takes a DHCP lease naming itself VICTIM01 and looks the legitimate names up,
+twice, as a network does all day. Then, for each mode, a poisoner with a new MAC and new
+addresses starts, and the victim looks up the legitimate names, names nobody owns (typos, WPAD),
+and the legitimate names again. Counted per mode:
+  legit_failed       legitimate lookups whose first answer is not the owner's (goal 0)
+  forged_after_first lookups that got a forged answer after the one the poisoner answered first
+                     (goal 0)
+  forged_owned       lookups of a name that has an owner that got a forged answer (goal 0, the
+                     first one included)
+  wrongly_learned    learned poisoner entries that are not the poisoner's (goal 0)
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+LAB = os.path.join(REPO, "scripts", "lab.sh")
+HERE = os.path.join(REPO, "scripts", "lab")
+TOKEN = "lab-scenarios-token-0123456789"
+PORT = 9461
+
+# The modes: (name, what it is, how it is run). "own" modes run scripts/lab/poisoner.py with
+# these arguments ({legit4}, {victim4} … are the plan's addresses); "responder" modes the real
+# Responder with these Responder.conf settings.
+MODES = [
+    ("responder", "Responder 3.2.2.0, default configuration", ("responder", {})),
+    ("responder-name", "Responder, RespondToName = CORPFS01 (a name that exists)", ("responder", {"RespondToName": "CORPFS01"})),
+    ("all-names", "project poisoner: Responder's answers, every name", ("own", [])),
+    ("chosen-names", "project poisoner: only names nobody owns (fileservr, wpad, printer)", ("own", ["--names", "fileservr,wpad,printer"])),
+    ("chosen-victims", "project poisoner: only the victim's queries", ("own", ["--victims", "{victim4},{victim6},{victim_ll}"])),
+    ("answer-elsewhere", "project poisoner: answers with another host's address (-e)", ("own", ["--answer-with", "{other4}"])),
+    ("forged-source", "project poisoner: IP source forged as the file server's (Metasploit)", ("own", ["--spoof-src", "{legit4}"])),
+]
+# Modes that answer only names nobody owns: their first answers for a name cannot be judged from
+# what was learned (canaries and held answers, the next issue).
+UNOWNED_ONLY = {"chosen-names"}
+
+LEGIT_LOOKUPS = [("nbns", "CORPFS01"), ("llmnr4", "corpfs01"), ("llmnr6", "corpfs01"), ("mdns", "corpfs01.local"), ("mdns6", "corpfs01.local"),
+                 ("llmnr6", "winhost")]
+TYPO_LOOKUPS = [("nbns", "fileservr"), ("llmnr4", "fileservr"), ("llmnr6", "fileservr"), ("mdns", "printer.local"), ("llmnr4", "wpad"), ("nbns", "wpad")]
+
+
+def sh(*cmd, timeout=60, check=True, capture=True):
+    r = subprocess.run(cmd, timeout=timeout, capture_output=capture, text=True)
+    if check and r.returncode != 0:
+        raise SystemExit(f"scenarios: {' '.join(cmd)} failed ({r.returncode}): {r.stderr.strip()}")
+    return r
+
+
+def ns(name, *cmd, **kw):
+    return sh("ip", "netns", "exec", name, *cmd, **kw)
+
+
+def start(logf, *cmd):
+    """A process of ours, in its own process group, its output to `logf`."""
+    return subprocess.Popen(cmd, stdout=open(logf, "w"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+
+
+def stop(p, sig=signal.SIGTERM):
+    if p is None or p.poll() is not None:
+        return
+    try:
+        os.killpg(p.pid, sig)
+        p.wait(timeout=10)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def api(path):
+    req = urllib.request.Request(f"http://127.0.0.1:{PORT}{path}", headers={"Authorization": f"Bearer {TOKEN}"})
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(req, timeout=5) as r:
+        return json.load(r)
+
+
+def link_local(mac):
+    b = [int(x, 16) for x in mac.split(":")]
+    b[0] ^= 2
+    w = [(b[0] << 8) | b[1], (b[2] << 8) | 0xff, (0xfe << 8) | b[3], (b[4] << 8) | b[5]]
+    return "fe80::" + ":".join(f"{x:x}" for x in w)
+
+
+class Lab:
+    def __init__(self, a):
+        self.a = a
+        self.plan = json.loads(sh("bash", LAB, "plan", a.plan).stdout)
+        self.h = self.plan["hosts"]
+        for h in self.h.values():
+            h["ll"] = link_local(h["mac"])
+        self.procs = []
+        self.work = a.work
+
+    def path(self, f):
+        return os.path.join(self.work, f)
+
+    def up(self):
+        sh("bash", LAB, "up", self.a.plan)
+
+    def down(self):
+        for p in self.procs:
+            stop(p)
+        sh("bash", LAB, "down", check=False)
+
+    def appliance(self):
+        with open(self.path("token"), "w") as f:
+            f.write(f"lab:{TOKEN}\n")
+        p = start(self.path("antidote.log"), self.a.bin, "run", "--profile", os.path.join(REPO, "hw-profiles/lab.toml"), "--policy", self.a.policy,
+                  "--alerts", self.path("alerts.jsonl"), "--stats-interval", "0", "--control", f"127.0.0.1:{PORT}", "--token-file", self.path("token"),
+                  "--state-dir", self.path("state"))
+        self.procs.append(p)
+        self.app = p
+        for _ in range(300):
+            if "control API on" in open(self.path("antidote.log")).read():
+                return
+            if p.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise SystemExit("scenarios: antidote did not start:\n" + open(self.path("antidote.log")).read())
+
+    def legit_software(self):
+        """The file server's real daemons and the Windows-like host."""
+        L, d = self.h["legit"], self.path("legit")
+        for sub in ("lock", "state", "cache", "private", "pid", "log"):
+            os.makedirs(os.path.join(d, "samba", sub), exist_ok=True)
+        with open(os.path.join(d, "smb.conf"), "w") as f:
+            f.write(f"""[global]
+  netbios name = CORPFS01
+  workgroup = LAB
+  interfaces = {L['ip4']}/24
+  bind interfaces only = yes
+  disable netbios = no
+  lock directory = {d}/samba/lock
+  state directory = {d}/samba/state
+  cache directory = {d}/samba/cache
+  private dir = {d}/samba/private
+  pid directory = {d}/samba/pid
+  log file = {d}/samba/log/%m.log
+  ncalrpc dir = {d}/samba/state/ncalrpc
+  local master = no
+  domain master = no
+  preferred master = no
+  dns proxy = no
+""")
+        with open(os.path.join(d, "avahi.conf"), "w") as f:
+            f.write("[server]\nhost-name=corpfs01\ndomain-name=local\nuse-ipv4=yes\nuse-ipv6=yes\nallow-interfaces=eth0\nenable-dbus=no\n"
+                    "[wide-area]\nenable-wide-area=no\n[publish]\npublish-addresses=yes\npublish-hinfo=no\npublish-workstation=no\npublish-domain=no\n")
+        net = self.plan["prefix4"]
+        run = lambda name, *cmd: self.procs.append(start(os.path.join(d, name + ".log"), "ip", "netns", "exec", *cmd))
+        run("nmbd", "ad-legit", "nmbd", "--foreground", "--no-process-group", f"--configfile={d}/smb.conf")
+        run("llmnrd", "ad-legit", "llmnrd", "-i", "eth0", "-H", "corpfs01", "-6")
+        run("avahi", "ad-legit", "avahi-daemon", "--no-drop-root", "--no-chroot", "--no-rlimits", "--no-proc-title", "-f", f"{d}/avahi.conf")
+        run("dnsmasq", "ad-legit", "dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--port=0", "--interface=eth0", "--bind-interfaces",
+            f"--dhcp-range={net}.150,{net}.199,255.255.255.0,1h", f"--dhcp-leasefile={d}/leases", f"--pid-file={d}/dnsmasq.pid", "--dhcp-authoritative")
+        W = self.h["win"]
+        run("winhost", "ad-win", "/usr/bin/python3", os.path.join(HERE, "legit_llmnr.py"), "--names", "winhost", "--only6", "--ip4", W["ip4"], "--ip6", W["ll"])
+        # nmbd answers broadcast queries once its name is registered.
+        t = time.time()
+        while time.time() - t < 30:
+            out = ns("ad-win", "nmblookup", "-B", self.plan["broadcast"], "CORPFS01", check=False, timeout=10).stdout
+            if f"{L['ip4']} CORPFS01<00>" in out:
+                return
+            time.sleep(0.5)
+        raise SystemExit("scenarios: nmbd never answered for CORPFS01")
+
+    def lookup(self, proto, name):
+        """The victim asks; the answers' addresses in the order they came."""
+        t = time.time()
+        if proto == "nbns":
+            out = ns("ad-victim", "nmblookup", "-B", self.plan["broadcast"], name, check=False, timeout=20).stdout
+            addrs = [m.group(1) for m in re.finditer(r"^(\S+) \S+<[0-9a-f]{2}>", out, re.M)]
+        else:
+            out = ns("ad-victim", "/usr/bin/python3", os.path.join(HERE, "resolve.py"), proto, name, "--timeout", "1", check=False, timeout=20).stdout
+            addrs = [a for line in out.splitlines() if line.startswith("{") for a in json.loads(line)["answers"]]
+        return addrs, round(time.time() - t, 2)
+
+    def owners_of(self, name):
+        n = name.lower().split(".")[0]
+        if n == "corpfs01":
+            L = self.h["legit"]
+            return {L["ip4"], L["ip6"], L["ll"]}
+        if n == "winhost":
+            W = self.h["win"]
+            return {W["ip4"], W["ip6"], W["ll"]}
+        return set()
+
+    def warm_up(self):
+        # DHCP: a lease for the victim, which names itself (option 12). udhcpc configures nothing.
+        ns("ad-victim", "busybox", "udhcpc", "-i", "eth0", "-x", "hostname:victim01", "-s", "/bin/true", "-q", "-n", "-t", "3", "-T", "1",
+           check=False, timeout=20)
+        for _ in range(2):
+            for proto, name in LEGIT_LOOKUPS:
+                self.lookup(proto, name)
+            time.sleep(1.2)
+
+    def poisoner_identity(self, i):
+        """A new attacker for mode i: a new MAC and new addresses on ad-poisoner."""
+        P = self.h["poisoner"]
+        base = int(P["ip4"].rsplit(".", 1)[1])
+        n = base + i
+        mac = P["mac"].rsplit(":", 1)[0] + f":{n:02x}"
+        ip4 = f"{self.plan['prefix4']}.{n}"
+        ip6 = P["ip6"].rsplit(":", 1)[0] + f":{n}"
+        ns("ad-poisoner", "ip", "link", "set", "eth0", "down")
+        ns("ad-poisoner", "ip", "addr", "flush", "dev", "eth0")
+        ns("ad-poisoner", "ip", "link", "set", "eth0", "address", mac)
+        ns("ad-poisoner", "ip", "link", "set", "eth0", "up")
+        ns("ad-poisoner", "ip", "addr", "add", f"{ip4}/24", "brd", self.plan["broadcast"], "dev", "eth0")
+        ns("ad-poisoner", "ip", "addr", "add", f"{ip6}/64", "dev", "eth0", "nodad")
+        ns("ad-poisoner", "ip", "route", "replace", "224.0.0.0/4", "dev", "eth0")
+        time.sleep(0.5)
+        return {"mac": mac, "ip4": ip4, "ip6": ip6, "ll": link_local(mac)}
+
+    def start_poisoner(self, i, mode, how, me):
+        kind, cfg = how
+        log = self.path(f"poisoner-{mode}.log")
+        if kind == "own":
+            fill = {"victim4": self.h["victim"]["ip4"], "victim6": self.h["victim"]["ip6"], "victim_ll": self.h["victim"]["ll"],
+                    "legit4": self.h["legit"]["ip4"], "other4": f"{self.plan['prefix4']}.99"}
+            args = [x.format(**fill) for x in cfg]
+            jl = self.path(f"poisoner-{mode}.jsonl")
+            open(jl, "w").close()
+            p = start(log, "ip", "netns", "exec", "ad-poisoner", "/usr/bin/python3", os.path.join(HERE, "poisoner.py"), "--ip4", me["ip4"], "--ip6",
+                      me["ip6"], "--log", jl, *args)
+            ready = lambda: "ready" in open(jl).read()
+            count = lambda: sum(1 for l in open(jl) if '"proto": "' in l and '"ready"' not in l and "http" not in l)
+        else:
+            d = self.path(f"responder-{mode}")
+            shutil.rmtree(d, ignore_errors=True)
+            sh("tar", "xzf", self.a.responder_tar, "-C", self.work)
+            top = [x for x in os.listdir(self.work) if x.startswith("responder-") and os.path.isdir(os.path.join(self.work, x)) and x.count(".") >= 2]
+            os.rename(os.path.join(self.work, top[0]), d)
+            conf = open(os.path.join(d, "Responder.conf")).read()
+            for k, v in cfg.items():
+                conf = re.sub(rf"^{k} =.*$", f"{k} = {v}", conf, flags=re.M)
+            open(os.path.join(d, "Responder.conf"), "w").write(conf)
+            p = subprocess.Popen(["ip", "netns", "exec", "ad-poisoner", os.path.join(self.a.responder_venv, "bin", "python"), "-u", "Responder.py", "-I", "eth0",
+                                  "-v"], cwd=d, stdout=open(log, "w"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+            ready = lambda: "Listening for events" in open(log, errors="replace").read()
+            count = lambda: open(log, errors="replace").read().count("Poisoned answer sent")
+        self.procs.append(p)
+        t = time.time()
+        while not ready():
+            if p.poll() is not None or time.time() - t > 60:
+                raise SystemExit(f"scenarios: the poisoner ({mode}) did not start:\n" + open(log, errors="replace").read()[-3000:])
+            time.sleep(0.2)
+        time.sleep(1.0)
+        return p, count
+
+    def run_mode(self, i, mode, what, how):
+        me = self.poisoner_identity(i)
+        p, count = self.start_poisoner(i, mode, how, me)
+        lookups = []
+        for phase, names in (("legit", LEGIT_LOOKUPS), ("typo", TYPO_LOOKUPS), ("legit-again", LEGIT_LOOKUPS)):
+            for proto, name in names:
+                before = count()
+                addrs, took = self.lookup(proto, name)
+                time.sleep(0.3)
+                owners = self.owners_of(name)
+                forged = [x for x in addrs if x not in owners]
+                lookups.append({"phase": phase, "proto": proto, "name": name, "answers": addrs, "forged": len(forged), "took_s": took,
+                                "poisoner_answered": count() - before, "owned": bool(owners), "first_ok": bool(addrs) and addrs[0] in owners})
+        stop(p, signal.SIGINT)
+        # What the appliance learned: the poisoner tables' keys that are not this poisoner's.
+        mine = {me["ip4"], me["ip6"], me["ll"]}
+        learned = {}
+        for table in ("poisoners", "poisoner_macs"):
+            try:
+                learned[table] = [e["key"] for e in api(f"/v1/tables/{table}")["entries"]]
+            except Exception as e:  # a policy without the table
+                learned[table] = []
+        wrong = [k for k in learned.get("poisoners", []) if k not in mine and k not in self.previous_poisoners] + \
+                [k for k in learned.get("poisoner_macs", []) if k.lower() != me["mac"].lower() and k not in self.previous_poisoners]
+        self.previous_poisoners |= mine | {me["mac"]}
+        first = next((k for k, l in enumerate(lookups) if l["poisoner_answered"] > 0), None)
+        return {
+            "mode": mode,
+            "what": what,
+            "poisoner": me,
+            "poisoner_answers": sum(l["poisoner_answered"] for l in lookups),
+            "legit_failed": sum(1 for l in lookups if l["owned"] and not l["first_ok"]),
+            "forged_after_first": sum(1 for k, l in enumerate(lookups) if first is not None and k > first and l["forged"] > 0),
+            "forged_owned": sum(1 for l in lookups if l["owned"] and l["forged"] > 0),
+            "wrongly_learned": wrong,
+            "learned": learned,
+            "lookups": lookups,
+        }
+
+    def run(self):
+        self.previous_poisoners = set()
+        self.up()
+        try:
+            self.appliance()
+            self.legit_software()
+            self.warm_up()
+            modes = [m for m in MODES if not self.a.modes or m[0] in self.a.modes]
+            results = []
+            for i, (mode, what, how) in enumerate(modes):
+                r = self.run_mode(i, mode, what, how)
+                results.append(r)
+                print(row(r), flush=True)
+            owners = api("/v1/tables/owners")["entries"]
+            hosts = api("/v1/tables/hosts")["entries"]
+            stop(self.app, signal.SIGINT)
+            return {"plan": self.plan, "policy": os.path.relpath(self.a.policy, REPO), "modes": results,
+                    "owners": [{"name": e["key"], "mac": e["mac"], "evidence": e["evidence"]} for e in owners],
+                    "hosts": len(hosts), "antidote": open(self.path("antidote.log")).read().strip().splitlines()[-3:]}
+        finally:
+            self.down()
+
+
+def row(r):
+    return (f"| {r['mode']} | {r['what']} | {r['poisoner_answers']} | {r['legit_failed']} | {r['forged_after_first']} | {r['forged_owned']} | "
+            f"{len(r['wrongly_learned'])} |")
+
+
+HEADER = ("| mode | poisoner | answers it sent | legitimate lookups failed | forged answers reaching the victim after its first | "
+          "forged answers for owned names reaching the victim | hosts wrongly learned |\n|---|---|---|---|---|---|---|")
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--bin", required=True)
+    p.add_argument("--plan", default="a", choices=["a", "b"])
+    p.add_argument("--work", required=True)
+    p.add_argument("--modes", default="")
+    p.add_argument("--out", default="")
+    p.add_argument("--policy", default=os.path.join(REPO, "policies/default.policy"))
+    p.add_argument("--responder-venv", default=os.environ.get("RESPONDER_VENV", os.path.join(REPO, "target/lab/responder-venv")))
+    p.add_argument("--responder-tar", default=os.path.join(REPO, "..", "shared", "vendor", "responder-3.2.2.0-92ea4e9.tar.gz"))
+    a = p.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("scenarios: run me as root: I build the lab's namespaces.")
+    a.modes = [m for m in a.modes.split(",") if m]
+    a.bin, a.policy, a.work = os.path.abspath(a.bin), os.path.abspath(a.policy), os.path.abspath(a.work)
+    os.makedirs(a.work, exist_ok=True)
+    if any(MODES_BY_NAME[m][2][0] == "responder" for m in (a.modes or MODES_BY_NAME)):
+        if not os.path.exists(os.path.join(a.responder_venv, "bin", "python")):
+            sys.exit(f"scenarios: no Responder venv at {a.responder_venv}: run scripts/setup.sh (it builds one) or pass --responder-venv")
+    print(f"plan {a.plan}, {os.path.relpath(a.policy, REPO)}:\n{HEADER}", flush=True)
+    res = Lab(a).run()
+    if a.out:
+        with open(a.out, "w") as f:
+            json.dump(res, f, indent=1)
+
+
+MODES_BY_NAME = {m[0]: m for m in MODES}
+
+if __name__ == "__main__":
+    main()
