@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The lab demo: sets the machine up, builds antidote, brings up the lab network
-# (ad-victim | antidote | ad-legit, ad-poisoner), runs the appliance in the middle, sends real
-# traffic through it and shows the counters. Ends by itself and tears everything down.
+# (ad-victim | antidote | ad-legit, ad-win, ad-poisoner), runs the appliance in the middle, sends
+# real traffic through it, then sets real poisoners on the victim (scripts/lab/scenarios.py) and
+# shows what got through, what was learned and the alerts. Ends by itself and tears everything
+# down.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "demo.sh: run as root (it installs packages and creates namespaces)." >&2; exit 1; }
@@ -24,15 +26,8 @@ bash scripts/lab.sh up
 step "without antidote the victim's segment is cut off"
 in_ns ad-victim ping -c 1 -W 1 198.18.0.20 >/dev/null 2>&1 && echo "unexpected: reachable" || echo "ping 198.18.0.20: no answer (as expected)"
 
-step "the lab's actors: Samba nmbd (LEGIT) and an LLMNR responder on ad-legit, a Responder-like poisoner on ad-poisoner"
-ACT=$(mktemp -d /tmp/antidote-demo-actors.XXXXXX)
-bash scripts/lab/actors.sh start "$ACT"
-ALERTS="$ACT/alerts.jsonl"
-trap 'bash scripts/lab/actors.sh stop "$ACT" >/dev/null 2>&1 || true; rm -rf "$ACT"; cleanup' EXIT
-for _ in $(seq 60); do ip netns exec ad-legit nmblookup -B 198.18.0.255 LEGIT 2>/dev/null | grep -q 198.18.0.20 && break; sleep 0.3; done
-
-step "antidote run --profile hw-profiles/lab.toml --policy policies/default.policy --alerts $ALERTS"
-"$BIN" run --profile hw-profiles/lab.toml --policy policies/default.policy --alerts "$ALERTS" --stats-interval 3 > "$LOG" 2>&1 &
+step "antidote run --profile hw-profiles/lab.toml --policy policies/default.policy"
+"$BIN" run --profile hw-profiles/lab.toml --policy policies/default.policy --stats-interval 3 --control off > "$LOG" 2>&1 &
 APP=$!
 tail -n +1 -f "$LOG" --pid "$APP" &
 for _ in $(seq 50); do grep -q "running:" "$LOG" && break; sleep 0.1; done
@@ -42,32 +37,32 @@ in_ns ad-victim ping -c 3 -i 0.3 198.18.0.20 | tail -2
 in_ns ad-victim ping -6 -c 3 -i 0.3 fd00:198:18::20 | tail -2
 in_ns ad-legit timeout 3 socat -T 2 UDP-RECVFROM:7777,reuseaddr EXEC:cat & sleep 0.3
 echo "hello through antidote" | in_ns ad-victim timeout 3 socat -T 1 - UDP-SENDTO:198.18.0.20:7777 | sed 's/^/udp echo: /'
-
-step "the victim mistypes a name: the poisoner answers, antidote drops the forged answers"
-in_ns ad-victim nmblookup -B 198.18.0.255 fileservr || true
-echo "LLMNR/IPv4:"; in_ns ad-victim /usr/bin/python3 scripts/lab/resolve.py llmnr4 fileservr; echo "(no answer)"
-echo "LLMNR/IPv6:"; in_ns ad-victim /usr/bin/python3 scripts/lab/resolve.py llmnr6 fileservr; echo "(no answer)"
-echo "what the poisoner sent the victim:"; grep -E "198.18.0.10|fe80::ad:ff:fe00:10" "$ACT/poisoner.jsonl" | sed "s/^/  /"
-
-step "the typo asked by unicast (WINS-style) to ad-legit, which stays silent: antidote's negative answer ends the wait at once"
-time in_ns ad-victim nmblookup -U 198.18.0.20 --recursion fileservr || true
-
-step "the real name still resolves"
-in_ns ad-victim nmblookup -B 198.18.0.255 legit
-in_ns ad-victim /usr/bin/python3 scripts/lab/resolve.py llmnr4 legit
-
-step "a follow-on: the victim reaches for the poisoner's WPAD file (blocked)"
-in_ns ad-victim curl -s -m 3 -o /dev/null -w "HTTP status: %{http_code} (000: no connection)\n" http://198.18.0.66/wpad.dat || true
-sleep 1
-
-step "stopping antidote (SIGINT): final counters and alerts"
 kill -INT "$APP"; wait "$APP" || true; APP=
-sleep 0.2
-step "the alerts (ECS JSON lines in $ALERTS), one line each"
-if command -v jq >/dev/null; then
-  jq -r '"\(.["@timestamp"]) \(.log.level) \(.rule.name): \(.message) [\(.event.action)]"' "$ALERTS"
-else
-  /usr/bin/python3 -c 'import json,sys
+bash scripts/lab.sh down >/dev/null
+
+step "the poisoners, one after another, against real software and the default policy unchanged"
+cat <<'TXT'
+The lab again, with the file server CORPFS01 (Samba's nmbd, llmnrd, avahi-daemon, dnsmasq), a
+Windows-like host WINHOST (LLMNR over IPv6 only), antidote in the middle, and a poisoner: the
+real Responder, then the project's poisoner forging the file server's address. The victim looks
+the real names up, mistypes names, looks the real names up again, and reaches for the poisoner's
+WPAD file. Nothing is listed anywhere: antidote learns who owns which name from the wire.
+TXT
+WORK=$(mktemp -d /tmp/antidote-demo.XXXXXX)
+/usr/bin/python3 scripts/lab/scenarios.py --bin "$BIN" --plan a --work "$WORK" --modes responder,responder-name,forged-source --out "$WORK/results.json"
+step "what antidote learned: who owns which name (from registrations, announcements, DHCP and confirmed answers)"
+/usr/bin/python3 -c 'import json,sys
+r = json.load(open(sys.argv[1]))
+for o in r["owners"]:
+    print("  %-12s %s  (%s)" % (o["name"], o["mac"], o["evidence"]))' "$WORK/results.json"
+step "the alerts (ECS JSON lines), one line each"
+/usr/bin/python3 -c 'import json,sys,collections
+c = collections.Counter()
 for l in open(sys.argv[1]):
-    d=json.loads(l); print(d["@timestamp"], d["log"]["level"], d["rule"]["name"]+":", d["message"], "["+d["event"]["action"]+"]")' "$ALERTS"
-fi
+    d = json.loads(l); c[(d["log"]["level"], d["rule"]["name"], d["event"]["action"])] += d["event"].get("count", 1)
+for (lvl, rule, act), n in sorted(c.items()):
+    print(f"  {n:4} x {lvl:<8} {rule} [{act}]")
+' "$WORK/alerts.jsonl"
+step "antidote's last words"
+tail -n 4 "$WORK/antidote.log"
+rm -rf "$WORK"

@@ -2,6 +2,7 @@
 # Prepare a fresh Debian 12 machine for antidote: packages, hugepages, hugetlbfs.
 # Idempotent. Fails loudly: any step that fails stops the script with a message.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 die() { echo "setup.sh: $*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || die "run me as root (sudo scripts/setup.sh): I install packages and reserve hugepages."
@@ -12,6 +13,9 @@ PKGS=(
   # lab network and real peers
   iproute2 iputils-ping procps psmisc ethtool
   samba samba-common-bin smbclient
+  # the lab's legitimate software (LLMNR, mDNS, DHCP server and client) and the real Responder's
+  # Python dependencies
+  llmnrd avahi-daemon dnsmasq-base busybox python3-netifaces python3-pyasn1 python3-venv
   tcpdump tshark python3-scapy curl socat
   # CA store for https webhooks; openssl makes the tests' certificates
   ca-certificates openssl
@@ -27,14 +31,29 @@ if [ "${#missing[@]}" -gt 0 ]; then
   # tshark asks whether non-root users may capture; answer no, non-interactively.
   echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
   apt-get update -q || die "apt-get update failed: check the machine's access to the Debian mirror."
+  # No daemon the packages bring may start on the host (avahi-daemon, llmnrd, smbd, nmbd would
+  # answer on the host's own interfaces): the lab starts them inside its namespaces.
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+  chmod +x /usr/sbin/policy-rc.d
   apt-get install -y -q --no-install-recommends "${missing[@]}" \
-    || die "apt-get install failed for: ${missing[*]}"
+    || { rm -f /usr/sbin/policy-rc.d; die "apt-get install failed for: ${missing[*]}"; }
+  rm -f /usr/sbin/policy-rc.d
 fi
 # Samba's daemons are started by the lab when it needs them, inside namespaces; never on the host.
-for svc in smbd nmbd samba-ad-dc winbind; do
+for svc in smbd nmbd samba-ad-dc winbind avahi-daemon avahi-daemon.socket llmnrd; do
   systemctl disable --now "$svc" >/dev/null 2>&1 || true
   pkill -x "$svc" >/dev/null 2>&1 || true
 done
+
+# The real Responder (the adversary, run only in the lab's namespaces) needs aioquic from PyPI:
+# a venv that sees Debian's netifaces and pyasn1 (../shared/vendor/README.md).
+VENV=target/lab/responder-venv
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import netifaces, aioquic" >/dev/null 2>&1; then
+  rm -rf "$VENV"
+  mkdir -p target/lab
+  /usr/bin/python3 -m venv --system-site-packages "$VENV" || die "could not create the Responder venv at $VENV."
+  "$VENV/bin/pip" install -q aioquic || die "pip install aioquic failed: check the machine's access to PyPI."
+fi
 
 pkg-config --atleast-version=22.11 libdpdk || die "libdpdk 22.11 or newer not found by pkg-config after install."
 

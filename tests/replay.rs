@@ -235,8 +235,12 @@ fn replay_judges_every_frame_as_a_full_evaluation_in_order_would() {
             let mut o = antidote_policy::Outcome::default();
             net.learn_frame(&fr, 0, 1);
             program.eval(&fr, &meta, 1, &mut o);
-            if !o.dropped() && fr.app.is_answer() {
-                net.learn_answer(&fr, 0, 1);
+            if fr.app.is_answer() {
+                if o.dropped() {
+                    net.unlearn_answer(&fr, 0, 1);
+                } else {
+                    net.learn_answer(&fr, 0, 1);
+                }
             }
             if o.dropped() {
                 dropped.push(i);

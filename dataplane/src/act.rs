@@ -79,9 +79,13 @@ impl Outputs {
                 policy.program.eval(&f, &meta, now, out);
             }
             // An answer let through teaches who answers for a name with its own address (an
-            // owner once confirmed); one dropped teaches nothing.
-            if !out.dropped() && f.app.is_answer() {
-                shared.network.learn_answer(&f, seg, now);
+            // owner once confirmed); one dropped withdraws what its sender's answers taught.
+            if f.app.is_answer() {
+                if out.dropped() {
+                    shared.network.unlearn_answer(&f, seg, now);
+                } else {
+                    shared.network.learn_answer(&f, seg, now);
+                }
             }
             if f.error.is_some() {
                 bump(&c.actions.malformed, 1);

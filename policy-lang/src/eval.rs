@@ -134,7 +134,14 @@ impl Program {
         // A binding loaded from before a restart and not seen since is not what the wire shows;
         // a name learned from answers has an owner once they are confirmed.
         let b = match l {
-            LearnedField::SrcMac => net.hosts.get(frame.net?.src.0, meta.segment, now).filter(|b| b.is_seen()),
+            LearnedField::SrcMac => {
+                let src = match (frame.net, frame.arp) {
+                    (Some(n), _) => n.src.0,
+                    (None, Some(a)) => crate::keys::ip_key(a.sender_ip.into()),
+                    _ => return None,
+                };
+                net.hosts.get(src, meta.segment, now).filter(|b| b.is_seen())
+            }
             LearnedField::DstMac => net.hosts.get(frame.net?.dst.0, meta.segment, now).filter(|b| b.is_seen()),
             LearnedField::NameOwner => {
                 let name = antidote_wire::fields::question_name(frame)?;
@@ -285,7 +292,10 @@ impl Program {
                             // table's exceptions and the network first.
                             let def = &self.tables[*table as usize];
                             if let Some(k) = key_of(&v) {
-                                if !def.state.refresh(k, now) && !def.except.is_some_and(|s| self.sets[s as usize].1.contains(&v)) && self.may_learn(key, k, frame, meta, now) {
+                                if !def.state.refresh(k, now)
+                                    && !def.except.is_some_and(|s| self.sets[s as usize].1.contains(&v))
+                                    && self.may_learn(key, k, frame, meta, now)
+                                {
                                     def.state.insert(k, now);
                                 }
                             }
@@ -354,8 +364,7 @@ impl Program {
             // while (infrastructure is alerted on, never blocked by what a policy learns; one
             // router advertisement or offer from a poisoner does not make it infrastructure).
             // (A binding loaded from before a restart and not seen since blocks nothing.)
-            Some(b) if b.is_seen() && (b.mac != mac || b.is_infrastructure(now, crate::state::network::INFRASTRUCTURE_AFTER_MS)) =>
-            {
+            Some(b) if b.is_seen() && (b.mac != mac || b.is_infrastructure(now, crate::state::network::INFRASTRUCTURE_AFTER_MS)) => {
                 net.learn_refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 false
             }

@@ -94,7 +94,7 @@ pub const LEARNED_FIELDS: [(&str, FieldType, LearnedField, &str); 4] = [
         "learned.src_mac",
         FieldType::Mac,
         LearnedField::SrcMac,
-        "the MAC the learned network binds `ip.src` to on the frame's segment (from ARP and neighbour discovery); no value while it binds it to none",
+        "the MAC the learned network binds `ip.src` (an ARP frame: its sender's address) to on the frame's segment (from ARP, neighbour discovery and DHCP); no value while it binds it to none",
     ),
     ("learned.dst_mac", FieldType::Mac, LearnedField::DstMac, "the MAC the learned network binds `ip.dst` to on the frame's segment"),
     (
@@ -128,7 +128,12 @@ pub fn resolve(name: &str) -> Option<FieldRef> {
     if let Some(l) = LEARNED_FIELDS.iter().find(|l| l.0 == name) {
         // An address's binding needs the address; a name's owner needs the message, and any of
         // the three name services will do (gate it with a protocol test beside it).
-        let (gate, transport) = if matches!(l.2, LearnedField::NameOwner | LearnedField::NameOwned) { (0, false) } else { (antidote_wire::proto::IP, true) };
+        // (`learned.src_mac` reads an ARP frame's sender address too.)
+        let (gate, transport) = match l.2 {
+            LearnedField::NameOwner | LearnedField::NameOwned => (0, false),
+            LearnedField::SrcMac => (0, true),
+            LearnedField::DstMac => (antidote_wire::proto::IP, true),
+        };
         return Some(FieldRef { name: l.0, ty: l.1, src: Source::Learned(l.2), gate, transport, true_needs: 0, is_flag: false });
     }
     META_FIELDS.iter().find(|m| m.0 == name).map(|m| FieldRef {
@@ -176,16 +181,18 @@ mod tests {
         for (name, _, _) in all_names() {
             let f = resolve(name).unwrap();
             let prefix = name.split('.').next().unwrap();
-            // What is learned of a frame's addresses needs them.
+            // What is learned of a frame's addresses needs them (the source's: an IP or an ARP
+            // frame's).
             let prefix = match name {
-                "learned.name_owner" | "learned.name_owned" => "",
+                "learned.name_owner" | "learned.name_owned" | "ns.name" => "",
+                "learned.src_mac" => "any",
                 _ if prefix == "learned" => "ip",
                 _ => prefix,
             };
             let want = proto::NAMES.iter().find(|(_, n)| *n == prefix).map_or(0, |(b, _)| *b);
             assert_eq!(f.gate, want, "{name}");
             let transport =
-                name == "frame.len" || (matches!(prefix, "eth" | "vlan" | "arp" | "ip" | "udp" | "tcp" | "meta") && !name.starts_with("learned.name"));
+                name == "frame.len" || (matches!(prefix, "eth" | "vlan" | "arp" | "ip" | "udp" | "tcp" | "meta" | "any") && !name.starts_with("learned.name"));
             assert_eq!(f.transport, transport, "{name}");
         }
     }

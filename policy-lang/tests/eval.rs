@@ -597,3 +597,28 @@ fn a_policy_reads_who_owns_a_name() {
     // NBT-NS, the same name, the same verdict.
     assert!(run(&p, &nbns_positive(POISONER, VICTIM, "FILESERVR", POISONER, 300), 5).dropped());
 }
+
+/// An ARP frame claiming an address the network binds to another MAC: `learned.src_mac` reads
+/// the ARP sender's address (strict-inline.policy's `arp-conflict`).
+#[test]
+fn an_arp_claim_of_a_bound_address_is_told_apart() {
+    use antidote_policy::keys::ip_key;
+    use antidote_policy::state::{bindings::evidence, Network};
+    let mut p = prog("rule arp-conflict { when arp.op in { 1, 2 } and learned.src_mac != eth.src then alert }");
+    let net = std::sync::Arc::new(Network::default());
+    net.hosts.bind(ip_key(LEGIT.parse().unwrap()), 0, LEGIT_MAC, evidence::ARP, 1);
+    p.network = Some(net);
+    let arp = |mac: [u8; 6]| {
+        let mut d = vec![0xff; 6];
+        d.extend(mac);
+        d.extend([0x08, 0x06, 0, 1, 0x08, 0x00, 6, 4, 0, 2]);
+        d.extend(mac);
+        d.extend([198, 18, 0, 20]);
+        d.extend([0; 6]);
+        d.extend([198, 18, 0, 10]);
+        d.resize(60, 0);
+        d
+    };
+    assert_eq!(run(&p, &arp(POISONER_MAC), 2).alerts.len(), 1, "the poisoner claims the server's address");
+    assert!(run(&p, &arp(LEGIT_MAC), 3).alerts.is_empty(), "the server's own ARP");
+}

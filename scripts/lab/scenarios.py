@@ -210,8 +210,10 @@ class Lab:
 
     def warm_up(self):
         # DHCP: a lease for the victim, which names itself (option 12). udhcpc configures nothing.
-        ns("ad-victim", "busybox", "udhcpc", "-i", "eth0", "-x", "hostname:victim01", "-s", "/bin/true", "-q", "-n", "-t", "3", "-T", "1",
-           check=False, timeout=20)
+        # (-B: broadcast replies, as Windows asks for them.)
+        r = ns("ad-victim", "busybox", "udhcpc", "-i", "eth0", "-x", "hostname:victim01", "-s", "/bin/true", "-q", "-n", "-t", "5", "-T", "1", "-B",
+               check=False, timeout=30)
+        self.dhcp_lease = "obtained" in (r.stdout + r.stderr)
         for _ in range(2):
             for proto, name in LEGIT_LOOKUPS:
                 self.lookup(proto, name)
@@ -284,6 +286,9 @@ class Lab:
                 forged = [x for x in addrs if x not in owners]
                 lookups.append({"phase": phase, "proto": proto, "name": name, "answers": addrs, "forged": len(forged), "took_s": took,
                                 "poisoner_answered": count() - before, "owned": bool(owners), "first_ok": bool(addrs) and addrs[0] in owners})
+        # A follow-on: the victim fetches the poisoner's WPAD file (blocked once it is known).
+        followon = ns("ad-victim", "curl", "-s", "-m", "3", "-o", "/dev/null", "-w", "%{http_code}", f"http://{me['ip4']}/wpad.dat", check=False,
+                      timeout=10).stdout.strip()
         stop(p, signal.SIGINT)
         # What the appliance learned: the poisoner tables' keys that are not this poisoner's.
         mine = {me["ip4"], me["ip6"], me["ll"]}
@@ -306,6 +311,7 @@ class Lab:
             "forged_after_first": sum(1 for k, l in enumerate(lookups) if first is not None and k > first and l["forged"] > 0),
             "forged_owned": sum(1 for l in lookups if l["owned"] and l["forged"] > 0),
             "wrongly_learned": wrong,
+            "wpad_fetch": followon,
             "learned": learned,
             "lookups": lookups,
         }
@@ -326,7 +332,7 @@ class Lab:
             owners = api("/v1/tables/owners")["entries"]
             hosts = api("/v1/tables/hosts")["entries"]
             stop(self.app, signal.SIGINT)
-            return {"plan": self.plan, "policy": os.path.relpath(self.a.policy, REPO), "modes": results,
+            return {"plan": self.plan, "policy": os.path.relpath(self.a.policy, REPO), "modes": results, "dhcp_lease": self.dhcp_lease,
                     "owners": [{"name": e["key"], "mac": e["mac"], "evidence": e["evidence"]} for e in owners],
                     "hosts": len(hosts), "antidote": open(self.path("antidote.log")).read().strip().splitlines()[-3:]}
         finally:
@@ -334,12 +340,13 @@ class Lab:
 
 
 def row(r):
+    blocked = "blocked" if r["wpad_fetch"] == "000" else f"HTTP {r['wpad_fetch']}"
     return (f"| {r['mode']} | {r['what']} | {r['poisoner_answers']} | {r['legit_failed']} | {r['forged_after_first']} | {r['forged_owned']} | "
-            f"{len(r['wrongly_learned'])} |")
+            f"{len(r['wrongly_learned'])} | {blocked} |")
 
 
 HEADER = ("| mode | poisoner | answers it sent | legitimate lookups failed | forged answers reaching the victim after its first | "
-          "forged answers for owned names reaching the victim | hosts wrongly learned |\n|---|---|---|---|---|---|---|")
+          "forged answers for owned names reaching the victim | hosts wrongly learned | WPAD fetch from it |\n|---|---|---|---|---|---|---|---|")
 
 
 def main():

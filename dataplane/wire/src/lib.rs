@@ -18,6 +18,7 @@
 pub mod arp;
 pub mod checksum;
 pub mod dhcp;
+pub mod dhcp6;
 pub mod dns;
 pub mod emit;
 pub mod error;

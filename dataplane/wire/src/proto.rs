@@ -10,6 +10,8 @@ pub const PORT_MDNS: u16 = 5353;
 pub const PORT_LLMNR: u16 = 5355;
 pub const PORT_DHCP_SERVER: u16 = crate::dhcp::PORT_SERVER;
 pub const PORT_DHCP_CLIENT: u16 = crate::dhcp::PORT_CLIENT;
+pub const PORT_DHCP6_CLIENT: u16 = crate::dhcp6::PORT_CLIENT;
+pub const PORT_DHCP6_SERVER: u16 = crate::dhcp6::PORT_SERVER;
 
 /// Protocol bits of a frame (`crate::frame::frame_mask`): a rule that reads `llmnr.*` can only match a
 /// frame with [`LLMNR`].
@@ -108,18 +110,18 @@ pub fn udp_app(sport: u16, dport: u16) -> u32 {
 }
 
 /// Whether `p` is a port whose datagrams the dissector reads: name resolution, the SQL browser
-/// (NBT-NS, SSRP, mDNS, LLMNR) and DHCP (what the network is learned from). One multiply and
-/// one table load (a perfect hash of the six), not twelve comparisons.
+/// (NBT-NS, SSRP, mDNS, LLMNR) and DHCP, v4 and v6 (what the network is learned from). One
+/// multiply and one table load (a perfect hash of the eight), not sixteen comparisons.
 #[inline(always)]
 pub fn named_port(p: u16) -> bool {
     NAMED_PORTS[((p as u32).wrapping_mul(NAMED_PORT_HASH) >> 29) as usize] == p
 }
 
-const NAMED_PORT_HASH: u32 = 0x9e39_a75f;
+const NAMED_PORT_HASH: u32 = 0x64b2_d2bd;
 
 /// [`named_port`]'s table: each port in its slot, the empty slots holding one of them again.
 static NAMED_PORTS: [u16; 8] = {
-    let ports = [PORT_NBNS, PORT_SSRP, PORT_MDNS, PORT_LLMNR, PORT_DHCP_SERVER, PORT_DHCP_CLIENT];
+    let ports = [PORT_NBNS, PORT_SSRP, PORT_MDNS, PORT_LLMNR, PORT_DHCP_SERVER, PORT_DHCP_CLIENT, PORT_DHCP6_CLIENT, PORT_DHCP6_SERVER];
     let (mut t, mut used) = ([PORT_NBNS; 8], [false; 8]);
     let mut i = 0;
     while i < ports.len() {
@@ -136,9 +138,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn named_port_is_true_for_the_six_named_ports_only() {
+    fn named_port_is_true_for_the_eight_named_ports_only() {
         let named: Vec<u16> = (0..=u16::MAX).filter(|&p| named_port(p)).collect();
-        let mut want = vec![PORT_DHCP_SERVER, PORT_DHCP_CLIENT, PORT_NBNS, PORT_SSRP, PORT_MDNS, PORT_LLMNR];
+        let mut want = vec![PORT_DHCP_SERVER, PORT_DHCP_CLIENT, PORT_NBNS, PORT_SSRP, PORT_MDNS, PORT_LLMNR, PORT_DHCP6_CLIENT, PORT_DHCP6_SERVER];
         want.sort();
         assert_eq!(named, want);
     }

@@ -123,7 +123,9 @@ impl Checker<'_> {
                 None
             }
             None => {
-                self.err(Diagnostic::error("E003", format!("unknown set `{}`", e.node), e.span).with_hint("declare it before the table: `set NAME : TYPE = { … }`"));
+                self.err(
+                    Diagnostic::error("E003", format!("unknown set `{}`", e.node), e.span).with_hint("declare it before the table: `set NAME : TYPE = { … }`"),
+                );
                 None
             }
         });

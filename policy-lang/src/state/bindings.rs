@@ -64,11 +64,11 @@ pub mod evidence {
             (DHCP_SERVER, "dhcp-server"),
             (NAMED, "named"),
         ]
-            .iter()
-            .filter(|(b, _)| bits & b != 0)
-            .map(|(_, n)| *n)
-            .collect::<Vec<_>>()
-            .join("+")
+        .iter()
+        .filter(|(b, _)| bits & b != 0)
+        .map(|(_, n)| *n)
+        .collect::<Vec<_>>()
+        .join("+")
     }
 }
 
@@ -371,6 +371,15 @@ impl BindTable {
             expires_at_ms: st,
             conflicts: s.conflicts.load(Relaxed),
         })
+    }
+
+    /// Adds `bits` to the evidence of the binding of `key` on `segment` (its MAC unchanged); true
+    /// if it was there.
+    pub fn mark(&self, key: u128, segment: u64, bits: u16, now: u64) -> bool {
+        match self.find(key, segment, now) {
+            Some((s, _, v)) => s.value.compare_exchange(v, word(mac_of(v), evidence_of(v) | bits), AcqRel, Relaxed).is_ok(),
+            None => false,
+        }
     }
 
     /// Forgets the binding of `key` on `segment`; true if it was there.

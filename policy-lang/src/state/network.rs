@@ -144,9 +144,10 @@ impl Network {
             None => Learned::Nothing,
         };
         match &f.app {
-            // Registration (5) and refresh (8, 9) requests carry the name and the address.
+            // Registration (5) and refresh (8, 9) requests carry the name and the address; a
+            // group name (the G bit: a workgroup, a domain) belongs to many hosts, not one.
             App::Nbns(m) if !m.is_response() && matches!(m.opcode(), 5 | 8 | 9) => match m.record() {
-                Some(r) if r.first_entry().is_some_and(|(_, a)| own(IpAddr::V4(a))) => claim(Value::NbName(r.name), evidence::NBNS),
+                Some(r) if r.first_entry().is_some_and(|(flags, a)| flags & 0x8000 == 0 && own(IpAddr::V4(a))) => claim(Value::NbName(r.name), evidence::NBNS),
                 _ => Learned::Nothing,
             },
             App::Mdns(m) if to_group && m.is_response() && m.question().is_none() => match m.first_address() {
@@ -237,9 +238,14 @@ impl Network {
         };
         if let Transport::Udp(u) = f.transport {
             let dhcp = |p: u16| p == proto::PORT_DHCP_SERVER || p == proto::PORT_DHCP_CLIENT;
+            let dhcp6 = |p: u16| p == proto::PORT_DHCP6_SERVER || p == proto::PORT_DHCP6_CLIENT;
             if dhcp(u.src_port) && dhcp(u.dst_port) {
                 if let Ok(d) = DhcpRepr::parse(f.payload) {
                     self.learn_dhcp(eth.src.0, net.src.ip(), &d, segment, now);
+                }
+            } else if dhcp6(u.src_port) && dhcp6(u.dst_port) {
+                if let Ok(d) = antidote_wire::dhcp6::Dhcp6Repr::parse(f.payload) {
+                    self.learn_dhcp6(eth.src.0, &d, segment, now);
                 }
             }
         }
@@ -250,6 +256,38 @@ impl Network {
         }
         if matches!(f.app, App::Nbns(_) | App::Mdns(_)) {
             self.learn_names(f, segment, now);
+        }
+    }
+
+    /// An answer the policy dropped, from the host that owns its name by answers alone: the
+    /// ownership is withdrawn (marked contested: nobody owns the name by answers any more). A
+    /// responder that answered a name nobody owns often enough to own it, then was caught (its
+    /// answers dropped as a known poisoner's), owns nothing; a name's claim (registration,
+    /// announcement, probe, DHCP) is never withdrawn this way.
+    pub fn unlearn_answer(&self, f: &Frame<'_>, segment: u64, now: u64) {
+        let Some(eth) = f.eth else { return };
+        let Some(k) = antidote_wire::fields::question_name(f).and_then(|n| crate::keys::name_key(&n)) else { return };
+        if let Some(b) = self.owners.get(k, segment, now) {
+            if b.mac == eth.src.0 && b.evidence & evidence::CLAIM == 0 && b.evidence & evidence::CONTESTED == 0 {
+                self.owners.mark(k, segment, evidence::CONTESTED, now);
+            }
+        }
+    }
+
+    /// Learns from a DHCPv6 message seen on `segment` from Ethernet source `eth_src`: a client's
+    /// Solicit, Request, Renew, Rebind or Information-request giving its host name (option 39,
+    /// the first label) makes it the name's owner — when its DUID carries a link-layer address,
+    /// only if that is `eth_src` (a relayed or forged message names nobody).
+    pub fn learn_dhcp6(&self, eth_src: [u8; 6], m: &antidote_wire::dhcp6::Dhcp6Repr<'_>, segment: u64, now: u64) -> Learned {
+        if !m.from_client() {
+            return Learned::Nothing;
+        }
+        if m.duid_mac.is_some_and(|d| d != eth_src) {
+            return Learned::Mismatched;
+        }
+        match m.fqdn_host.and_then(|n| crate::keys::name_key(&Value::Str(n))) {
+            Some(k) => Learned::Owner(self.owners.bind(k, segment, eth_src, evidence::DHCP, now)),
+            None => Learned::Nothing,
         }
     }
 
@@ -575,5 +613,53 @@ mod tests {
         n.owners.bind(key3, 0, host, evidence::ANSWER, 5000);
         assert!(matches!(n.owners.bind(key3, 0, other, evidence::ANSWER, 5100), Bound::Conflict(_)));
         assert!(n.owners.get(key3, 0, 5101).unwrap().owns());
+
+        // A responder that came to own a name by its answers, then had an answer for it dropped
+        // (caught as a poisoner): it owns it no more. A claimed name is never withdrawn so.
+        let key4 = crate::keys::name_key(&Value::StaticStr("winhost")).unwrap();
+        n.owners.remove(key4, 0, 6000);
+        learn(&answer(host, ll, own.octets()), 6000);
+        learn(&answer(host, ll, own.octets()), 7000);
+        assert!(n.owners.get(key4, 0, 7001).unwrap().owns());
+        let dropped = answer(host, ll, own.octets());
+        let mut sc = antidote_wire::Scratch::default();
+        n.unlearn_answer(&antidote_wire::Frame::parse(&dropped, &mut sc), 0, 7002);
+        assert!(!n.owners.get(key4, 0, 7003).unwrap().owns(), "withdrawn");
+        n.owners.bind(key4, 0, host, evidence::NBNS, 7004);
+        n.unlearn_answer(&antidote_wire::Frame::parse(&dropped, &mut sc), 0, 7005);
+        assert!(n.owners.get(key4, 0, 7006).unwrap().owns(), "a claim stays");
+    }
+
+    #[test]
+    fn a_dhcpv6_client_names_itself_from_its_own_mac() {
+        let n = Network::default();
+        let mut m = vec![1, 0x12, 0x34, 0x56];
+        m.extend([0, 1, 0, 10, 0, 3, 0, 1]);
+        m.extend(SERVER);
+        let name = b"\x08corpfs02\x04corp\x00";
+        m.extend([0, 39, 0, (1 + name.len()) as u8, 0x01]);
+        m.extend(name);
+        // (The helper sends from and to one port; DHCPv6 goes 546 -> 547.)
+        let mut d = udp(SERVER, "fe80::ad:ff:fe00:20", "ff02::1:2", 546, &m);
+        d[14 + 40 + 2..14 + 40 + 4].copy_from_slice(&547u16.to_be_bytes());
+        let f = antidote_wire::Frame::parse_transport(&d);
+        n.learn_frame(&f, 0, 1);
+        let k = crate::keys::name_key(&Value::StaticStr("corpfs02")).unwrap();
+        assert_eq!(n.owners.get(k, 0, 2).map(|b| (b.mac, b.evidence)), Some((SERVER, evidence::DHCP)));
+        // From another MAC than its DUID's: names nobody.
+        let m = antidote_wire::dhcp6::Dhcp6Repr::parse(&f.payload[..]).unwrap();
+        assert_eq!(n.learn_dhcp6(FORGER, &m, 0, 3), Learned::Mismatched);
+    }
+
+    #[test]
+    fn a_group_name_registration_names_no_owner() {
+        let n = Network::default();
+        let mut reg = registration("LAB", [198, 18, 0, 20]);
+        let at = reg.len() - 6;
+        reg[at] = 0x80; // NB_FLAGS: the G bit
+        let d = udp(SERVER, "198.18.0.20", "198.18.0.255", 137, &reg);
+        let mut s = antidote_wire::Scratch::default();
+        let f = antidote_wire::Frame::parse(&d, &mut s);
+        assert_eq!(n.learn_names(&f, 0, 1), Learned::Nothing);
     }
 }

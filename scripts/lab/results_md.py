@@ -1,0 +1,63 @@
+#!/usr/bin/python3
+"""Writes docs/lab-results.md from the lab's results (scripts/lab/scenarios.py --out, kept by
+tests/lab_defense.rs as target/lab/results-a.json and results-b.json).
+
+usage: scripts/lab/results_md.py RESULTS.json... > docs/lab-results.md"""
+import json
+import sys
+
+GOALS = ("legit_failed", "forged_after_first", "forged_owned")
+
+
+def table(r):
+    out = [f"### Plan {r['plan']['plan']} ({r['plan']['prefix4']}.0/24), `{r['policy']}` unchanged", "",
+           "| mode | poisoner | answers it sent | legitimate lookups failed (goal 0) | forged answers reaching the victim after its first (goal 0) "
+           "| forged answers for owned names reaching the victim (goal 0) | hosts wrongly learned (goal 0) | WPAD fetch from it |",
+           "|---|---|---:|---:|---:|---:|---:|---|"]
+    for m in r["modes"]:
+        wpad = "blocked" if m["wpad_fetch"] == "000" else f"HTTP {m['wpad_fetch']}"
+        out.append(f"| `{m['mode']}` | {m['what']} | {m['poisoner_answers']} | {m['legit_failed']} | {m['forged_after_first']} | "
+                   f"{m['forged_owned']} | {len(m['wrongly_learned'])} | {wpad} |")
+    owners = ", ".join(f"`{o['name']}` ({o['evidence']})" for o in r["owners"])
+    out += ["", f"Owners learned by the end: {owners}. DHCP lease for the victim: {'yes' if r['dhcp_lease'] else 'no'}.", ""]
+    return "\n".join(out)
+
+
+def main():
+    runs = [json.load(open(p)) for p in sys.argv[1:]]
+    print("""# The lab's results, per poisoner mode
+
+Measured by `scripts/lab/scenarios.py` (run by `tests/lab_defense.rs`, which fails if a goal is
+missed; regenerate this page with `scripts/lab/results_md.py target/lab/results-a.json
+target/lab/results-b.json > docs/lab-results.md` after `cargo nextest run --test lab_defense`).
+How the lab is built and what each lookup is: `docs/learning.md` ("Measured in the lab").
+
+Per mode the victim makes 18 lookups with the poisoner running: the six real-name lookups
+(CORPFS01 over NBT-NS, LLMNR v4 and v6, mDNS v4 and v6; WINHOST over LLMNR v6), six lookups of
+names nobody owns, and the six real-name lookups again. A lookup *fails* when its first answer
+is not the owner's address; an answer is *forged* when it gives an address that is not the
+name's owner's (every address, for a name nobody owns). "After its first" counts lookups after
+the one the poisoner answered first.
+""")
+    for r in runs:
+        print(table(r))
+    print("""## Reading the table
+
+- Every poisoner that answers names with an owner — Responder in its default configuration
+  answers every query it hears, real names included — is caught at its first such answer: that
+  answer is dropped, the poisoner learned by address and MAC, and nothing it sends afterwards
+  reaches the victim.
+- `chosen-names` answers only names nobody owns (`RespondToName` with typos and `wpad`): its
+  first name, asked over NBT-NS, then LLMNR v4 and v6, is one name — the victim gets its answers
+  until the poisoner answers a second name and is learned. That gap is what canary queries and
+  held first answers close (the next issue).
+- `forged-source` forges the file server's IPv4 address as its source (with its own MAC): the
+  network binds that address to the server's MAC, so the answers are dropped as forged and the
+  server is not learned as a poisoner — the poisoner is learned from its IPv6 answers.
+- `answer-elsewhere` puts another host's address in its answers; it is judged by the names it
+  answers, not by the address, and caught the same way.
+""")
+
+
+if __name__ == "__main__":
+    main()
