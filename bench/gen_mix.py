@@ -122,7 +122,7 @@ def name_frame():
         return Ether(src=MACS[a % 199], dst="01:00:5e:00:00:fb") / IP(src=ip4(a), dst="224.0.0.251", ttl=255) / UDP(
             sport=5353, dport=5353) / DNS(id=0, qd=DNSQR(qname=name + ".local"))
     if kind == "wpad":
-        return l2(False) / IP(src=ip4(a), dst=P4[b % 3]) / TCP(sport=rnd.randrange(1024, 65535), dport=80, flags="PA") / Raw(
+        return l2(False) / IP(src=ip4(a), dst=ip4(b)) / TCP(sport=rnd.randrange(1024, 65535), dport=80, flags="PA") / Raw(
             b"GET /wpad.dat HTTP/1.1\r\nHost: wpad\r\nUser-Agent: WinHttp-Autoproxy-Service/5.1\r\n\r\n")
     # SMB2 NEGOTIATE request head (NetBIOS session header + SMB2 header)
     smb = bytes([0, 0, 0, 0x44]) + b"\xfeSMB" + bytes([64, 0]) + bytes(58)
