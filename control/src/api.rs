@@ -11,7 +11,7 @@
 //! | GET | /v1/stats | per port, per lcore, per rule counters with rates; swap latency |
 //! | GET | /metrics | the same as Prometheus text |
 //! | GET | /v1/alerts?since=…&limit=…[&follow=1] | recent alerts; `follow` streams JSON lines |
-//! | GET | /v1/tables, /v1/tables/NAME | learned entries with age and TTL; `hosts` and `owners`: the addresses and names learned from the wire, and their MACs |
+//! | GET | /v1/tables, /v1/tables/NAME | learned entries with age and TTL; `hosts`, `owners` and `infra`: the addresses and names learned from the wire, their MACs, and the routers, DNS and WINS servers an infrastructure DHCP server hands out |
 //! | DELETE | /v1/tables/NAME/KEY | forget an entry |
 //! | GET | /v1/health | ports up, workers polling (stalled > 100 ms: unhealthy) |
 //!
@@ -248,10 +248,15 @@ fn parse_since(s: &str) -> Option<u64> {
 /// tables (a policy table of the same name is shown instead).
 const HOSTS: &str = "hosts";
 const OWNERS: &str = "owners";
+const INFRA: &str = "infra";
 
 fn network_table(state: &ApiState, name: &str, now: u64) -> Resp {
     let net = &state.ctx.shared.network;
-    let (table, ty) = if name == OWNERS { (&net.owners, "name -> mac") } else { (&net.hosts, "ip -> mac") };
+    let (table, ty) = match name {
+        OWNERS => (&net.owners, "name -> mac"),
+        INFRA => (&net.infra, "ip -> mac of the DHCP server that named it"),
+        _ => (&net.hosts, "ip -> mac"),
+    };
     let key = |k: u128| match name {
         OWNERS => antidote_policy::keys::name_of_key(k).unwrap_or_else(|| format!("hash:{k:032x}")),
         _ => key_text(FieldType::Ip, k),
@@ -414,6 +419,11 @@ fn handle(state: &Arc<ApiState>, mut req: Request, stop: &Arc<AtomicBool>) {
                 "name": OWNERS, "type": "name -> mac", "ttl_ms": owners.ttl_ms, "max": owners.max, "entries": owners.entries(now).len(),
                 "learned": owners.learned(), "conflicts": owners.conflicts(), "evictions": owners.evictions(),
             }));
+            let infra = &state.ctx.shared.network.infra;
+            v.push(json!({
+                "name": INFRA, "type": "ip -> mac of the DHCP server that named it", "ttl_ms": infra.ttl_ms, "max": infra.max,
+                "entries": infra.entries(now).len(), "learned": infra.learned(), "conflicts": infra.conflicts(), "evictions": infra.evictions(),
+            }));
             let hosts = &state.ctx.shared.network.hosts;
             v.push(json!({
                 "name": HOSTS, "type": "ip -> mac", "ttl_ms": hosts.ttl_ms, "max": hosts.max, "entries": hosts.entries(now).len(),
@@ -428,7 +438,7 @@ fn handle(state: &Arc<ApiState>, mut req: Request, stop: &Arc<AtomicBool>) {
             let now = state.ctx.shared.clock.now_ms();
             let p = state.ctx.shared.policy.get();
             match p.as_ref().and_then(|p| p.program.tables.iter().find(|t| t.name == *name)) {
-                None if *name == HOSTS || *name == OWNERS => network_table(state, name, now),
+                None if *name == HOSTS || *name == OWNERS || *name == INFRA => network_table(state, name, now),
                 None => err(404, &format!("no table named {name}")),
                 Some(t) => {
                     let entries: Vec<Value> = t
@@ -455,10 +465,10 @@ fn handle(state: &Arc<ApiState>, mut req: Request, stop: &Arc<AtomicBool>) {
                         err(404, &format!("{key} is not in table {name}"))
                     }
                 }
-                None if *name == HOSTS => match parse_key(FieldType::Ip, key) {
+                None if *name == HOSTS || *name == INFRA => match parse_key(FieldType::Ip, key) {
                     None => err(400, &format!("`{key}` is not an ip key")),
                     Some(k) => {
-                        let hosts = &state.ctx.shared.network.hosts;
+                        let hosts = if *name == INFRA { &state.ctx.shared.network.infra } else { &state.ctx.shared.network.hosts };
                         let gone = hosts.entries(now).iter().filter(|(ek, seg, _)| *ek == k && hosts.remove(k, *seg, now)).count();
                         if gone > 0 {
                             json_resp(200, &json!({"forgotten": key}))

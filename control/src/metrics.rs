@@ -173,7 +173,11 @@ pub fn prometheus(ctx: &RunContext, x: &Extra<'_>) -> String {
     // What the workers learned of the network (docs/learning.md).
     let net = &ctx.shared.network;
     let tables = |f: fn(&antidote_policy::state::BindTable) -> f64| {
-        vec![("{table=\"hosts\"}".to_string(), f(&net.hosts)), ("{table=\"owners\"}".to_string(), f(&net.owners))]
+        vec![
+            ("{table=\"hosts\"}".to_string(), f(&net.hosts)),
+            ("{table=\"owners\"}".to_string(), f(&net.owners)),
+            ("{table=\"infra\"}".to_string(), f(&net.infra)),
+        ]
     };
     metric("antidote_learned_total", "Bindings learned from the wire (new ones, not refreshes).", "counter", tables(|t| t.learned() as f64));
     metric(

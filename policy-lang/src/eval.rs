@@ -147,6 +147,7 @@ impl Program {
                 let name = antidote_wire::fields::question_name(frame)?;
                 net.owners.get(crate::keys::name_key(&name)?, meta.segment, now).filter(|b| b.owns())
             }
+            LearnedField::SrcNameServer => return Some(Value::Bool(net.is_name_server(frame.net?.src.0, meta.segment, now))),
             LearnedField::NameOwned => {
                 let name = antidote_wire::fields::question_name(frame)?;
                 return Some(Value::Bool(net.owners.get(crate::keys::name_key(&name)?, meta.segment, now).is_some_and(|b| b.owns())));
@@ -359,12 +360,17 @@ impl Program {
             },
             _ => key,
         };
+        // Infrastructure (a router or DHCP server that has shown itself for a while, or one such a
+        // server hands out) is alerted on, never blocked by what a policy learns; one router
+        // advertisement or offer from a poisoner does not make it infrastructure.
+        if net.is_infrastructure(key, meta.segment, now) {
+            net.learn_refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return false;
+        }
         match net.hosts.get(key, meta.segment, now) {
-            // Another host's address, or a router's or DHCP server's that has shown itself for a
-            // while (infrastructure is alerted on, never blocked by what a policy learns; one
-            // router advertisement or offer from a poisoner does not make it infrastructure).
-            // (A binding loaded from before a restart and not seen since blocks nothing.)
-            Some(b) if b.is_seen() && (b.mac != mac || b.is_infrastructure(now, crate::state::network::INFRASTRUCTURE_AFTER_MS)) => {
+            // Another host's address. (A binding loaded from before a restart and not seen since
+            // blocks nothing.)
+            Some(b) if b.is_seen() && b.mac != mac => {
                 net.learn_refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 false
             }

@@ -23,6 +23,9 @@ pub enum LearnedField {
     NameOwner,
     /// `learned.name_owned`: whether anyone owns the frame's question name.
     NameOwned,
+    /// `learned.src_name_server`: `ip.src` is a NetBIOS name server an infrastructure DHCP
+    /// server hands out.
+    SrcNameServer,
 }
 
 /// Where a field's value comes from.
@@ -89,7 +92,7 @@ pub const META_FIELDS: [(&str, FieldType, MetaField, &str); 2] = [
     ("meta.from_segment", FieldType::Bool, MetaField::FromSegment, "the frame entered on a pair's `a` (segment) side"),
 ];
 
-pub const LEARNED_FIELDS: [(&str, FieldType, LearnedField, &str); 4] = [
+pub const LEARNED_FIELDS: [(&str, FieldType, LearnedField, &str); 5] = [
     (
         "learned.src_mac",
         FieldType::Mac,
@@ -108,6 +111,12 @@ pub const LEARNED_FIELDS: [(&str, FieldType, LearnedField, &str); 4] = [
         FieldType::Bool,
         LearnedField::NameOwned,
         "the name the frame asks about or answers has an owner (`learned.name_owner`); false while nobody owns it (no value for a frame without a name)",
+    ),
+    (
+        "learned.src_name_server",
+        FieldType::Bool,
+        LearnedField::SrcNameServer,
+        "`ip.src` is a NetBIOS name server (WINS) that a DHCP server of ten minutes' standing hands out (option 44): it answers for names other hosts own",
     ),
 ];
 
@@ -132,7 +141,7 @@ pub fn resolve(name: &str) -> Option<FieldRef> {
         let (gate, transport) = match l.2 {
             LearnedField::NameOwner | LearnedField::NameOwned => (0, false),
             LearnedField::SrcMac => (0, true),
-            LearnedField::DstMac => (antidote_wire::proto::IP, true),
+            LearnedField::DstMac | LearnedField::SrcNameServer => (antidote_wire::proto::IP, true),
         };
         return Some(FieldRef { name: l.0, ty: l.1, src: Source::Learned(l.2), gate, transport, true_needs: 0, is_flag: false });
     }

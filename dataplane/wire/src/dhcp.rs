@@ -37,6 +37,11 @@ pub struct DhcpRepr<'a> {
     pub server_id: Option<Ipv4Addr>,
     /// Option 50.
     pub requested: Option<Ipv4Addr>,
+    /// Options 3 (routers), 6 (DNS servers) and 44 (NetBIOS name servers): lists of IPv4
+    /// addresses, as sent.
+    pub routers: &'a [u8],
+    pub dns_servers: &'a [u8],
+    pub wins_servers: &'a [u8],
 }
 
 fn v4(b: &[u8]) -> Ipv4Addr {
@@ -64,6 +69,9 @@ impl<'a> DhcpRepr<'a> {
             fqdn_host: None,
             server_id: None,
             requested: None,
+            routers: &[],
+            dns_servers: &[],
+            wins_servers: &[],
         };
         let mut at = OPTIONS_AT;
         while at < p.len() {
@@ -83,11 +91,19 @@ impl<'a> DhcpRepr<'a> {
                 (81, 4..) => m.fqdn_host = fqdn_host(v[0], &v[3..]),
                 (54, 4) => m.server_id = Some(v4(v)),
                 (50, 4) => m.requested = Some(v4(v)),
+                (3, _) => m.routers = v,
+                (6, _) => m.dns_servers = v,
+                (44, _) => m.wins_servers = v,
                 _ => {}
             }
             at += 2 + len;
         }
         Ok(m)
+    }
+
+    /// The addresses of a list option ([`DhcpRepr::routers`] …): whole four-byte entries.
+    pub fn addresses(list: &'a [u8]) -> impl Iterator<Item = Ipv4Addr> + 'a {
+        list.chunks_exact(4).map(v4)
     }
 
     /// The host name the message gives for its client: option 12, else option 81's first label.

@@ -40,8 +40,10 @@ pub mod evidence {
     /// A DHCP server: the source of DHCP offers and acknowledgements (infrastructure, once it has
     /// served for a while).
     pub const DHCP_SERVER: u16 = 1 << 10;
-    /// The address of a host that registered, announced or probed a name for itself.
-    pub const NAMED: u16 = 1 << 11;
+    /// A DNS server that an infrastructure DHCP server hands out (option 6).
+    pub const DNS_SERVER: u16 = 1 << 11;
+    /// A NetBIOS name server (WINS) that an infrastructure DHCP server hands out (option 44).
+    pub const WINS_SERVER: u16 = 1 << 12;
 
     /// Evidence that makes a name's owner by itself (answers alone do not).
     pub const CLAIM: u16 = NBNS | MDNS | DHCP | OPERATOR;
@@ -62,7 +64,8 @@ pub mod evidence {
             (ANSWER, "answer"),
             (CONTESTED, "contested"),
             (DHCP_SERVER, "dhcp-server"),
-            (NAMED, "named"),
+            (DNS_SERVER, "dns-server"),
+            (WINS_SERVER, "wins-server"),
         ]
         .iter()
         .filter(|(b, _)| bits & b != 0)

@@ -27,6 +27,8 @@ pub const HOST_TTL_MS: u64 = 3_600_000;
 pub const INFRASTRUCTURE_AFTER_MS: u64 = 10 * 60_000;
 /// Names the owners table holds at most.
 pub const OWNERS: usize = 65_536;
+/// Infrastructure addresses named by DHCP the infra table holds at most.
+pub const INFRA: usize = 1024;
 
 /// The learned network. See the module.
 pub struct Network {
@@ -35,6 +37,10 @@ pub struct Network {
     /// Name (as a table key, `crate::keys::name_key`: one for NBT-NS, LLMNR and mDNS) → the MAC
     /// that registered, announced or probed it for its own address, per segment.
     pub owners: BindTable,
+    /// Addresses an infrastructure DHCP server hands out as routers, DNS servers and NetBIOS
+    /// name servers (options 3, 6, 44) → the MAC of the server that named them, per segment:
+    /// infrastructure, never learned as poisoners.
+    pub infra: BindTable,
     /// ARP frames whose Ethernet source is not their sender's MAC: not learned from.
     pub arp_mismatched: AtomicU64,
     /// Neighbour-discovery messages whose link-layer address is not their Ethernet source, or
@@ -75,6 +81,7 @@ impl Network {
         Network {
             hosts: BindTable::new(hosts, host_ttl_ms),
             owners: BindTable::new(OWNERS, host_ttl_ms),
+            infra: BindTable::new(INFRA, host_ttl_ms),
             arp_mismatched: AtomicU64::new(0),
             ndp_mismatched: AtomicU64::new(0),
             learn_refused: AtomicU64::new(0),
@@ -173,7 +180,17 @@ impl Network {
         match (m.op, m.msg_type) {
             (2, Some(ACK)) if !m.yiaddr.is_unspecified() && !m.yiaddr.is_broadcast() => {
                 if !src.is_unspecified() && IpAddr::V4(m.yiaddr) != src {
-                    self.hosts.bind(crate::keys::ip_key(src), segment, eth_src, evidence::DHCP_SERVER, now);
+                    let server = crate::keys::ip_key(src);
+                    self.hosts.bind(server, segment, eth_src, evidence::DHCP_SERVER, now);
+                    // A server that has served a while names the network's routers, DNS and
+                    // NetBIOS name servers (a rogue server's first offers name nothing).
+                    if self.hosts.get(server, segment, now).is_some_and(|b| b.mac == eth_src && b.is_infrastructure(now, INFRASTRUCTURE_AFTER_MS)) {
+                        for (list, ev) in [(m.routers, evidence::ROUTER), (m.dns_servers, evidence::DNS_SERVER), (m.wins_servers, evidence::WINS_SERVER)] {
+                            for a in DhcpRepr::addresses(list).filter(|a| !a.is_unspecified() && !a.is_broadcast()) {
+                                self.infra.bind(crate::keys::ip_key(a.into()), segment, eth_src, ev, now);
+                            }
+                        }
+                    }
                 }
                 Learned::Host(self.hosts.bind(crate::keys::ip_key(m.yiaddr.into()), segment, m.chaddr.0, evidence::DHCP, now))
             }
@@ -184,6 +201,22 @@ impl Network {
             (1, Some(REQUEST | INFORM)) => Learned::Mismatched,
             _ => Learned::Nothing,
         }
+    }
+
+    /// Whether the address `key` is infrastructure on `segment` at `now`: a router or DHCP
+    /// server that has shown itself for [`INFRASTRUCTURE_AFTER_MS`], or a router, DNS or
+    /// NetBIOS name server that such a DHCP server hands out.
+    #[inline]
+    pub fn is_infrastructure(&self, key: u128, segment: u64, now: u64) -> bool {
+        self.hosts.get(key, segment, now).is_some_and(|b| b.is_infrastructure(now, INFRASTRUCTURE_AFTER_MS))
+            || self.infra.get(key, segment, now).is_some_and(|b| b.is_seen())
+    }
+
+    /// Whether the address `key` is a NetBIOS name server (WINS) that an infrastructure DHCP
+    /// server hands out on `segment`: it answers for names other hosts own.
+    #[inline]
+    pub fn is_name_server(&self, key: u128, segment: u64, now: u64) -> bool {
+        self.infra.get(key, segment, now).is_some_and(|b| b.is_seen() && b.evidence & evidence::WINS_SERVER != 0)
     }
 
     /// Learns from an answer the policy let through, seen on `segment`: an LLMNR answer, a
@@ -540,6 +573,7 @@ mod tests {
         ack[236..240].copy_from_slice(&[99, 130, 83, 99]);
         let mut req = ack.clone();
         ack.extend([53, 1, 5, 255]);
+        let ack_bytes = ack.clone();
         req[0] = 1;
         req[16..20].copy_from_slice(&[0; 4]);
         req.extend([53, 1, 3, 12, 8]);
@@ -553,6 +587,19 @@ mod tests {
         let srv = n.hosts.get(crate::keys::ip_key("198.18.0.1".parse().unwrap()), 0, 2).unwrap();
         assert_eq!((srv.mac, srv.evidence), (dhcp_server, evidence::DHCP_SERVER));
         assert!(!srv.is_infrastructure(2, INFRASTRUCTURE_AFTER_MS) && srv.is_infrastructure(1 + INFRASTRUCTURE_AFTER_MS, INFRASTRUCTURE_AFTER_MS));
+        // Its acknowledgements name the network's DNS and WINS servers — once it has served ten
+        // minutes (a rogue server's first offers name nothing).
+        let mut named = ack_bytes.clone();
+        named.truncate(named.len() - 1);
+        named.extend([6, 4, 198, 18, 0, 53, 44, 4, 198, 18, 0, 44, 255]);
+        let named = DhcpRepr::parse(&named).unwrap();
+        let (dns, wins) = (crate::keys::ip_key("198.18.0.53".parse().unwrap()), crate::keys::ip_key("198.18.0.44".parse().unwrap()));
+        n.learn_dhcp(dhcp_server, "198.18.0.1".parse().unwrap(), &named, 0, 3);
+        assert!(!n.is_infrastructure(dns, 0, 4), "named by a server not yet infrastructure");
+        let later = 2 + INFRASTRUCTURE_AFTER_MS;
+        n.learn_dhcp(dhcp_server, "198.18.0.1".parse().unwrap(), &named, 0, later);
+        assert!(n.is_infrastructure(dns, 0, later + 1) && n.is_infrastructure(wins, 0, later + 1));
+        assert!(n.is_name_server(wins, 0, later + 1) && !n.is_name_server(dns, 0, later + 1));
         let req = DhcpRepr::parse(&req).unwrap();
         assert_eq!(n.learn_dhcp(SERVER, "0.0.0.0".parse().unwrap(), &req, 0, 3), Learned::Owner(Bound::New));
         let k = crate::keys::name_key(&Value::StaticStr("corpfs01.local")).unwrap();
