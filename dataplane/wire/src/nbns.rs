@@ -197,6 +197,24 @@ impl NbRecord<'_> {
     pub fn first_entry(&self) -> Option<(u16, Ipv4Addr)> {
         self.entries().next()
     }
+
+    /// An NBSTAT record (a node status answer, RFC 1002 §4.2.18): the responder's own names as
+    /// (name without padding, suffix, NAME_FLAGS), and the unit ID its statistics start with
+    /// (the responder's MAC, as it reports it).
+    pub fn node_status(&self) -> Option<(impl Iterator<Item = (&[u8], u8, u16)> + '_, [u8; 6])> {
+        if self.rtype != TYPE_NBSTAT {
+            return None;
+        }
+        let n = *self.rdata.first()? as usize;
+        let names = self.rdata.get(1..1 + 18 * n)?;
+        let unit: [u8; 6] = self.rdata.get(1 + 18 * n..1 + 18 * n + 6)?.try_into().ok()?;
+        let it = names.chunks_exact(18).map(|e| {
+            let name = &e[..15];
+            let end = name.iter().rposition(|&c| c != b' ' && c != 0).map_or(0, |p| p + 1);
+            (&name[..end], e[15], u16::from_be_bytes([e[16], e[17]]))
+        });
+        Some((it, unit))
+    }
 }
 
 /// A parsed NBT-NS message: the question, the first resource record (answer section, or the

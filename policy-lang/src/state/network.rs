@@ -157,6 +157,31 @@ impl Network {
                 Some(r) if r.first_entry().is_some_and(|(flags, a)| flags & 0x8000 == 0 && own(IpAddr::V4(a))) => claim(Value::NbName(r.name), evidence::NBNS),
                 _ => Learned::Nothing,
             },
+            // A release (6) from the name's owner: the name is free.
+            App::Nbns(m) if !m.is_response() && m.opcode() == 6 => {
+                if let Some(k) = m.record().and_then(|r| crate::keys::name_key(&Value::NbName(r.name))) {
+                    if self.owners.get(k, segment, now).is_some_and(|b| b.mac == eth.src.0) {
+                        self.owners.remove(k, segment, now);
+                    }
+                }
+                Learned::Nothing
+            }
+            // A node status answer lists the responder's own names: its unique, active ones are
+            // its own — when the unit ID it reports is the frame's Ethernet source.
+            App::Nbns(m) if m.is_response() && m.record().is_some_and(|r| r.rtype == antidote_wire::nbns::TYPE_NBSTAT) => {
+                let Some((names, unit)) = m.record().and_then(|r| r.node_status()) else { return Learned::Nothing };
+                if unit != eth.src.0 {
+                    return Learned::Mismatched;
+                }
+                let mut learned = Learned::Nothing;
+                for (name, _suffix, flags) in names {
+                    // Unique (G clear), active (ACT), not in conflict (CNF clear).
+                    if flags & 0x8000 == 0 && flags & 0x0400 != 0 && flags & 0x0800 == 0 && !name.is_empty() && name != b"*" {
+                        learned = claim(Value::Str(name), evidence::NBNS);
+                    }
+                }
+                learned
+            }
             App::Mdns(m) if to_group && m.is_response() && m.question().is_none() => match m.first_address() {
                 Some((name, a)) if own(a) => claim(Value::DnsName(name), evidence::MDNS),
                 _ => Learned::Nothing,
@@ -696,6 +721,51 @@ mod tests {
         // From another MAC than its DUID's: names nobody.
         let m = antidote_wire::dhcp6::Dhcp6Repr::parse(&f.payload[..]).unwrap();
         assert_eq!(n.learn_dhcp6(FORGER, &m, 0, 3), Learned::Mismatched);
+    }
+
+    /// A node status answer from `mac` reporting unit ID `unit`: CORPFS01 (unique, active) and
+    /// LAB (a group).
+    fn node_status(mac: [u8; 6], unit: [u8; 6]) -> Vec<u8> {
+        let mut m = vec![0x55, 0x55, 0x84, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0x20, b'C', b'K'];
+        m.extend([b'A'; 30]);
+        m.extend([0, 0, 0x21, 0, 1, 0, 0, 0, 0]);
+        let mut rdata = vec![2u8];
+        for (name, flags) in [("CORPFS01", 0x0400u16), ("LAB", 0x8400)] {
+            let mut n = name.as_bytes().to_vec();
+            n.resize(15, b' ');
+            rdata.extend(n);
+            rdata.push(0);
+            rdata.extend(flags.to_be_bytes());
+        }
+        rdata.extend(unit);
+        rdata.extend([0; 40]);
+        m.extend((rdata.len() as u16).to_be_bytes());
+        m.extend(rdata);
+        udp(mac, "198.18.0.20", "198.18.0.10", 137, &m)
+    }
+
+    #[test]
+    fn node_status_answers_and_releases_name_and_free_names() {
+        let n = Network::default();
+        let learn = |d: &[u8]| {
+            let mut s = antidote_wire::Scratch::default();
+            let f = antidote_wire::Frame::parse(d, &mut s);
+            assert!(f.error.is_none(), "{:?}", f.error);
+            n.learn_names(&f, 0, 10)
+        };
+        let key = |t: &'static str| crate::keys::name_key(&Value::StaticStr(t)).unwrap();
+        // A unit ID that is not the sender: nothing; its own: its unique names, not the group.
+        assert_eq!(learn(&node_status(SERVER, FORGER)), Learned::Mismatched);
+        assert_eq!(learn(&node_status(SERVER, SERVER)), Learned::Owner(Bound::New));
+        assert_eq!(n.owners.get(key("corpfs01"), 0, 11).map(|b| b.mac), Some(SERVER));
+        assert!(n.owners.get(key("lab"), 0, 11).is_none());
+        // A release from another host changes nothing; the owner's frees the name.
+        let mut release = registration("CORPFS01", [198, 18, 0, 20]);
+        release[2] = 0x30; // opcode 6
+        assert_eq!(learn(&udp(FORGER, "198.18.0.66", "198.18.0.255", 137, &release)), Learned::Nothing);
+        assert!(n.owners.get(key("corpfs01"), 0, 11).is_some());
+        learn(&udp(SERVER, "198.18.0.20", "198.18.0.255", 137, &release));
+        assert!(n.owners.get(key("corpfs01"), 0, 11).is_none(), "released");
     }
 
     #[test]
