@@ -19,6 +19,10 @@ use std::time::{Duration, Instant};
 const UNOWNED_ONLY: [&str; 1] = ["chosen-names"];
 
 fn scenarios(plan: &str) -> Value {
+    scenarios_with(plan, &[])
+}
+
+fn scenarios_with(plan: &str, extra: &[&str]) -> Value {
     require_root();
     let s = Scratch::new(&format!("lab-scenarios-{plan}"));
     let out = s.path("results.json");
@@ -28,7 +32,8 @@ fn scenarios(plan: &str) -> Value {
             .args(["--bin", bin(), "--plan", plan, "--work"])
             .arg(s.path("work"))
             .arg("--out")
-            .arg(&out),
+            .arg(&out)
+            .args(extra),
         Duration::from_secs(900),
     );
     let text = String::from_utf8_lossy(&r.stdout).to_string() + &String::from_utf8_lossy(&r.stderr);
@@ -37,7 +42,8 @@ fn scenarios(plan: &str) -> Value {
     // Kept for docs/lab-results.md (scripts/lab/results_md.py).
     let keep = repo().join("target/lab");
     let _ = std::fs::create_dir_all(&keep);
-    let _ = std::fs::copy(&out, keep.join(format!("results-{plan}.json")));
+    let tag = if extra.is_empty() { plan.to_string() } else { format!("{plan}-canaries") };
+    let _ = std::fs::copy(&out, keep.join(format!("results-{tag}.json")));
     serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap()
 }
 
@@ -74,6 +80,23 @@ fn lab_plan_a_every_poisoner_mode() {
 #[test]
 fn lab_plan_b_every_poisoner_mode() {
     check(&scenarios("b"));
+}
+
+/// Canary queries on (one a second per protocol, from the pair's canary identity): the real
+/// Responder and the project's poisoner answering every name are caught by a canary before the
+/// victim asks anything, and no forged answer reaches the victim — the first one included.
+#[test]
+fn lab_canaries_catch_poisoners_before_the_victim_asks() {
+    let res = scenarios_with("b", &["--modes", "responder,all-names,forged-source", "--canaries", "1"]);
+    for m in res["modes"].as_array().unwrap() {
+        let name = m["mode"].as_str().unwrap();
+        let t = m["canary_detection_s"].as_f64().unwrap_or_else(|| panic!("{name}: no canary caught the poisoner: {m}"));
+        assert!(t < 30.0, "{name}: caught after {t} s");
+        assert_eq!(m["forged_total"], 0, "{name}: forged answers reached the victim: {m}");
+        assert_eq!(m["legit_failed"], 0, "{name}: {m}");
+        assert_eq!(m["wrongly_learned"].as_array().unwrap().len(), 0, "{name}: {m}");
+        eprintln!("{name}: caught by a canary {t} s after it started");
+    }
 }
 
 fn victim(lab: &Lab, args: &[&str]) -> String {

@@ -81,6 +81,9 @@ pub struct ControlHooks {
     /// written.
     network_dir: Option<PathBuf>,
     next_save: std::time::Instant,
+    /// How often, on average, each pair sends a canary of each protocol (0: never).
+    canary_interval: Duration,
+    canaries: Option<crate::canary::Scheduler>,
 }
 
 impl ControlHooks {
@@ -97,7 +100,16 @@ impl ControlHooks {
             running_api: None,
             network_dir: None,
             next_save: std::time::Instant::now(),
+            canary_interval: Duration::from_secs(20),
+            canaries: None,
         })
+    }
+
+    /// Canary queries every `interval` on average per pair and protocol, from the pairs'
+    /// canary identities (the profile's `canary_mac` / `canary_ipv4`); zero: none.
+    pub fn with_canaries(mut self, interval: Duration) -> ControlHooks {
+        self.canary_interval = interval;
+        self
     }
 
     /// How long workers fold repeats of an alert before handing them to the pipeline.
@@ -172,8 +184,17 @@ impl Hooks for ControlHooks {
             }
         }
         self.pipeline = Some(pipeline);
+        self.canaries = crate::canary::Scheduler::new(ctx, self.canary_interval);
+        if let (Some(c), Some(_)) = (&ctx.shared.canaries, &self.canaries) {
+            let ids: Vec<String> =
+                c.by_port.iter().flatten().map(|i| format!("{} {}", i.ip4, i.ll6)).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+            println!("antidote: canaries from {} every ~{:?} per protocol", ids.join(", "), self.canary_interval);
+        }
     }
     fn tick(&mut self, ctx: &RunContext) {
+        if let Some(s) = self.canaries.as_mut() {
+            s.tick(ctx);
+        }
         if let Some(dir) = &self.network_dir {
             if std::time::Instant::now() >= self.next_save {
                 self.next_save = std::time::Instant::now() + NETWORK_SAVE;

@@ -13,6 +13,7 @@
 
 pub mod alerts;
 pub mod api;
+pub mod canary;
 pub mod hooks;
 pub mod manager;
 pub mod metrics;

@@ -199,6 +199,34 @@ pub fn prometheus(ctx: &RunContext, x: &Extra<'_>) -> String {
         "counter",
         vec![("{kind=\"arp\"}".into(), net.arp_mismatched.load(Relaxed) as f64), ("{kind=\"ndp\"}".into(), net.ndp_mismatched.load(Relaxed) as f64)],
     );
+    // Canary queries (issue 23): per port and protocol.
+    if let Some(c) = &ctx.shared.canaries {
+        let per = |rows: &Vec<[std::sync::atomic::AtomicU64; 4]>| {
+            let mut v = Vec::new();
+            for (i, row) in rows.iter().enumerate() {
+                if c.by_port.get(i).copied().flatten().is_none() {
+                    continue;
+                }
+                let port = ctx.port_names.get(i).cloned().unwrap_or_default();
+                for (p, n) in row.iter().enumerate() {
+                    v.push((format!("{{port=\"{port}\",proto=\"{}\"}}", antidote_dataplane::canary::PROTOS[p]), n.load(Relaxed) as f64));
+                }
+            }
+            v
+        };
+        metric("antidote_canaries_sent_total", "Canary queries sent, per port and protocol.", "counter", per(&c.sent));
+        metric("antidote_canaries_answered_total", "Answers to canary queries (poisoners), per port and protocol.", "counter", per(&c.answered));
+        metric(
+            "antidote_canary_frames_total",
+            "Frames for the canary identities: ARP and neighbour solicitations answered, frames consumed, canaries not sent.",
+            "counter",
+            vec![
+                ("{kind=\"resolved\"}".into(), c.resolved.load(Relaxed) as f64),
+                ("{kind=\"consumed\"}".into(), c.consumed.load(Relaxed) as f64),
+                ("{kind=\"failed\"}".into(), c.failed.load(Relaxed) as f64),
+            ],
+        );
+    }
     metric(
         "antidote_policy_swap_latency_microseconds",
         "From a policy push to every worker on the new version.",

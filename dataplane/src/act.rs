@@ -81,6 +81,9 @@ impl Outputs {
             // An answer let through teaches who answers for a name with its own address (an
             // owner once confirmed); one dropped withdraws what its sender's answers taught.
             if f.app.is_answer() {
+                if let Some(c) = &shared.canaries {
+                    count_canary_answer(c, &f, t.rx_index, &shared.network, seg, now);
+                }
                 if out.dropped() {
                     shared.network.unlearn_answer(&f, seg, now);
                 } else {
@@ -175,4 +178,23 @@ fn build_negative(f: &Frame<'_>, t: &Task, inject_from: Option<Ipv4Addr>, pool: 
     let mut mb = Mbuf::alloc(pool)?;
     let n = emit::nbns_negative_response(mb.append(emit::MAX_FRAME as u16)?, f, src_mac, src_ip, false).ok()?;
     mb.trim((emit::MAX_FRAME - n) as u16).then_some(mb)
+}
+
+/// Counts an answer to one of the canaries (its name one of theirs on this segment), per port
+/// and protocol.
+#[inline(never)]
+fn count_canary_answer(c: &crate::canary::Canaries, f: &Frame<'_>, port: usize, net: &antidote_policy::state::Network, seg: u64, now: u64) {
+    let Some(k) = antidote_wire::fields::question_name(f).and_then(|n| antidote_policy::keys::name_key(&n)) else { return };
+    if net.canaries.get(k, seg, now).is_none() {
+        return;
+    }
+    let proto = match (&f.app, f.net.map(|n| n.version)) {
+        (antidote_wire::frame::App::Llmnr(_), Some(6)) => 1,
+        (antidote_wire::frame::App::Llmnr(_), _) => 0,
+        (antidote_wire::frame::App::Nbns(_), _) => 2,
+        _ => 3,
+    };
+    if let Some(row) = c.answered.get(port) {
+        row[proto].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }

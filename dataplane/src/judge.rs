@@ -46,6 +46,8 @@ pub(crate) struct BurstBufs {
     /// The learning budget left for the millisecond `learn_ms` ([`LEARN_PER_MS`]).
     learn_tokens: u32,
     learn_ms: u64,
+    /// Where an answer for a canary identity (ARP, neighbour advertisement) is built.
+    canary_buf: Box<[u8; antidote_wire::emit::MAX_FRAME]>,
 }
 
 /// How many frames a worker may learn from in a millisecond beyond what it remembers (ARP
@@ -63,6 +65,7 @@ impl BurstBufs {
             recent_arp: RecentArp::default(),
             learn_tokens: LEARN_PER_MS,
             learn_ms: 0,
+            canary_buf: Box::new([0; antidote_wire::emit::MAX_FRAME]),
         }
     }
 }
@@ -153,6 +156,13 @@ impl BurstBufs {
         if deferred > 0 {
             bump(&c.actions.learn_deferred, deferred);
         }
+        // The pair's canary identity: ARP requests and solicitations for it are answered; what
+        // is sent to it is judged (an answer to a canary is what the policy looks for), then
+        // consumed — never forwarded.
+        let mut consumed = 0u32;
+        if let Some((c, id)) = shared.canaries.as_ref().and_then(|c| Some((c, c.by_port.get(t.rx_index).copied().flatten()?))) {
+            consumed = canary_frames(frames, &mut self.canary_buf, &mut self.out.inject, c, &id, pool, &mut skip);
+        }
         let mut slow = all & !skip;
         let (look_end, slow_frames) = (Phases::now(), slow.count_ones());
         while slow != 0 {
@@ -179,9 +189,10 @@ impl BurstBufs {
         }
         let slow_end = Phases::now();
         if default_drop {
-            dropped |= skip;
-            fast_dropped = skip.count_ones() as u64;
+            dropped |= skip & !consumed;
+            fast_dropped = (skip & !consumed).count_ones() as u64;
         }
+        dropped |= consumed;
         bump(&pc.rx_bytes, bytes as u64);
         if dropped == 0 {
             // Everything goes on, in order (fwd is empty between bursts).
@@ -202,4 +213,44 @@ impl BurstBufs {
         }
         self.phases.judge(start, look_end, slow_end, slow_frames);
     }
+}
+
+/// Frames of the burst for canary identity `id` ([`crate::canary::for_identity`]): answers to
+/// ARP and solicitations go to `inject`; frames sent to it leave `skip` (they are judged).
+/// Returns the frames to consume.
+#[inline(never)]
+fn canary_frames(
+    frames: &[antidote_dpdk::Mbuf],
+    buf: &mut [u8; antidote_wire::emit::MAX_FRAME],
+    inject: &mut antidote_dpdk::Burst,
+    c: &crate::canary::Canaries,
+    id: &crate::profile::CanaryIdentity,
+    pool: &Mempool,
+    skip: &mut u32,
+) -> u32 {
+    use crate::canary::ForIdentity;
+    use std::sync::atomic::Ordering::Relaxed;
+    let mut consumed = 0u32;
+    for (i, m) in frames.iter().enumerate() {
+        match crate::canary::for_identity(m.data(), id, &mut buf[..]) {
+            ForIdentity::No => continue,
+            ForIdentity::Addressed => *skip &= !(1 << i),
+            ForIdentity::Resolve(n) => {
+                *skip |= 1 << i;
+                let answer = antidote_dpdk::Mbuf::alloc(pool).and_then(|mut mb| {
+                    mb.append(n as u16)?.copy_from_slice(&buf[..n]);
+                    Some(mb)
+                });
+                match answer.map(|mb| inject.push(mb)) {
+                    Some(Ok(())) => c.resolved.fetch_add(1, Relaxed),
+                    _ => c.failed.fetch_add(1, Relaxed),
+                };
+            }
+        }
+        consumed |= 1 << i;
+    }
+    if consumed != 0 {
+        c.consumed.fetch_add(consumed.count_ones() as u64, Relaxed);
+    }
+    consumed
 }

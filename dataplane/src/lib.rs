@@ -21,6 +21,7 @@
 
 pub mod act;
 pub mod alert;
+pub mod canary;
 pub mod clock;
 pub mod judge;
 pub mod phases;

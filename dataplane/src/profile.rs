@@ -78,6 +78,63 @@ pub struct PairSpec {
     pub a: String,
     /// The uplink side.
     pub b: String,
+    /// The canary identity of the pair's segment: the MAC its canary queries come from (the
+    /// appliance answers ARP and neighbour solicitation for its addresses and consumes what is
+    /// sent to it). Off when absent.
+    #[serde(default)]
+    pub canary_mac: Option<String>,
+    /// Its IPv4 address with the segment's prefix length (`198.18.0.250/24`: an unused address
+    /// of the segment; NBT-NS canaries go to the prefix's broadcast address). Its IPv6 address is
+    /// the link-local one derived from the MAC.
+    #[serde(default)]
+    pub canary_ipv4: Option<String>,
+}
+
+/// A pair's canary identity, read from its [`PairSpec`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CanaryIdentity {
+    pub mac: [u8; 6],
+    pub ip4: std::net::Ipv4Addr,
+    pub broadcast: std::net::Ipv4Addr,
+    pub ll6: std::net::Ipv6Addr,
+}
+
+impl CanaryIdentity {
+    /// The IPv6 link-local address of a MAC (modified EUI-64).
+    pub fn link_local(m: [u8; 6]) -> std::net::Ipv6Addr {
+        let w = |a: u8, b: u8| ((a as u16) << 8) | b as u16;
+        std::net::Ipv6Addr::new(0xfe80, 0, 0, 0, w(m[0] ^ 2, m[1]), w(m[2], 0xff), w(0xfe, m[3]), w(m[4], m[5]))
+    }
+}
+
+impl PairSpec {
+    /// The pair's canary identity, if it has one; an error that says what to fix.
+    pub fn canary(&self) -> Result<Option<CanaryIdentity>, String> {
+        let (mac, ip) = match (&self.canary_mac, &self.canary_ipv4) {
+            (None, None) => return Ok(None),
+            (Some(m), Some(i)) => (m, i),
+            _ => return Err("give both `canary_mac` and `canary_ipv4` (or neither)".into()),
+        };
+        let bytes: Vec<u8> = mac.split([':', '-']).filter_map(|b| (b.len() == 2).then(|| u8::from_str_radix(b, 16).ok()).flatten()).collect();
+        let m: [u8; 6] = bytes.try_into().map_err(|_| format!("`canary_mac` = \"{mac}\" is not a MAC address (02:00:5e:00:00:01)"))?;
+        let m = antidote_wire::ethernet::Mac(m);
+        if m.0[0] & 1 != 0 || m.0 == [0; 6] {
+            return Err(format!("`canary_mac` = \"{mac}\" must be a unicast address"));
+        }
+        let (addr, len) = ip.split_once('/').ok_or_else(|| format!("`canary_ipv4` = \"{ip}\" needs its prefix length (198.18.0.250/24)"))?;
+        let (Ok(ip4), Ok(len)) = (addr.parse::<std::net::Ipv4Addr>(), len.parse::<u32>()) else {
+            return Err(format!("`canary_ipv4` = \"{ip}\" is not an IPv4 address with a prefix length (198.18.0.250/24)"));
+        };
+        if !(8..=30).contains(&len) {
+            return Err(format!("`canary_ipv4` = \"{ip}\": the prefix length must be 8 to 30"));
+        }
+        let host = u32::MAX >> len;
+        let broadcast = std::net::Ipv4Addr::from(u32::from(ip4) | host);
+        if u32::from(ip4) & host == 0 || ip4 == broadcast {
+            return Err(format!("`canary_ipv4` = \"{ip}\" is the segment's network or broadcast address; use a free host address"));
+        }
+        Ok(Some(CanaryIdentity { mac: m.0, ip4, broadcast, ll6: CanaryIdentity::link_local(m.0) }))
+    }
 }
 
 fn default_memory_mb() -> u32 {
@@ -280,6 +337,7 @@ impl Profile {
                     return Err(format!("pair #{}: port `{n}` is already in a pair; a port bridges to exactly one other port", i + 1));
                 }
             }
+            pair.canary().map_err(|e| format!("pair #{}: {e}", i + 1))?;
         }
         if let Some(m) = &self.mirror {
             if !names.contains(m.as_str()) {

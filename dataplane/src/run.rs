@@ -229,6 +229,15 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
         inject_from: opts.inject_from,
         alert_fold_ms: opts.alert_fold.as_millis() as u64,
         mirror: profile.mirror_index().map(|i| ports.ports[i]),
+        canaries: crate::canary::Canaries::new(
+            (0..profile.ports.len())
+                .map(|i| {
+                    let name = &profile.ports[i].name;
+                    profile.pairs.iter().find(|p| &p.a == name || &p.b == name).and_then(|p| p.canary().ok().flatten())
+                })
+                .collect(),
+        )
+        .map(Arc::new),
     });
     let segment_side: Vec<bool> = (0..profile.ports.len()).map(|i| profile.pairs.iter().any(|p| p.a == profile.ports[i].name)).collect();
 

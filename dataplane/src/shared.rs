@@ -42,4 +42,7 @@ pub struct Shared {
     pub alert_fold_ms: u64,
     /// Mirror port and the TX queue base (worker w uses queue w).
     pub mirror: Option<Port>,
+    /// The canary identities of the profile's pairs, and what the control side built for them
+    /// (None: no pair has one).
+    pub canaries: Option<Arc<crate::canary::Canaries>>,
 }

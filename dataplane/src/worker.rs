@@ -130,6 +130,14 @@ impl Worker {
                 }
             }
         }
+        // The canaries the control side built: worker 0 sends them, on its own TX queues.
+        if self.b.out.worker == 0 {
+            if let Some(c) = &self.shared.canaries {
+                if !c.outbox.is_empty() {
+                    send_canaries(&self.tasks, c, &self.pool, self.tx_queue);
+                }
+            }
+        }
         let c = &*self.counters;
         bump(&c.polls, 1);
         c.last_poll_ms.store(now, Relaxed);
@@ -161,6 +169,35 @@ impl Worker {
         let lost = self.b.out.folds.flush(&self.shared.alerts, self.b.out.worker, std::time::Duration::from_millis(500));
         if lost > 0 {
             self.shared.alerts.count_dropped(self.b.out.worker, lost);
+        }
+    }
+}
+
+/// Sends what the control side put in the canary outbox, each frame out of its port (a task's
+/// RX port) on TX queue `tx_queue`; what cannot be sent is counted.
+#[inline(never)]
+fn send_canaries(tasks: &[Task], c: &crate::canary::Canaries, pool: &Mempool, tx_queue: u16) {
+    for _ in 0..16 {
+        let Some(f) = c.outbox.pop() else { break };
+        let port = tasks.iter().find(|t| t.rx_index == f.port as usize).map(|t| t.rx_port);
+        let mbuf = antidote_dpdk::Mbuf::alloc(pool).and_then(|mut mb| {
+            mb.append(f.len)?.copy_from_slice(&f.data[..f.len as usize]);
+            Some(mb)
+        });
+        let sent = match (port, mbuf) {
+            (Some(p), Some(mb)) => {
+                let mut b = antidote_dpdk::Burst::new();
+                let _ = b.push(mb);
+                let n = p.tx_burst(tx_queue, &mut b);
+                b.clear();
+                n == 1
+            }
+            _ => false,
+        };
+        if sent {
+            c.sent[f.port as usize][f.proto as usize & 3].fetch_add(1, Relaxed);
+        } else {
+            c.failed.fetch_add(1, Relaxed);
         }
     }
 }

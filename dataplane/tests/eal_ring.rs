@@ -93,6 +93,7 @@ fn frames_cross_the_bridge_unchanged_and_are_counted() {
         inject_from: None,
         alert_fold_ms: 0,
         mirror: None,
+        canaries: None,
     });
     let mut worker = Worker::new(
         vec![Task {

@@ -147,6 +147,13 @@ impl Program {
                 let name = antidote_wire::fields::question_name(frame)?;
                 net.owners.get(crate::keys::name_key(&name)?, meta.segment, now).filter(|b| b.owns())
             }
+            LearnedField::CanaryAnswered => {
+                if !frame.app.is_answer() {
+                    return Some(Value::Bool(false));
+                }
+                let name = antidote_wire::fields::question_name(frame)?;
+                return Some(Value::Bool(net.canaries.get(crate::keys::name_key(&name)?, meta.segment, now).is_some()));
+            }
             LearnedField::SrcNameServer => return Some(Value::Bool(net.is_name_server(frame.net?.src.0, meta.segment, now))),
             LearnedField::NameOwned => {
                 let name = antidote_wire::fields::question_name(frame)?;

@@ -26,6 +26,8 @@ pub enum LearnedField {
     /// `learned.src_name_server`: `ip.src` is a NetBIOS name server an infrastructure DHCP
     /// server hands out.
     SrcNameServer,
+    /// `canary.answered`: the frame answers one of the appliance's canary queries.
+    CanaryAnswered,
 }
 
 /// Where a field's value comes from.
@@ -92,7 +94,7 @@ pub const META_FIELDS: [(&str, FieldType, MetaField, &str); 2] = [
     ("meta.from_segment", FieldType::Bool, MetaField::FromSegment, "the frame entered on a pair's `a` (segment) side"),
 ];
 
-pub const LEARNED_FIELDS: [(&str, FieldType, LearnedField, &str); 5] = [
+pub const LEARNED_FIELDS: [(&str, FieldType, LearnedField, &str); 6] = [
     (
         "learned.src_mac",
         FieldType::Mac,
@@ -118,6 +120,12 @@ pub const LEARNED_FIELDS: [(&str, FieldType, LearnedField, &str); 5] = [
         LearnedField::SrcNameServer,
         "`ip.src` is a NetBIOS name server (WINS) that a DHCP server of ten minutes' standing hands out (option 44): it answers for names other hosts own",
     ),
+    (
+        "canary.answered",
+        FieldType::Bool,
+        LearnedField::CanaryAnswered,
+        "the frame is an LLMNR, NBT-NS or mDNS answer for the name of one of the appliance's canary queries on its segment (sent in the last ten minutes): a poisoner's — no host owns that name",
+    ),
 ];
 
 /// Resolves a field name.
@@ -139,7 +147,7 @@ pub fn resolve(name: &str) -> Option<FieldRef> {
         // the three name services will do (gate it with a protocol test beside it).
         // (`learned.src_mac` reads an ARP frame's sender address too.)
         let (gate, transport) = match l.2 {
-            LearnedField::NameOwner | LearnedField::NameOwned => (0, false),
+            LearnedField::NameOwner | LearnedField::NameOwned | LearnedField::CanaryAnswered => (0, false),
             LearnedField::SrcMac => (0, true),
             LearnedField::DstMac | LearnedField::SrcNameServer => (antidote_wire::proto::IP, true),
         };
@@ -193,7 +201,7 @@ mod tests {
             // What is learned of a frame's addresses needs them (the source's: an IP or an ARP
             // frame's).
             let prefix = match name {
-                "learned.name_owner" | "learned.name_owned" | "ns.name" => "",
+                "learned.name_owner" | "learned.name_owned" | "ns.name" | "canary.answered" => "",
                 "learned.src_mac" => "any",
                 _ if prefix == "learned" => "ip",
                 _ => prefix,

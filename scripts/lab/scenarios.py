@@ -129,9 +129,17 @@ class Lab:
     def appliance(self):
         with open(self.path("token"), "w") as f:
             f.write(f"lab:{TOKEN}\n")
-        p = start(self.path("antidote.log"), self.a.bin, "run", "--profile", os.path.join(REPO, "hw-profiles/lab.toml"), "--policy", self.a.policy,
+        profile = os.path.join(REPO, "hw-profiles/lab.toml")
+        if self.a.canaries > 0:
+            # The lab's profile with a canary identity on the pair: a free address of the plan.
+            text = open(profile).read().replace('[[pair]]\na = "a"\nb = "b"',
+                                                f'[[pair]]\na = "a"\nb = "b"\ncanary_mac = "02:cc:00:00:00:fa"\ncanary_ipv4 = "{self.plan["prefix4"]}.250/24"')
+            assert "canary_mac" in text, "hw-profiles/lab.toml: no [[pair]] a/b to give a canary identity"
+            profile = self.path("lab-canary.toml")
+            open(profile, "w").write(text)
+        p = start(self.path("antidote.log"), self.a.bin, "run", "--profile", profile, "--policy", self.a.policy,
                   "--alerts", self.path("alerts.jsonl"), "--stats-interval", "0", "--control", f"127.0.0.1:{PORT}", "--token-file", self.path("token"),
-                  "--state-dir", self.path("state"))
+                  "--state-dir", self.path("state"), "--canary-interval", str(self.a.canaries))
         self.procs.append(p)
         self.app = p
         for _ in range(300):
@@ -275,7 +283,19 @@ class Lab:
 
     def run_mode(self, i, mode, what, how):
         me = self.poisoner_identity(i)
+        t0 = time.time()
         p, count = self.start_poisoner(i, mode, how, me)
+        detection = None
+        if self.a.canaries > 0:
+            # Canaries on: the poisoner should be caught before the victim asks anything.
+            while time.time() - t0 < 60:
+                try:
+                    if me["mac"].lower() in [k.lower() for k in (e["key"] for e in api("/v1/tables/poisoner_macs")["entries"])]:
+                        detection = round(time.time() - t0, 2)
+                        break
+                except Exception:
+                    pass
+                time.sleep(0.2)
         lookups = []
         for phase, names in (("legit", LEGIT_LOOKUPS), ("typo", TYPO_LOOKUPS), ("legit-again", LEGIT_LOOKUPS)):
             for proto, name in names:
@@ -312,6 +332,8 @@ class Lab:
             "forged_owned": sum(1 for l in lookups if l["owned"] and l["forged"] > 0),
             "wrongly_learned": wrong,
             "wpad_fetch": followon,
+            "canary_detection_s": detection,
+            "forged_total": sum(1 for l in lookups if l["forged"] > 0),
             "learned": learned,
             "lookups": lookups,
         }
@@ -357,6 +379,7 @@ def main():
     p.add_argument("--modes", default="")
     p.add_argument("--out", default="")
     p.add_argument("--policy", default=os.path.join(REPO, "policies/default.policy"))
+    p.add_argument("--canaries", type=float, default=0, help="canary queries every SECS on average per protocol (0: none)")
     p.add_argument("--responder-venv", default=os.environ.get("RESPONDER_VENV", os.path.join(REPO, "target/lab/responder-venv")))
     p.add_argument("--responder-tar", default=os.path.join(REPO, "..", "shared", "vendor", "responder-3.2.2.0-92ea4e9.tar.gz"))
     a = p.parse_args()

@@ -47,6 +47,18 @@ pub struct ControlArgs {
     /// Where the last good policy, the token and the audit log live.
     #[arg(long, default_value = "/var/lib/antidote")]
     pub state_dir: PathBuf,
+    /// Seconds between canary queries, on average, per pair with a canary identity
+    /// (`canary_mac` / `canary_ipv4` in the profile) and per protocol (LLMNR v4 and v6, NBT-NS,
+    /// mDNS); 0: none.
+    #[arg(long, default_value_t = 20.0, value_parser = canary_interval)]
+    pub canary_interval: f64,
+}
+
+fn canary_interval(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v == 0.0 || (0.2..=86_400.0).contains(&v) => Ok(v),
+        _ => Err("give seconds between 0.2 and 86400, or 0 for no canaries".into()),
+    }
 }
 
 impl AlertArgs {
@@ -111,7 +123,12 @@ pub fn run(a: RunArgs) -> ExitCode {
     if let Err(e) = antidote_dataplane::preflight::check(&p, &file) {
         return crate::fail(&e);
     }
-    let mut hooks = match a.alerts.hooks().and_then(|h| h.with_api(&a.control.api_options())) {
+    let mut hooks = match a
+        .alerts
+        .hooks()
+        .and_then(|h| h.with_api(&a.control.api_options()))
+        .map(|h| h.with_canaries(Duration::from_secs_f64(a.control.canary_interval)))
+    {
         Ok(h) => h,
         Err(e) => return crate::fail(&e),
     };

@@ -166,6 +166,73 @@ pub fn name_query(out: &mut [u8], kind: QueryKind, src_mac: Mac, src_ip: IpAddr,
     })
 }
 
+/// The ARP reply of a host at `my_ip` / `my_mac` to the request `req` arriving in a frame with
+/// header `eth` (its tags kept): to the requester's MAC (what a canary identity answers, so a
+/// poisoner can reach it).
+pub fn arp_reply(out: &mut [u8], eth: &EthernetRepr, req: &crate::arp::ArpRepr, my_mac: Mac, my_ip: Ipv4Addr) -> Result<usize> {
+    if req.op != 1 || req.target_ip != my_ip {
+        return Err(Error::Malformed("not an ARP request for this address"));
+    }
+    let e = EthernetRepr {
+        dst: req.sender_mac,
+        src: my_mac,
+        vlans: eth.vlans,
+        vlan_count: eth.vlan_count,
+        ethertype: crate::ethernet::ETHERTYPE_ARP,
+        payload_offset: 0,
+    };
+    let l2 = e.emit(out)?;
+    let a = out.get_mut(l2..l2 + 28).ok_or(Error::Truncated)?;
+    a[..8].copy_from_slice(&[0, 1, 0x08, 0x00, 6, 4, 0, 2]);
+    a[8..14].copy_from_slice(&my_mac.0);
+    a[14..18].copy_from_slice(&my_ip.octets());
+    a[18..24].copy_from_slice(&req.sender_mac.0);
+    a[24..28].copy_from_slice(&req.sender_ip.octets());
+    // Padded to the Ethernet minimum (60 bytes before the FCS).
+    let end = (l2 + 28).max(60);
+    out.get_mut(l2 + 28..end).ok_or(Error::Truncated)?.fill(0);
+    Ok(end)
+}
+
+/// The neighbour advertisement (RFC 4861 §4.4: solicited, override, with the target link-layer
+/// address) of `my_ip` / `my_mac` to a solicitation from `src` (its MAC `src_mac`) arriving in a
+/// frame with header `eth` (its tags kept); to all nodes when the solicitation came from `::`.
+pub fn neighbor_advert(out: &mut [u8], eth: &EthernetRepr, src_mac: Mac, src: Ipv6Addr, my_mac: Mac, my_ip: Ipv6Addr) -> Result<usize> {
+    let (dst, dst_mac, flags) = if src.is_unspecified() {
+        let all = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1);
+        (all, multicast_mac(IpAddr::V6(all)), 0x2000_0000u32)
+    } else {
+        (src, src_mac, 0x6000_0000u32)
+    };
+    let e = EthernetRepr { dst: dst_mac, src: my_mac, vlans: eth.vlans, vlan_count: eth.vlan_count, ethertype: ETHERTYPE_IPV6, payload_offset: 0 };
+    let l2 = e.emit(out)?;
+    let len = 32;
+    let m = out.get_mut(l2 + 40..l2 + 40 + len).ok_or(Error::Truncated)?;
+    m[0] = 136;
+    m[1] = 0;
+    m[2..4].fill(0);
+    m[4..8].copy_from_slice(&flags.to_be_bytes());
+    m[8..24].copy_from_slice(&my_ip.octets());
+    m[24..26].copy_from_slice(&[2, 1]);
+    m[26..32].copy_from_slice(&my_mac.0);
+    let c = crate::checksum::l4_checksum(IpAddr::V6(my_ip), IpAddr::V6(dst), 58, m);
+    m[2..4].copy_from_slice(&c.to_be_bytes());
+    Ipv6Repr {
+        src: my_ip,
+        dst,
+        hop_limit: 255,
+        traffic_class: 0,
+        flow_label: 0,
+        next_header: 58,
+        fragment: crate::ipv4::Fragment::None,
+        ext_headers: 0,
+        payload_offset: 40,
+        payload_end: 40 + len,
+    }
+    .emit(&mut out[l2..], len)?;
+    Ok(l2 + 40 + len)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,5 +315,38 @@ mod tests {
         }
         assert!(name_query(&mut out, QueryKind::Nbns { broadcast: Ipv4Addr::BROADCAST }, Mac::default(), IpAddr::V6(Ipv6Addr::LOCALHOST), &[], "x", 1, 137)
             .is_err());
+    }
+
+    #[test]
+    fn a_canary_identity_answers_arp_and_neighbour_solicitation() {
+        let me = Mac([2, 0xcc, 0, 0, 0, 1]);
+        let my4 = Ipv4Addr::new(198, 18, 0, 250);
+        let them = Mac([2, 0xad, 0, 0, 0, 0x66]);
+        let req = crate::arp::ArpRepr { op: 1, sender_mac: them, sender_ip: Ipv4Addr::new(198, 18, 0, 66), target_mac: Mac::default(), target_ip: my4 };
+        let eth = EthernetRepr {
+            dst: Mac::BROADCAST,
+            src: them,
+            vlans: [VlanTag { tpid: 0x8100, tci: 7 }, VlanTag::default()],
+            vlan_count: 1,
+            ethertype: 0x0806,
+            payload_offset: 18,
+        };
+        let mut out = [0u8; MAX_FRAME];
+        let n = arp_reply(&mut out, &eth, &req, me, my4).unwrap();
+        let mut sc = Scratch::default();
+        let f = Frame::parse(&out[..n], &mut sc);
+        let a = f.arp.unwrap();
+        assert_eq!((a.op, a.sender_mac, a.sender_ip, a.target_mac, f.eth.unwrap().vlan_id()), (2, me, my4, them, Some(7)));
+        assert!(arp_reply(&mut out, &eth, &crate::arp::ArpRepr { target_ip: Ipv4Addr::new(198, 18, 0, 1), ..req }, me, my4).is_err());
+        // The advertisement: to the soliciting host, solicited and override, its checksum right.
+        let ll: Ipv6Addr = "fe80::cc:ff:fe00:1".parse().unwrap();
+        let src: Ipv6Addr = "fe80::ad:ff:fe00:66".parse().unwrap();
+        let n = neighbor_advert(&mut out, &eth, them, src, me, ll).unwrap();
+        let f = Frame::parse(&out[..n], &mut sc);
+        assert!(f.error.is_none(), "{:?}", f.error);
+        let ndp = crate::ndp::NdpRepr::parse(f.payload).unwrap();
+        assert_eq!((ndp.kind, ndp.target, ndp.lladdr), (crate::ndp::NEIGHBOR_ADVERT, Some(ll), Some(me)));
+        assert_eq!(l4_checksum(IpAddr::V6(ll), IpAddr::V6(src), 58, f.payload), 0);
+        assert_eq!(f.net.unwrap().ttl, 255);
     }
 }

@@ -29,6 +29,9 @@ pub const INFRASTRUCTURE_AFTER_MS: u64 = 10 * 60_000;
 pub const OWNERS: usize = 65_536;
 /// Infrastructure addresses named by DHCP the infra table holds at most.
 pub const INFRA: usize = 1024;
+/// Canary names the table holds at most, and how long an answer to one is recognised.
+pub const CANARIES: usize = 4096;
+pub const CANARY_TTL_MS: u64 = 10 * 60_000;
 
 /// The learned network. See the module.
 pub struct Network {
@@ -41,6 +44,9 @@ pub struct Network {
     /// name servers (options 3, 6, 44) → the MAC of the server that named them, per segment:
     /// infrastructure, never learned as poisoners.
     pub infra: BindTable,
+    /// Names of the appliance's own canary queries (`crate::keys::name_key`) → the canary
+    /// identity's MAC, per segment, for ten minutes: an answer for one is a poisoner's.
+    pub canaries: BindTable,
     /// ARP frames whose Ethernet source is not their sender's MAC: not learned from.
     pub arp_mismatched: AtomicU64,
     /// Neighbour-discovery messages whose link-layer address is not their Ethernet source, or
@@ -82,6 +88,7 @@ impl Network {
             hosts: BindTable::new(hosts, host_ttl_ms),
             owners: BindTable::new(OWNERS, host_ttl_ms),
             infra: BindTable::new(INFRA, host_ttl_ms),
+            canaries: BindTable::new(CANARIES, CANARY_TTL_MS),
             arp_mismatched: AtomicU64::new(0),
             ndp_mismatched: AtomicU64::new(0),
             learn_refused: AtomicU64::new(0),

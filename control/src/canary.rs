@@ -1,0 +1,192 @@
+//! Canary queries: the appliance asks, from each pair's canary identity, for names that exist
+//! nowhere — LLMNR over IPv4 and IPv6, NBT-NS by broadcast, mDNS (QM) — out of both ports of the
+//! pair, at random times (on average one per protocol and pair every `interval`), with random
+//! transaction IDs and the flags and ports real clients use (NBT-NS 0x0110 from port 137, LLMNR
+//! flags 0 from a random high port, mDNS from 5353). Names are shaped like the segment's own
+//! learned names (a learned name's letters and two new digits), never a learned name, never
+//! reused. Each name is registered in the learned network before its query leaves
+//! (`Network::canaries`): any answer for it is a poisoner's (the policy's `canary.answered`).
+//! The frames are built here and sent by worker 0 on its own TX queues (the outbox).
+use antidote_dataplane::canary::{CanaryFrame, PROTOS};
+use antidote_dataplane::profile::CanaryIdentity;
+use antidote_dataplane::run::RunContext;
+use antidote_policy::state::bindings::evidence;
+use antidote_wire::emit::{self, QueryKind};
+use antidote_wire::ethernet::Mac;
+use antidote_wire::fields::Value;
+use std::collections::HashSet;
+use std::hash::BuildHasher;
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+/// Prefixes for names on a segment whose own names are not known yet.
+const PREFIXES: [&str; 10] = ["fs", "srv", "print", "nas", "sql", "files", "backup", "app", "web", "share"];
+
+/// When each pair's next canary of each protocol leaves.
+pub struct Scheduler {
+    interval: Duration,
+    /// (port a, port b, protocol index, due).
+    due: Vec<(usize, usize, usize, Instant)>,
+    used: HashSet<String>,
+    rng: u64,
+}
+
+impl Scheduler {
+    /// The schedule for the pairs of `ctx` that have a canary identity; None when none has one
+    /// or `interval` is zero.
+    pub fn new(ctx: &RunContext, interval: Duration) -> Option<Scheduler> {
+        let c = ctx.shared.canaries.as_ref()?;
+        if interval.is_zero() {
+            return None;
+        }
+        let mut s = Scheduler { interval, due: Vec::new(), used: HashSet::new(), rng: std::collections::hash_map::RandomState::new().hash_one(0x5eed_u64) | 1 };
+        let now = Instant::now();
+        for (a, peer) in ctx.peers.iter().enumerate() {
+            let Some(b) = *peer else { continue };
+            if a < b && c.by_port.get(a).copied().flatten().is_some() {
+                for proto in 0..PROTOS.len() {
+                    // The first ones spread over the first interval.
+                    let first = interval.mul_f64(s.unit());
+                    s.due.push((a, b, proto, now + first));
+                }
+            }
+        }
+        (!s.due.is_empty()).then_some(s)
+    }
+
+    /// A random number (xorshift64*).
+    fn next(&mut self) -> u64 {
+        self.rng ^= self.rng >> 12;
+        self.rng ^= self.rng << 25;
+        self.rng ^= self.rng >> 27;
+        self.rng.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// A random number in [0, 1).
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Sends what is due (called every few tens of milliseconds by the control thread).
+    pub fn tick(&mut self, ctx: &RunContext) {
+        let now = Instant::now();
+        for i in 0..self.due.len() {
+            let (a, b, proto, due) = self.due[i];
+            if due > now {
+                continue;
+            }
+            self.send(ctx, a, b, proto);
+            let next = self.interval.mul_f64(0.5 + self.unit());
+            self.due[i].3 = now + next;
+        }
+    }
+
+    /// A name shaped like the segment's own, never one of them, never used before.
+    fn name(&mut self, ctx: &RunContext, segment: u64, now_ms: u64) -> String {
+        let net = &ctx.shared.network;
+        let owned: Vec<String> = net
+            .owners
+            .entries(now_ms)
+            .into_iter()
+            .filter(|(_, seg, _)| *seg == segment)
+            .filter_map(|(k, _, _)| antidote_policy::keys::name_of_key(k))
+            .filter(|n| n.bytes().any(|c| c.is_ascii_alphabetic()))
+            .collect();
+        for attempt in 0..64 {
+            let stem: String = if !owned.is_empty() && attempt < 48 {
+                let base = &owned[self.next() as usize % owned.len()];
+                base.trim_end_matches(|c: char| c.is_ascii_digit() || c == '-').chars().take(12).collect()
+            } else {
+                PREFIXES[self.next() as usize % PREFIXES.len()].to_string()
+            };
+            if stem.is_empty() {
+                continue;
+            }
+            let candidate = format!("{stem}{:02}", self.next() % 100);
+            let taken = owned.iter().any(|o| o.eq_ignore_ascii_case(&candidate))
+                || self.used.contains(&candidate)
+                || antidote_policy::keys::name_key(&Value::Str(candidate.as_bytes())).is_some_and(|k| net.owners.get(k, segment, now_ms).is_some());
+            if !taken {
+                self.used.insert(candidate.clone());
+                return candidate;
+            }
+        }
+        // (A name space that crowded: a longer random one.)
+        format!("{}{:06}", PREFIXES[self.next() as usize % PREFIXES.len()], self.next() % 1_000_000)
+    }
+
+    fn send(&mut self, ctx: &RunContext, a: usize, b: usize, proto: usize) {
+        let Some(c) = ctx.shared.canaries.as_ref() else { return };
+        let Some(id) = c.by_port.get(a).copied().flatten() else { return };
+        // Untagged: the segment is the pair (the lower port index).
+        let segment = a.min(b) as u64;
+        let now_ms = ctx.shared.clock.now_ms();
+        let name = self.name(ctx, segment, now_ms);
+        if let Some(k) = antidote_policy::keys::name_key(&Value::Str(name.as_bytes())) {
+            ctx.shared.network.canaries.bind(k, segment, id.mac, evidence::OPERATOR, now_ms);
+        }
+        let id16 = self.next() as u16;
+        let port = 49152 + (self.next() % 16384) as u16;
+        for p in [a, b] {
+            let mut f = CanaryFrame { port: p as u16, proto: proto as u8, len: 0, data: [0; emit::MAX_FRAME] };
+            match build(&mut f.data, &id, proto, &name, id16, port) {
+                Ok(n) => {
+                    f.len = n as u16;
+                    if c.outbox.push(f).is_err() {
+                        c.failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                }
+                Err(_) => {
+                    c.failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+        }
+    }
+}
+
+/// A canary query of protocol `proto` ([`PROTOS`]) for `name` from identity `id`.
+pub fn build(out: &mut [u8], id: &CanaryIdentity, proto: usize, name: &str, txid: u16, src_port: u16) -> antidote_wire::error::Result<usize> {
+    let mac = Mac(id.mac);
+    match proto {
+        0 => emit::name_query(out, QueryKind::Llmnr, mac, IpAddr::V4(id.ip4), &[], name, txid, src_port),
+        1 => emit::name_query(out, QueryKind::Llmnr, mac, IpAddr::V6(id.ll6), &[], name, txid, src_port),
+        2 => emit::name_query(out, QueryKind::Nbns { broadcast: id.broadcast }, mac, IpAddr::V4(id.ip4), &[], name, txid, 137),
+        _ => emit::name_query(out, QueryKind::Mdns, mac, IpAddr::V4(id.ip4), &[], &format!("{name}.local"), 0, 5353),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canaries_look_like_what_real_clients_send() {
+        let mac = [2, 0xcc, 0, 0, 0, 1];
+        let id = CanaryIdentity { mac, ip4: "198.18.0.250".parse().unwrap(), broadcast: "198.18.0.255".parse().unwrap(), ll6: CanaryIdentity::link_local(mac) };
+        let mut out = [0u8; emit::MAX_FRAME];
+        let mut sc = antidote_wire::Scratch::default();
+        for proto in 0..4 {
+            let n = build(&mut out, &id, proto, "corpfs17", 0x4d2a, 51234).unwrap();
+            let f = antidote_wire::Frame::parse(&out[..n], &mut sc);
+            assert!(f.error.is_none(), "{proto}: {:?}", f.error);
+            assert_eq!(f.eth.unwrap().src.0, mac);
+            match proto {
+                0 | 1 => {
+                    let m = f.llmnr().unwrap();
+                    assert_eq!((m.flags, m.id), (0, 0x4d2a), "LLMNR: flags 0, the random id");
+                    assert_eq!(f.net.unwrap().version, if proto == 0 { 4 } else { 6 });
+                }
+                2 => {
+                    let m = f.nbns().unwrap();
+                    assert!(m.is_name_query() && m.broadcast());
+                    assert_eq!(f.net.unwrap().dst.ip(), IpAddr::V4(id.broadcast));
+                }
+                _ => assert!(f.mdns().is_some()),
+            }
+            assert_eq!(
+                antidote_wire::fields::question_name(&f).map(|v| antidote_policy::keys::name_key(&v)),
+                Some(antidote_policy::keys::name_key(&Value::StaticStr("corpfs17")))
+            );
+        }
+    }
+}
