@@ -7,7 +7,8 @@
 # default policy learns none, and its rules about learned poisoners stay dormant).
 # --smb: the mix with a fifth of its data frames SMB2 segments between hosts (a file-server
 # network, poisoners known: what the follow-on rules watch).
-# --mix PCAP: any other capture (bench/flood.sh's floods); --bin PATH: another antidote build.
+# --mix PCAP: any other capture (bench/flood.sh's floods); --bin PATH: another antidote build;
+# --canaries: the pair with a canary identity, canaries every second (docs/canaries.md).
 #
 # Source: net_pcap replaying bench/out/mix.pcap from memory forever (infinite_rx), a realistic
 # mix written by bench/gen_mix.py; sink: net_null. Both forwarders get the same lcores (main 0,
@@ -20,6 +21,7 @@ cd "$(dirname "$0")/.."
 SECONDS_PER_RUN=6
 ROUNDS=2
 BIN_OVERRIDE=
+CANARIES=
 POLICY=()
 MIX=bench/out/mix.pcap
 PROFILE=hw-profiles/bench-pcap-null.toml
@@ -35,7 +37,8 @@ while [ $# -gt 0 ]; do
       mkdir -p bench/out
       sed -e "s|rx_pcap=bench/out/mix.pcap|rx_pcap=$MIX|" hw-profiles/bench-pcap-null.toml > "$PROFILE" ;;
     --bin) BIN_OVERRIDE="$2"; shift 2 ;;
-    *) echo "usage: bench/throughput.sh [--policy FILE] [--seconds N] [--rounds N] [--quiet | --smb | --mix PCAP] [--bin PATH]" >&2; exit 2 ;;
+    --canaries) CANARIES=1; shift ;;
+    *) echo "usage: bench/throughput.sh [--policy FILE] [--seconds N] [--rounds N] [--quiet | --smb | --mix PCAP] [--bin PATH] [--canaries]" >&2; exit 2 ;;
   esac
 done
 [ "$(id -u)" -eq 0 ] || { echo "throughput.sh: run as root (DPDK)." >&2; exit 1; }
@@ -48,6 +51,15 @@ mkdir -p bench/out
 [ -x target/release/antidote ] && [ -z "$(find src dataplane policy-lang control Cargo.toml .cargo -newer target/release/antidote -print -quit 2>/dev/null)" ] \
   || cargo build --release -q
 BIN=${BIN_OVERRIDE:-target/release/antidote}
+EXTRA=()
+if [ -n "$CANARIES" ]; then
+  # The pair gets a canary identity; canaries every second per protocol (their frames go out
+  # of net_null), and every frame is looked at for the identity.
+  sed -e 's|^b = "b"$|b = "b"\ncanary_mac = "02:cc:00:00:00:fa"\ncanary_ipv4 = "198.18.1.250/24"|' "$PROFILE" > bench/out/profile-canaries.toml
+  grep -q canary_mac bench/out/profile-canaries.toml || { echo "throughput.sh: $PROFILE has no [[pair]] b = \"b\" to give a canary identity" >&2; exit 1; }
+  PROFILE=bench/out/profile-canaries.toml
+  EXTRA=(--canary-interval 1)
+fi
 VDEVS=(--vdev=net_pcap0,rx_pcap=$MIX,infinite_rx=1 --vdev=net_null0,no-rx=1)
 
 median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) {print 0} else if (NR%2) {print a[(NR+1)/2]} else {print (a[NR/2]+a[NR/2+1])/2}}'; }
@@ -65,7 +77,7 @@ run_testpmd() {
 }
 
 run_antidote() {
-  "$BIN" run --profile "$PROFILE" "${POLICY[@]}" --control off --stats-interval 1 \
+  "$BIN" run --profile "$PROFILE" "${POLICY[@]}" "${EXTRA[@]}" --control off --stats-interval 1 \
     --duration "$SECONDS_PER_RUN" > bench/out/antidote.log 2>&1 &
   local pid=$! rss=()
   # Resident memory once a second: it must stay flat (no per-packet allocation, bounded tables).

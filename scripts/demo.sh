@@ -66,3 +66,14 @@ for (lvl, rule, act), n in sorted(c.items()):
 step "antidote's last words"
 tail -n 4 "$WORK/antidote.log"
 rm -rf "$WORK"
+
+step "canary queries: the pair gets a canary identity; Responder is caught before the victim asks"
+WORK=$(mktemp -d /tmp/antidote-demo.XXXXXX)
+/usr/bin/python3 scripts/lab/scenarios.py --bin "$BIN" --plan a --work "$WORK" --modes responder --canaries 1 --out "$WORK/results.json"
+/usr/bin/python3 -c 'import json,sys
+m = json.load(open(sys.argv[1]))["modes"][0]
+print("  Responder caught by a canary %s s after it started; forged answers that reached the victim: %d" % (m["canary_detection_s"], m["forged_total"]))' "$WORK/results.json"
+grep -m 3 canary-answered "$WORK/alerts.jsonl" | /usr/bin/python3 -c 'import json,sys
+for l in sys.stdin:
+    d = json.loads(l); print("  ", d["log"]["level"], d["rule"]["name"] + ":", d["message"])'
+rm -rf "$WORK"

@@ -76,23 +76,24 @@ pub enum ForIdentity {
 /// rare ARP request or solicitation to its solicited-node group.
 #[inline]
 pub fn for_identity(d: &[u8], id: &CanaryIdentity, out: &mut [u8]) -> ForIdentity {
-    let Some(dst) = d.get(..6) else { return ForIdentity::No };
+    // The destination MAC as one word: three compares rule out nearly every frame.
+    let Some(h) = d.first_chunk::<8>() else { return ForIdentity::No };
+    let dst = u64::from_be_bytes(*h) >> 16;
     let m = id.mac;
-    let solicited = [0x33, 0x33, 0xff, m[3], m[4], m[5]];
-    if dst == m {
-        return ForIdentity::Addressed;
-    }
-    if dst == [0xff; 6] {
+    let word = |b: [u8; 6]| u64::from_be_bytes([0, 0, b[0], b[1], b[2], b[3], b[4], b[5]]);
+    if dst == word(m) {
+        ForIdentity::Addressed
+    } else if dst == word([0xff; 6]) {
         // An ARP request for its address (read at fixed offsets first: broadcasts are common).
-        return match antidote_wire::triage::arp_at(d) {
+        match antidote_wire::triage::arp_at(d) {
             Some((at, _)) if d.get(at + 24..at + 28) == Some(&id.ip4.octets()[..]) => resolve_arp(d, at, id, out),
             _ => ForIdentity::No,
-        };
+        }
+    } else if dst == word([0x33, 0x33, 0xff, m[3], m[4], m[5]]) {
+        resolve_ns(d, id, out)
+    } else {
+        ForIdentity::No
     }
-    if dst == solicited {
-        return resolve_ns(d, id, out);
-    }
-    ForIdentity::No
 }
 
 #[inline(never)]

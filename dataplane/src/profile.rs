@@ -484,6 +484,22 @@ b = "b"
     }
 
     #[test]
+    fn a_canary_identity_is_both_keys_a_unicast_mac_and_a_host_address() {
+        let with = |extra: &str| GOOD.replace("b = \"b\"\n", &format!("b = \"b\"\n{extra}\n"));
+        let p = Profile::parse(&with("canary_mac = \"02:cc:00:00:00:fa\"\ncanary_ipv4 = \"198.18.0.250/24\""), "x.toml").unwrap();
+        let id = p.pairs[0].canary().unwrap().unwrap();
+        assert_eq!(
+            (id.ip4.to_string(), id.broadcast.to_string(), id.ll6.to_string()),
+            ("198.18.0.250".into(), "198.18.0.255".into(), "fe80::cc:ff:fe00:fa".into())
+        );
+        assert!(bad(&with("canary_mac = \"02:cc:00:00:00:fa\"")).contains("give both `canary_mac` and `canary_ipv4`"));
+        assert!(bad(&with("canary_mac = \"03:cc:00:00:00:fa\"\ncanary_ipv4 = \"198.18.0.250/24\"")).contains("must be a unicast address"));
+        assert!(bad(&with("canary_mac = \"02:cc:00:00:fa\"\ncanary_ipv4 = \"198.18.0.250/24\"")).contains("is not a MAC address"));
+        assert!(bad(&with("canary_mac = \"02:cc:00:00:00:fa\"\ncanary_ipv4 = \"198.18.0.250\"")).contains("needs its prefix length"));
+        assert!(bad(&with("canary_mac = \"02:cc:00:00:00:fa\"\ncanary_ipv4 = \"198.18.0.255/24\"")).contains("broadcast address"));
+    }
+
+    #[test]
     fn pair_naming_missing_port() {
         let e = bad(&GOOD.replace("b = \"b\"", "b = \"c\""));
         assert!(e.contains("key `b` names port `c`, which no [[port]] declares"), "{e}");

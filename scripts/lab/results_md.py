@@ -2,14 +2,27 @@
 """Writes docs/lab-results.md from the lab's results (scripts/lab/scenarios.py --out, kept by
 tests/lab_defense.rs as target/lab/results-a.json and results-b.json).
 
-usage: scripts/lab/results_md.py RESULTS.json... > docs/lab-results.md"""
+usage: scripts/lab/results_md.py RESULTS.json... > docs/lab-results.md
+(target/lab/results-b-canaries.json: the run with canary queries on.)"""
 import json
 import sys
 
 GOALS = ("legit_failed", "forged_after_first", "forged_owned")
 
 
+def canary_table(r):
+    out = [f"### Plan {r['plan']['plan']} ({r['plan']['prefix4']}.0/24), `{r['policy']}` unchanged, canary queries on (one a second per protocol)", "",
+           "| mode | poisoner | caught by a canary after | forged answers reaching the victim, first included (goal 0) | legitimate lookups failed (goal 0) "
+           "| hosts wrongly learned (goal 0) |", "|---|---|---:|---:|---:|---:|"]
+    for m in r["modes"]:
+        t = f"{m['canary_detection_s']} s" if m["canary_detection_s"] is not None else "not caught"
+        out.append(f"| `{m['mode']}` | {m['what']} | {t} | {m['forged_total']} | {m['legit_failed']} | {len(m['wrongly_learned'])} |")
+    return "\n".join(out) + "\n"
+
+
 def table(r):
+    if any(m.get("canary_detection_s") is not None for m in r["modes"]):
+        return canary_table(r)
     out = [f"### Plan {r['plan']['plan']} ({r['plan']['prefix4']}.0/24), `{r['policy']}` unchanged", "",
            "| mode | poisoner | answers it sent | legitimate lookups failed (goal 0) | forged answers reaching the victim after its first (goal 0) "
            "| forged answers for owned names reaching the victim (goal 0) | hosts wrongly learned (goal 0) | WPAD fetch from it |",
@@ -29,7 +42,8 @@ def main():
 
 Measured by `scripts/lab/scenarios.py` (run by `tests/lab_defense.rs`, which fails if a goal is
 missed; regenerate this page with `scripts/lab/results_md.py target/lab/results-a.json
-target/lab/results-b.json > docs/lab-results.md` after `cargo nextest run --test lab_defense`).
+target/lab/results-b.json target/lab/results-b-canaries.json > docs/lab-results.md` after
+`cargo nextest run --test lab_defense`).
 How the lab is built and what each lookup is: `docs/learning.md` ("Measured in the lab").
 
 Per mode the victim makes 18 lookups with the poisoner running: the six real-name lookups
@@ -56,6 +70,11 @@ the one the poisoner answered first.
   server is not learned as a poisoner — the poisoner is learned from its IPv6 answers.
 - `answer-elsewhere` puts another host's address in its answers; it is judged by the names it
   answers, not by the address, and caught the same way.
+- With canary queries on (the last table: the profile gives the pair a canary identity), a
+  poisoner that answers names it hears is caught by a canary a second or two after it starts,
+  before the victim asks anything: none of its answers reaches the victim, the first included.
+  A poisoner that answers only chosen names never answers a canary: holding first answers while
+  the responder is probed is the next step.
 """)
 
 
