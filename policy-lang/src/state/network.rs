@@ -543,16 +543,23 @@ mod tests {
         m
     }
 
+    /// What frame `d` (whole, well formed) teaches `n` of name owners.
+    fn names_in(n: &Network, d: &[u8]) -> Learned {
+        let mut s = antidote_wire::Scratch::default();
+        let f = antidote_wire::Frame::parse(d, &mut s);
+        assert!(f.error.is_none(), "{:?}", f.error);
+        n.learn_names(&f, 0, 10)
+    }
+
+    /// A name's key.
+    fn key(t: &'static str) -> u128 {
+        crate::keys::name_key(&Value::StaticStr(t)).unwrap()
+    }
+
     #[test]
     fn names_are_owned_by_who_registers_announces_or_probes_them_for_itself() {
         let n = Network::default();
-        let learn = |d: &[u8]| {
-            let mut s = antidote_wire::Scratch::default();
-            let f = antidote_wire::Frame::parse(d, &mut s);
-            assert!(f.error.is_none(), "{:?}", f.error);
-            n.learn_names(&f, 0, 10)
-        };
-        let key = |t: &'static str| crate::keys::name_key(&Value::StaticStr(t)).unwrap();
+        let learn = |d: &[u8]| names_in(&n, d);
         // NBT-NS: a registration of CORPFS01 for the sender's own address.
         let reg = udp(SERVER, "198.18.0.20", "198.18.0.255", 137, &registration("CORPFS01", [198, 18, 0, 20]));
         assert_eq!(learn(&reg), Learned::Owner(Bound::New));
@@ -752,15 +759,9 @@ mod tests {
     }
 
     #[test]
-    fn node_status_answers_and_releases_name_and_free_names() {
+    fn node_status_answers_name_owners_and_releases_free_names() {
         let n = Network::default();
-        let learn = |d: &[u8]| {
-            let mut s = antidote_wire::Scratch::default();
-            let f = antidote_wire::Frame::parse(d, &mut s);
-            assert!(f.error.is_none(), "{:?}", f.error);
-            n.learn_names(&f, 0, 10)
-        };
-        let key = |t: &'static str| crate::keys::name_key(&Value::StaticStr(t)).unwrap();
+        let learn = |d: &[u8]| names_in(&n, d);
         // A unit ID that is not the sender: nothing; its own: its unique names, not the group.
         assert_eq!(learn(&node_status(SERVER, FORGER)), Learned::Mismatched);
         assert_eq!(learn(&node_status(SERVER, SERVER)), Learned::Owner(Bound::New));
