@@ -156,6 +156,17 @@ fn every_endpoint_with_good_and_bad_input() {
     assert!(entries["entries"][0]["ttl_left_ms"].as_u64().unwrap() > 0);
     assert_eq!(api.req("DELETE", &format!("/v1/tables/poisoners/{key}"), t, None).0, 200);
     assert_eq!(api.req("DELETE", "/v1/tables/poisoners/not-an-ip", t, None).0, 400);
+    // The operator names a name's owner and binds an address: evidence `operator`.
+    let json = |b: &'static str| Some(("application/json", b.as_bytes()));
+    assert_eq!(api.req("PUT", "/v1/tables/owners/CORPFS09", t, json(r#"{"mac": "02:aa:00:00:00:09"}"#)).0, 200);
+    let (_, o) = api.get("/v1/tables/owners");
+    let e = o["entries"].as_array().unwrap().iter().find(|e| e["key"] == "corpfs09").expect("the operator's owner").clone();
+    assert_eq!((e["mac"].as_str().unwrap(), e["evidence"].as_str().unwrap()), ("02:aa:00:00:00:09", "operator"), "{e}");
+    assert_eq!(api.req("PUT", "/v1/tables/hosts/198.18.9.9", t, json(r#"{"mac": "02:aa:00:00:00:09", "segment": 0}"#)).0, 200);
+    assert_eq!(api.req("PUT", "/v1/tables/hosts/not-an-ip", t, json(r#"{"mac": "02:aa:00:00:00:09"}"#)).0, 400);
+    let (c, b) = api.req("PUT", "/v1/tables/owners/x", t, json(r#"{"mac": "nope"}"#));
+    assert!(c == 400 && b.contains("`mac` must be a MAC address"), "{b}");
+    assert_eq!(api.req("PUT", "/v1/tables/owners/x", t, json("{not json")).0, 400);
     assert_eq!(api.get("/v1/tables/nosuch").0, 404);
     // The addresses learned from the mix's ARP frames, with their MACs and evidence.
     let hosts = tb["tables"].as_array().unwrap().iter().find(|t| t["name"] == "hosts").expect("the hosts table is listed").clone();

@@ -451,6 +451,36 @@ fn handle(state: &Arc<ApiState>, mut req: Request, stop: &Arc<AtomicBool>) {
                 }
             }
         }
+        // The operator binds an address to a MAC, or names a name's owner: evidence `operator`,
+        // replacing what was learned (a claim: the wire does not move it).
+        (Method::Put, ["v1", "tables", name, key]) if *name == HOSTS || *name == OWNERS => 'put: {
+            let body = match read_body(&mut req) {
+                Ok(b) => b,
+                Err(r) => break 'put r,
+            };
+            let v: Value = match serde_json::from_str(&body) {
+                Ok(v) => v,
+                Err(e) => break 'put err(400, &format!("the body is not JSON ({e}); send {{\"mac\": \"02:00:5e:00:00:01\", \"segment\": 0}}")),
+            };
+            let Some(mk) = v["mac"].as_str().and_then(|m| parse_key(FieldType::Mac, m)) else {
+                break 'put err(400, "`mac` must be a MAC address (02:00:5e:00:00:01)");
+            };
+            let b = mk.to_be_bytes();
+            let mac = [b[10], b[11], b[12], b[13], b[14], b[15]];
+            let segment = v["segment"].as_u64().unwrap_or(0);
+            let k = if *name == OWNERS {
+                antidote_policy::keys::name_key(&antidote_wire::fields::Value::Str(key.as_bytes()))
+            } else {
+                parse_key(FieldType::Ip, key)
+            };
+            let Some(k) = k.filter(|_| !key.is_empty()) else { break 'put err(400, &format!("`{key}` is not a key of table {name}")) };
+            let net = &state.ctx.shared.network;
+            let table = if *name == OWNERS { &net.owners } else { &net.hosts };
+            let now = state.ctx.shared.clock.now_ms();
+            table.remove(k, segment, now);
+            table.bind(k, segment, mac, antidote_policy::state::bindings::evidence::OPERATOR, now);
+            json_resp(200, &json!({"bound": key, "mac": key_text(FieldType::Mac, mk), "segment": segment}))
+        }
         (Method::Delete, ["v1", "tables", name, key]) => {
             let now = state.ctx.shared.clock.now_ms();
             let p = state.ctx.shared.policy.get();

@@ -36,6 +36,11 @@ pub enum CtlCmd {
     },
     /// Learned tables, or one table's entries.
     Tables { name: Option<String> },
+    /// Forget one entry of a table (`hosts ADDRESS`, `owners NAME`, `poisoners ADDRESS`, …).
+    Forget { table: String, key: String },
+    /// Bind an address to a MAC (`hosts ADDRESS MAC`) or name a name's owner (`owners NAME MAC`),
+    /// as the operator: it replaces what was learned, and the wire does not move it.
+    Bind { table: String, key: String, mac: String },
     /// Health: ports up, workers polling.
     Health,
 }
@@ -155,6 +160,10 @@ fn run(a: &CtlArgs) -> Result<ExitCode, String> {
                 CtlCmd::Tables { name: Some(n) } => call(agent.get(&url(&format!("/v1/tables/{n}"))), None)?,
                 CtlCmd::Tables { name: None } => call(agent.get(&url("/v1/tables")), None)?,
                 CtlCmd::Health => call(agent.get(&url("/v1/health")), None)?,
+                CtlCmd::Forget { table, key } => call(agent.delete(&url(&format!("/v1/tables/{table}/{key}"))), None)?,
+                CtlCmd::Bind { table, key, mac } => {
+                    call(agent.put(&url(&format!("/v1/tables/{table}/{key}"))), Some(&serde_json::json!({ "mac": mac }).to_string()))?
+                }
                 _ => unreachable!(),
             };
             show(&v);

@@ -12,8 +12,12 @@ pub const REQUEST: u8 = 3;
 pub const RENEW: u8 = 5;
 pub const REBIND: u8 = 6;
 pub const INFORMATION_REQUEST: u8 = 11;
+/// A server's Reply: what it leases.
+pub const REPLY: u8 = 7;
 
 const OPT_CLIENTID: u16 = 1;
+const OPT_IA_NA: u16 = 3;
+const OPT_IAADDR: u16 = 5;
 const OPT_CLIENT_FQDN: u16 = 39;
 
 /// A DHCPv6 client or server message: its type and the options antidote reads.
@@ -25,6 +29,9 @@ pub struct Dhcp6Repr<'a> {
     pub duid_mac: Option<[u8; 6]>,
     /// Option 39's domain name, first label.
     pub fqdn_host: Option<&'a [u8]>,
+    /// The options of the first IA_NA (option 3), after its IAID and timers: where a Reply's
+    /// leased addresses are ([`Dhcp6Repr::leased`]).
+    ia_na: &'a [u8],
 }
 
 impl<'a> Dhcp6Repr<'a> {
@@ -34,13 +41,14 @@ impl<'a> Dhcp6Repr<'a> {
         if matches!(h[0], 12 | 13) {
             return Err(Error::Malformed("a relay message"));
         }
-        let mut m = Dhcp6Repr { msg_type: h[0], xid: u32::from_be_bytes([0, h[1], h[2], h[3]]), duid_mac: None, fqdn_host: None };
+        let mut m = Dhcp6Repr { msg_type: h[0], xid: u32::from_be_bytes([0, h[1], h[2], h[3]]), duid_mac: None, fqdn_host: None, ia_na: &[] };
         let mut at = 4;
         while at < b.len() {
             let (code, len) = (be16(b, at)?, be16(b, at + 2)? as usize);
             let v = b.get(at + 4..at + 4 + len).ok_or(Error::Truncated)?;
             match code {
                 OPT_CLIENTID => m.duid_mac = duid_mac(v),
+                OPT_IA_NA if m.ia_na.is_empty() && len >= 12 => m.ia_na = &v[12..],
                 OPT_CLIENT_FQDN if len >= 2 => {
                     // Flags, then the name in DNS wire form; its first label.
                     let n = v[1] as usize;
@@ -51,6 +59,24 @@ impl<'a> Dhcp6Repr<'a> {
             at += 4 + len;
         }
         Ok(m)
+    }
+
+    /// The addresses a server's Reply leases (IAADDR options of its first IA_NA).
+    pub fn leased(&self) -> impl Iterator<Item = std::net::Ipv6Addr> + 'a {
+        let mut at = 0;
+        let b = if self.msg_type == REPLY { self.ia_na } else { &[] };
+        std::iter::from_fn(move || {
+            while at + 4 <= b.len() {
+                let (code, len) = (u16::from_be_bytes([b[at], b[at + 1]]), u16::from_be_bytes([b[at + 2], b[at + 3]]) as usize);
+                let v = b.get(at + 4..at + 4 + len)?;
+                at += 4 + len;
+                if code == OPT_IAADDR && len >= 24 {
+                    let a: [u8; 16] = v[..16].try_into().ok()?;
+                    return Some(std::net::Ipv6Addr::from(a));
+                }
+            }
+            None
+        })
     }
 
     /// Whether the message is a client's that names it (Solicit, Request, Renew, Rebind,
@@ -92,6 +118,24 @@ mod tests {
         let m = Dhcp6Repr::parse(&s).unwrap();
         assert!(m.from_client());
         assert_eq!((m.xid, m.duid_mac, m.fqdn_host), (0x123456, Some([2, 0xad, 0, 0, 0, 0x30]), Some(&b"winhost"[..])));
+    }
+
+    #[test]
+    fn a_reply_leases_addresses_to_its_client() {
+        let mut m = vec![REPLY, 0x12, 0x34, 0x56];
+        m.extend([0, 1, 0, 10, 0, 3, 0, 1, 2, 0xad, 0, 0, 0, 0x30]);
+        let mut ia = vec![0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0];
+        ia.extend([0, 5, 0, 24]);
+        ia.extend("fd00:198:18::1:30".parse::<std::net::Ipv6Addr>().unwrap().octets());
+        ia.extend([0, 0, 0x0e, 0x10, 0, 0, 0x1c, 0x20]);
+        m.extend([0, 3]);
+        m.extend((ia.len() as u16).to_be_bytes());
+        m.extend(ia);
+        let r = Dhcp6Repr::parse(&m).unwrap();
+        assert_eq!(r.duid_mac, Some([2, 0xad, 0, 0, 0, 0x30]));
+        assert_eq!(r.leased().collect::<Vec<_>>(), ["fd00:198:18::1:30".parse::<std::net::Ipv6Addr>().unwrap()]);
+        m[0] = 2; // an Advertise offers, leases nothing
+        assert_eq!(Dhcp6Repr::parse(&m).unwrap().leased().count(), 0);
     }
 
     #[test]

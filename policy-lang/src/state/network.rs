@@ -339,11 +339,21 @@ impl Network {
         }
     }
 
-    /// Learns from a DHCPv6 message seen on `segment` from Ethernet source `eth_src`: a client's
-    /// Solicit, Request, Renew, Rebind or Information-request giving its host name (option 39,
-    /// the first label) makes it the name's owner — when its DUID carries a link-layer address,
-    /// only if that is `eth_src` (a relayed or forged message names nobody).
+    /// Learns from a DHCPv6 message seen on `segment` from Ethernet source `eth_src`: a server's
+    /// Reply binds the addresses it leases to the client's MAC (when the client's DUID carries
+    /// one); a client's Solicit, Request, Renew, Rebind or Information-request giving its host
+    /// name (option 39, the first label) makes it the name's owner — when its DUID carries a
+    /// link-layer address, only if that is `eth_src` (a relayed or forged message names nobody).
     pub fn learn_dhcp6(&self, eth_src: [u8; 6], m: &antidote_wire::dhcp6::Dhcp6Repr<'_>, segment: u64, now: u64) -> Learned {
+        if m.msg_type == antidote_wire::dhcp6::REPLY {
+            // A server's Reply: each leased address bound to the client's MAC, as its DUID gives it.
+            let Some(client) = m.duid_mac else { return Learned::Nothing };
+            let mut learned = Learned::Nothing;
+            for a in m.leased().filter(|a| !a.is_unspecified() && !a.is_multicast()) {
+                learned = Learned::Host(self.hosts.bind(crate::keys::ip_key(a.into()), segment, client, evidence::DHCP, now));
+            }
+            return learned;
+        }
         if !m.from_client() {
             return Learned::Nothing;
         }

@@ -1,7 +1,7 @@
-//! Ethernet/VLAN, ARP, IPv4, IPv6 extension headers, UDP, TCP, neighbour discovery and DHCP,
-//! each from the same bytes.
+//! Ethernet/VLAN, ARP, IPv4, IPv6 extension headers, UDP, TCP, neighbour discovery, DHCP and
+//! DHCPv6, each from the same bytes.
 #![no_main]
-use antidote_wire::{arp::ArpRepr, dhcp::DhcpRepr, ethernet::EthernetRepr, ipv4::Ipv4Packet, ipv6::Ipv6Repr, ndp::NdpRepr, tcp::TcpRepr, udp::UdpRepr};
+use antidote_wire::{arp::ArpRepr, dhcp::DhcpRepr, dhcp6::Dhcp6Repr, ethernet::EthernetRepr, ipv4::Ipv4Packet, ipv6::Ipv6Repr, ndp::NdpRepr, tcp::TcpRepr, udp::UdpRepr};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -21,7 +21,10 @@ fuzz_target!(|data: &[u8]| {
         let _ = t.payload(data);
     }
     if let Ok(d) = DhcpRepr::parse(data) {
-        let _ = d.client_name();
+        let _ = (d.client_name(), DhcpRepr::addresses(d.wins_servers).count());
+    }
+    if let Ok(d) = Dhcp6Repr::parse(data) {
+        let _ = (d.from_client(), d.leased().count());
     }
     if let Ok(n) = NdpRepr::parse(data) {
         assert!(n.target.is_some() == matches!(n.kind, antidote_wire::ndp::NEIGHBOR_SOLICIT | antidote_wire::ndp::NEIGHBOR_ADVERT));
