@@ -128,6 +128,25 @@ fn clear_sentences_for_operator_mistakes() {
     std::fs::write(s.path("nopcap.toml"), pcap).unwrap();
     let (ok, err) = run(&["run", "--profile", s.path("nopcap.toml").to_str().unwrap()]);
     assert!(!ok && err.contains("capture file /nonexistent/in.pcap (rx_pcap) does not exist"), "{err}");
+    // A sink that cannot start, an unknown sink scheme, a control address that cannot be bound:
+    // one sentence, a failure, before the dataplane starts (before EAL: nothing to clean up).
+    let null = repo().join("hw-profiles/null.toml");
+    let null = null.to_str().unwrap();
+    for (args, want) in [
+        (vec!["--alerts", "ftp://x"], "unknown scheme `ftp://`"),
+        (vec!["--alerts", "/nonexistent/dir/alerts.jsonl"], "/nonexistent/dir/alerts.jsonl"),
+        (vec!["--control", "192.0.2.1:9440"], "control API cannot listen on 192.0.2.1:9440"),
+    ] {
+        let mut a = vec!["run", "--profile", null, "--duration", "1", "--state-dir", s.path("state").to_str().unwrap().to_string().leak()];
+        a.extend(args);
+        let (ok, err) = run(&a);
+        assert!(!ok && err.contains(want), "{a:?}: {err}");
+        assert!(!err.contains("EAL"), "{a:?}: failed only once EAL was up: {err}");
+    }
+    // replay's --out, checked before the run.
+    drop(pcap_file::pcap::PcapWriter::new(std::fs::File::create(s.path("empty.pcap")).unwrap()).unwrap());
+    let (ok, err) = run(&["replay", "--policy", "policies/default.policy", "--in", s.path("empty.pcap").to_str().unwrap(), "--out", "/nonexistent/dir/x.pcap"]);
+    assert!(!ok && err.contains("--out /nonexistent/dir/x.pcap") && !err.contains("EAL"), "{err}");
     // Not root.
     let out = run_for(
         std::process::Command::new("setpriv")

@@ -40,7 +40,8 @@ pub const MAX_BODY: usize = 1 << 20;
 /// read its answer: set on the listening socket, inherited by every accepted connection.
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(5);
 
-fn listener(addr: &str) -> Result<std::net::TcpListener, String> {
+/// Binds the control API's listening socket on `addr` (IP:PORT).
+pub fn listener(addr: &str) -> Result<std::net::TcpListener, String> {
     use socket2::{Domain, Socket, Type};
     let sa: std::net::SocketAddr = addr.parse().map_err(|_| format!("control address {addr} is not IP:PORT"))?;
     let s = Socket::new(Domain::for_address(sa), Type::STREAM, None).map_err(|e| e.to_string())?;
@@ -77,6 +78,9 @@ pub fn read_tokens(text: &str) -> Vec<Token> {
 /// Where the API listens and how it is secured.
 pub struct ApiConfig {
     pub addr: String,
+    /// The listening socket, bound before the dataplane starts (an address that cannot be
+    /// bound is an error then); bound at start when absent.
+    pub listener: Option<std::net::TcpListener>,
     pub tokens: Vec<Token>,
     /// PEM certificate and key for HTTPS (rustls).
     pub tls: Option<(Vec<u8>, Vec<u8>)>,
@@ -116,7 +120,10 @@ impl Api {
         // arriving is cut off, also bounds accept: after BODY_TIMEOUT without a connection),
         // and a new server is started on a duplicate of the same socket — it never closes, so
         // no connection is refused meanwhile.
-        let listener = listener(&cfg.addr)?;
+        let listener = match cfg.listener {
+            Some(l) => l,
+            None => listener(&cfg.addr)?,
+        };
         let serve = {
             let addr = cfg.addr.clone();
             move |l: &std::net::TcpListener| {

@@ -71,7 +71,9 @@ pub fn load_policy(path: &Path) -> Result<(antidote_policy::Program, String), St
 
 /// The control side of a run: the alert pipeline and the HTTP API.
 pub struct ControlHooks {
-    sinks: Vec<SinkSpec>,
+    /// The alert sinks, opened before the dataplane starts (a sink that cannot start is an
+    /// error then, not at the end of the run).
+    sinks: Vec<Box<dyn crate::alerts::sinks::Sink>>,
     window: Duration,
     pub pipeline: Option<AlertPipeline>,
     pub error: Option<String>,
@@ -90,7 +92,8 @@ impl ControlHooks {
     /// The alert side: `sinks` as `--alerts` gives them, repeats within `window_s` seconds
     /// aggregated.
     pub fn new(sinks: &[String], window_s: f64) -> Result<ControlHooks, String> {
-        let sinks = sinks.iter().map(|s| SinkSpec::parse(s)).collect::<Result<Vec<_>, _>>()?;
+        let host = crate::alerts::host_name();
+        let sinks = sinks.iter().map(|s| SinkSpec::parse(s).and_then(|spec| spec.open(&host))).collect::<Result<Vec<_>, _>>()?;
         Ok(ControlHooks {
             sinks,
             window: Duration::from_secs_f64(window_s.max(0.0)),
@@ -110,6 +113,11 @@ impl ControlHooks {
     pub fn with_canaries(mut self, interval: Duration) -> ControlHooks {
         self.canary_interval = interval;
         self
+    }
+
+    /// Whether any alert sink is configured.
+    pub fn has_sinks(&self) -> bool {
+        !self.sinks.is_empty()
     }
 
     /// How long workers fold repeats of an alert before handing them to the pipeline.
@@ -132,7 +140,10 @@ impl ControlHooks {
             }
             _ => None,
         };
-        self.api = Some((crate::api::ApiConfig { addr: c.control.clone(), tokens, tls }, from, c.state_dir.clone()));
+        // Bound now, before the dataplane starts: an address that cannot be bound stops the run
+        // with one sentence instead of being found out later.
+        let listener = Some(crate::api::listener(&c.control)?);
+        self.api = Some((crate::api::ApiConfig { addr: c.control.clone(), listener, tokens, tls }, from, c.state_dir.clone()));
         Ok(self)
     }
 }
@@ -153,13 +164,7 @@ impl Hooks for ControlHooks {
             self.next_save = std::time::Instant::now() + NETWORK_SAVE;
         }
         let host = crate::alerts::host_name();
-        let mut sinks = Vec::new();
-        for s in &self.sinks {
-            match s.open(&host) {
-                Ok(s) => sinks.push(s),
-                Err(e) => self.error = Some(e),
-            }
-        }
+        let sinks = std::mem::take(&mut self.sinks);
         let pipeline = AlertPipeline::start(ctx.shared.clone(), sinks, ctx.port_names.clone(), self.window, &host);
         if let Some((cfg, token_from, state_dir)) = self.api.take() {
             let tls = cfg.tls.is_some();

@@ -30,6 +30,10 @@ pub fn replay(policy: &Path, input: &Path, out: Option<&Path>, alerts: &AlertArg
 fn replay_inner(policy: &Path, input: &Path, out: Option<&Path>, alerts: &AlertArgs) -> Result<(), String> {
     let (program, src) = load_policy(policy)?;
     let input_frames = read_all(input)?.len();
+    // Where the output goes is checked before the run, not after it.
+    if let Some(o) = out {
+        std::fs::OpenOptions::new().write(true).create(true).truncate(false).open(o).map_err(|e| format!("--out {}: {e}", o.display()))?;
+    }
     let dir = std::env::temp_dir().join(format!("antidote-replay-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let _cleanup = Cleanup(dir.clone());

@@ -145,6 +145,13 @@ pub fn run(a: RunArgs) -> ExitCode {
     opts.policy = policy;
     opts.inject_from = a.alerts.inject_from;
     opts.alert_fold = hooks.alert_fold();
+    let alerts =
+        opts.policy.as_ref().is_some_and(|(prog, _)| prog.rules.iter().any(|r| r.acts.iter().any(|a| matches!(a, antidote_policy::program::Act::Alert))));
+    if alerts && !hooks.has_sinks() {
+        eprintln!(
+            "antidote: warning: the policy raises alerts and no --alerts sink is given: they are counted, and shown by the API (`antidote ctl alerts`) only"
+        );
+    }
     let r = antidote_dataplane::run::run(&p, opts, stop, &mut hooks);
     if let Some(e) = hooks.error {
         eprintln!("antidote: alert sink: {e}");

@@ -51,6 +51,11 @@ impl SinkSpec {
         if s.starts_with("http://") || s.starts_with("https://") {
             return Ok(SinkSpec::Webhook(s.into()));
         }
+        if let Some((scheme, _)) = s.split_once("://") {
+            return Err(format!(
+                "alert sink `{s}`: unknown scheme `{scheme}://`; use a file (PATH or jsonl:PATH), syslog+udp://HOST:PORT, syslog+tcp://HOST:PORT or http(s)://URL"
+            ));
+        }
         let p = s.strip_prefix("jsonl:").unwrap_or(s);
         if p.is_empty() {
             return Err("empty alert sink".into());
