@@ -143,6 +143,9 @@ fn every_endpoint_with_good_and_bad_input() {
     assert_eq!(c, 200);
     assert!(m.contains("# TYPE antidote_port_rx_frames_total counter") && m.contains("antidote_rule_hits_total{rule=\"many-names\"}"));
     assert!(m.contains("antidote_learned_total{table=\"hosts\"}") && m.contains("antidote_learn_refused_total "), "{m}");
+    // What the NIC lost before antidote saw it: per port, in the stats and the metrics.
+    assert!(st["ports"][0]["nic"]["imissed"].is_u64() && st["ports"][0]["nic"]["rx_nombuf"].is_u64(), "{st}");
+    assert!(m.contains("antidote_nic_rx_missed_frames_total{port=\"a\"}") && m.contains("antidote_nic_rx_nombuf_total"), "{m}");
     let (c, a) = api.get("/v1/alerts?limit=5");
     assert_eq!(c, 200);
     assert!(a["alerts"].as_array().unwrap().len() <= 5 && a["next"].is_u64());
@@ -309,6 +312,8 @@ fn swaps_under_load_lose_no_frame_and_take_effect_at_once() {
     assert!(rx > 100_000, "{fl}");
     assert!(dropped > 0 && tx > 0, "{fl}");
     assert_eq!(rx, tx + dropped + full, "every frame accounted for: {fl}");
+    // And what the NIC lost before that, in the same line.
+    let _ = counter(&fl, "a→b", "nicdrop");
 }
 
 #[test]

@@ -44,7 +44,9 @@ pub fn stats_json(ctx: &RunContext, rates: &Rates, x: &Extra<'_>) -> Value {
         .map(|(i, p)| {
             let q = prev.ports.get(i).copied().unwrap_or_default();
             let link = ctx.ports[i].link();
+            let nic = ctx.ports[i].stats();
             json!({
+                "nic": {"imissed": nic.imissed, "ierrors": nic.ierrors, "rx_nombuf": nic.rx_nombuf, "oerrors": nic.oerrors},
                 "name": ctx.port_names[i], "peer": ctx.peers[i].map(|j| ctx.port_names[j].clone()),
                 "link_up": link.up, "speed_mbps": link.speed_mbps,
                 "rx": p.rx, "rx_bytes": p.rx_bytes, "tx": p.tx, "dropped": p.dropped, "tx_full": p.tx_full,
@@ -120,6 +122,18 @@ pub fn prometheus(ctx: &RunContext, x: &Extra<'_>) -> String {
     ];
     for (name, help, value) in per_port {
         metric(name, help, "counter", snap.ports.iter().enumerate().map(|(i, p)| (port(i), value(p) as f64)).collect());
+    }
+    // What the NIC lost before antidote saw it.
+    let nic: Vec<antidote_dataplane::dpdk::PortStats> = ctx.ports.iter().map(|p| p.stats()).collect();
+    type NicMetric = (&'static str, &'static str, fn(&antidote_dataplane::dpdk::PortStats) -> u64);
+    let per_nic: [NicMetric; 4] = [
+        ("antidote_nic_rx_missed_frames_total", "Frames the NIC dropped for want of a free RX descriptor (imissed).", |s| s.imissed),
+        ("antidote_nic_rx_errors_total", "Frames the NIC received in error (ierrors).", |s| s.ierrors),
+        ("antidote_nic_rx_nombuf_total", "Frames the PMD could not receive for want of an mbuf (rx_nombuf).", |s| s.rx_nombuf),
+        ("antidote_nic_tx_errors_total", "Frames the NIC failed to send (oerrors).", |s| s.oerrors),
+    ];
+    for (name, help, value) in per_nic {
+        metric(name, help, "counter", nic.iter().enumerate().map(|(i, s)| (port(i), value(s) as f64)).collect());
     }
     metric(
         "antidote_port_link_up",

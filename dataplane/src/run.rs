@@ -93,6 +93,20 @@ pub struct RunSummary {
     pub elapsed: Duration,
     /// Received frames per second over the last reporting interval (None: average of the run).
     pub interval_pps: Option<f64>,
+    /// Frames each port's NIC (or PMD) lost before antidote saw them: missed for want of a free
+    /// descriptor, received in error, no mbuf to put them in (`imissed + ierrors + rx_nombuf`).
+    pub nic_dropped: Vec<u64>,
+}
+
+/// What a port's NIC lost before antidote saw the frames (see [`RunSummary::nic_dropped`]).
+pub fn nic_dropped(ports: &[Port]) -> Vec<u64> {
+    ports
+        .iter()
+        .map(|p| {
+            let s = p.stats();
+            s.imissed + s.ierrors + s.rx_nombuf
+        })
+        .collect()
 }
 
 impl RunSummary {
@@ -103,7 +117,11 @@ impl RunSummary {
         let mut parts = Vec::new();
         for (i, p) in s.ports.iter().enumerate() {
             if let Some(j) = peers[i] {
-                parts.push(format!("{}→{} rx {} tx {} dropped {} txfull {}", self.port_names[i], self.port_names[j], p.rx, p.tx, p.dropped, p.tx_full));
+                let nic = self.nic_dropped.get(i).copied().unwrap_or(0);
+                parts.push(format!(
+                    "{}→{} rx {} tx {} dropped {} txfull {} nicdrop {nic}",
+                    self.port_names[i], self.port_names[j], p.rx, p.tx, p.dropped, p.tx_full
+                ));
             }
         }
         let a = &s.actions;
@@ -338,7 +356,13 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
                     let pps = (rx - last_report_rx) as f64 / (now - last_report).as_secs_f64();
                     last_report = now;
                     last_report_rx = rx;
-                    let s = RunSummary { port_names: names.clone(), snapshot: snap, elapsed: now - start, interval_pps: Some(pps) };
+                    let s = RunSummary {
+                        port_names: names.clone(),
+                        snapshot: snap,
+                        elapsed: now - start,
+                        interval_pps: Some(pps),
+                        nic_dropped: nic_dropped(&ctx.ports),
+                    };
                     println!("{}", s.line(&peers, false));
                 }
             }
@@ -357,6 +381,7 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
         snapshot: Snapshot::take(&counters, profile.ports.len()).with_rules(shared.policy.rule_hits()),
         elapsed: start.elapsed(),
         interval_pps: None,
+        nic_dropped: nic_dropped(&ctx.ports),
     };
     if !opts.quiet {
         println!("{}", summary.line(&peers, true));
