@@ -53,6 +53,9 @@ fn syslog_severity(s: Severity) -> u8 {
     }
 }
 
+/// How long the sinks get at the end of a run to deliver what they still queue.
+pub const SINK_CLOSE: Duration = Duration::from_secs(3);
+
 impl AlertPipeline {
     /// Starts the thread. Repeats of an alert within `window` are aggregated.
     /// `host` names the observer in the documents.
@@ -145,6 +148,8 @@ impl AlertPipeline {
                         sinks.iter_mut().for_each(|s| s.flush());
                     }
                     if stopping && shared.alerts.is_empty() {
+                        // What the sinks still queue is delivered now, or counted as lost.
+                        sinks.iter_mut().for_each(|s| s.close(SINK_CLOSE));
                         break;
                     }
                     if n == 0 {

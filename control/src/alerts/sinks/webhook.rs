@@ -1,6 +1,6 @@
 //! An HTTP(S) webhook: each document POSTed from the sink's own thread.
 use super::{Sink, SinkStats};
-use crossbeam_channel::{bounded, Sender, TrySendError};
+use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,17 +10,27 @@ use std::time::Duration;
 /// the server against the system's CA store (SSL_CERT_FILE / SSL_CERT_DIR override it).
 pub struct WebhookSink {
     url: String,
-    tx: Sender<String>,
+    /// None once closed.
+    tx: Option<Sender<String>>,
+    /// The queue's other end, kept to count what is left undelivered at the end.
+    left: Receiver<String>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    /// Set when the run ended before the thread did: the document it was sending is counted
+    /// as dropped, not later as sent or failed.
+    abandoned: Arc<std::sync::atomic::AtomicBool>,
     stats: Arc<SinkStats>,
 }
 
 impl WebhookSink {
     pub fn start(url: &str, queue: usize) -> WebhookSink {
         let (tx, rx) = bounded::<String>(queue);
+        let left = rx.clone();
         let stats: Arc<SinkStats> = Arc::default();
         let st = stats.clone();
+        let abandoned = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let gone = abandoned.clone();
         let u = url.to_string();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("alert-webhook".into())
             .spawn(move || {
                 let mut builder = ureq::AgentBuilder::new().timeout(Duration::from_secs(3));
@@ -48,6 +58,9 @@ impl WebhookSink {
                         std::thread::sleep(delay);
                         delay *= 2;
                     }
+                    if gone.load(Relaxed) {
+                        return;
+                    }
                     if ok {
                         st.sent.fetch_add(1, Relaxed);
                     } else {
@@ -56,7 +69,7 @@ impl WebhookSink {
                 }
             })
             .expect("spawn webhook thread");
-        WebhookSink { url: url.into(), tx, stats }
+        WebhookSink { url: url.into(), tx: Some(tx), left, thread: Some(thread), abandoned, stats }
     }
 }
 
@@ -77,12 +90,37 @@ impl Sink for WebhookSink {
         self.url.clone()
     }
     fn send(&mut self, doc: &serde_json::Value, _: u8) {
-        match self.tx.try_send(doc.to_string()) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
+        match self.tx.as_ref().map(|tx| tx.try_send(doc.to_string())) {
+            Some(Ok(())) => {}
+            Some(Err(TrySendError::Full(_))) | Some(Err(TrySendError::Disconnected(_))) | None => {
                 self.stats.dropped.fetch_add(1, Relaxed);
             }
         }
+    }
+    fn close(&mut self, deadline: Duration) {
+        // The thread delivers what is queued, then ends (the queue closed); what it has not
+        // delivered by the deadline is counted as dropped.
+        self.tx = None;
+        let end = std::time::Instant::now() + deadline;
+        while self.thread.as_ref().is_some_and(|t| !t.is_finished()) && std::time::Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let mut left = 0;
+        while self.left.try_recv().is_ok() {
+            left += 1;
+        }
+        match self.thread.take() {
+            Some(t) if t.is_finished() => {
+                let _ = t.join();
+            }
+            Some(_) => {
+                // Still sending one: it is lost with the run.
+                self.abandoned.store(true, Relaxed);
+                left += 1;
+            }
+            None => {}
+        }
+        self.stats.dropped.fetch_add(left, Relaxed);
     }
     fn stats(&self) -> Arc<SinkStats> {
         self.stats.clone()
@@ -239,5 +277,62 @@ mod tests {
             std::thread::sleep(Duration::from_millis(100));
         }
         assert!(ds.failed.load(Relaxed) >= 1, "the undeliverable POST is counted as failed after its retries");
+    }
+
+    /// A server that answers every request 200 after `delay`, counting them.
+    fn slow_server(delay: Duration) -> (String, Arc<std::sync::atomic::AtomicU64>) {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/alerts", l.local_addr().unwrap());
+        let got = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let g = got.clone();
+        std::thread::spawn(move || {
+            for c in l.incoming() {
+                let Ok(mut c) = c else { continue };
+                let g = g.clone();
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 4096];
+                    loop {
+                        // (Each request arrives in one read: ureq writes it at once.)
+                        match c.read(&mut buf) {
+                            Ok(0) | Err(_) => return,
+                            Ok(_) => {
+                                std::thread::sleep(delay);
+                                g.fetch_add(1, Relaxed);
+                                let _ = c.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        (url, got)
+    }
+
+    #[test]
+    fn what_is_queued_at_the_end_is_delivered_or_counted() {
+        // Delivered within the deadline: all of it.
+        let (url, got) = slow_server(Duration::from_millis(20));
+        let mut s = WebhookSink::start(&url, 64);
+        for _ in 0..10 {
+            s.send(&doc(), 4);
+        }
+        s.close(Duration::from_secs(5));
+        let st = s.stats();
+        assert_eq!((st.sent.load(Relaxed), st.dropped.load(Relaxed)), (10, 0));
+        assert_eq!(got.load(Relaxed), 10);
+        // A server too slow for the deadline: what is not delivered is counted as dropped.
+        let (url, _) = slow_server(Duration::from_millis(400));
+        let mut s = WebhookSink::start(&url, 64);
+        for _ in 0..10 {
+            s.send(&doc(), 4);
+        }
+        s.close(Duration::from_millis(900));
+        let st = s.stats();
+        let (sent, failed, dropped) = (st.sent.load(Relaxed), st.failed.load(Relaxed), st.dropped.load(Relaxed));
+        assert_eq!(sent + failed + dropped, 10, "every document accounted for: sent {sent}, failed {failed}, dropped {dropped}");
+        assert!(dropped >= 7, "{dropped}");
+        // After closing, a document is dropped, counted.
+        s.send(&doc(), 4);
+        assert_eq!(s.stats().dropped.load(Relaxed), dropped + 1);
     }
 }
