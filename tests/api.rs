@@ -314,6 +314,13 @@ fn swaps_under_load_lose_no_frame_and_take_effect_at_once() {
     assert_eq!(rx, tx + dropped + full, "every frame accounted for: {fl}");
     // And what the NIC lost before that, in the same line.
     let _ = counter(&fl, "a→b", "nicdrop");
+    // The alerts' line adds up: every alert raised is written as it came, folded into a summary
+    // or lost (counted).
+    let line = log.lines().find(|l| l.starts_with("antidote: alerts: ")).expect("an alerts line");
+    let n: Vec<u64> = line.split(|c: char| !c.is_ascii_digit()).filter_map(|w| w.parse().ok()).collect();
+    assert!(line.contains(" raised = ") && line.contains(" written as they came + ") && line.contains(" lost (queue full)"), "{line}");
+    let unknown = if line.contains("of a policy no longer known") { n[5] } else { 0 };
+    assert_eq!(n[0], n[1] + n[2] + n[4] + unknown, "raised = written + folded + lost + of an old policy: {line}");
 }
 
 #[test]

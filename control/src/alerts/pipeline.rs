@@ -19,6 +19,8 @@ pub struct PipelineStats {
     pub written: AtomicU64,
     /// Repeats folded into aggregates.
     pub aggregated: AtomicU64,
+    /// Aggregate documents written (each stands for some of `aggregated`).
+    pub summaries: AtomicU64,
     /// Events whose policy version was no longer known.
     pub unknown_policy: AtomicU64,
     /// Recent documents (for the API) with their sequence numbers, newest last.
@@ -89,6 +91,7 @@ impl AlertPipeline {
                             let doc = ecs::document(&g.last, &policy, &port_names, &host, g.count - 1, g.first_ms, g.last_ms);
                             let sev = policy.program.rules[g.last.rule as usize].severity;
                             write(sinks, doc, sev, st);
+                            st.summaries.fetch_add(1, Relaxed);
                         }
                     }
                 };
@@ -130,6 +133,7 @@ impl AlertPipeline {
                                     let doc = ecs::document(&e, &policy, &port_names, &host, count, e.first_unix_ms, e.unix_ms);
                                     write(&mut sinks, doc, rule.severity, &st);
                                     st.aggregated.fetch_add(count, Relaxed);
+                                    st.summaries.fetch_add(1, Relaxed);
                                 }
                             }
                         }
