@@ -36,11 +36,42 @@ fn question_name(f: &Frame<'_>) -> Option<String> {
     antidote_wire::fields::question_name(f).map(|v| v.display())
 }
 
+/// An alert's frame as the dissectors can read it. The event keeps the frame's first
+/// `FRAME_BYTES`: a longer frame (an SMB2 answer carrying an NTLM challenge) is a prefix whose IP
+/// and UDP lengths say more than is there, and would read as truncated — no addresses, no ports.
+/// Its lengths are set to the prefix's, so the headers and what the prefix holds of the payload
+/// are read.
+pub fn readable(frame: &[u8], frame_len: usize) -> std::borrow::Cow<'_, [u8]> {
+    if frame_len <= frame.len() {
+        return std::borrow::Cow::Borrowed(frame);
+    }
+    let mut b = frame.to_vec();
+    let Ok(eth) = antidote_wire::ethernet::EthernetRepr::parse(&b) else { return std::borrow::Cow::Owned(b) };
+    let l3 = eth.payload_offset;
+    let n = b.len();
+    let udp_at = match eth.ethertype {
+        antidote_wire::ethernet::ETHERTYPE_IPV4 if n >= l3 + 20 => {
+            b[l3 + 2..l3 + 4].copy_from_slice(&((n - l3) as u16).to_be_bytes());
+            (b[l3 + 9] == 17).then(|| l3 + ((b[l3] & 0x0f) as usize) * 4)
+        }
+        antidote_wire::ethernet::ETHERTYPE_IPV6 if n >= l3 + 40 => {
+            b[l3 + 4..l3 + 6].copy_from_slice(&((n - l3 - 40) as u16).to_be_bytes());
+            (b[l3 + 6] == 17).then_some(l3 + 40)
+        }
+        _ => None,
+    };
+    if let Some(u) = udp_at.filter(|&u| n >= u + 8) {
+        b[u + 4..u + 6].copy_from_slice(&((n - u) as u16).to_be_bytes());
+    }
+    std::borrow::Cow::Owned(b)
+}
+
 /// The ECS document of one event (`count` > 1: an aggregate of repeats seen from `first_ms` to
 /// `last_ms`).
 pub fn document(e: &AlertEvent, policy: &LoadedPolicy, port_names: &[String], observer: &str, count: u64, first_ms: u64, last_ms: u64) -> Value {
     let mut scratch = Scratch::default();
-    let f = Frame::parse(e.frame(), &mut scratch);
+    let bytes = readable(e.frame(), e.frame_len as usize);
+    let f = Frame::parse(&bytes, &mut scratch);
     let rule = &policy.program.rules[e.rule as usize];
     let meta = Meta { port: e.port, ..Meta::default() };
     let message = policy.program.render_message(e.rule as usize, &f, &meta);
@@ -122,4 +153,27 @@ pub fn document(e: &AlertEvent, policy: &LoadedPolicy, port_names: &[String], ob
         }
     }
     doc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_frame_kept_in_part_still_reads_its_addresses_and_ports() {
+        // An IPv4 TCP segment of 700 bytes, kept to its first 384.
+        let mut f = vec![2, 0xad, 0, 0, 0, 0x10, 2, 0xad, 0, 0, 0, 0x66, 0x08, 0x00];
+        let total = 700 - 14;
+        f.extend([0x45, 0, (total >> 8) as u8, total as u8, 0, 0, 0x40, 0, 64, 6, 0, 0, 198, 18, 0, 66, 198, 18, 0, 10]);
+        f.extend([0x01, 0xbd, 0xc3, 0x50, 0, 0, 0, 1, 0, 0, 0, 1, 0x50, 0x18, 0x10, 0, 0, 0, 0, 0]);
+        f.resize(700, 0);
+        let kept = &f[..384];
+        let mut s = Scratch::default();
+        assert!(Frame::parse(kept, &mut s).net.is_none(), "(as kept, it reads as truncated)");
+        let r = readable(kept, 700);
+        let fr = Frame::parse(&r, &mut s);
+        assert_eq!(fr.net.map(|n| n.src.ip().to_string()), Some("198.18.0.66".to_string()));
+        assert!(matches!(fr.transport, antidote_wire::frame::Transport::Tcp(t) if t.src_port == 445));
+        assert_eq!(readable(&f[..100], 100).len(), 100, "a whole frame is read as it is");
+    }
 }
