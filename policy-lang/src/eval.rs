@@ -410,7 +410,7 @@ impl Program {
                     // (Rendered after the fact: a learned field shows the binding even if it has
                     // expired since.)
                     if let Some(v) = self.value(f, frame, meta, 0) {
-                        s.push_str(&v.display());
+                        s.push_str(&antidote_wire::fields::display_field(f.name, &v));
                     }
                 }
             }

@@ -79,7 +79,7 @@ pub fn document(e: &AlertEvent, policy: &LoadedPolicy, port_names: &[String], ob
     for fr in &rule.facts {
         if let Source::Wire(_) = fr.src {
             if let Some(v) = read(fr, &f, &meta) {
-                facts.insert(fr.name.to_string(), Value::String(v.display()));
+                facts.insert(fr.name.to_string(), Value::String(antidote_wire::fields::display_field(fr.name, &v)));
             }
         }
     }

@@ -136,6 +136,18 @@ pub fn question_name<'f>(f: &'f Frame<'_>) -> Option<Value<'f>> {
     }
 }
 
+/// Fields whose integers are status codes or flag words: shown in hexadecimal (`0xc0000022`, not
+/// `3221225506`) in alert messages and facts.
+pub const HEX_FIELDS: [&str; 4] = ["smb2.status", "nbns.flags", "llmnr.flags", "mdns.flags"];
+
+/// A field's value as an alert shows it: [`Value::display`], integers of [`HEX_FIELDS`] in hex.
+pub fn display_field(name: &str, v: &Value<'_>) -> String {
+    match v {
+        Value::Int(i) if HEX_FIELDS.contains(&name) => format!("{i:#x}"),
+        _ => v.display(),
+    }
+}
+
 /// Reads one field from a frame.
 pub type Getter = for<'f> fn(&'f Frame<'_>) -> Option<Value<'f>>;
 /// Reads the i-th element of a repeated field.
@@ -482,4 +494,17 @@ pub fn all_values<'f>(frame: &'f Frame<'_>) -> Vec<(String, Value<'f>)> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_codes_and_flag_words_show_in_hex() {
+        assert_eq!(display_field("smb2.status", &Value::Int(3221225506)), "0xc0000022");
+        assert_eq!(display_field("nbns.flags", &Value::Int(0x0110)), "0x110");
+        assert_eq!(display_field("tcp.dport", &Value::Int(445)), "445");
+        assert!(HEX_FIELDS.iter().all(|n| lookup(n).is_some()), "every hex field exists");
+    }
 }
