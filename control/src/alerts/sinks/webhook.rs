@@ -311,22 +311,22 @@ mod tests {
     #[test]
     fn what_is_queued_at_the_end_is_delivered_or_counted() {
         // Delivered within the deadline: all of it.
-        let (url, got) = slow_server(Duration::from_millis(20));
-        let mut s = WebhookSink::start(&url, 64);
-        for _ in 0..10 {
-            s.send(&doc(), 4);
-        }
-        s.close(Duration::from_secs(5));
+        // Ten documents to a server answering after `delay`, the sink closed with `deadline`.
+        let run = |delay: u64, deadline: Duration| {
+            let (url, got) = slow_server(Duration::from_millis(delay));
+            let mut s = WebhookSink::start(&url, 64);
+            for _ in 0..10 {
+                s.send(&doc(), 4);
+            }
+            s.close(deadline);
+            (s, got)
+        };
+        let (s, got) = run(20, Duration::from_secs(5));
         let st = s.stats();
         assert_eq!((st.sent.load(Relaxed), st.dropped.load(Relaxed)), (10, 0));
         assert_eq!(got.load(Relaxed), 10);
         // A server too slow for the deadline: what is not delivered is counted as dropped.
-        let (url, _) = slow_server(Duration::from_millis(400));
-        let mut s = WebhookSink::start(&url, 64);
-        for _ in 0..10 {
-            s.send(&doc(), 4);
-        }
-        s.close(Duration::from_millis(900));
+        let (mut s, _) = run(400, Duration::from_millis(900));
         let st = s.stats();
         let (sent, failed, dropped) = (st.sent.load(Relaxed), st.failed.load(Relaxed), st.dropped.load(Relaxed));
         assert_eq!(sent + failed + dropped, 10, "every document accounted for: sent {sent}, failed {failed}, dropped {dropped}");
