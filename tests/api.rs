@@ -146,6 +146,10 @@ fn every_endpoint_with_good_and_bad_input() {
     // What the NIC lost before antidote saw it: per port, in the stats and the metrics.
     assert!(st["ports"][0]["nic"]["imissed"].is_u64() && st["ports"][0]["nic"]["rx_nombuf"].is_u64(), "{st}");
     assert!(m.contains("antidote_nic_rx_missed_frames_total{port=\"a\"}") && m.contains("antidote_nic_rx_nombuf_total"), "{m}");
+    for bad in ["0", "5000", "x"] {
+        let (c, b) = api.req("GET", &format!("/v1/alerts?limit={bad}"), t, None);
+        assert!(c == 400 && b.contains("`limit`"), "limit={bad}: {c} {b}");
+    }
     let (c, a) = api.get("/v1/alerts?limit=5");
     assert_eq!(c, 200);
     assert!(a["alerts"].as_array().unwrap().len() <= 5 && a["next"].is_u64());

@@ -386,7 +386,14 @@ fn handle(state: &Arc<ApiState>, mut req: Request, stop: &Arc<AtomicBool>) {
                 },
                 None => 0,
             };
-            let limit = get("limit").and_then(|l| l.parse::<usize>().ok()).unwrap_or(100).min(1024);
+            let limit = match get("limit").map(|l| l.parse::<usize>()) {
+                None => 100,
+                Some(Ok(n)) if (1..=1024).contains(&n) => n,
+                Some(_) => {
+                    let _ = req.respond(err(400, "`limit` is a number of alerts from 1 to 1024"));
+                    return;
+                }
+            };
             let Some(stats) = state.alerts.clone() else {
                 let _ = req.respond(err(404, "alerts are off: no policy pipeline"));
                 return;
