@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Floods of what learning the network makes the appliance read — every frame a new ARP sender, a
-# new NBT-NS registration, a new mDNS probe, a new DHCP client (bench/gen_flood.py) — under the
+# new NBT-NS registration, a new mDNS probe, a new DHCP client, a forged answer for a new name
+# from a new source (bench/gen_flood.py) — under the
 # default policy, against dpdk-testpmd on the same vdevs, as bench/throughput.sh measures.
 #
 #   bench/flood.sh [--rounds N] [--seconds S] [--bin PATH] [KIND ...]
@@ -21,7 +22,7 @@ while [ $# -gt 0 ]; do
     *) KINDS+=("$1"); shift ;;
   esac
 done
-[ ${#KINDS[@]} -gt 0 ] || KINDS=(arp nbns-reg mdns-probe dhcp)
+[ ${#KINDS[@]} -gt 0 ] || KINDS=(arp nbns-reg mdns-probe dhcp answers)
 mkdir -p bench/out
 for k in "${KINDS[@]}"; do
   f=bench/out/flood-$k.pcap

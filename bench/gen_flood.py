@@ -44,6 +44,11 @@ def frame(kind, i):
         return (Ether(src=m, dst="ff:ff:ff:ff:ff:ff") / IP(src="0.0.0.0", dst="255.255.255.255") / UDP(sport=68, dport=67)
                 / BOOTP(op=1, chaddr=bytes.fromhex(m.replace(":", "")) + b"\x00" * 10, xid=i)
                 / DHCP(options=[("message-type", "request"), ("requested_addr", a), ("hostname", name.encode()), "end"]))
+    if kind == "answers":
+        # Forged LLMNR answers, each for a new name from a new source (what one attacker can
+        # send): every one reaches the rules about answers and what learning reads of them.
+        return (Ether(src=m, dst="02:ad:00:00:00:10") / IP(src=a, dst="198.18.0.10") / UDP(sport=5355, dport=50000)
+                / DNS(id=i & 0xffff, qr=1, qd=DNSQR(qname=name), an=DNSRR(rrname=name, ttl=30, rdata=a)))
     raise SystemExit(f"gen_flood: unknown kind {kind}")
 
 

@@ -233,6 +233,9 @@ fn replay_judges_every_frame_as_a_full_evaluation_in_order_would() {
             let mut sc = antidote_wire::Scratch::default();
             let fr = antidote_wire::Frame::parse(f, &mut sc);
             let mut o = antidote_policy::Outcome::default();
+            if let Some((at, _)) = antidote_wire::triage::arp_at(f) {
+                net.learn_arp_frame(f, at, 0, 1);
+            }
             net.learn_frame(&fr, 0, 1);
             program.eval(&fr, &meta, 1, &mut o);
             if fr.app.is_answer() {

@@ -287,20 +287,15 @@ impl Network {
         }
     }
 
-    /// Everything a frame teaches before it is judged: ARP, neighbour discovery, DHCP, and name
+    /// Everything an IP frame teaches before it is judged: neighbour discovery, DHCP, and name
     /// claims (the frame's application message read for NBT-NS and mDNS). What a frame teaches
-    /// after it is judged is [`Network::learn_answer`] (answers let through). The workers learn
-    /// ARP from the frames where they lie (with a memory of recent senders); `antidote replay`
-    /// and every other reader of frames learn through this.
+    /// after it is judged is [`Network::learn_answer`] (answers let through). ARP is learned
+    /// apart, where the frames lie, within the worker's learning budget ([`RecentArp`];
+    /// [`Network::learn_arp_frame`] for other readers).
     pub fn learn_frame(&self, f: &Frame<'_>, segment: u64, now: u64) {
         use antidote_wire::frame::Transport;
         use antidote_wire::proto;
-        let (Some(eth), Some(net)) = (f.eth, f.net) else {
-            if let (Some(eth), Some(arp)) = (f.eth, f.arp) {
-                self.learn_arp(eth.src.0, &arp, segment, now);
-            }
-            return;
-        };
+        let (Some(eth), Some(net)) = (f.eth, f.net) else { return };
         if let Transport::Udp(u) = f.transport {
             let dhcp = |p: u16| p == proto::PORT_DHCP_SERVER || p == proto::PORT_DHCP_CLIENT;
             let dhcp6 = |p: u16| p == proto::PORT_DHCP6_SERVER || p == proto::PORT_DHCP6_CLIENT;
