@@ -7,7 +7,7 @@
 //! reused. Each name is registered in the learned network before its query leaves
 //! (`Network::canaries`): any answer for it is a poisoner's (the policy's `canary.answered`).
 //! The frames are built here and sent by worker 0 on its own TX queues (the outbox).
-use antidote_dataplane::canary::{CanaryFrame, PROTOS};
+use antidote_dataplane::canary::{CanaryFrame, ProbeName, PROBE_NAMES, PROTOS};
 use antidote_dataplane::profile::CanaryIdentity;
 use antidote_dataplane::run::RunContext;
 use antidote_policy::state::bindings::evidence;
@@ -69,6 +69,7 @@ impl Scheduler {
 
     /// Sends what is due (called every few tens of milliseconds by the control thread).
     pub fn tick(&mut self, ctx: &RunContext) {
+        self.refill_probe_names(ctx);
         let now = Instant::now();
         for i in 0..self.due.len() {
             let (a, b, proto, due) = self.due[i];
@@ -81,17 +82,22 @@ impl Scheduler {
         }
     }
 
-    /// A name shaped like the segment's own, never one of them, never used before.
-    fn name(&mut self, ctx: &RunContext, segment: u64, now_ms: u64) -> String {
-        let net = &ctx.shared.network;
-        let owned: Vec<String> = net
+    /// The segment's own names (those with letters), to shape new names like them.
+    fn owned(ctx: &RunContext, segment: u64, now_ms: u64) -> Vec<String> {
+        ctx.shared
+            .network
             .owners
             .entries(now_ms)
             .into_iter()
             .filter(|(_, seg, _)| *seg == segment)
             .filter_map(|(k, _, _)| antidote_policy::keys::name_of_key(k))
             .filter(|n| n.bytes().any(|c| c.is_ascii_alphabetic()))
-            .collect();
+            .collect()
+    }
+
+    /// A name shaped like the segment's own (`owned`), never one of them, never used before.
+    fn name(&mut self, ctx: &RunContext, owned: &[String], segment: u64, now_ms: u64) -> String {
+        let net = &ctx.shared.network;
         for attempt in 0..64 {
             let stem: String = if !owned.is_empty() && attempt < 48 {
                 let base = &owned[self.next() as usize % owned.len()];
@@ -115,13 +121,42 @@ impl Scheduler {
         format!("{}{:06}", PREFIXES[self.next() as usize % PREFIXES.len()], self.next() % 1_000_000)
     }
 
+    /// Keeps the workers' supply of probe names full ([`antidote_dataplane::canary::PROBE_NAMES`]):
+    /// names like the first segment's own, never reused.
+    fn refill_probe_names(&mut self, ctx: &RunContext) {
+        let Some(c) = ctx.shared.canaries.as_ref() else { return };
+        if c.probe_names.len() > PROBE_NAMES / 2 {
+            return;
+        }
+        let segment = self.due.first().map_or(0, |d| d.0.min(d.1) as u64);
+        let now_ms = ctx.shared.clock.now_ms();
+        let owned = Self::owned(ctx, segment, now_ms);
+        for _ in 0..PROBE_NAMES * 2 {
+            if c.probe_names.len() >= PROBE_NAMES {
+                break;
+            }
+            let name = self.name(ctx, &owned, segment, now_ms);
+            // Two digits more than a canary's: probes are many.
+            let name = format!("{name}{}", self.next() % 10);
+            match ProbeName::new(&name) {
+                Some(p) => {
+                    if c.probe_names.push(p).is_err() {
+                        break;
+                    }
+                }
+                None => continue,
+            }
+        }
+    }
+
     fn send(&mut self, ctx: &RunContext, a: usize, b: usize, proto: usize) {
         let Some(c) = ctx.shared.canaries.as_ref() else { return };
         let Some(id) = c.by_port.get(a).copied().flatten() else { return };
         // Untagged: the segment is the pair (the lower port index).
         let segment = a.min(b) as u64;
         let now_ms = ctx.shared.clock.now_ms();
-        let name = self.name(ctx, segment, now_ms);
+        let owned = Self::owned(ctx, segment, now_ms);
+        let name = self.name(ctx, &owned, segment, now_ms);
         if let Some(k) = antidote_policy::keys::name_key(&Value::Str(name.as_bytes())) {
             ctx.shared.network.canaries.bind(k, segment, id.mac, evidence::OPERATOR, now_ms);
         }

@@ -89,7 +89,8 @@ pub fn stats_json(ctx: &RunContext, rates: &Rates, x: &Extra<'_>) -> Value {
         "policy_version": x.policy_version,
         "ports": ports, "lcores": lcores, "rules": rules,
         "actions": {"dropped": a.dropped, "quarantined": a.quarantined, "rate_limited": a.rate_limited, "mirrored": a.mirrored,
-            "mirror_failed": a.mirror_failed, "injected": a.injected, "inject_failed": a.inject_failed, "alerts": a.alerts, "malformed": a.malformed, "learn_deferred": a.learn_deferred},
+            "mirror_failed": a.mirror_failed, "injected": a.injected, "inject_failed": a.inject_failed, "alerts": a.alerts, "malformed": a.malformed, "learn_deferred": a.learn_deferred,
+            "held": a.held, "hold_released": a.hold_released, "hold_dropped": a.hold_dropped, "hold_fallback": a.hold_fallback, "probes": a.probes},
         "alerts": alerts,
         "swap_latency_us": {"count": x.swap.0, "p50": x.swap.1, "p99": x.swap.2, "max": x.swap.3},
         "interval_s": secs,
@@ -163,6 +164,11 @@ pub fn prometheus(ctx: &RunContext, x: &Extra<'_>) -> String {
             ("alerted", a.alerts),
             ("malformed", a.malformed),
             ("learn_deferred", a.learn_deferred),
+            ("held", a.held),
+            ("hold_released", a.hold_released),
+            ("hold_dropped", a.hold_dropped),
+            ("hold_fallback", a.hold_fallback),
+            ("probed", a.probes),
         ]
         .iter()
         .map(|(k, v)| (format!("{{action=\"{k}\"}}"), *v as f64))

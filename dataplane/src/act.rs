@@ -26,6 +26,17 @@ pub(crate) struct Outputs {
     pub(crate) scratch: Box<Scratch>,
     pub(crate) outcome: Outcome,
     pub(crate) folds: AlertFolds,
+    /// Answers held while their sender is probed.
+    pub(crate) hold: crate::hold::HoldStore,
+}
+
+/// What becomes of a frame of the slow path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fate {
+    Forward,
+    Drop,
+    /// Held ([`crate::hold`]): the burst hands its mbuf to the hold store.
+    Hold,
 }
 
 impl Outputs {
@@ -39,21 +50,24 @@ impl Outputs {
             scratch: Box::default(),
             outcome: Outcome::default(),
             folds: AlertFolds::new(fold_ms),
+            hold: crate::hold::HoldStore::new(0x5eed ^ (lcore as u64) << 32 ^ std::process::id() as u64),
         }
     }
 }
 
 impl Outputs {
-    /// One frame the header look could not decide: dissect, evaluate, carry out the actions.
-    /// Returns whether the frame is dropped (the caller frees it; it is counted here).
+    /// One frame (frame `i` of the burst, which came in on task `ti`) the header look could not
+    /// decide: dissect, evaluate, carry out the actions. Returns what becomes of it (a dropped
+    /// one is counted here, and freed by the caller; a held one is handed to the hold store).
     #[inline(never)]
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn act(&mut self, m: &Mbuf, t: &Task, policy: &LoadedPolicy, now: u64, c: &WorkerCounters, shared: &Shared, pool: &Mempool) -> bool {
+    pub(crate) fn act(&mut self, m: &Mbuf, i: usize, ti: usize, t: &Task, policy: &LoadedPolicy, now: u64, c: &WorkerCounters, shared: &Shared, pool: &Mempool) -> Fate {
         let pc = &c.ports[t.rx_index];
         let mut meta = Meta { port: t.rx_index as u16, from_segment: t.from_segment, segment: t.pair as u64 };
         let out = &mut self.outcome;
         // What tells this frame's alerts apart from other alerts' (read while the frame is).
         let (mut frame_group, mut frame_key) = (0, 0);
+        let mut held = false;
         {
             // Read up to the transport first: when no rule can apply whatever the application
             // message says (follow-on rules about learned poisoners, for traffic between other
@@ -78,9 +92,15 @@ impl Outputs {
             if !decided {
                 policy.program.eval(&f, &meta, now, out);
             }
+            // `verify`: held while its sender is probed, or the fallback. An answer for a name
+            // whose answers are held is held with them.
+            if out.verify_ms > 0 || (!self.hold.is_empty() && f.app.is_answer() && !out.dropped()) {
+                held = hold_or_not(&mut self.hold, &mut self.inject, out.verify_ms, &f, i, ti, t, seg, now, c, shared, pool);
+            }
             // An answer let through teaches who answers for a name with its own address (an
-            // owner once confirmed); one dropped withdraws what its sender's answers taught.
-            if f.app.is_answer() {
+            // owner once confirmed); one dropped withdraws what its sender's answers taught. (A
+            // held one teaches when it is released.)
+            if f.app.is_answer() && !held {
                 if let Some(c) = &shared.canaries {
                     count_canary_answer(c, &f, t.rx_index, &shared.network, seg, now);
                 }
@@ -113,7 +133,8 @@ impl Outputs {
         for &r in &out.matched {
             policy.hits.bump(self.worker, r as usize);
         }
-        let dropped = out.dropped();
+        let out = &self.outcome;
+        let dropped = out.dropped() && !held;
         if !out.alerts.is_empty() {
             // Repeats of an alert within the fold window are counted here and handed over
             // together (`AlertFolds`); the first is handed over at once, the frame with it.
@@ -161,8 +182,85 @@ impl Outputs {
                 bump(&c.actions.rate_limited, 1);
             }
         }
-        dropped
+        if held {
+            Fate::Hold
+        } else if dropped {
+            Fate::Drop
+        } else {
+            Fate::Forward
+        }
     }
+
+}
+
+/// Holds answer `f` (frame `i`) if it can: for a `verify` (`verify` ms), with a probe of its
+/// sender sent (to `inject`) from the pair's canary identity; for an answer whose name has
+/// answers held, with them. Else (`verify` only) the rule's fallback stands, counted. Returns
+/// whether it is held.
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+fn hold_or_not(
+    hold: &mut crate::hold::HoldStore,
+    inject: &mut Burst,
+    verify: u32,
+    f: &Frame<'_>,
+    i: usize,
+    ti: usize,
+    t: &Task,
+    seg: u64,
+    now: u64,
+    c: &WorkerCounters,
+    shared: &Shared,
+    pool: &Mempool,
+) -> bool {
+        use crate::hold::{build_probe, probe_kind, probe_name, Pending};
+        use antidote_policy::state::bindings::evidence;
+        let name = antidote_wire::fields::question_name(f).and_then(|n| antidote_policy::keys::name_key(&n));
+        let mut p = Pending { task: ti as u16, segment: seg, name: name.unwrap_or(0), probe: 0, deadline: 0, held_at: now };
+        let group = name.and_then(|k| hold.deadline_of(k, seg));
+        if verify == 0 {
+            // Not a `verify`: held only with its name's group.
+            let Some(d) = group else { return false };
+            if !hold.has_room() {
+                return false;
+            }
+            p.deadline = d;
+            hold.pend(i, p);
+            bump(&c.actions.held, 1);
+            return true;
+        }
+        let id = shared.canaries.as_ref().and_then(|cs| cs.by_port.get(t.rx_index).copied().flatten());
+        let (Some(_), Some(id), Some(kind), true) = (name, id, probe_kind(f), hold.has_room()) else {
+            bump(&c.actions.hold_fallback, 1);
+            return false;
+        };
+        // The probe: a name nobody owns, registered before it leaves.
+        let mut buf = [0u8; 16];
+        let supply = shared.canaries.as_ref().map(|cs| &cs.probe_names);
+        let n = probe_name(hold, supply, &mut buf);
+        let Some(probe_name) = std::str::from_utf8(&buf[..n]).ok() else { return false };
+        let Some(pk) = antidote_policy::keys::name_key(&antidote_wire::fields::Value::Str(probe_name.as_bytes())) else {
+            bump(&c.actions.hold_fallback, 1);
+            return false;
+        };
+        let rnd = hold.next();
+        let Some(probe) = build_probe(f, kind, &id, probe_name, rnd, pool) else {
+            bump(&c.actions.hold_fallback, 1);
+            return false;
+        };
+        shared.network.probes.bind(pk, seg, id.mac, evidence::PROBE, now);
+        if let Err(m) = inject.push(probe) {
+            drop(m);
+            bump(&c.actions.hold_fallback, 1);
+            return false;
+        }
+        bump(&c.actions.probes, 1);
+        p.probe = pk;
+        // Held with the name's earlier answers when there are some (one deadline for all).
+        p.deadline = group.unwrap_or(now + verify as u64);
+        hold.pend(i, p);
+        bump(&c.actions.held, 1);
+        true
 }
 
 /// The NBT-NS negative answer to the query in `f`, in a fresh mbuf. A unicast query is
@@ -186,6 +284,10 @@ fn build_negative(f: &Frame<'_>, t: &Task, inject_from: Option<Ipv4Addr>, pool: 
 fn count_canary_answer(c: &crate::canary::Canaries, f: &Frame<'_>, port: usize, net: &antidote_policy::state::Network, seg: u64, now: u64) {
     let Some(k) = antidote_wire::fields::question_name(f).and_then(|n| antidote_policy::keys::name_key(&n)) else { return };
     if net.canaries.get(k, seg, now).is_none() {
+        // An answer to a probe: marked, for the worker holding the answer it checks.
+        if net.probes.mark(k, seg, antidote_policy::state::bindings::evidence::ANSWERED, now) {
+            c.probes_answered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
         return;
     }
     let proto = match (&f.app, f.net.map(|n| n.version)) {

@@ -23,6 +23,30 @@ pub struct CanaryFrame {
     pub data: [u8; emit::MAX_FRAME],
 }
 
+/// A name for a probe ([`crate::hold`]), made by the control side: shaped like the segment's
+/// own names, never reused.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProbeName {
+    pub len: u8,
+    pub bytes: [u8; 15],
+}
+
+impl ProbeName {
+    /// The name, if it fits (NetBIOS names are 15 bytes at most).
+    pub fn new(name: &str) -> Option<ProbeName> {
+        let b = name.as_bytes();
+        if b.is_empty() || b.len() > 15 {
+            return None;
+        }
+        let mut p = ProbeName { len: b.len() as u8, bytes: [0; 15] };
+        p.bytes[..b.len()].copy_from_slice(b);
+        Some(p)
+    }
+}
+
+/// Probe names the control side keeps ready.
+pub const PROBE_NAMES: usize = 64;
+
 /// Per port: the identity of its pair, counters.
 pub struct Canaries {
     /// Per port index: the identity of the port's pair (both ports of a pair have it).
@@ -38,6 +62,10 @@ pub struct Canaries {
     pub consumed: AtomicU64,
     /// Canaries that could not be sent (no mbuf, TX full, outbox full).
     pub failed: AtomicU64,
+    /// Names for the workers' probes, made by the control side ([`PROBE_NAMES`] kept ready).
+    pub probe_names: ArrayQueue<ProbeName>,
+    /// Answers to probes (each names a poisoner).
+    pub probes_answered: AtomicU64,
 }
 
 impl Canaries {
@@ -55,6 +83,8 @@ impl Canaries {
             resolved: AtomicU64::new(0),
             consumed: AtomicU64::new(0),
             failed: AtomicU64::new(0),
+            probe_names: ArrayQueue::new(PROBE_NAMES),
+            probes_answered: AtomicU64::new(0),
         })
     }
 }

@@ -80,7 +80,8 @@ impl BurstBufs {
     /// layout, so its branches are predictable); every other frame then goes through
     /// [`crate::act`] (dissection, evaluation, actions), out of line.
     #[inline(always)]
-    pub(crate) fn judge(&mut self, t: &Task, policy: &LoadedPolicy, now: u64, c: &WorkerCounters, shared: &Shared, pool: &Mempool) {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn judge(&mut self, ti: usize, t: &Task, policy: &LoadedPolicy, now: u64, c: &WorkerCounters, shared: &Shared, pool: &Mempool) {
         const _: () = assert!(antidote_dpdk::BURST_SIZE <= 32, "the drop mask is a u32");
         let start = Phases::now();
         let pc = &c.ports[t.rx_index];
@@ -88,6 +89,8 @@ impl BurstBufs {
         let default_drop = program.default == antidote_policy::ast::Verdict::Drop;
         // Frames are judged where they lie; bit i set: frame i is dropped.
         let mut dropped = 0u32;
+        // Bit i set: frame i is held (`verify`), its mbuf handed to the hold store.
+        let mut held = 0u32;
         let mut fast_dropped = 0u64;
         let frames = self.rx.as_slice();
         // The header triage, over the whole burst (see `triage_burst`); then the frames no rule
@@ -168,8 +171,10 @@ impl BurstBufs {
         while slow != 0 {
             let i = slow.trailing_zeros() as usize;
             slow &= slow - 1;
-            if self.out.act(&frames[i], t, policy, now, c, shared, pool) {
-                dropped |= 1 << i;
+            match self.out.act(&frames[i], i, ti, t, policy, now, c, shared, pool) {
+                crate::act::Fate::Forward => {}
+                crate::act::Fate::Drop => dropped |= 1 << i,
+                crate::act::Fate::Hold => held |= 1 << i,
             }
             // A frame that taught a table its first key wakes the rules that need one, and a
             // new key may be the address of a frame the filter let through: the frames after
@@ -194,7 +199,7 @@ impl BurstBufs {
         }
         dropped |= consumed;
         bump(&pc.rx_bytes, bytes as u64);
-        if dropped == 0 {
+        if dropped | held == 0 {
             // Everything goes on, in order (fwd is empty between bursts).
             std::mem::swap(&mut self.rx, &mut self.out.fwd);
             self.phases.judge(start, look_end, slow_end, slow_frames);
@@ -203,10 +208,13 @@ impl BurstBufs {
         for (i, m) in self.rx.drain().enumerate() {
             if dropped >> i & 1 == 1 {
                 drop(m);
+            } else if held >> i & 1 == 1 {
+                self.out.hold.admit(i, m);
             } else if let Err(m) = self.out.fwd.push(m) {
                 drop(m); // cannot happen: fwd holds at most what rx held
             }
         }
+        self.out.hold.end_burst();
         if fast_dropped > 0 {
             bump(&pc.dropped, fast_dropped);
             bump(&c.actions.dropped, fast_dropped);

@@ -7,6 +7,7 @@
 //! - [`judge`]: a burst's header triage (`antidote_wire::triage`, the program's plan as data),
 //!   the slow-path mask, a second look after a frame that woke a rule, the drop mask.
 //! - [`act`]: one frame of the slow path: dissect → evaluate → inject, mirror, alert, count.
+//! - [`hold`]: answers held by `verify` while their sender is probed; the probes.
 //! - [`shared`]: what the workers share and the tasks they are given.
 //! - [`policy`]: the running policy behind arc-swap and its version history.
 //! - [`alert`]: alert events, the bounded lock-free queue to the control side, the workers'
@@ -23,6 +24,7 @@ pub mod act;
 pub mod alert;
 pub mod canary;
 pub mod clock;
+pub mod hold;
 pub mod judge;
 pub mod phases;
 pub mod policy;

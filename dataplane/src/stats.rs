@@ -33,6 +33,15 @@ pub struct ActionCounters {
     /// Frames the network was not learned from because the worker's learning budget for the
     /// millisecond was spent (a flood of new ARP senders, registrations, probes or DHCP).
     pub learn_deferred: AtomicU64,
+    /// Answers held by `verify` while their sender was probed ([`crate::hold`]), and what
+    /// became of them: released at the deadline, dropped (the probe was answered), or the
+    /// rule's fallback applied (store full, no canary identity, probe not built).
+    pub held: AtomicU64,
+    pub hold_released: AtomicU64,
+    pub hold_dropped: AtomicU64,
+    pub hold_fallback: AtomicU64,
+    /// Probes sent.
+    pub probes: AtomicU64,
 }
 
 /// One worker's counters, aligned to a cache line so workers never share one.
@@ -88,6 +97,11 @@ pub struct ActionTotals {
     pub alerts: u64,
     pub malformed: u64,
     pub learn_deferred: u64,
+    pub held: u64,
+    pub hold_released: u64,
+    pub hold_dropped: u64,
+    pub hold_fallback: u64,
+    pub probes: u64,
 }
 
 /// A summed reading of all workers' counters.
@@ -123,6 +137,11 @@ impl Snapshot {
             s.actions.alerts += a.alerts.load(Relaxed);
             s.actions.malformed += a.malformed.load(Relaxed);
             s.actions.learn_deferred += a.learn_deferred.load(Relaxed);
+            s.actions.held += a.held.load(Relaxed);
+            s.actions.hold_released += a.hold_released.load(Relaxed);
+            s.actions.hold_dropped += a.hold_dropped.load(Relaxed);
+            s.actions.hold_fallback += a.hold_fallback.load(Relaxed);
+            s.actions.probes += a.probes.load(Relaxed);
             s.polls += w.polls.load(Relaxed);
         }
         s

@@ -105,7 +105,7 @@ impl Worker {
                     bump(&pc.rx_bytes, bytes as u64);
                     std::mem::swap(&mut self.b.rx, &mut self.b.out.fwd);
                 }
-                Some(policy) => self.b.judge(&t, policy, now, c, &self.shared, &self.pool),
+                Some(policy) => self.b.judge(ti, &t, policy, now, c, &self.shared, &self.pool),
             }
             let sent = t.tx_port.tx_burst(t.tx_queue, &mut self.b.out.fwd);
             bump(&pc.tx, sent as u64);
@@ -129,6 +129,10 @@ impl Worker {
                     bump(&c.actions.mirror_failed, lost as u64);
                 }
             }
+        }
+        // Held answers: dropped once their probe is answered, released at their deadline.
+        if !self.b.out.hold.is_empty() {
+            settle_held(&mut self.b.out, &self.tasks, &self.counters, &self.shared, now);
         }
         // The canaries the control side built: worker 0 sends them, on its own TX queues.
         if self.b.out.worker == 0 {
@@ -166,10 +170,34 @@ impl Worker {
         if let Some(line) = self.b.phases.report(self.b.out.lcore) {
             eprintln!("{line}");
         }
+        self.b.out.hold.clear();
         let lost = self.b.out.folds.flush(&self.shared.alerts, self.b.out.worker, std::time::Duration::from_millis(500));
         if lost > 0 {
             self.shared.alerts.count_dropped(self.b.out.worker, lost);
         }
+    }
+}
+
+/// Settles the held answers due (at most once per millisecond): released ones leave by their
+/// task's TX port, on the task's queue.
+#[inline(never)]
+fn settle_held(out: &mut Outputs, tasks: &[Task], c: &WorkerCounters, shared: &Shared, now: u64) {
+    let out_hold = &mut out.hold;
+    let s = out_hold.settle(&shared.network, now, &mut out.scratch, |ti, m, _held_ms| {
+        let Some(t) = tasks.get(ti as usize) else { return };
+        let mut b = antidote_dpdk::Burst::new();
+        let _ = b.push(m);
+        let sent = t.tx_port.tx_burst(t.tx_queue, &mut b);
+        bump(&c.ports[t.rx_index].tx, sent as u64);
+        let lost = b.clear() as u64;
+        if lost > 0 {
+            bump(&c.ports[t.rx_index].tx_full, lost);
+        }
+    });
+    if s.released + s.dropped > 0 {
+        bump(&c.actions.hold_released, s.released);
+        bump(&c.actions.hold_dropped, s.dropped);
+        bump(&c.actions.dropped, s.dropped);
     }
 }
 

@@ -226,4 +226,10 @@ pub enum Action {
         per: Spanned<u64>,
         key: Option<Spanned<String>>,
     },
+    /// `verify for 40ms else pass`: hold the answer while its sender is probed; `fallback` when
+    /// it cannot be held.
+    Verify {
+        within: Spanned<u64>,
+        fallback: Spanned<Verdict>,
+    },
 }

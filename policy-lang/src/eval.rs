@@ -152,8 +152,9 @@ impl Program {
                     return Some(Value::Bool(false));
                 }
                 let name = antidote_wire::fields::question_name(frame)?;
-                return Some(Value::Bool(net.canaries.get(crate::keys::name_key(&name)?, meta.segment, now).is_some()));
+                return Some(Value::Bool(net.is_canary(crate::keys::name_key(&name)?, meta.segment, now)));
             }
+            LearnedField::SrcVerified => return Some(Value::Bool(net.is_verified(frame, meta.segment, now))),
             LearnedField::SrcNameServer => return Some(Value::Bool(net.is_name_server(frame.net?.src.0, meta.segment, now))),
             LearnedField::NameOwned => {
                 let name = antidote_wire::fields::question_name(frame)?;
@@ -333,6 +334,12 @@ impl Program {
                                 return true;
                             }
                         }
+                    }
+                    Act::Verify { ms, fallback } => {
+                        out.verify_ms = *ms;
+                        out.verdict = Some(*fallback);
+                        out.decided_by = Some(i as u16);
+                        return true;
                     }
                     Act::Verdict(v) => {
                         out.verdict = Some(*v);

@@ -77,6 +77,7 @@ fn act_text(p: &Program, a: &Act) -> String {
         Act::Forget { table, key } => format!("forget {} {}", p.tables[*table as usize].name, key.name),
         Act::Quarantine { key, ms } => format!("quarantine {} for {ms}ms", key.name),
         Act::RateLimit { counter, .. } => p.counters[*counter as usize].text.clone(),
+        Act::Verify { ms, fallback } => format!("verify for {ms}ms else {} (held while the sender is probed)", format!("{fallback:?}").to_lowercase()),
         Act::Verdict(v) => format!("{v:?}").to_lowercase(),
     }
 }
@@ -87,7 +88,7 @@ pub fn explain(p: &Program) -> String {
     let _ = writeln!(s, "program: {} rule(s), {} test(s), default {:?}", p.rules.len(), p.tests.len(), p.default);
     let _ = writeln!(
         s,
-        "evaluation: quarantine check{}, then rules in order; the first pass/drop decides; alert, mirror, inject, learn, forget and quarantine accumulate",
+        "evaluation: quarantine check{}, then rules in order; the first pass, drop or verify decides; alert, mirror, inject, learn, forget and quarantine accumulate",
         if p.uses_quarantine { "" } else { " (off: no rule quarantines)" }
     );
     for (i, r) in p.rules.iter().enumerate() {

@@ -28,6 +28,8 @@ pub enum LearnedField {
     SrcNameServer,
     /// `canary.answered`: the frame answers one of the appliance's canary queries.
     CanaryAnswered,
+    /// `learned.src_verified`: the sender left a probe unanswered in the last hour.
+    SrcVerified,
 }
 
 /// Where a field's value comes from.
@@ -94,7 +96,7 @@ pub const META_FIELDS: [(&str, FieldType, MetaField, &str); 2] = [
     ("meta.from_segment", FieldType::Bool, MetaField::FromSegment, "the frame entered on a pair's `a` (segment) side"),
 ];
 
-pub const LEARNED_FIELDS: [(&str, FieldType, LearnedField, &str); 6] = [
+pub const LEARNED_FIELDS: [(&str, FieldType, LearnedField, &str); 7] = [
     (
         "learned.src_mac",
         FieldType::Mac,
@@ -124,7 +126,13 @@ pub const LEARNED_FIELDS: [(&str, FieldType, LearnedField, &str); 6] = [
         "canary.answered",
         FieldType::Bool,
         LearnedField::CanaryAnswered,
-        "the frame is an LLMNR, NBT-NS or mDNS answer for the name of one of the appliance's canary queries on its segment (sent in the last ten minutes): a poisoner's — no host owns that name",
+        "the frame is an LLMNR, NBT-NS or mDNS answer for the name of one of the appliance's canary queries or probes on its segment (sent in the last ten minutes): a poisoner's — no host owns that name",
+    ),
+    (
+        "learned.src_verified",
+        FieldType::Bool,
+        LearnedField::SrcVerified,
+        "the frame's sender (`ip.src` with `eth.src`) was probed in the last hour — an answer of its was held by `verify` — and left the probe unanswered, as a host that is not a poisoner does",
     ),
 ];
 
@@ -149,7 +157,7 @@ pub fn resolve(name: &str) -> Option<FieldRef> {
         let (gate, transport) = match l.2 {
             LearnedField::NameOwner | LearnedField::NameOwned | LearnedField::CanaryAnswered => (0, false),
             LearnedField::SrcMac => (0, true),
-            LearnedField::DstMac | LearnedField::SrcNameServer => (antidote_wire::proto::IP, true),
+            LearnedField::DstMac | LearnedField::SrcNameServer | LearnedField::SrcVerified => (antidote_wire::proto::IP, true),
         };
         return Some(FieldRef { name: l.0, ty: l.1, src: Source::Learned(l.2), gate, transport, true_needs: 0, is_flag: false });
     }

@@ -194,6 +194,21 @@ pub fn requires_nbns_query(b: &Cond) -> bool {
     }
 }
 
+/// Whether a condition can hold only for name answers: it needs `llmnr.response`,
+/// `nbns.positive` or `mdns.response` (what `verify` holds).
+pub fn requires_answer(b: &Cond) -> bool {
+    let is_a = |t: &Test| match t {
+        Test::Bool(f) | Test::Cmp(f, CmpOp::Eq, Const::Bool(true)) => matches!(f.name, "llmnr.response" | "nbns.positive" | "mdns.response"),
+        _ => false,
+    };
+    match b {
+        Cond::Test(t) => is_a(t),
+        Cond::And(v) => v.iter().any(requires_answer),
+        Cond::Or(v) => v.iter().all(requires_answer),
+        Cond::Not(_) => false,
+    }
+}
+
 pub fn fields_of(b: &Cond) -> Vec<FieldRef> {
     fn walk(b: &Cond, out: &mut Vec<FieldRef>) {
         match b {

@@ -141,6 +141,8 @@ pub enum Act {
     Forget { table: u32, key: FieldRef },
     Quarantine { key: FieldRef, ms: u64 },
     RateLimit { counter: u32, key: FieldRef, n: u64 },
+    /// Hold the answer up to `ms` while its sender is probed; `fallback` when it cannot be held.
+    Verify { ms: u32, fallback: Verdict },
     Verdict(Verdict),
 }
 
@@ -247,6 +249,9 @@ pub struct Outcome {
     pub mirror: bool,
     pub inject_nbns_negative: bool,
     pub rate_limited: bool,
+    /// A `verify` decided: hold the answer up to this many milliseconds while its sender is
+    /// probed (0: no). `verdict` is then the fallback, for when it cannot be held.
+    pub verify_ms: u32,
     /// Rules that matched, in order.
     pub matched: SmallVec<[u16; MAX_HITS]>,
     /// Rules that raised an alert.
@@ -263,6 +268,7 @@ impl Outcome {
         self.mirror = false;
         self.inject_nbns_negative = false;
         self.rate_limited = false;
+        self.verify_ms = 0;
         self.matched.clear();
         self.alerts.clear();
         self.more = 0;

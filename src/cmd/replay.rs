@@ -103,6 +103,12 @@ b = "out"
         a.mirrored,
         a.malformed
     );
+    if a.hold_fallback > 0 {
+        println!(
+            "replay: {} answers to verify: replay cannot probe their senders (no canary identity, no live network), so each got its rule's fallback verdict",
+            a.hold_fallback
+        );
+    }
     let alerts_raised = hooks.pipeline.as_ref().map(|p| p.stats.events.load(std::sync::atomic::Ordering::Relaxed)).unwrap_or(0);
     println!("replay: {} alerts", alerts_raised);
     for (name, hits) in &s.rule_hits {

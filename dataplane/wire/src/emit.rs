@@ -135,6 +135,31 @@ pub enum QueryKind {
 /// NBT-NS broadcast (flags 0x0110, suffix 0x20) from port 137.
 #[allow(clippy::too_many_arguments)]
 pub fn name_query(out: &mut [u8], kind: QueryKind, src_mac: Mac, src_ip: IpAddr, tags: &[VlanTag], name: &str, id: u16, src_port: u16) -> Result<usize> {
+    query(out, kind, src_mac, src_ip, tags, name, id, src_port, None)
+}
+
+/// A probe of one responder: the query [`name_query`] builds, sent to the responder's MAC
+/// `to_mac` alone — LLMNR to its address `to_ip` (a poisoner bound to any address answers a
+/// unicast query), NBT-NS to the subnet broadcast address, mDNS to the group: the addresses a
+/// poisoner listens on, and no other host sees it.
+#[allow(clippy::too_many_arguments)]
+pub fn probe_query(
+    out: &mut [u8],
+    kind: QueryKind,
+    src_mac: Mac,
+    src_ip: IpAddr,
+    tags: &[VlanTag],
+    name: &str,
+    id: u16,
+    src_port: u16,
+    to_mac: Mac,
+    to_ip: IpAddr,
+) -> Result<usize> {
+    query(out, kind, src_mac, src_ip, tags, name, id, src_port, Some((to_mac, to_ip)))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn query(out: &mut [u8], kind: QueryKind, src_mac: Mac, src_ip: IpAddr, tags: &[VlanTag], name: &str, id: u16, src_port: u16, to: Option<(Mac, IpAddr)>) -> Result<usize> {
     if tags.len() > 2 {
         return Err(Error::Malformed("more than two VLAN tags"));
     }
@@ -157,6 +182,16 @@ pub fn name_query(out: &mut [u8], kind: QueryKind, src_mac: Mac, src_ip: IpAddr,
             }
             (IpAddr::V4(broadcast), Mac::BROADCAST, nbns::PORT, nbns::PORT, 64)
         }
+    };
+    let (dst_mac, dst_ip, ttl) = match (to, kind) {
+        (None, _) => (dst_mac, dst_ip, ttl),
+        (Some((m, ip)), QueryKind::Llmnr) => {
+            if ip.is_ipv6() != v6 {
+                return Err(Error::Malformed("source and destination of different IP versions"));
+            }
+            (m, ip, 64)
+        }
+        (Some((m, _)), _) => (m, dst_ip, ttl),
     };
     let a = UdpAddressing { src_mac, dst_mac, vlans, vlan_count: tags.len() as u8, src_ip, dst_ip, src_port: sport, dst_port: dport, ttl };
     udp_frame(out, &a, |p| match kind {

@@ -27,6 +27,9 @@ pub const MAX_SET: usize = 1_000_000;
 pub const MAX_TABLE: u64 = 1_000_000;
 /// Keys a counter tracks at once.
 pub const COUNTER_KEYS: usize = 4096;
+/// Longest hold of a `verify` (the clients' first retry timer is 100–750 ms).
+pub const MAX_VERIFY_MS: u64 = 250;
+
 /// Longest counter window and quarantine.
 pub const MAX_WINDOW_MS: u64 = 24 * 3_600_000;
 
@@ -322,6 +325,25 @@ impl<'p> Checker<'p> {
                     }
                     self.uses_quarantine = true;
                     acts.push(Act::Quarantine { key: f, ms: duration.node });
+                }
+                Action::Verify { within, fallback } => {
+                    if !cond.as_ref().map(crate::lower::requires_answer).unwrap_or(false) {
+                        self.err(
+                            Diagnostic::error("E018", "`verify` in a rule that can match frames that are not name answers".into(), a.span).with_hint(
+                                "verify holds an answer while its sender is probed: start the condition with `(llmnr.response or nbns.positive or mdns.response) and …`",
+                            ),
+                        );
+                        continue;
+                    }
+                    if within.node == 0 || within.node > MAX_VERIFY_MS {
+                        self.err(
+                            Diagnostic::error("E018", format!("a hold of {}ms: it must be between 1ms and {MAX_VERIFY_MS}ms", within.node), within.span)
+                                .with_hint("clients resend after 100 ms (Windows 7) to 410 ms (Windows 8+): hold for a few tens of milliseconds, e.g. `verify for 40ms else pass`"),
+                        );
+                        continue;
+                    }
+                    acts.push(Act::Verify { ms: within.node as u32, fallback: fallback.node });
+                    terminal = true;
                 }
                 Action::RateLimit { count, per, key } => {
                     let (kname, kspan) = key.as_ref().map(|k| (k.node.as_str(), k.span)).unwrap_or(("ip.src", a.span));

@@ -44,6 +44,14 @@ pub mod evidence {
     pub const DNS_SERVER: u16 = 1 << 11;
     /// A NetBIOS name server (WINS) that an infrastructure DHCP server hands out (option 44).
     pub const WINS_SERVER: u16 = 1 << 12;
+    /// An answer held while its sender was probed, and released: the sender did not answer the
+    /// probe (a poisoner would have). With [`ANSWER`]: the name's owner at once, yielding to a
+    /// claim like any answer-learned owner. In the verified table: the responder so verified.
+    pub const VERIFIED: u16 = 1 << 13;
+    /// In the canaries table: the name is a probe's (one responder asked, not the segment).
+    pub const PROBE: u16 = 1 << 14;
+    /// In the canaries table: an answer for the name came (a poisoner's).
+    pub const ANSWERED: u16 = 1 << 15;
 
     /// Evidence that makes a name's owner by itself (answers alone do not).
     pub const CLAIM: u16 = NBNS | MDNS | DHCP | OPERATOR;
@@ -66,6 +74,9 @@ pub mod evidence {
             (DHCP_SERVER, "dhcp-server"),
             (DNS_SERVER, "dns-server"),
             (WINS_SERVER, "wins-server"),
+            (VERIFIED, "verified"),
+            (PROBE, "probe"),
+            (ANSWERED, "answered"),
         ]
         .iter()
         .filter(|(b, _)| bits & b != 0)
@@ -140,13 +151,14 @@ impl Binding {
 
     /// As a name's binding: whether its MAC is the name's owner — seen in this run, and either
     /// claimed (registered, announced, probed, named in DHCP, entered by the operator) or
-    /// learned from answers confirmed over time ([`CONFIRM_MS`]) with no other MAC answering
-    /// before.
+    /// learned from answers confirmed over time ([`CONFIRM_MS`]) or by a probe the sender left
+    /// unanswered ([`evidence::VERIFIED`]), with no other MAC answering before.
     #[inline]
     pub fn owns(&self) -> bool {
         self.is_seen()
             && (self.evidence & evidence::CLAIM != 0
-                || (self.evidence & evidence::CONTESTED == 0 && self.last_seen_ms.saturating_sub(self.first_seen_ms) >= CONFIRM_MS))
+                || (self.evidence & evidence::CONTESTED == 0
+                    && (self.evidence & evidence::VERIFIED != 0 || self.last_seen_ms.saturating_sub(self.first_seen_ms) >= CONFIRM_MS)))
     }
 
     /// Whether the host is infrastructure at `now`: it has shown itself a router or a DHCP

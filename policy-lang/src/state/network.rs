@@ -32,6 +32,14 @@ pub const INFRA: usize = 1024;
 /// Canary names the table holds at most, and how long an answer to one is recognised.
 pub const CANARIES: usize = 4096;
 pub const CANARY_TTL_MS: u64 = 10 * 60_000;
+/// Probe names the table holds at most, and how long an answer to one is recognised (a probe is
+/// answered within milliseconds; a flood of held answers fills the table with short-lived ones,
+/// apart from the canaries').
+pub const PROBES: usize = 16_384;
+pub const PROBE_TTL_MS: u64 = 60_000;
+/// Responders the table of verified ones holds at most, and how long one stays verified.
+pub const VERIFIED: usize = 16_384;
+pub const VERIFIED_TTL_MS: u64 = 3_600_000;
 
 /// The learned network. See the module.
 pub struct Network {
@@ -47,6 +55,13 @@ pub struct Network {
     /// Names of the appliance's own canary queries (`crate::keys::name_key`) → the canary
     /// identity's MAC, per segment, for ten minutes: an answer for one is a poisoner's.
     pub canaries: BindTable,
+    /// Names of the probes the workers send to a responder whose answer they hold → the canary
+    /// identity's MAC, per segment ([`evidence::PROBE`]; [`evidence::ANSWERED`] once answered).
+    pub probes: BindTable,
+    /// Responders (by address, `crate::keys::ip_key`) → their MAC, per segment, for an hour:
+    /// held answers of theirs were released because they left the appliance's probe unanswered
+    /// (`learned.src_verified`).
+    pub verified: BindTable,
     /// ARP frames whose Ethernet source is not their sender's MAC: not learned from.
     pub arp_mismatched: AtomicU64,
     /// Neighbour-discovery messages whose link-layer address is not their Ethernet source, or
@@ -89,6 +104,8 @@ impl Network {
             owners: BindTable::new(OWNERS, host_ttl_ms),
             infra: BindTable::new(INFRA, host_ttl_ms),
             canaries: BindTable::new(CANARIES, CANARY_TTL_MS),
+            verified: BindTable::new(VERIFIED, VERIFIED_TTL_MS),
+            probes: BindTable::new(PROBES, PROBE_TTL_MS),
             arp_mismatched: AtomicU64::new(0),
             ndp_mismatched: AtomicU64::new(0),
             learn_refused: AtomicU64::new(0),
@@ -284,6 +301,33 @@ impl Network {
         match crate::keys::name_key(&name) {
             Some(k) => Learned::Owner(self.owners.bind(k, segment, eth.src.0, evidence::ANSWER, now)),
             None => Learned::Nothing,
+        }
+    }
+
+    /// Whether name `key` on `segment` is one of the appliance's canaries or probes (no host owns
+    /// it: an answer for it is a poisoner's).
+    #[inline]
+    pub fn is_canary(&self, key: u128, segment: u64, now: u64) -> bool {
+        self.canaries.get(key, segment, now).is_some() || self.probes.get(key, segment, now).is_some()
+    }
+
+    /// Whether the frame's sender (its IP source with its Ethernet source) was verified on
+    /// `segment`: it left a probe unanswered in the last hour ([`Network::verified`]).
+    #[inline]
+    pub fn is_verified(&self, f: &Frame<'_>, segment: u64, now: u64) -> bool {
+        let (Some(eth), Some(net)) = (f.eth, f.net) else { return false };
+        self.verified.get(net.src.0, segment, now).is_some_and(|b| b.mac == eth.src.0)
+    }
+
+    /// What a held answer teaches when it is released, its sender having left the probe
+    /// unanswered: the sender is verified (by address and MAC), and the owner of the name it
+    /// answered when nobody owned it ([`evidence::VERIFIED`]: at once, yielding to any claim).
+    pub fn learn_verified(&self, f: &Frame<'_>, segment: u64, now: u64) {
+        let (Some(eth), Some(net)) = (f.eth, f.net) else { return };
+        self.verified.bind(net.src.0, segment, eth.src.0, evidence::VERIFIED, now);
+        let Some(k) = antidote_wire::fields::question_name(f).and_then(|n| crate::keys::name_key(&n)) else { return };
+        if self.owners.get(k, segment, now).is_none_or(|b| !b.owns()) {
+            self.owners.bind(k, segment, eth.src.0, evidence::ANSWER | evidence::VERIFIED, now);
         }
     }
 

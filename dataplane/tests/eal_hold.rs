@@ -1,0 +1,235 @@
+//! Held first answers, on real DPDK (EAL with two `net_ring` vdevs, `--no-huge`): under the
+//! default policy, an LLMNR answer for a name nobody owns is held while the worker probes its
+//! sender from the pair's canary identity. A net_ring port is a loopback, so the probe the worker
+//! sends out of port A comes back in on A and is forwarded to B, where the test reads it — and
+//! answers it as a poisoner does, or not, as a legitimate host does.
+use antidote_dataplane::alert::AlertQueue;
+use antidote_dataplane::canary::Canaries;
+use antidote_dataplane::clock::Clock;
+use antidote_dataplane::dpdk::{Burst, Eal, Mbuf, Mempool, Port, PortConfig};
+use antidote_dataplane::policy::PolicySlot;
+use antidote_dataplane::profile::CanaryIdentity;
+use antidote_dataplane::shared::{Shared, Task};
+use antidote_dataplane::stats::{Snapshot, WorkerCounters};
+use antidote_dataplane::worker::Worker;
+use antidote_wire::emit::{udp_frame, UdpAddressing};
+use antidote_wire::ethernet::{Mac, VlanTag};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const CANARY: [u8; 6] = [2, 0xcc, 0, 0, 0, 1];
+const LEGIT: [u8; 6] = [2, 0xad, 0, 0, 0, 0x20];
+const POISONER: [u8; 6] = [2, 0xad, 0, 0, 0, 0x66];
+const VICTIM: [u8; 6] = [2, 0xad, 0, 0, 0, 0x10];
+
+fn send(port: Port, pool: &Mempool, frames: &[Vec<u8>]) {
+    let mut burst = Burst::new();
+    for f in frames {
+        let mut m = Mbuf::alloc(pool).unwrap();
+        m.append(f.len() as u16).unwrap().copy_from_slice(f);
+        burst.push(m).ok().unwrap();
+    }
+    assert_eq!(port.tx_burst(0, &mut burst), frames.len());
+}
+
+fn udp(macs: ([u8; 6], [u8; 6]), ips: (&str, &str), ports: (u16, u16), payload: &[u8]) -> Vec<u8> {
+    let a = UdpAddressing {
+        src_mac: Mac(macs.0),
+        dst_mac: Mac(macs.1),
+        vlans: [VlanTag::default(); 2],
+        vlan_count: 0,
+        src_ip: ips.0.parse().unwrap(),
+        dst_ip: ips.1.parse().unwrap(),
+        src_port: ports.0,
+        dst_port: ports.1,
+        ttl: 64,
+    };
+    let mut out = vec![0u8; 1514];
+    let n = udp_frame(&mut out, &a, |b| {
+        b[..payload.len()].copy_from_slice(payload);
+        Ok(payload.len())
+    })
+    .unwrap();
+    out.truncate(n);
+    out
+}
+
+/// An LLMNR answer (id, name, address), as Responder sends it (TTL 30).
+fn llmnr_answer(id: u16, name: &str, addr: [u8; 4]) -> Vec<u8> {
+    let mut m = vec![(id >> 8) as u8, id as u8, 0x80, 0, 0, 1, 0, 1, 0, 0, 0, 0];
+    for l in name.split('.') {
+        m.push(l.len() as u8);
+        m.extend(l.as_bytes());
+    }
+    m.extend([0, 0, 1, 0, 1]);
+    for l in name.split('.') {
+        m.push(l.len() as u8);
+        m.extend(l.as_bytes());
+    }
+    m.extend([0, 0, 1, 0, 1, 0, 0, 0, 30, 0, 4]);
+    m.extend(addr);
+    m
+}
+
+/// What left port B, as bytes.
+fn drain(b: Port) -> Vec<Vec<u8>> {
+    let mut burst = Burst::new();
+    let mut got = Vec::new();
+    while b.rx_burst(0, &mut burst) > 0 {
+        got.extend(burst.drain().map(|m| m.data().to_vec()));
+    }
+    got
+}
+
+/// The probe among `frames`: sent from the canary identity to `to`; its name, id and port.
+fn probe_to(frames: &[Vec<u8>], to: [u8; 6]) -> Option<(String, u16, u16)> {
+    let mut sc = antidote_wire::Scratch::default();
+    frames.iter().find_map(|d| {
+        let f = antidote_wire::Frame::parse(d, &mut sc);
+        let e = f.eth?;
+        if e.src.0 != CANARY || e.dst.0 != to {
+            return None;
+        }
+        let m = f.llmnr()?;
+        let q = m.question()?;
+        let mut buf = [0u8; 256];
+        let n = q.name.write_text(&mut buf);
+        let name = String::from_utf8_lossy(&buf[..n]).into_owned();
+        Some((name, m.id, f.udp()?.src_port))
+    })
+}
+
+/// Polls until `done` holds or `ms` pass.
+fn poll_until(worker: &mut Worker, ms: u64, mut done: impl FnMut() -> bool) {
+    let end = Instant::now() + Duration::from_millis(ms);
+    while Instant::now() < end {
+        worker.poll_once();
+        if done() {
+            return;
+        }
+        std::thread::sleep(Duration::from_micros(200));
+    }
+}
+
+#[test]
+fn first_answers_are_held_while_their_sender_is_probed() {
+    assert!(antidote_dataplane::preflight::is_root(), "this test drives DPDK: run it as root");
+    let prefix = format!("antidote-hold-{}", std::process::id());
+    let args: Vec<String> =
+        ["antidote-test", "-l", "0", "--no-huge", "-m", "256", "--no-pci", "--no-telemetry", "--log-level=*:warning", "--vdev=net_ring0", "--vdev=net_ring1"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain([format!("--file-prefix={prefix}")])
+            .collect();
+    let eal = Eal::init(&args).expect("EAL starts with --no-huge and net_ring vdevs");
+    let pool = Arc::new(Mempool::new("hold_pool", 4095, 64, 2176, -1).unwrap());
+    let a = Port::by_name("net_ring0").expect("net_ring0 probed");
+    let b = Port::by_name("net_ring1").expect("net_ring1 probed");
+    let cfg = PortConfig { rx_queues: 1, tx_queues: 1, rx_desc: 512, tx_desc: 512, rss: false, promiscuous: true };
+    for p in [a, b] {
+        p.configure(&cfg, &pool).unwrap();
+        p.start().unwrap();
+    }
+    let before = pool.in_use();
+    let id = CanaryIdentity { mac: CANARY, ip4: "198.18.0.250".parse().unwrap(), broadcast: "198.18.0.255".parse().unwrap(), ll6: CanaryIdentity::link_local(CANARY) };
+    let counters = Arc::new(WorkerCounters::default());
+    let network = Arc::new(antidote_policy::state::Network::default());
+    let shared = Arc::new(Shared {
+        policy: PolicySlot::with_network(1, network.clone()),
+        network,
+        alerts: AlertQueue::new(64, 1),
+        clock: Clock::new(),
+        inject_from: None,
+        alert_fold_ms: 0,
+        mirror: None,
+        canaries: Canaries::new(vec![Some(id), Some(id)]).map(Arc::new),
+    });
+    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../policies/default.policy")).unwrap();
+    shared.policy.install(antidote_policy::compile(&src).ok().unwrap().program, src);
+    let task = Task { rx_port: a, rx_index: 0, rx_queue: 0, tx_port: b, tx_queue: 0, from_segment: true, rx_mac: Mac(a.mac()), pair: 0 };
+    let mut worker = Worker::new(vec![task], counters.clone(), shared.clone(), pool.clone(), 0, 0);
+    let snap = || Snapshot::take(std::slice::from_ref(&counters), 2).actions;
+
+    // 1. A poisoner's answer for a name nobody owns: held, its sender probed; the poisoner answers
+    // the probe (to the canary identity); the probe's answer is consumed and the held answer
+    // dropped — the victim gets neither.
+    let forged = udp((POISONER, VICTIM), ("198.18.0.66", "198.18.0.10"), (5355, 50001), &llmnr_answer(0x1111, "fileserv", [198, 18, 0, 66]));
+    send(a, &pool, std::slice::from_ref(&forged));
+    let mut out = Vec::new();
+    poll_until(&mut worker, 500, || {
+        out.extend(drain(b));
+        probe_to(&out, POISONER).is_some()
+    });
+    let (pname, pid, pport) = probe_to(&out, POISONER).expect("the poisoner is probed, from the canary identity, to its MAC alone");
+    assert!(!out.contains(&forged), "the forged answer is held, not forwarded");
+    assert_eq!((snap().held, snap().probes), (1, 1));
+    let probe_answer = udp((POISONER, CANARY), ("198.18.0.66", "198.18.0.250"), (5355, pport), &llmnr_answer(pid, &pname, [198, 18, 0, 66]));
+    send(a, &pool, &[probe_answer.clone()]);
+    poll_until(&mut worker, 500, || snap().hold_dropped == 1);
+    let out = drain(b);
+    assert_eq!(snap().hold_dropped, 1, "the held answer is dropped once its sender answered the probe");
+    assert!(!out.contains(&forged) && !out.contains(&probe_answer), "neither the forged answer nor the probe's answer leaves");
+    assert_eq!(snap().hold_released, 0);
+    let poisoners = shared.policy.current.load_full().unwrap();
+    let t = poisoners.program.tables.iter().find(|t| t.name == "poisoner_macs").unwrap();
+    assert!(t.state.contains(antidote_policy::keys::mac_key(&POISONER), shared.clock.now_ms()), "the poisoner is learned by MAC");
+
+    // 2. A legitimate host's first answer for its own name, and meanwhile the poisoner's answer
+    // for the same name (caught already: dropped at once). The host does not answer the probe:
+    // at the deadline its answer leaves unchanged, the host verified and the name's owner.
+    let legit = udp((LEGIT, VICTIM), ("198.18.0.20", "198.18.0.10"), (5355, 50002), &llmnr_answer(0x2222, "corpfs01", [198, 18, 0, 20]));
+    send(a, &pool, std::slice::from_ref(&legit));
+    let held_at = Instant::now();
+    let mut out = Vec::new();
+    poll_until(&mut worker, 1000, || {
+        out.extend(drain(b));
+        out.contains(&legit)
+    });
+    let waited = held_at.elapsed();
+    assert!(probe_to(&out, LEGIT).is_some(), "the host is probed");
+    assert!(out.contains(&legit), "released at the deadline");
+    assert!(waited >= Duration::from_millis(35), "held until its deadline (40 ms), not {waited:?}");
+    let a2 = snap();
+    assert_eq!((a2.held, a2.hold_released, a2.hold_dropped, a2.hold_fallback), (2, 1, 1, 0));
+    let now = shared.clock.now_ms();
+    let name = antidote_policy::keys::name_key(&antidote_wire::fields::Value::StaticStr("corpfs01")).unwrap();
+    let owner = shared.network.owners.get(name, 0, now).expect("the name is owned");
+    assert!(owner.mac == LEGIT && owner.owns(), "by the host that left the probe unanswered");
+    assert!(shared.network.verified.get(antidote_policy::keys::ip_key("198.18.0.20".parse().unwrap()), 0, now).is_some_and(|b| b.mac == LEGIT));
+
+    // 3. Its next answer is not held: the name is owned (rule owner-answers).
+    let again = udp((LEGIT, VICTIM), ("198.18.0.20", "198.18.0.10"), (5355, 50003), &llmnr_answer(0x2223, "corpfs01", [198, 18, 0, 20]));
+    send(a, &pool, std::slice::from_ref(&again));
+    poll_until(&mut worker, 200, || false);
+    assert!(drain(b).contains(&again), "forwarded at once");
+    assert_eq!(snap().held, 2);
+
+    // 4. While a name's first answer is held, a second answer for it (another new responder) is
+    // held with it, probed too: both leave after the first one's deadline, in the order they came.
+    let (one, two): ([u8; 6], [u8; 6]) = ([2, 0xad, 0, 0, 0, 0x21], [2, 0xad, 0, 0, 0, 0x22]);
+    let first = udp((one, VICTIM), ("198.18.0.21", "198.18.0.10"), (5355, 50004), &llmnr_answer(0x3333, "printer7", [198, 18, 0, 21]));
+    let second = udp((two, VICTIM), ("198.18.0.22", "198.18.0.10"), (5355, 50004), &llmnr_answer(0x3333, "printer7", [198, 18, 0, 22]));
+    send(a, &pool, &[first.clone(), second.clone()]);
+    let mut out = Vec::new();
+    poll_until(&mut worker, 1000, || {
+        out.extend(drain(b));
+        out.contains(&first) && out.contains(&second)
+    });
+    assert!(probe_to(&out, one).is_some() && probe_to(&out, two).is_some(), "each responder probed");
+    assert_eq!((snap().held, snap().hold_released), (4, 3));
+    let (i1, i2) = (out.iter().position(|f| *f == first), out.iter().position(|f| *f == second));
+    assert!(i1.is_some() && i2.is_some() && i1 < i2, "both released, in the order they came");
+
+    // Nothing leaked: every held mbuf left or was freed.
+    poll_until(&mut worker, 100, || false);
+    drain(b);
+    assert_eq!(pool.in_use(), before, "no mbuf leaked");
+    drop(worker);
+    drop(shared);
+    for p in [a, b] {
+        p.stop();
+        p.close();
+    }
+    drop(pool);
+    eal.cleanup();
+}
