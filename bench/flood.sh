@@ -4,7 +4,10 @@
 # from a new source (bench/gen_flood.py) — under the
 # default policy, against dpdk-testpmd on the same vdevs, as bench/throughput.sh measures.
 #
-#   bench/flood.sh [--rounds N] [--seconds S] [--bin PATH] [KIND ...]
+#   bench/flood.sh [--rounds N] [--seconds S] [--bin PATH] [--canaries] [KIND ...]
+#
+# --canaries: the pair with a canary identity (bench/throughput.sh --canaries): the `answers`
+# flood is then the hold path's worst case — every frame an answer `verify` holds and probes.
 #
 # Prints one line per flood: flood=KIND antidote_mpps=A testpmd_mpps=T ratio=R
 set -euo pipefail
@@ -13,11 +16,13 @@ ROUNDS=2
 SECS=4
 BIN=()
 KINDS=()
+CANARIES=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) ROUNDS="$2"; shift 2 ;;
     --seconds) SECS="$2"; shift 2 ;;
     --bin) BIN=(--bin "$2"); shift 2 ;;
+    --canaries) CANARIES=(--canaries); shift ;;
     -*) echo "usage: bench/flood.sh [--rounds N] [--seconds S] [--bin PATH] [arp|nbns-reg|mdns-probe|dhcp ...]" >&2; exit 2 ;;
     *) KINDS+=("$1"); shift ;;
   esac
@@ -27,6 +32,6 @@ mkdir -p bench/out
 for k in "${KINDS[@]}"; do
   f=bench/out/flood-$k.pcap
   [ -s "$f" ] || /usr/bin/python3 bench/gen_flood.py "$k" "$f" >/dev/null
-  line=$(bench/throughput.sh --policy policies/default.policy --mix "$f" --rounds "$ROUNDS" --seconds "$SECS" "${BIN[@]}" | tail -1)
+  line=$(bench/throughput.sh --policy policies/default.policy --mix "$f" --rounds "$ROUNDS" --seconds "$SECS" "${BIN[@]}" "${CANARIES[@]}" | tail -1)
   echo "flood=$k $line"
 done

@@ -100,7 +100,9 @@ t_all=(); a_all=()
 for r in $(seq 1 "$ROUNDS"); do
   t=$(run_testpmd); a=$(run_antidote)
   read -r rss0 rss1 < bench/out/rss
-  echo "round $r: testpmd ${t} Mpps, antidote ${a} Mpps, antidote RSS $((rss0 / 1024)) MiB after warm-up -> $((rss1 / 1024)) MiB at the end"
+  # Held answers (verify), from the final line: what the hold path did over the run.
+  hold=$(grep -o 'held [0-9]* released [0-9]* dropped [0-9]* fallback [0-9]* probes [0-9]*' bench/out/antidote.log | tail -1 || true)
+  echo "round $r: testpmd ${t} Mpps, antidote ${a} Mpps, antidote RSS $((rss0 / 1024)) MiB after warm-up -> $((rss1 / 1024)) MiB at the end${hold:+; $hold in ${SECONDS_PER_RUN} s}"
   t_all+=("$t"); a_all+=("$a")
 done
 T=$(printf '%s\n' "${t_all[@]}" | median)

@@ -243,7 +243,7 @@ fn hold_or_not(
             bump(&c.actions.hold_fallback, 1);
             return false;
         };
-        let rnd = hold.next();
+        let rnd = hold.random();
         let Some(probe) = build_probe(f, kind, &id, probe_name, rnd, pool) else {
             bump(&c.actions.hold_fallback, 1);
             return false;

@@ -128,7 +128,7 @@ impl HoldStore {
     }
 
     /// A random number (xorshift64*).
-    pub fn next(&mut self) -> u64 {
+    pub fn random(&mut self) -> u64 {
         self.rng ^= self.rng >> 12;
         self.rng ^= self.rng << 25;
         self.rng ^= self.rng >> 27;
@@ -212,7 +212,7 @@ pub fn probe_name(store: &mut HoldStore, supply: Option<&crossbeam_queue::ArrayQ
         out[..len].copy_from_slice(&n.bytes[..len]);
         return len;
     }
-    let r = store.next();
+    let r = store.random();
     let p = PREFIXES[(r % PREFIXES.len() as u64) as usize];
     out[..p.len()].copy_from_slice(p);
     let mut d = (r >> 16) % 10_000;

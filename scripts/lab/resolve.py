@@ -61,6 +61,7 @@ def main():
     p.add_argument("name")
     p.add_argument("--timeout", type=float, default=1.0)
     p.add_argument("--iface", default="eth0")
+    p.add_argument("--windows", action="store_true", help="Windows 8+ timers: resend the query after 410 ms, twice, while nothing answers")
     a = p.parse_args()
     tid = random.randrange(65536)
     if a.proto == "llmnr6":
@@ -96,14 +97,25 @@ def main():
     start = time.time()
     s.sendto(msg, dst)
     deadline = start + a.timeout
+    resends = [start + 0.41, start + 0.82] if a.windows else []
+    answered = False
     while True:
-        left = deadline - time.time()
+        now = time.time()
+        if resends and not answered and now >= resends[0]:
+            resends.pop(0)
+            s.sendto(msg, dst)
+            continue
+        left = deadline - now
         if left <= 0:
             break
-        s.settimeout(left)
+        if resends and not answered:
+            left = min(left, max(0.0, resends[0] - now))
+        s.settimeout(max(left, 0.001))
         try:
             m, src = s.recvfrom(2048)
         except socket.timeout:
+            if resends and not answered and time.time() < deadline:
+                continue
             break
         if len(m) < 12 or not struct.unpack(">H", m[2:4])[0] & 0x8000:
             continue
@@ -113,6 +125,7 @@ def main():
             continue
         if not addrs:
             continue
+        answered = True
         print(json.dumps({"from": src[0], "answers": addrs, "flags": flags, "after_ms": round((time.time() - start) * 1000)}), flush=True)
 
 

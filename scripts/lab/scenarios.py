@@ -47,15 +47,19 @@ PORT = 9461
 MODES = [
     ("responder", "Responder 3.2.2.0, default configuration", ("responder", {})),
     ("responder-name", "Responder, RespondToName = CORPFS01 (a name that exists)", ("responder", {"RespondToName": "CORPFS01"})),
+    ("responder-random-ttl", "Responder, -t random (answer TTLs 10-90 s, skipping the known ones)", ("responder", {"-t": "random"})),
+    ("responder-dont-name", "Responder, DontRespondToName = WPAD, ISATAP", ("responder", {"DontRespondToName": "WPAD, ISATAP"})),
+    ("responder-victims", "Responder, RespondTo = the victim (nobody else is answered)", ("responder", {"RespondTo": "{victim4}"})),
     ("all-names", "project poisoner: Responder's answers, every name", ("own", [])),
+    ("after-n", "project poisoner: a name answered only from its 2nd query by one host (Inveigh)", ("own", ["--after", "2"])),
     ("chosen-names", "project poisoner: only names nobody owns (fileservr, wpad, printer)", ("own", ["--names", "fileservr,wpad,printer"])),
     ("chosen-victims", "project poisoner: only the victim's queries", ("own", ["--victims", "{victim4},{victim6},{victim_ll}"])),
     ("answer-elsewhere", "project poisoner: answers with another host's address (-e)", ("own", ["--answer-with", "{other4}"])),
     ("forged-source", "project poisoner: IP source forged as the file server's (Metasploit)", ("own", ["--spoof-src", "{legit4}"])),
 ]
-# Modes that answer only names nobody owns: their first answers for a name cannot be judged from
-# what was learned (canaries and held answers, the next issue).
-UNOWNED_ONLY = {"chosen-names"}
+# Modes that answer no canary and no probe (a name filter, a victim filter, a query count): their
+# first answer for a name nobody owns cannot be told from a real host's.
+NO_PROBE_ANSWER = {"responder-name", "chosen-names", "responder-victims", "chosen-victims", "after-n"}
 
 LEGIT_LOOKUPS = [("nbns", "CORPFS01"), ("llmnr4", "corpfs01"), ("llmnr6", "corpfs01"), ("mdns", "corpfs01.local"), ("mdns6", "corpfs01.local"),
                  ("llmnr6", "winhost")]
@@ -130,8 +134,10 @@ class Lab:
         with open(self.path("token"), "w") as f:
             f.write(f"lab:{TOKEN}\n")
         profile = os.path.join(REPO, "hw-profiles/lab.toml")
-        if self.a.canaries > 0:
-            # The lab's profile with a canary identity on the pair: a free address of the plan.
+        if not self.a.no_identity:
+            # The lab's profile with a canary identity on the pair (a free address of the plan):
+            # what probes a responder whose first answer is held, and sends the canaries (when
+            # --canaries is given).
             text = open(profile).read().replace('[[pair]]\na = "a"\nb = "b"',
                                                 f'[[pair]]\na = "a"\nb = "b"\ncanary_mac = "02:cc:00:00:00:fa"\ncanary_ipv4 = "{self.plan["prefix4"]}.250/24"')
             assert "canary_mac" in text, "hw-profiles/lab.toml: no [[pair]] a/b to give a canary identity"
@@ -195,6 +201,12 @@ class Lab:
             time.sleep(0.5)
         raise SystemExit("scenarios: nmbd never answered for CORPFS01")
 
+    def actions(self):
+        try:
+            return api("/v1/stats")["actions"]
+        except Exception:
+            return {}
+
     def lookup(self, proto, name):
         """The victim asks; the answers' addresses in the order they came."""
         t = time.time()
@@ -202,7 +214,8 @@ class Lab:
             out = ns("ad-victim", "nmblookup", "-B", self.plan["broadcast"], name, check=False, timeout=20).stdout
             addrs = [m.group(1) for m in re.finditer(r"^(\S+) \S+<[0-9a-f]{2}>", out, re.M)]
         else:
-            out = ns("ad-victim", "/usr/bin/python3", os.path.join(HERE, "resolve.py"), proto, name, "--timeout", "1", check=False, timeout=20).stdout
+            out = ns("ad-victim", "/usr/bin/python3", os.path.join(HERE, "resolve.py"), proto, name, "--timeout", "1", "--windows", check=False,
+                     timeout=20).stdout
             addrs = [a for line in out.splitlines() if line.startswith("{") for a in json.loads(line)["answers"]]
         return addrs, round(time.time() - t, 2)
 
@@ -226,6 +239,43 @@ class Lab:
             for proto, name in LEGIT_LOOKUPS:
                 self.lookup(proto, name)
             time.sleep(1.2)
+
+    def hold_latency(self, count=16):
+        """What holding first answers costs legitimate lookups: `count` Windows-like hosts (each
+        its own MAC and address, answering LLMNR for its own name only, registering nothing) are
+        looked up by the victim, each twice: the first answer is held while its host is probed,
+        the second is not (the host owns its name by then). Times are the victim's, from its
+        query to the first answer."""
+        first = int(self.plan.get("hosts_first", 100))
+        log = self.path("many-hosts.log")
+        p = start(log, "ip", "netns", "exec", "ad-win", "/usr/bin/python3", os.path.join(HERE, "many_hosts.py"), "--prefix4", self.plan["prefix4"],
+                  "--first", str(first), "--count", str(count))
+        self.procs.append(p)
+        t = time.time()
+        while "ready" not in open(log).read():
+            if p.poll() is not None or time.time() - t > 30:
+                raise SystemExit("scenarios: many_hosts.py did not start:\n" + open(log).read())
+            time.sleep(0.1)
+        time.sleep(0.5)
+        firsts, laters, failed = [], [], 0
+        for k in range(count):
+            name, ip4 = f"ws-{k:02d}", f"{self.plan['prefix4']}.{first + k}"
+            for out in (firsts, laters):
+                r = ns("ad-victim", "/usr/bin/python3", os.path.join(HERE, "resolve.py"), "llmnr4", name, "--timeout", "1", "--windows", check=False,
+                       timeout=20).stdout
+                got = [json.loads(l) for l in r.splitlines() if l.startswith("{")]
+                if got and got[0]["answers"] == [ip4]:
+                    out.append(got[0]["after_ms"])
+                else:
+                    failed += 1
+                time.sleep(0.05)
+        stop(p)
+
+        def pct(v, q):
+            v = sorted(v)
+            return v[min(len(v) - 1, int(round(q * (len(v) - 1))))] if v else None
+        return {"hosts": count, "failed": failed, "first_ms": {"p50": pct(firsts, 0.5), "p99": pct(firsts, 0.99), "max": max(firsts, default=None)},
+                "later_ms": {"p50": pct(laters, 0.5), "p99": pct(laters, 0.99), "max": max(laters, default=None)}, "first": firsts, "later": laters}
 
     def poisoner_identity(self, i):
         """A new attacker for mode i: a new MAC and new addresses on ad-poisoner."""
@@ -265,11 +315,26 @@ class Lab:
             top = [x for x in os.listdir(self.work) if x.startswith("responder-") and os.path.isdir(os.path.join(self.work, x)) and x.count(".") >= 2]
             os.rename(os.path.join(self.work, top[0]), d)
             conf = open(os.path.join(d, "Responder.conf")).read()
+            fill = {"victim4": self.h["victim"]["ip4"]}
+            cli = []
             for k, v in cfg.items():
-                conf = re.sub(rf"^{k} =.*$", f"{k} = {v}", conf, flags=re.M)
+                if k.startswith("-"):
+                    cli += [k, v]
+                    continue
+                conf = re.sub(rf"^{k} =.*$", f"{k} = {v.format(**fill)}", conf, flags=re.M)
             open(os.path.join(d, "Responder.conf"), "w").write(conf)
-            p = subprocess.Popen(["ip", "netns", "exec", "ad-poisoner", os.path.join(self.a.responder_venv, "bin", "python"), "-u", "Responder.py", "-I", "eth0",
-                                  "-v"], cwd=d, stdout=open(log, "w"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+            for _ in range(8):
+                p = subprocess.Popen(["ip", "netns", "exec", "ad-poisoner", os.path.join(self.a.responder_venv, "bin", "python"), "-u", "Responder.py", "-I",
+                                      "eth0", "-v", *cli], cwd=d, stdout=open(log, "w"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                     start_new_session=True)
+                # (Responder 3.2.2.0's `-t random` fails to start when the TTL it draws is below 16
+                # — a one-digit hex string: started again, as its user would.)
+                try:
+                    p.wait(timeout=1.5)
+                except subprocess.TimeoutExpired:
+                    break
+                if "fromhex" not in open(log, errors="replace").read():
+                    break
             ready = lambda: "Listening for events" in open(log, errors="replace").read()
             count = lambda: open(log, errors="replace").read().count("Poisoned answer sent")
         self.procs.append(p)
@@ -297,7 +362,9 @@ class Lab:
                     pass
                 time.sleep(0.2)
         lookups = []
-        for phase, names in (("legit", LEGIT_LOOKUPS), ("typo", TYPO_LOOKUPS), ("legit-again", LEGIT_LOOKUPS)):
+        # Names nobody owns first: the poisoner's first answer is for one of them, which only a
+        # held answer and its probe can judge.
+        for phase, names in (("typo", TYPO_LOOKUPS), ("legit", LEGIT_LOOKUPS), ("legit-again", LEGIT_LOOKUPS)):
             for proto, name in names:
                 before = count()
                 addrs, took = self.lookup(proto, name)
@@ -345,16 +412,22 @@ class Lab:
             self.appliance()
             self.legit_software()
             self.warm_up()
+            hold = self.hold_latency() if not self.a.no_identity else None
+            if hold:
+                print(f"hold: first lookups p50 {hold['first_ms']['p50']} ms, p99 {hold['first_ms']['p99']} ms; later lookups p50 "
+                      f"{hold['later_ms']['p50']} ms, p99 {hold['later_ms']['p99']} ms; {hold['failed']} failed", flush=True)
             modes = [m for m in MODES if not self.a.modes or m[0] in self.a.modes]
             results = []
             for i, (mode, what, how) in enumerate(modes):
                 r = self.run_mode(i, mode, what, how)
                 results.append(r)
                 print(row(r), flush=True)
+            held = {k: v for k, v in self.actions().items() if k.startswith("hold") or k in ("held", "probes")}
             owners = api("/v1/tables/owners")["entries"]
             hosts = api("/v1/tables/hosts")["entries"]
             stop(self.app, signal.SIGINT)
             return {"plan": self.plan, "policy": os.path.relpath(self.a.policy, REPO), "modes": results, "dhcp_lease": self.dhcp_lease,
+                    "hold_latency": hold, "held": held,
                     "owners": [{"name": e["key"], "mac": e["mac"], "evidence": e["evidence"]} for e in owners],
                     "hosts": len(hosts), "antidote": open(self.path("antidote.log")).read().strip().splitlines()[-3:]}
         finally:
@@ -380,6 +453,7 @@ def main():
     p.add_argument("--out", default="")
     p.add_argument("--policy", default=os.path.join(REPO, "policies/default.policy"))
     p.add_argument("--canaries", type=float, default=0, help="canary queries every SECS on average per protocol (0: none)")
+    p.add_argument("--no-identity", action="store_true", help="no canary identity in the profile: nothing is probed, first answers pass")
     p.add_argument("--responder-venv", default=os.environ.get("RESPONDER_VENV", os.path.join(REPO, "target/lab/responder-venv")))
     p.add_argument("--responder-tar", default=os.path.join(REPO, "..", "shared", "vendor", "responder-3.2.2.0-92ea4e9.tar.gz"))
     a = p.parse_args()

@@ -782,7 +782,7 @@ mod tests {
         let k = crate::keys::name_key(&Value::StaticStr("corpfs02")).unwrap();
         assert_eq!(n.owners.get(k, 0, 2).map(|b| (b.mac, b.evidence)), Some((SERVER, evidence::DHCP)));
         // From another MAC than its DUID's: names nobody.
-        let m = antidote_wire::dhcp6::Dhcp6Repr::parse(&f.payload[..]).unwrap();
+        let m = antidote_wire::dhcp6::Dhcp6Repr::parse(f.payload).unwrap();
         assert_eq!(n.learn_dhcp6(FORGER, &m, 0, 3), Learned::Mismatched);
     }
 
