@@ -61,7 +61,18 @@ impl Outputs {
     /// one is counted here, and freed by the caller; a held one is handed to the hold store).
     #[inline(never)]
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn act(&mut self, m: &Mbuf, i: usize, ti: usize, t: &Task, policy: &LoadedPolicy, now: u64, c: &WorkerCounters, shared: &Shared, pool: &Mempool) -> Fate {
+    pub(crate) fn act(
+        &mut self,
+        m: &Mbuf,
+        i: usize,
+        ti: usize,
+        t: &Task,
+        policy: &LoadedPolicy,
+        now: u64,
+        c: &WorkerCounters,
+        shared: &Shared,
+        pool: &Mempool,
+    ) -> Fate {
         let pc = &c.ports[t.rx_index];
         let mut meta = Meta { port: t.rx_index as u16, from_segment: t.from_segment, segment: t.pair as u64 };
         let out = &mut self.outcome;
@@ -190,7 +201,6 @@ impl Outputs {
             Fate::Forward
         }
     }
-
 }
 
 /// Holds answer `f` (frame `i`) if it can: for a `verify` (`verify` ms), with a probe of its
@@ -213,54 +223,54 @@ fn hold_or_not(
     shared: &Shared,
     pool: &Mempool,
 ) -> bool {
-        use crate::hold::{build_probe, probe_kind, probe_name, Pending};
-        use antidote_policy::state::bindings::evidence;
-        let name = antidote_wire::fields::question_name(f).and_then(|n| antidote_policy::keys::name_key(&n));
-        let mut p = Pending { task: ti as u16, segment: seg, name: name.unwrap_or(0), probe: 0, deadline: 0, held_at: now };
-        let group = name.and_then(|k| hold.deadline_of(k, seg));
-        if verify == 0 {
-            // Not a `verify`: held only with its name's group.
-            let Some(d) = group else { return false };
-            if !hold.has_room() {
-                return false;
-            }
-            p.deadline = d;
-            hold.pend(i, p);
-            bump(&c.actions.held, 1);
-            return true;
-        }
-        let id = shared.canaries.as_ref().and_then(|cs| cs.by_port.get(t.rx_index).copied().flatten());
-        let (Some(_), Some(id), Some(kind), true) = (name, id, probe_kind(f), hold.has_room()) else {
-            bump(&c.actions.hold_fallback, 1);
-            return false;
-        };
-        // The probe: a name nobody owns, registered before it leaves.
-        let mut buf = [0u8; 16];
-        let supply = shared.canaries.as_ref().map(|cs| &cs.probe_names);
-        let n = probe_name(hold, supply, &mut buf);
-        let Some(probe_name) = std::str::from_utf8(&buf[..n]).ok() else { return false };
-        let Some(pk) = antidote_policy::keys::name_key(&antidote_wire::fields::Value::Str(probe_name.as_bytes())) else {
-            bump(&c.actions.hold_fallback, 1);
-            return false;
-        };
-        let rnd = hold.random();
-        let Some(probe) = build_probe(f, kind, &id, probe_name, rnd, pool) else {
-            bump(&c.actions.hold_fallback, 1);
-            return false;
-        };
-        shared.network.probes.bind(pk, seg, id.mac, evidence::PROBE, now);
-        if let Err(m) = inject.push(probe) {
-            drop(m);
-            bump(&c.actions.hold_fallback, 1);
+    use crate::hold::{build_probe, probe_kind, probe_name, Pending};
+    use antidote_policy::state::bindings::evidence;
+    let name = antidote_wire::fields::question_name(f).and_then(|n| antidote_policy::keys::name_key(&n));
+    let mut p = Pending { task: ti as u16, segment: seg, name: name.unwrap_or(0), probe: 0, deadline: 0, held_at: now };
+    let group = name.and_then(|k| hold.deadline_of(k, seg));
+    if verify == 0 {
+        // Not a `verify`: held only with its name's group.
+        let Some(d) = group else { return false };
+        if !hold.has_room() {
             return false;
         }
-        bump(&c.actions.probes, 1);
-        p.probe = pk;
-        // Held with the name's earlier answers when there are some (one deadline for all).
-        p.deadline = group.unwrap_or(now + verify as u64);
+        p.deadline = d;
         hold.pend(i, p);
         bump(&c.actions.held, 1);
-        true
+        return true;
+    }
+    let id = shared.canaries.as_ref().and_then(|cs| cs.by_port.get(t.rx_index).copied().flatten());
+    let (Some(_), Some(id), Some(kind), true) = (name, id, probe_kind(f), hold.has_room()) else {
+        bump(&c.actions.hold_fallback, 1);
+        return false;
+    };
+    // The probe: a name nobody owns, registered before it leaves.
+    let mut buf = [0u8; 16];
+    let supply = shared.canaries.as_ref().map(|cs| &cs.probe_names);
+    let n = probe_name(hold, supply, &mut buf);
+    let Some(probe_name) = std::str::from_utf8(&buf[..n]).ok() else { return false };
+    let Some(pk) = antidote_policy::keys::name_key(&antidote_wire::fields::Value::Str(probe_name.as_bytes())) else {
+        bump(&c.actions.hold_fallback, 1);
+        return false;
+    };
+    let rnd = hold.random();
+    let Some(probe) = build_probe(f, kind, &id, probe_name, rnd, pool) else {
+        bump(&c.actions.hold_fallback, 1);
+        return false;
+    };
+    shared.network.probes.bind(pk, seg, id.mac, evidence::PROBE, now);
+    if let Err(m) = inject.push(probe) {
+        drop(m);
+        bump(&c.actions.hold_fallback, 1);
+        return false;
+    }
+    bump(&c.actions.probes, 1);
+    p.probe = pk;
+    // Held with the name's earlier answers when there are some (one deadline for all).
+    p.deadline = group.unwrap_or(now + verify as u64);
+    hold.pend(i, p);
+    bump(&c.actions.held, 1);
+    true
 }
 
 /// The NBT-NS negative answer to the query in `f`, in a fresh mbuf. A unicast query is

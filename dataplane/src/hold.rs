@@ -237,7 +237,9 @@ pub fn build_probe(f: &Frame<'_>, kind: ProbeKind, id: &CanaryIdentity, name: &s
     let n = match kind {
         ProbeKind::Llmnr4 => emit::probe_query(buf, QueryKind::Llmnr, me, IpAddr::V4(id.ip4), tags, name, txid, port, eth.src, net.src.ip()),
         ProbeKind::Llmnr6 => emit::probe_query(buf, QueryKind::Llmnr, me, IpAddr::V6(id.ll6), tags, name, txid, port, eth.src, net.src.ip()),
-        ProbeKind::Nbns => emit::probe_query(buf, QueryKind::Nbns { broadcast: id.broadcast }, me, IpAddr::V4(id.ip4), tags, name, txid, 137, eth.src, net.src.ip()),
+        ProbeKind::Nbns => {
+            emit::probe_query(buf, QueryKind::Nbns { broadcast: id.broadcast }, me, IpAddr::V4(id.ip4), tags, name, txid, 137, eth.src, net.src.ip())
+        }
         ProbeKind::Mdns4 | ProbeKind::Mdns6 => {
             // `name.local`, without allocating.
             let l = name.len().min(240);

@@ -129,10 +129,7 @@ impl RunSummary {
             parts.push(format!("alerts {} injected {} mirrored {} malformed {}", a.alerts, a.injected, a.mirrored, a.malformed));
         }
         if a.held + a.hold_fallback > 0 {
-            parts.push(format!(
-                "held {} released {} dropped {} fallback {} probes {}",
-                a.held, a.hold_released, a.hold_dropped, a.hold_fallback, a.probes
-            ));
+            parts.push(format!("held {} released {} dropped {} fallback {} probes {}", a.held, a.hold_released, a.hold_dropped, a.hold_fallback, a.probes));
         }
         format!(
             "antidote{} {:.1}s | {} | {}",

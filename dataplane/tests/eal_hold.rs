@@ -131,7 +131,12 @@ fn first_answers_are_held_while_their_sender_is_probed() {
         p.start().unwrap();
     }
     let before = pool.in_use();
-    let id = CanaryIdentity { mac: CANARY, ip4: "198.18.0.250".parse().unwrap(), broadcast: "198.18.0.255".parse().unwrap(), ll6: CanaryIdentity::link_local(CANARY) };
+    let id = CanaryIdentity {
+        mac: CANARY,
+        ip4: "198.18.0.250".parse().unwrap(),
+        broadcast: "198.18.0.255".parse().unwrap(),
+        ll6: CanaryIdentity::link_local(CANARY),
+    };
     let counters = Arc::new(WorkerCounters::default());
     let network = Arc::new(antidote_policy::state::Network::default());
     let shared = Arc::new(Shared {

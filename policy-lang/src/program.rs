@@ -137,12 +137,28 @@ pub enum Act {
     Alert,
     Mirror,
     InjectNbnsNegative,
-    Learn { table: u32, key: FieldRef },
-    Forget { table: u32, key: FieldRef },
-    Quarantine { key: FieldRef, ms: u64 },
-    RateLimit { counter: u32, key: FieldRef, n: u64 },
+    Learn {
+        table: u32,
+        key: FieldRef,
+    },
+    Forget {
+        table: u32,
+        key: FieldRef,
+    },
+    Quarantine {
+        key: FieldRef,
+        ms: u64,
+    },
+    RateLimit {
+        counter: u32,
+        key: FieldRef,
+        n: u64,
+    },
     /// Hold the answer up to `ms` while its sender is probed; `fallback` when it cannot be held.
-    Verify { ms: u32, fallback: Verdict },
+    Verify {
+        ms: u32,
+        fallback: Verdict,
+    },
     Verdict(Verdict),
 }
 

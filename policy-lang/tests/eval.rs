@@ -163,7 +163,8 @@ fn inject_negative_for_nbns_queries() {
 
 #[test]
 fn verify_holds_answers_with_a_fallback() {
-    let p = prog("rule v { when llmnr.response and llmnr.qname == \"wpad\" then alert; verify for 40ms else drop }\nrule after { when llmnr.response then drop }");
+    let p =
+        prog("rule v { when llmnr.response and llmnr.qname == \"wpad\" then alert; verify for 40ms else drop }\nrule after { when llmnr.response then drop }");
     let o = run(&p, &llmnr_answer(POISONER, VICTIM, "wpad", POISONER, 30, false), 1);
     assert_eq!((o.verify_ms, o.verdict, o.decided_by), (40, Some(antidote_policy::ast::Verdict::Drop), Some(0)), "held 40 ms, drop when it cannot be");
     assert_eq!(names(&p, &o), vec!["v"], "verify decides: no later rule runs");
@@ -448,7 +449,8 @@ fn every_field_is_documented() {
     for (name, _, _) in antidote_policy::fields::all_names() {
         assert!(doc.contains(&format!("`{name}`")), "docs/policy-language.md does not list `{name}`");
     }
-    for code in ["E001", "E002", "E003", "E004", "E005", "E006", "E007", "E008", "E009", "E010", "E011", "E012", "E013", "E014", "E015", "E016", "E017", "E018", "W001"]
+    for code in
+        ["E001", "E002", "E003", "E004", "E005", "E006", "E007", "E008", "E009", "E010", "E011", "E012", "E013", "E014", "E015", "E016", "E017", "E018", "W001"]
     {
         assert!(doc.contains(code), "docs/policy-language.md does not explain {code}");
     }

@@ -159,7 +159,17 @@ pub fn probe_query(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn query(out: &mut [u8], kind: QueryKind, src_mac: Mac, src_ip: IpAddr, tags: &[VlanTag], name: &str, id: u16, src_port: u16, to: Option<(Mac, IpAddr)>) -> Result<usize> {
+fn query(
+    out: &mut [u8],
+    kind: QueryKind,
+    src_mac: Mac,
+    src_ip: IpAddr,
+    tags: &[VlanTag],
+    name: &str,
+    id: u16,
+    src_port: u16,
+    to: Option<(Mac, IpAddr)>,
+) -> Result<usize> {
     if tags.len() > 2 {
         return Err(Error::Malformed("more than two VLAN tags"));
     }
