@@ -74,7 +74,7 @@ impl Outputs {
         pool: &Mempool,
     ) -> Fate {
         let pc = &c.ports[t.rx_index];
-        let mut meta = Meta { port: t.rx_index as u16, from_segment: t.from_segment, segment: t.pair as u64 };
+        let mut meta = Meta { port: t.rx_index as u16, from_segment: t.from_segment, segment: t.pair as u64, ..Meta::default() };
         let out = &mut self.outcome;
         // What tells this frame's alerts apart from other alerts' (read while the frame is).
         let (mut frame_group, mut frame_key) = (0, 0);
@@ -106,14 +106,15 @@ impl Outputs {
             // `verify`: held while its sender is probed, or the fallback. An answer for a name
             // whose answers are held is held with them.
             if out.verify_ms > 0 || (!self.hold.is_empty() && f.app.is_answer() && !out.dropped()) {
-                held = hold_or_not(&mut self.hold, &mut self.inject, out.verify_ms, &f, i, ti, t, seg, now, c, shared, pool);
+                held = hold_or_not(&mut self.hold, &mut self.inject, out.verify_ms, &f, meta.memo.name_key(&f), i, ti, t, seg, now, c, shared, pool);
             }
             // An answer let through teaches who answers for a name with its own address (an
             // owner once confirmed); one dropped withdraws what its sender's answers taught. (A
             // held one teaches when it is released.)
             if f.app.is_answer() && !held {
-                if let Some(c) = &shared.canaries {
-                    count_canary_answer(c, &f, t.rx_index, &shared.network, seg, now);
+                // (Not a canary's or a probe's answer, as the policy already found: nothing to count.)
+                if let Some(c) = shared.canaries.as_ref().filter(|_| meta.memo.canary_known() != Some(false)) {
+                    count_canary_answer(c, &f, meta.memo.name_key(&f), t.rx_index, &shared.network, seg, now);
                 }
                 if out.dropped() {
                     shared.network.unlearn_answer(&f, seg, now);
@@ -214,6 +215,7 @@ fn hold_or_not(
     inject: &mut Burst,
     verify: u32,
     f: &Frame<'_>,
+    name: Option<u128>,
     i: usize,
     ti: usize,
     t: &Task,
@@ -225,7 +227,6 @@ fn hold_or_not(
 ) -> bool {
     use crate::hold::{build_probe, probe_kind, probe_name, Pending};
     use antidote_policy::state::bindings::evidence;
-    let name = antidote_wire::fields::question_name(f).and_then(|n| antidote_policy::keys::name_key(&n));
     let mut p = Pending { task: ti as u16, segment: seg, name: name.unwrap_or(0), probe: 0, deadline: 0, held_at: now };
     let group = name.and_then(|k| hold.deadline_of(k, seg));
     if verify == 0 {
@@ -291,8 +292,8 @@ fn build_negative(f: &Frame<'_>, t: &Task, inject_from: Option<Ipv4Addr>, pool: 
 /// Counts an answer to one of the canaries (its name one of theirs on this segment), per port
 /// and protocol.
 #[inline(never)]
-fn count_canary_answer(c: &crate::canary::Canaries, f: &Frame<'_>, port: usize, net: &antidote_policy::state::Network, seg: u64, now: u64) {
-    let Some(k) = antidote_wire::fields::question_name(f).and_then(|n| antidote_policy::keys::name_key(&n)) else { return };
+fn count_canary_answer(c: &crate::canary::Canaries, f: &Frame<'_>, name: Option<u128>, port: usize, net: &antidote_policy::state::Network, seg: u64, now: u64) {
+    let Some(k) = name else { return };
     if net.canaries.get(k, seg, now).is_none() {
         // An answer to a probe: marked, for the worker holding the answer it checks.
         if net.probes.mark(k, seg, antidote_policy::state::bindings::evidence::ANSWERED, now) {

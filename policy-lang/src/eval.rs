@@ -103,6 +103,11 @@ fn values_eq(a: &Value<'_>, b: &Value<'_>) -> bool {
 impl Set {
     #[inline]
     pub fn contains(&self, v: &Value<'_>) -> bool {
+        // An empty set (the default policy's optional lists) holds nothing: no lower-casing of a
+        // name nor hashing of an address to find that out.
+        if self.is_empty() {
+            return false;
+        }
         match (self, v) {
             (Set::Ip { exact, cidrs }, Value::Ip(ip)) => {
                 let a = Addr::from_ip(*ip).0;
@@ -144,21 +149,20 @@ impl Program {
             }
             LearnedField::DstMac => net.hosts.get(frame.net?.dst.0, meta.segment, now).filter(|b| b.is_seen()),
             LearnedField::NameOwner => {
-                let name = antidote_wire::fields::question_name(frame)?;
-                net.owners.get(crate::keys::name_key(&name)?, meta.segment, now).filter(|b| b.owns())
+                meta.memo.name_key(frame)?;
+                meta.memo.owner(net, frame, meta.segment, now).filter(|b| b.owns())
             }
             LearnedField::CanaryAnswered => {
                 if !frame.app.is_answer() {
                     return Some(Value::Bool(false));
                 }
-                let name = antidote_wire::fields::question_name(frame)?;
-                return Some(Value::Bool(net.is_canary(crate::keys::name_key(&name)?, meta.segment, now)));
+                return Some(Value::Bool(meta.memo.canary(net, frame, meta.segment, now)?));
             }
             LearnedField::SrcVerified => return Some(Value::Bool(net.is_verified(frame, meta.segment, now))),
             LearnedField::SrcNameServer => return Some(Value::Bool(net.is_name_server(frame.net?.src.0, meta.segment, now))),
             LearnedField::NameOwned => {
-                let name = antidote_wire::fields::question_name(frame)?;
-                return Some(Value::Bool(net.owners.get(crate::keys::name_key(&name)?, meta.segment, now).is_some_and(|b| b.owns())));
+                meta.memo.name_key(frame)?;
+                return Some(Value::Bool(meta.memo.owner(net, frame, meta.segment, now).is_some_and(|b| b.owns())));
             }
         }?;
         Some(Value::Mac(antidote_wire::ethernet::Mac(b.mac)))

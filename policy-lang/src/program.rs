@@ -15,13 +15,69 @@ use smallvec::SmallVec;
 use std::sync::Arc;
 
 /// Where a frame came from.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Meta {
     pub port: u16,
     pub from_segment: bool,
     /// The segment the frame crossed (its port pair and VLAN, `crate::state::network::segment`):
     /// what is learned of the network is kept per segment.
     pub segment: u64,
+    /// What the evaluation of this frame looked up once (make a new `Meta` per frame).
+    pub memo: Memo,
+}
+
+/// Per-frame memory of lookups several rules make: the key of the name the frame asks about or
+/// answers (lower-cased and hashed once, not once per rule) and that name's binding in the
+/// learned owners (one probe of a shared table that may be far from the cache, not one per
+/// rule that reads `learned.name_owner` or `learned.name_owned`).
+#[derive(Debug, Clone, Default)]
+pub struct Memo {
+    name: std::cell::Cell<Option<Option<u128>>>,
+    owner: std::cell::Cell<Option<Option<crate::state::bindings::Binding>>>,
+    canary: std::cell::Cell<Option<bool>>,
+}
+
+impl Memo {
+    /// The key (`crate::keys::name_key`) of the frame's question name, if it has one.
+    #[inline]
+    pub fn name_key(&self, frame: &antidote_wire::Frame<'_>) -> Option<u128> {
+        if let Some(k) = self.name.get() {
+            return k;
+        }
+        let k = antidote_wire::fields::question_name(frame).and_then(|n| crate::keys::name_key(&n));
+        self.name.set(Some(k));
+        k
+    }
+
+    /// Whether the frame's question name is one of the appliance's canaries or probes on
+    /// `segment` (`Network::is_canary`).
+    #[inline]
+    pub fn canary(&self, net: &crate::state::Network, frame: &antidote_wire::Frame<'_>, segment: u64, now: u64) -> Option<bool> {
+        if let Some(c) = self.canary.get() {
+            return Some(c);
+        }
+        let c = net.is_canary(self.name_key(frame)?, segment, now);
+        self.canary.set(Some(c));
+        Some(c)
+    }
+
+    /// What [`Memo::canary`] found, if it was asked.
+    #[inline]
+    pub fn canary_known(&self) -> Option<bool> {
+        self.canary.get()
+    }
+
+    /// The owners' binding of the frame's question name on `segment` (live, whatever its
+    /// evidence: callers check [`crate::state::bindings::Binding::owns`]).
+    #[inline]
+    pub fn owner(&self, net: &crate::state::Network, frame: &antidote_wire::Frame<'_>, segment: u64, now: u64) -> Option<crate::state::bindings::Binding> {
+        if let Some(b) = self.owner.get() {
+            return b;
+        }
+        let b = self.name_key(frame).and_then(|k| net.owners.get(k, segment, now));
+        self.owner.set(Some(b));
+        b
+    }
 }
 
 /// The branch-program targets that end a condition.
