@@ -186,6 +186,9 @@ pub fn build(out: &mut [u8], id: &CanaryIdentity, proto: usize, name: &str, txid
         0 => emit::name_query(out, QueryKind::Llmnr, mac, IpAddr::V4(id.ip4), &[], name, txid, src_port),
         1 => emit::name_query(out, QueryKind::Llmnr, mac, IpAddr::V6(id.ll6), &[], name, txid, src_port),
         2 => emit::name_query(out, QueryKind::Nbns { broadcast: id.broadcast }, mac, IpAddr::V4(id.ip4), &[], name, txid, 137),
+        // A SQL-browser request for an instance of that name, broadcast (Responder's rogue
+        // browser answers every instance request, even with its poisoners off: `-A`).
+        4 => emit::ssrp_query(out, mac, id.ip4, Mac::BROADCAST, id.broadcast, &[], &name.to_ascii_uppercase(), src_port),
         _ => emit::name_query(out, QueryKind::Mdns, mac, IpAddr::V4(id.ip4), &[], &format!("{name}.local"), 0, 5353),
     }
 }
@@ -200,7 +203,7 @@ mod tests {
         let id = CanaryIdentity { mac, ip4: "198.18.0.250".parse().unwrap(), broadcast: "198.18.0.255".parse().unwrap(), ll6: CanaryIdentity::link_local(mac) };
         let mut out = [0u8; emit::MAX_FRAME];
         let mut sc = antidote_wire::Scratch::default();
-        for proto in 0..4 {
+        for proto in 0..PROTOS.len() {
             let n = build(&mut out, &id, proto, "corpfs17", 0x4d2a, 51234).unwrap();
             let f = antidote_wire::Frame::parse(&out[..n], &mut sc);
             assert!(f.error.is_none(), "{proto}: {:?}", f.error);
@@ -216,7 +219,12 @@ mod tests {
                     assert!(m.is_name_query() && m.broadcast());
                     assert_eq!(f.net.unwrap().dst.ip(), IpAddr::V4(id.broadcast));
                 }
-                _ => assert!(f.mdns().is_some()),
+                3 => assert!(f.mdns().is_some()),
+                _ => {
+                    let m = f.ssrp().unwrap();
+                    assert_eq!((m.kind, m.instance), (4, &b"CORPFS17"[..]), "CLNT_UCAST_INST for the name");
+                    assert_eq!(f.net.unwrap().dst.ip(), IpAddr::V4(id.broadcast));
+                }
             }
             assert_eq!(
                 antidote_wire::fields::question_name(&f).map(|v| antidote_policy::keys::name_key(&v)),

@@ -221,7 +221,7 @@ pub fn prometheus(ctx: &RunContext, x: &Extra<'_>) -> String {
     );
     // Canary queries (issue 23): per port and protocol.
     if let Some(c) = &ctx.shared.canaries {
-        let per = |rows: &Vec<[std::sync::atomic::AtomicU64; 4]>| {
+        let per = |rows: &Vec<[std::sync::atomic::AtomicU64; antidote_dataplane::canary::PROTOS.len()]>| {
             let mut v = Vec::new();
             for (i, row) in rows.iter().enumerate() {
                 if c.by_port.get(i).copied().flatten().is_none() {

@@ -305,6 +305,7 @@ fn count_canary_answer(c: &crate::canary::Canaries, f: &Frame<'_>, name: Option<
         (antidote_wire::frame::App::Llmnr(_), Some(6)) => 1,
         (antidote_wire::frame::App::Llmnr(_), _) => 0,
         (antidote_wire::frame::App::Nbns(_), _) => 2,
+        (antidote_wire::frame::App::Ssrp(_), _) => 4,
         _ => 3,
     };
     if let Some(row) = c.answered.get(port) {

@@ -12,7 +12,7 @@ use std::net::IpAddr;
 use std::sync::atomic::AtomicU64;
 
 /// The protocols canaries are sent over, in the order of the counters.
-pub const PROTOS: [&str; 4] = ["llmnr4", "llmnr6", "nbns", "mdns"];
+pub const PROTOS: [&str; 5] = ["llmnr4", "llmnr6", "nbns", "mdns", "ssrp"];
 
 /// A frame the control side built, for a worker to send out of port `port`.
 pub struct CanaryFrame {
@@ -54,8 +54,8 @@ pub struct Canaries {
     /// What the control side built; worker 0 sends it.
     pub outbox: ArrayQueue<CanaryFrame>,
     /// Per port and protocol: canaries sent, and answers to them received.
-    pub sent: Vec<[AtomicU64; 4]>,
-    pub answered: Vec<[AtomicU64; 4]>,
+    pub sent: Vec<[AtomicU64; PROTOS.len()]>,
+    pub answered: Vec<[AtomicU64; PROTOS.len()]>,
     /// ARP requests and neighbour solicitations answered for an identity.
     pub resolved: AtomicU64,
     /// Frames sent to an identity, consumed (not forwarded).

@@ -185,6 +185,8 @@ pub enum ProbeKind {
     Nbns,
     Mdns4,
     Mdns6,
+    /// A SQL-browser answer: an instance request for a random instance name.
+    Ssrp,
 }
 
 /// The probe that checks the sender of answer `f`, if it is one a probe can check.
@@ -196,6 +198,7 @@ pub fn probe_kind(f: &Frame<'_>) -> Option<ProbeKind> {
         (App::Nbns(_), false) => ProbeKind::Nbns,
         (App::Mdns(_), false) => ProbeKind::Mdns4,
         (App::Mdns(_), true) => ProbeKind::Mdns6,
+        (App::Ssrp(_), false) => ProbeKind::Ssrp,
         _ => return None,
     })
 }
@@ -239,6 +242,14 @@ pub fn build_probe(f: &Frame<'_>, kind: ProbeKind, id: &CanaryIdentity, name: &s
         ProbeKind::Llmnr6 => emit::probe_query(buf, QueryKind::Llmnr, me, IpAddr::V6(id.ll6), tags, name, txid, port, eth.src, net.src.ip()),
         ProbeKind::Nbns => {
             emit::probe_query(buf, QueryKind::Nbns { broadcast: id.broadcast }, me, IpAddr::V4(id.ip4), tags, name, txid, 137, eth.src, net.src.ip())
+        }
+        ProbeKind::Ssrp => {
+            let std::net::IpAddr::V4(to) = net.src.ip() else { return None };
+            let mut upper = [0u8; 32];
+            let l = name.len().min(32);
+            upper[..l].copy_from_slice(&name.as_bytes()[..l]);
+            upper[..l].make_ascii_uppercase();
+            emit::ssrp_query(buf, me, id.ip4, eth.src, to, tags, std::str::from_utf8(&upper[..l]).ok()?, port)
         }
         ProbeKind::Mdns4 | ProbeKind::Mdns6 => {
             // `name.local`, without allocating.

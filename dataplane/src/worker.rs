@@ -223,7 +223,9 @@ fn send_canaries(tasks: &[Task], c: &crate::canary::Canaries, pool: &Mempool, tx
             _ => false,
         };
         if sent {
-            c.sent[f.port as usize][f.proto as usize & 3].fetch_add(1, Relaxed);
+            if let Some(n) = c.sent.get(f.port as usize).and_then(|row| row.get(f.proto as usize)) {
+                n.fetch_add(1, Relaxed);
+            }
         } else {
             c.failed.fetch_add(1, Relaxed);
         }

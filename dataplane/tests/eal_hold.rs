@@ -225,6 +225,39 @@ fn first_answers_are_held_while_their_sender_is_probed() {
     let (i1, i2) = (out.iter().position(|f| *f == first), out.iter().position(|f| *f == second));
     assert!(i1.is_some() && i2.is_some() && i1 < i2, "both released, in the order they came");
 
+    // 5. A SQL-browser answer from a responder never seen (Responder's rogue browser answers any
+    // instance request): held; the probe — an instance request for a name nobody has, to the
+    // responder's address — is answered; the held answer is dropped.
+    let rogue: [u8; 6] = [2, 0xad, 0, 0, 0, 0x77];
+    let svr_resp = |inst: &str| {
+        let body = format!("ServerName;QWERTYUIOPAS;InstanceName;{inst};IsClustered;No;Version;12.00.4100.00;tcp;1433;;");
+        let mut m = vec![5, body.len() as u8, (body.len() >> 8) as u8];
+        m.extend(body.as_bytes());
+        m
+    };
+    let sql = udp((rogue, VICTIM), ("198.18.0.77", "198.18.0.10"), (1434, 50005), &svr_resp("MSSQLSERVER"));
+    let dropped_before = snap().hold_dropped;
+    send(a, &pool, std::slice::from_ref(&sql));
+    let mut out = Vec::new();
+    let mut sc = antidote_wire::Scratch::default();
+    let mut probe = None;
+    poll_until(&mut worker, 500, || {
+        out.extend(drain(b));
+        probe = out.iter().find_map(|d| {
+            let f = antidote_wire::Frame::parse(d, &mut sc);
+            let (e, m) = (f.eth?, f.ssrp()?);
+            (e.src.0 == CANARY && e.dst.0 == rogue && m.kind == 4 && f.net?.dst.ip().to_string() == "198.18.0.77")
+                .then(|| (String::from_utf8_lossy(m.instance).into_owned(), f.udp().unwrap().src_port))
+        });
+        probe.is_some()
+    });
+    let (inst, port) = probe.expect("the SQL-browser responder is probed with an instance request to its address");
+    assert!(!out.contains(&sql), "held");
+    send(a, &pool, &[udp((rogue, CANARY), ("198.18.0.77", "198.18.0.250"), (1434, port), &svr_resp(&inst))]);
+    poll_until(&mut worker, 500, || snap().hold_dropped == dropped_before + 1);
+    assert_eq!(snap().hold_dropped, dropped_before + 1, "dropped once the rogue browser answered the probe");
+    assert!(!drain(b).contains(&sql));
+
     // Nothing leaked: every held mbuf left or was freed.
     poll_until(&mut worker, 100, || false);
     drain(b);

@@ -198,7 +198,7 @@ pub fn requires_nbns_query(b: &Cond) -> bool {
 /// `nbns.positive` or `mdns.response` (what `verify` holds).
 pub fn requires_answer(b: &Cond) -> bool {
     let is_a = |t: &Test| match t {
-        Test::Bool(f) | Test::Cmp(f, CmpOp::Eq, Const::Bool(true)) => matches!(f.name, "llmnr.response" | "nbns.positive" | "mdns.response"),
+        Test::Bool(f) | Test::Cmp(f, CmpOp::Eq, Const::Bool(true)) => matches!(f.name, "llmnr.response" | "nbns.positive" | "mdns.response" | "ssrp.response"),
         _ => false,
     };
     match b {

@@ -211,6 +211,40 @@ fn query(
     })
 }
 
+/// A SQL Server Resolution Protocol CLNT_UCAST_INST request (MC-SQLR 2.2.3: 0x04, the instance
+/// name, NUL) for `instance`, from `src_port` to port 1434 of `dst_ip` at `dst_mac` (a subnet
+/// broadcast for a canary, a responder's address for a probe).
+#[allow(clippy::too_many_arguments)]
+pub fn ssrp_query(out: &mut [u8], src_mac: Mac, src_ip: Ipv4Addr, dst_mac: Mac, dst_ip: Ipv4Addr, tags: &[VlanTag], instance: &str, src_port: u16) -> Result<usize> {
+    if tags.len() > 2 {
+        return Err(Error::Malformed("more than two VLAN tags"));
+    }
+    if instance.is_empty() || instance.len() > 32 {
+        return Err(Error::Malformed("SSRP instance names are 1 to 32 bytes"));
+    }
+    let mut vlans = [VlanTag::default(); 2];
+    vlans[..tags.len()].copy_from_slice(tags);
+    let a = UdpAddressing {
+        src_mac,
+        dst_mac,
+        vlans,
+        vlan_count: tags.len() as u8,
+        src_ip: IpAddr::V4(src_ip),
+        dst_ip: IpAddr::V4(dst_ip),
+        src_port,
+        dst_port: crate::proto::PORT_SSRP,
+        ttl: 64,
+    };
+    udp_frame(out, &a, |p| {
+        let n = instance.len();
+        let b = p.get_mut(..n + 2).ok_or(Error::Truncated)?;
+        b[0] = crate::ssrp::CLNT_UCAST_INST;
+        b[1..n + 1].copy_from_slice(instance.as_bytes());
+        b[n + 1] = 0;
+        Ok(n + 2)
+    })
+}
+
 /// The ARP reply of a host at `my_ip` / `my_mac` to the request `req` arriving in a frame with
 /// header `eth` (its tags kept): to the requester's MAC (what a canary identity answers, so a
 /// poisoner can reach it).

@@ -132,6 +132,8 @@ pub fn question_name<'f>(f: &'f Frame<'_>) -> Option<Value<'f>> {
         crate::App::Nbns(ref m) => m.question.map(|q| Value::NbName(q.name)).or_else(|| m.record().map(|r| Value::NbName(r.name))),
         crate::App::Llmnr(_) => q0(f.llmnr()).map(|q| Value::DnsName(q.name)),
         crate::App::Mdns(_) => q0(f.mdns()).map(|q| Value::DnsName(q.name)).or_else(|| a0(f.mdns()).map(|a| Value::DnsName(a.name))),
+        // A SQL-browser request's or answer's instance name (what its canaries and probes ask).
+        crate::App::Ssrp(ref m) if !m.instance.is_empty() => Some(Value::Str(m.instance)),
         _ => None,
     }
 }
@@ -297,7 +299,7 @@ pub static FIELDS: &[FieldDef] = &[
     f!(TCP, "tcp.len", Int, "TCP payload bytes in this segment", |f| f.tcp().map(|_| Value::Int(f.payload.len() as u64))),
     // NBT-NS
     // Any name service
-    f!(NAME, "ns.name", Str, "the name an NBT-NS, LLMNR or mDNS message asks about or answers (an mDNS answer: its first record's); counted, learned and compared as one name across the three (`CORPFS01`, `corpfs01`, `corpfs01.local`)", |f| question_name(f)),
+    f!(NAME, "ns.name", Str, "the name an NBT-NS, LLMNR or mDNS message asks about or answers (an mDNS answer: its first record's; a SQL-browser request or answer: its instance name); counted, learned and compared as one name across them (`CORPFS01`, `corpfs01`, `corpfs01.local`)", |f| question_name(f)),
     f!(NBNS, "nbns.id", Int, "transaction id", |f| f.nbns().map(|m| Value::Int(m.id as u64))),
     f!(NBNS, "nbns.flags", Int, "the 16-bit flags word (opcode, NM flags, rcode)", |f| f.nbns().map(|m| Value::Int(m.flags as u64))),
     f!(NBNS, "nbns.response", Bool, "R bit", |f| f.nbns().map(|m| Value::Bool(m.is_response())); true_needs crate::proto::RESP, is_flag false),

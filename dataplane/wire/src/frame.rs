@@ -126,6 +126,7 @@ impl App<'_> {
         match self {
             App::Nbns(m) => m.is_response(),
             App::Llmnr(m) | App::Mdns(m) => m.is_response(),
+            App::Ssrp(m) => m.is_response(),
             _ => false,
         }
     }
