@@ -92,10 +92,12 @@ fn lab_plan_b_every_poisoner_mode() {
 
 /// Canary queries on (one a second per protocol, from the pair's canary identity): the real
 /// Responder and the project's poisoner answering every name are caught by a canary before the
-/// victim asks anything, and no forged answer reaches the victim — the first one included.
+/// victim asks anything, and no forged answer reaches the victim — the first one included;
+/// Responder in analyze mode, which poisons nothing, by its rogue SQL browser's answer to a
+/// SQL-browser canary.
 #[test]
 fn lab_canaries_catch_poisoners_before_the_victim_asks() {
-    let res = scenarios_with("b", &["--modes", "responder,all-names,forged-source", "--canaries", "1"]);
+    let res = scenarios_with("b", &["--modes", "responder,all-names,forged-source,responder-analyze", "--canaries", "1"]);
     for m in res["modes"].as_array().unwrap() {
         let name = m["mode"].as_str().unwrap();
         let t = m["canary_detection_s"].as_f64().unwrap_or_else(|| panic!("{name}: no canary caught the poisoner: {m}"));

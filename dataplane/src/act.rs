@@ -227,6 +227,11 @@ fn hold_or_not(
 ) -> bool {
     use crate::hold::{build_probe, probe_kind, probe_name, Pending};
     use antidote_policy::state::bindings::evidence;
+    // What is sent to the appliance itself (an answer to one of its canaries or probes) is
+    // consumed, never held: holding it would probe its sender again, and again.
+    if f.eth.is_some_and(|e| shared.network.is_identity(&e.dst.0)) {
+        return false;
+    }
     let mut p = Pending { task: ti as u16, segment: seg, name: name.unwrap_or(0), probe: 0, deadline: 0, held_at: now };
     let group = name.and_then(|k| hold.deadline_of(k, seg));
     if verify == 0 {
@@ -258,6 +263,12 @@ fn hold_or_not(
     let Some(probe) = build_probe(f, kind, &id, probe_name, rnd, pool) else {
         bump(&c.actions.hold_fallback, 1);
         return false;
+    };
+    // A SQL-browser probe is known by whom it asks (its answer may not name the instance).
+    let pk = if kind == crate::hold::ProbeKind::Ssrp {
+        antidote_policy::state::Network::responder_probe_key(&f.eth.map(|e| e.src.0).unwrap_or_default())
+    } else {
+        pk
     };
     shared.network.probes.bind(pk, seg, id.mac, evidence::PROBE, now);
     if let Err(m) = inject.push(probe) {
@@ -293,6 +304,16 @@ fn build_negative(f: &Frame<'_>, t: &Task, inject_from: Option<Ipv4Addr>, pool: 
 /// and protocol.
 #[inline(never)]
 fn count_canary_answer(c: &crate::canary::Canaries, f: &Frame<'_>, name: Option<u128>, port: usize, net: &antidote_policy::state::Network, seg: u64, now: u64) {
+    // A SQL-browser answer to the identity: a probe's if its sender was probed, else a canary's.
+    if net.is_ssrp_answer_to_identity(f) {
+        let key = antidote_policy::state::Network::responder_probe_key(&f.eth.map(|e| e.src.0).unwrap_or_default());
+        if net.probes.mark(key, seg, antidote_policy::state::bindings::evidence::ANSWERED, now) {
+            c.probes_answered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        } else if let Some(row) = c.answered.get(port) {
+            row[4].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        return;
+    }
     let Some(k) = name else { return };
     if net.canaries.get(k, seg, now).is_none() {
         // An answer to a probe: marked, for the worker holding the answer it checks.

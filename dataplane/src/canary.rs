@@ -89,6 +89,16 @@ impl Canaries {
     }
 }
 
+impl Canaries {
+    /// Tells the learned network the identities' MACs (what is sent to one is an answer to the
+    /// appliance itself).
+    pub fn register(&self, net: &antidote_policy::state::Network) {
+        for id in self.by_port.iter().flatten() {
+            net.add_identity(id.mac);
+        }
+    }
+}
+
 /// What a frame arriving on a port with identity `id` is to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ForIdentity {

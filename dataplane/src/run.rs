@@ -260,6 +260,9 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
         )
         .map(Arc::new),
     });
+    if let Some(c) = &shared.canaries {
+        c.register(&shared.network);
+    }
     let segment_side: Vec<bool> = (0..profile.ports.len()).map(|i| profile.pairs.iter().any(|p| p.a == profile.ports[i].name)).collect();
 
     // Worker w polls RX queue w of every paired port and sends on TX queue w of its peer.

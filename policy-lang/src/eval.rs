@@ -156,6 +156,9 @@ impl Program {
                 if !frame.app.is_answer() {
                     return Some(Value::Bool(false));
                 }
+                if net.is_ssrp_answer_to_identity(frame) {
+                    return Some(Value::Bool(true));
+                }
                 return Some(Value::Bool(meta.memo.canary(net, frame, meta.segment, now)?));
             }
             LearnedField::SrcVerified => return Some(Value::Bool(net.is_verified(frame, meta.segment, now))),

@@ -635,3 +635,19 @@ fn an_arp_claim_of_a_bound_address_is_told_apart() {
     assert_eq!(run(&p, &arp(POISONER_MAC), 2).alerts.len(), 1, "the poisoner claims the server's address");
     assert!(run(&p, &arp(LEGIT_MAC), 3).alerts.is_empty(), "the server's own ARP");
 }
+
+#[test]
+fn an_answer_to_a_sql_browser_canary_is_a_poisoners() {
+    use antidote_policy::keys::name_key;
+    use antidote_policy::state::bindings::evidence;
+    let (p, net) = default_on_a_learned_network();
+    let canary = name_key(&antidote_wire::fields::Value::StaticStr("corpfs17")).unwrap();
+    net.canaries.bind(canary, 0, [2, 0xcc, 0, 0, 0, 0xfa], evidence::OPERATOR, 1);
+    // Responder's rogue SQL browser answering the canary's instance request (echoing its name).
+    let body = b"ServerName;QWERTYUIOPAS;InstanceName;CORPFS17;IsClustered;No;Version;12.00.4100.00;tcp;1433;;";
+    let mut m = vec![5, body.len() as u8, 0];
+    m.extend(body);
+    let o = run(&p, &udp("198.18.0.66", "198.18.0.250", 1434, 50123, &m), 2);
+    assert_eq!(names(&p, &o).first().map(String::as_str), Some("canary-answered"), "{:?}", names(&p, &o));
+    assert!(o.dropped());
+}

@@ -57,6 +57,11 @@ MODES = [
     ("answer-elsewhere", "project poisoner: answers with another host's address (-e)", ("own", ["--answer-with", "{other4}"])),
     ("forged-source", "project poisoner: IP source forged as the file server's (Metasploit)", ("own", ["--spoof-src", "{legit4}"])),
 ]
+# Modes run only when named (--modes): Responder in analyze mode (-A) poisons nothing over LLMNR,
+# NBT-NS and mDNS, but its rogue SQL browser answers every instance request — a canary's too.
+EXTRA_MODES = [
+    ("responder-analyze", "Responder -A (analyze: no LLMNR/NBT-NS/mDNS answers; its SQL browser still answers)", ("responder", {"-A": None})),
+]
 # Modes that answer no canary and no probe (a name filter, a victim filter, a query count): their
 # first answer for a name nobody owns cannot be told from a real host's.
 NO_PROBE_ANSWER = {"responder-name", "chosen-names", "responder-victims", "chosen-victims", "after-n"}
@@ -319,7 +324,7 @@ class Lab:
             cli = []
             for k, v in cfg.items():
                 if k.startswith("-"):
-                    cli += [k, v]
+                    cli += [k] if v is None else [k, v]
                     continue
                 conf = re.sub(rf"^{k} =.*$", f"{k} = {v.format(**fill)}", conf, flags=re.M)
             open(os.path.join(d, "Responder.conf"), "w").write(conf)
@@ -416,7 +421,7 @@ class Lab:
             if hold:
                 print(f"hold: first lookups p50 {hold['first_ms']['p50']} ms, p99 {hold['first_ms']['p99']} ms; later lookups p50 "
                       f"{hold['later_ms']['p50']} ms, p99 {hold['later_ms']['p99']} ms; {hold['failed']} failed", flush=True)
-            modes = [m for m in MODES if not self.a.modes or m[0] in self.a.modes]
+            modes = [MODES_BY_NAME[m] for m in self.a.modes] if self.a.modes else MODES
             results = []
             for i, (mode, what, how) in enumerate(modes):
                 r = self.run_mode(i, mode, what, how)
@@ -472,7 +477,7 @@ def main():
             json.dump(res, f, indent=1)
 
 
-MODES_BY_NAME = {m[0]: m for m in MODES}
+MODES_BY_NAME = {m[0]: m for m in MODES + EXTRA_MODES}
 
 if __name__ == "__main__":
     main()

@@ -215,7 +215,16 @@ fn query(
 /// name, NUL) for `instance`, from `src_port` to port 1434 of `dst_ip` at `dst_mac` (a subnet
 /// broadcast for a canary, a responder's address for a probe).
 #[allow(clippy::too_many_arguments)]
-pub fn ssrp_query(out: &mut [u8], src_mac: Mac, src_ip: Ipv4Addr, dst_mac: Mac, dst_ip: Ipv4Addr, tags: &[VlanTag], instance: &str, src_port: u16) -> Result<usize> {
+pub fn ssrp_query(
+    out: &mut [u8],
+    src_mac: Mac,
+    src_ip: Ipv4Addr,
+    dst_mac: Mac,
+    dst_ip: Ipv4Addr,
+    tags: &[VlanTag],
+    instance: &str,
+    src_port: u16,
+) -> Result<usize> {
     if tags.len() > 2 {
         return Err(Error::Malformed("more than two VLAN tags"));
     }

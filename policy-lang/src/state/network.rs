@@ -37,6 +37,12 @@ pub const CANARY_TTL_MS: u64 = 10 * 60_000;
 /// apart from the canaries').
 pub const PROBES: usize = 16_384;
 pub const PROBE_TTL_MS: u64 = 60_000;
+/// Canary identities the network knows at most.
+pub const MAX_IDENTITIES: usize = 16;
+/// Marks a responder's key in [`Network::probes`] (for a SQL-browser probe: Responder's answer
+/// names the instance asked for as `b'NAME'`, so its answer is known by where it is sent, not by
+/// its name).
+const RESPONDER_PROBE: u128 = 0x5353_5250 << 96;
 /// Responders the table of verified ones holds at most, and how long one stays verified.
 pub const VERIFIED: usize = 16_384;
 pub const VERIFIED_TTL_MS: u64 = 3_600_000;
@@ -62,6 +68,9 @@ pub struct Network {
     /// held answers of theirs were released because they left the appliance's probe unanswered
     /// (`learned.src_verified`).
     pub verified: BindTable,
+    /// The MACs of the appliance's canary identities (0: a free place): what is sent to one is an
+    /// answer to the appliance itself.
+    identities: [AtomicU64; MAX_IDENTITIES],
     /// ARP frames whose Ethernet source is not their sender's MAC: not learned from.
     pub arp_mismatched: AtomicU64,
     /// Neighbour-discovery messages whose link-layer address is not their Ethernet source, or
@@ -106,6 +115,7 @@ impl Network {
             canaries: BindTable::new(CANARIES, CANARY_TTL_MS),
             verified: BindTable::new(VERIFIED, VERIFIED_TTL_MS),
             probes: BindTable::new(PROBES, PROBE_TTL_MS),
+            identities: Default::default(),
             arp_mismatched: AtomicU64::new(0),
             ndp_mismatched: AtomicU64::new(0),
             learn_refused: AtomicU64::new(0),
@@ -302,6 +312,42 @@ impl Network {
             Some(k) => Learned::Owner(self.owners.bind(k, segment, eth.src.0, evidence::ANSWER, now)),
             None => Learned::Nothing,
         }
+    }
+
+    /// Adds a canary identity's MAC (at start).
+    pub fn add_identity(&self, mac: [u8; 6]) {
+        let w = crate::keys::mac_key(&mac) as u64 | 1 << 63;
+        for s in &self.identities {
+            if s.load(Relaxed) == w || s.compare_exchange(0, w, Relaxed, Relaxed).is_ok() {
+                return;
+            }
+        }
+    }
+
+    /// Whether `mac` is one of the appliance's canary identities.
+    #[inline]
+    pub fn is_identity(&self, mac: &[u8; 6]) -> bool {
+        let w = crate::keys::mac_key(mac) as u64 | 1 << 63;
+        for s in &self.identities {
+            match s.load(Relaxed) {
+                0 => return false,
+                x if x == w => return true,
+                _ => {}
+            }
+        }
+        false
+    }
+
+    /// Whether the frame is a SQL-browser answer sent to a canary identity: nobody but a poisoner
+    /// answers the instance requests the appliance sends (for instances nobody has).
+    #[inline]
+    pub fn is_ssrp_answer_to_identity(&self, f: &Frame<'_>) -> bool {
+        matches!(&f.app, App::Ssrp(m) if m.is_response()) && f.eth.is_some_and(|e| self.is_identity(&e.dst.0))
+    }
+
+    /// The key in [`Network::probes`] of a SQL-browser probe of the responder with MAC `mac`.
+    pub fn responder_probe_key(mac: &[u8; 6]) -> u128 {
+        crate::keys::mac_key(mac) | RESPONDER_PROBE
     }
 
     /// Whether name `key` on `segment` is one of the appliance's canaries or probes (no host owns
