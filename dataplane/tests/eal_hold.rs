@@ -6,14 +6,14 @@
 use antidote_dataplane::alert::AlertQueue;
 use antidote_dataplane::canary::Canaries;
 use antidote_dataplane::clock::Clock;
-use antidote_dataplane::dpdk::{Burst, Eal, Mbuf, Mempool, Port, PortConfig};
 use antidote_dataplane::policy::PolicySlot;
 use antidote_dataplane::profile::CanaryIdentity;
 use antidote_dataplane::shared::{Shared, Task};
 use antidote_dataplane::stats::{Snapshot, WorkerCounters};
 use antidote_dataplane::worker::Worker;
-use antidote_wire::emit::{udp_frame, UdpAddressing};
-use antidote_wire::ethernet::{Mac, VlanTag};
+use antidote_wire::ethernet::Mac;
+mod common;
+use common::*;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,38 +21,6 @@ const CANARY: [u8; 6] = [2, 0xcc, 0, 0, 0, 1];
 const LEGIT: [u8; 6] = [2, 0xad, 0, 0, 0, 0x20];
 const POISONER: [u8; 6] = [2, 0xad, 0, 0, 0, 0x66];
 const VICTIM: [u8; 6] = [2, 0xad, 0, 0, 0, 0x10];
-
-fn send(port: Port, pool: &Mempool, frames: &[Vec<u8>]) {
-    let mut burst = Burst::new();
-    for f in frames {
-        let mut m = Mbuf::alloc(pool).unwrap();
-        m.append(f.len() as u16).unwrap().copy_from_slice(f);
-        burst.push(m).ok().unwrap();
-    }
-    assert_eq!(port.tx_burst(0, &mut burst), frames.len());
-}
-
-fn udp(macs: ([u8; 6], [u8; 6]), ips: (&str, &str), ports: (u16, u16), payload: &[u8]) -> Vec<u8> {
-    let a = UdpAddressing {
-        src_mac: Mac(macs.0),
-        dst_mac: Mac(macs.1),
-        vlans: [VlanTag::default(); 2],
-        vlan_count: 0,
-        src_ip: ips.0.parse().unwrap(),
-        dst_ip: ips.1.parse().unwrap(),
-        src_port: ports.0,
-        dst_port: ports.1,
-        ttl: 64,
-    };
-    let mut out = vec![0u8; 1514];
-    let n = udp_frame(&mut out, &a, |b| {
-        b[..payload.len()].copy_from_slice(payload);
-        Ok(payload.len())
-    })
-    .unwrap();
-    out.truncate(n);
-    out
-}
 
 /// An LLMNR answer (id, name, address), as Responder sends it (TTL 30).
 fn llmnr_answer(id: u16, name: &str, addr: [u8; 4]) -> Vec<u8> {
@@ -69,16 +37,6 @@ fn llmnr_answer(id: u16, name: &str, addr: [u8; 4]) -> Vec<u8> {
     m.extend([0, 0, 1, 0, 1, 0, 0, 0, 30, 0, 4]);
     m.extend(addr);
     m
-}
-
-/// What left port B, as bytes.
-fn drain(b: Port) -> Vec<Vec<u8>> {
-    let mut burst = Burst::new();
-    let mut got = Vec::new();
-    while b.rx_burst(0, &mut burst) > 0 {
-        got.extend(burst.drain().map(|m| m.data().to_vec()));
-    }
-    got
 }
 
 /// The probe among `frames`: sent from the canary identity to `to`; its name, id and port.
@@ -113,23 +71,7 @@ fn poll_until(worker: &mut Worker, ms: u64, mut done: impl FnMut() -> bool) {
 
 #[test]
 fn first_answers_are_held_while_their_sender_is_probed() {
-    assert!(antidote_dataplane::preflight::is_root(), "this test drives DPDK: run it as root");
-    let prefix = format!("antidote-hold-{}", std::process::id());
-    let args: Vec<String> =
-        ["antidote-test", "-l", "0", "--no-huge", "-m", "256", "--no-pci", "--no-telemetry", "--log-level=*:warning", "--vdev=net_ring0", "--vdev=net_ring1"]
-            .iter()
-            .map(|s| s.to_string())
-            .chain([format!("--file-prefix={prefix}")])
-            .collect();
-    let eal = Eal::init(&args).expect("EAL starts with --no-huge and net_ring vdevs");
-    let pool = Arc::new(Mempool::new("hold_pool", 4095, 64, 2176, -1).unwrap());
-    let a = Port::by_name("net_ring0").expect("net_ring0 probed");
-    let b = Port::by_name("net_ring1").expect("net_ring1 probed");
-    let cfg = PortConfig { rx_queues: 1, tx_queues: 1, rx_desc: 512, tx_desc: 512, rss: false, promiscuous: true };
-    for p in [a, b] {
-        p.configure(&cfg, &pool).unwrap();
-        p.start().unwrap();
-    }
+    let (eal, pool, a, b) = eal_with_rings("antidote-hold", "hold_pool");
     let before = pool.in_use();
     let id = CanaryIdentity {
         mac: CANARY,

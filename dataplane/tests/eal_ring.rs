@@ -3,11 +3,13 @@
 //! forwards A → B, and the frames are read back from B, byte for byte, with the counters.
 use antidote_dataplane::alert::AlertQueue;
 use antidote_dataplane::clock::Clock;
-use antidote_dataplane::dpdk::{Burst, Eal, Mbuf, Mempool, Port, PortConfig};
+use antidote_dataplane::dpdk::Burst;
 use antidote_dataplane::policy::PolicySlot;
 use antidote_dataplane::shared::{Shared, Task};
 use antidote_dataplane::stats::{Snapshot, WorkerCounters};
 use antidote_dataplane::worker::Worker;
+mod common;
+use common::*;
 use std::sync::Arc;
 
 fn frame(i: usize) -> Vec<u8> {
@@ -20,63 +22,10 @@ fn frame(i: usize) -> Vec<u8> {
     f
 }
 
-/// Puts `frames` on `port` (a net_ring port receives what is sent on it), a burst at a time.
-fn send(port: Port, pool: &Mempool, frames: &[Vec<u8>]) {
-    for chunk in frames.chunks(32) {
-        let mut burst = Burst::new();
-        for f in chunk {
-            let mut m = Mbuf::alloc(pool).unwrap();
-            m.append(f.len() as u16).unwrap().copy_from_slice(f);
-            burst.push(m).ok().unwrap();
-        }
-        assert_eq!(port.tx_burst(0, &mut burst), chunk.len());
-    }
-}
-
-/// An IPv4/UDP frame between (source, destination) MACs, addresses and ports.
-fn udp(macs: ([u8; 6], [u8; 6]), ips: (&str, &str), ports: (u16, u16), payload: &[u8]) -> Vec<u8> {
-    use antidote_wire::emit::{udp_frame, UdpAddressing};
-    use antidote_wire::ethernet::{Mac, VlanTag};
-    let a = UdpAddressing {
-        src_mac: Mac(macs.0),
-        dst_mac: Mac(macs.1),
-        vlans: [VlanTag::default(); 2],
-        vlan_count: 0,
-        src_ip: ips.0.parse().unwrap(),
-        dst_ip: ips.1.parse().unwrap(),
-        src_port: ports.0,
-        dst_port: ports.1,
-        ttl: 64,
-    };
-    let mut out = vec![0u8; 1514];
-    let n = udp_frame(&mut out, &a, |b| {
-        b[..payload.len()].copy_from_slice(payload);
-        Ok(payload.len())
-    })
-    .unwrap();
-    out.truncate(n);
-    out
-}
-
 #[test]
 fn frames_cross_the_bridge_unchanged_and_are_counted() {
-    assert!(antidote_dataplane::preflight::is_root(), "this test drives DPDK: run it as root");
+    let (eal, pool, a, b) = eal_with_rings("antidote-test", "test_pool");
     let prefix = format!("antidote-test-{}", std::process::id());
-    let args: Vec<String> =
-        ["antidote-test", "-l", "0", "--no-huge", "-m", "256", "--no-pci", "--no-telemetry", "--log-level=*:warning", "--vdev=net_ring0", "--vdev=net_ring1"]
-            .iter()
-            .map(|s| s.to_string())
-            .chain([format!("--file-prefix={prefix}")])
-            .collect();
-    let eal = Eal::init(&args).expect("EAL starts with --no-huge and net_ring vdevs");
-    let pool = Arc::new(Mempool::new("test_pool", 4095, 64, 2176, -1).unwrap());
-    let a = Port::by_name("net_ring0").expect("net_ring0 probed");
-    let b = Port::by_name("net_ring1").expect("net_ring1 probed");
-    let cfg = PortConfig { rx_queues: 1, tx_queues: 1, rx_desc: 512, tx_desc: 512, rss: false, promiscuous: true };
-    for p in [a, b] {
-        p.configure(&cfg, &pool).unwrap();
-        p.start().unwrap();
-    }
     let before = pool.in_use();
 
     // 3 bursts' worth of frames of different sizes, in order.

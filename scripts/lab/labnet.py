@@ -18,6 +18,24 @@ def read(m, off):
     return ".".join(labels), off + 1
 
 
+def llmnr_answer(m, names, rdata_of):
+    """The LLMNR answer (Windows-shaped: compressed answer name, TTL 30) to query `m` when it asks
+    for one of `names` (lower-case) a type that `rdata_of(qtype)` gives data for; else None."""
+    if len(m) < 12:
+        return None
+    tid, flags, qd = struct.unpack(">HHH", m[:6])
+    if flags & 0x8000 or qd != 1:
+        return None
+    name, off = read(m, 12)
+    if name.lower() not in names:
+        return None
+    qtype = struct.unpack(">H", m[off:off + 2])[0]
+    rdata = rdata_of(qtype)
+    if rdata is None:
+        return None
+    return struct.pack(">HHHHHH", tid, 0x8000, 1, 1, 0, 0) + m[12:off + 4] + b"\xc0\x0c" + struct.pack(">HHIH", qtype, 1, 30, len(rdata)) + rdata
+
+
 def group4(port, group, local_ip):
     """A UDP socket on `port` that receives the IPv4 multicast `group` on the local address."""
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

@@ -4,7 +4,6 @@ its own names, with a compressed answer name, as Windows does — over IPv4 and 
 over IPv6 only, with its link-local address (a host with NetBIOS off, which registers nothing)."""
 import argparse
 import socket
-import struct
 
 import labnet
 import threading
@@ -13,25 +12,12 @@ import threading
 
 
 def serve(sock, a):
+    rdata = {28: socket.inet_pton(socket.AF_INET6, a.ip6), 1: socket.inet_aton(a.ip4)}
     while True:
         m, src = sock.recvfrom(2048)
-        if len(m) < 12:
-            continue
-        tid, flags, qd = struct.unpack(">HHH", m[:6])
-        if flags & 0x8000 or qd != 1:
-            continue
-        name, off = labnet.read(m, 12)
-        if name.lower() not in a.names:
-            continue
-        qtype = struct.unpack(">H", m[off:off + 2])[0]
-        if qtype == 28:
-            rdata = socket.inet_pton(socket.AF_INET6, a.ip6)
-        elif qtype == 1:
-            rdata = socket.inet_aton(a.ip4)
-        else:
-            continue
-        ans = struct.pack(">HHHHHH", tid, 0x8000, 1, 1, 0, 0) + m[12:off + 4] + b"\xc0\x0c" + struct.pack(">HHIH", qtype, 1, 30, len(rdata)) + rdata
-        sock.sendto(ans, src)
+        ans = labnet.llmnr_answer(m, a.names, rdata.get)
+        if ans:
+            sock.sendto(ans, src)
 
 
 def main():

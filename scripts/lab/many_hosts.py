@@ -8,7 +8,6 @@ was learned. Prints `ready` when every host answers. Removes its interfaces on S
 import argparse
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import threading
@@ -23,22 +22,12 @@ def sh(*cmd):
 
 
 def serve(sock, name, ip4):
+    rdata = {1: socket.inet_aton(ip4)}
     while True:
         m, src = sock.recvfrom(2048)
-        if len(m) < 12:
-            continue
-        tid, flags, qd = struct.unpack(">HHH", m[:6])
-        if flags & 0x8000 or qd != 1:
-            continue
-        q, off = labnet.read(m, 12)
-        if q.lower() != name:
-            continue
-        qtype = struct.unpack(">H", m[off:off + 2])[0]
-        if qtype != 1:
-            continue
-        rdata = socket.inet_aton(ip4)
-        ans = struct.pack(">HHHHHH", tid, 0x8000, 1, 1, 0, 0) + m[12:off + 4] + b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 30, 4) + rdata
-        sock.sendto(ans, src)
+        ans = labnet.llmnr_answer(m, [name], rdata.get)
+        if ans:
+            sock.sendto(ans, src)
 
 
 def main():

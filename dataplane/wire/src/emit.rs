@@ -93,6 +93,20 @@ pub fn udp_frame(out: &mut [u8], a: &UdpAddressing, write: impl FnOnce(&mut [u8]
     Ok(l2 + l3 + udp_len)
 }
 
+/// An untagged UDP datagram carrying `payload`, as a new vector (allocates: for tests and tools,
+/// not the packet path).
+#[allow(clippy::too_many_arguments)]
+pub fn udp_datagram(src_mac: Mac, dst_mac: Mac, src_ip: IpAddr, dst_ip: IpAddr, src_port: u16, dst_port: u16, ttl: u8, payload: &[u8]) -> Result<Vec<u8>> {
+    let a = UdpAddressing { src_mac, dst_mac, vlans: [VlanTag::default(); 2], vlan_count: 0, src_ip, dst_ip, src_port, dst_port, ttl };
+    let mut out = vec![0u8; 14 + 40 + 8 + payload.len()];
+    let n = udp_frame(&mut out, &a, |b| {
+        b.get_mut(..payload.len()).ok_or(Error::Truncated)?.copy_from_slice(payload);
+        Ok(payload.len())
+    })?;
+    out.truncate(n);
+    Ok(out)
+}
+
 /// The NBT-NS negative name-query response (RFC 1002 §4.2.14) to the query in `query`, sent
 /// back to the querier: its MAC, IP and source port, the same VLAN tags, from `src_mac` /
 /// `src_ip` (the address the answer claims to come from) and port 137.

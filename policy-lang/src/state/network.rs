@@ -600,27 +600,8 @@ mod tests {
 
     /// A frame from `mac` / `src` to the mDNS group or NBT-NS broadcast carrying `payload`.
     fn udp(mac: [u8; 6], src: &str, dst: &str, port: u16, payload: &[u8]) -> Vec<u8> {
-        use antidote_wire::emit::{udp_frame, UdpAddressing};
-        use antidote_wire::ethernet::{Mac, VlanTag};
-        let a = UdpAddressing {
-            src_mac: Mac(mac),
-            dst_mac: Mac([0xff; 6]),
-            vlans: [VlanTag::default(); 2],
-            vlan_count: 0,
-            src_ip: src.parse().unwrap(),
-            dst_ip: dst.parse().unwrap(),
-            src_port: port,
-            dst_port: port,
-            ttl: 255,
-        };
-        let mut out = vec![0u8; 1514];
-        let n = udp_frame(&mut out, &a, |b| {
-            b[..payload.len()].copy_from_slice(payload);
-            Ok(payload.len())
-        })
-        .unwrap();
-        out.truncate(n);
-        out
+        use antidote_wire::ethernet::Mac;
+        antidote_wire::emit::udp_datagram(Mac(mac), Mac([0xff; 6]), src.parse().unwrap(), dst.parse().unwrap(), port, port, 255, payload).unwrap()
     }
 
     /// An NBT-NS name registration request (opcode 5, broadcast) of `name` for `addr`.

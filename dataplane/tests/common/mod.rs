@@ -1,0 +1,58 @@
+//! What the dataplane's DPDK tests share: EAL with two `net_ring` vdevs (`--no-huge`; a net_ring
+//! port is a loopback: what is sent on it is received on it), putting frames on a port, reading
+//! what left one, and building UDP frames.
+#![allow(dead_code)]
+use antidote_dataplane::dpdk::{Burst, Eal, Mbuf, Mempool, Port, PortConfig};
+use antidote_wire::ethernet::Mac;
+use std::sync::Arc;
+
+/// EAL (file prefix `prefix` and the process ID), a mempool named `pool`, and the two started
+/// net_ring ports.
+pub fn eal_with_rings(prefix: &str, pool: &str) -> (&'static Eal, Arc<Mempool>, Port, Port) {
+    assert!(antidote_dataplane::preflight::is_root(), "this test drives DPDK: run it as root");
+    let args: Vec<String> =
+        ["antidote-test", "-l", "0", "--no-huge", "-m", "256", "--no-pci", "--no-telemetry", "--log-level=*:warning", "--vdev=net_ring0", "--vdev=net_ring1"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain([format!("--file-prefix={prefix}-{}", std::process::id())])
+            .collect();
+    let eal = Eal::init(&args).expect("EAL starts with --no-huge and net_ring vdevs");
+    let pool = Arc::new(Mempool::new(pool, 4095, 64, 2176, -1).unwrap());
+    let a = Port::by_name("net_ring0").expect("net_ring0 probed");
+    let b = Port::by_name("net_ring1").expect("net_ring1 probed");
+    let cfg = PortConfig { rx_queues: 1, tx_queues: 1, rx_desc: 512, tx_desc: 512, rss: false, promiscuous: true };
+    for p in [a, b] {
+        p.configure(&cfg, &pool).unwrap();
+        p.start().unwrap();
+    }
+    (eal, pool, a, b)
+}
+
+/// Puts `frames` on `port` (a net_ring port receives what is sent on it), a burst at a time.
+pub fn send(port: Port, pool: &Mempool, frames: &[Vec<u8>]) {
+    for chunk in frames.chunks(32) {
+        let mut burst = Burst::new();
+        for f in chunk {
+            let mut m = Mbuf::alloc(pool).unwrap();
+            m.append(f.len() as u16).unwrap().copy_from_slice(f);
+            burst.push(m).ok().unwrap();
+        }
+        assert_eq!(port.tx_burst(0, &mut burst), chunk.len());
+    }
+}
+
+/// What left port `b`, as bytes.
+pub fn drain(b: Port) -> Vec<Vec<u8>> {
+    let mut burst = Burst::new();
+    let mut got = Vec::new();
+    while b.rx_burst(0, &mut burst) > 0 {
+        got.extend(burst.drain().map(|m| m.data().to_vec()));
+    }
+    got
+}
+
+/// An IPv4/UDP frame between (source, destination) MACs, addresses and ports.
+pub fn udp(macs: ([u8; 6], [u8; 6]), ips: (&str, &str), ports: (u16, u16), payload: &[u8]) -> Vec<u8> {
+    let (src, dst) = (ips.0.parse().unwrap(), ips.1.parse().unwrap());
+    antidote_wire::emit::udp_datagram(Mac(macs.0), Mac(macs.1), src, dst, ports.0, ports.1, 64, payload).unwrap()
+}
