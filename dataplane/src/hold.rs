@@ -238,10 +238,10 @@ pub fn build_probe(f: &Frame<'_>, kind: ProbeKind, id: &CanaryIdentity, name: &s
     let buf = mb.append(emit::MAX_FRAME as u16)?;
     let mut local = [0u8; 255];
     let n = match kind {
-        ProbeKind::Llmnr4 => emit::probe_query(buf, QueryKind::Llmnr, me, IpAddr::V4(id.ip4), tags, name, txid, port, eth.src, net.src.ip()),
-        ProbeKind::Llmnr6 => emit::probe_query(buf, QueryKind::Llmnr, me, IpAddr::V6(id.ll6), tags, name, txid, port, eth.src, net.src.ip()),
+        ProbeKind::Llmnr4 => emit::query(buf, QueryKind::Llmnr, me, IpAddr::V4(id.ip4), tags, name, txid, port, Some((eth.src, net.src.ip()))),
+        ProbeKind::Llmnr6 => emit::query(buf, QueryKind::Llmnr, me, IpAddr::V6(id.ll6), tags, name, txid, port, Some((eth.src, net.src.ip()))),
         ProbeKind::Nbns => {
-            emit::probe_query(buf, QueryKind::Nbns { broadcast: id.broadcast }, me, IpAddr::V4(id.ip4), tags, name, txid, 137, eth.src, net.src.ip())
+            emit::query(buf, QueryKind::Nbns { broadcast: id.broadcast }, me, IpAddr::V4(id.ip4), tags, name, txid, 137, Some((eth.src, net.src.ip())))
         }
         ProbeKind::Ssrp => {
             let std::net::IpAddr::V4(to) = net.src.ip() else { return None };
@@ -258,7 +258,7 @@ pub fn build_probe(f: &Frame<'_>, kind: ProbeKind, id: &CanaryIdentity, name: &s
             local[l..l + 6].copy_from_slice(b".local");
             let full = std::str::from_utf8(&local[..l + 6]).ok()?;
             let src = if kind == ProbeKind::Mdns4 { IpAddr::V4(id.ip4) } else { IpAddr::V6(id.ll6) };
-            emit::probe_query(buf, QueryKind::Mdns, me, src, tags, full, 0, 5353, eth.src, net.src.ip())
+            emit::query(buf, QueryKind::Mdns, me, src, tags, full, 0, 5353, Some((eth.src, net.src.ip())))
         }
     }
     .ok()?;

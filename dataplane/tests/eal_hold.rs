@@ -210,10 +210,5 @@ fn first_answers_are_held_while_their_sender_is_probed() {
     assert_eq!(pool.in_use(), before, "no mbuf leaked");
     drop(worker);
     drop(shared);
-    for p in [a, b] {
-        p.stop();
-        p.close();
-    }
-    drop(pool);
-    eal.cleanup();
+    teardown(eal, pool, [a, b]);
 }

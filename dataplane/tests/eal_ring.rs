@@ -199,11 +199,6 @@ fn frames_cross_the_bridge_unchanged_and_are_counted() {
 
     drop(worker);
     drop(shared);
-    for p in [a, b] {
-        p.stop();
-        p.close();
-    }
-    drop(pool);
-    eal.cleanup();
+    teardown(eal, pool, [a, b]);
     assert!(!std::path::Path::new(&format!("/var/run/dpdk/{prefix}")).exists(), "runtime dir removed");
 }

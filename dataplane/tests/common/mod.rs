@@ -56,3 +56,14 @@ pub fn udp(macs: ([u8; 6], [u8; 6]), ips: (&str, &str), ports: (u16, u16), paylo
     let (src, dst) = (ips.0.parse().unwrap(), ips.1.parse().unwrap());
     antidote_wire::emit::udp_datagram(Mac(macs.0), Mac(macs.1), src, dst, ports.0, ports.1, 64, payload).unwrap()
 }
+
+/// Stops and closes the ports, frees the pool and cleans EAL up (after everything that held an
+/// mbuf or a port is gone).
+pub fn teardown(eal: &'static Eal, pool: Arc<Mempool>, ports: [Port; 2]) {
+    for p in ports {
+        p.stop();
+        p.close();
+    }
+    drop(pool);
+    eal.cleanup();
+}

@@ -152,28 +152,12 @@ pub fn name_query(out: &mut [u8], kind: QueryKind, src_mac: Mac, src_ip: IpAddr,
     query(out, kind, src_mac, src_ip, tags, name, id, src_port, None)
 }
 
-/// A probe of one responder: the query [`name_query`] builds, sent to the responder's MAC
-/// `to_mac` alone — LLMNR to its address `to_ip` (a poisoner bound to any address answers a
-/// unicast query), NBT-NS to the subnet broadcast address, mDNS to the group: the addresses a
-/// poisoner listens on, and no other host sees it.
+/// The query [`name_query`] builds, or with `to` (a responder's MAC and address) a probe of
+/// that responder alone: sent to its MAC — LLMNR to its address (a poisoner bound to any address
+/// answers a unicast query), NBT-NS to the subnet broadcast address, mDNS to the group: the
+/// addresses a poisoner listens on — so that no other host sees it.
 #[allow(clippy::too_many_arguments)]
-pub fn probe_query(
-    out: &mut [u8],
-    kind: QueryKind,
-    src_mac: Mac,
-    src_ip: IpAddr,
-    tags: &[VlanTag],
-    name: &str,
-    id: u16,
-    src_port: u16,
-    to_mac: Mac,
-    to_ip: IpAddr,
-) -> Result<usize> {
-    query(out, kind, src_mac, src_ip, tags, name, id, src_port, Some((to_mac, to_ip)))
-}
-
-#[allow(clippy::too_many_arguments)]
-fn query(
+pub fn query(
     out: &mut [u8],
     kind: QueryKind,
     src_mac: Mac,
