@@ -43,7 +43,7 @@ impl Scheduler {
         let now = Instant::now();
         for (a, peer) in ctx.peers.iter().enumerate() {
             let Some(b) = *peer else { continue };
-            if a < b && c.by_port.get(a).copied().flatten().is_some() {
+            if a < b && c.by_port.get(a).is_some_and(|ids| !ids.is_empty()) {
                 for proto in 0..PROTOS.len() {
                     // The first ones spread over the first interval.
                     let first = interval.mul_f64(s.unit());
@@ -151,7 +151,9 @@ impl Scheduler {
 
     fn send(&mut self, ctx: &RunContext, a: usize, b: usize, proto: usize) {
         let Some(c) = ctx.shared.canaries.as_ref() else { return };
-        let Some(id) = c.by_port.get(a).copied().flatten() else { return };
+        // One of the pair's identities, at random.
+        let Some(ids) = c.by_port.get(a).filter(|ids| !ids.is_empty()) else { return };
+        let id = ids[(self.next() % ids.len() as u64) as usize];
         // Untagged: the segment is the pair (the lower port index).
         let segment = a.min(b) as u64;
         let now_ms = ctx.shared.clock.now_ms();

@@ -224,7 +224,7 @@ pub fn prometheus(ctx: &RunContext, x: &Extra<'_>) -> String {
         let per = |rows: &Vec<[std::sync::atomic::AtomicU64; antidote_dataplane::canary::PROTOS.len()]>| {
             let mut v = Vec::new();
             for (i, row) in rows.iter().enumerate() {
-                if c.by_port.get(i).copied().flatten().is_none() {
+                if c.by_port.get(i).is_none_or(Vec::is_empty) {
                     continue;
                 }
                 let port = ctx.port_names.get(i).cloned().unwrap_or_default();

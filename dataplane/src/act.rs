@@ -245,7 +245,13 @@ fn hold_or_not(
         bump(&c.actions.held, 1);
         return true;
     }
-    let id = shared.canaries.as_ref().and_then(|cs| cs.by_port.get(t.rx_index).copied().flatten());
+    // One of the pair's identities, at random.
+    let id = shared
+        .canaries
+        .as_ref()
+        .and_then(|cs| cs.by_port.get(t.rx_index))
+        .filter(|ids| !ids.is_empty())
+        .map(|ids| ids[(hold.random() % ids.len() as u64) as usize]);
     let (Some(_), Some(id), Some(kind), true) = (name, id, probe_kind(f), hold.has_room()) else {
         bump(&c.actions.hold_fallback, 1);
         return false;

@@ -49,8 +49,9 @@ pub const PROBE_NAMES: usize = 64;
 
 /// Per port: the identity of its pair, counters.
 pub struct Canaries {
-    /// Per port index: the identity of the port's pair (both ports of a pair have it).
-    pub by_port: Vec<Option<CanaryIdentity>>,
+    /// Per port index: the identities of the port's pair (both ports of a pair have them; none:
+    /// the pair has no canary identity).
+    pub by_port: Vec<Vec<CanaryIdentity>>,
     /// What the control side built; worker 0 sends it.
     pub outbox: ArrayQueue<CanaryFrame>,
     /// Per port and protocol: canaries sent, and answers to them received.
@@ -70,8 +71,8 @@ pub struct Canaries {
 
 impl Canaries {
     /// The identities of a profile's ports (None when no pair has one).
-    pub fn new(by_port: Vec<Option<CanaryIdentity>>) -> Option<Canaries> {
-        if by_port.iter().all(Option::is_none) {
+    pub fn new(by_port: Vec<Vec<CanaryIdentity>>) -> Option<Canaries> {
+        if by_port.iter().all(Vec::is_empty) {
             return None;
         }
         let n = by_port.len();

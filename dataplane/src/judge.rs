@@ -163,8 +163,10 @@ impl BurstBufs {
         // is sent to it is judged (an answer to a canary is what the policy looks for), then
         // consumed — never forwarded.
         let mut consumed = 0u32;
-        if let Some((c, id)) = shared.canaries.as_ref().and_then(|c| Some((c, c.by_port.get(t.rx_index).copied().flatten()?))) {
-            consumed = canary_frames(frames, &mut self.canary_buf, &mut self.out.inject, c, &id, pool, &mut skip);
+        if let Some(c) = shared.canaries.as_ref() {
+            for id in c.by_port.get(t.rx_index).map_or(&[][..], Vec::as_slice) {
+                consumed |= canary_frames(frames, &mut self.canary_buf, &mut self.out.inject, c, id, pool, &mut skip);
+            }
         }
         let mut slow = all & !skip;
         let (look_end, slow_frames) = (Phases::now(), slow.count_ones());

@@ -80,15 +80,36 @@ pub struct PairSpec {
     pub b: String,
     /// The canary identity of the pair's segment: the MAC its canary queries come from (the
     /// appliance answers ARP and neighbour solicitation for its addresses and consumes what is
-    /// sent to it). Off when absent.
+    /// sent to it). Off when absent. A list gives several identities (up to
+    /// [`MAX_IDENTITIES`]): each canary and probe leaves from one of them, at random.
     #[serde(default)]
-    pub canary_mac: Option<String>,
+    pub canary_mac: Option<OneOrMany>,
     /// Its IPv4 address with the segment's prefix length (`198.18.0.250/24`: an unused address
-    /// of the segment; NBT-NS canaries go to the prefix's broadcast address). Its IPv6 address is
-    /// the link-local one derived from the MAC.
+    /// of the segment; NBT-NS canaries go to the prefix's broadcast address), or one per MAC.
+    /// Its IPv6 address is the link-local one derived from the MAC.
     #[serde(default)]
-    pub canary_ipv4: Option<String>,
+    pub canary_ipv4: Option<OneOrMany>,
 }
+
+/// A string, or a list of them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    pub fn list(&self) -> Vec<&str> {
+        match self {
+            OneOrMany::One(s) => vec![s.as_str()],
+            OneOrMany::Many(v) => v.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// Canary identities a pair may have.
+pub const MAX_IDENTITIES: usize = 4;
 
 /// A pair's canary identity, read from its [`PairSpec`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,13 +129,31 @@ impl CanaryIdentity {
 }
 
 impl PairSpec {
-    /// The pair's canary identity, if it has one; an error that says what to fix.
-    pub fn canary(&self) -> Result<Option<CanaryIdentity>, String> {
-        let (mac, ip) = match (&self.canary_mac, &self.canary_ipv4) {
-            (None, None) => return Ok(None),
-            (Some(m), Some(i)) => (m, i),
+    /// The pair's canary identities (none when it has none); an error that says what to fix.
+    pub fn canary(&self) -> Result<Vec<CanaryIdentity>, String> {
+        let (macs, ips) = match (&self.canary_mac, &self.canary_ipv4) {
+            (None, None) => return Ok(Vec::new()),
+            (Some(m), Some(i)) => (m.list(), i.list()),
             _ => return Err("give both `canary_mac` and `canary_ipv4` (or neither)".into()),
         };
+        if macs.len() != ips.len() || macs.is_empty() {
+            return Err(format!("give one `canary_ipv4` per `canary_mac` ({} MAC(s), {} address(es))", macs.len(), ips.len()));
+        }
+        if macs.len() > MAX_IDENTITIES {
+            return Err(format!("{} canary identities: a pair has at most {MAX_IDENTITIES}", macs.len()));
+        }
+        let mut out: Vec<CanaryIdentity> = Vec::new();
+        for (mac, ip) in macs.into_iter().zip(ips) {
+            let id = Self::identity(mac, ip)?;
+            if out.iter().any(|o| o.mac == id.mac || o.ip4 == id.ip4) {
+                return Err(format!("canary identity {mac} {ip} repeats another's MAC or address"));
+            }
+            out.push(id);
+        }
+        Ok(out)
+    }
+
+    fn identity(mac: &str, ip: &str) -> Result<CanaryIdentity, String> {
         let bytes: Vec<u8> = mac.split([':', '-']).filter_map(|b| (b.len() == 2).then(|| u8::from_str_radix(b, 16).ok()).flatten()).collect();
         let m: [u8; 6] = bytes.try_into().map_err(|_| format!("`canary_mac` = \"{mac}\" is not a MAC address (02:00:5e:00:00:01)"))?;
         let m = antidote_wire::ethernet::Mac(m);
@@ -133,7 +172,7 @@ impl PairSpec {
         if u32::from(ip4) & host == 0 || ip4 == broadcast {
             return Err(format!("`canary_ipv4` = \"{ip}\" is the segment's network or broadcast address; use a free host address"));
         }
-        Ok(Some(CanaryIdentity { mac: m.0, ip4, broadcast, ll6: CanaryIdentity::link_local(m.0) }))
+        Ok(CanaryIdentity { mac: m.0, ip4, broadcast, ll6: CanaryIdentity::link_local(m.0) })
     }
 }
 
@@ -487,7 +526,7 @@ b = "b"
     fn a_canary_identity_is_both_keys_a_unicast_mac_and_a_host_address() {
         let with = |extra: &str| GOOD.replace("b = \"b\"\n", &format!("b = \"b\"\n{extra}\n"));
         let p = Profile::parse(&with("canary_mac = \"02:cc:00:00:00:fa\"\ncanary_ipv4 = \"198.18.0.250/24\""), "x.toml").unwrap();
-        let id = p.pairs[0].canary().unwrap().unwrap();
+        let id = p.pairs[0].canary().unwrap()[0];
         assert_eq!(
             (id.ip4.to_string(), id.broadcast.to_string(), id.ll6.to_string()),
             ("198.18.0.250".into(), "198.18.0.255".into(), "fe80::cc:ff:fe00:fa".into())
@@ -497,6 +536,14 @@ b = "b"
         assert!(bad(&with("canary_mac = \"02:cc:00:00:fa\"\ncanary_ipv4 = \"198.18.0.250/24\"")).contains("is not a MAC address"));
         assert!(bad(&with("canary_mac = \"02:cc:00:00:00:fa\"\ncanary_ipv4 = \"198.18.0.250\"")).contains("needs its prefix length"));
         assert!(bad(&with("canary_mac = \"02:cc:00:00:00:fa\"\ncanary_ipv4 = \"198.18.0.255/24\"")).contains("broadcast address"));
+        // Several identities: one address per MAC, all different.
+        let two = "canary_mac = [\"02:cc:00:00:00:fa\", \"02:cc:00:00:00:fb\"]\ncanary_ipv4 = [\"198.18.0.250/24\", \"198.18.0.251/24\"]";
+        let ids = Profile::parse(&with(two), "x.toml").unwrap().pairs[0].canary().unwrap();
+        assert_eq!(ids.iter().map(|i| i.ip4.to_string()).collect::<Vec<_>>(), ["198.18.0.250", "198.18.0.251"]);
+        assert!(bad(&with("canary_mac = [\"02:cc:00:00:00:fa\", \"02:cc:00:00:00:fb\"]\ncanary_ipv4 = \"198.18.0.250/24\""))
+            .contains("one `canary_ipv4` per `canary_mac`"));
+        assert!(bad(&with("canary_mac = [\"02:cc:00:00:00:fa\", \"02:cc:00:00:00:fa\"]\ncanary_ipv4 = [\"198.18.0.250/24\", \"198.18.0.251/24\"]"))
+            .contains("repeats"));
     }
 
     #[test]

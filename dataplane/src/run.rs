@@ -254,7 +254,7 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
             (0..profile.ports.len())
                 .map(|i| {
                     let name = &profile.ports[i].name;
-                    profile.pairs.iter().find(|p| &p.a == name || &p.b == name).and_then(|p| p.canary().ok().flatten())
+                    profile.pairs.iter().find(|p| &p.a == name || &p.b == name).and_then(|p| p.canary().ok()).unwrap_or_default()
                 })
                 .collect(),
         )

@@ -89,7 +89,7 @@ fn first_answers_are_held_while_their_sender_is_probed() {
         inject_from: None,
         alert_fold_ms: 0,
         mirror: None,
-        canaries: Canaries::new(vec![Some(id), Some(id)]).map(Arc::new),
+        canaries: Canaries::new(vec![vec![id], vec![id]]).map(Arc::new),
     });
     shared.canaries.as_ref().unwrap().register(&shared.network);
     let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../policies/default.policy")).unwrap();

@@ -140,11 +140,12 @@ class Lab:
             f.write(f"lab:{TOKEN}\n")
         profile = os.path.join(REPO, "hw-profiles/lab.toml")
         if not self.a.no_identity:
-            # The lab's profile with a canary identity on the pair (a free address of the plan):
+            # The lab's profile with two canary identities on the pair (free addresses of the plan):
             # what probes a responder whose first answer is held, and sends the canaries (when
             # --canaries is given).
             text = open(profile).read().replace('[[pair]]\na = "a"\nb = "b"',
-                                                f'[[pair]]\na = "a"\nb = "b"\ncanary_mac = "02:cc:00:00:00:fa"\ncanary_ipv4 = "{self.plan["prefix4"]}.250/24"')
+                                                f'[[pair]]\na = "a"\nb = "b"\ncanary_mac = ["02:cc:00:00:00:fa", "02:cc:00:00:00:f9"]\n'
+                                                f'canary_ipv4 = ["{self.plan["prefix4"]}.250/24", "{self.plan["prefix4"]}.249/24"]')
             assert "canary_mac" in text, "hw-profiles/lab.toml: no [[pair]] a/b to give a canary identity"
             profile = self.path("lab-canary.toml")
             open(profile, "w").write(text)
