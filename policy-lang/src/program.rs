@@ -74,7 +74,7 @@ impl Memo {
         if let Some(b) = self.owner.get() {
             return b;
         }
-        let b = self.name_key(frame).and_then(|k| net.owners.get(k, segment, now));
+        let b = self.name_key(frame).and_then(|k| net.owner(k, segment, now));
         self.owner.set(Some(b));
         b
     }

@@ -189,9 +189,12 @@ pub const CONFIRM_MS: u64 = 1000;
 
 /// A binding that yields to another MAC's claim: loaded from before a restart and not seen since,
 /// or learned from answers alone (while the claim is a registration, announcement, probe or DHCP
-/// name).
+/// name), or a verified owner no longer verified, to a newly verified one.
 fn yields(old: u16, new: u16) -> bool {
-    old & evidence::RESTORED != 0 || (old & evidence::CLAIM == 0 && old & evidence::ANSWER != 0 && new & evidence::CLAIM != 0)
+    old & evidence::RESTORED != 0
+        || (old & evidence::CLAIM == 0 && old & evidence::ANSWER != 0 && new & evidence::CLAIM != 0)
+        // A verified owner whose verification is gone (its caller checked): a newly verified one.
+        || (old & evidence::CLAIM == 0 && old & evidence::VERIFIED != 0 && new & evidence::VERIFIED != 0)
 }
 
 /// Refreshes of a binding's last-seen time closer together than this are not written (the line

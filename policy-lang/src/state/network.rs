@@ -350,6 +350,26 @@ impl Network {
         crate::keys::mac_key(mac) | RESPONDER_PROBE
     }
 
+    /// The key in [`Network::verified`] of a verified MAC (beside its addresses' keys; the tag
+    /// is a reserved IPv6 prefix no source address has).
+    fn verified_mac_key(mac: &[u8; 6]) -> u128 {
+        crate::keys::mac_key(mac) | 0xfffe_5645u128 << 96
+    }
+
+    /// The owner binding of name `key` on `segment`, if live: one owning only by a released held
+    /// answer ([`evidence::VERIFIED`], no claim) counts only while its MAC stays verified.
+    #[inline]
+    pub fn owner(&self, key: u128, segment: u64, now: u64) -> Option<super::bindings::Binding> {
+        let b = self.owners.get(key, segment, now)?;
+        if b.evidence & evidence::VERIFIED != 0
+            && b.evidence & evidence::CLAIM == 0
+            && self.verified.get(Self::verified_mac_key(&b.mac), segment, now).is_none_or(|v| v.mac != b.mac)
+        {
+            return Some(super::bindings::Binding { evidence: (b.evidence & !evidence::VERIFIED) | evidence::CONTESTED, ..b });
+        }
+        Some(b)
+    }
+
     /// Whether name `key` on `segment` is one of the appliance's canaries or probes (no host owns
     /// it: an answer for it is a poisoner's).
     #[inline]
@@ -371,8 +391,9 @@ impl Network {
     pub fn learn_verified(&self, f: &Frame<'_>, segment: u64, now: u64) {
         let (Some(eth), Some(net)) = (f.eth, f.net) else { return };
         self.verified.bind(net.src.0, segment, eth.src.0, evidence::VERIFIED, now);
+        self.verified.bind(Self::verified_mac_key(&eth.src.0), segment, eth.src.0, evidence::VERIFIED, now);
         let Some(k) = antidote_wire::fields::question_name(f).and_then(|n| crate::keys::name_key(&n)) else { return };
-        if self.owners.get(k, segment, now).is_none_or(|b| !b.owns()) {
+        if self.owner(k, segment, now).is_none_or(|b| !b.owns()) {
             self.owners.bind(k, segment, eth.src.0, evidence::ANSWER | evidence::VERIFIED, now);
         }
     }
@@ -416,6 +437,16 @@ impl Network {
     /// announcement, probe, DHCP) is never withdrawn this way.
     pub fn unlearn_answer(&self, f: &Frame<'_>, segment: u64, now: u64) {
         let Some(eth) = f.eth else { return };
+        // A sender whose answer is dropped is no longer verified: the names its released answers
+        // made it own are owned no more ([`Network::owner`]) — a poisoner that answered no probe
+        // once does not keep a name it got that way once it is caught.
+        if self.verified.remove(Self::verified_mac_key(&eth.src.0), segment, now) {
+            if let Some(net) = f.net {
+                if self.verified.get(net.src.0, segment, now).is_some_and(|b| b.mac == eth.src.0) {
+                    self.verified.remove(net.src.0, segment, now);
+                }
+            }
+        }
         let Some(k) = antidote_wire::fields::question_name(f).and_then(|n| crate::keys::name_key(&n)) else { return };
         if let Some(b) = self.owners.get(k, segment, now) {
             if b.mac == eth.src.0 && b.evidence & evidence::CLAIM == 0 && b.evidence & evidence::CONTESTED == 0 {
@@ -790,6 +821,21 @@ mod tests {
         n.owners.bind(key4, 0, host, evidence::NBNS, 7004);
         n.unlearn_answer(&antidote_wire::Frame::parse(&dropped, &mut sc), 0, 7005);
         assert!(n.owners.get(key4, 0, 7006).unwrap().owns(), "a claim stays");
+
+        // A responder whose held answer was released (it left the probe unanswered) owns the
+        // name at once, while it stays verified; once one of its answers is dropped (caught), it
+        // is verified no more and owns nothing, and the next verified responder takes the name.
+        let key5 = crate::keys::name_key(&Value::StaticStr("winhost")).unwrap();
+        n.owners.remove(key5, 0, 8000);
+        let mut sc = antidote_wire::Scratch::default();
+        let poisoner_answer = answer(other, "198.18.0.31", [0; 16]);
+        n.learn_verified(&antidote_wire::Frame::parse(&poisoner_answer, &mut sc), 0, 8000);
+        assert!(n.owner(key5, 0, 8001).is_some_and(|b| b.owns() && b.mac == other), "verified: owner at once");
+        n.unlearn_answer(&antidote_wire::Frame::parse(&poisoner_answer, &mut sc), 0, 8002);
+        assert!(n.owner(key5, 0, 8003).is_some_and(|b| !b.owns()), "caught: owns it no more");
+        assert!(n.verified.get(crate::keys::ip_key("198.18.0.31".parse().unwrap()), 0, 8003).is_none(), "nor is it verified");
+        n.learn_verified(&antidote_wire::Frame::parse(&answer(host, ll, own.octets()), &mut sc), 0, 8004);
+        assert!(n.owner(key5, 0, 8005).is_some_and(|b| b.owns() && b.mac == host), "the next verified responder owns it");
     }
 
     #[test]
