@@ -78,13 +78,9 @@ lookups after the one the poisoner answered first.
   `chosen-names`), only the victim (`responder-victims`, `chosen-victims`), only from a name's
   second query (`after-n`, Inveigh-style) — look like real hosts to the probe: their first
   answer for a name nobody owns is released (over NBT-NS, LLMNR v4 and v6 it is one name), and
-  they are caught at their second name or at a name that has an owner. In these runs only
-  `responder-victims`, the first of them, shows it: its released answer for `fileservr` made it
-  that name's verified owner, and the modes after it (`after-n`, `chosen-names`,
-  `chosen-victims`) answered a name owned by another host — caught at their first answer. (A
-  caught poisoner keeps the names its released answers gave it until its own answers for them
-  are dropped; on a fresh network each of these modes would get its first name through, as
-  `responder-victims` did.)
+  they are caught at their second name or at a name that has an owner. Once caught, the names
+  their released answers gave them are owned no more (a later poisoner answering `fileservr`
+  meets a name nobody owns, not one owned by an earlier poisoner).
 - `forged-source` forges the file server's IPv4 address as its source (with its own MAC): the
   network binds that address to the server's MAC, so the answers are dropped as forged and the
   server is not learned as a poisoner — the poisoner is learned from its IPv6 answers.
