@@ -232,7 +232,7 @@ fn hold_or_not(
     if f.eth.is_some_and(|e| shared.network.is_identity(&e.dst.0)) {
         return false;
     }
-    let mut p = Pending { task: ti as u16, segment: seg, name: name.unwrap_or(0), probe: 0, deadline: 0, held_at: now };
+    let mut p = Pending { task: ti as u16, segment: seg, name: name.unwrap_or(0), probe: 0, deadline: 0 };
     let group = name.and_then(|k| hold.deadline_of(k, seg));
     if verify == 0 {
         // Not a `verify`: held only with its name's group.

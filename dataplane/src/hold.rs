@@ -40,7 +40,6 @@ pub struct Pending {
     /// The key of the probe sent to the responder (0: held with its name's group, not probed).
     pub probe: u128,
     pub deadline: u64,
-    pub held_at: u64,
 }
 
 struct Held {
@@ -136,9 +135,9 @@ impl HoldStore {
     }
 
     /// Settles what is due at `now`, once per millisecond: an answer whose probe was answered is
-    /// dropped; an answer whose deadline passed is handed to `release` (the task index, the
-    /// mbuf, how long it was held) and its sender learned as verified. Returns what it did.
-    pub fn settle(&mut self, net: &Network, now: u64, scratch: &mut antidote_wire::Scratch, mut release: impl FnMut(u16, Mbuf, u64)) -> Settled {
+    /// dropped; an answer whose deadline passed is handed to `release` (the task index and the
+    /// mbuf) and its sender learned as verified. Returns what it did.
+    pub fn settle(&mut self, net: &Network, now: u64, scratch: &mut antidote_wire::Scratch, mut release: impl FnMut(u16, Mbuf)) -> Settled {
         let mut s = Settled::default();
         if self.held.is_empty() || self.looked == now {
             return s;
@@ -160,7 +159,7 @@ impl HoldStore {
                     let f = Frame::parse(h.mbuf.data(), scratch);
                     net.learn_verified(&f, p.segment, now);
                 }
-                release(p.task, h.mbuf, now - p.held_at);
+                release(p.task, h.mbuf);
                 s.released += 1;
                 continue;
             }

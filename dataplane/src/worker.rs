@@ -182,8 +182,7 @@ impl Worker {
 /// task's TX port, on the task's queue.
 #[inline(never)]
 fn settle_held(out: &mut Outputs, tasks: &[Task], c: &WorkerCounters, shared: &Shared, now: u64) {
-    let out_hold = &mut out.hold;
-    let s = out_hold.settle(&shared.network, now, &mut out.scratch, |ti, m, _held_ms| {
+    let s = out.hold.settle(&shared.network, now, &mut out.scratch, |ti, m| {
         let Some(t) = tasks.get(ti as usize) else { return };
         let mut b = antidote_dpdk::Burst::new();
         let _ = b.push(m);
