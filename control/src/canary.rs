@@ -1,18 +1,21 @@
 //! Canary queries: the appliance asks, from each pair's canary identity, for names that exist
-//! nowhere — LLMNR over IPv4 and IPv6, NBT-NS by broadcast, mDNS (QM) — out of both ports of the
-//! pair, at random times (on average one per protocol and pair every `interval`), with random
+//! nowhere — LLMNR over IPv4 and IPv6, NBT-NS by broadcast, mDNS (QM, both groups), SQL browser —
+//! out of both ports of the pair, untagged and on every VLAN the profile names or the workers
+//! have seen there (a VLAN with no canary address gets the IPv6 ones), at random times (on
+//! average one per protocol and segment every `interval`), with random
 //! transaction IDs and the flags and ports real clients use (NBT-NS 0x0110 from port 137, LLMNR
 //! flags 0 from a random high port, mDNS from 5353). Names are shaped like the segment's own
 //! learned names (a learned name's letters and two new digits), never a learned name, never
 //! reused. Each name is registered in the learned network before its query leaves
 //! (`Network::canaries`): any answer for it is a poisoner's (the policy's `canary.answered`).
 //! The frames are built here and sent by worker 0 on its own TX queues (the outbox).
-use antidote_dataplane::canary::{CanaryFrame, ProbeName, PROBE_NAMES, PROTOS};
+use antidote_dataplane::canary::{over_ipv4, CanaryFrame, ProbeName, PROBE_NAMES, PROTOS};
 use antidote_dataplane::profile::CanaryIdentity;
 use antidote_dataplane::run::RunContext;
 use antidote_policy::state::bindings::evidence;
+use antidote_policy::state::network::segment;
 use antidote_wire::emit::{self, QueryKind};
-use antidote_wire::ethernet::Mac;
+use antidote_wire::ethernet::{Mac, VlanTag};
 use antidote_wire::fields::Value;
 use std::collections::HashSet;
 use std::hash::BuildHasher;
@@ -22,11 +25,30 @@ use std::time::{Duration, Instant};
 /// Prefixes for names on a segment whose own names are not known yet.
 const PREFIXES: [&str; 10] = ["fs", "srv", "print", "nas", "sql", "files", "backup", "app", "web", "share"];
 
-/// When each pair's next canary of each protocol leaves.
+/// VLANs per pair canaries are sent on at most (beyond them, new VLANs are counted, not asked on).
+pub const MAX_VLANS: usize = 1024;
+
+/// One segment's next canary of one protocol.
+#[derive(Debug, Clone, Copy)]
+struct Due {
+    /// The pair's ports.
+    a: usize,
+    b: usize,
+    vlan: u16,
+    proto: usize,
+    at: Instant,
+}
+
+/// When each segment's next canary of each protocol leaves.
 pub struct Scheduler {
     interval: Duration,
-    /// (port a, port b, protocol index, due).
-    due: Vec<(usize, usize, usize, Instant)>,
+    due: Vec<Due>,
+    /// Per pair (its lower port): the VLANs scheduled.
+    vlans: Vec<(usize, HashSet<u16>)>,
+    /// VLANs seen beyond [`MAX_VLANS`] a pair.
+    pub vlans_refused: u64,
+    /// When the workers' VLANs were last looked at.
+    looked: Instant,
     used: HashSet<String>,
     rng: u64,
 }
@@ -39,19 +61,72 @@ impl Scheduler {
         if interval.is_zero() {
             return None;
         }
-        let mut s = Scheduler { interval, due: Vec::new(), used: HashSet::new(), rng: std::collections::hash_map::RandomState::new().hash_one(0x5eed_u64) | 1 };
         let now = Instant::now();
+        let mut s = Scheduler {
+            interval,
+            due: Vec::new(),
+            vlans: Vec::new(),
+            vlans_refused: 0,
+            looked: now,
+            used: HashSet::new(),
+            rng: std::collections::hash_map::RandomState::new().hash_one(0x5eed_u64) | 1,
+        };
         for (a, peer) in ctx.peers.iter().enumerate() {
             let Some(b) = *peer else { continue };
             if a < b && c.by_port.get(a).is_some_and(|ids| !ids.is_empty()) {
-                for proto in 0..PROTOS.len() {
-                    // The first ones spread over the first interval.
-                    let first = interval.mul_f64(s.unit());
-                    s.due.push((a, b, proto, now + first));
+                s.vlans.push((a, HashSet::new()));
+                // Untagged, and the VLANs the profile gives addresses for.
+                s.add_segment(a, b, 0, true, now);
+                for &(vlan, _) in c.vlans.get(a).map_or(&[][..], Vec::as_slice) {
+                    s.add_segment(a, b, vlan, true, now);
                 }
             }
         }
         (!s.due.is_empty()).then_some(s)
+    }
+
+    /// Schedules the canaries of segment (pair `a`–`b`, `vlan`): every protocol when the
+    /// identities have an IPv4 address there (`ip4`), else the IPv6 ones. The first ones spread
+    /// over the first interval.
+    fn add_segment(&mut self, a: usize, b: usize, vlan: u16, ip4: bool, now: Instant) {
+        if let Some((_, set)) = self.vlans.iter_mut().find(|(p, _)| *p == a) {
+            set.insert(vlan);
+        }
+        for proto in (0..PROTOS.len()).filter(|&p| ip4 || !over_ipv4(p)) {
+            let first = self.interval.mul_f64(self.unit());
+            self.due.push(Due { a, b, vlan, proto, at: now + first });
+        }
+    }
+
+    /// Schedules the VLANs the workers have seen on a pair since the last look (once a second).
+    fn add_seen_vlans(&mut self, ctx: &RunContext, now: Instant) {
+        if now.duration_since(self.looked) < Duration::from_secs(1) {
+            return;
+        }
+        self.looked = now;
+        let Some(c) = ctx.shared.canaries.as_ref() else { return };
+        let pairs: Vec<usize> = self.vlans.iter().map(|(a, _)| *a).collect();
+        for a in pairs {
+            let Some(b) = ctx.peers.get(a).copied().flatten() else { continue };
+            let mut seen: Vec<u16> = [a, b].iter().filter_map(|&p| c.seen.get(p)).flat_map(|s| s.list()).collect();
+            seen.sort_unstable();
+            seen.dedup();
+            for vlan in seen {
+                let set = &self.vlans.iter().find(|(p, _)| *p == a).expect("a scheduled pair").1;
+                if set.contains(&vlan) {
+                    continue;
+                }
+                if set.len() >= MAX_VLANS {
+                    if self.vlans_refused == 0 {
+                        eprintln!("antidote: more than {MAX_VLANS} VLANs on pair {a}: canaries are sent on the first {MAX_VLANS} only");
+                    }
+                    self.vlans_refused += 1;
+                    continue;
+                }
+                // (A VLAN the profile names is scheduled from the start.)
+                self.add_segment(a, b, vlan, false, now);
+            }
+        }
     }
 
     /// A random number (xorshift64*).
@@ -71,14 +146,15 @@ impl Scheduler {
     pub fn tick(&mut self, ctx: &RunContext) {
         self.refill_probe_names(ctx);
         let now = Instant::now();
+        self.add_seen_vlans(ctx, now);
         for i in 0..self.due.len() {
-            let (a, b, proto, due) = self.due[i];
-            if due > now {
+            let d = self.due[i];
+            if d.at > now {
                 continue;
             }
-            self.send(ctx, a, b, proto);
+            self.send(ctx, d);
             let next = self.interval.mul_f64(0.5 + self.unit());
-            self.due[i].3 = now + next;
+            self.due[i].at = now + next;
         }
     }
 
@@ -128,7 +204,7 @@ impl Scheduler {
         if c.probe_names.len() > PROBE_NAMES / 2 {
             return;
         }
-        let segment = self.due.first().map_or(0, |d| d.0.min(d.1) as u64);
+        let segment = self.due.first().map_or(0, |d| d.a.min(d.b) as u64);
         let now_ms = ctx.shared.clock.now_ms();
         let owned = Self::owned(ctx, segment, now_ms);
         for _ in 0..PROBE_NAMES * 2 {
@@ -149,13 +225,15 @@ impl Scheduler {
         }
     }
 
-    fn send(&mut self, ctx: &RunContext, a: usize, b: usize, proto: usize) {
+    fn send(&mut self, ctx: &RunContext, d: Due) {
         let Some(c) = ctx.shared.canaries.as_ref() else { return };
-        // One of the pair's identities, at random.
-        let Some(ids) = c.by_port.get(a).filter(|ids| !ids.is_empty()) else { return };
-        let id = ids[(self.next() % ids.len() as u64) as usize];
-        // Untagged: the segment is the pair (the lower port index).
-        let segment = a.min(b) as u64;
+        // One of the pair's identities, at random, as it is on the VLAN.
+        let pick = self.next();
+        let Some(id) = c.identity_on(d.a, d.vlan, pick) else { return };
+        if over_ipv4(d.proto) && !id.has_ip4() {
+            return;
+        }
+        let segment = segment(d.a.min(d.b) as u16, d.vlan);
         let now_ms = ctx.shared.clock.now_ms();
         let owned = Self::owned(ctx, segment, now_ms);
         let name = self.name(ctx, &owned, segment, now_ms);
@@ -164,9 +242,11 @@ impl Scheduler {
         }
         let id16 = self.next() as u16;
         let port = 49152 + (self.next() % 16384) as u16;
-        for p in [a, b] {
-            let mut f = CanaryFrame { port: p as u16, proto: proto as u8, len: 0, data: [0; emit::MAX_FRAME] };
-            match build(&mut f.data, &id, proto, &name, id16, port) {
+        let tags = [VlanTag { tpid: 0x8100, tci: d.vlan }];
+        let tags = if d.vlan == 0 { &tags[..0] } else { &tags[..] };
+        for p in [d.a, d.b] {
+            let mut f = CanaryFrame { port: p as u16, vlan: d.vlan, proto: d.proto as u8, len: 0, data: [0; emit::MAX_FRAME] };
+            match build(&mut f.data, &id, d.proto, &name, id16, port, tags) {
                 Ok(n) => {
                     f.len = n as u16;
                     if c.outbox.push(f).is_err() {
@@ -181,17 +261,20 @@ impl Scheduler {
     }
 }
 
-/// A canary query of protocol `proto` ([`PROTOS`]) for `name` from identity `id`.
-pub fn build(out: &mut [u8], id: &CanaryIdentity, proto: usize, name: &str, txid: u16, src_port: u16) -> antidote_wire::error::Result<usize> {
+/// A canary query of protocol `proto` ([`PROTOS`]) for `name` from identity `id`, with VLAN
+/// tags `tags`.
+#[allow(clippy::too_many_arguments)]
+pub fn build(out: &mut [u8], id: &CanaryIdentity, proto: usize, name: &str, txid: u16, src_port: u16, tags: &[VlanTag]) -> antidote_wire::error::Result<usize> {
     let mac = Mac(id.mac);
     match proto {
-        0 => emit::name_query(out, QueryKind::Llmnr, mac, IpAddr::V4(id.ip4), &[], name, txid, src_port),
-        1 => emit::name_query(out, QueryKind::Llmnr, mac, IpAddr::V6(id.ll6), &[], name, txid, src_port),
-        2 => emit::name_query(out, QueryKind::Nbns { broadcast: id.broadcast }, mac, IpAddr::V4(id.ip4), &[], name, txid, 137),
+        0 => emit::name_query(out, QueryKind::Llmnr, mac, IpAddr::V4(id.ip4), tags, name, txid, src_port),
+        1 => emit::name_query(out, QueryKind::Llmnr, mac, IpAddr::V6(id.ll6), tags, name, txid, src_port),
+        2 => emit::name_query(out, QueryKind::Nbns { broadcast: id.broadcast }, mac, IpAddr::V4(id.ip4), tags, name, txid, 137),
         // A SQL-browser request for an instance of that name, broadcast (Responder's rogue
         // browser answers every instance request, even with its poisoners off: `-A`).
-        4 => emit::ssrp_query(out, mac, id.ip4, Mac::BROADCAST, id.broadcast, &[], &name.to_ascii_uppercase(), src_port),
-        _ => emit::name_query(out, QueryKind::Mdns, mac, IpAddr::V4(id.ip4), &[], &format!("{name}.local"), 0, 5353),
+        4 => emit::ssrp_query(out, mac, id.ip4, Mac::BROADCAST, id.broadcast, tags, &name.to_ascii_uppercase(), src_port),
+        5 => emit::name_query(out, QueryKind::Mdns, mac, IpAddr::V6(id.ll6), tags, &format!("{name}.local"), 0, 5353),
+        _ => emit::name_query(out, QueryKind::Mdns, mac, IpAddr::V4(id.ip4), tags, &format!("{name}.local"), 0, 5353),
     }
 }
 
@@ -206,7 +289,7 @@ mod tests {
         let mut out = [0u8; emit::MAX_FRAME];
         let mut sc = antidote_wire::Scratch::default();
         for proto in 0..PROTOS.len() {
-            let n = build(&mut out, &id, proto, "corpfs17", 0x4d2a, 51234).unwrap();
+            let n = build(&mut out, &id, proto, "corpfs17", 0x4d2a, 51234, &[]).unwrap();
             let f = antidote_wire::Frame::parse(&out[..n], &mut sc);
             assert!(f.error.is_none(), "{proto}: {:?}", f.error);
             assert_eq!(f.eth.unwrap().src.0, mac);
@@ -221,7 +304,10 @@ mod tests {
                     assert!(m.is_name_query() && m.broadcast());
                     assert_eq!(f.net.unwrap().dst.ip(), IpAddr::V4(id.broadcast));
                 }
-                3 => assert!(f.mdns().is_some()),
+                3 | 5 => {
+                    assert!(f.mdns().is_some());
+                    assert_eq!(f.net.unwrap().version, if proto == 3 { 4 } else { 6 });
+                }
                 _ => {
                     let m = f.ssrp().unwrap();
                     assert_eq!((m.kind, m.instance), (4, &b"CORPFS17"[..]), "CLNT_UCAST_INST for the name");
@@ -232,6 +318,12 @@ mod tests {
                 antidote_wire::fields::question_name(&f).map(|v| antidote_policy::keys::name_key(&v)),
                 Some(antidote_policy::keys::name_key(&Value::StaticStr("corpfs17")))
             );
+            // On a VLAN: the same query, tagged.
+            let tag = [VlanTag { tpid: 0x8100, tci: 42 }];
+            let n = build(&mut out, &id, proto, "corpfs17", 0x4d2a, 51234, &tag).unwrap();
+            let f = antidote_wire::Frame::parse(&out[..n], &mut sc);
+            assert!(f.error.is_none(), "{proto} tagged: {:?}", f.error);
+            assert_eq!(f.eth.unwrap().vlan_id(), Some(42));
         }
     }
 }

@@ -221,21 +221,27 @@ pub fn prometheus(ctx: &RunContext, x: &Extra<'_>) -> String {
     );
     // Canary queries (issue 23): per port and protocol.
     if let Some(c) = &ctx.shared.canaries {
-        let per = |rows: &Vec<[std::sync::atomic::AtomicU64; antidote_dataplane::canary::PROTOS.len()]>| {
+        // Untagged (vlan "0") always; a VLAN once something was sent or answered on it.
+        let per = |rows: &Vec<Box<[antidote_dataplane::canary::ProtoCounters]>>| {
             let mut v = Vec::new();
-            for (i, row) in rows.iter().enumerate() {
+            for (i, port_rows) in rows.iter().enumerate() {
                 if c.by_port.get(i).is_none_or(Vec::is_empty) {
                     continue;
                 }
                 let port = ctx.port_names.get(i).cloned().unwrap_or_default();
-                for (p, n) in row.iter().enumerate() {
-                    v.push((format!("{{port=\"{port}\",proto=\"{}\"}}", antidote_dataplane::canary::PROTOS[p]), n.load(Relaxed) as f64));
+                for (vlan, row) in port_rows.iter().enumerate() {
+                    if vlan != 0 && row.iter().all(|n| n.load(Relaxed) == 0) {
+                        continue;
+                    }
+                    for (p, n) in row.iter().enumerate() {
+                        v.push((format!("{{port=\"{port}\",vlan=\"{vlan}\",proto=\"{}\"}}", antidote_dataplane::canary::PROTOS[p]), n.load(Relaxed) as f64));
+                    }
                 }
             }
             v
         };
-        metric("antidote_canaries_sent_total", "Canary queries sent, per port and protocol.", "counter", per(&c.sent));
-        metric("antidote_canaries_answered_total", "Answers to canary queries (poisoners), per port and protocol.", "counter", per(&c.answered));
+        metric("antidote_canaries_sent_total", "Canary queries sent, per port, VLAN (0: untagged) and protocol.", "counter", per(&c.sent));
+        metric("antidote_canaries_answered_total", "Answers to canary queries (poisoners), per port, VLAN (0: untagged) and protocol.", "counter", per(&c.answered));
         metric(
             "antidote_canary_frames_total",
             "Frames for the canary identities: ARP and neighbour solicitations answered, frames consumed, canaries not sent.",

@@ -85,8 +85,14 @@ impl Outputs {
             // hosts), the frame gets the default verdict without the message being read.
             let mut f = Frame::parse_transport(m.data());
             // The segment: the pair and the frame's (outer) VLAN.
-            meta.segment = segment(t.pair, f.eth.and_then(|e| e.vlan_id()).unwrap_or(0));
+            let vlan = f.eth.and_then(|e| e.vlan_id()).unwrap_or(0);
+            meta.segment = segment(t.pair, vlan);
             let seg = meta.segment;
+            if vlan != 0 {
+                if let Some(c) = shared.canaries.as_ref() {
+                    c.saw_vlan(t.rx_index, vlan);
+                }
+            }
             // Name-service messages teach the network who owns which name: read whole even when
             // the program needs only their transport.
             let names = match f.transport {
@@ -114,7 +120,7 @@ impl Outputs {
             if f.app.is_answer() && !held {
                 // (Not a canary's or a probe's answer, as the policy already found: nothing to count.)
                 if let Some(c) = shared.canaries.as_ref().filter(|_| meta.memo.canary_known() != Some(false)) {
-                    count_canary_answer(c, &f, meta.memo.name_key(&f), t.rx_index, &shared.network, seg, now);
+                    count_canary_answer(c, &f, meta.memo.name_key(&f), t.rx_index, vlan, &shared.network, seg, now);
                 }
                 if out.dropped() {
                     shared.network.unlearn_answer(&f, seg, now);
@@ -245,13 +251,10 @@ fn hold_or_not(
         bump(&c.actions.held, 1);
         return true;
     }
-    // One of the pair's identities, at random.
-    let id = shared
-        .canaries
-        .as_ref()
-        .and_then(|cs| cs.by_port.get(t.rx_index))
-        .filter(|ids| !ids.is_empty())
-        .map(|ids| ids[(hold.random() % ids.len() as u64) as usize]);
+    // One of the pair's identities, at random, as it is on the answer's VLAN.
+    let vlan = f.eth.and_then(|e| e.vlan_id()).unwrap_or(0);
+    let pick = hold.random();
+    let id = shared.canaries.as_ref().and_then(|cs| cs.identity_on(t.rx_index, vlan, pick));
     let (Some(_), Some(id), Some(kind), true) = (name, id, probe_kind(f), hold.has_room()) else {
         bump(&c.actions.hold_fallback, 1);
         return false;
@@ -309,14 +312,16 @@ fn build_negative(f: &Frame<'_>, t: &Task, inject_from: Option<Ipv4Addr>, pool: 
 /// Counts an answer to one of the canaries (its name one of theirs on this segment), per port
 /// and protocol.
 #[inline(never)]
-fn count_canary_answer(c: &crate::canary::Canaries, f: &Frame<'_>, name: Option<u128>, port: usize, net: &antidote_policy::state::Network, seg: u64, now: u64) {
+#[allow(clippy::too_many_arguments)]
+fn count_canary_answer(c: &crate::canary::Canaries, f: &Frame<'_>, name: Option<u128>, port: usize, vlan: u16, net: &antidote_policy::state::Network, seg: u64, now: u64) {
+    use crate::canary::Canaries;
     // A SQL-browser answer to the identity: a probe's if its sender was probed, else a canary's.
     if net.is_ssrp_answer_to_identity(f) {
         let key = antidote_policy::state::Network::responder_probe_key(&f.eth.map(|e| e.src.0).unwrap_or_default());
         if net.probes.mark(key, seg, antidote_policy::state::bindings::evidence::ANSWERED, now) {
             c.probes_answered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        } else if let Some(row) = c.answered.get(port) {
-            row[4].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        } else {
+            Canaries::count(&c.answered, port, vlan, 4);
         }
         return;
     }
@@ -333,9 +338,8 @@ fn count_canary_answer(c: &crate::canary::Canaries, f: &Frame<'_>, name: Option<
         (antidote_wire::frame::App::Llmnr(_), _) => 0,
         (antidote_wire::frame::App::Nbns(_), _) => 2,
         (antidote_wire::frame::App::Ssrp(_), _) => 4,
+        (_, Some(6)) => 5,
         _ => 3,
     };
-    if let Some(row) = c.answered.get(port) {
-        row[proto].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    }
+    Canaries::count(&c.answered, port, vlan, proto);
 }

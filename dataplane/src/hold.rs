@@ -230,6 +230,10 @@ pub fn probe_name(store: &mut HoldStore, supply: Option<&crossbeam_queue::ArrayQ
 pub fn build_probe(f: &Frame<'_>, kind: ProbeKind, id: &CanaryIdentity, name: &str, rnd: u64, pool: &Mempool) -> Option<Mbuf> {
     let eth = f.eth?;
     let net = f.net?;
+    // (An identity with no IPv4 address on the answer's VLAN cannot ask over IPv4.)
+    if matches!(kind, ProbeKind::Llmnr4 | ProbeKind::Nbns | ProbeKind::Mdns4 | ProbeKind::Ssrp) && !id.has_ip4() {
+        return None;
+    }
     let tags = &eth.vlans[..eth.vlan_count as usize];
     let me = Mac(id.mac);
     let (txid, port) = (rnd as u16, 49152 + ((rnd >> 16) % 16384) as u16);

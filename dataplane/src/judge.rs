@@ -152,6 +152,9 @@ impl BurstBufs {
             other &= other - 1;
             let d = frames[i].data();
             if let Some((at, vlan)) = triage::arp_at(d) {
+                if let Some(c) = shared.canaries.as_ref() {
+                    c.saw_vlan(t.rx_index, vlan);
+                }
                 let learned = self.recent_arp.learn_arp_frame(&shared.network, d, at, segment(t.pair, vlan), now, &mut self.learn_tokens);
                 deferred += (learned == Learned::Deferred) as u64;
             }
@@ -164,8 +167,8 @@ impl BurstBufs {
         // consumed — never forwarded.
         let mut consumed = 0u32;
         if let Some(c) = shared.canaries.as_ref() {
-            for id in c.by_port.get(t.rx_index).map_or(&[][..], Vec::as_slice) {
-                consumed |= canary_frames(frames, &mut self.canary_buf, &mut self.out.inject, c, id, pool, &mut skip);
+            for (k, id) in c.by_port.get(t.rx_index).map_or(&[][..], Vec::as_slice).iter().enumerate() {
+                consumed |= canary_frames(frames, &mut self.canary_buf, &mut self.out.inject, c, (t.rx_index, k), id, pool, &mut skip);
             }
         }
         let mut slow = all & !skip;
@@ -225,15 +228,17 @@ impl BurstBufs {
     }
 }
 
-/// Frames of the burst for canary identity `id` ([`crate::canary::for_identity`]): answers to
-/// ARP and solicitations go to `inject`; frames sent to it leave `skip` (they are judged).
-/// Returns the frames to consume.
+/// Frames of the burst for canary identity `id` (identity `k` of port `port`,
+/// [`crate::canary::for_identity`]): answers to ARP and solicitations go to `inject`; frames sent
+/// to it leave `skip` (they are judged). Returns the frames to consume.
 #[inline(never)]
+#[allow(clippy::too_many_arguments)]
 fn canary_frames(
     frames: &[antidote_dpdk::Mbuf],
     buf: &mut [u8; antidote_wire::emit::MAX_FRAME],
     inject: &mut antidote_dpdk::Burst,
     c: &crate::canary::Canaries,
+    (port, k): (usize, usize),
     id: &crate::profile::CanaryIdentity,
     pool: &Mempool,
     skip: &mut u32,
@@ -242,7 +247,7 @@ fn canary_frames(
     use std::sync::atomic::Ordering::Relaxed;
     let mut consumed = 0u32;
     for (i, m) in frames.iter().enumerate() {
-        match crate::canary::for_identity(m.data(), id, &mut buf[..]) {
+        match crate::canary::for_identity(m.data(), id, |vlan| c.ip4_on(port, vlan, k), &mut buf[..]) {
             ForIdentity::No => continue,
             ForIdentity::Addressed => *skip &= !(1 << i),
             ForIdentity::Resolve(n) => {

@@ -89,6 +89,21 @@ pub struct PairSpec {
     /// Its IPv6 address is the link-local one derived from the MAC.
     #[serde(default)]
     pub canary_ipv4: Option<OneOrMany>,
+    /// The identities' IPv4 addresses on the pair's VLANs (`[[pair.canary_vlan]]`): one entry
+    /// per VLAN, one address per canary MAC. On a VLAN the appliance sees that has no entry,
+    /// the identities use their IPv6 link-local addresses alone.
+    #[serde(default)]
+    pub canary_vlan: Vec<CanaryVlanSpec>,
+}
+
+/// A VLAN's canary addresses (`[[pair.canary_vlan]]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CanaryVlanSpec {
+    /// The VLAN ID (1–4094).
+    pub vlan: u16,
+    /// The identities' IPv4 addresses on it, with the VLAN's prefix length: one per `canary_mac`.
+    pub ipv4: OneOrMany,
 }
 
 /// A string, or a list of them.
@@ -121,6 +136,13 @@ pub struct CanaryIdentity {
 }
 
 impl CanaryIdentity {
+    /// Whether it has an IPv4 address where it is (on a VLAN the profile names no address for,
+    /// it has its IPv6 link-local address alone).
+    #[inline]
+    pub fn has_ip4(&self) -> bool {
+        !self.ip4.is_unspecified()
+    }
+
     /// The IPv6 link-local address of a MAC (modified EUI-64).
     pub fn link_local(m: [u8; 6]) -> std::net::Ipv6Addr {
         let w = |a: u8, b: u8| ((a as u16) << 8) | b as u16;
@@ -149,6 +171,41 @@ impl PairSpec {
                 return Err(format!("canary identity {mac} {ip} repeats another's MAC or address"));
             }
             out.push(id);
+        }
+        Ok(out)
+    }
+
+    /// The pair's identities on each VLAN it names (`[[pair.canary_vlan]]`): the same MACs and
+    /// link-local addresses, the VLAN's IPv4 addresses.
+    pub fn canary_vlans(&self) -> Result<Vec<(u16, Vec<CanaryIdentity>)>, String> {
+        if self.canary_vlan.is_empty() {
+            return Ok(Vec::new());
+        }
+        let base = self.canary()?;
+        if base.is_empty() {
+            return Err("`[[pair.canary_vlan]]` needs the pair's `canary_mac` and `canary_ipv4`".into());
+        }
+        let mut out: Vec<(u16, Vec<CanaryIdentity>)> = Vec::new();
+        for v in &self.canary_vlan {
+            if !(1..=4094).contains(&v.vlan) {
+                return Err(format!("`canary_vlan` vlan = {}: use a VLAN ID from 1 to 4094", v.vlan));
+            }
+            if out.iter().any(|(id, _)| *id == v.vlan) {
+                return Err(format!("`canary_vlan` vlan = {} is given twice; one entry per VLAN", v.vlan));
+            }
+            let ips = v.ipv4.list();
+            if ips.len() != base.len() {
+                return Err(format!("`canary_vlan` vlan = {}: give one `ipv4` per `canary_mac` ({} MAC(s), {} address(es))", v.vlan, base.len(), ips.len()));
+            }
+            let mut ids: Vec<CanaryIdentity> = Vec::new();
+            for (b, ip) in base.iter().zip(ips) {
+                let id = Self::identity(&antidote_wire::ethernet::Mac(b.mac).to_string(), ip).map_err(|e| format!("`canary_vlan` vlan = {}: {}", v.vlan, e.replace("`canary_ipv4`", "`ipv4`")))?;
+                if ids.iter().any(|o| o.ip4 == id.ip4) {
+                    return Err(format!("`canary_vlan` vlan = {}: address {ip} is given twice", v.vlan));
+                }
+                ids.push(id);
+            }
+            out.push((v.vlan, ids));
         }
         Ok(out)
     }
@@ -377,6 +434,7 @@ impl Profile {
                 }
             }
             pair.canary().map_err(|e| format!("pair #{}: {e}", i + 1))?;
+            pair.canary_vlans().map_err(|e| format!("pair #{}: {e}", i + 1))?;
         }
         if let Some(m) = &self.mirror {
             if !names.contains(m.as_str()) {
@@ -544,6 +602,17 @@ b = "b"
             .contains("one `canary_ipv4` per `canary_mac`"));
         assert!(bad(&with("canary_mac = [\"02:cc:00:00:00:fa\", \"02:cc:00:00:00:fa\"]\ncanary_ipv4 = [\"198.18.0.250/24\", \"198.18.0.251/24\"]"))
             .contains("repeats"));
+        // Per VLAN: one address per MAC, a VLAN ID in range, the base identity given.
+        let vlans = format!("{two}\n[[pair.canary_vlan]]\nvlan = 42\nipv4 = [\"198.18.42.250/24\", \"198.18.42.251/24\"]");
+        let p = Profile::parse(&with(&vlans), "x.toml").unwrap();
+        let v = p.pairs[0].canary_vlans().unwrap();
+        assert_eq!(v.len(), 1);
+        assert_eq!((v[0].0, v[0].1[1].ip4.to_string(), v[0].1[1].broadcast.to_string()), (42, "198.18.42.251".into(), "198.18.42.255".into()));
+        assert_eq!(v[0].1[1].mac, ids[1].mac);
+        assert!(bad(&with(&vlans.replace("vlan = 42", "vlan = 4095"))).contains("from 1 to 4094"));
+        assert!(bad(&with(&vlans.replace(", \"198.18.42.251/24\"", ""))).contains("one `ipv4` per `canary_mac`"));
+        assert!(bad(&with("[[pair.canary_vlan]]\nvlan = 42\nipv4 = \"198.18.42.250/24\"")).contains("needs the pair's `canary_mac`"));
+        assert!(bad(&with(&vlans.replace("198.18.42.251/24", "198.18.42.255/24"))).contains("broadcast address"));
     }
 
     #[test]

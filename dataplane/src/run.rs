@@ -250,15 +250,14 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
         inject_from: opts.inject_from,
         alert_fold_ms: opts.alert_fold.as_millis() as u64,
         mirror: profile.mirror_index().map(|i| ports.ports[i]),
-        canaries: crate::canary::Canaries::new(
-            (0..profile.ports.len())
-                .map(|i| {
-                    let name = &profile.ports[i].name;
-                    profile.pairs.iter().find(|p| &p.a == name || &p.b == name).and_then(|p| p.canary().ok()).unwrap_or_default()
-                })
-                .collect(),
-        )
-        .map(Arc::new),
+        canaries: {
+            let pair_of = |i: usize| profile.pairs.iter().find(|p| p.a == profile.ports[i].name || p.b == profile.ports[i].name);
+            crate::canary::Canaries::new(
+                (0..profile.ports.len()).map(|i| pair_of(i).and_then(|p| p.canary().ok()).unwrap_or_default()).collect(),
+                (0..profile.ports.len()).map(|i| pair_of(i).and_then(|p| p.canary_vlans().ok()).unwrap_or_default()).collect(),
+            )
+            .map(Arc::new)
+        },
     });
     if let Some(c) = &shared.canaries {
         c.register(&shared.network);

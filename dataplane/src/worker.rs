@@ -222,9 +222,7 @@ fn send_canaries(tasks: &[Task], c: &crate::canary::Canaries, pool: &Mempool, tx
             _ => false,
         };
         if sent {
-            if let Some(n) = c.sent.get(f.port as usize).and_then(|row| row.get(f.proto as usize)) {
-                n.fetch_add(1, Relaxed);
-            }
+            crate::canary::Canaries::count(&c.sent, f.port as usize, f.vlan, f.proto as usize);
         } else {
             c.failed.fetch_add(1, Relaxed);
         }

@@ -89,7 +89,7 @@ fn first_answers_are_held_while_their_sender_is_probed() {
         inject_from: None,
         alert_fold_ms: 0,
         mirror: None,
-        canaries: Canaries::new(vec![vec![id], vec![id]]).map(Arc::new),
+        canaries: Canaries::new(vec![vec![id], vec![id]], Vec::new()).map(Arc::new),
     });
     shared.canaries.as_ref().unwrap().register(&shared.network);
     let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../policies/default.policy")).unwrap();
@@ -210,5 +210,113 @@ fn first_answers_are_held_while_their_sender_is_probed() {
     assert_eq!(pool.in_use(), before, "no mbuf leaked");
     drop(worker);
     drop(shared);
+    teardown(eal, pool, [a, b]);
+}
+
+/// `d` with an 802.1Q tag for `vlan` after its MAC addresses.
+fn tagged(mut d: Vec<u8>, vlan: u16) -> Vec<u8> {
+    d.splice(12..12, [0x81, 0x00, (vlan >> 8) as u8, vlan as u8]);
+    d
+}
+
+#[test]
+fn on_a_vlan_the_identity_answers_and_probes_with_the_vlans_address() {
+    let (eal, pool, a, b) = eal_with_rings("antidote-hold-vlan", "hold_vlan_pool");
+    let before = pool.in_use();
+    let ident = |ip: &str, bc: &str| CanaryIdentity { mac: CANARY, ip4: ip.parse().unwrap(), broadcast: bc.parse().unwrap(), ll6: CanaryIdentity::link_local(CANARY) };
+    let (id, id42) = (ident("198.18.0.250", "198.18.0.255"), ident("198.18.42.250", "198.18.42.255"));
+    let counters = Arc::new(WorkerCounters::default());
+    let network = Arc::new(antidote_policy::state::Network::default());
+    let vlans = vec![vec![(42, vec![id42])], vec![(42, vec![id42])]];
+    let shared = Arc::new(Shared {
+        policy: PolicySlot::with_network(1, network.clone()),
+        network,
+        alerts: AlertQueue::new(64, 1),
+        clock: Clock::new(),
+        inject_from: None,
+        alert_fold_ms: 0,
+        mirror: None,
+        canaries: Canaries::new(vec![vec![id], vec![id]], vlans).map(Arc::new),
+    });
+    let canaries = shared.canaries.clone().unwrap();
+    canaries.register(&shared.network);
+    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../policies/default.policy")).unwrap();
+    shared.policy.install(antidote_policy::compile(&src).ok().unwrap().program, src);
+    let task = Task { rx_port: a, rx_index: 0, rx_queue: 0, tx_port: b, tx_queue: 0, from_segment: true, rx_mac: Mac(a.mac()), pair: 0 };
+    let mut worker = Worker::new(vec![task], counters.clone(), shared.clone(), pool.clone(), 0, 0);
+    let snap = || Snapshot::take(std::slice::from_ref(&counters), 2).actions;
+    let mut sc = antidote_wire::Scratch::default();
+
+    // 1. An ARP request on VLAN 42 for the identity's address there: answered, tagged 42, from
+    // that address (the answer, sent out of A, comes back in on A and is forwarded to B). The
+    // pair's untagged address is not answered on VLAN 42.
+    let arp_req = |target: [u8; 4]| {
+        let mut d = vec![0xff; 6];
+        d.extend(VICTIM);
+        d.extend([0x08, 0x06, 0, 1, 0x08, 0x00, 6, 4, 0, 1]);
+        d.extend(VICTIM);
+        d.extend([198, 18, 42, 10, 0, 0, 0, 0, 0, 0]);
+        d.extend(target);
+        d.resize(60, 0);
+        tagged(d, 42)
+    };
+    send(a, &pool, &[arp_req([198, 18, 42, 250]), arp_req([198, 18, 0, 250])]);
+    let mut out = Vec::new();
+    poll_until(&mut worker, 300, || {
+        out.extend(drain(b));
+        out.iter().any(|d| d.get(12..16) == Some(&[0x81, 0, 0, 42][..]) && d.get(24..26) == Some(&[0, 2][..]))
+    });
+    let replies: Vec<&Vec<u8>> = out.iter().filter(|d| d.get(24..26) == Some(&[0, 2][..])).collect();
+    assert_eq!(replies.len(), 1, "one ARP reply: for the VLAN's address only");
+    assert_eq!((&replies[0][6..12], &replies[0][12..16], &replies[0][32..36]), (&CANARY[..], &[0x81, 0, 0, 42][..], &[198, 18, 42, 250][..]));
+    assert_eq!(canaries.seen[0].list(), [42], "VLAN 42 seen on port A");
+
+    // 2. A poisoner's answer on VLAN 42: held, its sender probed on VLAN 42 from the VLAN's
+    // address.
+    let forged = tagged(udp((POISONER, VICTIM), ("198.18.42.66", "198.18.42.10"), (5355, 50001), &llmnr_answer(0x1111, "fileserv", [198, 18, 42, 66])), 42);
+    send(a, &pool, std::slice::from_ref(&forged));
+    let probe_on = |out: &[Vec<u8>], sc: &mut antidote_wire::Scratch, vlan: u16, to: [u8; 6]| {
+        out.iter().find_map(|d| {
+            let f = antidote_wire::Frame::parse(d, sc);
+            let e = f.eth?;
+            let n = f.net?;
+            (e.src.0 == CANARY && e.dst.0 == to && e.vlan_id() == Some(vlan) && f.llmnr().is_some()).then(|| (n.src.ip(), n.dst.ip()))
+        })
+    };
+    let mut out = Vec::new();
+    poll_until(&mut worker, 500, || {
+        out.extend(drain(b));
+        probe_on(&out, &mut sc, 42, POISONER).is_some()
+    });
+    let (from, to) = probe_on(&out, &mut sc, 42, POISONER).expect("the poisoner is probed on VLAN 42");
+    assert_eq!((from.to_string(), to.to_string()), ("198.18.42.250".into(), "198.18.42.66".into()), "from the VLAN's canary address");
+    assert!(!out.contains(&forged), "held");
+    assert_eq!(snap().probes, 1);
+
+    // 3. On VLAN 43, which the profile gives no address: an IPv4 answer cannot be probed (the
+    // fallback: let through, counted); an IPv6 one is, from the link-local address, tagged 43.
+    // (Two more responders: one answering two names would be rule many-names' poisoner.)
+    let (r1, r2): ([u8; 6], [u8; 6]) = ([2, 0xad, 0, 0, 0, 0x67], [2, 0xad, 0, 0, 0, 0x68]);
+    let v4 = tagged(udp((r1, VICTIM), ("198.18.43.66", "198.18.43.10"), (5355, 50002), &llmnr_answer(0x2222, "printer9", [198, 18, 43, 66])), 43);
+    let v6 = tagged(udp((r2, VICTIM), ("fe80::ad:ff:fe00:68", "fe80::ad:ff:fe00:10"), (5355, 50003), &llmnr_answer(0x3333, "scanner4", [198, 18, 43, 66])), 43);
+    send(a, &pool, &[v4.clone(), v6.clone()]);
+    let mut out = Vec::new();
+    poll_until(&mut worker, 500, || {
+        out.extend(drain(b));
+        probe_on(&out, &mut sc, 43, r2).is_some()
+    });
+    assert!(out.contains(&v4), "the IPv4 answer on VLAN 43 gets the fallback (pass)");
+    assert_eq!(snap().hold_fallback, 1);
+    let (from, _) = probe_on(&out, &mut sc, 43, r2).expect("the IPv6 answer's sender is probed on VLAN 43");
+    assert_eq!(from, std::net::IpAddr::V6(CanaryIdentity::link_local(CANARY)));
+    assert_eq!(canaries.seen[0].list(), [42, 43]);
+
+    // Nothing leaked once the holds ran out.
+    poll_until(&mut worker, 150, || false);
+    drain(b);
+    assert_eq!(pool.in_use(), before, "no mbuf leaked");
+    drop(worker);
+    drop(shared);
+    drop(canaries);
     teardown(eal, pool, [a, b]);
 }
