@@ -94,10 +94,17 @@ fn lab_plan_b_every_poisoner_mode() {
 /// Responder and the project's poisoner answering every name are caught by a canary before the
 /// victim asks anything, and no forged answer reaches the victim — the first one included;
 /// Responder in analyze mode, which poisons nothing, by its rogue SQL browser's answer to a
-/// SQL-browser canary.
+/// SQL-browser canary. On VLANs (802.1Q; the lab makes the VLAN interfaces in user space, this
+/// kernel has no 8021q): Responder on VLAN 42, where the profile gives the canary identities an
+/// address, is caught by canaries sent on VLAN 42 over IPv4 and IPv6; on VLAN 43, which no
+/// profile names, by the IPv6 canaries sent once the VLAN was seen.
 #[test]
 fn lab_canaries_catch_poisoners_before_the_victim_asks() {
-    let res = scenarios_with("b", &["--modes", "responder,all-names,forged-source,responder-analyze", "--canaries", "1"]);
+    let res = scenarios_with(
+        "b",
+        &["--modes", "responder,all-names,forged-source,responder-analyze,responder-vlan,responder-vlan-unnamed", "--canaries", "1"],
+    );
+    assert_eq!(res["modes"].as_array().unwrap().len(), 6);
     for m in res["modes"].as_array().unwrap() {
         let name = m["mode"].as_str().unwrap();
         let t = m["canary_detection_s"].as_f64().unwrap_or_else(|| panic!("{name}: no canary caught the poisoner: {m}"));
@@ -105,6 +112,13 @@ fn lab_canaries_catch_poisoners_before_the_victim_asks() {
         assert_eq!(m["forged_total"], 0, "{name}: forged answers reached the victim: {m}");
         assert_eq!(m["legit_failed"], 0, "{name}: {m}");
         assert_eq!(m["wrongly_learned"].as_array().unwrap().len(), 0, "{name}: {m}");
+        let c = &m["canary_answers"];
+        match name {
+            "responder-vlan" => assert!(c["vlans"] == serde_json::json!([42]) && c["ip4"] == true && c["ip6"] == true, "{name}: {c}"),
+            "responder-vlan-unnamed" => assert!(c["vlans"] == serde_json::json!([43]) && c["ip4"] == false && c["ip6"] == true, "{name}: {c}"),
+            "responder-analyze" => {}
+            _ => assert_eq!(c["vlans"], serde_json::json!([0]), "{name}: {c}"),
+        }
         eprintln!("{name}: caught by a canary {t} s after it started");
     }
 }

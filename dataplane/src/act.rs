@@ -88,11 +88,6 @@ impl Outputs {
             let vlan = f.eth.and_then(|e| e.vlan_id()).unwrap_or(0);
             meta.segment = segment(t.pair, vlan);
             let seg = meta.segment;
-            if vlan != 0 {
-                if let Some(c) = shared.canaries.as_ref() {
-                    c.saw_vlan(t.rx_index, vlan);
-                }
-            }
             // Name-service messages teach the network who owns which name: read whole even when
             // the program needs only their transport.
             let names = match f.transport {

@@ -152,9 +152,6 @@ impl BurstBufs {
             other &= other - 1;
             let d = frames[i].data();
             if let Some((at, vlan)) = triage::arp_at(d) {
-                if let Some(c) = shared.canaries.as_ref() {
-                    c.saw_vlan(t.rx_index, vlan);
-                }
                 let learned = self.recent_arp.learn_arp_frame(&shared.network, d, at, segment(t.pair, vlan), now, &mut self.learn_tokens);
                 deferred += (learned == Learned::Deferred) as u64;
             }
@@ -247,7 +244,12 @@ fn canary_frames(
     use std::sync::atomic::Ordering::Relaxed;
     let mut consumed = 0u32;
     for (i, m) in frames.iter().enumerate() {
-        match crate::canary::for_identity(m.data(), id, |vlan| c.ip4_on(port, vlan, k), &mut buf[..]) {
+        let d = m.data();
+        // The VLANs in use on the port (looked at with the first identity): where canaries go.
+        if let (0, Some(&[0x81, 0x00, hi, lo])) = (k, d.get(12..16)) {
+            c.saw_vlan(port, u16::from_be_bytes([hi, lo]) & 0x0fff);
+        }
+        match crate::canary::for_identity(d, id, |vlan| c.ip4_on(port, vlan, k), &mut buf[..]) {
             ForIdentity::No => continue,
             ForIdentity::Addressed => *skip &= !(1 << i),
             ForIdentity::Resolve(n) => {

@@ -61,7 +61,14 @@ MODES = [
 # NBT-NS and mDNS, but its rogue SQL browser answers every instance request — a canary's too.
 EXTRA_MODES = [
     ("responder-analyze", "Responder -A (analyze: no LLMNR/NBT-NS/mDNS answers; its SQL browser still answers)", ("responder", {"-A": None})),
+    ("responder-vlan", "Responder on VLAN 42 (the profile gives the canary identities an address there)", ("responder", {})),
+    ("responder-vlan-unnamed", "Responder on VLAN 43 (seen, no canary address there: IPv6 canaries and probes only)", ("responder", {})),
 ]
+# Modes whose poisoner and victim sit on a VLAN (802.1Q over the lab's links): the victim asks
+# only names nobody owns there (the legitimate hosts are untagged). The profile gives the canary
+# identities addresses on VLAN 42 (`[[pair.canary_vlan]]`), none on VLAN 43.
+VLAN_MODES = {"responder-vlan": 42, "responder-vlan-unnamed": 43}
+CANARY_VLAN = 42
 # Modes that answer no canary and no probe (a name filter, a victim filter, a query count): their
 # first answer for a name nobody owns cannot be told from a real host's.
 NO_PROBE_ANSWER = {"responder-name", "chosen-names", "responder-victims", "chosen-victims", "after-n"}
@@ -122,6 +129,7 @@ class Lab:
         for h in self.h.values():
             h["ll"] = link_local(h["mac"])
         self.procs = []
+        self.vlan_taps = {}
         self.work = a.work
 
     def path(self, f):
@@ -147,6 +155,8 @@ class Lab:
                                                 f'[[pair]]\na = "a"\nb = "b"\ncanary_mac = ["02:cc:00:00:00:fa", "02:cc:00:00:00:f9"]\n'
                                                 f'canary_ipv4 = ["{self.plan["prefix4"]}.250/24", "{self.plan["prefix4"]}.249/24"]')
             assert "canary_mac" in text, "hw-profiles/lab.toml: no [[pair]] a/b to give a canary identity"
+            v = self.vnet(CANARY_VLAN)
+            text += f'\n[[pair.canary_vlan]]\nvlan = {CANARY_VLAN}\nipv4 = ["{v}.250/24", "{v}.249/24"]\n'
             profile = self.path("lab-canary.toml")
             open(profile, "w").write(text)
         p = start(self.path("antidote.log"), self.a.bin, "run", "--profile", profile, "--policy", self.a.policy,
@@ -161,6 +171,37 @@ class Lab:
                 break
             time.sleep(0.1)
         raise SystemExit("scenarios: antidote did not start:\n" + open(self.path("antidote.log")).read())
+
+    def vnet(self, vlan):
+        """The IPv4 /24 of a VLAN in the plan's range (198.18.42 for plan a, 198.19.42 for b)."""
+        return self.plan["prefix4"].rsplit(".", 1)[0] + f".{vlan}"
+
+    def vlan_iface(self, ns_name, vlan, n):
+        """eth0.VLAN in namespace `ns_name`, host number `n` on the VLAN's /24 and IPv6 prefix.
+        (This machine's kernel has no 8021q: scripts/lab/vlan_tap.py makes it in user space, a
+        TAP device whose frames leave eth0 tagged.)"""
+        dev = f"eth0.{vlan}"
+        self.drop_vlan_iface(ns_name, vlan)
+        ready = self.path(f"vlan-{ns_name}-{vlan}.ready")
+        if os.path.exists(ready):
+            os.remove(ready)
+        p = start(self.path(f"vlan-{ns_name}-{vlan}.log"), "ip", "netns", "exec", ns_name, "/usr/bin/python3", os.path.join(HERE, "vlan_tap.py"), "--vlan",
+                  str(vlan), "--tap", dev, "--ready", ready)
+        self.procs.append(p)
+        self.vlan_taps[(ns_name, vlan)] = p
+        t = time.time()
+        while not os.path.exists(ready):
+            if p.poll() is not None or time.time() - t > 10:
+                raise SystemExit(f"scenarios: vlan_tap.py did not start in {ns_name}:\n" + open(self.path(f"vlan-{ns_name}-{vlan}.log")).read())
+            time.sleep(0.05)
+        ns(ns_name, "ip", "addr", "add", f"{self.vnet(vlan)}.{n}/24", "brd", f"{self.vnet(vlan)}.255", "dev", dev)
+        ns(ns_name, "ip", "addr", "add", f"fd00:198:18::{vlan:x}:{n}/64", "dev", dev, "nodad")
+        return dev
+
+    def drop_vlan_iface(self, ns_name, vlan):
+        p = self.vlan_taps.pop((ns_name, vlan), None)
+        if p is not None:
+            stop(p)
 
     def legit_software(self):
         """The file server's real daemons and the Windows-like host."""
@@ -213,15 +254,17 @@ class Lab:
         except Exception:
             return {}
 
-    def lookup(self, proto, name):
-        """The victim asks; the answers' addresses in the order they came."""
+    def lookup(self, proto, name, vlan=0):
+        """The victim asks (on `vlan`'s interface when given); the answers' addresses in the order
+        they came."""
         t = time.time()
         if proto == "nbns":
-            out = ns("ad-victim", "nmblookup", "-B", self.plan["broadcast"], name, check=False, timeout=20).stdout
+            bcast = f"{self.vnet(vlan)}.255" if vlan else self.plan["broadcast"]
+            out = ns("ad-victim", "nmblookup", "-B", bcast, name, check=False, timeout=20).stdout
             addrs = [m.group(1) for m in re.finditer(r"^(\S+) \S+<[0-9a-f]{2}>", out, re.M)]
         else:
-            out = ns("ad-victim", "/usr/bin/python3", os.path.join(HERE, "resolve.py"), proto, name, "--timeout", "1", "--windows", check=False,
-                     timeout=20).stdout
+            out = ns("ad-victim", "/usr/bin/python3", os.path.join(HERE, "resolve.py"), proto, name, "--timeout", "1", "--windows", "--iface",
+                     f"eth0.{vlan}" if vlan else "eth0", check=False, timeout=20).stdout
             addrs = [a for line in out.splitlines() if line.startswith("{") for a in json.loads(line)["answers"]]
         return addrs, round(time.time() - t, 2)
 
@@ -283,8 +326,9 @@ class Lab:
         return {"hosts": count, "failed": failed, "first_ms": {"p50": pct(firsts, 0.5), "p99": pct(firsts, 0.99), "max": max(firsts, default=None)},
                 "later_ms": {"p50": pct(laters, 0.5), "p99": pct(laters, 0.99), "max": max(laters, default=None)}, "first": firsts, "later": laters}
 
-    def poisoner_identity(self, i):
-        """A new attacker for mode i: a new MAC and new addresses on ad-poisoner."""
+    def poisoner_identity(self, i, vlan=0):
+        """A new attacker for mode i: a new MAC and new addresses on ad-poisoner (on `vlan`'s
+        interface when given)."""
         P = self.h["poisoner"]
         base = int(P["ip4"].rsplit(".", 1)[1])
         n = base + i
@@ -298,8 +342,13 @@ class Lab:
         ns("ad-poisoner", "ip", "addr", "add", f"{ip4}/24", "brd", self.plan["broadcast"], "dev", "eth0")
         ns("ad-poisoner", "ip", "addr", "add", f"{ip6}/64", "dev", "eth0", "nodad")
         ns("ad-poisoner", "ip", "route", "replace", "224.0.0.0/4", "dev", "eth0")
+        for v in VLAN_MODES.values():
+            self.drop_vlan_iface("ad-poisoner", v)
+        if vlan:
+            self.vlan_iface("ad-poisoner", vlan, n)
+            ip4, ip6 = f"{self.vnet(vlan)}.{n}", f"fd00:198:18::{vlan:x}:{n}"
         time.sleep(0.5)
-        return {"mac": mac, "ip4": ip4, "ip6": ip6, "ll": link_local(mac)}
+        return {"mac": mac, "ip4": ip4, "ip6": ip6, "ll": link_local(mac), "iface": f"eth0.{vlan}" if vlan else "eth0"}
 
     def start_poisoner(self, i, mode, how, me):
         kind, cfg = how
@@ -331,7 +380,7 @@ class Lab:
             open(os.path.join(d, "Responder.conf"), "w").write(conf)
             for _ in range(8):
                 p = subprocess.Popen(["ip", "netns", "exec", "ad-poisoner", os.path.join(self.a.responder_venv, "bin", "python"), "-u", "Responder.py", "-I",
-                                      "eth0", "-v", *cli], cwd=d, stdout=open(log, "w"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                      me["iface"], "-v", *cli], cwd=d, stdout=open(log, "w"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                      start_new_session=True)
                 # (Responder 3.2.2.0's `-t random` fails to start when the TTL it draws is below 16
                 # — a one-digit hex string: started again, as its user would.)
@@ -353,7 +402,10 @@ class Lab:
         return p, count
 
     def run_mode(self, i, mode, what, how):
-        me = self.poisoner_identity(i)
+        vlan = VLAN_MODES.get(mode, 0)
+        if vlan:
+            self.vlan_iface("ad-victim", vlan, int(self.h["victim"]["ip4"].rsplit(".", 1)[1]))
+        me = self.poisoner_identity(i, vlan)
         t0 = time.time()
         p, count = self.start_poisoner(i, mode, how, me)
         detection = None
@@ -370,10 +422,12 @@ class Lab:
         lookups = []
         # Names nobody owns first: the poisoner's first answer is for one of them, which only a
         # held answer and its probe can judge.
-        for phase, names in (("typo", TYPO_LOOKUPS), ("legit", LEGIT_LOOKUPS), ("legit-again", LEGIT_LOOKUPS)):
+        # (On a VLAN, where the legitimate hosts are not, the names nobody owns alone.)
+        phases = (("typo", TYPO_LOOKUPS),) if vlan else (("typo", TYPO_LOOKUPS), ("legit", LEGIT_LOOKUPS), ("legit-again", LEGIT_LOOKUPS))
+        for phase, names in phases:
             for proto, name in names:
                 before = count()
-                addrs, took = self.lookup(proto, name)
+                addrs, took = self.lookup(proto, name, vlan)
                 time.sleep(0.3)
                 owners = self.owners_of(name)
                 forged = [x for x in addrs if x not in owners]
@@ -383,6 +437,8 @@ class Lab:
         followon = ns("ad-victim", "curl", "-s", "-m", "3", "-o", "/dev/null", "-w", "%{http_code}", f"http://{me['ip4']}/wpad.dat", check=False,
                       timeout=10).stdout.strip()
         stop(p, signal.SIGINT)
+        if vlan:
+            self.drop_vlan_iface("ad-victim", vlan)
         # What the appliance learned: the poisoner tables' keys that are not this poisoner's.
         mine = {me["ip4"], me["ip6"], me["ll"]}
         learned = {}
@@ -394,6 +450,18 @@ class Lab:
         wrong = [k for k in learned.get("poisoners", []) if k not in mine and k not in self.previous_poisoners] + \
                 [k for k in learned.get("poisoner_macs", []) if k.lower() != me["mac"].lower() and k not in self.previous_poisoners]
         self.previous_poisoners |= mine | {me["mac"]}
+        # The canary answers alerted for this poisoner: on which VLANs, over which IP versions.
+        caught = {"vlans": set(), "ip4": False, "ip6": False}
+        try:
+            for line in open(self.path("alerts.jsonl")):
+                d = json.loads(line)
+                if d.get("rule", {}).get("name") != "canary-answered" or d.get("source", {}).get("mac", "").lower().replace("-", ":") != me["mac"].lower():
+                    continue
+                caught["vlans"].add(int(d.get("network", {}).get("vlan", {}).get("id", 0)))
+                caught["ip6" if ":" in d["source"].get("ip", "") else "ip4"] = True
+        except OSError:
+            pass
+        caught["vlans"] = sorted(caught["vlans"])
         first = next((k for k, l in enumerate(lookups) if l["poisoner_answered"] > 0), None)
         return {
             "mode": mode,
@@ -406,6 +474,8 @@ class Lab:
             "wrongly_learned": wrong,
             "wpad_fetch": followon,
             "canary_detection_s": detection,
+            "vlan": vlan,
+            "canary_answers": caught,
             "forged_total": sum(1 for l in lookups if l["forged"] > 0),
             "learned": learned,
             "lookups": lookups,
