@@ -54,6 +54,11 @@ enum Cmd {
         /// Where forwarded and injected frames go (pcap).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// The live run's hardware profile: the canary identities of its first pair that has
+        /// them, so that the run's canaries and probes in the capture are read back and held
+        /// answers get the live verdicts (without it, held answers get their rule's fallback).
+        #[arg(long)]
+        profile: Option<PathBuf>,
         #[command(flatten)]
         alerts: cmd::run::AlertArgs,
     },
@@ -106,7 +111,7 @@ fn main() -> ExitCode {
             cmd::run::run(cmd::run::RunArgs { profile, stats_interval, duration, until_idle_ms, dry_run, policy, alerts, control })
         }
         Cmd::Ctl(a) => cmd::ctl::ctl(a),
-        Cmd::Replay { policy, input, out, alerts } => cmd::replay::replay(&policy, &input, out.as_deref(), &alerts),
+        Cmd::Replay { policy, input, out, profile, alerts } => cmd::replay::replay(&policy, &input, out.as_deref(), profile.as_deref(), &alerts),
     }
 }
 

@@ -316,3 +316,110 @@ fn an_alert_storm_is_written_as_first_sightings_and_summaries_and_loses_nothing(
     assert!(groups.keys().any(|(_, n)| n.contains("fileservr")) && groups.keys().any(|(_, n)| n.contains("printr")), "{groups:?}");
     assert!(docs.len() < 20, "{} documents for {raised} alerts", docs.len());
 }
+
+/// An LLMNR answer (id, name, address), as Responder sends it.
+fn llmnr_answer(id: u16, name: &str, addr: [u8; 4]) -> Vec<u8> {
+    let label = |m: &mut Vec<u8>| {
+        for l in name.split('.') {
+            m.push(l.len() as u8);
+            m.extend(l.as_bytes());
+        }
+        m.extend([0, 0, 1, 0, 1]);
+    };
+    let mut m = vec![(id >> 8) as u8, id as u8, 0x80, 0, 0, 1, 0, 1, 0, 0, 0, 0];
+    label(&mut m);
+    label(&mut m);
+    m.extend([0, 0, 0, 30, 0, 4]);
+    m.extend(addr);
+    m
+}
+
+#[test]
+fn replay_reads_the_live_runs_canaries_and_probes_back_to_its_verdicts() {
+    // A capture as the live appliance's segment saw it: its canary (from its identity) answered
+    // by poisoner P; a victim's lookup answered by poisoner Q, which stays quiet to canaries
+    // but answers the probe the appliance sent it; a legitimate host's first answer, whose probe
+    // went unanswered; Q again. Live: P's answer to the canary and Q's answers are dropped (the
+    // first one held, then dropped when Q answered the probe), the host's answer released.
+    // Replay cannot probe; with the live profile it reads the run's own canary and probe back
+    // from the capture and reaches the same verdicts.
+    require_root();
+    use antidote_wire::emit::{self, QueryKind};
+    use antidote_wire::ethernet::Mac;
+    let s = Scratch::new("replay-canaries");
+    let ident: [u8; 6] = [2, 0xcc, 0, 0, 0, 0xfa];
+    let (p, q, l, v): ([u8; 6], [u8; 6], [u8; 6], [u8; 6]) =
+        ([2, 0xad, 0, 0, 0, 0x66], [2, 0xad, 0, 0, 0, 0x67], [2, 0xad, 0, 0, 0, 0x20], [2, 0xad, 0, 0, 0, 0x10]);
+    let ip = |n: u8| std::net::IpAddr::V4(std::net::Ipv4Addr::new(198, 18, 0, n));
+    let udp = |from: ([u8; 6], u8), to: ([u8; 6], u8), ports: (u16, u16), m: &[u8]| {
+        emit::udp_datagram(Mac(from.0), Mac(to.0), ip(from.1), ip(to.1), ports.0, ports.1, 64, m).unwrap()
+    };
+    let query = |to: Option<([u8; 6], u8)>, name: &str, id: u16, port: u16| {
+        let mut out = [0u8; emit::MAX_FRAME];
+        let n = emit::query(&mut out, QueryKind::Llmnr, Mac(ident), ip(250), &[], name, id, port, to.map(|(m, h)| (Mac(m), ip(h)))).unwrap();
+        out[..n].to_vec()
+    };
+    let canary = query(None, "corpfs17", 0x1001, 50001);
+    let p_canary = udp((p, 0x66), (ident, 250), (5355, 50001), &llmnr_answer(0x1001, "corpfs17", [198, 18, 0, 0x66]));
+    let victim_q = udp((v, 10), (v, 10), (50002, 5355), b"");
+    let q_first = udp((q, 0x67), (v, 10), (5355, 50002), &llmnr_answer(0x2002, "fileserv", [198, 18, 0, 0x67]));
+    let q_probe = query(Some((q, 0x67)), "srv1234", 0x3003, 50003);
+    let q_probe_answer = udp((q, 0x67), (ident, 250), (5355, 50003), &llmnr_answer(0x3003, "srv1234", [198, 18, 0, 0x67]));
+    let l_first = udp((l, 0x20), (v, 10), (5355, 50004), &llmnr_answer(0x4004, "corpfs01", [198, 18, 0, 0x20]));
+    let l_probe = query(Some((l, 0x20)), "nas5678", 0x5005, 50005);
+    let q_again = udp((q, 0x67), (v, 10), (5355, 50006), &llmnr_answer(0x6006, "printer", [198, 18, 0, 0x67]));
+    let capture = [
+        (0, &canary),
+        (2, &p_canary),
+        (1000, &victim_q),
+        (1001, &q_first),
+        (1002, &q_probe),
+        (1004, &q_probe_answer),
+        (2000, &l_first),
+        (2001, &l_probe),
+        (3000, &q_again),
+    ];
+    let input = s.path("live.pcap");
+    {
+        let mut w = pcap_file::pcap::PcapWriter::new(std::fs::File::create(&input).unwrap()).unwrap();
+        for (ms, d) in capture {
+            w.write_packet(&pcap_file::pcap::PcapPacket::new(Duration::from_millis(ms), d.len() as u32, d)).unwrap();
+        }
+    }
+    let profile = s.path("live.toml");
+    std::fs::write(
+        &profile,
+        "name = \"live\"\nworker_lcores = [1]\n[[port]]\nname = \"a\"\ndevice = \"net_null0\"\n[[port]]\nname = \"b\"\ndevice = \"net_null1\"\n\
+         [[pair]]\na = \"a\"\nb = \"b\"\ncanary_mac = \"02:cc:00:00:00:fa\"\ncanary_ipv4 = \"198.18.0.250/24\"\n",
+    )
+    .unwrap();
+
+    // With the live profile: the live verdicts.
+    let out = s.path("out.pcap");
+    let r = replay(&input, &out, &["--profile".as_ref(), profile.as_os_str()]);
+    let text = String::from_utf8_lossy(&r.stdout).to_string();
+    assert!(r.status.success(), "{text}\n{}", String::from_utf8_lossy(&r.stderr));
+    let got = frames(&out);
+    for (what, f) in [("the canary", &canary), ("the victim's query", &victim_q), ("the probes", &q_probe), ("the probes", &l_probe), ("the host's answer", &l_first)]
+    {
+        assert!(got.contains(f), "{what} left: {text}");
+    }
+    for (what, f) in [("P's answer to the canary", &p_canary), ("Q's first answer", &q_first), ("Q's answer to the probe", &q_probe_answer), ("Q's next answer", &q_again)] {
+        assert!(!got.contains(f), "{what} was forwarded: {text}");
+    }
+    assert!(text.contains("2 answers held") && text.contains("1 released, 1 dropped"), "{text}");
+    assert!(!text.contains("fallback"), "{text}");
+
+    // Without it: replay cannot tell the canary or the probe from anyone's query; the held
+    // answers get their rule's fallback (pass), and the summary says how to do better.
+    let r = replay(&input, &out, &[]);
+    let text = String::from_utf8_lossy(&r.stdout).to_string();
+    assert!(r.status.success(), "{text}");
+    assert!(frames(&out).contains(&q_first), "{text}");
+    assert!(text.contains("fallback verdict") && text.contains("--profile"), "{text}");
+
+    // A profile with no identity is refused with what to do.
+    std::fs::write(&profile, std::fs::read_to_string(&profile).unwrap().replace("canary_mac = \"02:cc:00:00:00:fa\"\ncanary_ipv4 = \"198.18.0.250/24\"\n", "")).unwrap();
+    let r = replay(&input, &out, &["--profile".as_ref(), profile.as_os_str()]);
+    assert!(!r.status.success() && String::from_utf8_lossy(&r.stderr).contains("no pair has a canary identity"), "{}", String::from_utf8_lossy(&r.stderr));
+}

@@ -95,8 +95,13 @@ impl Outputs {
                 _ => false,
             };
             let decided = policy.program.eval_transport(&f, &meta, now, out);
-            if !decided || names {
+            // In a replay, the identities' own canaries and probes in the capture are read back.
+            let own = shared.canaries.as_ref().is_some_and(|c| c.replay) && f.eth.is_some_and(|e| shared.network.is_identity(&e.src.0));
+            if !decided || names || own {
                 f.dissect_app(&mut self.scratch);
+            }
+            if own {
+                shared.network.note_own_query(&f, seg, now);
             }
             // What the frame teaches the learned network (DHCP leases and names, neighbour
             // discovery, name claims), before it is judged.
@@ -233,7 +238,7 @@ fn hold_or_not(
     if f.eth.is_some_and(|e| shared.network.is_identity(&e.dst.0)) {
         return false;
     }
-    let mut p = Pending { task: ti as u16, segment: seg, name: name.unwrap_or(0), probe: 0, deadline: 0 };
+    let mut p = Pending { task: ti as u16, segment: seg, name: name.unwrap_or(0), probe: 0, responder: 0, deadline: 0 };
     let group = name.and_then(|k| hold.deadline_of(k, seg));
     if verify == 0 {
         // Not a `verify`: held only with its name's group.
@@ -250,10 +255,23 @@ fn hold_or_not(
     let vlan = f.eth.and_then(|e| e.vlan_id()).unwrap_or(0);
     let pick = hold.random();
     let id = shared.canaries.as_ref().and_then(|cs| cs.identity_on(t.rx_index, vlan, pick));
-    let (Some(_), Some(id), Some(kind), true) = (name, id, probe_kind(f), hold.has_room()) else {
+    let (Some(_), Some(id), Some(kind), Some(eth), true) = (name, id, probe_kind(f), f.eth, hold.has_room()) else {
         bump(&c.actions.hold_fallback, 1);
         return false;
     };
+    // Any answer of the responder's to a canary or probe (marked where it is counted) drops the
+    // held answer.
+    let responder = antidote_policy::state::Network::responder_probe_key(&eth.src.0);
+    p.responder = responder;
+    p.deadline = group.unwrap_or(now + verify as u64);
+    if shared.canaries.as_ref().is_some_and(|cs| cs.replay) {
+        // A capture's answer: replay sends nothing; the capture's own probe of the responder
+        // and its answer (read in order, `Network::note_own_query`) decide as they did live.
+        shared.network.probes.bind(responder, seg, id.mac, evidence::PROBE, now);
+        hold.pend(i, p);
+        bump(&c.actions.held, 1);
+        return true;
+    }
     // The probe: a name nobody owns, registered before it leaves.
     let mut buf = [0u8; 16];
     let supply = shared.canaries.as_ref().map(|cs| &cs.probe_names);
@@ -269,12 +287,9 @@ fn hold_or_not(
         return false;
     };
     // A SQL-browser probe is known by whom it asks (its answer may not name the instance).
-    let pk = if kind == crate::hold::ProbeKind::Ssrp {
-        antidote_policy::state::Network::responder_probe_key(&f.eth.map(|e| e.src.0).unwrap_or_default())
-    } else {
-        pk
-    };
+    let pk = if kind == crate::hold::ProbeKind::Ssrp { responder } else { pk };
     shared.network.probes.bind(pk, seg, id.mac, evidence::PROBE, now);
+    shared.network.probes.bind(responder, seg, id.mac, evidence::PROBE, now);
     if let Err(m) = inject.push(probe) {
         drop(m);
         bump(&c.actions.hold_fallback, 1);
@@ -282,8 +297,7 @@ fn hold_or_not(
     }
     bump(&c.actions.probes, 1);
     p.probe = pk;
-    // Held with the name's earlier answers when there are some (one deadline for all).
-    p.deadline = group.unwrap_or(now + verify as u64);
+    // (Held with the name's earlier answers when there are some: one deadline for all.)
     hold.pend(i, p);
     bump(&c.actions.held, 1);
     true
@@ -321,13 +335,22 @@ fn count_canary_answer(c: &crate::canary::Canaries, f: &Frame<'_>, name: Option<
         return;
     }
     let Some(k) = name else { return };
+    // Its sender, if one of its answers is held: marked, for the worker holding it.
+    let answered = antidote_policy::state::bindings::evidence::ANSWERED;
+    let responder = || {
+        if let Some(e) = f.eth {
+            net.probes.mark(antidote_policy::state::Network::responder_probe_key(&e.src.0), seg, answered, now);
+        }
+    };
     if net.canaries.get(k, seg, now).is_none() {
         // An answer to a probe: marked, for the worker holding the answer it checks.
-        if net.probes.mark(k, seg, antidote_policy::state::bindings::evidence::ANSWERED, now) {
+        if net.probes.mark(k, seg, answered, now) {
             c.probes_answered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            responder();
         }
         return;
     }
+    responder();
     let proto = match (&f.app, f.net.map(|n| n.version)) {
         (antidote_wire::frame::App::Llmnr(_), Some(6)) => 1,
         (antidote_wire::frame::App::Llmnr(_), _) => 0,

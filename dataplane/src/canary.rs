@@ -122,6 +122,12 @@ pub struct Canaries {
     pub probe_names: ArrayQueue<ProbeName>,
     /// Answers to probes (each names a poisoner).
     pub probes_answered: AtomicU64,
+    /// The frames are a capture's (`antidote replay`): the identities' own canaries and probes in
+    /// it are read back (`Network::note_own_query`: their names registered as when they were
+    /// sent), nothing is sent or answered, and a held answer is dropped when its sender answers
+    /// one of the capture's canaries or probes before its deadline — the live verdicts. Never on
+    /// the live wire, where a frame from an identity's MAC is a forgery.
+    pub replay: bool,
 }
 
 impl Canaries {
@@ -146,6 +152,7 @@ impl Canaries {
             failed: AtomicU64::new(0),
             probe_names: ArrayQueue::new(PROBE_NAMES),
             probes_answered: AtomicU64::new(0),
+            replay: false,
         })
     }
 }

@@ -37,8 +37,12 @@ pub struct Pending {
     pub segment: u64,
     /// The answered name's key (`antidote_policy::keys::name_key`).
     pub name: u128,
-    /// The key of the probe sent to the responder (0: held with its name's group, not probed).
+    /// The key of the probe's name (0: no probe sent — held with its name's group, or in a
+    /// replay).
     pub probe: u128,
+    /// The responder's key in `Network::probes` ([`Network::responder_probe_key`]; 0: held
+    /// with its name's group, not probed): marked when it answers any canary or probe.
+    pub responder: u128,
     pub deadline: u64,
 }
 
@@ -134,7 +138,7 @@ impl HoldStore {
         self.rng.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
 
-    /// Settles what is due at `now`, once per millisecond: an answer whose probe was answered is
+    /// Settles what is due at `now`, once per millisecond: an answer whose probe was answered (or whose sender answered any canary or probe meanwhile) is
     /// dropped; an answer whose deadline passed is handed to `release` (the task index and the
     /// mbuf) and its sender learned as verified. Returns what it did.
     pub fn settle(&mut self, net: &Network, now: u64, scratch: &mut antidote_wire::Scratch, mut release: impl FnMut(u16, Mbuf)) -> Settled {
@@ -147,7 +151,8 @@ impl HoldStore {
         // In arrival order: released frames leave in the order they came.
         while i < self.held.len() {
             let p = self.held[i].p;
-            let answered = p.probe != 0 && net.probes.get(p.probe, p.segment, now).is_some_and(|b| b.evidence & evidence::ANSWERED != 0);
+            let marked = |k: u128| k != 0 && net.probes.get(k, p.segment, now).is_some_and(|b| b.evidence & evidence::ANSWERED != 0);
+            let answered = marked(p.probe) || marked(p.responder);
             if answered {
                 drop(self.held.remove(i));
                 s.dropped += 1;
@@ -155,7 +160,7 @@ impl HoldStore {
             }
             if now >= p.deadline {
                 let h = self.held.remove(i);
-                if p.probe != 0 {
+                if p.responder != 0 {
                     let f = Frame::parse(h.mbuf.data(), scratch);
                     net.learn_verified(&f, p.segment, now);
                 }

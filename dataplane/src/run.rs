@@ -36,6 +36,8 @@ pub struct RunOptions {
     pub alert_fold: Duration,
     /// Print summary lines (off for replay, which prints its own).
     pub quiet: bool,
+    /// The frames are a capture's (`antidote replay`): see `Canaries::replay`.
+    pub replay: bool,
 }
 
 impl RunOptions {
@@ -50,6 +52,7 @@ impl RunOptions {
             alert_queue: 65_536,
             alert_fold: Duration::ZERO,
             quiet: false,
+            replay: false,
         }
     }
 }
@@ -256,7 +259,10 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
                 (0..profile.ports.len()).map(|i| pair_of(i).and_then(|p| p.canary().ok()).unwrap_or_default()).collect(),
                 (0..profile.ports.len()).map(|i| pair_of(i).and_then(|p| p.canary_vlans().ok()).unwrap_or_default()).collect(),
             )
-            .map(Arc::new)
+            .map(|mut c| {
+                c.replay = opts.replay;
+                Arc::new(c)
+            })
         },
     });
     if let Some(c) = &shared.canaries {

@@ -20,15 +20,33 @@ fn read_all(p: &Path) -> Result<Vec<(Duration, Vec<u8>)>, String> {
     Ok(v)
 }
 
-pub fn replay(policy: &Path, input: &Path, out: Option<&Path>, alerts: &AlertArgs) -> ExitCode {
-    match replay_inner(policy, input, out, alerts) {
+pub fn replay(policy: &Path, input: &Path, out: Option<&Path>, profile: Option<&Path>, alerts: &AlertArgs) -> ExitCode {
+    match replay_inner(policy, input, out, profile, alerts) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => crate::fail(&e),
     }
 }
 
-fn replay_inner(policy: &Path, input: &Path, out: Option<&Path>, alerts: &AlertArgs) -> Result<(), String> {
+/// The `[[pair]]` keys that give the replay's pair the canary identities of the first pair of
+/// profile `p` that has them ("" when none has).
+fn identities_of(p: &Path) -> Result<String, String> {
+    let text = std::fs::read_to_string(p).map_err(|e| format!("--profile {}: {e}", p.display()))?;
+    let profile = Profile::parse(&text, &p.display().to_string()).map_err(|e| e.to_string())?;
+    let Some(pair) = profile.pairs.iter().find(|x| x.canary().is_ok_and(|ids| !ids.is_empty())) else {
+        return Err(format!("--profile {}: no pair has a canary identity (`canary_mac`, `canary_ipv4`); replay without --profile", p.display()));
+    };
+    let list = |v: Vec<&str>| format!("[{}]", v.iter().map(|s| format!("\"{s}\"")).collect::<Vec<_>>().join(", "));
+    let (Some(m), Some(i)) = (&pair.canary_mac, &pair.canary_ipv4) else { return Ok(String::new()) };
+    let mut keys = format!("canary_mac = {}\ncanary_ipv4 = {}\n", list(m.list()), list(i.list()));
+    for v in &pair.canary_vlan {
+        keys += &format!("[[pair.canary_vlan]]\nvlan = {}\nipv4 = {}\n", v.vlan, list(v.ipv4.list()));
+    }
+    Ok(keys)
+}
+
+fn replay_inner(policy: &Path, input: &Path, out: Option<&Path>, live_profile: Option<&Path>, alerts: &AlertArgs) -> Result<(), String> {
     let (program, src) = load_policy(policy)?;
+    let identities = live_profile.map(identities_of).transpose()?.unwrap_or_default();
     let input_frames = read_all(input)?.len();
     // Where the output goes is checked before the run, not after it.
     if let Some(o) = out {
@@ -61,11 +79,12 @@ tx_desc = 512
 [[pair]]
 a = "in"
 b = "out"
-"#,
+{}"#,
         input_abs.display(),
         dir.join("injected.pcap").display(),
         empty.display(),
-        dir.join("forwarded.pcap").display()
+        dir.join("forwarded.pcap").display(),
+        identities
     );
     let profile = Profile::parse(&profile_text, "replay profile").map_err(|e| e.to_string())?;
     let mut hooks = alerts.hooks()?;
@@ -76,6 +95,7 @@ b = "out"
     opts.inject_from = alerts.inject_from;
     opts.alert_fold = hooks.alert_fold();
     opts.quiet = true;
+    opts.replay = true;
     let stop = Arc::new(AtomicBool::new(false));
     let summary = if input_frames == 0 { None } else { Some(run::run(&profile, opts, stop, &mut hooks)?) };
     if let Some(e) = hooks.error.take() {
@@ -103,9 +123,16 @@ b = "out"
         a.mirrored,
         a.malformed
     );
-    if a.hold_fallback > 0 {
+    if a.held > 0 {
         println!(
-            "replay: {} answers to verify: replay cannot probe their senders (no canary identity, no live network), so each got its rule's fallback verdict",
+            "replay: {} answers held: replay sends no probe; the live run's probes and canaries in the capture decided: {} released, {} dropped (their sender answered one)",
+            a.held, a.hold_released, a.hold_dropped
+        );
+    }
+    if a.hold_fallback > 0 {
+        let hint = if identities.is_empty() { " (give --profile, the live run's, to read its canaries and probes back from the capture)" } else { "" };
+        println!(
+            "replay: {} answers to verify: replay cannot probe their senders, so each got its rule's fallback verdict{hint}",
             a.hold_fallback
         );
     }

@@ -345,7 +345,41 @@ impl Network {
         matches!(&f.app, App::Ssrp(m) if m.is_response()) && f.eth.is_some_and(|e| self.is_identity(&e.dst.0))
     }
 
-    /// The key in [`Network::probes`] of a SQL-browser probe of the responder with MAC `mac`.
+    /// A query one of the appliance's identities sent, read back from a capture (`antidote
+    /// replay`; never on the live wire, where a frame from an identity's MAC is a forgery): its
+    /// name registered as when it was sent — a probe's (to one responder's MAC) in
+    /// [`Network::probes`], with its responder's key; a canary's (to a group or broadcast) in
+    /// [`Network::canaries`]. Returns whether it was one.
+    pub fn note_own_query(&self, f: &Frame<'_>, segment: u64, now: u64) -> bool {
+        let Some(eth) = f.eth else { return false };
+        let query = match &f.app {
+            App::Llmnr(_) => f.llmnr().is_some_and(|m| !m.is_response()),
+            App::Mdns(_) => f.mdns().is_some_and(|m| !m.is_response()),
+            App::Nbns(m) => m.is_name_query(),
+            App::Ssrp(m) => !m.is_response(),
+            _ => false,
+        };
+        if !query || !self.is_identity(&eth.src.0) {
+            return false;
+        }
+        let key = antidote_wire::fields::question_name(f).and_then(|n| crate::keys::name_key(&n));
+        if eth.dst.is_multicast() {
+            if let Some(k) = key {
+                self.canaries.bind(k, segment, eth.src.0, evidence::OPERATOR, now);
+            }
+        } else {
+            if let Some(k) = key {
+                self.probes.bind(k, segment, eth.src.0, evidence::PROBE, now);
+            }
+            self.probes.bind(Self::responder_probe_key(&eth.dst.0), segment, eth.src.0, evidence::PROBE, now);
+        }
+        true
+    }
+
+    /// The key in [`Network::probes`] of the probes of the responder with MAC `mac`: bound while
+    /// one of its answers is held, marked [`evidence::ANSWERED`] when it answers any of the
+    /// appliance's canaries or probes (a SQL-browser probe is known by it alone: its answer may
+    /// not name the instance).
     pub fn responder_probe_key(mac: &[u8; 6]) -> u128 {
         crate::keys::mac_key(mac) | RESPONDER_PROBE
     }
