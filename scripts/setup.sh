@@ -15,7 +15,7 @@ PKGS=(
   samba samba-common-bin smbclient
   # the lab's legitimate software (LLMNR, mDNS, DHCP server and client) and the real Responder's
   # Python dependencies
-  llmnrd avahi-daemon dnsmasq-base busybox python3-netifaces python3-pyasn1 python3-venv
+  llmnrd avahi-daemon avahi-utils dbus-daemon dnsmasq-base busybox python3-netifaces python3-pyasn1 python3-venv
   tcpdump tshark python3-scapy curl socat
   # CA store for https webhooks; openssl makes the tests' certificates
   ca-certificates openssl

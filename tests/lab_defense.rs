@@ -3,6 +3,8 @@
 //! and real poisoners (Responder 3.2.2.0 in its default configuration and answering only a name
 //! that exists; the project's poisoner answering every name, chosen names, chosen victims,
 //! with another host's address, with a forged IP source), driven by scripts/lab/scenarios.py.
+//! The victim asks with real clients: nmblookup, a Windows-like LLMNR/mDNS client with
+//! Windows' timers, avahi-resolve through its own avahi-daemon.
 //! Per mode: no legitimate lookup fails, no forged answer for a name that has an owner reaches
 //! the victim (the first one included), no host is wrongly learned as a poisoner, no forged
 //! answer at all reaches the victim from a poisoner that answers probes (the victim asks names

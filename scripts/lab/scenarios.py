@@ -13,6 +13,10 @@ DHCP leases), a Windows-like host that answers LLMNR for its own name WINHOST ov
 (it registers nothing), and the poisoner. antidote runs the policy unchanged, with its control
 API on 127.0.0.1 (read for the learned tables).
 
+The victim asks as real clients do: Samba's nmblookup (NBT-NS), a Windows-like LLMNR and mDNS
+client with Windows' resend timers (resolve.py), and avahi-resolve through the victim's own
+avahi-daemon (on a D-Bus bus of its own), which caches what it is told.
+
 Warm-up: the victim takes a DHCP lease naming itself VICTIM01 and looks the legitimate names up,
 twice, as a network does all day. Then, for each mode, a poisoner with a new MAC and new
 addresses starts, and the victim looks up the legitimate names, names nobody owns (typos, WPAD),
@@ -74,8 +78,8 @@ CANARY_VLAN = 42
 NO_PROBE_ANSWER = {"responder-name", "chosen-names", "responder-victims", "chosen-victims", "after-n"}
 
 LEGIT_LOOKUPS = [("nbns", "CORPFS01"), ("llmnr4", "corpfs01"), ("llmnr6", "corpfs01"), ("mdns", "corpfs01.local"), ("mdns6", "corpfs01.local"),
-                 ("llmnr6", "winhost")]
-TYPO_LOOKUPS = [("nbns", "fileservr"), ("llmnr4", "fileservr"), ("llmnr6", "fileservr"), ("mdns", "printer.local"), ("llmnr4", "wpad"), ("nbns", "wpad")]
+                 ("avahi4", "corpfs01.local"), ("avahi6", "corpfs01.local"), ("llmnr6", "winhost")]
+TYPO_LOOKUPS = [("nbns", "fileservr"), ("llmnr4", "fileservr"), ("llmnr6", "fileservr"), ("mdns", "printer.local"), ("avahi4", "scanner.local"), ("llmnr4", "wpad"), ("nbns", "wpad")]
 
 
 def sh(*cmd, timeout=60, check=True, capture=True):
@@ -248,6 +252,50 @@ class Lab:
             time.sleep(0.5)
         raise SystemExit("scenarios: nmbd never answered for CORPFS01")
 
+    def victim_avahi(self):
+        """The victim's own avahi-daemon, with a D-Bus system bus of its own (a private socket in
+        the work directory; the host's bus is not touched), for `avahi-resolve` lookups: a real
+        mDNS stack that caches what it is told. Its pid file directory is a tmpfs private to its
+        namespace's mount table (the file server's avahi-daemon has the host's)."""
+        d = self.path("victim")
+        os.makedirs(d, exist_ok=True)
+        bus = os.path.join(d, "bus")
+        with open(os.path.join(d, "dbus.conf"), "w") as f:
+            f.write(f"""<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path={bus}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <allow own="*"/>
+    <allow send_destination="*"/>
+    <allow receive_sender="*"/>
+  </policy>
+</busconfig>
+""")
+        with open(os.path.join(d, "avahi.conf"), "w") as f:
+            f.write("[server]\nhost-name=victim01\ndomain-name=local\nuse-ipv4=yes\nuse-ipv6=yes\nallow-interfaces=eth0\nenable-dbus=yes\n"
+                    "[wide-area]\nenable-wide-area=no\n[publish]\npublish-addresses=yes\npublish-hinfo=no\npublish-workstation=no\npublish-domain=no\n")
+        self.procs.append(start(os.path.join(d, "dbus.log"), "dbus-daemon", f"--config-file={d}/dbus.conf", "--nofork", "--nopidfile"))
+        t = time.time()
+        while not os.path.exists(bus):
+            if time.time() - t > 10:
+                raise SystemExit("scenarios: the victim's dbus-daemon did not start:\n" + open(os.path.join(d, "dbus.log")).read())
+            time.sleep(0.05)
+        os.makedirs("/run/avahi-daemon", exist_ok=True)
+        env = f"DBUS_SYSTEM_BUS_ADDRESS=unix:path={bus}"
+        self.procs.append(start(os.path.join(d, "avahi.log"), "ip", "netns", "exec", "ad-victim", "sh", "-c",
+                                f"mount -t tmpfs tmpfs /run/avahi-daemon && exec env {env} avahi-daemon --no-drop-root --no-chroot --no-rlimits "
+                                f"--no-proc-title -f {d}/avahi.conf"))
+        self.avahi_env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=f"unix:path={bus}")
+        t = time.time()
+        while "Server startup complete" not in open(os.path.join(d, "avahi.log")).read():
+            if time.time() - t > 20:
+                raise SystemExit("scenarios: the victim's avahi-daemon did not start:\n" + open(os.path.join(d, "avahi.log")).read())
+            time.sleep(0.1)
+
     def actions(self):
         try:
             return api("/v1/stats")["actions"]
@@ -262,6 +310,11 @@ class Lab:
             bcast = f"{self.vnet(vlan)}.255" if vlan else self.plan["broadcast"]
             out = ns("ad-victim", "nmblookup", "-B", bcast, name, check=False, timeout=20).stdout
             addrs = [m.group(1) for m in re.finditer(r"^(\S+) \S+<[0-9a-f]{2}>", out, re.M)]
+        elif proto in ("avahi4", "avahi6"):
+            # avahi-resolve asks the victim's avahi-daemon (which answers from its cache when it can).
+            r = subprocess.run(["avahi-resolve", "-4" if proto == "avahi4" else "-6", "-n", name], env=self.avahi_env, capture_output=True, text=True,
+                               timeout=20)
+            addrs = [line.split()[1] for line in r.stdout.splitlines() if len(line.split()) == 2]
         else:
             out = ns("ad-victim", "/usr/bin/python3", os.path.join(HERE, "resolve.py"), proto, name, "--timeout", "1", "--windows", "--iface",
                      f"eth0.{vlan}" if vlan else "eth0", check=False, timeout=20).stdout
@@ -487,6 +540,7 @@ class Lab:
         try:
             self.appliance()
             self.legit_software()
+            self.victim_avahi()
             self.warm_up()
             hold = self.hold_latency() if not self.a.no_identity else None
             if hold:
