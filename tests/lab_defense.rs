@@ -102,10 +102,7 @@ fn lab_plan_b_every_poisoner_mode() {
 /// profile names, by the IPv6 canaries sent once the VLAN was seen.
 #[test]
 fn lab_canaries_catch_poisoners_before_the_victim_asks() {
-    let res = scenarios_with(
-        "b",
-        &["--modes", "responder,all-names,forged-source,responder-analyze,responder-vlan,responder-vlan-unnamed", "--canaries", "1"],
-    );
+    let res = scenarios_with("b", &["--modes", "responder,all-names,forged-source,responder-analyze,responder-vlan,responder-vlan-unnamed", "--canaries", "1"]);
     assert_eq!(res["modes"].as_array().unwrap().len(), 6);
     for m in res["modes"].as_array().unwrap() {
         let name = m["mode"].as_str().unwrap();

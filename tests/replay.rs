@@ -400,11 +400,14 @@ fn replay_reads_the_live_runs_canaries_and_probes_back_to_its_verdicts() {
     let text = String::from_utf8_lossy(&r.stdout).to_string();
     assert!(r.status.success(), "{text}\n{}", String::from_utf8_lossy(&r.stderr));
     let got = frames(&out);
-    for (what, f) in [("the canary", &canary), ("the victim's query", &victim_q), ("the probes", &q_probe), ("the probes", &l_probe), ("the host's answer", &l_first)]
+    for (what, f) in
+        [("the canary", &canary), ("the victim's query", &victim_q), ("the probes", &q_probe), ("the probes", &l_probe), ("the host's answer", &l_first)]
     {
         assert!(got.contains(f), "{what} left: {text}");
     }
-    for (what, f) in [("P's answer to the canary", &p_canary), ("Q's first answer", &q_first), ("Q's answer to the probe", &q_probe_answer), ("Q's next answer", &q_again)] {
+    for (what, f) in
+        [("P's answer to the canary", &p_canary), ("Q's first answer", &q_first), ("Q's answer to the probe", &q_probe_answer), ("Q's next answer", &q_again)]
+    {
         assert!(!got.contains(f), "{what} was forwarded: {text}");
     }
     assert!(text.contains("2 answers held") && text.contains("1 released, 1 dropped"), "{text}");
@@ -419,7 +422,8 @@ fn replay_reads_the_live_runs_canaries_and_probes_back_to_its_verdicts() {
     assert!(text.contains("fallback verdict") && text.contains("--profile"), "{text}");
 
     // A profile with no identity is refused with what to do.
-    std::fs::write(&profile, std::fs::read_to_string(&profile).unwrap().replace("canary_mac = \"02:cc:00:00:00:fa\"\ncanary_ipv4 = \"198.18.0.250/24\"\n", "")).unwrap();
+    std::fs::write(&profile, std::fs::read_to_string(&profile).unwrap().replace("canary_mac = \"02:cc:00:00:00:fa\"\ncanary_ipv4 = \"198.18.0.250/24\"\n", ""))
+        .unwrap();
     let r = replay(&input, &out, &["--profile".as_ref(), profile.as_os_str()]);
     assert!(!r.status.success() && String::from_utf8_lossy(&r.stderr).contains("no pair has a canary identity"), "{}", String::from_utf8_lossy(&r.stderr));
 }

@@ -147,12 +147,20 @@ impl Scheduler {
         self.refill_probe_names(ctx);
         let now = Instant::now();
         self.add_seen_vlans(ctx, now);
+        // (Each segment's own names read once a tick, when something is due there: reading them
+        // walks the owners table.)
+        let mut owned: Vec<(u64, Vec<String>)> = Vec::new();
         for i in 0..self.due.len() {
             let d = self.due[i];
             if d.at > now {
                 continue;
             }
-            self.send(ctx, d);
+            let seg = segment(d.a.min(d.b) as u16, d.vlan);
+            if !owned.iter().any(|(s, _)| *s == seg) {
+                owned.push((seg, Self::owned(ctx, seg, ctx.shared.clock.now_ms())));
+            }
+            let names = &owned.iter().find(|(s, _)| *s == seg).expect("just read").1;
+            self.send(ctx, d, names);
             let next = self.interval.mul_f64(0.5 + self.unit());
             self.due[i].at = now + next;
         }
@@ -225,7 +233,7 @@ impl Scheduler {
         }
     }
 
-    fn send(&mut self, ctx: &RunContext, d: Due) {
+    fn send(&mut self, ctx: &RunContext, d: Due, owned: &[String]) {
         let Some(c) = ctx.shared.canaries.as_ref() else { return };
         // One of the pair's identities, at random, as it is on the VLAN.
         let pick = self.next();
@@ -235,8 +243,7 @@ impl Scheduler {
         }
         let segment = segment(d.a.min(d.b) as u16, d.vlan);
         let now_ms = ctx.shared.clock.now_ms();
-        let owned = Self::owned(ctx, segment, now_ms);
-        let name = self.name(ctx, &owned, segment, now_ms);
+        let name = self.name(ctx, owned, segment, now_ms);
         if let Some(k) = antidote_policy::keys::name_key(&Value::Str(name.as_bytes())) {
             ctx.shared.network.canaries.bind(k, segment, id.mac, evidence::OPERATOR, now_ms);
         }

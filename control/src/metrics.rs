@@ -241,7 +241,12 @@ pub fn prometheus(ctx: &RunContext, x: &Extra<'_>) -> String {
             v
         };
         metric("antidote_canaries_sent_total", "Canary queries sent, per port, VLAN (0: untagged) and protocol.", "counter", per(&c.sent));
-        metric("antidote_canaries_answered_total", "Answers to canary queries (poisoners), per port, VLAN (0: untagged) and protocol.", "counter", per(&c.answered));
+        metric(
+            "antidote_canaries_answered_total",
+            "Answers to canary queries (poisoners), per port, VLAN (0: untagged) and protocol.",
+            "counter",
+            per(&c.answered),
+        );
         metric(
             "antidote_canary_frames_total",
             "Frames for the canary identities: ARP and neighbour solicitations answered, frames consumed, canaries not sent.",

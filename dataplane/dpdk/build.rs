@@ -29,6 +29,11 @@ fn main() {
 
     let mut cc = cc::Build::new();
     cc.file("shim/shim.c").opt_level(3).warnings(false);
+    // The shim is linked into executables only, and DPDK's libraries are loaded with them: their
+    // per-lcore variables (`rte_lcore_id()` in every mempool get and put) are read at a fixed
+    // offset from the thread pointer, as testpmd reads them, not through `__tls_get_addr`. (The
+    // PMDs' own calls, inside their shared objects, remain: testpmd pays them too.)
+    cc.flag("-ftls-model=initial-exec");
     for p in &lib.include_paths {
         cc.include(p);
     }

@@ -322,7 +322,16 @@ fn build_negative(f: &Frame<'_>, t: &Task, inject_from: Option<Ipv4Addr>, pool: 
 /// and protocol.
 #[inline(never)]
 #[allow(clippy::too_many_arguments)]
-fn count_canary_answer(c: &crate::canary::Canaries, f: &Frame<'_>, name: Option<u128>, port: usize, vlan: u16, net: &antidote_policy::state::Network, seg: u64, now: u64) {
+fn count_canary_answer(
+    c: &crate::canary::Canaries,
+    f: &Frame<'_>,
+    name: Option<u128>,
+    port: usize,
+    vlan: u16,
+    net: &antidote_policy::state::Network,
+    seg: u64,
+    now: u64,
+) {
     use crate::canary::Canaries;
     // A SQL-browser answer to the identity: a probe's if its sender was probed, else a canary's.
     if net.is_ssrp_answer_to_identity(f) {

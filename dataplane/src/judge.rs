@@ -106,8 +106,11 @@ impl BurstBufs {
         let triage_skip = |plan: &TriagePlan<'_>| {
             let t = triage::triage_burst(frames.len(), |i| frames[i].data(), |i| frames[i].pkt_len(), plan);
             let skip = t.skippable(|i| frames[i].data(), plan);
-            (skip, t.bytes, t.other, if t.named & skip != 0 { t.name_requests() } else { 0 })
+            (skip, t.bytes, t.other, if t.named & skip != 0 { t.name_requests() } else { 0 }, t.watched)
         };
+        // The port's canary identities: the triage points out the frames that can concern them.
+        let canaries = shared.canaries.as_deref().filter(|c| c.by_port.get(t.rx_index).is_some_and(|ids| !ids.is_empty()));
+        let watch = canaries.map(|c| c.watch[t.rx_index]);
         // The frames of layouts the triage walks one by one (ARP among them): every frame when
         // there is no triage.
         let mut other = all;
@@ -117,12 +120,13 @@ impl BurstBufs {
         let mut gate = None;
         let mut gen = 0;
         let bytes;
+        let mut watched = all;
         if !program.uses_quarantine {
             live = program.live_rules();
-            let plan = program.triage_plan(&self.plan.of(policy, live), live);
+            let plan = TriagePlan { watch, ..program.triage_plan(&self.plan.of(policy, live), live) };
             gate = plan.gate;
             gen = gate.map_or(0, |g| g.filter.generation());
-            (skip, bytes, other, names) = triage_skip(&plan);
+            (skip, bytes, other, names, watched) = triage_skip(&plan);
         } else {
             bytes = frames.iter().map(|m| m.pkt_len()).sum();
         }
@@ -163,9 +167,10 @@ impl BurstBufs {
         // is sent to it is judged (an answer to a canary is what the policy looks for), then
         // consumed — never forwarded.
         let mut consumed = 0u32;
-        if let Some(c) = shared.canaries.as_ref() {
-            for (k, id) in c.by_port.get(t.rx_index).map_or(&[][..], Vec::as_slice).iter().enumerate() {
-                consumed |= canary_frames(frames, &mut self.canary_buf, &mut self.out.inject, c, (t.rx_index, k), id, pool, &mut skip);
+        if let Some(c) = canaries {
+            if watched != 0 || c.replay {
+                let look = if c.replay { all } else { watched };
+                consumed = canary_frames(frames, look, &mut self.canary_buf, &mut self.out.inject, c, t.rx_index, pool, &mut skip);
             }
         }
         let mut slow = all & !skip;
@@ -225,54 +230,67 @@ impl BurstBufs {
     }
 }
 
-/// Frames of the burst for canary identity `id` (identity `k` of port `port`,
-/// [`crate::canary::for_identity`]): answers to ARP and solicitations go to `inject`; frames sent
-/// to it leave `skip` (they are judged). Returns the frames to consume.
+/// Frames `look` of the burst (those the triage pointed out) for port `port`'s canary
+/// identities ([`crate::canary::for_identity`]): answers to ARP and solicitations go to
+/// `inject`; frames sent to one leave `skip` (they are judged). Notes the VLANs in use on the
+/// port. Returns the frames to consume.
 #[inline(never)]
 #[allow(clippy::too_many_arguments)]
 fn canary_frames(
     frames: &[antidote_dpdk::Mbuf],
+    mut look: u32,
     buf: &mut [u8; antidote_wire::emit::MAX_FRAME],
     inject: &mut antidote_dpdk::Burst,
     c: &crate::canary::Canaries,
-    (port, k): (usize, usize),
-    id: &crate::profile::CanaryIdentity,
+    port: usize,
     pool: &Mempool,
     skip: &mut u32,
 ) -> u32 {
     use crate::canary::ForIdentity;
     use std::sync::atomic::Ordering::Relaxed;
+    let (ids, watch) = (&c.by_port[port], c.watch[port]);
     let mut consumed = 0u32;
-    for (i, m) in frames.iter().enumerate() {
+    while look != 0 {
+        let i = look.trailing_zeros() as usize;
+        look &= look - 1;
+        let Some(m) = frames.get(i) else { break };
         let d = m.data();
-        // The VLANs in use on the port (looked at with the first identity): where canaries go.
-        if let (0, Some(&[0x81, 0x00, hi, lo])) = (k, d.get(12..16)) {
+        let Some(h) = d.first_chunk::<6>() else { continue };
+        let dst = u64::from_be_bytes([0, 0, h[0], h[1], h[2], h[3], h[4], h[5]]);
+        // The VLANs in use on the port: where canaries go.
+        if let Some(&[0x81, 0x00, hi, lo]) = d.get(12..16) {
             c.saw_vlan(port, u16::from_be_bytes([hi, lo]) & 0x0fff);
         }
-        if c.replay && d.get(6..12) == Some(&id.mac[..]) {
-            // A replay: the identity's own frame in the capture is judged (its canaries and
+        if c.replay && ids.iter().any(|id| d.get(6..12) == Some(&id.mac[..])) {
+            // A replay: an identity's own frame in the capture is judged (its canaries and
             // probes read back).
             *skip &= !(1 << i);
             continue;
         }
-        match crate::canary::for_identity(d, id, |vlan| c.ip4_on(port, vlan, k), &mut buf[..]) {
-            ForIdentity::No => continue,
-            ForIdentity::Addressed => *skip &= !(1 << i),
-            // (A replay's capture holds the live run's answer.)
-            ForIdentity::Resolve(_) if c.replay => *skip |= 1 << i,
-            ForIdentity::Resolve(n) => {
-                *skip |= 1 << i;
-                let answer = antidote_dpdk::Mbuf::alloc(pool).and_then(|mut mb| {
-                    mb.append(n as u16)?.copy_from_slice(&buf[..n]);
-                    Some(mb)
-                });
-                match answer.map(|mb| inject.push(mb)) {
-                    Some(Ok(())) => c.resolved.fetch_add(1, Relaxed),
-                    _ => c.failed.fetch_add(1, Relaxed),
-                };
-            }
+        if !watch.may_concern(dst) {
+            continue;
         }
-        consumed |= 1 << i;
+        for (k, id) in ids.iter().enumerate() {
+            match crate::canary::for_identity(d, id, |vlan| c.ip4_on(port, vlan, k), &mut buf[..]) {
+                ForIdentity::No => continue,
+                ForIdentity::Addressed => *skip &= !(1 << i),
+                // (A replay's capture holds the live run's answer.)
+                ForIdentity::Resolve(_) if c.replay => *skip |= 1 << i,
+                ForIdentity::Resolve(n) => {
+                    *skip |= 1 << i;
+                    let answer = antidote_dpdk::Mbuf::alloc(pool).and_then(|mut mb| {
+                        mb.append(n as u16)?.copy_from_slice(&buf[..n]);
+                        Some(mb)
+                    });
+                    match answer.map(|mb| inject.push(mb)) {
+                        Some(Ok(())) => c.resolved.fetch_add(1, Relaxed),
+                        _ => c.failed.fetch_add(1, Relaxed),
+                    };
+                }
+            }
+            consumed |= 1 << i;
+            break;
+        }
     }
     if consumed != 0 {
         c.consumed.fetch_add(consumed.count_ones() as u64, Relaxed);

@@ -199,7 +199,8 @@ impl PairSpec {
             }
             let mut ids: Vec<CanaryIdentity> = Vec::new();
             for (b, ip) in base.iter().zip(ips) {
-                let id = Self::identity(&antidote_wire::ethernet::Mac(b.mac).to_string(), ip).map_err(|e| format!("`canary_vlan` vlan = {}: {}", v.vlan, e.replace("`canary_ipv4`", "`ipv4`")))?;
+                let id = Self::identity(&antidote_wire::ethernet::Mac(b.mac).to_string(), ip)
+                    .map_err(|e| format!("`canary_vlan` vlan = {}: {}", v.vlan, e.replace("`canary_ipv4`", "`ipv4`")))?;
                 if ids.iter().any(|o| o.ip4 == id.ip4) {
                     return Err(format!("`canary_vlan` vlan = {}: address {ip} is given twice", v.vlan));
                 }

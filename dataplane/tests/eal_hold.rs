@@ -223,7 +223,8 @@ fn tagged(mut d: Vec<u8>, vlan: u16) -> Vec<u8> {
 fn on_a_vlan_the_identity_answers_and_probes_with_the_vlans_address() {
     let (eal, pool, a, b) = eal_with_rings("antidote-hold-vlan", "hold_vlan_pool");
     let before = pool.in_use();
-    let ident = |ip: &str, bc: &str| CanaryIdentity { mac: CANARY, ip4: ip.parse().unwrap(), broadcast: bc.parse().unwrap(), ll6: CanaryIdentity::link_local(CANARY) };
+    let ident =
+        |ip: &str, bc: &str| CanaryIdentity { mac: CANARY, ip4: ip.parse().unwrap(), broadcast: bc.parse().unwrap(), ll6: CanaryIdentity::link_local(CANARY) };
     let (id, id42) = (ident("198.18.0.250", "198.18.0.255"), ident("198.18.42.250", "198.18.42.255"));
     let counters = Arc::new(WorkerCounters::default());
     let network = Arc::new(antidote_policy::state::Network::default());

@@ -37,7 +37,7 @@ impl Program {
             return TriagePlan::NOTHING;
         }
         let gate = plan.gate.map(|(classes, t)| AddrGate { classes, filter: self.tables[t as usize].state.addr_filter() });
-        TriagePlan { skip_classes: plan.classes, skip_plain: plan.plain, gate, candidates: &self.candidates, live }
+        TriagePlan { skip_classes: plan.classes, skip_plain: plan.plain, gate, candidates: &self.candidates, live, watch: None }
     }
 
     /// True when a frame with this protocol mask can skip dissection and evaluation: no rule is a

@@ -131,10 +131,7 @@ b = "out"
     }
     if a.hold_fallback > 0 {
         let hint = if identities.is_empty() { " (give --profile, the live run's, to read its canaries and probes back from the capture)" } else { "" };
-        println!(
-            "replay: {} answers to verify: replay cannot probe their senders, so each got its rule's fallback verdict{hint}",
-            a.hold_fallback
-        );
+        println!("replay: {} answers to verify: replay cannot probe their senders, so each got its rule's fallback verdict{hint}", a.hold_fallback);
     }
     let alerts_raised = hooks.pipeline.as_ref().map(|p| p.stats.events.load(std::sync::atomic::Ordering::Relaxed)).unwrap_or(0);
     println!("replay: {} alerts", alerts_raised);

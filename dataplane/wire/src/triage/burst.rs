@@ -34,6 +34,7 @@ pub fn triage_burst<'a>(n: usize, frame: impl Fn(usize) -> &'a [u8], bytes: impl
     // registers (the head and the tag's offset), for every frame: a byte of flags each.
     let gate4 = gate.filter(|g| g.classes & V4_CLASSES != 0);
     let mut seen = [0u8; 32];
+    let (watch, mut watched) = (plan.watch.unwrap_or(super::MacWatch::NONE), 0u32);
     if let Some(g) = gate4 {
         #[allow(clippy::needless_range_loop)]
         for i in 0..n.min(32) {
@@ -43,9 +44,13 @@ pub fn triage_burst<'a>(n: usize, frame: impl Fn(usize) -> &'a [u8], bytes: impl
                     heads[i] = h;
                     let (c, flags) = layout_gated(h, table, g.filter);
                     seen[i] = flags;
+                    watched |= (watch.wants(h) as u32) << i;
                     c as u8
                 }
-                None => OTHER as u8,
+                None => {
+                    watched |= 1 << i;
+                    OTHER as u8
+                }
             };
         }
     } else {
@@ -55,9 +60,13 @@ pub fn triage_burst<'a>(n: usize, frame: impl Fn(usize) -> &'a [u8], bytes: impl
             cls[i] = match frame(i).first_chunk::<60>() {
                 Some(h) => {
                     heads[i] = h;
+                    watched |= (watch.wants(h) as u32) << i;
                     layout_in(h, table) as u8
                 }
-                None => OTHER as u8,
+                None => {
+                    watched |= 1 << i;
+                    OTHER as u8
+                }
             };
         }
     }
@@ -65,7 +74,8 @@ pub fn triage_burst<'a>(n: usize, frame: impl Fn(usize) -> &'a [u8], bytes: impl
     // Frames with a flag of the filter set for their source or destination address (as the
     // IPv4 classes place them).
     let seen4 = !byte_mask(&seen, 0);
-    let mut look = BurstTriage { other: classes[OTHER], bytes: total, ..BurstTriage::default() };
+    let watched = if plan.watch.is_some() { watched } else { 0 };
+    let mut look = BurstTriage { other: classes[OTHER], bytes: total, watched, ..BurstTriage::default() };
     if skip_classes != 0 {
         for (c, bits) in classes.iter_mut().take(OTHER).enumerate() {
             if skip_classes >> c & 1 == 1 {

@@ -44,11 +44,61 @@ pub struct TriagePlan<'a> {
     pub candidates: &'a [u64],
     /// The rules that can match now (bit r: rule r).
     pub live: u64,
+    /// Destination MACs to point out ([`BurstTriage::watched`]), read in the first pass.
+    pub watch: Option<MacWatch>,
+}
+
+/// The destination MACs that can concern up to four of the appliance's own identities (its
+/// canary identities): theirs, the broadcast address (ARP), their solicited-node groups
+/// (neighbour solicitation), as 48-bit words. The triage's first pass points out the frames to
+/// them, and the tagged ones (whose VLANs the caller notes), from the header it reads anyway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MacWatch {
+    macs: [u64; 4],
+    low24: [u64; 4],
+}
+
+impl MacWatch {
+    /// Watches nothing.
+    pub const NONE: MacWatch = MacWatch { macs: [u64::MAX; 4], low24: [u64::MAX; 4] };
+
+    /// Watches for the first four of `macs`.
+    pub fn new(macs: &[[u8; 6]]) -> MacWatch {
+        let mut w = MacWatch::NONE;
+        for (k, m) in macs.iter().take(4).enumerate() {
+            w.macs[k] = mac_word(&[0, 0, m[0], m[1], m[2], m[3], m[4], m[5]]);
+            w.low24[k] = w.macs[k] & 0xff_ffff;
+        }
+        w
+    }
+
+    /// Whether a frame to `dst` (a 48-bit word) can concern one of the identities.
+    #[inline(always)]
+    pub fn may_concern(&self, dst: u64) -> bool {
+        if dst & 1 << 40 == 0 {
+            self.macs.contains(&dst)
+        } else {
+            dst == 0xffff_ffff_ffff || (dst >> 24 == 0x33_33ff && self.low24.contains(&(dst & 0xff_ffff)))
+        }
+    }
+
+    /// Whether the frame whose first bytes are `h` is to point out: it may concern an identity,
+    /// or it carries an 802.1Q tag.
+    #[inline(always)]
+    pub fn wants(&self, h: &[u8; 60]) -> bool {
+        let dst = mac_word(&[0, 0, h[0], h[1], h[2], h[3], h[4], h[5]]);
+        self.may_concern(dst) || (h[12] == 0x81 && h[13] == 0)
+    }
+}
+
+#[inline(always)]
+fn mac_word(b: &[u8; 8]) -> u64 {
+    u64::from_be_bytes(*b)
 }
 
 impl TriagePlan<'static> {
     /// A plan that skips nothing: every frame is looked at, none is let through.
-    pub const NOTHING: TriagePlan<'static> = TriagePlan { skip_classes: 0, skip_plain: 0, gate: None, candidates: &[], live: u64::MAX };
+    pub const NOTHING: TriagePlan<'static> = TriagePlan { skip_classes: 0, skip_plain: 0, gate: None, candidates: &[], live: u64::MAX, watch: None };
 }
 
 impl TriagePlan<'_> {
@@ -170,6 +220,9 @@ pub struct BurstTriage {
     pub class_skipped: u32,
     /// What [`triage_burst`] added up.
     pub bytes: usize,
+    /// With [`TriagePlan::watch`]: the frames it wants ([`MacWatch::wants`]), and the frames too
+    /// short for the first pass's look.
+    pub watched: u32,
 }
 
 impl BurstTriage {
@@ -309,6 +362,35 @@ pub const LAYOUT_MASKS: [u32; 4] = [
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_first_pass_points_out_what_the_watch_wants() {
+        let me = [2, 0xcc, 0, 0, 0, 0xfa];
+        let frame = |dst: [u8; 6], tagged: bool, len: usize| {
+            let mut d = dst.to_vec();
+            d.extend([2, 0xad, 0, 0, 0, 1]);
+            if tagged {
+                d.extend([0x81, 0x00, 0, 42]);
+            }
+            d.extend([0x08, 0x00, 0x45]);
+            d.resize(len, 0);
+            d
+        };
+        let burst = [
+            frame(me, false, 64),                             // 0: to the identity
+            frame([0xff; 6], false, 64),                      // 1: broadcast
+            frame([0x33, 0x33, 0xff, 0, 0, 0xfa], false, 90), // 2: its solicited-node group
+            frame([2, 0xad, 0, 0, 0, 9], true, 64),           // 3: tagged
+            frame([2, 0xad, 0, 0, 0, 9], false, 64),          // 4: another host
+            frame([1, 0, 0x5e, 0, 0, 0xfb], false, 64),       // 5: a multicast group
+            frame([2, 0xad, 0, 0, 0, 9], false, 20),          // 6: too short for the look
+        ];
+        let plan = TriagePlan { watch: Some(MacWatch::new(&[me])), ..TriagePlan::NOTHING };
+        let t = triage_burst(burst.len(), |i| &burst[i][..], |i| burst[i].len(), &plan);
+        assert_eq!(t.watched, 0b100_1111);
+        let t = triage_burst(burst.len(), |i| &burst[i][..], |i| burst[i].len(), &TriagePlan::NOTHING);
+        assert_eq!(t.watched, 0, "no watch: nothing pointed out");
+    }
 
     #[test]
     fn arp_is_found_untagged_and_behind_one_tag() {
