@@ -423,7 +423,10 @@ fn handle(state: &Arc<ApiState>, mut req: Request, stop: &Arc<AtomicBool>) {
                     p.program
                         .tables
                         .iter()
-                        .map(|t| json!({"name": t.name, "type": t.key_ty.as_str(), "ttl_ms": t.ttl_ms, "max": t.max, "entries": t.state.len(now)}))
+                        .map(|t| {
+                            json!({"name": t.name, "type": t.key_ty.as_str(), "ttl_ms": t.ttl_ms, "max": t.max, "entries": t.state.len(now),
+                                   "evictions": t.state.evictions(), "refused": t.state.refusals()})
+                        })
                         .collect()
                 })
                 .unwrap_or_default();

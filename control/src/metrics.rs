@@ -190,6 +190,21 @@ pub fn prometheus(ctx: &RunContext, x: &Extra<'_>) -> String {
     if let Some(s) = x.alerts {
         metric("antidote_alerts_total", "Alerts raised by the workers.", "counter", vec![(String::new(), s.events.load(Relaxed) as f64)]);
     }
+    // The policy's learned tables: size, and what a full table did with new keys.
+    if let Some(lp) = ctx.shared.policy.current.load_full() {
+        let now = ctx.shared.clock.now_ms();
+        let per = |f: &dyn Fn(&antidote_policy::state::LearnTable) -> f64| {
+            lp.program.tables.iter().map(|t| (format!("{{table=\"{}\"}}", t.name), f(&t.state))).collect::<Vec<_>>()
+        };
+        metric("antidote_policy_table_entries", "Live keys in the policy's learned tables (at most the table's max).", "gauge", per(&|t| t.len(now) as f64));
+        metric("antidote_policy_table_evictions_total", "Live keys pushed out of a full policy table (least recently used first).", "counter", per(&|t| t.evictions() as f64));
+        metric(
+            "antidote_policy_table_refused_total",
+            "New keys a full policy table did not learn: nothing near them could be pushed out (keys confirmed by a canary or probe are kept).",
+            "counter",
+            per(&|t| t.refusals() as f64),
+        );
+    }
     // What the workers learned of the network (docs/learning.md).
     let net = &ctx.shared.network;
     let tables = |f: fn(&antidote_policy::state::BindTable) -> f64| {

@@ -308,9 +308,14 @@ impl Program {
                             // table's exceptions and the network first.
                             let def = &self.tables[*table as usize];
                             if let Some(k) = key_of(&v) {
-                                if !def.state.refresh(k, now)
-                                    && !def.except.is_some_and(|s| self.sets[s as usize].1.contains(&v))
-                                    && self.may_learn(key, k, frame, meta, now)
+                                // Learned from an answer to the appliance's own canary or probe:
+                                // proof, kept against a flood of new keys (`LearnTable`).
+                                let excepted = || def.except.is_some_and(|s| self.sets[s as usize].1.contains(&v));
+                                if meta.memo.canary_known() == Some(true) {
+                                    if !excepted() && (def.state.refresh(k, now) || self.may_learn(key, k, frame, meta, now)) {
+                                        def.state.insert_confirmed(k, now);
+                                    }
+                                } else if !def.state.refresh(k, now) && !excepted() && self.may_learn(key, k, frame, meta, now)
                                 {
                                     def.state.insert(k, now);
                                 }

@@ -650,4 +650,12 @@ fn an_answer_to_a_sql_browser_canary_is_a_poisoners() {
     let o = run(&p, &udp("198.18.0.66", "198.18.0.250", 1434, 50123, &m), 2);
     assert_eq!(names(&p, &o).first().map(String::as_str), Some("canary-answered"), "{:?}", names(&p, &o));
     assert!(o.dropped());
+    // Learned from proof: confirmed, so a flood of forged entries cannot push it out.
+    let macs = p.tables.iter().find(|t| t.name == "poisoner_macs").unwrap();
+    let mac = antidote_policy::keys::mac_key(&[2, 0xad, 0, 0, 0, 0x66]);
+    assert!(macs.state.is_confirmed(mac, 3));
+    for k in 0..50_000u128 {
+        macs.state.insert(0x0200_0000_0000 | k * 7919, 4);
+    }
+    assert!(macs.state.is_confirmed(mac, 5), "the poisoner a canary caught was pushed out by a flood");
 }

@@ -1,5 +1,12 @@
 //! Learned tables: keys with a TTL, a maximum size and least-recently-used eviction, and the
 //! address filter of each (see the module above for the slot protocol).
+//!
+//! A table holds at most `max` keys: once it holds that many, a new key takes the slot of an
+//! expired one or of the least recently used one near its hash (the probe window), never a free
+//! slot. A key learned from proof (a confirmed key: an answer to the appliance's own canary or
+//! probe) is pushed out only by another confirmed key, so a flood of forged frames cannot make
+//! the table forget a poisoner it caught; a new key that finds nothing it may push out is
+//! refused, counted.
 use super::{hash, tag_of, LOCKED, PROBE, TOMB};
 use antidote_wire::triage::AddrFilter;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::*};
@@ -12,7 +19,12 @@ struct Slot {
     k_lo: AtomicU64,
     learned_at: AtomicU64,
     last_used: AtomicU64,
+    /// 0: an ordinary key; [`CONFIRMED`]: learned from proof.
+    rank: AtomicU64,
 }
+
+/// The rank of a key learned from proof (an answer to one of the appliance's canaries or probes).
+pub const CONFIRMED: u64 = 1;
 
 impl Slot {
     /// The key if the slot holds a live one (state > now), read consistently.
@@ -27,11 +39,12 @@ impl Slot {
         (self.state.load(Relaxed) == s1).then_some((k, s1))
     }
 
-    fn write(&self, key: u128, now: u64, expires: u64) {
+    fn write(&self, key: u128, now: u64, expires: u64, rank: u64) {
         self.k_hi.store((key >> 64) as u64, Relaxed);
         self.k_lo.store(key as u64, Relaxed);
         self.learned_at.store(now, Relaxed);
         self.last_used.store(now, Relaxed);
+        self.rank.store(rank, Relaxed);
         self.state.store(expires.max(TOMB + 1), Release);
     }
 }
@@ -52,6 +65,9 @@ pub struct LearnTable {
     pub max: usize,
     inserted: AtomicUsize,
     evicted: AtomicUsize,
+    /// New keys not learned: the table was full and nothing near their hash could be pushed out
+    /// (confirmed keys, or no key at all there).
+    refused: AtomicUsize,
     /// Slots holding a key, live or expired (or being written): 0 means no key can be found,
     /// which the workers read once per burst (rules that need a key in an empty table are
     /// dormant, see `Program::live_rules`). Raised before a key is published, lowered when a
@@ -81,6 +97,7 @@ impl LearnTable {
             max,
             inserted: AtomicUsize::new(0),
             evicted: AtomicUsize::new(0),
+            refused: AtomicUsize::new(0),
             occupied: AtomicUsize::new(0),
             addrs: AddrFilter::default(),
         }
@@ -95,6 +112,12 @@ impl LearnTable {
     /// Learns `key` (or refreshes it) until `now + ttl`.
     pub fn insert(&self, key: u128, now: u64) {
         self.insert_for(key, now, self.ttl_ms)
+    }
+
+    /// Learns `key` from proof ([`CONFIRMED`]; or raises a key it holds to that rank) until
+    /// `now + ttl`.
+    pub fn insert_confirmed(&self, key: u128, now: u64) {
+        self.insert_ranked(key, now, self.ttl_ms, CONFIRMED)
     }
 
     /// Refreshes `key` until `now + ttl` if the table holds it; false when it does not.
@@ -115,6 +138,11 @@ impl LearnTable {
 
     /// Learns `key` until `now + ttl_ms`.
     pub fn insert_for(&self, key: u128, now: u64, ttl_ms: u64) {
+        self.insert_ranked(key, now, ttl_ms, 0)
+    }
+
+    /// Learns `key` with rank `rank` until `now + ttl_ms` (see the module's text).
+    fn insert_ranked(&self, key: u128, now: u64, ttl_ms: u64, rank: u64) {
         let expires = now.saturating_add(ttl_ms.max(1));
         let h = hash(key);
         let tag = tag_of(h);
@@ -124,20 +152,30 @@ impl LearnTable {
                 let _ = s.state.compare_exchange(st, expires, AcqRel, Relaxed);
             }
             s.last_used.store(now, Relaxed);
+            if rank > s.rank.load(Relaxed) {
+                s.rank.store(rank, Relaxed);
+            }
             return;
         }
         // A new key: in the address filter before it can be found in the table.
         self.addrs.add(key);
-        // Claim a free or expired slot; else evict the least recently used one of the window.
+        // Below `max` keys: claim a free or expired slot, else push out the least recently used
+        // key of the window that ranks no higher. At `max`: an expired key's slot or that.
         for _attempt in 0..4 {
-            let mut victim: Option<(usize, u64, u64)> = None; // (index, state, last_used)
+            let full = self.occupied.load(Relaxed) >= self.max;
+            let mut victim: Option<(usize, u64, (u64, u64))> = None; // (index, state, (rank, last_used))
             for i in 0..PROBE {
                 let idx = (h + i) & self.mask;
                 if self.tags[idx].load(Acquire) == 0 {
+                    if full {
+                        // (A lookup stops at the first slot never claimed: nothing may be placed
+                        // past it.)
+                        break;
+                    }
                     // Never claimed: claimed by setting its tag.
                     if self.tags[idx].compare_exchange(0, tag, AcqRel, Relaxed).is_ok() {
                         self.occupied.fetch_add(1, Relaxed);
-                        self.slots[idx].write(key, now, expires);
+                        self.slots[idx].write(key, now, expires, rank);
                         self.inserted.fetch_add(1, Relaxed);
                         return;
                     }
@@ -149,16 +187,32 @@ impl LearnTable {
                 if st == LOCKED || st == 0 {
                     continue;
                 }
-                if st <= TOMB || st <= now {
-                    victim = Some((idx, st, 0));
+                if st <= TOMB {
+                    // Forgotten: free (below `max` only).
+                    if !full {
+                        victim = Some((idx, st, (0, 0)));
+                        break;
+                    }
+                    continue;
+                }
+                if st <= now {
+                    // Expired: its key goes, whatever its rank.
+                    victim = Some((idx, st, (0, 0)));
                     break;
                 }
-                let lu = s.last_used.load(Relaxed);
-                if victim.map(|v| lu < v.2).unwrap_or(true) {
-                    victim = Some((idx, st, lu));
+                let r = s.rank.load(Relaxed);
+                if r > rank {
+                    continue;
+                }
+                let order = (r, s.last_used.load(Relaxed));
+                if victim.is_none_or(|v| order < v.2) {
+                    victim = Some((idx, st, order));
                 }
             }
-            let Some((idx, st, _)) = victim else { continue };
+            let Some((idx, st, _)) = victim else {
+                self.refused.fetch_add(1, Relaxed);
+                return;
+            };
             let s = &self.slots[idx];
             if s.state.compare_exchange(st, LOCKED, AcqRel, Relaxed).is_ok() {
                 if st > TOMB && st > now {
@@ -168,11 +222,12 @@ impl LearnTable {
                     self.occupied.fetch_add(1, Relaxed);
                 }
                 self.tags[idx].store(tag, Relaxed);
-                s.write(key, now, expires);
+                s.write(key, now, expires, rank);
                 self.inserted.fetch_add(1, Relaxed);
                 return;
             }
         }
+        self.refused.fetch_add(1, Relaxed);
     }
 
     /// Whether `key` is live; marks it used. Stops at the first never-used slot (keys are only
@@ -273,6 +328,16 @@ impl LearnTable {
     pub fn evictions(&self) -> usize {
         self.evicted.load(Relaxed)
     }
+
+    /// New keys not learned (see the module's text).
+    pub fn refusals(&self) -> usize {
+        self.refused.load(Relaxed)
+    }
+
+    /// Whether `key` is live and confirmed (for the API and tests).
+    pub fn is_confirmed(&self, key: u128, now: u64) -> bool {
+        self.find(key, hash(key), now).is_some_and(|(s, _)| s.rank.load(Relaxed) >= CONFIRMED)
+    }
 }
 
 #[cfg(test)]
@@ -353,13 +418,62 @@ mod tests {
 
     #[test]
     fn bounded_with_lru_eviction() {
-        let t = LearnTable::new(4, 1_000_000);
+        // `max` as written: never more live keys than that, however many come.
+        let t = LearnTable::new(100, 1_000_000);
         for k in 0..10_000u128 {
-            t.insert(k, 1 + k as u64);
+            t.insert(k * 0x9e37_79b9_7f4a_7c15, 1 + k as u64);
+            assert!(t.len(1 + k as u64) <= 100, "{} keys after {k}", t.len(1 + k as u64));
         }
-        assert!(t.len(20_000) <= 16, "capacity bounded: {}", t.len(20_000));
-        assert!(t.contains(9_999, 20_000), "the newest key survives");
-        assert!(t.evictions() > 0);
+        assert_eq!(t.len(20_000), 100, "full, not beyond");
+        assert!(t.evictions() >= 9_900 - t.refusals());
+        // The least recently used go first: a key looked up between each two new keys is never
+        // the one pushed out; the keys nobody looks up are.
+        let t = LearnTable::new(64, 1_000_000);
+        let key = |k: u64| (k as u128) * 0x9e37_79b9_7f4a_7c15 + 1;
+        for k in 0..64 {
+            t.insert(key(k), 1 + k);
+        }
+        let mut now = 1_000;
+        for k in 64..5_000 {
+            now += 200; // (a lookup marks a key used when its mark is over 100 ms old)
+            assert!(t.contains(key(7), now), "the key in use was pushed out at new key {k}");
+            t.insert(key(k), now + 1);
+        }
+        assert!((8..64).filter(|&k| t.contains(key(k), now)).count() == 0, "the keys nobody used are gone");
+    }
+
+    #[test]
+    fn a_flood_of_new_keys_cannot_push_out_a_confirmed_one() {
+        // A poisoner caught by a canary (confirmed), then a flood of forged entries, each a new
+        // key: the table stays full of the flood, the poisoner stays; a later confirmed key is
+        // learned all the same (it pushes out an ordinary one).
+        let t = LearnTable::new(1_000, 3_600_000);
+        let poisoner = 0xc612_0042u128;
+        t.insert_confirmed(poisoner, 1);
+        for k in 0..200_000u128 {
+            t.insert((k + 1) * 0x9e37_79b9_7f4a_7c15, 2 + (k as u64 & 0xffff));
+        }
+        assert!(t.contains(poisoner, 70_000) && t.is_confirmed(poisoner, 70_000), "the confirmed poisoner was pushed out");
+        assert!(t.len(70_000) <= 1_000);
+        let second = 0xc612_0043u128;
+        t.insert_confirmed(second, 70_001);
+        assert!(t.is_confirmed(second, 70_002));
+        // An ordinary key already there becomes confirmed when proof comes.
+        let k = 5 * 0x9e37_79b9_7f4a_7c15u128;
+        t.insert(k, 80_000);
+        assert!(!t.is_confirmed(k, 80_001));
+        t.insert_confirmed(k, 80_002);
+        assert!(t.is_confirmed(k, 80_003));
+        // A table full of confirmed keys refuses an ordinary newcomer, counted.
+        let t = LearnTable::new(8, 1_000_000);
+        for k in 0..8u128 {
+            t.insert_confirmed(k * 0x9e37_79b9_7f4a_7c15, 1);
+        }
+        t.insert(0x1234_5678, 2);
+        assert!(!t.contains(0x1234_5678, 3));
+        assert_eq!((t.refusals(), t.len(3)), (1, 8));
+        // A confirmed key still expires.
+        assert!(!t.contains(0, 1_000_002));
     }
 
     #[test]
@@ -375,7 +489,8 @@ mod tests {
                 t.insert(k, now);
             }
             let live: Vec<u128> = keys(round).filter(|&k| t.contains(k, now + 1)).collect();
-            assert!(live.len() >= 8, "round {round}: only {} of 12 keys found", live.len());
+            // (At most `max`, 8; fewer when keys met in a probe window before the table was full.)
+            assert!((4..=8).contains(&live.len()), "round {round}: {} of 12 keys found", live.len());
             assert_eq!(live.len(), t.len(now + 1), "round {round}: lookups and the slots agree");
             if round > 0 {
                 assert!(keys(round - 1).all(|k| !t.contains(k, now + 1)), "round {round}: a key of the round before (expired) was found");
