@@ -120,6 +120,20 @@ fn lab_canaries_catch_poisoners_before_the_victim_asks() {
         }
         eprintln!("{name}: caught by a canary {t} s after it started");
     }
+    // Canaries counted per segment and protocol (/v1/stats): sent and answered untagged and on
+    // VLAN 42 over IPv4 and IPv6; on VLAN 43 over IPv6 only.
+    let rows = res["canaries"]["segments"].as_array().unwrap_or_else(|| panic!("no canaries in /v1/stats: {}", res["canaries"]));
+    let count = |vlan: u64, proto: &str, what: &str| -> u64 {
+        rows.iter().filter(|r| r["vlan"] == vlan && r["proto"] == proto).map(|r| r[what].as_u64().unwrap()).sum()
+    };
+    for vlan in [0, 42] {
+        for proto in ["llmnr4", "llmnr6", "nbns", "mdns", "mdns6", "ssrp"] {
+            assert!(count(vlan, proto, "sent") > 0, "vlan {vlan} {proto}: none sent: {rows:?}");
+        }
+        assert!(count(vlan, "llmnr4", "answered") > 0 && count(vlan, "llmnr6", "answered") > 0, "vlan {vlan}: {rows:?}");
+    }
+    assert!(count(43, "llmnr6", "sent") > 0 && count(43, "llmnr6", "answered") > 0, "{rows:?}");
+    assert_eq!(count(43, "llmnr4", "sent") + count(43, "nbns", "sent"), 0, "no IPv4 canaries where the VLAN has no canary address");
 }
 
 fn victim(lab: &Lab, args: &[&str]) -> String {

@@ -85,9 +85,29 @@ pub fn stats_json(ctx: &RunContext, rates: &Rates, x: &Extra<'_>) -> Value {
             "sinks": x.sinks.iter().map(|(n, st)| json!({"sink": n, "sent": st.sent.load(Relaxed), "failed": st.failed.load(Relaxed), "dropped": st.dropped.load(Relaxed)})).collect::<Vec<_>>(),
         })
     });
+    // Canary queries per segment (port, VLAN) and protocol: sent, answered (docs/canaries.md).
+    let canaries = ctx.shared.canaries.as_ref().map(|c| {
+        let mut rows = Vec::new();
+        for (i, per_vlan) in c.sent.iter().enumerate() {
+            if c.by_port.get(i).is_none_or(Vec::is_empty) {
+                continue;
+            }
+            for (vlan, sent) in per_vlan.iter().enumerate() {
+                let answered = &c.answered[i][vlan];
+                if vlan != 0 && sent.iter().chain(answered.iter()).all(|n| n.load(Relaxed) == 0) {
+                    continue;
+                }
+                for (p, proto) in antidote_dataplane::canary::PROTOS.iter().enumerate() {
+                    rows.push(json!({"port": ctx.port_names[i], "vlan": vlan, "proto": proto, "sent": sent[p].load(Relaxed), "answered": answered[p].load(Relaxed)}));
+                }
+            }
+        }
+        json!({"segments": rows, "arp_nd_answered": c.resolved.load(Relaxed), "consumed": c.consumed.load(Relaxed), "failed": c.failed.load(Relaxed),
+               "probes_answered": c.probes_answered.load(Relaxed)})
+    });
     let v = json!({
         "policy_version": x.policy_version,
-        "ports": ports, "lcores": lcores, "rules": rules,
+        "ports": ports, "lcores": lcores, "rules": rules, "canaries": canaries,
         "actions": {"dropped": a.dropped, "quarantined": a.quarantined, "rate_limited": a.rate_limited, "mirrored": a.mirrored,
             "mirror_failed": a.mirror_failed, "injected": a.injected, "inject_failed": a.inject_failed, "alerts": a.alerts, "malformed": a.malformed, "learn_deferred": a.learn_deferred,
             "held": a.held, "hold_released": a.hold_released, "hold_dropped": a.hold_dropped, "hold_fallback": a.hold_fallback, "probes": a.probes},

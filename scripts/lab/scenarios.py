@@ -553,11 +553,12 @@ class Lab:
                 results.append(r)
                 print(row(r), flush=True)
             held = {k: v for k, v in self.actions().items() if k.startswith("hold") or k in ("held", "probes")}
+            canaries = api("/v1/stats").get("canaries")
             owners = api("/v1/tables/owners")["entries"]
             hosts = api("/v1/tables/hosts")["entries"]
             stop(self.app, signal.SIGINT)
             return {"plan": self.plan, "policy": os.path.relpath(self.a.policy, REPO), "modes": results, "dhcp_lease": self.dhcp_lease,
-                    "hold_latency": hold, "held": held,
+                    "hold_latency": hold, "held": held, "canaries": canaries,
                     "owners": [{"name": e["key"], "mac": e["mac"], "evidence": e["evidence"]} for e in owners],
                     "hosts": len(hosts), "antidote": open(self.path("antidote.log")).read().strip().splitlines()[-3:]}
         finally:
