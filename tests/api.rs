@@ -91,6 +91,10 @@ fn every_endpoint_with_good_and_bad_input() {
     let (c, b) = api.req("DELETE", "/v1/stats", t, None);
     assert_eq!(c, 405);
     assert!(serde_json::from_str::<Value>(&b).unwrap()["error"].is_string());
+    // Nothing to roll back to yet (the first policy runs): a conflict, with its reason.
+    let (c, b) = api.req("POST", "/v1/policy/rollback", t, Some(("text/plain", b"")));
+    assert_eq!(c, 409, "{b}");
+    assert!(serde_json::from_str::<Value>(&b).unwrap()["error"].as_str().unwrap().contains("no earlier version"), "{b}");
     // Bodies: invalid JSON, oversized, invalid policy (422 with diagnostics; policy untouched).
     assert_eq!(api.req("PUT", "/v1/policy", t, Some(("application/json", b"{nope"))).0, 400);
     let big = vec![b'#'; (1 << 20) + 10];
