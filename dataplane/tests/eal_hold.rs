@@ -112,7 +112,7 @@ fn first_answers_are_held_while_their_sender_is_probed() {
     assert!(!out.contains(&forged), "the forged answer is held, not forwarded");
     assert_eq!((snap().held, snap().probes), (1, 1));
     let probe_answer = udp((POISONER, CANARY), ("198.18.0.66", "198.18.0.250"), (5355, pport), &llmnr_answer(pid, &pname, [198, 18, 0, 66]));
-    send(a, &pool, &[probe_answer.clone()]);
+    send(a, &pool, std::slice::from_ref(&probe_answer));
     poll_until(&mut worker, 500, || snap().hold_dropped == 1);
     let out = drain(b);
     assert_eq!(snap().hold_dropped, 1, "the held answer is dropped once its sender answered the probe");

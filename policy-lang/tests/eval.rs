@@ -655,7 +655,7 @@ fn an_answer_to_a_sql_browser_canary_is_a_poisoners() {
     let mac = antidote_policy::keys::mac_key(&[2, 0xad, 0, 0, 0, 0x66]);
     assert!(macs.state.is_confirmed(mac, 3));
     for k in 0..50_000u128 {
-        macs.state.insert(0x0200_0000_0000 | k * 7919, 4);
+        macs.state.insert(0x0200_0000_0000 | (k * 7919), 4);
     }
     assert!(macs.state.is_confirmed(mac, 5), "the poisoner a canary caught was pushed out by a flood");
 }
