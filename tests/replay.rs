@@ -427,3 +427,40 @@ fn replay_reads_the_live_runs_canaries_and_probes_back_to_its_verdicts() {
     let r = replay(&input, &out, &["--profile".as_ref(), profile.as_os_str()]);
     assert!(!r.status.success() && String::from_utf8_lossy(&r.stderr).contains("no pair has a canary identity"), "{}", String::from_utf8_lossy(&r.stderr));
 }
+
+#[test]
+fn a_storm_of_new_alerts_is_summarised_per_rule_and_second() {
+    // Forged LLMNR answers, each for a new name from a new source: every alert a first
+    // sighting that no fold can take. A worker hands over at most 200 new alerts of a rule a
+    // second and summarises the rest (one storm summary per rule and second, the first of them
+    // as its example); the documents still account for every alert raised.
+    require_root();
+    let s = Scratch::new("replay-alert-storm");
+    let (input, out, alerts) = (s.path("flood.pcap"), s.path("out.pcap"), s.path("alerts.jsonl"));
+    let g = run_for(Command::new("/usr/bin/python3").arg(repo().join("bench/gen_flood.py")).args(["answers"]).arg(&input).arg("5000"), Duration::from_secs(120));
+    assert!(g.status.success(), "{}", String::from_utf8_lossy(&g.stderr));
+    let r = replay(&input, &out, &["--alerts".as_ref(), alerts.as_os_str()]);
+    let text = String::from_utf8_lossy(&r.stdout).to_string();
+    assert!(r.status.success(), "{text}\n{}", String::from_utf8_lossy(&r.stderr));
+    let raised: u64 = text.lines().find_map(|l| l.strip_prefix("replay: ")?.strip_suffix(" alerts")?.parse().ok()).unwrap();
+    assert!(raised >= 5000, "every forged answer alerts: {text}");
+    let docs: Vec<serde_json::Value> = std::fs::read_to_string(&alerts).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let count = |d: &serde_json::Value| d["event"]["count"].as_u64().unwrap_or(1);
+    assert_eq!(docs.iter().map(count).sum::<u64>(), raised, "the documents account for every alert: {text}");
+    let storms: Vec<&serde_json::Value> = docs.iter().filter(|d| d["antidote"]["storm"] == true).collect();
+    assert!(!storms.is_empty(), "no storm summary for {raised} alerts in {} documents", docs.len());
+    for d in &storms {
+        assert!(d["message"].as_str().unwrap().starts_with("alert storm: "), "{d}");
+        assert!(d["source"]["ip"].is_string() && d["dns"]["question"]["name"].is_string(), "the example's addresses and name: {d}");
+    }
+    // Per rule: the new alerts written one by one stay within the budget for each second the
+    // replay took (a few at most).
+    let mut per_rule: std::collections::BTreeMap<String, u64> = Default::default();
+    for d in docs.iter().filter(|d| d["antidote"]["storm"] != true) {
+        *per_rule.entry(d["rule"]["name"].as_str().unwrap().to_string()).or_default() += 1;
+    }
+    for (rule, n) in &per_rule {
+        assert!(*n <= 200 * 4, "{rule}: {n} alerts written one by one");
+    }
+    assert!(docs.len() < 2000, "{} documents for {raised} alerts", docs.len());
+}

@@ -228,15 +228,16 @@ impl Hooks for ControlHooks {
                 .map(|(_, s)| s.failed.load(std::sync::atomic::Ordering::Relaxed) + s.dropped.load(std::sync::atomic::Ordering::Relaxed))
                 .sum();
             let ld = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
-            let (events, written, folded, summaries, unknown) =
-                (ld(&st.events), ld(&st.written), ld(&st.aggregated), ld(&st.summaries), ld(&st.unknown_policy));
+            let (events, written, folded, summaries, unknown, storms) =
+                (ld(&st.events), ld(&st.written), ld(&st.aggregated), ld(&st.summaries), ld(&st.unknown_policy), ld(&st.storms));
             if events + dropped > 0 {
                 // Every alert a worker raised, once: written as it came, folded into a summary,
                 // lost on the way (queue full), or of a policy no longer known.
                 println!(
-                    "antidote: alerts: {} raised = {} written as they came + {folded} folded into {summaries} summaries + {dropped} lost (queue full){}; {written} documents, {lost} of them lost by sinks",
+                    "antidote: alerts: {} raised = {} written as they came + {folded} folded into {summaries} summaries{} + {dropped} lost (queue full){}; {written} documents, {lost} of them lost by sinks",
                     events + dropped,
                     written.saturating_sub(summaries),
+                    if storms > 0 { format!(" ({storms} of them of alert storms)") } else { String::new() },
                     if unknown > 0 { format!(" + {unknown} of a policy no longer known") } else { String::new() },
                 );
                 for (rule, n) in st.per_rule.lock().unwrap().iter() {

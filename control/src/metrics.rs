@@ -81,6 +81,7 @@ pub fn stats_json(ctx: &RunContext, rates: &Rates, x: &Extra<'_>) -> Value {
     let alerts = x.alerts.map(|s| {
         json!({
             "raised": s.events.load(Relaxed), "written": s.written.load(Relaxed), "aggregated": s.aggregated.load(Relaxed),
+            "summaries": s.summaries.load(Relaxed), "storm_summaries": s.storms.load(Relaxed),
             "lost_queue_full": ctx.shared.alerts.dropped(),
             "sinks": x.sinks.iter().map(|(n, st)| json!({"sink": n, "sent": st.sent.load(Relaxed), "failed": st.failed.load(Relaxed), "dropped": st.dropped.load(Relaxed)})).collect::<Vec<_>>(),
         })

@@ -159,7 +159,7 @@ impl Outputs {
             let unix_ms = shared.clock.unix_ms(now);
             for &r in &out.alerts {
                 let key = self.folds.key(frame_key, r);
-                self.folds.raise(&shared.alerts, self.worker, key, now, unix_ms, || {
+                self.folds.raise(&shared.alerts, self.worker, r, key, now, unix_ms, || {
                     let data = m.data();
                     let keep = data.len().min(FRAME_BYTES);
                     let mut e = AlertEvent {
@@ -174,6 +174,7 @@ impl Outputs {
                         dropped,
                         injected: out.inject_nbns_negative,
                         mirrored: out.mirror,
+                        storm: false,
                         len: keep as u16,
                         frame_len: m.pkt_len().min(u16::MAX as usize) as u16,
                         frame: [0; FRAME_BYTES],

@@ -115,13 +115,18 @@ pub fn document(e: &AlertEvent, policy: &LoadedPolicy, port_names: &[String], ob
         "dataset": "antidote.alert",
         "created": rfc3339(e.unix_ms),
     });
-    if count > 1 {
+    if count > 1 || e.storm {
         event["count"] = json!(count);
         event["start"] = json!(rfc3339(first_ms));
         event["end"] = json!(rfc3339(last_ms));
     }
+    let message = if e.storm {
+        format!("alert storm: {count} more `{}` alerts within a second, not written one by one; the first of them: {message}", rule.name)
+    } else {
+        message
+    };
     let mut doc = json!({
-        "@timestamp": rfc3339(if count > 1 { last_ms } else { e.unix_ms }),
+        "@timestamp": rfc3339(if count > 1 || e.storm { last_ms } else { e.unix_ms }),
         "message": message,
         "event": event,
         "rule": {"name": rule.name, "description": rule.description, "ruleset": format!("policy v{} {}", policy.version, policy.hash)},
@@ -142,6 +147,7 @@ pub fn document(e: &AlertEvent, policy: &LoadedPolicy, port_names: &[String], ob
         "antidote": {
             "facts": facts, "policy_version": e.policy_version, "lcore": e.lcore,
             "frame_length": e.frame_len, "injected_nbns_negative": e.injected, "mirrored": e.mirrored,
+            "storm": e.storm,
         },
     });
     if let Some(name) = question_name(&f) {

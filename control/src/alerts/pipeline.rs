@@ -23,6 +23,9 @@ pub struct PipelineStats {
     pub summaries: AtomicU64,
     /// Events whose policy version was no longer known.
     pub unknown_policy: AtomicU64,
+    /// Storm summaries written (each stands for new alerts a worker did not hand over one by
+    /// one; counted in `aggregated` and `summaries` too).
+    pub storms: AtomicU64,
     /// Recent documents (for the API) with their sequence numbers, newest last.
     pub recent: Mutex<std::collections::VecDeque<(u64, serde_json::Value)>>,
     /// Per rule name: alerts seen (repeats included).
@@ -110,6 +113,16 @@ impl AlertPipeline {
                         };
                         let rule = &policy.program.rules[e.rule as usize];
                         *st.per_rule.lock().unwrap_or_else(|x| x.into_inner()).entry(rule.name.clone()).or_default() += count;
+                        if e.storm {
+                            // New alerts over a worker's budget in a second: one summary, the
+                            // first of them its example (`AlertFolds`).
+                            let doc = ecs::document(&e, &policy, &port_names, &host, count, e.first_unix_ms, e.unix_ms);
+                            write(&mut sinks, doc, rule.severity, &st);
+                            st.aggregated.fetch_add(count, Relaxed);
+                            st.summaries.fetch_add(1, Relaxed);
+                            st.storms.fetch_add(1, Relaxed);
+                            continue;
+                        }
                         // The event's group (`antidote_dataplane::alert::key`).
                         let key = e.group;
                         match groups.get_mut(&key) {

@@ -26,6 +26,10 @@ pub struct AlertEvent {
     pub dropped: bool,
     pub injected: bool,
     pub mirrored: bool,
+    /// A storm summary: `count` new alerts of the rule (each unlike the others: other sources,
+    /// names, ports) that the worker did not hand over one by one within a second, over its
+    /// budget ([`super::folds::NEW_PER_RULE_PER_S`]); the frame is the first of them.
+    pub storm: bool,
     /// Frame bytes kept and the frame's full length.
     pub len: u16,
     pub frame_len: u16,
@@ -52,6 +56,7 @@ impl AlertEvent {
         dropped: false,
         injected: false,
         mirrored: false,
+        storm: false,
         len: 0,
         frame_len: 0,
         frame: [0; FRAME_BYTES],

@@ -18,8 +18,18 @@ use super::{AlertEvent, AlertQueue};
 /// poisoned answers that took one slot turned a fifth of all repeats into events of their
 /// own on the bench mix); a key that finds its set full takes the slot whose window ends
 /// first, handing over that slot's repeats.
+///
+/// New alerts — first sightings, which no fold can take — are handed over at most
+/// [`NEW_PER_RULE_PER_S`] a second per rule; the rest of that second's are counted and handed
+/// over as one storm summary when the second ends (its count, the first and last times, the
+/// first one's frame). A flood of forged answers, each from a new source with a new name, then
+/// costs the worker a count per alert, not an event, and the sinks a line a second.
 pub struct AlertFolds {
     window_ms: u64,
+    /// Per rule (by index modulo [`STORM_RULES`]): this second's new alerts and what went over.
+    storms: Box<[Storm]>,
+    /// Storm slots with suppressed alerts not handed over yet.
+    storming: usize,
     /// Each slot's key (0: empty) and the end of its window, a set to a cache line: what a
     /// raise reads to find its slot.
     tags: Box<[[FoldTag; FOLD_WAYS]]>,
@@ -41,6 +51,24 @@ pub fn fold_for(window: std::time::Duration) -> std::time::Duration {
     window.min(std::time::Duration::from_secs(1))
 }
 
+/// New alerts a worker hands over per rule and second; beyond, a storm summary.
+pub const NEW_PER_RULE_PER_S: u32 = 200;
+/// Rules with a storm slot of their own (rules beyond share them, each slot noting its rule).
+pub const STORM_RULES: usize = 128;
+
+#[derive(Clone, Copy)]
+struct Storm {
+    rule: u16,
+    /// The second (monotonic ms / 1000) the counts are of.
+    second: u64,
+    handed: u32,
+    /// New alerts over the budget this second; the first of them in `event`.
+    suppressed: u32,
+    first_unix_ms: u64,
+    last_unix_ms: u64,
+    event: AlertEvent,
+}
+
 /// Sets of [`AlertFolds`] (a power of two) and slots in each.
 pub const FOLD_SETS: usize = 64;
 pub const FOLD_WAYS: usize = 4;
@@ -58,8 +86,11 @@ impl AlertFolds {
     /// Folds for `window_ms` (0: every alert is handed over on its own).
     pub fn new(window_ms: u64) -> AlertFolds {
         let empty = FoldSlot { repeats: 0, first_unix_ms: 0, last_unix_ms: 0, event: AlertEvent::EMPTY };
+        let calm = Storm { rule: 0, second: 0, handed: 0, suppressed: 0, first_unix_ms: 0, last_unix_ms: 0, event: AlertEvent::EMPTY };
         AlertFolds {
             window_ms,
+            storms: vec![calm; STORM_RULES].into_boxed_slice(),
+            storming: 0,
             tags: vec![[FoldTag::default(); FOLD_WAYS]; FOLD_SETS].into_boxed_slice(),
             slots: vec![empty; FOLD_SETS * FOLD_WAYS].into_boxed_slice(),
             keys: ahash::RandomState::new(),
@@ -82,11 +113,14 @@ impl AlertFolds {
         self.keys.hash_one((fk, rule)) | 1
     }
 
-    /// An alert of key `key` at `now_ms` (monotonic) / `unix_ms`: folded into its slot when a
-    /// window of it is open; else `event()` is handed over to `queue` (its slot's previous
-    /// repeats first) and opens a window. Returns whether a new event was built.
+    /// An alert of rule `rule` and key `key` at `now_ms` (monotonic) / `unix_ms`: folded into its
+    /// slot when a window of it is open; else, within the rule's budget of new alerts this
+    /// second, `event()` is handed over to `queue` (its slot's previous repeats first) and opens
+    /// a window; over it, counted into the rule's storm summary. Returns whether a new event was
+    /// built.
     #[inline]
-    pub fn raise(&mut self, queue: &AlertQueue, worker: usize, key: u64, now_ms: u64, unix_ms: u64, event: impl FnOnce() -> AlertEvent) -> bool {
+    #[allow(clippy::too_many_arguments)]
+    pub fn raise(&mut self, queue: &AlertQueue, worker: usize, rule: u16, key: u64, now_ms: u64, unix_ms: u64, event: impl FnOnce() -> AlertEvent) -> bool {
         let set = key as usize & (FOLD_SETS - 1);
         let tags = &mut self.tags[set];
         // Its own slot, with its window open: a repeat. Else the slot whose window ends first
@@ -110,6 +144,24 @@ impl AlertFolds {
             s.last_unix_ms = unix_ms;
             return false;
         }
+        // A new alert: within the rule's budget this second, or into its storm summary.
+        let st = &mut self.storms[rule as usize % STORM_RULES];
+        let second = now_ms / 1000;
+        if st.second != second || st.rule != rule {
+            self.storming -= Self::calm(st, queue, worker) as usize;
+            (st.rule, st.second, st.handed) = (rule, second, 0);
+        }
+        if st.handed >= NEW_PER_RULE_PER_S {
+            if st.suppressed == 0 {
+                st.event = event();
+                st.first_unix_ms = unix_ms;
+                self.storming += 1;
+            }
+            st.suppressed += 1;
+            st.last_unix_ms = unix_ms;
+            return st.suppressed == 1;
+        }
+        st.handed += 1;
         Self::hand_over(s, queue, worker);
         tags[way] = FoldTag::default();
         if self.window_ms == 0 {
@@ -131,10 +183,34 @@ impl AlertFolds {
         true
     }
 
+    /// Hands over a storm slot's summary, if it has one; returns whether it had.
+    fn calm(st: &mut Storm, queue: &AlertQueue, worker: usize) -> bool {
+        if st.suppressed == 0 {
+            return false;
+        }
+        let mut e = st.event;
+        (e.count, e.first_unix_ms, e.unix_ms, e.storm) = (st.suppressed, st.first_unix_ms, st.last_unix_ms, true);
+        st.suppressed = 0;
+        if queue.has_room(worker) {
+            queue.push(worker, e);
+        } else {
+            queue.count_dropped(worker, e.count as u64);
+        }
+        true
+    }
+
     /// Hands over the repeats of the windows that ended by `now_ms` (all of them when `now_ms`
-    /// is `u64::MAX`). Returns how many events it handed over.
+    /// is `u64::MAX`), and the storm summaries of the seconds that ended. Returns how many
+    /// events it handed over.
     pub fn expire(&mut self, queue: &AlertQueue, worker: usize, now_ms: u64) -> usize {
         let mut n = 0;
+        if self.storming > 0 {
+            let second = now_ms / 1000;
+            for st in self.storms.iter_mut().filter(|st| st.suppressed > 0 && st.second != second) {
+                self.storming -= 1;
+                n += Self::calm(st, queue, worker) as usize;
+            }
+        }
         for (t, s) in self.tags.iter_mut().flatten().zip(self.slots.iter_mut()) {
             if t.key != 0 && now_ms >= t.until_ms {
                 n += Self::hand_over(s, queue, worker) as usize;
@@ -150,6 +226,18 @@ impl AlertFolds {
     pub fn flush(&mut self, queue: &AlertQueue, worker: usize, patience: std::time::Duration) -> u64 {
         let deadline = std::time::Instant::now() + patience;
         let mut lost = 0;
+        for st in self.storms.iter_mut().filter(|st| st.suppressed > 0) {
+            while !queue.has_room(worker) && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            if !queue.has_room(worker) {
+                lost += st.suppressed as u64;
+                st.suppressed = 0;
+                continue;
+            }
+            Self::calm(st, queue, worker);
+        }
+        self.storming = 0;
         for (t, s) in self.tags.iter_mut().flatten().zip(self.slots.iter_mut()) {
             *t = FoldTag::default();
             if s.repeats == 0 {
@@ -167,9 +255,9 @@ impl AlertFolds {
         lost
     }
 
-    /// Repeats not handed over yet.
+    /// Repeats and storm alerts not handed over yet.
     pub fn pending(&self) -> u64 {
-        self.slots.iter().map(|s| s.repeats as u64).sum()
+        self.slots.iter().map(|s| s.repeats as u64).sum::<u64>() + self.storms.iter().map(|s| s.suppressed as u64).sum::<u64>()
     }
 
     fn hand_over(s: &mut FoldSlot, queue: &AlertQueue, worker: usize) -> bool {
@@ -204,6 +292,7 @@ mod tests {
             dropped: true,
             injected: false,
             mirrored: false,
+            storm: false,
             len: 0,
             frame_len: 60,
             frame: [0; FRAME_BYTES],
@@ -229,7 +318,7 @@ mod tests {
         let mut built = 0;
         for t in 0..100u64 {
             for (k, r) in [(a, 1), (b, 2)] {
-                if f.raise(&q, 0, k, 10 + t, 5000 + t, || at(r, 5000 + t)) {
+                if f.raise(&q, 0, r, k, 10 + t, 5000 + t, || at(r, 5000 + t)) {
                     built += 1;
                 }
             }
@@ -245,8 +334,8 @@ mod tests {
         assert_eq!(got, [(1, 99, 5001, 5099), (2, 99, 5001, 5099)]);
         assert_eq!(f.pending(), 0);
         // After the window: handed over at once again, a new window.
-        assert!(f.raise(&q, 0, a, 2000, 7000, || at(1, 7000)));
-        assert!(!f.raise(&q, 0, a, 2001, 7001, || at(1, 7001)));
+        assert!(f.raise(&q, 0, 1, a, 2000, 7000, || at(1, 7000)));
+        assert!(!f.raise(&q, 0, 1, a, 2001, 7001, || at(1, 7001)));
         assert_eq!(drain(&q), [(1, 1, 7000, 7000)]);
         // A run's end hands over what is still folded.
         assert_eq!(f.flush(&q, 0, std::time::Duration::ZERO), 0);
@@ -266,14 +355,14 @@ mod tests {
         let ways = &keys[..FOLD_WAYS];
         for t in 0..10u64 {
             for (r, &k) in ways.iter().enumerate() {
-                f.raise(&q, 0, k, 1 + t, 100 + t, || at(r as u16, 100 + t));
+                f.raise(&q, 0, r as u16, k, 1 + t, 100 + t, || at(r as u16, 100 + t));
             }
         }
         assert_eq!(drain(&q).len(), FOLD_WAYS, "one event per key, the repeats folded");
         assert_eq!(f.pending(), 9 * FOLD_WAYS as u64);
         // One more key: it takes the slot whose window ends first (the first key's) and hands
         // over that slot's repeats.
-        f.raise(&q, 0, keys[FOLD_WAYS], 20, 120, || at(9, 120));
+        f.raise(&q, 0, 9, keys[FOLD_WAYS], 20, 120, || at(9, 120));
         assert_eq!(drain(&q), [(0, 9, 101, 109), (9, 1, 120, 120)]);
         assert_eq!(f.pending(), 9 * (FOLD_WAYS as u64 - 1));
     }
@@ -286,13 +375,13 @@ mod tests {
         let a = f.key(1, 1);
         let keys: Vec<u64> = std::iter::once(a).chain((1..).map(|fk| f.key(fk + 100, 1)).filter(|&k| set(k) == set(a)).take(FOLD_WAYS)).collect();
         // The first key's window ends at 101; the others' are opened later and still open.
-        f.raise(&q, 0, keys[0], 1, 1, || at(0, 1));
+        f.raise(&q, 0, 0, keys[0], 1, 1, || at(0, 1));
         for (r, &k) in keys[1..FOLD_WAYS].iter().enumerate() {
-            f.raise(&q, 0, k, 150, 150, || at(r as u16 + 1, 150));
-            f.raise(&q, 0, k, 151, 151, || at(r as u16 + 1, 151));
+            f.raise(&q, 0, r as u16 + 1, k, 150, 150, || at(r as u16 + 1, 150));
+            f.raise(&q, 0, r as u16 + 1, k, 151, 151, || at(r as u16 + 1, 151));
         }
         drain(&q);
-        f.raise(&q, 0, keys[FOLD_WAYS], 160, 160, || at(9, 160));
+        f.raise(&q, 0, 9, keys[FOLD_WAYS], 160, 160, || at(9, 160));
         assert_eq!(drain(&q), [(9, 1, 160, 160)], "no open window was cut short");
         assert_eq!(f.pending(), FOLD_WAYS as u64 - 1);
     }
@@ -305,7 +394,7 @@ mod tests {
         let mut f = AlertFolds::new(1000);
         let k = f.key(1, 1);
         for t in 0..10 {
-            f.raise(&q, 0, k, t, 100 + t, || at(1, 100 + t));
+            f.raise(&q, 0, 1, k, t, 100 + t, || at(1, 100 + t));
         }
         assert_eq!((q.dropped(), f.pending()), (0, 10), "held and counted, not lost");
         assert_eq!(drain(&q).len(), 2);
@@ -319,7 +408,7 @@ mod tests {
         let mut f = AlertFolds::new(0);
         let k = f.key(1, 1);
         for t in 0..5 {
-            assert!(f.raise(&q, 0, k, t, t, || at(1, t)));
+            assert!(f.raise(&q, 0, 1, k, t, t, || at(1, t)));
         }
         assert_eq!(drain(&q).len(), 5);
         assert_eq!(f.pending(), 0);
@@ -331,7 +420,7 @@ mod tests {
         let mut f = AlertFolds::new(1000);
         let k = f.key(1, 1);
         for t in 0..10 {
-            f.raise(&q, 0, k, t, t, || at(1, t));
+            f.raise(&q, 0, 1, k, t, t, || at(1, t));
         }
         q.push(0, at(9, 0));
         q.push(0, at(9, 0)); // the lane is full: the first sighting and one other fit
@@ -415,5 +504,40 @@ mod tests {
         for s in &seen {
             assert!(s.windows(2).all(|w| w[0] < w[1]), "a lane keeps its worker's order, no duplicates");
         }
+    }
+
+    #[test]
+    fn a_storm_of_new_alerts_is_handed_over_as_one_summary_a_second() {
+        // A flood of forged answers, each from a new source: every alert a first sighting. The
+        // first NEW_PER_RULE_PER_S of a rule each second are handed over; the rest are counted
+        // (one event built, the first) and handed over as one storm summary when the second ends.
+        let q = AlertQueue::new(4096, 1);
+        let mut f = AlertFolds::new(1000);
+        let n = NEW_PER_RULE_PER_S as u64 + 500;
+        let mut built = 0;
+        for i in 0..n {
+            built += f.raise(&q, 0, 3, f.key(1000 + i, 3), 10, 5000 + i, || at(3, 5000 + i)) as u64;
+        }
+        // Another rule has its own budget.
+        assert!(f.raise(&q, 0, 4, f.key(1, 4), 10, 5000, || at(4, 5000)));
+        assert_eq!(built, NEW_PER_RULE_PER_S as u64 + 1, "one event built for the 500 over the budget");
+        assert_eq!(drain(&q).len(), NEW_PER_RULE_PER_S as usize + 1);
+        assert_eq!(f.pending(), 500);
+        // Not before the second ends.
+        assert_eq!(f.expire(&q, 0, 999), 0);
+        assert_eq!(f.expire(&q, 0, 1000), 1);
+        let e = q.pop().unwrap();
+        assert!(e.storm && e.rule == 3 && e.count == 500, "{} {}", e.storm, e.count);
+        assert_eq!((e.first_unix_ms, e.unix_ms), (5000 + NEW_PER_RULE_PER_S as u64, 5000 + n - 1), "the first and last over the budget");
+        assert_eq!(f.pending(), 0);
+        // The next second has a budget again; a run's end hands over a storm still counting.
+        for i in 0..n {
+            f.raise(&q, 0, 3, f.key(9000 + i, 3), 1500, 9000 + i, || at(3, 9000 + i));
+        }
+        drain(&q);
+        assert_eq!(f.flush(&q, 0, std::time::Duration::ZERO), 0);
+        let e = q.pop().unwrap();
+        assert!(e.storm && e.count == 500);
+        assert_eq!(q.dropped(), 0);
     }
 }
