@@ -437,7 +437,8 @@ fn a_storm_of_new_alerts_is_summarised_per_rule_and_second() {
     require_root();
     let s = Scratch::new("replay-alert-storm");
     let (input, out, alerts) = (s.path("flood.pcap"), s.path("out.pcap"), s.path("alerts.jsonl"));
-    let g = run_for(Command::new("/usr/bin/python3").arg(repo().join("bench/gen_flood.py")).args(["answers"]).arg(&input).arg("5000"), Duration::from_secs(120));
+    let g =
+        run_for(Command::new("/usr/bin/python3").arg(repo().join("bench/gen_flood.py")).args(["answers"]).arg(&input).arg("5000"), Duration::from_secs(120));
     assert!(g.status.success(), "{}", String::from_utf8_lossy(&g.stderr));
     let r = replay(&input, &out, &["--alerts".as_ref(), alerts.as_os_str()]);
     let text = String::from_utf8_lossy(&r.stdout).to_string();

@@ -99,7 +99,9 @@ pub fn stats_json(ctx: &RunContext, rates: &Rates, x: &Extra<'_>) -> Value {
                     continue;
                 }
                 for (p, proto) in antidote_dataplane::canary::PROTOS.iter().enumerate() {
-                    rows.push(json!({"port": ctx.port_names[i], "vlan": vlan, "proto": proto, "sent": sent[p].load(Relaxed), "answered": answered[p].load(Relaxed)}));
+                    rows.push(
+                        json!({"port": ctx.port_names[i], "vlan": vlan, "proto": proto, "sent": sent[p].load(Relaxed), "answered": answered[p].load(Relaxed)}),
+                    );
                 }
             }
         }
@@ -218,7 +220,12 @@ pub fn prometheus(ctx: &RunContext, x: &Extra<'_>) -> String {
             lp.program.tables.iter().map(|t| (format!("{{table=\"{}\"}}", t.name), f(&t.state))).collect::<Vec<_>>()
         };
         metric("antidote_policy_table_entries", "Live keys in the policy's learned tables (at most the table's max).", "gauge", per(&|t| t.len(now) as f64));
-        metric("antidote_policy_table_evictions_total", "Live keys pushed out of a full policy table (least recently used first).", "counter", per(&|t| t.evictions() as f64));
+        metric(
+            "antidote_policy_table_evictions_total",
+            "Live keys pushed out of a full policy table (least recently used first).",
+            "counter",
+            per(&|t| t.evictions() as f64),
+        );
         metric(
             "antidote_policy_table_refused_total",
             "New keys a full policy table did not learn: nothing near them could be pushed out (keys confirmed by a canary or probe are kept).",

@@ -3,12 +3,9 @@
 //! sender from the pair's canary identity. A net_ring port is a loopback, so the probe the worker
 //! sends out of port A comes back in on A and is forwarded to B, where the test reads it — and
 //! answers it as a poisoner does, or not, as a legitimate host does.
-use antidote_dataplane::alert::AlertQueue;
 use antidote_dataplane::canary::Canaries;
-use antidote_dataplane::clock::Clock;
-use antidote_dataplane::policy::PolicySlot;
 use antidote_dataplane::profile::CanaryIdentity;
-use antidote_dataplane::shared::{Shared, Task};
+use antidote_dataplane::shared::Task;
 use antidote_dataplane::stats::{Snapshot, WorkerCounters};
 use antidote_dataplane::worker::Worker;
 use antidote_wire::ethernet::Mac;
@@ -80,18 +77,7 @@ fn first_answers_are_held_while_their_sender_is_probed() {
         ll6: CanaryIdentity::link_local(CANARY),
     };
     let counters = Arc::new(WorkerCounters::default());
-    let network = Arc::new(antidote_policy::state::Network::default());
-    let shared = Arc::new(Shared {
-        policy: PolicySlot::with_network(1, network.clone()),
-        network,
-        alerts: AlertQueue::new(64, 1),
-        clock: Clock::new(),
-        inject_from: None,
-        alert_fold_ms: 0,
-        mirror: None,
-        canaries: Canaries::new(vec![vec![id], vec![id]], Vec::new()).map(Arc::new),
-    });
-    shared.canaries.as_ref().unwrap().register(&shared.network);
+    let shared = shared(64, Canaries::new(vec![vec![id], vec![id]], Vec::new()));
     let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../policies/default.policy")).unwrap();
     shared.policy.install(antidote_policy::compile(&src).ok().unwrap().program, src);
     let task = Task { rx_port: a, rx_index: 0, rx_queue: 0, tx_port: b, tx_queue: 0, from_segment: true, rx_mac: Mac(a.mac()), pair: 0 };
@@ -227,20 +213,9 @@ fn on_a_vlan_the_identity_answers_and_probes_with_the_vlans_address() {
         |ip: &str, bc: &str| CanaryIdentity { mac: CANARY, ip4: ip.parse().unwrap(), broadcast: bc.parse().unwrap(), ll6: CanaryIdentity::link_local(CANARY) };
     let (id, id42) = (ident("198.18.0.250", "198.18.0.255"), ident("198.18.42.250", "198.18.42.255"));
     let counters = Arc::new(WorkerCounters::default());
-    let network = Arc::new(antidote_policy::state::Network::default());
     let vlans = vec![vec![(42, vec![id42])], vec![(42, vec![id42])]];
-    let shared = Arc::new(Shared {
-        policy: PolicySlot::with_network(1, network.clone()),
-        network,
-        alerts: AlertQueue::new(64, 1),
-        clock: Clock::new(),
-        inject_from: None,
-        alert_fold_ms: 0,
-        mirror: None,
-        canaries: Canaries::new(vec![vec![id], vec![id]], vlans).map(Arc::new),
-    });
+    let shared = shared(64, Canaries::new(vec![vec![id], vec![id]], vlans));
     let canaries = shared.canaries.clone().unwrap();
-    canaries.register(&shared.network);
     let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../policies/default.policy")).unwrap();
     shared.policy.install(antidote_policy::compile(&src).ok().unwrap().program, src);
     let task = Task { rx_port: a, rx_index: 0, rx_queue: 0, tx_port: b, tx_queue: 0, from_segment: true, rx_mac: Mac(a.mac()), pair: 0 };

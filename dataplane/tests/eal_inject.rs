@@ -4,10 +4,7 @@
 //! out of the port the query came in on (a net_ring port is a loopback: it comes back in and is
 //! forwarded to B, where the test reads it); tshark checks its tags, addresses, flags and both
 //! checksums.
-use antidote_dataplane::alert::AlertQueue;
-use antidote_dataplane::clock::Clock;
-use antidote_dataplane::policy::PolicySlot;
-use antidote_dataplane::shared::{Shared, Task};
+use antidote_dataplane::shared::Task;
 use antidote_dataplane::stats::{Snapshot, WorkerCounters};
 use antidote_dataplane::worker::Worker;
 use antidote_wire::emit::{udp_frame, UdpAddressing};
@@ -64,17 +61,7 @@ fn negative_answers_behind_tags_read_back_by_tshark() {
     let (eal, pool, a, b) = eal_with_rings("antidote-inject", "inject_pool");
     let before = pool.in_use();
     let counters = Arc::new(WorkerCounters::default());
-    let network = Arc::new(antidote_policy::state::Network::default());
-    let shared = Arc::new(Shared {
-        policy: PolicySlot::with_network(1, network.clone()),
-        network,
-        alerts: AlertQueue::new(16, 1),
-        clock: Clock::new(),
-        inject_from: None,
-        alert_fold_ms: 0,
-        mirror: None,
-        canaries: None,
-    });
+    let shared = shared(16, None);
     let src = "rule nbns-negative { when nbns.query and not nbns.broadcast and not learned.name_owned then inject nbns.negative; pass }\ndefault pass";
     shared.policy.install(antidote_policy::compile(src).ok().unwrap().program, src.into());
     let task = Task { rx_port: a, rx_index: 0, rx_queue: 0, tx_port: b, tx_queue: 0, from_segment: true, rx_mac: Mac(a.mac()), pair: 0 };
@@ -99,7 +86,20 @@ fn negative_answers_behind_tags_read_back_by_tshark() {
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("answers.pcap");
     std::fs::write(&file, pcap(&answers)).unwrap();
-    let fields = ["ieee8021ad.id", "vlan.id", "eth.src", "eth.dst", "ip.src", "ip.dst", "ip.checksum.status", "udp.checksum.status", "nbns.id", "nbns.flags.response", "nbns.flags.rcode", "nbns.name"];
+    let fields = [
+        "ieee8021ad.id",
+        "vlan.id",
+        "eth.src",
+        "eth.dst",
+        "ip.src",
+        "ip.dst",
+        "ip.checksum.status",
+        "udp.checksum.status",
+        "nbns.id",
+        "nbns.flags.response",
+        "nbns.flags.rcode",
+        "nbns.name",
+    ];
     let mut cmd = std::process::Command::new("tshark");
     cmd.args(["-r"]).arg(&file).args(["-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE", "-T", "fields", "-E", "separator=|"]);
     for f in fields {

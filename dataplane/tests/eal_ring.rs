@@ -1,11 +1,8 @@
 //! Real DPDK, no NIC: EAL with two `net_ring` vdevs (`--no-huge`). Frames are put on port A
 //! (a net_ring port is a loopback: what is sent on it is received on it), one worker poll
 //! forwards A → B, and the frames are read back from B, byte for byte, with the counters.
-use antidote_dataplane::alert::AlertQueue;
-use antidote_dataplane::clock::Clock;
 use antidote_dataplane::dpdk::Burst;
-use antidote_dataplane::policy::PolicySlot;
-use antidote_dataplane::shared::{Shared, Task};
+use antidote_dataplane::shared::Task;
 use antidote_dataplane::stats::{Snapshot, WorkerCounters};
 use antidote_dataplane::worker::Worker;
 mod common;
@@ -33,17 +30,7 @@ fn frames_cross_the_bridge_unchanged_and_are_counted() {
     send(a, &pool, &sent);
 
     let counters = Arc::new(WorkerCounters::default());
-    let network = Arc::new(antidote_policy::state::Network::default());
-    let shared = Arc::new(Shared {
-        policy: PolicySlot::with_network(1, network.clone()),
-        network,
-        alerts: AlertQueue::new(16, 1),
-        clock: Clock::new(),
-        inject_from: None,
-        alert_fold_ms: 0,
-        mirror: None,
-        canaries: None,
-    });
+    let shared = shared(16, None);
     let mut worker = Worker::new(
         vec![Task {
             rx_port: a,

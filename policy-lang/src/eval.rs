@@ -315,8 +315,7 @@ impl Program {
                                     if !excepted() && (def.state.refresh(k, now) || self.may_learn(key, k, frame, meta, now)) {
                                         def.state.insert_confirmed(k, now);
                                     }
-                                } else if !def.state.refresh(k, now) && !excepted() && self.may_learn(key, k, frame, meta, now)
-                                {
+                                } else if !def.state.refresh(k, now) && !excepted() && self.may_learn(key, k, frame, meta, now) {
                                     def.state.insert(k, now);
                                 }
                             }

@@ -57,6 +57,26 @@ pub fn udp(macs: ([u8; 6], [u8; 6]), ips: (&str, &str), ports: (u16, u16), paylo
     antidote_wire::emit::udp_datagram(Mac(macs.0), Mac(macs.1), src, dst, ports.0, ports.1, 64, payload).unwrap()
 }
 
+/// What a test's worker shares: a fresh learned network, an alert queue of `alerts` events, no
+/// folding, no mirror, and `canaries` (registered in the network).
+pub fn shared(alerts: usize, canaries: Option<antidote_dataplane::canary::Canaries>) -> Arc<antidote_dataplane::shared::Shared> {
+    let network = Arc::new(antidote_policy::state::Network::default());
+    let shared = Arc::new(antidote_dataplane::shared::Shared {
+        policy: antidote_dataplane::policy::PolicySlot::with_network(1, network.clone()),
+        network,
+        alerts: antidote_dataplane::alert::AlertQueue::new(alerts, 1),
+        clock: antidote_dataplane::clock::Clock::new(),
+        inject_from: None,
+        alert_fold_ms: 0,
+        mirror: None,
+        canaries: canaries.map(Arc::new),
+    });
+    if let Some(c) = &shared.canaries {
+        c.register(&shared.network);
+    }
+    shared
+}
+
 /// Stops and closes the ports, frees the pool and cleans EAL up (after everything that held an
 /// mbuf or a port is gone).
 pub fn teardown(eal: &'static Eal, pool: Arc<Mempool>, ports: [Port; 2]) {
