@@ -39,10 +39,26 @@ struct Due {
     at: Instant,
 }
 
+/// When an unanswered query is asked again, as the clients the canaries look like do: Windows
+/// resends an LLMNR query after 410 ms and again after 410 more, NBT-NS broadcasts three queries
+/// 750 ms apart, an mDNS querier asks again after a second (RFC 6762 5.2); a SQL-browser client
+/// asks once. (A poisoner that answers only from a name's second or third query by one host, as
+/// Inveigh can, answers a canary's resend.)
+pub fn resends(proto: usize) -> &'static [u64] {
+    match proto {
+        0 | 1 => &[410, 820],
+        2 => &[750, 1500],
+        3 | 5 => &[1000],
+        _ => &[],
+    }
+}
+
 /// When each segment's next canary of each protocol leaves.
 pub struct Scheduler {
     interval: Duration,
     due: Vec<Due>,
+    /// Canaries to send again ([`resends`]): when, and the frame as it was sent.
+    again: Vec<(Instant, CanaryFrame)>,
     /// Per pair (its lower port): the VLANs scheduled.
     vlans: Vec<(usize, HashSet<u16>)>,
     /// VLANs seen beyond [`MAX_VLANS`] a pair.
@@ -65,6 +81,7 @@ impl Scheduler {
         let mut s = Scheduler {
             interval,
             due: Vec::new(),
+            again: Vec::new(),
             vlans: Vec::new(),
             vlans_refused: 0,
             looked: now,
@@ -147,6 +164,7 @@ impl Scheduler {
         self.refill_probe_names(ctx);
         let now = Instant::now();
         self.add_seen_vlans(ctx, now);
+        self.send_again(ctx, now);
         // (Each segment's own names read once a tick, when something is due there: reading them
         // walks the owners table.)
         let mut owned: Vec<(u64, Vec<String>)> = Vec::new();
@@ -164,6 +182,20 @@ impl Scheduler {
             let next = self.interval.mul_f64(0.5 + self.unit());
             self.due[i].at = now + next;
         }
+    }
+
+    /// Sends the canaries whose resend is due (their names are registered for ten minutes).
+    fn send_again(&mut self, ctx: &RunContext, now: Instant) {
+        let Some(c) = ctx.shared.canaries.as_ref() else { return };
+        self.again.retain(|(at, f)| {
+            if *at > now {
+                return true;
+            }
+            if c.outbox.push(*f).is_err() {
+                c.failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            false
+        });
     }
 
     /// The segment's own names (those with letters), to shape new names like them.
@@ -256,6 +288,13 @@ impl Scheduler {
             match build(&mut f.data, &id, d.proto, &name, id16, port, tags) {
                 Ok(n) => {
                     f.len = n as u16;
+                    let now = Instant::now();
+                    // (Bounded: past it, canaries go out once.)
+                    for &ms in resends(d.proto) {
+                        if self.again.len() < 65_536 {
+                            self.again.push((now + Duration::from_millis(ms), f));
+                        }
+                    }
                     if c.outbox.push(f).is_err() {
                         c.failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     }

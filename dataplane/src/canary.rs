@@ -62,6 +62,7 @@ impl VlanSet {
 }
 
 /// A frame the control side built, for a worker to send out of port `port`.
+#[derive(Clone, Copy)]
 pub struct CanaryFrame {
     pub port: u16,
     /// Its VLAN (0: untagged), for the counters.
