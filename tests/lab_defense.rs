@@ -96,7 +96,8 @@ fn lab_plan_b_every_poisoner_mode() {
 /// Responder and the project's poisoner answering every name are caught by a canary before the
 /// victim asks anything, and no forged answer reaches the victim — the first one included;
 /// Responder in analyze mode, which poisons nothing, by its rogue SQL browser's answer to a
-/// SQL-browser canary. On VLANs (802.1Q; the lab makes the VLAN interfaces in user space, this
+/// SQL-browser canary; the project's poisoner answering a name only from its second query by one
+/// host (Inveigh's option) by a canary's resend. On VLANs (802.1Q; the lab makes the VLAN interfaces in user space, this
 /// kernel has no 8021q): Responder on VLAN 42, where the profile gives the canary identities an
 /// address, is caught by canaries sent on VLAN 42 over IPv4 and IPv6; on VLAN 43, which no
 /// profile names, by the IPv6 canaries sent once the VLAN was seen.
