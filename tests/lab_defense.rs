@@ -103,8 +103,11 @@ fn lab_plan_b_every_poisoner_mode() {
 /// profile names, by the IPv6 canaries sent once the VLAN was seen.
 #[test]
 fn lab_canaries_catch_poisoners_before_the_victim_asks() {
-    let res = scenarios_with("b", &["--modes", "responder,all-names,forged-source,responder-analyze,responder-vlan,responder-vlan-unnamed", "--canaries", "1"]);
-    assert_eq!(res["modes"].as_array().unwrap().len(), 6);
+    let res = scenarios_with(
+        "b",
+        &["--modes", "responder,all-names,forged-source,after-n,responder-analyze,responder-vlan,responder-vlan-unnamed", "--canaries", "1"],
+    );
+    assert_eq!(res["modes"].as_array().unwrap().len(), 7);
     for m in res["modes"].as_array().unwrap() {
         let name = m["mode"].as_str().unwrap();
         let t = m["canary_detection_s"].as_f64().unwrap_or_else(|| panic!("{name}: no canary caught the poisoner: {m}"));
