@@ -89,7 +89,12 @@ lookups after the one the poisoner answered first.
 - With canary queries on (the last table: the profile gives the pair a canary identity), a
   poisoner that answers names it hears is caught by a canary a second or two after it starts,
   before the victim asks anything: none of its answers reaches the victim, the first included.
-  A poisoner that answers only chosen names never answers a canary (nor a probe).
+  A poisoner that answers only chosen names never answers a canary (nor a probe). One that
+  answers a name only from its second query by one host (`after-n`) answers a canary's resend
+  (canaries are asked again as their clients would: LLMNR after 410 ms). On 802.1Q VLANs (made
+  in user space by `scripts/lab/vlan_tap.py`), Responder is caught by the canaries sent on its
+  VLAN: over IPv4 and IPv6 where the profile gives the identities an address there (VLAN 42),
+  over IPv6 where it does not (VLAN 43).
 """)
 
 
