@@ -16,6 +16,13 @@ pub fn eal_with_rings(prefix: &str, pool: &str) -> (&'static Eal, Arc<Mempool>, 
             .map(|s| s.to_string())
             .chain([format!("--file-prefix={prefix}-{}", std::process::id())])
             .collect();
+    // A failing test (a panic) leaves no EAL runtime directory behind.
+    let dir = format!("/var/run/dpdk/{prefix}-{}", std::process::id());
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let _ = std::fs::remove_dir_all(&dir);
+        hook(info);
+    }));
     let eal = Eal::init(&args).expect("EAL starts with --no-huge and net_ring vdevs");
     let pool = Arc::new(Mempool::new(pool, 4095, 64, 2176, -1).unwrap());
     let a = Port::by_name("net_ring0").expect("net_ring0 probed");
