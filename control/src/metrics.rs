@@ -48,7 +48,7 @@ pub fn stats_json(ctx: &RunContext, rates: &Rates, x: &Extra<'_>) -> Value {
             json!({
                 "nic": {"imissed": nic.imissed, "ierrors": nic.ierrors, "rx_nombuf": nic.rx_nombuf, "oerrors": nic.oerrors},
                 "name": ctx.port_names[i], "peer": ctx.peers[i].map(|j| ctx.port_names[j].clone()),
-                "link_up": link.up, "speed_mbps": link.speed_mbps,
+                "link_up": ctx.link_up.get(i).map_or(link.up, |u| u.load(Relaxed)), "speed_mbps": link.speed_mbps, "link_downs": ctx.link_downs.get(i).map_or(0, |n| n.load(Relaxed)),
                 "rx": p.rx, "rx_bytes": p.rx_bytes, "tx": p.tx, "dropped": p.dropped, "tx_full": p.tx_full,
                 "rx_pps": rate(p.rx, q.rx, secs), "tx_pps": rate(p.tx, q.tx, secs), "dropped_pps": rate(p.dropped, q.dropped, secs),
             })
@@ -160,10 +160,16 @@ pub fn prometheus(ctx: &RunContext, x: &Extra<'_>) -> String {
         metric(name, help, "counter", nic.iter().enumerate().map(|(i, s)| (port(i), value(s) as f64)).collect());
     }
     metric(
+        "antidote_port_link_downs_total",
+        "Times the port's link went down during the run (looked at every 100 ms).",
+        "counter",
+        (0..ctx.ports.len()).map(|i| (port(i), ctx.link_downs.get(i).map_or(0, |n| n.load(Relaxed)) as f64)).collect(),
+    );
+    metric(
         "antidote_port_link_up",
         "1 when the port's link is up.",
         "gauge",
-        (0..ctx.ports.len()).map(|i| (port(i), if ctx.ports[i].link().up { 1.0 } else { 0.0 })).collect(),
+        (0..ctx.ports.len()).map(|i| (port(i), if ctx.link_up.get(i).is_none_or(|u| u.load(Relaxed)) { 1.0 } else { 0.0 })).collect(),
     );
     metric(
         "antidote_rule_hits_total",

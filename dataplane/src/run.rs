@@ -65,6 +65,10 @@ pub struct RunContext {
     pub port_names: Vec<String>,
     pub peers: Vec<Option<usize>>,
     pub ports: Vec<Port>,
+    /// Per port: times its link went down during the run (the main lcore looks every 100 ms).
+    pub link_downs: Arc<Vec<std::sync::atomic::AtomicU64>>,
+    /// Per port: whether its link was up at the last look.
+    pub link_up: Arc<Vec<std::sync::atomic::AtomicBool>>,
 }
 
 impl RunContext {
@@ -99,6 +103,9 @@ pub struct RunSummary {
     /// Frames each port's NIC (or PMD) lost before antidote saw them: missed for want of a free
     /// descriptor, received in error, no mbuf to put them in (`imissed + ierrors + rx_nombuf`).
     pub nic_dropped: Vec<u64>,
+    /// Per port: whether its link is down now, and how often it went down.
+    pub link_down: Vec<bool>,
+    pub link_downs: Vec<u64>,
 }
 
 /// What a port's NIC lost before antidote saw the frames (see [`RunSummary::nic_dropped`]).
@@ -121,10 +128,16 @@ impl RunSummary {
         for (i, p) in s.ports.iter().enumerate() {
             if let Some(j) = peers[i] {
                 let nic = self.nic_dropped.get(i).copied().unwrap_or(0);
-                parts.push(format!(
-                    "{}→{} rx {} tx {} dropped {} txfull {} nicdrop {nic}",
-                    self.port_names[i], self.port_names[j], p.rx, p.tx, p.dropped, p.tx_full
-                ));
+                let mut part =
+                    format!("{}→{} rx {} tx {} dropped {} txfull {} nicdrop {nic}", self.port_names[i], self.port_names[j], p.rx, p.tx, p.dropped, p.tx_full);
+                let downs = self.link_downs.get(i).copied().unwrap_or(0);
+                if self.link_down.get(i).copied().unwrap_or(false) {
+                    part += &format!(" LINK {} DOWN", self.port_names[i]);
+                }
+                if downs > 0 {
+                    part += &format!(" linkdowns {downs}");
+                }
+                parts.push(part);
             }
         }
         let a = &s.actions;
@@ -318,7 +331,33 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
     }
 
     let names: Vec<String> = profile.ports.iter().map(|p| p.name.clone()).collect();
-    let ctx = RunContext { shared: shared.clone(), counters: counters.clone(), port_names: names.clone(), peers: peers.clone(), ports: ports.ports.clone() };
+    let link_downs: Arc<Vec<std::sync::atomic::AtomicU64>> = Arc::new((0..names.len()).map(|_| Default::default()).collect());
+    let ctx = RunContext {
+        shared: shared.clone(),
+        counters: counters.clone(),
+        port_names: names.clone(),
+        peers: peers.clone(),
+        ports: ports.ports.clone(),
+        link_downs: link_downs.clone(),
+        link_up: Arc::new((0..names.len()).map(|_| std::sync::atomic::AtomicBool::new(true)).collect()),
+    };
+    // Each paired port's link, looked at every 100 ms: a change is said at once and counted.
+    // (net_af_packet reports its link up whatever its interface does: the interface's carrier is
+    // read instead.)
+    let ifaces: Vec<Option<String>> = profile
+        .ports
+        .iter()
+        .map(|p| p.device.starts_with("net_af_packet").then(|| p.device.split(',').find_map(|kv| kv.strip_prefix("iface=")).map(str::to_string)).flatten())
+        .collect();
+    let link_of = |i: usize| match &ifaces[i] {
+        Some(ifc) => std::fs::read_to_string(format!("/sys/class/net/{ifc}/carrier")).is_ok_and(|c| c.trim() == "1"),
+        None => ctx.ports[i].link().up,
+    };
+    let mut link_up: Vec<bool> = (0..ctx.ports.len()).map(link_of).collect();
+    for (i, up) in link_up.iter().enumerate() {
+        ctx.link_up[i].store(*up, Relaxed);
+    }
+    let mut last_link_look = Instant::now();
     hooks.started(&ctx);
     let start = Instant::now();
     let mut last_report = start;
@@ -342,6 +381,25 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
                 let ms = shared.clock.now_ms();
                 for t in &p.program.tables {
                     t.state.sweep(ms);
+                }
+            }
+        }
+        if now - last_link_look >= Duration::from_millis(100) {
+            last_link_look = now;
+            for (i, was) in link_up.iter_mut().enumerate() {
+                if peers[i].is_none() {
+                    continue;
+                }
+                let up = link_of(i);
+                if up != *was {
+                    *was = up;
+                    ctx.link_up[i].store(up, Relaxed);
+                    if !up {
+                        link_downs[i].fetch_add(1, Relaxed);
+                    }
+                    if !opts.quiet {
+                        eprintln!("antidote: port {} link {} ({:.1}s)", names[i], if up { "up again" } else { "DOWN" }, (now - start).as_secs_f64());
+                    }
                 }
             }
         }
@@ -373,6 +431,8 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
                         elapsed: now - start,
                         interval_pps: Some(pps),
                         nic_dropped: nic_dropped(&ctx.ports),
+                        link_down: link_up.iter().map(|u| !u).collect(),
+                        link_downs: link_downs.iter().map(|n| n.load(Relaxed)).collect(),
                     };
                     println!("{}", s.line(&peers, false));
                 }
@@ -393,6 +453,8 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
         elapsed: start.elapsed(),
         interval_pps: None,
         nic_dropped: nic_dropped(&ctx.ports),
+        link_down: (0..ctx.ports.len()).map(|i| peers[i].is_some() && !link_of(i)).collect(),
+        link_downs: link_downs.iter().map(|n| n.load(Relaxed)).collect(),
     };
     if !opts.quiet {
         println!("{}", summary.line(&peers, true));
