@@ -334,10 +334,16 @@ fn count_canary_answer(
     now: u64,
 ) {
     use crate::canary::Canaries;
+    let answered = antidote_policy::state::bindings::evidence::ANSWERED;
+    // The sender's key in the probes table: marked when one of its answers is held (for the
+    // worker holding it), and what a SQL-browser probe is known by.
+    let responder_key = antidote_policy::state::Network::responder_probe_key(&f.eth.map(|e| e.src.0).unwrap_or_default());
+    let responder = || {
+        net.probes.mark(responder_key, seg, answered, now);
+    };
     // A SQL-browser answer to the identity: a probe's if its sender was probed, else a canary's.
     if net.is_ssrp_answer_to_identity(f) {
-        let key = antidote_policy::state::Network::responder_probe_key(&f.eth.map(|e| e.src.0).unwrap_or_default());
-        if net.probes.mark(key, seg, antidote_policy::state::bindings::evidence::ANSWERED, now) {
+        if net.probes.mark(responder_key, seg, answered, now) {
             c.probes_answered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         } else {
             Canaries::count(&c.answered, port, vlan, 4);
@@ -345,13 +351,6 @@ fn count_canary_answer(
         return;
     }
     let Some(k) = name else { return };
-    // Its sender, if one of its answers is held: marked, for the worker holding it.
-    let answered = antidote_policy::state::bindings::evidence::ANSWERED;
-    let responder = || {
-        if let Some(e) = f.eth {
-            net.probes.mark(antidote_policy::state::Network::responder_probe_key(&e.src.0), seg, answered, now);
-        }
-    };
     if net.canaries.get(k, seg, now).is_none() {
         // An answer to a probe: marked, for the worker holding the answer it checks.
         if net.probes.mark(k, seg, answered, now) {

@@ -7,7 +7,7 @@ use crate::profile::CanaryIdentity;
 use antidote_wire::emit;
 use antidote_wire::ethernet::{EthernetRepr, Mac};
 use antidote_wire::ndp::{NdpRepr, NEIGHBOR_SOLICIT};
-use antidote_wire::triage::MacWatch;
+use antidote_wire::triage::{mac_word, MacWatch};
 use crossbeam_queue::ArrayQueue;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -96,12 +96,6 @@ impl ProbeName {
 
 /// Probe names the control side keeps ready.
 pub const PROBE_NAMES: usize = 64;
-
-/// A MAC as a 48-bit word.
-#[inline(always)]
-fn mac_word(b: [u8; 6]) -> u64 {
-    u64::from_be_bytes([0, 0, b[0], b[1], b[2], b[3], b[4], b[5]])
-}
 
 /// Per port: the identities of its pair (untagged and per VLAN), the VLANs seen, counters.
 pub struct Canaries {
@@ -245,7 +239,7 @@ pub fn for_identity(d: &[u8], id: &CanaryIdentity, ip4_on: impl Fn(u16) -> Optio
     let Some(h) = d.first_chunk::<8>() else { return ForIdentity::No };
     let dst = u64::from_be_bytes(*h) >> 16;
     let m = id.mac;
-    let word = mac_word;
+    let word = |b: [u8; 6]| mac_word(&b);
     if dst == word(m) {
         ForIdentity::Addressed
     } else if dst == word([0xff; 6]) {
@@ -341,13 +335,13 @@ mod tests {
     #[test]
     fn the_watch_rules_out_what_cannot_concern_an_identity() {
         let w = MacWatch::new(&[id().mac]);
-        assert!(w.may_concern(mac_word(id().mac)));
+        assert!(w.may_concern(mac_word(&id().mac)));
         assert!(w.may_concern(0xffff_ffff_ffff));
-        assert!(w.may_concern(mac_word([0x33, 0x33, 0xff, 0, 0, 1])), "its solicited-node group");
-        assert!(!w.may_concern(mac_word([0x33, 0x33, 0xff, 0, 0, 2])));
-        assert!(!w.may_concern(mac_word([2, 0xcc, 0, 0, 0, 2])));
-        assert!(!w.may_concern(mac_word([1, 0, 0x5e, 0, 0, 0xfc])), "a multicast group");
-        assert!(!MacWatch::NONE.may_concern(mac_word(id().mac)));
+        assert!(w.may_concern(mac_word(&[0x33, 0x33, 0xff, 0, 0, 1])), "its solicited-node group");
+        assert!(!w.may_concern(mac_word(&[0x33, 0x33, 0xff, 0, 0, 2])));
+        assert!(!w.may_concern(mac_word(&[2, 0xcc, 0, 0, 0, 2])));
+        assert!(!w.may_concern(mac_word(&[1, 0, 0x5e, 0, 0, 0xfc])), "a multicast group");
+        assert!(!MacWatch::NONE.may_concern(mac_word(&id().mac)));
     }
 
     #[test]

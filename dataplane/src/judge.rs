@@ -256,7 +256,7 @@ fn canary_frames(
         let Some(m) = frames.get(i) else { break };
         let d = m.data();
         let Some(h) = d.first_chunk::<6>() else { continue };
-        let dst = u64::from_be_bytes([0, 0, h[0], h[1], h[2], h[3], h[4], h[5]]);
+        let dst = antidote_wire::triage::mac_word(h);
         // The VLANs in use on the port: where canaries go.
         if let Some(&[0x81, 0x00, hi, lo]) = d.get(12..16) {
             c.saw_vlan(port, u16::from_be_bytes([hi, lo]) & 0x0fff);

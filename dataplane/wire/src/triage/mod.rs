@@ -66,7 +66,7 @@ impl MacWatch {
     pub fn new(macs: &[[u8; 6]]) -> MacWatch {
         let mut w = MacWatch::NONE;
         for (k, m) in macs.iter().take(4).enumerate() {
-            w.macs[k] = mac_word(&[0, 0, m[0], m[1], m[2], m[3], m[4], m[5]]);
+            w.macs[k] = mac_word(m);
             w.low24[k] = w.macs[k] & 0xff_ffff;
         }
         w
@@ -86,14 +86,15 @@ impl MacWatch {
     /// or it carries an 802.1Q tag.
     #[inline(always)]
     pub fn wants(&self, h: &[u8; 60]) -> bool {
-        let dst = mac_word(&[0, 0, h[0], h[1], h[2], h[3], h[4], h[5]]);
+        let dst = mac_word(&[h[0], h[1], h[2], h[3], h[4], h[5]]);
         self.may_concern(dst) || (h[12] == 0x81 && h[13] == 0)
     }
 }
 
+/// A MAC address as a 48-bit word (what [`MacWatch`] compares).
 #[inline(always)]
-fn mac_word(b: &[u8; 8]) -> u64 {
-    u64::from_be_bytes(*b)
+pub fn mac_word(m: &[u8; 6]) -> u64 {
+    u64::from_be_bytes([0, 0, m[0], m[1], m[2], m[3], m[4], m[5]])
 }
 
 impl TriagePlan<'static> {
