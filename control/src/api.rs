@@ -11,7 +11,7 @@
 //! | GET | /v1/stats | per port, per lcore, per rule counters with rates; swap latency |
 //! | GET | /metrics | the same as Prometheus text |
 //! | GET | /v1/alerts?since=…&limit=…[&follow=1] | recent alerts; `follow` streams JSON lines |
-//! | GET | /v1/tables, /v1/tables/NAME | learned entries with age and TTL; `hosts`, `owners` and `infra`: the addresses and names learned from the wire, their MACs, and the routers, DNS and WINS servers an infrastructure DHCP server hands out |
+//! | GET | /v1/tables, /v1/tables/NAME | learned entries with age and TTL; `hosts`, `owners`, `infra` and `traffic`: the addresses and names learned from the wire, their MACs, the infrastructure (routers, DHCP, DNS and WINS servers, long-standing name owners) and the addresses ordinary traffic shows |
 //! | DELETE | /v1/tables/NAME/KEY | forget an entry |
 //! | GET | /v1/health | ports up, workers polling (stalled > 100 ms: unhealthy) |
 //!
@@ -256,16 +256,25 @@ fn parse_since(s: &str) -> Option<u64> {
 const HOSTS: &str = "hosts";
 const OWNERS: &str = "owners";
 const INFRA: &str = "infra";
+const TRAFFIC: &str = "traffic";
+const INFRA_TYPE: &str =
+    "ip or mac -> mac: named by an infrastructure DHCP server, a router or DHCP server of ten minutes' standing, a long-standing name owner";
+const TRAFFIC_TYPE: &str = "ip -> mac, as ordinary traffic shows it (weak: counts once confirmed)";
 
 fn network_table(state: &ApiState, name: &str, now: u64) -> Resp {
     let net = &state.ctx.shared.network;
     let (table, ty) = match name {
         OWNERS => (&net.owners, "name -> mac"),
-        INFRA => (&net.infra, "ip -> mac of the DHCP server that named it"),
+        INFRA => (&net.infra, INFRA_TYPE),
+        TRAFFIC => (&net.traffic, TRAFFIC_TYPE),
         _ => (&net.hosts, "ip -> mac"),
     };
     let key = |k: u128| match name {
         OWNERS => antidote_policy::keys::name_of_key(k).unwrap_or_else(|| format!("hash:{k:032x}")),
+        INFRA => match antidote_policy::state::Network::infra_mac_of_key(k) {
+            Some(m) => format!("mac {}", key_text(FieldType::Mac, antidote_policy::keys::mac_key(&m))),
+            None => key_text(FieldType::Ip, k),
+        },
         _ => key_text(FieldType::Ip, k),
     };
     let mut entries = table.entries(now);
@@ -277,7 +286,12 @@ fn network_table(state: &ApiState, name: &str, now: u64) -> Resp {
                 "key": key(*k),
                 "mac": key_text(FieldType::Mac, antidote_policy::keys::mac_key(&b.mac)),
                 "segment": seg,
-                "evidence": antidote_policy::state::bindings::evidence::names(b.evidence),
+                "evidence": if name == TRAFFIC {
+                    if b.evidence & antidote_policy::state::bindings::evidence::CONTESTED != 0 { "traffic+contested".to_string() } else { "traffic".to_string() }
+                } else {
+                    antidote_policy::state::bindings::evidence::names(b.evidence)
+                },
+                "confirmed": name != TRAFFIC || b.confirmed_weak(antidote_policy::state::network::TRAFFIC_CONFIRM_MS),
                 "age_ms": now.saturating_sub(b.first_seen_ms),
                 "idle_ms": now.saturating_sub(b.last_seen_ms),
                 "ttl_left_ms": b.expires_at_ms.saturating_sub(now),
@@ -438,8 +452,13 @@ fn handle(state: &Arc<ApiState>, mut req: Request, stop: &Arc<AtomicBool>) {
             }));
             let infra = &state.ctx.shared.network.infra;
             v.push(json!({
-                "name": INFRA, "type": "ip -> mac of the DHCP server that named it", "ttl_ms": infra.ttl_ms, "max": infra.max,
+                "name": INFRA, "type": INFRA_TYPE, "ttl_ms": infra.ttl_ms, "max": infra.max,
                 "entries": infra.entries(now).len(), "learned": infra.learned(), "conflicts": infra.conflicts(), "evictions": infra.evictions(),
+            }));
+            let traffic = &state.ctx.shared.network.traffic;
+            v.push(json!({
+                "name": TRAFFIC, "type": TRAFFIC_TYPE, "ttl_ms": traffic.ttl_ms, "max": traffic.max,
+                "entries": traffic.entries(now).len(), "learned": traffic.learned(), "conflicts": traffic.conflicts(), "evictions": traffic.evictions(),
             }));
             let hosts = &state.ctx.shared.network.hosts;
             v.push(json!({
@@ -455,7 +474,7 @@ fn handle(state: &Arc<ApiState>, mut req: Request, stop: &Arc<AtomicBool>) {
             let now = state.ctx.shared.clock.now_ms();
             let p = state.ctx.shared.policy.get();
             match p.as_ref().and_then(|p| p.program.tables.iter().find(|t| t.name == *name)) {
-                None if *name == HOSTS || *name == OWNERS || *name == INFRA => network_table(state, name, now),
+                None if *name == HOSTS || *name == OWNERS || *name == INFRA || *name == TRAFFIC => network_table(state, name, now),
                 None => err(404, &format!("no table named {name}")),
                 Some(t) => {
                     let entries: Vec<Value> = t
@@ -512,10 +531,15 @@ fn handle(state: &Arc<ApiState>, mut req: Request, stop: &Arc<AtomicBool>) {
                         err(404, &format!("{key} is not in table {name}"))
                     }
                 }
-                None if *name == HOSTS || *name == INFRA => match parse_key(FieldType::Ip, key) {
+                None if *name == HOSTS || *name == INFRA || *name == TRAFFIC => match parse_key(FieldType::Ip, key) {
                     None => err(400, &format!("`{key}` is not an ip key")),
                     Some(k) => {
-                        let hosts = if *name == INFRA { &state.ctx.shared.network.infra } else { &state.ctx.shared.network.hosts };
+                        let net = &state.ctx.shared.network;
+                        let hosts = match *name {
+                            INFRA => &net.infra,
+                            TRAFFIC => &net.traffic,
+                            _ => &net.hosts,
+                        };
                         let gone = hosts.entries(now).iter().filter(|(ek, seg, _)| *ek == k && hosts.remove(k, *seg, now)).count();
                         if gone > 0 {
                             json_resp(200, &json!({"forgotten": key}))

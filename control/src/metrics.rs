@@ -246,6 +246,7 @@ pub fn prometheus(ctx: &RunContext, x: &Extra<'_>) -> String {
             ("{table=\"hosts\"}".to_string(), f(&net.hosts)),
             ("{table=\"owners\"}".to_string(), f(&net.owners)),
             ("{table=\"infra\"}".to_string(), f(&net.infra)),
+            ("{table=\"traffic\"}".to_string(), f(&net.traffic)),
         ]
     };
     metric("antidote_learned_total", "Bindings learned from the wire (new ones, not refreshes).", "counter", tables(|t| t.learned() as f64));

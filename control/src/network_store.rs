@@ -29,7 +29,7 @@ fn table_json(t: &BindTable, clock: &Clock, now: u64) -> Value {
 /// Writes the learned network to `dir/network.json`.
 pub fn save(dir: &Path, net: &Network, clock: &Clock) -> std::io::Result<()> {
     let now = clock.now_ms();
-    let doc = json!({"version": 1, "hosts": table_json(&net.hosts, clock, now), "owners": table_json(&net.owners, clock, now), "infra": table_json(&net.infra, clock, now)});
+    let doc = json!({"version": 1, "hosts": table_json(&net.hosts, clock, now), "owners": table_json(&net.owners, clock, now), "infra": table_json(&net.infra, clock, now), "traffic": table_json(&net.traffic, clock, now)});
     crate::manager::write_atomic(&dir.join(FILE), doc.to_string().as_bytes())
 }
 
@@ -82,6 +82,7 @@ pub fn load(dir: &Path, net: &Network, clock: &Clock) -> Result<(usize, usize), 
     let doc: Value =
         serde_json::from_str(&text).map_err(|e| format!("{} is not the learned network's JSON ({e}); it is rewritten at the next save", path.display()))?;
     load_table(&net.infra, &doc["infra"], clock);
+    load_table(&net.traffic, &doc["traffic"], clock);
     Ok((load_table(&net.hosts, &doc["hosts"], clock), load_table(&net.owners, &doc["owners"], clock)))
 }
 

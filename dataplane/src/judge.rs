@@ -9,7 +9,7 @@ use crate::shared::{Shared, Task};
 use crate::stats::{bump, WorkerCounters};
 use antidote_dpdk::{Burst, Mempool};
 use antidote_policy::plan::SkipPlan;
-use antidote_policy::state::network::{segment, Learned, RecentArp};
+use antidote_policy::state::network::{segment, Learned, RecentArp, RecentTraffic};
 use antidote_wire::triage::{self, TriagePlan};
 
 /// The [`SkipPlan`] of a policy version under the live rules `live`, kept from burst to burst:
@@ -43,6 +43,8 @@ pub(crate) struct BurstBufs {
     pub(crate) phases: Phases,
     /// The ARP senders this worker bound in the last second.
     recent_arp: RecentArp,
+    /// This worker's sample of ordinary traffic (a frame of a few bursts a millisecond).
+    recent_traffic: RecentTraffic,
     /// The learning budget left for the millisecond `learn_ms` ([`LEARN_PER_MS`]).
     learn_tokens: u32,
     learn_ms: u64,
@@ -63,6 +65,7 @@ impl BurstBufs {
             plan: PlanCache::default(),
             phases: Phases::default(),
             recent_arp: RecentArp::default(),
+            recent_traffic: RecentTraffic::default(),
             learn_tokens: LEARN_PER_MS,
             learn_ms: 0,
             canary_buf: Box::new([0; antidote_wire::emit::MAX_FRAME]),
@@ -159,6 +162,12 @@ impl BurstBufs {
                 let learned = self.recent_arp.learn_arp_frame(&shared.network, d, at, segment(t.pair, vlan), now, &mut self.learn_tokens);
                 deferred += (learned == Learned::Deferred) as u64;
             }
+        }
+        // Ordinary traffic teaches which MAC shows each address (weak evidence, used only to
+        // protect): a frame of a few bursts a millisecond, in turn (`RecentTraffic`).
+        if let Some(i) = self.recent_traffic.pick(frames.len(), now) {
+            let learned = self.recent_traffic.learn_frame(&shared.network, frames[i].data(), t.pair, now, &mut self.learn_tokens);
+            deferred += (learned == Learned::Deferred) as u64;
         }
         if deferred > 0 {
             bump(&c.actions.learn_deferred, deferred);

@@ -182,6 +182,20 @@ fn frames_cross_the_bridge_unchanged_and_are_counted() {
     assert!(hosts.get(key("198.18.0.40"), 0, now).is_none(), "and not on the untagged segment");
     let lease = hosts.get(key("198.18.0.30"), 0, now).expect("the DHCP lease is learned (a plain UDP datagram no rule wants, dissected for it)");
     assert_eq!(lease.mac, [2, 0xad, 0, 0, 0, 0x30]);
+    // Ordinary traffic, sampled a frame a burst: a server off the link shows its address from
+    // its router's MAC; a public address is not learned.
+    let router = [2, 0xad, 0, 0, 0, 1];
+    for src in ["198.18.7.10", "203.0.113.9"] {
+        send(a, &pool, &[udp((router, [2, 0xad, 0, 0, 0, 0x10]), (src, "198.18.0.10"), (445, 50000), b"data")]);
+        assert_eq!(worker.poll_once(), 1);
+        while b.rx_burst(0, &mut burst) > 0 {
+            burst.clear();
+        }
+    }
+    let now = shared.clock.now_ms();
+    let seen = shared.network.traffic.get(key("198.18.7.10"), 0, now).expect("the off-link server's address is learned from its traffic");
+    assert_eq!(seen.mac, router);
+    assert!(shared.network.traffic.get(key("203.0.113.9"), 0, now).is_none(), "a public address is not");
     assert_eq!(pool.in_use(), before, "no mbuf leaked");
 
     drop(worker);

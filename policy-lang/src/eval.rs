@@ -388,19 +388,24 @@ impl Program {
         // Infrastructure (a router or DHCP server that has shown itself for a while, or one such a
         // server hands out) is alerted on, never blocked by what a policy learns; one router
         // advertisement or offer from a poisoner does not make it infrastructure.
-        if net.is_infrastructure(key, meta.segment, now) {
+        // A MAC that is infrastructure's (a router, a DHCP server, a long-standing name owner) is
+        // not learned whatever address the frame carries: learning it would block them all.
+        if net.is_infrastructure(key, meta.segment, now) || (f.ty == FieldType::Mac && net.is_infrastructure_mac(&mac, meta.segment, now)) {
             net.learn_refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             return false;
         }
-        match net.hosts.get(key, meta.segment, now) {
+        let other = match net.hosts.get(key, meta.segment, now) {
             // Another host's address. (A binding loaded from before a restart and not seen since
             // blocks nothing.)
-            Some(b) if b.is_seen() && b.mac != mac => {
-                net.learn_refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                false
-            }
-            _ => true,
+            Some(b) if b.is_seen() => b.mac != mac,
+            // Not bound by ARP, NDP or DHCP: what ordinary traffic confirms (a server off the
+            // link shows its address from its router's MAC).
+            _ => net.traffic_mac(key, meta.segment, now).is_some_and(|m| m != mac),
+        };
+        if other {
+            net.learn_refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
+        !other
     }
 
     fn quarantined(&self, frame: &Frame<'_>, now: u64) -> bool {

@@ -559,6 +559,71 @@ fn a_forged_answer_cannot_get_a_server_learned_as_a_poisoner() {
     assert!(!q.tables[0].state.contains(key(POISONER), 13), "but it is not learned");
 }
 
+/// Learned without ARP, and protecting only: a server off the link (ordinary traffic shows its
+/// address from its router's MAC, confirmed over ten seconds) and a long-standing name owner
+/// (its own claim on its name for an hour makes it infrastructure). A forged answer carrying
+/// the server's address, or the owner's MAC with an address of the forger's, is dropped and
+/// gets neither learned; an address ordinary traffic has shown only once, or from two MACs,
+/// protects nothing.
+#[test]
+fn ordinary_traffic_and_long_standing_owners_keep_servers_from_being_learned() {
+    use antidote_policy::keys::{ip_key, mac_key, name_key};
+    use antidote_policy::state::bindings::evidence;
+    use antidote_policy::state::network::{LONG_STANDING_MS, TRAFFIC_CONFIRM_MS};
+    let (p, net) = default_on_a_learned_network();
+    let key = |ip: &str| ip_key(ip.parse().unwrap());
+    let (router, other) = ([2, 0xad, 0, 0, 0, 0x01], [2, 0xad, 0, 0, 0, 0x02]);
+    let (offlink, once, twice) = ("198.18.7.10", "198.18.7.11", "198.18.7.12");
+    for (mac, ip, t) in [
+        (router, offlink, 1),
+        (router, offlink, 1 + TRAFFIC_CONFIRM_MS),
+        (router, once, 1),
+        (router, twice, 1),
+        (other, twice, 2),
+        (router, twice, 2 + TRAFFIC_CONFIRM_MS),
+    ] {
+        net.learn_traffic(mac, ip.parse().unwrap(), 0, t);
+    }
+    let now = 3 + TRAFFIC_CONFIRM_MS;
+    assert_eq!(net.traffic_mac(key(offlink), 0, now), Some(router));
+    assert_eq!(net.traffic_mac(key(once), 0, now), None, "seen once: not confirmed");
+    assert_eq!(net.traffic_mac(key(twice), 0, now), None, "shown from two MACs: contested");
+    let o = run(&p, &llmnr_answer(offlink, VICTIM, "legit", offlink, 30, false), now);
+    assert!(o.dropped(), "the forged answer is dropped");
+    assert!(!p.tables[0].state.contains(key(offlink), now), "the off-link server is not learned as a poisoner");
+    assert!(!p.tables[1].state.contains(mac_key(&POISONER_MAC), now), "nor the forger's MAC through the server's address");
+    assert!(!run(&p, &tcp(VICTIM, offlink, 50000, 445, 0x02, b""), now).dropped(), "connections to it pass");
+    run(&p, &llmnr_answer(once, VICTIM, "legit", once, 30, false), now);
+    assert!(p.tables[0].state.contains(key(once), now), "an address traffic showed once protects nothing");
+
+    // A file server that registered its name an hour ago and answers it now: infrastructure.
+    const FS: &str = "198.18.0.30";
+    let fs_mac = [2, 0xad, 0, 0, 0, 0x30];
+    let t0 = now;
+    net.hosts.bind(key(FS), 0, fs_mac, evidence::ARP, t0);
+    let name = name_key(&antidote_wire::fields::Value::StaticStr("FS01")).unwrap();
+    net.owners.bind(name, 0, fs_mac, evidence::NBNS, t0);
+    let answer = from_mac(llmnr_answer(FS, VICTIM, "fs01", FS, 30, false), fs_mac);
+    let mut s = antidote_wire::Scratch::default();
+    let f = antidote_wire::Frame::parse(&answer, &mut s);
+    net.learn_answer(&f, 0, t0 + 1000);
+    assert!(!net.is_infrastructure_mac(&fs_mac, 0, t0 + 1000), "an owner of a second's standing is not infrastructure");
+    let later = t0 + LONG_STANDING_MS;
+    net.hosts.bind(key(FS), 0, fs_mac, evidence::ARP, later);
+    net.learn_answer(&f, 0, later);
+    assert!(net.is_infrastructure_mac(&fs_mac, 0, later) && net.is_infrastructure(key(FS), 0, later));
+    // (An hour on: the legitimate host has registered its name again.)
+    net.owners.bind(name_key(&antidote_wire::fields::Value::StaticStr("LEGIT")).unwrap(), 0, LEGIT_MAC, evidence::NBNS, later);
+    // A forged answer with the server's MAC and an address of the forger's own: dropped, the
+    // forger's address learned, the server's MAC not.
+    let forged = from_mac(llmnr_answer("198.18.0.77", VICTIM, "legit", "198.18.0.77", 30, false), fs_mac);
+    let o = run(&p, &forged, later + 1);
+    assert!(o.dropped() && !o.alerts.is_empty(), "dropped and alerted");
+    assert!(p.tables[0].state.contains(key("198.18.0.77"), later + 2));
+    assert!(!p.tables[1].state.contains(mac_key(&fs_mac), later + 2), "the long-standing owner's MAC is not learned");
+    assert!(!run(&p, &from_mac(tcp(FS, VICTIM, 445, 50000, 0x10, b"data"), fs_mac), later + 3).dropped(), "its traffic passes");
+}
+
 /// What the network taught, read by a policy: an answer whose IP source the network binds to
 /// another MAC than the one that sent it (Metasploit's spoofers forge the IP source) is told
 /// apart from the owner's own answer and from an address the network knows nothing of.

@@ -161,6 +161,13 @@ impl Binding {
                     && (self.evidence & evidence::VERIFIED != 0 || self.last_seen_ms.saturating_sub(self.first_seen_ms) >= CONFIRM_MS)))
     }
 
+    /// As a binding of a weak table ([`BindTable::new_weak`]): seen in this run, never contested,
+    /// and seen over `confirm_ms` or more.
+    #[inline]
+    pub fn confirmed_weak(&self, confirm_ms: u64) -> bool {
+        self.is_seen() && self.evidence & evidence::CONTESTED == 0 && self.last_seen_ms.saturating_sub(self.first_seen_ms) >= confirm_ms
+    }
+
     /// Whether the host is infrastructure at `now`: it has shown itself a router or a DHCP
     /// server for `after_ms` or more.
     #[inline]
@@ -212,6 +219,10 @@ pub struct BindTable {
     mask: usize,
     pub ttl_ms: u64,
     pub max: usize,
+    /// Every binding is weak evidence ([`BindTable::new_weak`]): another MAC showing the key
+    /// before the binding is `confirm_ms` old marks it contested.
+    weak: bool,
+    confirm_ms: u64,
     inserted: AtomicUsize,
     evicted: AtomicUsize,
     conflicts: AtomicU64,
@@ -228,10 +239,20 @@ impl BindTable {
             mask: cap - 1,
             ttl_ms,
             max,
+            weak: false,
+            confirm_ms: CONFIRM_MS,
             inserted: AtomicUsize::new(0),
             evicted: AtomicUsize::new(0),
             conflicts: AtomicU64::new(0),
         }
+    }
+
+    /// A table of weak bindings (what ordinary traffic shows: any frame can carry any source): a
+    /// binding is confirmed once it has been seen for `confirm_ms` with no other MAC showing its
+    /// key meanwhile, and contested for good (until it expires) when another MAC does
+    /// ([`Binding::confirmed_weak`]).
+    pub fn new_weak(max: usize, ttl_ms: u64, confirm_ms: u64) -> BindTable {
+        BindTable { weak: true, confirm_ms, ..BindTable::new(max, ttl_ms) }
     }
 
     fn index(key: u128, segment: u64) -> usize {
@@ -278,11 +299,10 @@ impl BindTable {
                     let _ = s.state.compare_exchange(st, expires.max(st), AcqRel, Relaxed);
                     return Bound::New;
                 }
-                // Two MACs answering for a name before either was confirmed: neither owns it.
-                if old & (evidence::CLAIM | evidence::CONTESTED) == 0
-                    && old & evidence::ANSWER != 0
-                    && s.last_seen.load(Relaxed).saturating_sub(s.first_seen.load(Relaxed)) < CONFIRM_MS
-                {
+                // Two MACs answering for a name before either was confirmed: neither owns it
+                // (in a weak table: two MACs showing the key before its binding was confirmed).
+                let weak = self.weak || (old & evidence::CLAIM == 0 && old & evidence::ANSWER != 0);
+                if weak && old & evidence::CONTESTED == 0 && s.last_seen.load(Relaxed).saturating_sub(s.first_seen.load(Relaxed)) < self.confirm_ms {
                     let _ = s.value.compare_exchange(v, word(mac_of(v), old | evidence::CONTESTED), AcqRel, Relaxed);
                 }
                 return Bound::Conflict(mac_of(v));

@@ -37,6 +37,17 @@ pub const CANARY_TTL_MS: u64 = 10 * 60_000;
 /// apart from the canaries').
 pub const PROBES: usize = 16_384;
 pub const PROBE_TTL_MS: u64 = 60_000;
+/// Addresses the traffic table holds at most (what ordinary traffic shows; least recently seen
+/// evicted beyond), and how long such a binding must be seen, with no other MAC showing its
+/// address, before it counts.
+pub const TRAFFIC: usize = 16_384;
+pub const TRAFFIC_CONFIRM_MS: u64 = 10_000;
+/// How long a host must have owned a name by its own claims (registration, announcement, probe,
+/// DHCP) before it counts as infrastructure: a long-standing name owner (a file server, a
+/// domain controller) is alerted on, never blocked by what a policy learns.
+pub const LONG_STANDING_MS: u64 = 60 * 60_000;
+/// The tag of a MAC's key in [`Network::infra`] (a reserved IPv6 prefix no address has).
+const INFRA_MAC_TAG: u128 = 0xfffe_494e;
 /// Canary identities the network knows at most.
 pub const MAX_IDENTITIES: usize = 16;
 /// Marks a responder's key in [`Network::probes`] (for a SQL-browser probe: Responder's answer
@@ -58,6 +69,12 @@ pub struct Network {
     /// name servers (options 3, 6, 44) → the MAC of the server that named them, per segment:
     /// infrastructure, never learned as poisoners.
     pub infra: BindTable,
+    /// Address → the MAC that ordinary IP traffic shows it from, per segment: weak evidence
+    /// ([`BindTable::new_weak`]: any frame can carry any source), learned from a sample of the
+    /// traffic (a frame a burst, [`RecentTraffic`]) for private, shared, benchmark and
+    /// link-local addresses, and used only to protect: a policy does not learn an address
+    /// ordinary traffic confirms to be another MAC's ([`Network::traffic_mac`]).
+    pub traffic: BindTable,
     /// Names of the appliance's own canary queries (`crate::keys::name_key`) → the canary
     /// identity's MAC, per segment, for ten minutes: an answer for one is a poisoner's.
     pub canaries: BindTable,
@@ -106,12 +123,28 @@ pub enum Learned {
     Deferred,
 }
 
+/// Whether `ip` is a private (RFC 1918, IPv6 unique-local), shared (100.64/10), benchmark
+/// (198.18/15) or link-local address: what the traffic table learns.
+fn local_scope(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(a) => {
+            let o = a.octets();
+            a.is_private() || a.is_link_local() || (o[0] == 100 && o[1] & 0xc0 == 64) || (o[0] == 198 && o[1] & 0xfe == 18)
+        }
+        IpAddr::V6(a) => {
+            let s = a.segments()[0];
+            s & 0xfe00 == 0xfc00 || s & 0xffc0 == 0xfe80
+        }
+    }
+}
+
 impl Network {
     pub fn new(hosts: usize, host_ttl_ms: u64) -> Network {
         Network {
             hosts: BindTable::new(hosts, host_ttl_ms),
             owners: BindTable::new(OWNERS, host_ttl_ms),
             infra: BindTable::new(INFRA, host_ttl_ms),
+            traffic: BindTable::new_weak(TRAFFIC, host_ttl_ms, TRAFFIC_CONFIRM_MS),
             canaries: BindTable::new(CANARIES, CANARY_TTL_MS),
             verified: BindTable::new(VERIFIED, VERIFIED_TTL_MS),
             probes: BindTable::new(PROBES, PROBE_TTL_MS),
@@ -160,7 +193,12 @@ impl Network {
         if addr.is_unspecified() || addr.is_multicast() || addr.is_loopback() {
             return Learned::Nothing;
         }
-        Learned::Host(self.hosts.bind(crate::keys::ip_key(addr.into()), segment, eth_src, ev, now))
+        let key = crate::keys::ip_key(addr.into());
+        let bound = self.hosts.bind(key, segment, eth_src, ev, now);
+        if ev & evidence::ROUTER != 0 && bound == Bound::Same {
+            self.note_infrastructure(key, segment, now);
+        }
+        Learned::Host(bound)
     }
 
     /// Learns name owners from a dissected name-service frame seen on `segment`: an NBT-NS
@@ -181,7 +219,13 @@ impl Network {
                 IpAddr::V6(a) => a == std::net::Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0xfb),
             };
         let claim = |name: Value<'_>, ev: u16| match crate::keys::name_key(&name) {
-            Some(k) => Learned::Owner(self.owners.bind(k, segment, eth.src.0, ev, now)),
+            Some(k) => {
+                let bound = self.owners.bind(k, segment, eth.src.0, ev, now);
+                if bound == Bound::Same {
+                    self.note_standing(k, segment, eth.src.0, net.src.ip(), now);
+                }
+                Learned::Owner(bound)
+            }
             None => Learned::Nothing,
         };
         match &f.app {
@@ -240,7 +284,9 @@ impl Network {
             (2, Some(ACK)) if !m.yiaddr.is_unspecified() && !m.yiaddr.is_broadcast() => {
                 if !src.is_unspecified() && IpAddr::V4(m.yiaddr) != src {
                     let server = crate::keys::ip_key(src);
-                    self.hosts.bind(server, segment, eth_src, evidence::DHCP_SERVER, now);
+                    if self.hosts.bind(server, segment, eth_src, evidence::DHCP_SERVER, now) == Bound::Same {
+                        self.note_infrastructure(server, segment, now);
+                    }
                     // A server that has served a while names the network's routers, DNS and
                     // NetBIOS name servers (a rogue server's first offers name nothing).
                     if self.hosts.get(server, segment, now).is_some_and(|b| b.mac == eth_src && b.is_infrastructure(now, INFRASTRUCTURE_AFTER_MS)) {
@@ -269,6 +315,75 @@ impl Network {
     pub fn is_infrastructure(&self, key: u128, segment: u64, now: u64) -> bool {
         self.hosts.get(key, segment, now).is_some_and(|b| b.is_infrastructure(now, INFRASTRUCTURE_AFTER_MS))
             || self.infra.get(key, segment, now).is_some_and(|b| b.is_seen())
+    }
+
+    /// Whether the MAC `mac` is infrastructure's on `segment` at `now`: a router or DHCP server of
+    /// ten minutes' standing, or a long-standing name owner ([`LONG_STANDING_MS`]) — learning its
+    /// MAC would block every address it has.
+    #[inline]
+    pub fn is_infrastructure_mac(&self, mac: &[u8; 6], segment: u64, now: u64) -> bool {
+        self.infra.get(Self::infra_mac_key(mac), segment, now).is_some_and(|b| b.is_seen() && b.mac == *mac)
+    }
+
+    /// The key in [`Network::infra`] of an infrastructure MAC (beside the addresses' keys; the
+    /// tag is a reserved IPv6 prefix no address has).
+    fn infra_mac_key(mac: &[u8; 6]) -> u128 {
+        crate::keys::mac_key(mac) | INFRA_MAC_TAG << 96
+    }
+
+    /// The MAC an [`Network::infra`] key stands for, if it is a MAC's key (not an address's).
+    pub fn infra_mac_of_key(key: u128) -> Option<[u8; 6]> {
+        (key >> 96 == INFRA_MAC_TAG && key >> 48 & 0xffff_ffff_ffff == 0).then(|| {
+            let b = (key as u64).to_be_bytes();
+            [b[2], b[3], b[4], b[5], b[6], b[7]]
+        })
+    }
+
+    /// Notes a host binding that may have made its MAC infrastructure (a router's or DHCP
+    /// server's, seen long enough): its MAC enters [`Network::infra`].
+    fn note_infrastructure(&self, key: u128, segment: u64, now: u64) {
+        if let Some(b) = self.hosts.get(key, segment, now) {
+            if b.is_infrastructure(now, INFRASTRUCTURE_AFTER_MS) {
+                self.infra.bind(Self::infra_mac_key(&b.mac), segment, b.mac, b.evidence & evidence::INFRASTRUCTURE, now);
+            }
+        }
+    }
+
+    /// After a claim or an answer from `mac` (IP source `addr`) about name `k` refreshed its
+    /// owner binding: a MAC that has owned the name by its own claims for [`LONG_STANDING_MS`]
+    /// is a long-standing name owner — infrastructure: its address (bound to it by ARP, NDP or
+    /// DHCP) and its MAC enter [`Network::infra`], and no policy learns either. Answers alone
+    /// make no long-standing owner (a poisoner answers with its own address too).
+    fn note_standing(&self, k: u128, segment: u64, mac: [u8; 6], addr: IpAddr, now: u64) {
+        let Some(b) = self.owners.get(k, segment, now) else { return };
+        if b.mac != mac || !b.is_seen() || b.evidence & evidence::CLAIM == 0 || now.saturating_sub(b.first_seen_ms) < LONG_STANDING_MS {
+            return;
+        }
+        let a = crate::keys::ip_key(addr);
+        if self.hosts.get(a, segment, now).is_some_and(|h| h.is_seen() && h.mac == mac) {
+            let ev = b.evidence & evidence::CLAIM;
+            self.infra.bind(a, segment, mac, ev, now);
+            self.infra.bind(Self::infra_mac_key(&mac), segment, mac, ev, now);
+        }
+    }
+
+    /// Learns from an ordinary IP frame (one a burst is sampled, [`RecentTraffic`]): its IP
+    /// source `ip` seen from Ethernet source `eth_src` on `segment`, in [`Network::traffic`] —
+    /// only for private (RFC 1918, ULA), shared (100.64/10), benchmark (198.18/15) and link-local
+    /// addresses: the internet behind a router would fill the table with addresses that all show
+    /// the router's MAC.
+    pub fn learn_traffic(&self, eth_src: [u8; 6], ip: IpAddr, segment: u64, now: u64) -> Learned {
+        if eth_src[0] & 1 != 0 || !local_scope(ip) || self.is_identity(&eth_src) {
+            return Learned::Nothing;
+        }
+        Learned::Host(self.traffic.bind(crate::keys::ip_key(ip), segment, eth_src, 0, now))
+    }
+
+    /// The MAC ordinary traffic shows address `key` from on `segment`, once confirmed: seen for
+    /// [`TRAFFIC_CONFIRM_MS`] with no other MAC showing it meanwhile.
+    #[inline]
+    pub fn traffic_mac(&self, key: u128, segment: u64, now: u64) -> Option<[u8; 6]> {
+        self.traffic.get(key, segment, now).filter(|b| b.confirmed_weak(TRAFFIC_CONFIRM_MS)).map(|b| b.mac)
     }
 
     /// Whether the address `key` is a NetBIOS name server (WINS) that an infrastructure DHCP
@@ -309,7 +424,13 @@ impl Network {
             return Learned::Nothing;
         }
         match crate::keys::name_key(&name) {
-            Some(k) => Learned::Owner(self.owners.bind(k, segment, eth.src.0, evidence::ANSWER, now)),
+            Some(k) => {
+                let bound = self.owners.bind(k, segment, eth.src.0, evidence::ANSWER, now);
+                if bound == Bound::Same {
+                    self.note_standing(k, segment, eth.src.0, addr, now);
+                }
+                Learned::Owner(bound)
+            }
             None => Learned::Nothing,
         }
     }
@@ -573,6 +694,74 @@ impl RecentArp {
     }
 }
 
+/// A worker's sample of ordinary traffic for [`Network::traffic`]: one IP frame of a burst (the
+/// burst's frames taken in turn), a few bursts a millisecond, and of those only the sources this worker did not see from
+/// the same MAC in the last second — so learning from traffic costs a burst a few loads, and
+/// a chatty host the shared table one visit a second per worker. 256 entries, direct-mapped
+/// by address and segment.
+pub struct RecentTraffic {
+    slots: Box<[(u64, u64, u64); 256]>,
+    turn: usize,
+    /// Samples left for the millisecond `ms` ([`TRAFFIC_SAMPLES_PER_MS`]).
+    left: u32,
+    ms: u64,
+}
+
+/// Bursts a worker samples a frame of, a millisecond at most: 8,000 frames a second — a host
+/// that talks is seen within moments, and a busy port pays for a few hundred samples a
+/// second of every 10,000 bursts.
+pub const TRAFFIC_SAMPLES_PER_MS: u32 = 8;
+
+impl Default for RecentTraffic {
+    fn default() -> Self {
+        RecentTraffic { slots: Box::new([(u64::MAX, 0, 0); 256]), turn: 0, left: 0, ms: 0 }
+    }
+}
+
+impl RecentTraffic {
+    /// Which of a burst of `n` frames to sample at `now`, if any: frames in turn (every position
+    /// gets its share), up to [`TRAFFIC_SAMPLES_PER_MS`] bursts a millisecond.
+    #[inline]
+    pub fn pick(&mut self, n: usize, now: u64) -> Option<usize> {
+        if now != self.ms {
+            (self.ms, self.left) = (now, TRAFFIC_SAMPLES_PER_MS);
+        }
+        if self.left == 0 || n == 0 {
+            return None;
+        }
+        self.left -= 1;
+        self.turn = self.turn.wrapping_add(1);
+        Some(self.turn % n)
+    }
+
+    /// [`Network::learn_traffic`] for the frame `d` on port pair `pair`, unless this worker saw
+    /// its source from the same MAC on the same segment less than a second ago, or `budget` (the
+    /// worker's learning budget) is spent ([`Learned::Deferred`]).
+    #[inline]
+    pub fn learn_frame(&mut self, net: &Network, d: &[u8], pair: u16, now: u64, budget: &mut u32) -> Learned {
+        let Some((ip, vlan)) = antidote_wire::triage::ip_source(d) else { return Learned::Nothing };
+        let Some(src) = d.get(6..12) else { return Learned::Nothing };
+        let mac = u64::from_be_bytes([0, 0, src[0], src[1], src[2], src[3], src[4], src[5]]);
+        let seg = segment(pair, vlan);
+        let key = crate::keys::ip_key(ip);
+        let word = (key as u64 ^ (key >> 64) as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ seg;
+        let slot = &mut self.slots[(word.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) as usize];
+        if slot.0 == word && slot.1 == mac && now < slot.2 {
+            return Learned::Nothing;
+        }
+        if *budget == 0 {
+            return Learned::Deferred;
+        }
+        *budget -= 1;
+        let eth_src = [src[0], src[1], src[2], src[3], src[4], src[5]];
+        let learned = net.learn_traffic(eth_src, ip, seg, now);
+        if matches!(learned, Learned::Host(Bound::New | Bound::Same) | Learned::Nothing) {
+            *slot = (word, mac, now + 1000);
+        }
+        learned
+    }
+}
+
 /// [`Network::learn_arp_frame`] out of line: the shared table is visited rarely.
 #[inline(never)]
 fn learn_arp_cold(net: &Network, d: &[u8], at: usize, segment: u64, now: u64) -> Learned {
@@ -661,6 +850,35 @@ mod tests {
         let ra = NdpRepr { kind: ROUTER_ADVERT, target: None, lladdr: Some(Mac(FORGER)), flags: 0 };
         assert_eq!(n.learn_ndp(FORGER, gw, 255, &ra, 0, 5), Learned::Host(Bound::New));
         assert_eq!(n.hosts.get(crate::keys::ip_key(gw.into()), 0, 6).unwrap().evidence, evidence::NDP | evidence::ROUTER);
+        // Ten minutes of advertisements on, the router's MAC is infrastructure's (not before).
+        assert!(!n.is_infrastructure_mac(&FORGER, 0, 6));
+        n.learn_ndp(FORGER, gw, 255, &ra, 0, 5 + INFRASTRUCTURE_AFTER_MS);
+        assert!(n.is_infrastructure_mac(&FORGER, 0, 6 + INFRASTRUCTURE_AFTER_MS) && !n.is_infrastructure_mac(&SERVER, 0, 6 + INFRASTRUCTURE_AFTER_MS));
+    }
+
+    /// Ordinary traffic, sampled: a source a worker saw from the same MAC in the last second
+    /// costs the shared table nothing; the budget bounds the visits; public addresses, multicast
+    /// Ethernet sources and non-IP frames teach nothing.
+    #[test]
+    fn ordinary_traffic_is_sampled_and_remembered() {
+        let n = Network::default();
+        let mut r = RecentTraffic::default();
+        let mut budget = 10;
+        let frame = |mac: [u8; 6], src: &str| udp(mac, src, "198.18.0.10", 50000, b"data");
+        let d = frame(SERVER, "198.18.0.20");
+        assert_eq!(r.learn_frame(&n, &d, 0, 1, &mut budget), Learned::Host(Bound::New));
+        assert_eq!(r.learn_frame(&n, &d, 0, 500, &mut budget), Learned::Nothing, "remembered for a second");
+        assert_eq!(budget, 9);
+        assert_eq!(r.learn_frame(&n, &d, 0, 1001, &mut budget), Learned::Host(Bound::Same));
+        assert_eq!(r.learn_frame(&n, &frame(FORGER, "198.18.0.20"), 0, 1002, &mut budget), Learned::Host(Bound::Conflict(SERVER)));
+        assert_eq!(r.learn_frame(&n, &frame(SERVER, "203.0.113.9"), 0, 1003, &mut budget), Learned::Nothing, "a public address");
+        assert_eq!(r.learn_frame(&n, &frame([3, 0, 0, 0, 0, 1], "198.18.0.21"), 0, 1004, &mut budget), Learned::Nothing);
+        let mut none = 0;
+        assert_eq!(r.learn_frame(&n, &frame(SERVER, "198.18.0.22"), 0, 1005, &mut none), Learned::Deferred);
+        // Contested: two MACs showed the address within the confirmation time.
+        assert_eq!(n.traffic_mac(crate::keys::ip_key("198.18.0.20".parse().unwrap()), 0, 20_000), None);
+        assert_eq!((0..6).filter_map(|_| r.pick(3, 7)).collect::<std::collections::BTreeSet<_>>().len(), 3, "every position in turn");
+        assert_eq!((0..20).filter_map(|_| r.pick(3, 8)).count(), TRAFFIC_SAMPLES_PER_MS as usize, "a bounded number a millisecond");
     }
 
     /// A frame from `mac` / `src` to the mDNS group or NBT-NS broadcast carrying `payload`.

@@ -336,6 +336,32 @@ pub fn arp_at(d: &[u8]) -> Option<(usize, u16)> {
     tagged.then(|| (18, u16::from_be_bytes([d[14], d[15]]) & 0x0fff))
 }
 
+/// The IP source of an ordinary IPv4 or IPv6 frame (untagged or behind one 802.1Q tag) and its
+/// VLAN, read at fixed offsets: what the network learns from ordinary traffic (a sample of it,
+/// `antidote_policy::state::network::RecentTraffic`). None for anything else, for a multicast
+/// Ethernet source, and for a source no host has (unspecified, multicast, loopback, broadcast).
+#[inline]
+pub fn ip_source(d: &[u8]) -> Option<(std::net::IpAddr, u16)> {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    if d.first_chunk::<12>()?[6] & 1 != 0 {
+        return None;
+    }
+    let (at, vlan) = match d.get(12..14)? {
+        [0x81, 0x00] => (18, u16::from_be_bytes([*d.get(14)?, *d.get(15)?]) & 0x0fff),
+        _ => (14, 0),
+    };
+    let ip = match d.get(at - 2..at)? {
+        [0x08, 0x00] if d.get(at)? >> 4 == 4 => IpAddr::V4(Ipv4Addr::from(*d.get(at + 12..at + 16)?.first_chunk::<4>()?)),
+        [0x86, 0xdd] if d.get(at)? >> 4 == 6 => IpAddr::V6(Ipv6Addr::from(*d.get(at + 8..at + 24)?.first_chunk::<16>()?)),
+        _ => return None,
+    };
+    let unusable = match ip {
+        IpAddr::V4(a) => a.is_unspecified() || a.is_multicast() || a.is_loopback() || a.is_broadcast(),
+        IpAddr::V6(a) => a.is_unspecified() || a.is_multicast() || a.is_loopback(),
+    };
+    (!unusable).then_some((ip, vlan))
+}
+
 /// An untagged ARP frame for IPv4 over Ethernet, whole: what [`walk_mask`] gives
 /// `ETH | ARP`, without its walk.
 #[inline(always)]
@@ -391,6 +417,38 @@ mod tests {
         assert_eq!(t.watched, 0b100_1111);
         let t = triage_burst(burst.len(), |i| &burst[i][..], |i| burst[i].len(), &TriagePlan::NOTHING);
         assert_eq!(t.watched, 0, "no watch: nothing pointed out");
+    }
+
+    #[test]
+    fn ip_sources_are_read_untagged_and_behind_one_tag() {
+        use std::net::IpAddr;
+        let v4 = |src_mac0: u8, tag: Option<u16>, src: [u8; 4]| {
+            let mut d = vec![2, 0, 0, 0, 0, 1, src_mac0, 0xad, 0, 0, 0, 7];
+            if let Some(v) = tag {
+                d.extend([0x81, 0x00]);
+                d.extend(v.to_be_bytes());
+            }
+            d.extend([0x08, 0x00, 0x45, 0, 0, 40, 0, 0, 0, 0, 64, 6, 0, 0]);
+            d.extend(src);
+            d.extend([198, 18, 0, 1]);
+            d.resize(d.len() + 20, 0);
+            d
+        };
+        assert_eq!(ip_source(&v4(2, None, [198, 18, 0, 7])), Some((IpAddr::from([198, 18, 0, 7]), 0)));
+        assert_eq!(ip_source(&v4(2, Some(0x2000 | 42), [198, 18, 0, 7])), Some((IpAddr::from([198, 18, 0, 7]), 42)));
+        assert_eq!(ip_source(&v4(3, None, [198, 18, 0, 7])), None, "a multicast Ethernet source");
+        assert_eq!(ip_source(&v4(2, None, [0, 0, 0, 0])), None, "a DHCP client with no address yet");
+        assert_eq!(ip_source(&v4(2, None, [224, 0, 0, 1])), None);
+        let mut v6 = vec![2, 0, 0, 0, 0, 1, 2, 0xad, 0, 0, 0, 7, 0x86, 0xdd, 0x60, 0, 0, 0, 0, 8, 17, 64];
+        let src: std::net::Ipv6Addr = "fe80::ad:ff:fe00:7".parse().unwrap();
+        v6.extend(src.octets());
+        v6.extend([0u8; 16 + 8]);
+        assert_eq!(ip_source(&v6), Some((IpAddr::V6(src), 0)));
+        assert_eq!(ip_source(&v6[..30]), None, "cut short");
+        let mut arp = vec![0xffu8; 12];
+        arp.extend([0x08, 0x06, 0, 1, 0x08, 0x00, 6, 4, 0, 1]);
+        arp.resize(60, 0);
+        assert_eq!(ip_source(&arp), None);
     }
 
     #[test]
