@@ -190,6 +190,12 @@ fn every_endpoint_with_good_and_bad_input() {
     assert_eq!(api.req("DELETE", &format!("/v1/tables/hosts/{ip}"), t, None).0, 200);
     assert_eq!(api.req("DELETE", "/v1/tables/hosts/not-an-ip", t, None).0, 400);
     assert_eq!(api.req("DELETE", "/v1/tables/hosts/198.18.255.254", t, None).0, 404);
+    // The addresses ordinary traffic shows (a sample of the mix's frames), weak evidence.
+    let (c, tr) = api.get("/v1/tables/traffic");
+    assert_eq!(c, 200);
+    let e = &tr["entries"][0];
+    assert!(e["evidence"].as_str().unwrap().starts_with("traffic") && e["confirmed"].is_boolean() && tr["max"] == 16384, "{tr}");
+    assert!(tb["tables"].as_array().unwrap().iter().any(|t| t["name"] == "traffic"), "{tb}");
     let (c, h) = api.get("/v1/health");
     assert_eq!(c, 200, "{h}");
     // A client that stops sending its body is cut off after the socket's 5 s timeout (tiny_http
