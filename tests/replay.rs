@@ -368,6 +368,12 @@ fn replay_reads_the_live_runs_canaries_and_probes_back_to_its_verdicts() {
     let l_first = udp((l, 0x20), (v, 10), (5355, 50004), &llmnr_answer(0x4004, "corpfs01", [198, 18, 0, 0x20]));
     let l_probe = query(Some((l, 0x20)), "nas5678", 0x5005, 50005);
     let q_again = udp((q, 0x67), (v, 10), (5355, 50006), &llmnr_answer(0x6006, "printer", [198, 18, 0, 0x67]));
+    // R answers its probe 300 ms late, the hold (40 ms) long over: live, its first answer was
+    // released at the deadline. Replay reads the capture's time, not how fast it reads it.
+    let r = [2, 0xad, 0, 0, 0, 0x68];
+    let r_first = udp((r, 0x68), (v, 10), (5355, 50007), &llmnr_answer(0x7007, "mailhost", [198, 18, 0, 0x68]));
+    let r_probe = query(Some((r, 0x68)), "wks9012", 0x8008, 50008);
+    let r_late = udp((r, 0x68), (ident, 250), (5355, 50008), &llmnr_answer(0x8008, "wks9012", [198, 18, 0, 0x68]));
     let capture = [
         (0, &canary),
         (2, &p_canary),
@@ -378,6 +384,9 @@ fn replay_reads_the_live_runs_canaries_and_probes_back_to_its_verdicts() {
         (2000, &l_first),
         (2001, &l_probe),
         (3000, &q_again),
+        (4000, &r_first),
+        (4001, &r_probe),
+        (4300, &r_late),
     ];
     let input = s.path("live.pcap");
     {
@@ -400,17 +409,26 @@ fn replay_reads_the_live_runs_canaries_and_probes_back_to_its_verdicts() {
     let text = String::from_utf8_lossy(&r.stdout).to_string();
     assert!(r.status.success(), "{text}\n{}", String::from_utf8_lossy(&r.stderr));
     let got = frames(&out);
-    for (what, f) in
-        [("the canary", &canary), ("the victim's query", &victim_q), ("the probes", &q_probe), ("the probes", &l_probe), ("the host's answer", &l_first)]
-    {
+    for (what, f) in [
+        ("the canary", &canary),
+        ("the victim's query", &victim_q),
+        ("the probes", &q_probe),
+        ("the probes", &l_probe),
+        ("the host's answer", &l_first),
+        ("R's first answer, released at its deadline", &r_first),
+    ] {
         assert!(got.contains(f), "{what} left: {text}");
     }
-    for (what, f) in
-        [("P's answer to the canary", &p_canary), ("Q's first answer", &q_first), ("Q's answer to the probe", &q_probe_answer), ("Q's next answer", &q_again)]
-    {
+    for (what, f) in [
+        ("P's answer to the canary", &p_canary),
+        ("Q's first answer", &q_first),
+        ("Q's answer to the probe", &q_probe_answer),
+        ("Q's next answer", &q_again),
+        ("R's late answer to its probe", &r_late),
+    ] {
         assert!(!got.contains(f), "{what} was forwarded: {text}");
     }
-    assert!(text.contains("2 answers held") && text.contains("1 released, 1 dropped"), "{text}");
+    assert!(text.contains("3 answers held") && text.contains("2 released, 1 dropped"), "{text}");
     assert!(!text.contains("fallback"), "{text}");
 
     // Without it: replay cannot tell the canary or the probe from anyone's query; the held
@@ -454,14 +472,14 @@ fn a_storm_of_new_alerts_is_summarised_per_rule_and_second() {
         assert!(d["message"].as_str().unwrap().starts_with("alert storm: "), "{d}");
         assert!(d["source"]["ip"].is_string() && d["dns"]["question"]["name"].is_string(), "the example's addresses and name: {d}");
     }
-    // Per rule: the new alerts written one by one stay within the budget for each second the
-    // replay took (a few at most).
+    // Per rule: the new alerts written one by one stay within the budget for each second of the
+    // capture (a replay judges by the capture's time: 5,000 frames at 1,000 a second).
     let mut per_rule: std::collections::BTreeMap<String, u64> = Default::default();
     for d in docs.iter().filter(|d| d["antidote"]["storm"] != true) {
         *per_rule.entry(d["rule"]["name"].as_str().unwrap().to_string()).or_default() += 1;
     }
     for (rule, n) in &per_rule {
-        assert!(*n <= 200 * 4, "{rule}: {n} alerts written one by one");
+        assert!(*n <= 200 * 6, "{rule}: {n} alerts written one by one");
     }
     assert!(docs.len() < 2000, "{} documents for {raised} alerts", docs.len());
 }

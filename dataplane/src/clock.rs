@@ -33,3 +33,56 @@ impl Clock {
         self.start_unix_ms + now_ms - 1
     }
 }
+
+/// A worker's clock in a replay (`antidote replay`): the capture's time, as run-clock
+/// milliseconds — the first frame's timestamp is the run clock when it came, and each later
+/// frame is as far after it as in the capture, however fast the capture is read; while no frame
+/// comes (the capture's end), time goes on as the run clock does since the last one, so what is
+/// held is released when it would have been. Never goes back.
+#[derive(Default, Debug)]
+pub struct CaptureClock {
+    /// The first frame's timestamp (µs) and the run clock then.
+    origin: Option<(u64, u64)>,
+    /// The last frame's time (run-clock ms) and the run clock when it came.
+    last: (u64, u64),
+    now: u64,
+}
+
+impl CaptureClock {
+    /// A burst whose first frame carries timestamp `ts_us` (microseconds), read at run clock
+    /// `real`: the capture's time now.
+    pub fn frame(&mut self, ts_us: u64, real: u64) -> u64 {
+        let (t0, r0) = *self.origin.get_or_insert((ts_us, real));
+        let at = r0 + ts_us.saturating_sub(t0) / 1000;
+        self.last = (at, real);
+        self.now = self.now.max(at);
+        self.now
+    }
+
+    /// The capture's time at run clock `real`, between frames.
+    pub fn idle(&mut self, real: u64) -> u64 {
+        let at = match self.origin {
+            Some(_) => self.last.0 + real.saturating_sub(self.last.1),
+            None => real,
+        };
+        self.now = self.now.max(at);
+        self.now
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_capture_clock_follows_the_capture_then_the_clock() {
+        let mut c = CaptureClock::default();
+        assert_eq!(c.idle(5), 5, "before the first frame: the run clock");
+        assert_eq!(c.frame(1_000_000, 10), 10, "the first frame: the run clock then");
+        assert_eq!(c.frame(1_040_000, 11), 50, "40 ms later in the capture, 1 ms later in the run");
+        assert_eq!(c.frame(1_030_000, 12), 50, "never back");
+        assert_eq!(c.frame(61_040_000, 13), 60_050, "a minute later in the capture");
+        assert_eq!(c.idle(13), 60_050);
+        assert_eq!(c.idle(113), 60_150, "then as the run clock goes");
+    }
+}

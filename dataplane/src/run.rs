@@ -233,6 +233,7 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
             tx_desc: spec.tx_desc,
             rss: spec.rss,
             promiscuous: true,
+            rx_timestamp: opts.replay,
         };
         port.configure(&cfg, &pool).map_err(|e| format!("{}: port `{}`: {e}", opts.profile_file, spec.name))?;
         port.start().map_err(|e| format!("{}: port `{}`: {e}", opts.profile_file, spec.name))?;
@@ -277,6 +278,7 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
                 Arc::new(c)
             })
         },
+        capture_time: if opts.replay { antidote_dpdk::RxTimestamp::lookup() } else { None },
     });
     if let Some(c) = &shared.canaries {
         c.register(&shared.network);

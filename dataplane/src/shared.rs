@@ -45,4 +45,8 @@ pub struct Shared {
     /// The canary identities of the profile's pairs, and what the control side built for them
     /// (None: no pair has one).
     pub canaries: Option<Arc<crate::canary::Canaries>>,
+    /// The frames carry their capture's time (`antidote replay`): workers judge by it, not by the
+    /// clock ([`crate::clock::CaptureClock`]) — what a live run learned over ten minutes is
+    /// learned over the capture's ten minutes, however fast it is read.
+    pub capture_time: Option<antidote_dpdk::RxTimestamp>,
 }

@@ -33,6 +33,8 @@ pub struct Worker {
     now: u64,
     /// Frames received since the clock was read.
     since_clock: usize,
+    /// In a replay: the capture's time ([`Shared::capture_time`]).
+    capture: crate::clock::CaptureClock,
     /// When the alert folds' ended windows are next handed over (ms).
     next_fold_check: u64,
 }
@@ -60,6 +62,7 @@ impl Worker {
             round: 0,
             now: 0,
             since_clock: 0,
+            capture: crate::clock::CaptureClock::default(),
             next_fold_check: 0,
             b: BurstBufs::new(Outputs::new(lcore, tx_queue as usize, fold_ms)),
         }
@@ -77,22 +80,37 @@ impl Worker {
         // The clock only every 64th round or 2048th frame (times are kept in milliseconds, and
         // 2048 frames take ~50 µs at full rate): reading it every round cost ~1 ns per frame,
         // every 16th round still ~0.1.
-        if self.round & 63 == 0 || self.since_clock >= 2048 {
+        let capture_time = self.shared.capture_time;
+        if self.round & 63 == 0 || self.since_clock >= 2048 || capture_time.is_some() {
             self.since_clock = 0;
             self.now = self.shared.clock.now_ms();
-            if self.now >= self.next_fold_check {
-                self.next_fold_check = self.now + 10;
-                self.b.out.folds.expire(&self.shared.alerts, self.b.out.worker, self.now);
+            // (A replay judges by the capture's time, and folds its alerts by it.)
+            let now = if capture_time.is_some() { self.capture.idle(self.now) } else { self.now };
+            if now >= self.next_fold_check {
+                self.next_fold_check = now + 10;
+                self.b.out.folds.expire(&self.shared.alerts, self.b.out.worker, now);
             }
         }
         self.round = self.round.wrapping_add(1);
-        let now = self.now;
+        let mut now = if capture_time.is_some() { self.capture.idle(self.now) } else { self.now };
         let mut total = 0;
         for ti in 0..self.tasks.len() {
             let t = self.tasks[ti];
-            let n = t.rx_port.rx_burst(t.rx_queue, &mut self.b.rx);
+            // (A replay reads its capture a frame at a time: each is judged at its own time.)
+            let n = match capture_time {
+                None => t.rx_port.rx_burst(t.rx_queue, &mut self.b.rx),
+                Some(_) => t.rx_port.rx_burst_up_to(t.rx_queue, &mut self.b.rx, 1),
+            };
             if n == 0 {
                 continue;
+            }
+            if let Some(ts) = capture_time.and_then(|c| self.b.rx.as_slice().first().and_then(|m| c.of(m))) {
+                now = self.capture.frame(ts, self.now);
+                // What was due before this frame's time is settled before it is judged, as it
+                // was live.
+                if !self.b.out.hold.is_empty() {
+                    settle_held(&mut self.b.out, &self.tasks, &self.counters, &self.shared, now);
+                }
             }
             total += n;
             let c = &*self.counters;
@@ -144,7 +162,7 @@ impl Worker {
         }
         let c = &*self.counters;
         bump(&c.polls, 1);
-        c.last_poll_ms.store(now, Relaxed);
+        c.last_poll_ms.store(self.now, Relaxed);
         if let Some(p) = guard.as_deref() {
             if c.policy_version.load(Relaxed) != p.version {
                 c.policy_version.store(p.version, Relaxed);

@@ -13,3 +13,9 @@ char *ad_pktmbuf_append(struct rte_mbuf *m, uint16_t len) { return rte_pktmbuf_a
 int ad_pktmbuf_trim(struct rte_mbuf *m, uint16_t len) { return rte_pktmbuf_trim(m, len); }
 int ad_errno(void) { return rte_errno; }
 unsigned ad_lcore_id(void) { return rte_lcore_id(); }
+int ad_rx_timestamp_field(uint64_t *flag)
+{
+    int bit = rte_mbuf_dynflag_lookup(RTE_MBUF_DYNFLAG_RX_TIMESTAMP_NAME, NULL);
+    *flag = bit < 0 ? 0 : (1ULL << bit);
+    return bit < 0 ? -1 : rte_mbuf_dynfield_lookup(RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, NULL);
+}

@@ -9,6 +9,7 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 #include <rte_cycles.h>
+#include <rte_mbuf_dyn.h>
 
 uint16_t ad_rx_burst(uint16_t port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n);
 uint16_t ad_tx_burst(uint16_t port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n);
@@ -20,3 +21,6 @@ char *ad_pktmbuf_append(struct rte_mbuf *m, uint16_t len);
 int ad_pktmbuf_trim(struct rte_mbuf *m, uint16_t len);
 int ad_errno(void);
 unsigned ad_lcore_id(void);
+/* The RX timestamp a PMD wrote into an mbuf's dynamic field (RTE_ETH_RX_OFFLOAD_TIMESTAMP):
+   the field's offset and flag, looked up once (-1 / 0 when no PMD registered them). */
+int ad_rx_timestamp_field(uint64_t *flag);

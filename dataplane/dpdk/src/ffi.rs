@@ -15,6 +15,8 @@ pub const RSS_NONFRAG_IPV6_TCP: u64 = 1 << 10;
 pub const RSS_NONFRAG_IPV6_UDP: u64 = 1 << 11;
 pub const RSS_NONFRAG_IPV6_OTHER: u64 = 1 << 13;
 /// IP, TCP and UDP hashing: RSS keeps a flow (and a query and its answer's 5-tuple) on one core.
+/// `RTE_ETH_RX_OFFLOAD_TIMESTAMP` (a function-like macro bindgen cannot read).
+pub const RX_OFFLOAD_TIMESTAMP: u64 = 1 << 14;
 pub const RSS_IP_TCP_UDP: u64 = RSS_IPV4
     | RSS_FRAG_IPV4
     | RSS_NONFRAG_IPV4_TCP

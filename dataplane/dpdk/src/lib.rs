@@ -20,7 +20,7 @@ pub mod mempool;
 pub mod port;
 
 pub use eal::{Eal, EalError};
-pub use mbuf::{Burst, Mbuf, BURST_SIZE};
+pub use mbuf::{Burst, Mbuf, RxTimestamp, BURST_SIZE};
 pub use mempool::Mempool;
 pub use port::{LinkStatus, Port, PortConfig, PortStats};
 

@@ -6,6 +6,37 @@ use std::ptr::NonNull;
 /// Frames handled per RX/TX call.
 pub const BURST_SIZE: usize = 32;
 
+/// Where a PMD writes each frame's RX timestamp (the mbuf's dynamic timestamp field, with its
+/// flag), when a port was configured with [`crate::port::PortConfig::rx_timestamp`]: `net_pcap`
+/// writes the capture's timestamp there.
+#[derive(Debug, Clone, Copy)]
+pub struct RxTimestamp {
+    offset: usize,
+    flag: u64,
+}
+
+impl RxTimestamp {
+    /// The field, once a port that writes it is configured (None before, or if none does).
+    pub fn lookup() -> Option<RxTimestamp> {
+        let mut flag = 0u64;
+        // SAFETY: flag is a valid out-pointer; the lookups only read DPDK's registry.
+        let offset = unsafe { ffi::ad_rx_timestamp_field(&mut flag) };
+        (offset >= 0 && flag != 0).then_some(RxTimestamp { offset: offset as usize, flag })
+    }
+
+    /// The RX timestamp of `m`, if its PMD wrote one (units are the PMD's: microseconds for
+    /// `net_pcap`).
+    #[inline]
+    pub fn of(&self, m: &Mbuf) -> Option<u64> {
+        if m.raw().ol_flags & self.flag == 0 {
+            return None;
+        }
+        // SAFETY: DPDK registered `offset` for an 8-byte timestamp inside the mbuf's dynamic
+        // field area (within the mbuf struct); the flag says the PMD wrote it; read unaligned.
+        Some(unsafe { (m.0.as_ptr() as *const u8).add(self.offset).cast::<u64>().read_unaligned() })
+    }
+}
+
 /// One owned packet buffer (single segment view). Freed on drop.
 #[repr(transparent)]
 pub struct Mbuf(NonNull<ffi::rte_mbuf>);

@@ -19,6 +19,9 @@ pub struct PortConfig {
     pub rss: bool,
     /// Receive every frame whatever its destination MAC (a bump in the wire must).
     pub promiscuous: bool,
+    /// Ask the PMD to stamp each frame with its RX time, when it can ([`crate::RxTimestamp`]:
+    /// `net_pcap` gives the capture's time — what `antidote replay` judges by).
+    pub rx_timestamp: bool,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -133,6 +136,9 @@ impl Port {
             conf.rxmode.mq_mode = ffi::rte_eth_rx_mq_mode_RTE_ETH_MQ_RX_RSS;
             conf.rx_adv_conf.rss_conf.rss_hf = rss_hf;
         }
+        if cfg.rx_timestamp && info.rx_offload_capa & ffi::RX_OFFLOAD_TIMESTAMP != 0 {
+            conf.rxmode.offloads |= ffi::RX_OFFLOAD_TIMESTAMP;
+        }
         // SAFETY: conf is a valid, fully initialised rte_eth_conf.
         check(unsafe { ffi::rte_eth_dev_configure(self.0, cfg.rx_queues, cfg.tx_queues, &conf) }, "rte_eth_dev_configure")?;
         let (mut nrx, mut ntx) = (cfg.rx_desc, cfg.tx_desc);
@@ -206,7 +212,15 @@ impl Port {
     /// Receives into the free slots of `burst`; returns how many arrived.
     #[inline(always)]
     pub fn rx_burst(self, queue: u16, burst: &mut Burst) -> usize {
+        self.rx_burst_up_to(queue, burst, u16::MAX)
+    }
+
+    /// [`Port::rx_burst`] of at most `max` frames (a replay reads a capture frame by frame, each
+    /// at its own time).
+    #[inline(always)]
+    pub fn rx_burst_up_to(self, queue: u16, burst: &mut Burst, max: u16) -> usize {
         let (p, room) = burst.spare_ptr();
+        let room = room.min(max);
         // SAFETY: p points at `room` free slots of the burst; the PMD writes at most `room`
         // owned mbuf pointers there. Each (port, queue) is polled by one lcore only (the
         // dataplane's queue plan guarantees it).

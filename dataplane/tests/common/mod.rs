@@ -27,7 +27,7 @@ pub fn eal_with_rings(prefix: &str, pool: &str) -> (&'static Eal, Arc<Mempool>, 
     let pool = Arc::new(Mempool::new(pool, 4095, 64, 2176, -1).unwrap());
     let a = Port::by_name("net_ring0").expect("net_ring0 probed");
     let b = Port::by_name("net_ring1").expect("net_ring1 probed");
-    let cfg = PortConfig { rx_queues: 1, tx_queues: 1, rx_desc: 512, tx_desc: 512, rss: false, promiscuous: true };
+    let cfg = PortConfig { rx_queues: 1, tx_queues: 1, rx_desc: 512, tx_desc: 512, rss: false, promiscuous: true, rx_timestamp: false };
     for p in [a, b] {
         p.configure(&cfg, &pool).unwrap();
         p.start().unwrap();
@@ -77,6 +77,7 @@ pub fn shared(alerts: usize, canaries: Option<antidote_dataplane::canary::Canari
         alert_fold_ms: 0,
         mirror: None,
         canaries: canaries.map(Arc::new),
+        capture_time: None,
     });
     if let Some(c) = &shared.canaries {
         c.register(&shared.network);
