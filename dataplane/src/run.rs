@@ -235,7 +235,20 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
             promiscuous: true,
             rx_timestamp: opts.replay,
         };
-        port.configure(&cfg, &pool).map_err(|e| format!("{}: port `{}`: {e}", opts.profile_file, spec.name))?;
+        port.configure(&cfg, &pool).map_err(|e| {
+            // net_pcap with infinite_rx keeps the whole capture in mbufs of the pool.
+            let hint = if e.contains("rx_queue_setup") && spec.device.contains("infinite_rx=1") {
+                format!(
+                    " (net_pcap's infinite_rx keeps the whole capture in the mempool: raise `mempool_mbufs` ({}) by the capture's frame count, or use a smaller capture)",
+                    profile.mempool_mbufs
+                )
+            } else if e.contains("rx_queue_setup") {
+                " (the lines above say why; too few mbufs is the usual cause: raise `mempool_mbufs`)".to_string()
+            } else {
+                String::new()
+            };
+            format!("{}: port `{}`: {e}{hint}", opts.profile_file, spec.name)
+        })?;
         port.start().map_err(|e| format!("{}: port `{}`: {e}", opts.profile_file, spec.name))?;
         ports.started.push(port);
         let link = port.link();
