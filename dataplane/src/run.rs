@@ -174,6 +174,13 @@ pub fn run(profile: &Profile, opts: RunOptions, stop: Arc<AtomicBool>, hooks: &m
     let prefix = format!("antidote-{}", std::process::id());
     let eal =
         Eal::init(&profile.eal_args(&prefix)).map_err(|e| format!("{e}\nDPDK could not start with profile {}; the lines above say why.", opts.profile_file))?;
+    // A panic once EAL is up (a closed stdout, a bug) leaves no runtime folder behind either.
+    let dir = format!("/var/run/dpdk/{prefix}");
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let _ = std::fs::remove_dir_all(&dir);
+        hook(info);
+    }));
     let result = run_on(eal, profile, opts, stop, hooks);
     eal.cleanup();
     result
