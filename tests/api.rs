@@ -386,7 +386,15 @@ fn the_api_hammered_keeps_answering_and_the_dataplane_keeps_forwarding() {
     let s = Scratch::new("api-hammer");
     let (mut app, api) = start(&s, "policies/default.policy");
     pin_to_cpu0();
-    let rx = |api: &Api| api.get("/v1/stats").1["ports"][0]["rx"].as_u64().unwrap();
+    // (Beyond 32 requests in flight the API sheds load with a 503 "retry": so do we.)
+    let rx = |api: &Api| loop {
+        let (c, v) = api.get("/v1/stats");
+        match v["ports"][0]["rx"].as_u64() {
+            Some(n) => break n,
+            None if c == 503 => std::thread::sleep(Duration::from_millis(20)),
+            None => panic!("/v1/stats: {c} {v}"),
+        }
+    };
     let rate = |api: &Api| {
         let (a, t) = (rx(api), Instant::now());
         std::thread::sleep(Duration::from_millis(1500));
@@ -426,9 +434,9 @@ fn the_api_hammered_keeps_answering_and_the_dataplane_keeps_forwarding() {
     let mut worst = Duration::ZERO;
     for _ in 0..10 {
         let t = Instant::now();
-        let (c, _) = api.get("/v1/health");
+        let (c, v) = api.get("/v1/health");
         worst = worst.max(t.elapsed());
-        assert!(c == 200 || c == 503, "{c}");
+        assert!(c == 200 && v["status"].is_string(), "the health check is answered even when the API sheds load: {c} {v}");
         std::thread::sleep(Duration::from_millis(100));
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
