@@ -86,6 +86,7 @@ enum Cmd {
 }
 
 fn main() -> ExitCode {
+    antidote_dataplane::dpdk::process::steady_allocator();
     let cli = Cli::parse();
     match cli.cmd {
         Cmd::Fields => {

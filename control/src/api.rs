@@ -52,8 +52,12 @@ pub fn listener(addr: &str) -> Result<std::net::TcpListener, String> {
     s.listen(128).map_err(|e| e.to_string())?;
     Ok(s.into())
 }
-/// Requests handled at once (each on its own thread, so a slow client blocks nobody else).
+/// Requests waiting for a handler at most; beyond, a 503 "retry" (the health check excepted).
 pub const MAX_IN_FLIGHT: usize = 32;
+/// Threads that handle requests: a fixed pool (a thread per request made the allocator spread
+/// over an arena per thread, and resident memory crept up after every burst of clients); a
+/// client that sends its body slowly holds one for at most the body timeout.
+pub const HANDLERS: usize = 8;
 
 /// A named token (`name:token` lines in the token file; a bare line is named `default`).
 #[derive(Clone)]
@@ -136,15 +140,27 @@ impl Api {
         let stop = Arc::new(AtomicBool::new(false));
         let state = Arc::new(state);
         let st = stop.clone();
-        let in_flight = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (queue, requests) = crossbeam_channel::bounded::<Request>(MAX_IN_FLIGHT);
+        let mut handlers = Vec::new();
+        for i in 0..HANDLERS {
+            let (state, st2, requests) = (state.clone(), st.clone(), requests.clone());
+            let h = std::thread::Builder::new()
+                .name(format!("api-{i}"))
+                .spawn(move || {
+                    for req in requests.iter() {
+                        handle(&state, req, &st2);
+                    }
+                })
+                .map_err(|e| e.to_string())?;
+            handlers.push(h);
+        }
         let handle = std::thread::Builder::new()
             .name("api".into())
             .spawn(move || {
                 while !st.load(Relaxed) {
                     match server.recv_timeout(Duration::from_millis(200)) {
                         Ok(Some(req)) => {
-                            if in_flight.fetch_add(1, Relaxed) >= MAX_IN_FLIGHT {
-                                in_flight.fetch_sub(1, Relaxed);
+                            if let Err(crossbeam_channel::TrySendError::Full(req) | crossbeam_channel::TrySendError::Disconnected(req)) = queue.try_send(req) {
                                 // The health check is answered even then, here (it reads a
                                 // few counters): monitoring sees the appliance, not the crowd.
                                 if req.url().trim_end_matches('/') == "/v1/health" {
@@ -152,15 +168,6 @@ impl Api {
                                 } else {
                                     let _ = req.respond(err(503, "too many requests in flight; retry"));
                                 }
-                                continue;
-                            }
-                            let (state, st2, n) = (state.clone(), st.clone(), in_flight.clone());
-                            let spawned = std::thread::Builder::new().name("api-req".into()).spawn(move || {
-                                handle(&state, req, &st2);
-                                n.fetch_sub(1, Relaxed);
-                            });
-                            if spawned.is_err() {
-                                in_flight.fetch_sub(1, Relaxed);
                             }
                         }
                         Ok(None) => {}
@@ -173,6 +180,11 @@ impl Api {
                             }
                         },
                     }
+                }
+                // The handlers finish what they hold, then see the queue closed.
+                drop(queue);
+                for h in handlers {
+                    let _ = h.join();
                 }
             })
             .map_err(|e| e.to_string())?;
@@ -428,7 +440,7 @@ fn handle(state: &Arc<ApiState>, mut req: Request, stop: &Arc<AtomicBool>) {
                 return;
             }
             let recent = stats.recent.lock().unwrap_or_else(|e| e.into_inner());
-            let docs: Vec<&Value> = recent.iter().filter(|(s, _)| *s > since).take(limit).map(|(_, d)| d).collect();
+            let docs: Vec<Value> = recent.iter().filter(|(s, _)| *s > since).take(limit).filter_map(|(_, d)| serde_json::from_str(d).ok()).collect();
             let next = recent.iter().filter(|(s, _)| *s > since).take(limit).map(|(s, _)| *s).last().unwrap_or(since);
             json_resp(200, &json!({"alerts": docs, "next": next}))
         }
@@ -615,7 +627,7 @@ impl Read for Follow {
                 let recent = self.stats.recent.lock().unwrap_or_else(|e| e.into_inner());
                 let from = self.next;
                 for (s, d) in recent.iter().filter(|(s, _)| *s > from) {
-                    self.buf.extend(d.to_string().as_bytes());
+                    self.buf.extend(d.as_bytes());
                     self.buf.push(b'\n');
                     self.next = *s;
                 }

@@ -139,9 +139,17 @@ impl HoldStore {
     }
 
     /// Settles what is due at `now`, once per millisecond: an answer whose probe was answered (or whose sender answered any canary or probe meanwhile) is
-    /// dropped; an answer whose deadline passed is handed to `release` (the task index and the
-    /// mbuf) and its sender learned as verified. Returns what it did.
-    pub fn settle(&mut self, net: &Network, now: u64, scratch: &mut antidote_wire::Scratch, mut release: impl FnMut(u16, Mbuf)) -> Settled {
+    /// dropped (its task index handed to `dropped`); an answer whose deadline passed is handed to
+    /// `release` (the task index and the mbuf) and its sender learned as verified. Returns what
+    /// it did.
+    pub fn settle(
+        &mut self,
+        net: &Network,
+        now: u64,
+        scratch: &mut antidote_wire::Scratch,
+        mut release: impl FnMut(u16, Mbuf),
+        mut dropped: impl FnMut(u16),
+    ) -> Settled {
         let mut s = Settled::default();
         if self.held.is_empty() || self.looked == now {
             return s;
@@ -155,6 +163,7 @@ impl HoldStore {
             let answered = marked(p.probe) || marked(p.responder);
             if answered {
                 drop(self.held.remove(i));
+                dropped(p.task);
                 s.dropped += 1;
                 continue;
             }
@@ -171,6 +180,15 @@ impl HoldStore {
             i += 1;
         }
         s
+    }
+
+    /// Makes every held answer due at the next [`HoldStore::settle`] (at shutdown: each is
+    /// released, or dropped if its probe was answered — as its deadline would have had it).
+    pub fn expire_all(&mut self) {
+        for h in &mut self.held {
+            h.p.deadline = 0;
+        }
+        self.looked = u64::MAX;
     }
 
     /// Frees everything held (at shutdown); returns how many.

@@ -213,6 +213,12 @@ impl BurstBufs {
             dropped |= skip & !consumed;
             fast_dropped = (skip & !consumed).count_ones() as u64;
         }
+        // Frames consumed (sent to a canary identity) that the policy did not drop itself are
+        // counted with the port's drops: nothing received goes uncounted.
+        let consumed_only = consumed & !dropped;
+        if consumed_only != 0 {
+            bump(&pc.dropped, consumed_only.count_ones() as u64);
+        }
         dropped |= consumed;
         bump(&pc.rx_bytes, bytes as u64);
         if dropped | held == 0 {

@@ -188,6 +188,14 @@ impl Worker {
         if let Some(line) = self.b.phases.report(self.b.out.lcore) {
             eprintln!("{line}");
         }
+        // Answers still held are settled as their deadlines would have (released, or dropped if
+        // their probe was answered): every frame received is accounted for.
+        if !self.b.out.hold.is_empty() {
+            let real = self.shared.clock.now_ms();
+            let now = if self.shared.capture_time.is_some() { self.capture.idle(real) } else { real };
+            self.b.out.hold.expire_all();
+            settle_held(&mut self.b.out, &self.tasks, &self.counters, &self.shared, now);
+        }
         self.b.out.hold.clear();
         let lost = self.b.out.folds.flush(&self.shared.alerts, self.b.out.worker, std::time::Duration::from_millis(500));
         if lost > 0 {
@@ -200,17 +208,28 @@ impl Worker {
 /// task's TX port, on the task's queue.
 #[inline(never)]
 fn settle_held(out: &mut Outputs, tasks: &[Task], c: &WorkerCounters, shared: &Shared, now: u64) {
-    let s = out.hold.settle(&shared.network, now, &mut out.scratch, |ti, m| {
-        let Some(t) = tasks.get(ti as usize) else { return };
-        let mut b = antidote_dpdk::Burst::new();
-        let _ = b.push(m);
-        let sent = t.tx_port.tx_burst(t.tx_queue, &mut b);
-        bump(&c.ports[t.rx_index].tx, sent as u64);
-        let lost = b.clear() as u64;
-        if lost > 0 {
-            bump(&c.ports[t.rx_index].tx_full, lost);
-        }
-    });
+    let s = out.hold.settle(
+        &shared.network,
+        now,
+        &mut out.scratch,
+        |ti, m| {
+            let Some(t) = tasks.get(ti as usize) else { return };
+            let mut b = antidote_dpdk::Burst::new();
+            let _ = b.push(m);
+            let sent = t.tx_port.tx_burst(t.tx_queue, &mut b);
+            bump(&c.ports[t.rx_index].tx, sent as u64);
+            let lost = b.clear() as u64;
+            if lost > 0 {
+                bump(&c.ports[t.rx_index].tx_full, lost);
+            }
+        },
+        |ti| {
+            // A held answer dropped: not forwarded, counted with the port's drops.
+            if let Some(t) = tasks.get(ti as usize) {
+                bump(&c.ports[t.rx_index].dropped, 1);
+            }
+        },
+    );
     if s.released + s.dropped > 0 {
         bump(&c.actions.hold_released, s.released);
         bump(&c.actions.hold_dropped, s.dropped);

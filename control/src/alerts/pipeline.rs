@@ -27,7 +27,7 @@ pub struct PipelineStats {
     /// one; counted in `aggregated` and `summaries` too).
     pub storms: AtomicU64,
     /// Recent documents (for the API) with their sequence numbers, newest last.
-    pub recent: Mutex<std::collections::VecDeque<(u64, serde_json::Value)>>,
+    pub recent: Mutex<std::collections::VecDeque<(u64, Box<str>)>>,
     /// Per rule name: alerts seen (repeats included).
     pub per_rule: Mutex<std::collections::BTreeMap<String, u64>>,
 }
@@ -82,7 +82,9 @@ impl AlertPipeline {
                     }
                     let seq = st.written.fetch_add(1, Relaxed) + 1;
                     let mut r = st.recent.lock().unwrap_or_else(|e| e.into_inner());
-                    r.push_back((seq, doc));
+                    // Kept as its JSON text: as a `Value` (a map per object) a document takes many
+                    // times the room.
+                    r.push_back((seq, doc.to_string().into_boxed_str()));
                     while r.len() > RECENT {
                         r.pop_front();
                     }

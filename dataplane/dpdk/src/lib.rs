@@ -9,6 +9,7 @@
 //! - [`mbuf`]: owned packet buffers and fixed-size bursts of them.
 //! - [`port`]: Ethernet ports: configure, queues, start/stop, link, MAC, stats, RX/TX bursts.
 //! - [`lcore`]: launching work on EAL lcores.
+//! - [`process`]: process-wide settings of the C runtime (the allocator's).
 #![allow(clippy::missing_safety_doc)]
 
 pub mod ffi;
@@ -18,6 +19,7 @@ pub mod lcore;
 pub mod mbuf;
 pub mod mempool;
 pub mod port;
+pub mod process;
 
 pub use eal::{Eal, EalError};
 pub use mbuf::{Burst, Mbuf, RxTimestamp, BURST_SIZE};
