@@ -34,17 +34,23 @@ fn replaying_profile(s: &Scratch, capture: &std::path::Path, mbufs: u32) -> std:
     p
 }
 
-#[test]
-fn sigterm_in_an_alert_flood_writes_or_counts_every_alert_and_leaves_nothing_behind() {
-    require_root();
-    let s = Scratch::new("faults-sigterm");
+/// The bench profile replaying a flood of forged answers (4,000 frames, each a new name from a
+/// new source: an alert each) forever.
+fn flood_profile(s: &Scratch) -> std::path::PathBuf {
     let flood = s.path("flood.pcap");
     let g = run_for(
         std::process::Command::new("/usr/bin/python3").arg(repo().join("bench/gen_flood.py")).arg("answers").arg(&flood).arg("4000"),
         Duration::from_secs(120),
     );
     assert!(g.status.success(), "{}", String::from_utf8_lossy(&g.stderr));
-    let profile = replaying_profile(&s, &flood, 16383);
+    replaying_profile(s, &flood, 16383)
+}
+
+#[test]
+fn sigterm_in_an_alert_flood_writes_or_counts_every_alert_and_leaves_nothing_behind() {
+    require_root();
+    let s = Scratch::new("faults-sigterm");
+    let profile = flood_profile(&s);
     let alerts = s.path("alerts.jsonl");
     let hp_before = hugepage_files();
     let mut app = Appliance::start(
@@ -129,4 +135,57 @@ fn a_start_that_fails_once_dpdk_is_up_says_what_to_do_and_leaves_nothing_behind(
     assert!(last.starts_with("antidote: ") && last.contains("raise `mempool_mbufs` (8191)"), "one sentence that says what to do: {err}");
     assert!(stale_runtime_dirs().is_empty(), "left in /var/run/dpdk: {:?}", stale_runtime_dirs());
     assert!(hugepage_files() <= hp_before, "hugepage files left behind");
+}
+
+/// A TCP listener on loopback that accepts connections and never reads from them (a receiver
+/// that hangs); the accepted sockets are kept open until the test ends.
+fn hung_listener() -> (std::net::TcpListener, std::sync::Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>) {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let kept = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (l2, k2) = (l.try_clone().unwrap(), kept.clone());
+    std::thread::spawn(move || {
+        for c in l2.incoming().flatten() {
+            k2.lock().unwrap().push(c);
+        }
+    });
+    (l, kept)
+}
+
+#[test]
+fn hung_sinks_lose_alerts_counted_and_never_hold_up_the_dataplane() {
+    // A syslog-over-TCP receiver and a webhook server that accept and never read or answer,
+    // under a flood of forged answers (an alert each): the workers never wait on the sinks —
+    // frames flow every second, every frame is accounted for — and what the sinks could not
+    // deliver is counted, as is every alert; the run stops promptly.
+    require_root();
+    let s = Scratch::new("faults-sinks");
+    let profile = flood_profile(&s);
+    let (syslog, _k1) = hung_listener();
+    let (hook, _k2) = hung_listener();
+    let t = std::time::Instant::now();
+    let out = run_for(
+        std::process::Command::new(bin())
+            .args(["run", "--control", "off", "--duration", "4", "--stats-interval", "1", "--policy", "policies/default.policy", "--profile"])
+            .arg(&profile)
+            .args(["--alerts", &format!("syslog+tcp://{}", syslog.local_addr().unwrap())])
+            .args(["--alerts", &format!("http://{}/hook", hook.local_addr().unwrap())])
+            .args(["--state-dir", s.path("state").to_str().unwrap()])
+            .current_dir(repo()),
+        Duration::from_secs(60),
+    );
+    let log = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(t.elapsed() < Duration::from_secs(20), "the run took {:?} to stop with hung sinks:\n{log}", t.elapsed());
+    // Frames flowed in every second of the run.
+    let rates: Vec<&str> = log.lines().filter(|l| l.starts_with("antidote: ") && l.ends_with("pps") && l.contains("s |")).collect();
+    assert!(rates.len() >= 3 && rates.iter().all(|l| !l.ends_with(" 0 pps")), "a second without frames:\n{log}");
+    // Every frame accounted for.
+    let fl = final_line(&log);
+    assert_eq!(counter(&fl, "a→b", "rx"), counter(&fl, "a→b", "tx") + counter(&fl, "a→b", "dropped") + counter(&fl, "a→b", "txfull"), "{fl}");
+    // Every alert: written, folded or lost (queue full); and the sinks' losses counted.
+    let line = log.lines().find(|l| l.starts_with("antidote: alerts: ")).unwrap_or_else(|| panic!("no alert accounting line:\n{log}"));
+    let n: Vec<u64> = line.split(|c: char| !c.is_ascii_digit()).filter(|t| !t.is_empty()).map(|t| t.parse().unwrap()).collect();
+    let (raised, written, folded, dropped, sink_lost) = (n[0], n[1], n[2], n[n.len() - 3], n[n.len() - 1]);
+    assert!(raised > 1000 && raised == written + folded + dropped, "{line}");
+    assert!(sink_lost > 0, "the hung webhook delivered nothing, and says so: {line}");
 }

@@ -219,6 +219,20 @@ pub fn prometheus(ctx: &RunContext, x: &Extra<'_>) -> String {
     if let Some(s) = x.alerts {
         metric("antidote_alerts_total", "Alerts raised by the workers.", "counter", vec![(String::new(), s.events.load(Relaxed) as f64)]);
     }
+    // What each sink did with the documents it was given (docs/loss.md).
+    metric(
+        "antidote_alert_sink_documents_total",
+        "Alert documents per sink: sent, failed (write errors, retries spent), dropped (its queue full, or undelivered at exit).",
+        "counter",
+        x.sinks
+            .iter()
+            .flat_map(|(n, st)| {
+                let esc = n.replace('\\', "\\\\").replace('"', "\\\"");
+                [("sent", st.sent.load(Relaxed)), ("failed", st.failed.load(Relaxed)), ("dropped", st.dropped.load(Relaxed))]
+                    .map(|(r, v)| (format!("{{sink=\"{esc}\",result=\"{r}\"}}"), v as f64))
+            })
+            .collect(),
+    );
     // The policy's learned tables: size, and what a full table did with new keys.
     if let Some(lp) = ctx.shared.policy.current.load_full() {
         let now = ctx.shared.clock.now_ms();
