@@ -122,6 +122,7 @@ def main():
     lab = Lab(a)
     lab.up()
     procs = []
+    app = None
     result = {"minutes": a.minutes, "plan": a.plan}
     try:
         lab.legit_software()
@@ -218,6 +219,7 @@ def main():
     finally:
         for p in procs:
             stop(p)
+        stop(app, signal.SIGTERM)
         lab.down()
     text = json.dumps(result, indent=1)
     if a.out:
