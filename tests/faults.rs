@@ -5,24 +5,6 @@ mod common;
 use common::*;
 use std::time::Duration;
 
-/// Runtime folders of antidote processes that are gone (parallel tests leave live ones).
-fn stale_runtime_dirs() -> Vec<String> {
-    std::fs::read_dir("/var/run/dpdk")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let pid = name.strip_prefix("antidote-").and_then(|p| p.parse::<u32>().ok())?;
-            (!std::path::Path::new(&format!("/proc/{pid}")).exists()).then_some(name)
-        })
-        .collect()
-}
-
-fn hugepage_files() -> usize {
-    std::fs::read_dir("/dev/hugepages").map(|d| d.count()).unwrap_or(0)
-}
-
 /// The bench profile replaying `capture` forever into net_null.
 fn replaying_profile(s: &Scratch, capture: &std::path::Path, mbufs: u32) -> std::path::PathBuf {
     let text = std::fs::read_to_string(repo().join("hw-profiles/bench-pcap-null.toml"))

@@ -80,7 +80,7 @@ fn pcap_in_pcap_out_unchanged() {
     write_pcap(&s.path("in.pcap"), &input);
     write_pcap(&s.path("empty.pcap"), &[]);
     let profile = write_pcap_profile(&s, false);
-    let hp_before = std::fs::read_dir("/dev/hugepages").map(|d| d.count()).unwrap_or(0);
+    let hp_before = hugepage_files();
     let fl = run_pcap_profile(&profile, &[]);
     assert_eq!(counter(&fl, "a→b", "rx"), 500, "{fl}");
     assert_eq!(counter(&fl, "a→b", "tx"), 500, "{fl}");
@@ -92,14 +92,8 @@ fn pcap_in_pcap_out_unchanged() {
     assert!(read_pcap(&s.path("out-a.pcap")).is_empty());
     // Clean shutdown: no runtime files, no hugepage files.
     // Every antidote runtime dir that remains belongs to a live process (parallel tests).
-    for e in std::fs::read_dir("/var/run/dpdk").into_iter().flatten().flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        if let Some(pid) = name.strip_prefix("antidote-").and_then(|p| p.parse::<u32>().ok()) {
-            assert!(std::path::Path::new(&format!("/proc/{pid}")).exists(), "left in /var/run/dpdk: {name}");
-        }
-    }
-    let hp_after = std::fs::read_dir("/dev/hugepages").map(|d| d.count()).unwrap_or(0);
-    assert!(hp_after <= hp_before, "hugepage files left behind");
+    assert!(stale_runtime_dirs().is_empty(), "left in /var/run/dpdk: {:?}", stale_runtime_dirs());
+    assert!(hugepage_files() <= hp_before, "hugepage files left behind");
 }
 
 #[test]

@@ -81,18 +81,18 @@ impl Worker {
         // 2048 frames take ~50 µs at full rate): reading it every round cost ~1 ns per frame,
         // every 16th round still ~0.1.
         let capture_time = self.shared.capture_time;
-        if self.round & 63 == 0 || self.since_clock >= 2048 || capture_time.is_some() {
+        let read = self.round & 63 == 0 || self.since_clock >= 2048 || capture_time.is_some();
+        if read {
             self.since_clock = 0;
             self.now = self.shared.clock.now_ms();
-            // (A replay judges by the capture's time, and folds its alerts by it.)
-            let now = if capture_time.is_some() { self.capture.idle(self.now) } else { self.now };
-            if now >= self.next_fold_check {
-                self.next_fold_check = now + 10;
-                self.b.out.folds.expire(&self.shared.alerts, self.b.out.worker, now);
-            }
+        }
+        // (A replay judges by the capture's time, and folds its alerts by it.)
+        let mut now = if capture_time.is_some() { self.capture.idle(self.now) } else { self.now };
+        if read && now >= self.next_fold_check {
+            self.next_fold_check = now + 10;
+            self.b.out.folds.expire(&self.shared.alerts, self.b.out.worker, now);
         }
         self.round = self.round.wrapping_add(1);
-        let mut now = if capture_time.is_some() { self.capture.idle(self.now) } else { self.now };
         let mut total = 0;
         for ti in 0..self.tasks.len() {
             let t = self.tasks[ti];

@@ -167,3 +167,21 @@ pub fn counter(line: &str, dir: &str, key: &str) -> u64 {
     }
     panic!("no {key} in {seg}");
 }
+
+/// Runtime folders of antidote processes that are gone (parallel tests leave live ones).
+pub fn stale_runtime_dirs() -> Vec<String> {
+    std::fs::read_dir("/var/run/dpdk")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let pid = name.strip_prefix("antidote-").and_then(|p| p.parse::<u32>().ok())?;
+            (!std::path::Path::new(&format!("/proc/{pid}")).exists()).then_some(name)
+        })
+        .collect()
+}
+
+pub fn hugepage_files() -> usize {
+    std::fs::read_dir("/dev/hugepages").map(|d| d.count()).unwrap_or(0)
+}

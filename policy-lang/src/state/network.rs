@@ -652,13 +652,25 @@ impl Network {
 /// costs the shared table (megabytes, past the caches) one visit a second per worker, not one
 /// per frame. 256 entries, direct-mapped by address and segment; only bindings that held
 /// (new or the same MAC) are remembered, so conflicts and mismatches are counted every time.
+#[derive(Default)]
 pub struct RecentArp {
-    slots: Box<[(u64, u64, u64); 256]>,
+    slots: Recent,
 }
 
-impl Default for RecentArp {
+/// A worker's memory of what it taught a shared table in the last second: (key, MAC, until)
+/// per slot, 256 slots direct-mapped by key ([`RecentArp`], [`RecentTraffic`]).
+struct Recent(Box<[(u64, u64, u64); 256]>);
+
+impl Default for Recent {
     fn default() -> Self {
-        RecentArp { slots: Box::new([(u64::MAX, 0, 0); 256]) }
+        Recent(Box::new([(u64::MAX, 0, 0); 256]))
+    }
+}
+
+impl Recent {
+    #[inline]
+    fn slot(&mut self, key: u64) -> &mut (u64, u64, u64) {
+        &mut self.0[(key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) as usize]
     }
 }
 
@@ -677,7 +689,7 @@ impl RecentArp {
         let sender = word(at + 8);
         let ip = at + 14;
         let key = u32::from_be_bytes([h[ip], h[ip + 1], h[ip + 2], h[ip + 3]]) as u64 | segment << 32;
-        let slot = &mut self.slots[(key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) as usize];
+        let slot = self.slots.slot(key);
         if slot.0 == key && slot.1 == sender && now < slot.2 && word(6) == sender {
             return Learned::Nothing;
         }
@@ -699,8 +711,9 @@ impl RecentArp {
 /// the same MAC in the last second — so learning from traffic costs a burst a few loads, and
 /// a chatty host the shared table one visit a second per worker. 256 entries, direct-mapped
 /// by address and segment.
+#[derive(Default)]
 pub struct RecentTraffic {
-    slots: Box<[(u64, u64, u64); 256]>,
+    slots: Recent,
     turn: usize,
     /// Samples left for the millisecond `ms` ([`TRAFFIC_SAMPLES_PER_MS`]).
     left: u32,
@@ -711,12 +724,6 @@ pub struct RecentTraffic {
 /// that talks is seen within moments, and a busy port pays for a few hundred samples a
 /// second of every 10,000 bursts.
 pub const TRAFFIC_SAMPLES_PER_MS: u32 = 8;
-
-impl Default for RecentTraffic {
-    fn default() -> Self {
-        RecentTraffic { slots: Box::new([(u64::MAX, 0, 0); 256]), turn: 0, left: 0, ms: 0 }
-    }
-}
 
 impl RecentTraffic {
     /// Which of a burst of `n` frames to sample at `now`, if any: frames in turn (every position
@@ -745,7 +752,7 @@ impl RecentTraffic {
         let seg = segment(pair, vlan);
         let key = crate::keys::ip_key(ip);
         let word = (key as u64 ^ (key >> 64) as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ seg;
-        let slot = &mut self.slots[(word.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) as usize];
+        let slot = self.slots.slot(word);
         if slot.0 == word && slot.1 == mac && now < slot.2 {
             return Learned::Nothing;
         }
