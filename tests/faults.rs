@@ -35,6 +35,7 @@ fn sigterm_in_an_alert_flood_writes_or_counts_every_alert_and_leaves_nothing_beh
     let profile = flood_profile(&s);
     let alerts = s.path("alerts.jsonl");
     let hp_before = hugepage_files();
+    let dirs_before = runtime_dirs();
     let mut app = Appliance::start(
         &[
             "run",
@@ -77,7 +78,8 @@ fn sigterm_in_an_alert_flood_writes_or_counts_every_alert_and_leaves_nothing_beh
     let in_file = std::fs::read_to_string(&alerts).unwrap().lines().count() as u64;
     assert_eq!(in_file + sink_lost, documents, "the alert file holds every document not counted as lost: {line}");
     // Nothing left behind.
-    assert!(stale_runtime_dirs().is_empty(), "left in /var/run/dpdk: {:?}", stale_runtime_dirs());
+    let left = runtime_dirs_left_since(&dirs_before);
+    assert!(left.is_empty(), "left in /var/run/dpdk: {left:?}");
     assert!(hugepage_files() <= hp_before, "hugepage files left behind");
 }
 
@@ -107,6 +109,7 @@ fn a_start_that_fails_once_dpdk_is_up_says_what_to_do_and_leaves_nothing_behind(
     }
     let profile = replaying_profile(&s, &big, 8191);
     let hp_before = hugepage_files();
+    let dirs_before = runtime_dirs();
     let out = run_for(
         std::process::Command::new(bin()).args(["run", "--control", "off", "--duration", "2", "--profile"]).arg(&profile).current_dir(repo()),
         Duration::from_secs(30),
@@ -115,7 +118,8 @@ fn a_start_that_fails_once_dpdk_is_up_says_what_to_do_and_leaves_nothing_behind(
     assert!(!out.status.success(), "{err}");
     let last = err.trim().lines().last().unwrap_or_default();
     assert!(last.starts_with("antidote: ") && last.contains("raise `mempool_mbufs` (8191)"), "one sentence that says what to do: {err}");
-    assert!(stale_runtime_dirs().is_empty(), "left in /var/run/dpdk: {:?}", stale_runtime_dirs());
+    let left = runtime_dirs_left_since(&dirs_before);
+    assert!(left.is_empty(), "left in /var/run/dpdk: {left:?}");
     assert!(hugepage_files() <= hp_before, "hugepage files left behind");
 }
 
@@ -170,4 +174,57 @@ fn hung_sinks_lose_alerts_counted_and_never_hold_up_the_dataplane() {
     let (raised, written, folded, dropped, sink_lost) = (n[0], n[1], n[2], n[n.len() - 3], n[n.len() - 1]);
     assert!(raised > 1000 && raised == written + folded + dropped, "{line}");
     assert!(sink_lost > 0, "the hung webhook delivered nothing, and says so: {line}");
+}
+
+#[test]
+fn the_runtime_folder_of_a_killed_antidote_is_removed_at_the_next_start() {
+    // SIGKILL (or the power cord) gives antidote no chance to remove /var/run/dpdk/antidote-<pid>;
+    // the next start removes what such a run left, and says so.
+    require_root();
+    let s = Scratch::new("faults-sigkill");
+    let capture = s.path("few.pcap");
+    let frame = antidote_wire::emit::udp_datagram(
+        antidote_wire::ethernet::Mac([2, 0xad, 0, 0, 0, 1]),
+        antidote_wire::ethernet::Mac([2, 0xad, 0, 0, 0, 2]),
+        "198.18.0.1".parse().unwrap(),
+        "198.18.0.2".parse().unwrap(),
+        1,
+        2,
+        64,
+        b"x",
+    )
+    .unwrap();
+    {
+        let mut w = pcap_file::pcap::PcapWriter::new(std::fs::File::create(&capture).unwrap()).unwrap();
+        for i in 0..16u64 {
+            w.write_packet(&pcap_file::pcap::PcapPacket::new(Duration::from_micros(i), frame.len() as u32, &frame)).unwrap();
+        }
+    }
+    let profile = replaying_profile(&s, &capture, 16383);
+    let mut killed = std::process::Command::new(bin())
+        .args(["run", "--control", "off", "--profile"])
+        .arg(&profile)
+        .current_dir(repo())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let dir = std::path::PathBuf::from(format!("/var/run/dpdk/antidote-{}", killed.id()));
+    let start = std::time::Instant::now();
+    while !dir.exists() {
+        assert!(start.elapsed() < Duration::from_secs(30), "antidote never created {}", dir.display());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    killed.kill().unwrap();
+    killed.wait().unwrap();
+    assert!(dir.exists(), "SIGKILL leaves the runtime folder");
+    let out = run_for(
+        std::process::Command::new(bin()).args(["run", "--control", "off", "--duration", "1", "--profile"]).arg(&profile).current_dir(repo()),
+        Duration::from_secs(30),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!dir.exists(), "the next start removes {}: {err}", dir.display());
+    assert!(err.contains(&format!("removed {}", dir.display())), "and says so: {err}");
 }

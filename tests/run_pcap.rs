@@ -81,6 +81,7 @@ fn pcap_in_pcap_out_unchanged() {
     write_pcap(&s.path("empty.pcap"), &[]);
     let profile = write_pcap_profile(&s, false);
     let hp_before = hugepage_files();
+    let dirs_before = runtime_dirs();
     let fl = run_pcap_profile(&profile, &[]);
     assert_eq!(counter(&fl, "a→b", "rx"), 500, "{fl}");
     assert_eq!(counter(&fl, "a→b", "tx"), 500, "{fl}");
@@ -92,7 +93,8 @@ fn pcap_in_pcap_out_unchanged() {
     assert!(read_pcap(&s.path("out-a.pcap")).is_empty());
     // Clean shutdown: no runtime files, no hugepage files.
     // Every antidote runtime dir that remains belongs to a live process (parallel tests).
-    assert!(stale_runtime_dirs().is_empty(), "left in /var/run/dpdk: {:?}", stale_runtime_dirs());
+    let left = runtime_dirs_left_since(&dirs_before);
+    assert!(left.is_empty(), "left in /var/run/dpdk: {left:?}");
     assert!(hugepage_files() <= hp_before, "hugepage files left behind");
 }
 

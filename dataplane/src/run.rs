@@ -171,6 +171,7 @@ pub fn rate(pps: f64) -> String {
 /// Runs the bridge until `stop` is set (or the options end it). Returns the final counters.
 pub fn run(profile: &Profile, opts: RunOptions, stop: Arc<AtomicBool>, hooks: &mut dyn Hooks) -> Result<RunSummary, String> {
     preflight::check(profile, &opts.profile_file)?;
+    sweep_runtime_dirs_of_gone_processes();
     let prefix = format!("antidote-{}", std::process::id());
     let eal =
         Eal::init(&profile.eal_args(&prefix)).map_err(|e| format!("{e}\nDPDK could not start with profile {}; the lines above say why.", opts.profile_file))?;
@@ -184,6 +185,19 @@ pub fn run(profile: &Profile, opts: RunOptions, stop: Arc<AtomicBool>, hooks: &m
     let result = run_on(eal, profile, opts, stop, hooks);
     eal.cleanup();
     result
+}
+
+/// Removes `/var/run/dpdk/antidote-<pid>` folders whose process is gone: what an antidote
+/// killed by SIGKILL (or the power cord) leaves behind, and which nothing else would remove.
+fn sweep_runtime_dirs_of_gone_processes() {
+    let Ok(dir) = std::fs::read_dir("/var/run/dpdk") else { return };
+    for e in dir.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.strip_prefix("antidote-").and_then(|p| p.parse::<u32>().ok()) else { continue };
+        if pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists() && std::fs::remove_dir_all(e.path()).is_ok() {
+            eprintln!("antidote: removed /var/run/dpdk/{name}, left by an antidote that is gone (killed, not stopped)");
+        }
+    }
 }
 
 struct Ports {

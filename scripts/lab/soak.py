@@ -210,8 +210,8 @@ def main():
         warm = [k for t, k in rss if t >= min(60, total / 5)]
         checks["memory"] = bool(warm) and warm[-1] - warm[0] <= 8 * 1024
         checks["pushes"] = bad_pushes == 0 and version is not None and version >= pushes
-        stale = [d for d in os.listdir("/var/run/dpdk") if d.startswith("antidote-") and not os.path.exists(f"/proc/{d.split('-')[1]}")] if os.path.isdir(
-            "/var/run/dpdk") else []
+        # This run's runtime folder (another antidote's, killed before the soak, is not its doing).
+        stale = [d for d in [f"antidote-{app.pid}"] if os.path.exists(f"/var/run/dpdk/{d}")]
         checks["alive"] = app.returncode == 0 and api_fail == 0 and not stale
         result.update({"directions": dirs, "rss_kib": rss, "pushes": pushes, "bad_pushes": bad_pushes, "policy_version": version, "api_failures": api_fail,
                        "exit": app.returncode, "stale_runtime_dirs": stale, "link_flap_seen": "link DOWN" in log, "checks": checks,

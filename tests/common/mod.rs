@@ -168,17 +168,24 @@ pub fn counter(line: &str, dir: &str, key: &str) -> u64 {
     panic!("no {key} in {seg}");
 }
 
-/// Runtime folders of antidote processes that are gone (parallel tests leave live ones).
-pub fn stale_runtime_dirs() -> Vec<String> {
+/// The `antidote-<pid>` runtime folders in `/var/run/dpdk` now.
+pub fn runtime_dirs() -> std::collections::BTreeSet<String> {
     std::fs::read_dir("/var/run/dpdk")
         .into_iter()
         .flatten()
         .flatten()
-        .filter_map(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let pid = name.strip_prefix("antidote-").and_then(|p| p.parse::<u32>().ok())?;
-            (!std::path::Path::new(&format!("/proc/{pid}")).exists()).then_some(name)
-        })
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("antidote-"))
+        .collect()
+}
+
+/// Runtime folders that appeared since `before` and whose process is gone: what a run of this
+/// test left behind (a folder left by an earlier run, or a live parallel test's, is not).
+pub fn runtime_dirs_left_since(before: &std::collections::BTreeSet<String>) -> Vec<String> {
+    runtime_dirs()
+        .into_iter()
+        .filter(|n| !before.contains(n))
+        .filter(|n| n.strip_prefix("antidote-").and_then(|p| p.parse::<u32>().ok()).is_some_and(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists()))
         .collect()
 }
 
