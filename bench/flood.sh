@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Floods of what learning the network makes the appliance read — every frame a new ARP sender, a
-# new NBT-NS registration, a new mDNS probe, a new DHCP client, a forged answer for a new name
-# from a new source (bench/gen_flood.py) — under the
-# default policy, against dpdk-testpmd on the same vdevs, as bench/throughput.sh measures.
+# Floods an attacker on the segment can send (bench/gen_flood.py: every frame a new ARP sender,
+# NBT-NS registration, mDNS probe or DHCP client; forged answers — new names from new sources, from
+# one source, for one name, in two or three VLAN tags; queries; malformed answers; fragments)
+# under the default policy, against dpdk-testpmd on the same vdevs, as bench/throughput.sh
+# measures.
 #
 #   bench/flood.sh [--rounds N] [--seconds S] [--bin PATH] [--canaries] [KIND ...]
 #
@@ -23,11 +24,11 @@ while [ $# -gt 0 ]; do
     --seconds) SECS="$2"; shift 2 ;;
     --bin) BIN=(--bin "$2"); shift 2 ;;
     --canaries) CANARIES=(--canaries); shift ;;
-    -*) echo "usage: bench/flood.sh [--rounds N] [--seconds S] [--bin PATH] [arp|nbns-reg|mdns-probe|dhcp ...]" >&2; exit 2 ;;
+    -*) echo "usage: bench/flood.sh [--rounds N] [--seconds S] [--bin PATH] [KIND ...] (bench/gen_flood.py lists the kinds)" >&2; exit 2 ;;
     *) KINDS+=("$1"); shift ;;
   esac
 done
-[ ${#KINDS[@]} -gt 0 ] || KINDS=(arp nbns-reg mdns-probe dhcp answers)
+[ ${#KINDS[@]} -gt 0 ] || KINDS=(arp nbns-reg mdns-probe dhcp answers answers-one-source answers-one-name answers-qinq vlan-stack queries malformed fragments)
 mkdir -p bench/out
 for k in "${KINDS[@]}"; do
   f=bench/out/flood-$k.pcap

@@ -7,12 +7,21 @@ KIND: arp        ARP requests, every frame from a new sender (address and MAC): 
       nbns-reg   NBT-NS name registrations (broadcast), every frame a new name and sender
       mdns-probe mDNS probes to the group, every frame a new name and sender
       dhcp       DHCP requests with a host name, every frame a new client MAC and name
+      answers    forged LLMNR answers, every frame a new name from a new source (MAC and address)
+      answers-one-source  forged LLMNR answers from one source, every frame a new name
+      answers-one-name    forged LLMNR answers for one name, every frame from a new source
+      answers-qinq        `answers` in two VLAN tags (802.1ad + 802.1Q: a layout the triage
+                          does not read, so the dissector does)
+      queries    LLMNR queries to the group, every frame a new name from a new source
+      malformed  LLMNR answers cut short or with impossible counts, every frame a new source
+      fragments  IPv4 fragments of LLMNR answers (first and later fragments), new sources
+      vlan-stack `answers` in three VLAN tags (beyond what the dissector reads)
 Every frame is one an attacker on the segment can send; all are forwarded under the default
 policy, and each costs the learning its worst: a table visit and, past the table's size, an
 eviction.
 """
 import sys
-from scapy.all import ARP, BOOTP, DHCP, DNS, DNSQR, DNSRR, IP, UDP, Ether, Raw, wrpcap
+from scapy.all import ARP, BOOTP, DHCP, DNS, DNSQR, DNSRR, IP, UDP, Dot1Q, Ether, Raw, fragment, wrpcap
 
 
 def mac(i):
@@ -49,6 +58,37 @@ def frame(kind, i):
         # send): every one reaches the rules about answers and what learning reads of them.
         return (Ether(src=m, dst="02:ad:00:00:00:10") / IP(src=a, dst="198.18.0.10") / UDP(sport=5355, dport=50000)
                 / DNS(id=i & 0xffff, qr=1, qd=DNSQR(qname=name), an=DNSRR(rrname=name, ttl=30, rdata=a)))
+    victim = "02:ad:00:00:00:10"
+
+    def answer(src_mac, src_ip, qname):
+        return (IP(src=src_ip, dst="198.18.0.10") / UDP(sport=5355, dport=50000)
+                / DNS(id=i & 0xffff, qr=1, qd=DNSQR(qname=qname), an=DNSRR(rrname=qname, ttl=30, rdata=src_ip)))
+    if kind == "answers-one-source":
+        return Ether(src="02:ad:00:00:00:66", dst=victim) / answer(None, "198.18.0.66", name)
+    if kind == "answers-one-name":
+        return Ether(src=m, dst=victim) / answer(m, a, "fileserver")
+    if kind == "answers-qinq":
+        return Ether(src=m, dst=victim, type=0x88a8) / Dot1Q(vlan=100, type=0x8100) / Dot1Q(vlan=10) / answer(m, a, name)
+    if kind == "vlan-stack":
+        return Ether(src=m, dst=victim) / Dot1Q(vlan=100) / Dot1Q(vlan=10) / Dot1Q(vlan=20) / answer(m, a, name)
+    if kind == "queries":
+        return (Ether(src=m, dst="01:00:5e:00:00:fc") / IP(src=a, dst="224.0.0.252", ttl=1) / UDP(sport=50000 + i % 10000, dport=5355)
+                / DNS(id=i & 0xffff, qd=DNSQR(qname=name)))
+    if kind == "malformed":
+        whole = bytes(Ether(src=m, dst=victim) / answer(m, a, name))
+        if i % 2:
+            # Cut short inside the DNS message (the IP and UDP lengths still say whole).
+            return Ether(whole[: 42 + 12 + (i % 20)])
+        # Whole, but with an answer count of 40,000 and a question name pointing at itself.
+        b = bytearray(whole)
+        b[42 + 6:42 + 8] = (40000).to_bytes(2, "big")
+        b[42 + 12:42 + 14] = b"\xc0\x0c"
+        return Ether(bytes(b))
+    if kind == "fragments":
+        pkt = IP(src=a, dst="198.18.0.10", id=i & 0xffff) / UDP(sport=5355, dport=50000) / DNS(
+            id=i & 0xffff, qr=1, qd=DNSQR(qname=name), an=[DNSRR(rrname=name, ttl=30, rdata=a)] * 4)
+        frags = fragment(pkt, fragsize=48)
+        return Ether(src=m, dst=victim) / frags[i % len(frags)]
     raise SystemExit(f"gen_flood: unknown kind {kind}")
 
 

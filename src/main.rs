@@ -59,6 +59,11 @@ enum Cmd {
         /// answers get the live verdicts (without it, held answers get their rule's fallback).
         #[arg(long)]
         profile: Option<PathBuf>,
+        /// Name-resolution answers judged per millisecond of the capture before the rest are
+        /// dropped unjudged, as a worker does under a flood (default: the --profile's
+        /// `[floods]`, else 32; 0 judges every answer).
+        #[arg(long, value_name = "N")]
+        answers_per_ms: Option<u32>,
         #[command(flatten)]
         alerts: cmd::run::AlertArgs,
     },
@@ -112,7 +117,9 @@ fn main() -> ExitCode {
             cmd::run::run(cmd::run::RunArgs { profile, stats_interval, duration, until_idle_ms, dry_run, policy, alerts, control })
         }
         Cmd::Ctl(a) => cmd::ctl::ctl(a),
-        Cmd::Replay { policy, input, out, profile, alerts } => cmd::replay::replay(&policy, &input, out.as_deref(), profile.as_deref(), &alerts),
+        Cmd::Replay { policy, input, out, profile, answers_per_ms, alerts } => {
+            cmd::replay::replay(&policy, &input, out.as_deref(), profile.as_deref(), answers_per_ms, &alerts)
+        }
     }
 }
 

@@ -44,7 +44,11 @@ fn scenarios_with(plan: &str, extra: &[&str]) -> Value {
     // Kept for docs/lab-results.md (scripts/lab/results_md.py).
     let keep = repo().join("target/lab");
     let _ = std::fs::create_dir_all(&keep);
-    let tag = if extra.is_empty() { plan.to_string() } else { format!("{plan}-canaries") };
+    let tag = match extra {
+        [] => plan.to_string(),
+        [.., "--canaries", _] => format!("{plan}-canaries"),
+        _ => format!("{plan}-{}", extra.last().unwrap()),
+    };
     let _ = std::fs::copy(&out, keep.join(format!("results-{tag}.json")));
     serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap()
 }
@@ -138,6 +142,25 @@ fn lab_canaries_catch_poisoners_before_the_victim_asks() {
     }
     assert!(count(43, "llmnr6", "sent") > 0 && count(43, "llmnr6", "answered") > 0, "{rows:?}");
     assert_eq!(count(43, "llmnr4", "sent") + count(43, "nbns", "sent"), 0, "no IPv4 canaries where the VLAN has no canary address");
+}
+
+/// A flood of forged LLMNR answers to the victim (scripts/lab/flood.py: 60,000 a second, each a
+/// new name from a new source) beside the real Responder, while the victim looks names up and
+/// connects to the file server: the legitimate lookups and the connection succeed, no forged
+/// answer for an owned name reaches the victim, and the answers over the worker's budget are
+/// dropped unjudged and counted (issue 24).
+#[test]
+fn lab_a_flood_of_forged_answers_leaves_legitimate_lookups_and_connections_alone() {
+    let res = scenarios_with("a", &["--modes", "responder-flood"]);
+    let m = &res["modes"][0];
+    let f = &m["flood"];
+    assert!(f["sent"].as_u64().unwrap() > 100_000, "the flood ran: {f}");
+    assert!(f["over_budget"].as_u64().unwrap() > 0, "answers over the budget were counted: {f}");
+    assert_eq!(f["ordinary_connection"], true, "the victim reached the file server during the flood: {f}");
+    assert_eq!(m["legit_failed"], 0, "legitimate lookups failed during the flood: {m}");
+    assert_eq!(m["forged_owned"], 0, "forged answers for owned names reached the victim: {m}");
+    assert_eq!(m["wrongly_learned"].as_array().unwrap().len(), 0, "hosts wrongly learned: {m}");
+    assert_eq!(m["wpad_fetch"], "000", "the poisoner's WPAD file was reachable");
 }
 
 fn victim(lab: &Lab, args: &[&str]) -> String {

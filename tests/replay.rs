@@ -295,7 +295,8 @@ fn an_alert_storm_is_written_as_first_sightings_and_summaries_and_loses_nothing(
     let (input, out, alerts) = (s.path("storm.pcap"), s.path("out.pcap"), s.path("alerts.jsonl"));
     let g = run_for(Command::new("/usr/bin/python3").args(["-c", STORM]).arg(&input).arg("3000"), Duration::from_secs(120));
     assert!(g.status.success(), "{}", String::from_utf8_lossy(&g.stderr));
-    let r = replay(&input, &out, &["--alerts".as_ref(), alerts.as_os_str()]);
+    // (Every answer judged: the alert storm is what is looked at, not the answer budget.)
+    let r = replay(&input, &out, &["--alerts".as_ref(), alerts.as_os_str(), "--answers-per-ms".as_ref(), "0".as_ref()]);
     let text = String::from_utf8_lossy(&r.stdout).to_string();
     assert!(r.status.success(), "{text}\n{}", String::from_utf8_lossy(&r.stderr));
     let raised: u64 = text.lines().find_map(|l| l.strip_prefix("replay: ")?.strip_suffix(" alerts")?.parse().ok()).unwrap();
@@ -458,7 +459,8 @@ fn a_storm_of_new_alerts_is_summarised_per_rule_and_second() {
     let g =
         run_for(Command::new("/usr/bin/python3").arg(repo().join("bench/gen_flood.py")).args(["answers"]).arg(&input).arg("5000"), Duration::from_secs(120));
     assert!(g.status.success(), "{}", String::from_utf8_lossy(&g.stderr));
-    let r = replay(&input, &out, &["--alerts".as_ref(), alerts.as_os_str()]);
+    // (Every answer judged: the alert storm is what is looked at, not the answer budget.)
+    let r = replay(&input, &out, &["--alerts".as_ref(), alerts.as_os_str(), "--answers-per-ms".as_ref(), "0".as_ref()]);
     let text = String::from_utf8_lossy(&r.stdout).to_string();
     assert!(r.status.success(), "{text}\n{}", String::from_utf8_lossy(&r.stderr));
     let raised: u64 = text.lines().find_map(|l| l.strip_prefix("replay: ")?.strip_suffix(" alerts")?.parse().ok()).unwrap();
@@ -482,4 +484,72 @@ fn a_storm_of_new_alerts_is_summarised_per_rule_and_second() {
         assert!(*n <= 200 * 6, "{rule}: {n} alerts written one by one");
     }
     assert!(docs.len() < 2000, "{} documents for {raised} alerts", docs.len());
+}
+
+/// 3,000 forged LLMNR answers within 3 ms of capture time, each a new name from a new source,
+/// and in their midst the file server's answer for its own name (its address bound to its MAC
+/// by an ARP request before the flood).
+const ANSWER_FLOOD: &str = r#"
+import sys
+from scapy.all import ARP, DNS, DNSQR, DNSRR, IP, UDP, Ether, wrpcap
+victim, srv_mac, srv_ip = "02:ad:00:00:00:10", "02:ad:00:00:00:20", "198.18.0.20"
+arp = Ether(src=srv_mac, dst="ff:ff:ff:ff:ff:ff") / ARP(op=1, hwsrc=srv_mac, psrc=srv_ip, pdst="198.18.0.10")
+arp.time = 1000.0
+frames = [arp]
+def answer(mac, ip, name, port, i):
+    return Ether(src=mac, dst=victim) / IP(src=ip, dst="198.18.0.10") / UDP(sport=5355, dport=port) / DNS(
+        id=i & 0xffff, qr=1, qd=DNSQR(qname=name), an=DNSRR(rrname=name, ttl=30, rdata=ip))
+for i in range(3000):
+    f = answer("02:f1:00:00:%02x:%02x" % (i >> 8, i & 0xff), "198.19.%d.%d" % (i >> 8, (i & 0xff) or 1), "n%05d" % i, 50000, i)
+    f.time = 1001.0005 + (i // 1000) * 0.001  # mid-millisecond: no float lands on a boundary
+    frames.append(f)
+    if i == 1500:
+        ok = answer(srv_mac, srv_ip, "corpfs01", 50001, 7)
+        ok.time = f.time
+        frames.append(ok)
+wrpcap(sys.argv[1], frames)
+"#;
+
+#[test]
+fn a_flood_of_answers_costs_a_look_each_and_the_owners_answer_still_passes() {
+    // Each worker judges 32 answers a millisecond from anyone and 128 more from senders the
+    // network knows as themselves; the rest of a flood is dropped unjudged, counted, and
+    // reported once a second (`answer-flood`).
+    require_root();
+    let s = Scratch::new("replay-answer-flood");
+    let (input, out, alerts) = (s.path("flood.pcap"), s.path("out.pcap"), s.path("alerts.jsonl"));
+    let g = run_for(Command::new("/usr/bin/python3").args(["-c", ANSWER_FLOOD]).arg(&input), Duration::from_secs(120));
+    assert!(g.status.success(), "{}", String::from_utf8_lossy(&g.stderr));
+    let r = replay(&input, &out, &["--alerts".as_ref(), alerts.as_os_str()]);
+    let text = String::from_utf8_lossy(&r.stdout).to_string();
+    assert!(r.status.success(), "{text}\n{}", String::from_utf8_lossy(&r.stderr));
+    // Over the budget: all but 3 ms × 32 of the forged answers (the server's is judged).
+    let over: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("antidote: answer-flood: ")?.split(' ').next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no answer-flood line: {text}"));
+    assert_eq!(over, 3000 - 3 * 32, "{text}");
+    // Every frame accounted for: forwarded, or dropped over the budget.
+    let nums = |prefix: &str| -> Vec<u64> {
+        let l = text.lines().find(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("no {prefix}: {text}"));
+        l.split(|c: char| !c.is_ascii_digit()).filter(|t| !t.is_empty()).map(|t| t.parse().unwrap()).collect()
+    };
+    let (frames_in, forwarded, policy_dropped) = (nums("replay: ")[0], nums("replay: ")[1], nums("replay: ")[2]);
+    assert_eq!(frames_in, 3002, "{text}");
+    assert_eq!(nums(&format!("replay: {over} answers over the answer budget"))[0], over, "{text}");
+    assert_eq!(frames_in, forwarded + policy_dropped + over, "{text}");
+    // The owner's answer passed; none of the forged answers over the budget did.
+    let passed = frames(&out);
+    let is_answer_from = |f: &Vec<u8>, mac: [u8; 6]| f.len() > 42 && f[6..12] == mac && f[12..14] == [8, 0] && f[34..36] == [0x14, 0xeb];
+    assert!(passed.iter().any(|f| is_answer_from(f, [2, 0xad, 0, 0, 0, 0x20])), "the file server's answer went through the flood");
+    assert!(
+        passed.iter().filter(|f| f.len() > 42 && f[6..8] == [2, 0xf1] && f[34..36] == [0x14, 0xeb]).count() <= 3 * 32,
+        "at most the budget's forged answers were judged (and passed)"
+    );
+    // One notice a second, its count the frames over the budget.
+    let docs: Vec<serde_json::Value> = std::fs::read_to_string(&alerts).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let notices: Vec<&serde_json::Value> = docs.iter().filter(|d| d["rule"]["name"] == "answer-flood").collect();
+    assert!(!notices.is_empty(), "an answer-flood notice: {text}");
+    assert_eq!(notices.iter().map(|d| d["event"]["count"].as_u64().unwrap()).sum::<u64>(), over, "{text}");
+    assert_eq!(notices[0]["event"]["action"], "drop");
 }

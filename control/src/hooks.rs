@@ -165,7 +165,7 @@ impl Hooks for ControlHooks {
         }
         let host = crate::alerts::host_name();
         let sinks = std::mem::take(&mut self.sinks);
-        let pipeline = AlertPipeline::start(ctx.shared.clone(), sinks, ctx.port_names.clone(), self.window, &host);
+        let pipeline = AlertPipeline::start(ctx.shared.clone(), ctx.counters.clone(), sinks, ctx.port_names.clone(), self.window, &host);
         if let Some((cfg, token_from, state_dir)) = self.api.take() {
             let tls = cfg.tls.is_some();
             let manager = crate::manager::Manager::new(ctx.shared.clone(), ctx.counters.clone(), Some(state_dir.clone()));
@@ -228,15 +228,22 @@ impl Hooks for ControlHooks {
                 .map(|(_, s)| s.failed.load(std::sync::atomic::Ordering::Relaxed) + s.dropped.load(std::sync::atomic::Ordering::Relaxed))
                 .sum();
             let ld = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
-            let (events, written, folded, summaries, unknown, storms) =
-                (ld(&st.events), ld(&st.written), ld(&st.aggregated), ld(&st.summaries), ld(&st.unknown_policy), ld(&st.storms));
-            if events + dropped > 0 {
+            let (events, written, folded, summaries, unknown, storms, notices) =
+                (ld(&st.events), ld(&st.written), ld(&st.aggregated), ld(&st.summaries), ld(&st.unknown_policy), ld(&st.storms), ld(&st.notices));
+            if notices > 0 {
+                println!(
+                    "antidote: answer-flood: {} answers over the workers' budget ({}), reported in {notices} notices (documents of their own)",
+                    ld(&st.over_budget_reported),
+                    if ctx.shared.floods.over_budget == antidote_dataplane::flood::OverBudget::Drop { "dropped unjudged" } else { "passed unjudged" },
+                );
+            }
+            if events + dropped + notices > 0 {
                 // Every alert a worker raised, once: written as it came, folded into a summary,
                 // lost on the way (queue full), or of a policy no longer known.
                 println!(
                     "antidote: alerts: {} raised = {} written as they came + {folded} folded into {summaries} summaries{} + {dropped} lost (queue full){}; {written} documents, {lost} of them lost by sinks",
                     events + dropped,
-                    written.saturating_sub(summaries),
+                    written.saturating_sub(summaries + notices),
                     if storms > 0 { format!(" ({storms} of them of alert storms)") } else { String::new() },
                     if unknown > 0 { format!(" + {unknown} of a policy no longer known") } else { String::new() },
                 );

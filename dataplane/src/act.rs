@@ -28,6 +28,8 @@ pub(crate) struct Outputs {
     pub(crate) folds: AlertFolds,
     /// Answers held while their sender is probed.
     pub(crate) hold: crate::hold::HoldStore,
+    /// How many more answers the worker judges this millisecond ([`crate::flood`]).
+    pub(crate) budget: crate::flood::AnswerBudget,
 }
 
 /// What becomes of a frame of the slow path.
@@ -40,7 +42,7 @@ pub(crate) enum Fate {
 }
 
 impl Outputs {
-    pub(crate) fn new(lcore: u16, worker: usize, fold_ms: u64) -> Outputs {
+    pub(crate) fn new(lcore: u16, worker: usize, fold_ms: u64, floods: crate::flood::FloodSpec) -> Outputs {
         Outputs {
             lcore,
             worker,
@@ -51,6 +53,7 @@ impl Outputs {
             outcome: Outcome::default(),
             folds: AlertFolds::new(fold_ms),
             hold: crate::hold::HoldStore::new(0x5eed ^ (lcore as u64) << 32 ^ std::process::id() as u64),
+            budget: crate::flood::AnswerBudget::new(floods),
         }
     }
 }
@@ -72,6 +75,7 @@ impl Outputs {
         c: &WorkerCounters,
         shared: &Shared,
         pool: &Mempool,
+        budgeted: bool,
     ) -> Fate {
         let pc = &c.ports[t.rx_index];
         let mut meta = Meta { port: t.rx_index as u16, from_segment: t.from_segment, segment: t.pair as u64, ..Meta::default() };
@@ -88,6 +92,18 @@ impl Outputs {
             let vlan = f.eth.and_then(|e| e.vlan_id()).unwrap_or(0);
             meta.segment = segment(t.pair, vlan);
             let seg = meta.segment;
+            // An answer the triage did not charge to the worker's budget (a layout it does not
+            // read: two tags, IPv4 options, IPv6 extension headers) is charged here, before it
+            // costs a judgement.
+            if !budgeted && is_answer_message(&f) {
+                let known = || match (f.eth, f.net) {
+                    (Some(e), Some(n)) => shared.network.is_identity(&e.dst.0) || shared.network.speaks_as(e.src.0, n.src.ip(), seg, now),
+                    _ => false,
+                };
+                if let crate::flood::Admit::Over(o) = self.budget.admit(now, known) {
+                    return over_budget(o, c, pc);
+                }
+            }
             // Name-service messages teach the network who owns which name: read whole even when
             // the program needs only their transport.
             let names = match f.transport {
@@ -208,6 +224,32 @@ impl Outputs {
         } else {
             Fate::Forward
         }
+    }
+}
+
+/// Whether frame `f` (read up to its transport) carries a name-resolution answer: LLMNR, NBT-NS
+/// or mDNS with the response bit (the top bit of the third byte, in both formats).
+#[inline]
+fn is_answer_message(f: &Frame<'_>) -> bool {
+    match f.transport {
+        Transport::Udp(u) => {
+            proto::udp_app(u.src_port, u.dst_port) & (proto::LLMNR | proto::NBNS | proto::MDNS) != 0 && f.payload.get(2).is_some_and(|b| b & 0x80 != 0)
+        }
+        _ => false,
+    }
+}
+
+/// An answer over the worker's budget ([`crate::flood`]): counted, and dropped or passed
+/// unjudged.
+#[inline]
+pub(crate) fn over_budget(o: crate::flood::OverBudget, c: &WorkerCounters, pc: &crate::stats::PortCounters) -> Fate {
+    bump(&c.actions.over_budget, 1);
+    match o {
+        crate::flood::OverBudget::Drop => {
+            bump(&pc.dropped, 1);
+            Fate::Drop
+        }
+        crate::flood::OverBudget::Pass => Fate::Forward,
     }
 }
 

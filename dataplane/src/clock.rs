@@ -36,9 +36,11 @@ impl Clock {
 
 /// A worker's clock in a replay (`antidote replay`): the capture's time, as run-clock
 /// milliseconds — the first frame's timestamp is the run clock when it came, and each later
-/// frame is as far after it as in the capture, however fast the capture is read; while no frame
-/// comes (the capture's end), time goes on as the run clock does since the last one, so what is
-/// held is released when it would have been. Never goes back.
+/// frame is as far after it as in the capture, however fast the capture is read; once no frame
+/// has come for [`CAPTURE_IDLE_MS`] of the run clock (the capture's end), time goes on as the run
+/// clock does, so what is held is released when it would have been. (While frames keep coming,
+/// the time it takes to read them is not the capture's: a thousand answers of one millisecond
+/// stay in one millisecond.) Never goes back.
 #[derive(Default, Debug)]
 pub struct CaptureClock {
     /// The first frame's timestamp (µs) and the run clock then.
@@ -47,6 +49,9 @@ pub struct CaptureClock {
     last: (u64, u64),
     now: u64,
 }
+
+/// How long (run clock) a replay's clock waits for the next frame before it moves on by itself.
+pub const CAPTURE_IDLE_MS: u64 = 50;
 
 impl CaptureClock {
     /// A burst whose first frame carries timestamp `ts_us` (microseconds), read at run clock
@@ -62,7 +67,7 @@ impl CaptureClock {
     /// The capture's time at run clock `real`, between frames.
     pub fn idle(&mut self, real: u64) -> u64 {
         let at = match self.origin {
-            Some(_) => self.last.0 + real.saturating_sub(self.last.1),
+            Some(_) => self.last.0 + real.saturating_sub(self.last.1 + CAPTURE_IDLE_MS),
             None => real,
         };
         self.now = self.now.max(at);
@@ -83,6 +88,7 @@ mod tests {
         assert_eq!(c.frame(1_030_000, 12), 50, "never back");
         assert_eq!(c.frame(61_040_000, 13), 60_050, "a minute later in the capture");
         assert_eq!(c.idle(13), 60_050);
-        assert_eq!(c.idle(113), 60_150, "then as the run clock goes");
+        assert_eq!(c.idle(13 + CAPTURE_IDLE_MS - 1), 60_050, "reading the capture takes none of its time");
+        assert_eq!(c.idle(113 + CAPTURE_IDLE_MS), 60_150, "with no frame coming, time goes on as the run clock does");
     }
 }

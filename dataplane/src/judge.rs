@@ -109,7 +109,7 @@ impl BurstBufs {
         let triage_skip = |plan: &TriagePlan<'_>| {
             let t = triage::triage_burst(frames.len(), |i| frames[i].data(), |i| frames[i].pkt_len(), plan);
             let skip = t.skippable(|i| frames[i].data(), plan);
-            (skip, t.bytes, t.other, if t.named & skip != 0 { t.name_requests() } else { 0 }, t.watched)
+            (skip, t.bytes, t.other, if t.named & skip != 0 { t.name_requests() } else { 0 }, t.watched, if t.named & !skip != 0 { t.answers() } else { 0 })
         };
         // The port's canary identities: the triage points out the frames that can concern them.
         let canaries = shared.canaries.as_deref().filter(|c| c.by_port.get(t.rx_index).is_some_and(|ids| !ids.is_empty()));
@@ -124,12 +124,14 @@ impl BurstBufs {
         let mut gen = 0;
         let bytes;
         let mut watched = all;
+        // Name-resolution answers the triage found (charged to the worker's budget here).
+        let mut answers = 0;
         if !program.uses_quarantine {
             live = program.live_rules();
             let plan = TriagePlan { watch, ..program.triage_plan(&self.plan.of(policy, live), live) };
             gate = plan.gate;
             gen = gate.map_or(0, |g| g.filter.generation());
-            (skip, bytes, other, names, watched) = triage_skip(&plan);
+            (skip, bytes, other, names, watched, answers) = triage_skip(&plan);
         } else {
             bytes = frames.iter().map(|m| m.pkt_len()).sum();
         }
@@ -183,11 +185,28 @@ impl BurstBufs {
             }
         }
         let mut slow = all & !skip;
+        // Answers beyond what the worker judges a millisecond are dropped (or passed) unjudged,
+        // counted: a flood of forged answers costs a look at its headers, not a judgement each
+        // (`crate::flood`). What is sent to a canary identity is always judged.
+        let budgeted = answers & slow;
+        let mut charge = budgeted & !consumed;
+        while charge != 0 {
+            let i = charge.trailing_zeros() as usize;
+            charge &= charge - 1;
+            let d = frames[i].data();
+            let known = || shared.network.sender_known(d, t.pair, now);
+            if let crate::flood::Admit::Over(o) = self.out.budget.admit(now, known) {
+                slow &= !(1 << i);
+                if crate::act::over_budget(o, c, pc) == crate::act::Fate::Drop {
+                    dropped |= 1 << i;
+                }
+            }
+        }
         let (look_end, slow_frames) = (Phases::now(), slow.count_ones());
         while slow != 0 {
             let i = slow.trailing_zeros() as usize;
             slow &= slow - 1;
-            match self.out.act(&frames[i], i, ti, t, policy, now, c, shared, pool) {
+            match self.out.act(&frames[i], i, ti, t, policy, now, c, shared, pool, budgeted >> i & 1 == 1) {
                 crate::act::Fate::Forward => {}
                 crate::act::Fate::Drop => dropped |= 1 << i,
                 crate::act::Fate::Hold => held |= 1 << i,

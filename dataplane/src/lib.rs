@@ -24,6 +24,7 @@ pub mod act;
 pub mod alert;
 pub mod canary;
 pub mod clock;
+pub mod flood;
 pub mod hold;
 pub mod judge;
 pub mod phases;

@@ -47,6 +47,10 @@ pub struct Profile {
     pub ports: Vec<PortSpec>,
     #[serde(rename = "pair", default)]
     pub pairs: Vec<PairSpec>,
+    /// How many answers a worker judges a millisecond, and what becomes of the rest
+    /// (`[floods]`, [`crate::flood`]).
+    #[serde(default)]
+    pub floods: crate::flood::FloodSpec,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -147,6 +147,9 @@ impl RunSummary {
         if a.held + a.hold_fallback > 0 {
             parts.push(format!("held {} released {} dropped {} fallback {} probes {}", a.held, a.hold_released, a.hold_dropped, a.hold_fallback, a.probes));
         }
+        if a.over_budget > 0 {
+            parts.push(format!("over_budget {}", a.over_budget));
+        }
         format!(
             "antidote{} {:.1}s | {} | {}",
             if final_ { " final:" } else { ":" },
@@ -313,6 +316,7 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
             })
         },
         capture_time: if opts.replay { antidote_dpdk::RxTimestamp::lookup() } else { None },
+        floods: profile.floods,
     });
     if let Some(c) = &shared.canaries {
         c.register(&shared.network);

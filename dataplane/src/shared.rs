@@ -49,4 +49,6 @@ pub struct Shared {
     /// clock ([`crate::clock::CaptureClock`]) — what a live run learned over ten minutes is
     /// learned over the capture's ten minutes, however fast it is read.
     pub capture_time: Option<antidote_dpdk::RxTimestamp>,
+    /// The profile's answer budget ([`crate::flood`]).
+    pub floods: crate::flood::FloodSpec,
 }

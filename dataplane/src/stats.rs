@@ -42,6 +42,9 @@ pub struct ActionCounters {
     pub hold_fallback: AtomicU64,
     /// Probes sent.
     pub probes: AtomicU64,
+    /// Name-resolution answers over the worker's budget ([`crate::flood`]): not judged, dropped
+    /// (counted with the port's drops too) or passed as the profile says.
+    pub over_budget: AtomicU64,
 }
 
 /// One worker's counters, aligned to a cache line so workers never share one.
@@ -102,6 +105,7 @@ pub struct ActionTotals {
     pub hold_dropped: u64,
     pub hold_fallback: u64,
     pub probes: u64,
+    pub over_budget: u64,
 }
 
 /// A summed reading of all workers' counters.
@@ -142,6 +146,7 @@ impl Snapshot {
             s.actions.hold_dropped += a.hold_dropped.load(Relaxed);
             s.actions.hold_fallback += a.hold_fallback.load(Relaxed);
             s.actions.probes += a.probes.load(Relaxed);
+            s.actions.over_budget += a.over_budget.load(Relaxed);
             s.polls += w.polls.load(Relaxed);
         }
         s

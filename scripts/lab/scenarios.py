@@ -67,7 +67,12 @@ EXTRA_MODES = [
     ("responder-analyze", "Responder -A (analyze: no LLMNR/NBT-NS/mDNS answers; its SQL browser still answers)", ("responder", {"-A": None})),
     ("responder-vlan", "Responder on VLAN 42 (the profile gives the canary identities an address there)", ("responder", {})),
     ("responder-vlan-unnamed", "Responder on VLAN 43 (seen, no canary address there: IPv6 canaries and probes only)", ("responder", {})),
+    ("responder-flood", "Responder, and beside it a flood of forged LLMNR answers to the victim (60,000 a second, each a new name from a new source)",
+     ("responder", {})),
 ]
+# Modes with a flood of forged answers (scripts/lab/flood.py) from the poisoner's namespace while
+# the victim looks names up: its sources are attackers too (MACs 02:f1:…, addresses .100–.249).
+FLOOD_MODES = {"responder-flood": 60000}
 # Modes whose poisoner and victim sit on a VLAN (802.1Q over the lab's links): the victim asks
 # only names nobody owns there (the legitimate hosts are untagged). The profile gives the canary
 # identities addresses on VLAN 42 (`[[pair.canary_vlan]]`), none on VLAN 43.
@@ -461,6 +466,14 @@ class Lab:
         me = self.poisoner_identity(i, vlan)
         t0 = time.time()
         p, count = self.start_poisoner(i, mode, how, me)
+        flood, flood_count = None, self.path(f"flood-{mode}.count")
+        if mode in FLOOD_MODES:
+            flood = start(self.path(f"flood-{mode}.log"), "ip", "netns", "exec", "ad-poisoner", "/usr/bin/python3", os.path.join(HERE, "flood.py"), "--iface",
+                          "eth0", "--dst-mac", self.h["victim"]["mac"], "--dst", self.h["victim"]["ip4"], "--prefix", self.plan["prefix4"], "--pps",
+                          str(FLOOD_MODES[mode]), "--count-file", flood_count)
+            self.procs.append(flood)
+            time.sleep(1.0)
+            over_before = self.actions().get("over_budget", 0)
         detection = None
         if self.a.canaries > 0:
             # Canaries on: the poisoner should be caught before the victim asks anything.
@@ -489,6 +502,15 @@ class Lab:
         # A follow-on: the victim fetches the poisoner's WPAD file (blocked once it is known).
         followon = ns("ad-victim", "curl", "-s", "-m", "3", "-o", "/dev/null", "-w", "%{http_code}", f"http://{me['ip4']}/wpad.dat", check=False,
                       timeout=10).stdout.strip()
+        flooded = None
+        if flood is not None:
+            # An ordinary connection during the flood: the victim reaches the file server's SMB port.
+            ordinary = ns("ad-victim", "/usr/bin/python3", "-c", "import socket,sys; socket.create_connection((sys.argv[1], 445), 3).close()",
+                          self.h["legit"]["ip4"], check=False, timeout=10).returncode == 0
+            over = self.actions().get("over_budget", 0) - over_before
+            stop(flood, signal.SIGTERM)
+            sent = int(open(flood_count).read() or 0) if os.path.exists(flood_count) else 0
+            flooded = {"sent": sent, "over_budget": over, "ordinary_connection": ordinary}
         stop(p, signal.SIGINT)
         if vlan:
             self.drop_vlan_iface("ad-victim", vlan)
@@ -500,8 +522,12 @@ class Lab:
                 learned[table] = [e["key"] for e in api(f"/v1/tables/{table}")["entries"]]
             except Exception as e:  # a policy without the table
                 learned[table] = []
+        if flood is not None:
+            # The flood's sources are attackers as much as the poisoner.
+            mine |= {f"{self.plan['prefix4']}.{n}" for n in range(100, 250)}
         wrong = [k for k in learned.get("poisoners", []) if k not in mine and k not in self.previous_poisoners] + \
-                [k for k in learned.get("poisoner_macs", []) if k.lower() != me["mac"].lower() and k not in self.previous_poisoners]
+                [k for k in learned.get("poisoner_macs", []) if k.lower() != me["mac"].lower() and k not in self.previous_poisoners
+                 and not (flood is not None and k.lower().startswith("02:f1:"))]
         self.previous_poisoners |= mine | {me["mac"]}
         # The canary answers alerted for this poisoner: on which VLANs, over which IP versions.
         caught = {"vlans": set(), "ip4": False, "ip6": False}
@@ -532,6 +558,7 @@ class Lab:
             "forged_total": sum(1 for l in lookups if l["forged"] > 0),
             "learned": learned,
             "lookups": lookups,
+            "flood": flooded,
         }
 
     def run(self):

@@ -20,33 +20,44 @@ fn read_all(p: &Path) -> Result<Vec<(Duration, Vec<u8>)>, String> {
     Ok(v)
 }
 
-pub fn replay(policy: &Path, input: &Path, out: Option<&Path>, profile: Option<&Path>, alerts: &AlertArgs) -> ExitCode {
-    match replay_inner(policy, input, out, profile, alerts) {
+pub fn replay(policy: &Path, input: &Path, out: Option<&Path>, profile: Option<&Path>, answers_per_ms: Option<u32>, alerts: &AlertArgs) -> ExitCode {
+    match replay_inner(policy, input, out, profile, answers_per_ms, alerts) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => crate::fail(&e),
     }
 }
 
 /// The `[[pair]]` keys that give the replay's pair the canary identities of the first pair of
-/// profile `p` that has them ("" when none has).
-fn identities_of(p: &Path) -> Result<String, String> {
+/// profile `p` that has them ("" when none has), and the profile's answer budget.
+fn identities_of(p: &Path) -> Result<(String, antidote_dataplane::flood::FloodSpec), String> {
     let text = std::fs::read_to_string(p).map_err(|e| format!("--profile {}: {e}", p.display()))?;
     let profile = Profile::parse(&text, &p.display().to_string()).map_err(|e| e.to_string())?;
+    let floods = profile.floods;
     let Some(pair) = profile.pairs.iter().find(|x| x.canary().is_ok_and(|ids| !ids.is_empty())) else {
         return Err(format!("--profile {}: no pair has a canary identity (`canary_mac`, `canary_ipv4`); replay without --profile", p.display()));
     };
     let list = |v: Vec<&str>| format!("[{}]", v.iter().map(|s| format!("\"{s}\"")).collect::<Vec<_>>().join(", "));
-    let (Some(m), Some(i)) = (&pair.canary_mac, &pair.canary_ipv4) else { return Ok(String::new()) };
+    let (Some(m), Some(i)) = (&pair.canary_mac, &pair.canary_ipv4) else { return Ok((String::new(), floods)) };
     let mut keys = format!("canary_mac = {}\ncanary_ipv4 = {}\n", list(m.list()), list(i.list()));
     for v in &pair.canary_vlan {
         keys += &format!("[[pair.canary_vlan]]\nvlan = {}\nipv4 = {}\n", v.vlan, list(v.ipv4.list()));
     }
-    Ok(keys)
+    Ok((keys, floods))
 }
 
-fn replay_inner(policy: &Path, input: &Path, out: Option<&Path>, live_profile: Option<&Path>, alerts: &AlertArgs) -> Result<(), String> {
+fn replay_inner(
+    policy: &Path,
+    input: &Path,
+    out: Option<&Path>,
+    live_profile: Option<&Path>,
+    answers_per_ms: Option<u32>,
+    alerts: &AlertArgs,
+) -> Result<(), String> {
     let (program, src) = load_policy(policy)?;
-    let identities = live_profile.map(identities_of).transpose()?.unwrap_or_default();
+    let (identities, mut floods) = live_profile.map(identities_of).transpose()?.unwrap_or_default();
+    if let Some(n) = answers_per_ms {
+        floods.answers_per_ms = n;
+    }
     let input_frames = read_all(input)?.len();
     // Where the output goes is checked before the run, not after it.
     if let Some(o) = out {
@@ -86,7 +97,9 @@ b = "out"
         dir.join("forwarded.pcap").display(),
         identities
     );
-    let profile = Profile::parse(&profile_text, "replay profile").map_err(|e| e.to_string())?;
+    let mut profile = Profile::parse(&profile_text, "replay profile").map_err(|e| e.to_string())?;
+    profile.floods = floods;
+    let profile_floods = floods;
     let mut hooks = alerts.hooks()?;
     let mut opts = RunOptions::new("replay profile");
     opts.until_idle = Some(Duration::from_millis(300));
@@ -123,6 +136,15 @@ b = "out"
         a.mirrored,
         a.malformed
     );
+    if a.over_budget > 0 {
+        println!(
+            "replay: {} answers over the answer budget ({} a millisecond, {} more from known senders: --answers-per-ms, the profile's [floods]), {} unjudged",
+            a.over_budget,
+            profile_floods.answers_per_ms,
+            profile_floods.known_answers_per_ms,
+            if profile_floods.over_budget == antidote_dataplane::flood::OverBudget::Drop { "dropped" } else { "passed" }
+        );
+    }
     if a.held > 0 {
         println!(
             "replay: {} answers held: replay sends no probe; the live run's probes and canaries in the capture decided: {} released, {} dropped (their sender answered one)",

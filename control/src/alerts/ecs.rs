@@ -161,6 +161,41 @@ pub fn document(e: &AlertEvent, policy: &LoadedPolicy, port_names: &[String], ob
     doc
 }
 
+/// The rule name of the notices of a flood of answers over the workers' budget.
+pub const ANSWER_FLOOD: &str = "answer-flood";
+
+/// The notice of `count` name-resolution answers over the workers' budget between `first_ms` and
+/// `last_ms` ([`antidote_dataplane::flood`]): not one frame's alert — the frames were not read.
+pub fn flood_notice(count: u64, first_ms: u64, last_ms: u64, observer: &str, floods: antidote_dataplane::flood::FloodSpec) -> Value {
+    let dropped = floods.over_budget == antidote_dataplane::flood::OverBudget::Drop;
+    json!({
+        "@timestamp": rfc3339(last_ms),
+        "message": format!(
+            "answer flood: {count} name-resolution answers over the workers' budget ({} a millisecond per worker, {} more from known senders) since the last notice, {}",
+            floods.answers_per_ms,
+            floods.known_answers_per_ms,
+            if dropped { "dropped unjudged" } else { "passed unjudged" }
+        ),
+        "event": {
+            "kind": "alert",
+            "category": ["network", "intrusion_detection"],
+            "type": if dropped { vec!["denied"] } else { vec!["info"] },
+            "severity": ecs_severity(Severity::High),
+            "action": if dropped { "drop" } else { "pass" },
+            "module": "antidote",
+            "dataset": "antidote.alert",
+            "created": rfc3339(last_ms),
+            "count": count,
+            "start": rfc3339(first_ms),
+            "end": rfc3339(last_ms),
+        },
+        "rule": {"name": ANSWER_FLOOD, "description": "name-resolution answers came faster than the workers' budget: a flood (forged answers from made-up sources)", "ruleset": "built-in"},
+        "log": {"level": Severity::High.as_str()},
+        "observer": {"vendor": "antidote", "product": "antidote", "type": "ips", "hostname": observer},
+        "antidote": {"over_budget": count, "answers_per_ms": floods.answers_per_ms, "known_answers_per_ms": floods.known_answers_per_ms},
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

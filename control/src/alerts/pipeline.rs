@@ -26,6 +26,11 @@ pub struct PipelineStats {
     /// Storm summaries written (each stands for new alerts a worker did not hand over one by
     /// one; counted in `aggregated` and `summaries` too).
     pub storms: AtomicU64,
+    /// `answer-flood` notices written (in `written` too): one a second while answers come over
+    /// the workers' budget ([`antidote_dataplane::flood`]).
+    pub notices: AtomicU64,
+    /// Answers over the workers' budget that the notices reported.
+    pub over_budget_reported: AtomicU64,
     /// Recent documents (for the API) with their sequence numbers, newest last.
     pub recent: Mutex<std::collections::VecDeque<(u64, Box<str>)>>,
     /// Per rule name: alerts seen (repeats included).
@@ -64,7 +69,14 @@ pub const SINK_CLOSE: Duration = Duration::from_secs(3);
 impl AlertPipeline {
     /// Starts the thread. Repeats of an alert within `window` are aggregated.
     /// `host` names the observer in the documents.
-    pub fn start(shared: Arc<Shared>, mut sinks: Vec<Box<dyn Sink>>, port_names: Vec<String>, window: Duration, host: &str) -> AlertPipeline {
+    pub fn start(
+        shared: Arc<Shared>,
+        counters: Vec<Arc<antidote_dataplane::stats::WorkerCounters>>,
+        mut sinks: Vec<Box<dyn Sink>>,
+        port_names: Vec<String>,
+        window: Duration,
+        host: &str,
+    ) -> AlertPipeline {
         let stop = Arc::new(AtomicBool::new(false));
         let stats: Arc<PipelineStats> = Arc::default();
         let sink_stats = sinks.iter().map(|s| (s.name(), s.stats())).collect();
@@ -76,6 +88,9 @@ impl AlertPipeline {
                 let window_ms = window.as_millis() as u64;
                 let grace_ms = antidote_dataplane::alert::fold_for(window).as_millis() as u64 + 500;
                 let mut groups: HashMap<u64, Group> = HashMap::new();
+                // Answers over the workers' budget, as last reported, and when.
+                let over_budget = || counters.iter().map(|c| c.actions.over_budget.load(Relaxed)).sum::<u64>();
+                let (mut over_reported, mut over_since, mut next_over_check) = (0u64, antidote_dataplane::clock::unix_now_ms(), 0u64);
                 let write = |sinks: &mut Vec<Box<dyn Sink>>, doc: serde_json::Value, sev: Severity, st: &PipelineStats| {
                     for s in sinks.iter_mut() {
                         s.send(&doc, syslog_severity(sev));
@@ -162,6 +177,20 @@ impl AlertPipeline {
                     for k in ended {
                         let g = groups.remove(&k).unwrap();
                         summary(&mut sinks, g, &st);
+                    }
+                    // A flood of answers over the workers' budget: one notice a second.
+                    if now >= next_over_check || stopping {
+                        next_over_check = now + 1000;
+                        let total = over_budget();
+                        if total > over_reported {
+                            let doc = ecs::flood_notice(total - over_reported, over_since, now, &host, shared.floods);
+                            write(&mut sinks, doc, Severity::High, &st);
+                            st.notices.fetch_add(1, Relaxed);
+                            st.over_budget_reported.fetch_add(total - over_reported, Relaxed);
+                            *st.per_rule.lock().unwrap_or_else(|x| x.into_inner()).entry(ecs::ANSWER_FLOOD.to_string()).or_default() += total - over_reported;
+                            over_reported = total;
+                        }
+                        over_since = now;
                     }
                     if n > 0 || stopping {
                         sinks.iter_mut().for_each(|s| s.flush());

@@ -78,6 +78,7 @@ pub fn shared(alerts: usize, canaries: Option<antidote_dataplane::canary::Canari
         mirror: None,
         canaries: canaries.map(Arc::new),
         capture_time: None,
+        floods: antidote_dataplane::flood::FloodSpec::default(),
     });
     if let Some(c) = &shared.canaries {
         c.register(&shared.network);

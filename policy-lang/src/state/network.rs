@@ -386,6 +386,26 @@ impl Network {
         self.traffic.get(key, segment, now).filter(|b| b.confirmed_weak(TRAFFIC_CONFIRM_MS)).map(|b| b.mac)
     }
 
+    /// Whether the frame `d` (an answer) comes from a sender the network knows as itself: its IP
+    /// source bound to its Ethernet source on its segment by ARP, NDP or DHCP in this run, or a
+    /// responder verified by a probe — what a flood from made-up sources does not have. Read at
+    /// fixed offsets (one tag at most; [`antidote_wire::triage::ip_source`]).
+    #[inline]
+    pub fn sender_known(&self, d: &[u8], pair: u16, now: u64) -> bool {
+        let Some((ip, vlan)) = antidote_wire::triage::ip_source(d) else { return false };
+        let Some(src) = d.get(6..12).and_then(|s| <[u8; 6]>::try_from(s).ok()) else { return false };
+        self.speaks_as(src, ip, segment(pair, vlan), now)
+    }
+
+    /// Whether address `ip` is bound to `mac` on `segment` by ARP, NDP or DHCP in this run, or
+    /// as a responder verified by a probe ([`Network::sender_known`]).
+    #[inline]
+    pub fn speaks_as(&self, mac: [u8; 6], ip: IpAddr, segment: u64, now: u64) -> bool {
+        let key = crate::keys::ip_key(ip);
+        self.hosts.get(key, segment, now).is_some_and(|b| b.is_seen() && b.mac == mac)
+            || self.verified.get(key, segment, now).is_some_and(|b| b.is_seen() && b.mac == mac)
+    }
+
     /// Whether the address `key` is a NetBIOS name server (WINS) that an infrastructure DHCP
     /// server hands out on `segment`: it answers for names other hosts own.
     #[inline]

@@ -244,6 +244,21 @@ impl BurstTriage {
         out
     }
 
+    /// The named frames that are name-resolution answers: LLMNR, NBT-NS or mDNS with the
+    /// response bit (what a worker's answer budget counts, `antidote_dataplane::flood`).
+    #[inline]
+    pub fn answers(&self) -> u32 {
+        let mut named = self.named;
+        let mut out = 0;
+        while named != 0 {
+            let i = named.trailing_zeros() as usize;
+            named &= named - 1;
+            let m = self.named_mask[i] as u32;
+            out |= ((m & proto::RESP != 0 && m & (proto::NBNS | proto::MDNS | proto::LLMNR) != 0) as u32) << i;
+        }
+        out
+    }
+
     /// What the triage says of frame `i` (`d` its bytes), as [`triage_frame`] would.
     pub fn of(&self, i: usize, d: &[u8]) -> Triage {
         let bit = 1u32 << i;
