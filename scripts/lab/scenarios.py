@@ -472,6 +472,10 @@ class Lab:
                           "eth0", "--dst-mac", self.h["victim"]["mac"], "--dst", self.h["victim"]["ip4"], "--prefix", self.plan["prefix4"], "--pps",
                           str(FLOOD_MODES[mode]), "--count-file", flood_count)
             self.procs.append(flood)
+            # A web server on the file server's host, for an ordinary connection during the flood.
+            web = start(self.path(f"web-{mode}.log"), "ip", "netns", "exec", "ad-legit", "/usr/bin/python3", "-m", "http.server", "8080", "--bind",
+                        self.h["legit"]["ip4"], "--directory", self.work)
+            self.procs.append(web)
             time.sleep(1.0)
             over_before = self.actions().get("over_budget", 0)
         detection = None
@@ -504,9 +508,12 @@ class Lab:
                       timeout=10).stdout.strip()
         flooded = None
         if flood is not None:
-            # An ordinary connection during the flood: the victim reaches the file server's SMB port.
-            ordinary = ns("ad-victim", "/usr/bin/python3", "-c", "import socket,sys; socket.create_connection((sys.argv[1], 445), 3).close()",
-                          self.h["legit"]["ip4"], check=False, timeout=10).returncode == 0
+            # An ordinary connection during the flood: the victim fetches a page from the file
+            # server's host.
+            code = ns("ad-victim", "curl", "-s", "-m", "5", "-o", "/dev/null", "-w", "%{http_code}", f"http://{self.h['legit']['ip4']}:8080/", check=False,
+                      timeout=10).stdout.strip()
+            ordinary = code == "200"
+            stop(web, signal.SIGTERM)
             over = self.actions().get("over_budget", 0) - over_before
             stop(flood, signal.SIGTERM)
             sent = int(open(flood_count).read() or 0) if os.path.exists(flood_count) else 0
