@@ -156,6 +156,7 @@ impl BurstBufs {
         }
         // The network is learned from the burst's ARP frames (untagged or with one tag: the
         // segment is the pair and the VLAN), read where they lie.
+        let other_layouts = other;
         while other != 0 {
             let i = other.trailing_zeros() as usize;
             other &= other - 1;
@@ -188,6 +189,14 @@ impl BurstBufs {
         // Answers beyond what the worker judges a millisecond are dropped (or passed) unjudged,
         // counted: a flood of forged answers costs a look at its headers, not a judgement each
         // (`crate::flood`). What is sent to a canary identity is always judged.
+        // (Answers of layouts the first pass does not read — two tags, IPv4 options, a first
+        // fragment — are found here too, so that a flood of them costs no dissection either.)
+        let mut beyond = other_layouts & slow & !answers & !consumed;
+        while beyond != 0 {
+            let i = beyond.trailing_zeros() as usize;
+            beyond &= beyond - 1;
+            answers |= (triage::answer_beyond_layouts(frames[i].data()) as u32) << i;
+        }
         let budgeted = answers & slow;
         let mut charge = budgeted & !consumed;
         while charge != 0 {

@@ -148,3 +148,51 @@ fn the_triage_agrees_with_the_full_dissector() {
     assert!(plain > 20, "the burst look found only {plain} plain frames");
     assert!(quick > 20, "the quick path covered only {quick} frames");
 }
+
+#[test]
+fn answers_beyond_the_first_pass_layouts_are_found_as_the_dissector_finds_them() {
+    // What a worker's answer budget charges before a dissection: an LLMNR, NBT-NS or mDNS
+    // answer in two tags, after IPv4 options — never a query, a fragment (the dissector reads no
+    // message in one) or another UDP message.
+    use antidote_wire::triage::answer_beyond_layouts;
+    use antidote_wire::{Frame, Scratch};
+    let answer = llmnr_answer(POISONER, VICTIM, "wpad", POISONER, 30, true);
+    let query = llmnr_query(VICTIM, "wpad");
+    let qinq = |f: &[u8]| [&f[..12], &[0x88, 0xa8, 0, 100, 0x81, 0x00, 0, 10], &f[12..]].concat();
+    // IPv4 options: a 4-byte NOP option, IHL 6, the lengths grown.
+    let options = |f: &[u8]| {
+        let mut g = [&f[..34], &[1, 1, 1, 1], &f[34..]].concat();
+        g[14] = 0x46;
+        let total = u16::from_be_bytes([g[16], g[17]]) + 4;
+        g[16..18].copy_from_slice(&total.to_be_bytes());
+        g
+    };
+    // The first and a later fragment: MF set, then an offset.
+    let fragment = |f: &[u8], first: bool| {
+        let mut g = f.to_vec();
+        g[20..22].copy_from_slice(&(if first { 0x2000u16 } else { 0x0003 }).to_be_bytes());
+        g
+    };
+    let nbns = nbns_positive(POISONER, VICTIM, "FILESRV", POISONER, 165);
+    let mut s = Scratch::default();
+    let dissected_answer = |d: &[u8], s: &mut Scratch| Frame::parse(d, s).app.is_answer();
+    for (f, want) in [
+        (qinq(&answer), true),
+        (qinq(&nbns), true),
+        (options(&answer), true),
+        (fragment(&answer, true), false),
+        (fragment(&answer, false), false),
+        (qinq(&query), false),
+        (options(&query), false),
+        (qinq(&udp(VICTIM, LEGIT, 40000, 123, b"0123456789abcdef")), false),
+        (qinq(&tcp(VICTIM, LEGIT, 50000, 5355, 0x18, b"0123456789abcdef")), false),
+    ] {
+        assert_eq!(answer_beyond_layouts(&f), want, "{f:02x?}");
+        if want {
+            assert!(dissected_answer(&f, &mut s), "the dissector reads an answer too: {f:02x?}");
+        }
+        for cut in 0..f.len() {
+            let _ = answer_beyond_layouts(&f[..cut]);
+        }
+    }
+}

@@ -316,6 +316,39 @@ impl BurstTriage {
     }
 }
 
+/// Whether a frame of a layout the first pass does not read (two or three tags, IPv4 options)
+/// carries a name-resolution answer: LLMNR, NBT-NS or mDNS over UDP with the response bit, read
+/// by walking the tags and the IP header (no fragment, no IPv6 extension header: the dissector
+/// reads no application message in those). What a worker's answer budget charges before the
+/// frame costs a dissection (`antidote_dataplane::flood`); a frame it calls an answer that the
+/// dissector would find malformed (three tags) is charged all the same.
+#[inline(never)]
+pub fn answer_beyond_layouts(d: &[u8]) -> bool {
+    let mut off = 12;
+    for _ in 0..3 {
+        match d.get(off..off + 2) {
+            Some([0x81, 0x00] | [0x88, 0xa8] | [0x91, 0x00]) => off += 4,
+            _ => break,
+        }
+    }
+    let l3 = off + 2;
+    let l4 = match d.get(off..off + 2) {
+        Some([0x08, 0x00]) => {
+            let Some(b) = d.get(l3..l3 + 20) else { return false };
+            // Version 4, UDP, not a fragment.
+            if b[0] >> 4 != 4 || b[9] != 17 || u16::from_be_bytes([b[6], b[7]]) & 0x3fff != 0 {
+                return false;
+            }
+            l3 + ((b[0] & 0x0f) as usize) * 4
+        }
+        Some([0x86, 0xdd]) if d.get(l3 + 6) == Some(&17) => l3 + 40,
+        _ => return false,
+    };
+    let Some(u) = d.get(l4..l4 + 11) else { return false };
+    let app = proto::udp_app(u16::from_be_bytes([u[0], u[1]]), u16::from_be_bytes([u[2], u[3]]));
+    app & (proto::LLMNR | proto::NBNS | proto::MDNS) != 0 && u[10] & 0x80 != 0
+}
+
 /// The bit of [`plain_skips`] for untagged ARP frames.
 const ARP_SKIP: u32 = LAYOUT_MASKS.len() as u32;
 
