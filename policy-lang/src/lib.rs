@@ -7,7 +7,7 @@
 //! gated, branch programs) → [`program`] (the flat, immutable IR the workers share) → [`plan`]
 //! (what the header triage may skip, as data) → [`eval`] per frame, with the key encoding in
 //! [`keys`] and the learned tables and counters in [`state`]. [`explain`] prints a program;
-//! [`interp`] is a plain reference interpreter of the syntax tree, used to test the compiler.
+//! [`interp`] is a plain reference interpreter of the syntax tree (fields read from the bytes by its own code; whole policies with sets and tables), used to test the compiler.
 //! Pure Rust: no DPDK, no I/O.
 #![forbid(unsafe_code)]
 
