@@ -233,6 +233,8 @@ proptest! {
         }
         let compiled = match antidote_policy::compile(&src) {
             Ok(c) => c.program,
+            // A rule shadowed by one above it with the same condition is refused (E005).
+            Err(d) if d.iter().all(|x| x.code == "E005") => { prop_assume!(false); unreachable!() }
             Err(d) => { prop_assert!(false, "generated policy rejected: {src}\n{d:?}"); unreachable!() }
         };
         let (tree, _) = antidote_policy::parse::parse(&src);
