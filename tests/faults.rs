@@ -228,3 +228,122 @@ fn the_runtime_folder_of_a_killed_antidote_is_removed_at_the_next_start() {
     assert!(!dir.exists(), "the next start removes {}: {err}", dir.display());
     assert!(err.contains(&format!("removed {}", dir.display())), "and says so: {err}");
 }
+
+/// `GET path` on the control API at `addr` with `token`: the status and the body.
+fn get(addr: &str, path: &str, token: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut r = String::new();
+    let _ = s.read_to_string(&mut r);
+    let code = r.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    (code, r.split("\r\n\r\n").nth(1).unwrap_or_default().to_string())
+}
+
+#[test]
+fn a_stalled_worker_is_named_at_once_and_its_traffic_forwarded_uninspected_when_the_profile_says_open() {
+    // The worker stops polling for 2.5 s (between two rounds, as a descheduled lcore does; the
+    // debug build's fault injection); the profile says `on_stall = "open"`: the control thread
+    // takes its queues and forwards them without inspection until it is back; health names the
+    // worker and its lcore meanwhile; every frame is accounted for.
+    require_root();
+    let s = Scratch::new("faults-stall-open");
+    let mix = s.path("mix.pcap");
+    let g = run_for(std::process::Command::new("/usr/bin/python3").arg(repo().join("bench/gen_mix.py")).arg(&mix).arg("2048"), Duration::from_secs(60));
+    assert!(g.status.success());
+    let profile = s.path("p.toml");
+    std::fs::write(
+        &profile,
+        format!(
+            "name = \"stall\"\nworker_lcores = [1]\nmemory_mb = 512\n[faults]\nstall_ms = 300\non_stall = \"open\"\n[[port]]\nname = \"a\"\ndevice = \"net_pcap0,rx_pcap={},infinite_rx=1\"\n[[port]]\nname = \"b\"\ndevice = \"net_null0,no-rx=1\"\n[[pair]]\na = \"a\"\nb = \"b\"\n",
+            mix.display()
+        ),
+    )
+    .unwrap();
+    let token = "stall-test-token-0123456789abcdef";
+    std::fs::write(s.path("token"), format!("tester:{token}\n")).unwrap();
+    let mut app = Appliance::start_with_env(
+        &[
+            "run",
+            "--profile",
+            profile.to_str().unwrap(),
+            "--policy",
+            "policies/default.policy",
+            "--control",
+            "127.0.0.1:0",
+            "--token-file",
+            s.path("token").to_str().unwrap(),
+            "--state-dir",
+            s.path("state").to_str().unwrap(),
+            "--stats-interval",
+            "1",
+        ],
+        &s.path("run.log"),
+        &[("ANTIDOTE_TEST_STALL", "1500:2500")],
+    );
+    app.wait_for("control API on http://", Duration::from_secs(30));
+    let log = app.log_text();
+    let addr = log.lines().find_map(|l| l.split("control API on http://").nth(1)).unwrap().split_whitespace().next().unwrap().trim_end_matches('/').to_string();
+    app.wait_for("has not polled for", Duration::from_secs(30));
+    let (code, body) = get(&addr, "/v1/health", token);
+    assert_eq!(code, 503, "{body}");
+    assert!(body.contains("worker 0 (lcore 1)") && body.contains("without inspection"), "health names the stalled worker and what is done: {body}");
+    let (_, metrics) = get(&addr, "/metrics", token);
+    assert!(metrics.contains("antidote_worker_bypassed{worker=\"0\",lcore=\"1\"} 1"), "{metrics}");
+    app.wait_for("is back: it judges its queues again", Duration::from_secs(30));
+    std::thread::sleep(Duration::from_millis(500));
+    let (code, body) = get(&addr, "/v1/health", token);
+    assert_eq!(code, 200, "healthy again: {body}");
+    let (ok, log) = app.stop();
+    assert!(ok, "{log}");
+    let fl = final_line(&log);
+    let bypassed: u64 = fl.split(" bypassed ").nth(1).and_then(|t| t.split_whitespace().next()).and_then(|n| n.parse().ok()).unwrap_or(0);
+    assert!(bypassed > 100_000, "the stalled worker's traffic was forwarded meanwhile: {fl}");
+    assert_eq!(
+        counter(&fl, "a→b", "rx"),
+        counter(&fl, "a→b", "tx") + counter(&fl, "a→b", "dropped") + counter(&fl, "a→b", "txfull"),
+        "every frame accounted for: {fl}"
+    );
+}
+
+#[test]
+fn lab_a_stalled_worker_takes_the_links_down_when_the_profile_says_closed() {
+    // `on_stall = "closed"`: while the worker is stalled both ports of the pair are set down —
+    // the victim's interface and the LAN's see no carrier, as with a pulled cable, so that a
+    // switch fails over — and up again when it polls again.
+    require_root();
+    let lab = Lab::up();
+    let s = Scratch::new("faults-stall-closed");
+    let text = std::fs::read_to_string(repo().join("hw-profiles/lab.toml")).unwrap().replacen(
+        "[[port]]",
+        "[faults]\nstall_ms = 300\non_stall = \"closed\"\n\n[[port]]",
+        1,
+    );
+    let profile = s.path("lab-closed.toml");
+    std::fs::write(&profile, text).unwrap();
+    let carrier = |ns: &str, ifc: &str| -> String {
+        let o = lab.exec(ns, &["cat", &format!("/sys/class/net/{ifc}/carrier")], Duration::from_secs(5));
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    };
+    let mut app = Appliance::start_with_env(
+        &["run", "--profile", profile.to_str().unwrap(), "--stats-interval", "1"],
+        &s.path("run.log"),
+        &[("ANTIDOTE_TEST_STALL", "1500:3000")],
+    );
+    app.wait_for("running:", Duration::from_secs(30));
+    assert_eq!(carrier("ad-victim", "eth0"), "1", "{}", app.log_text());
+    app.wait_for("the pairs' links go down", Duration::from_secs(30));
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(carrier("ad-victim", "eth0"), "0", "the victim's side sees the link down: {}", app.log_text());
+    assert_eq!(carrier("ad-lan", "uplink"), "0", "the LAN's side too: {}", app.log_text());
+    app.wait_for("polls again", Duration::from_secs(30));
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(carrier("ad-victim", "eth0"), "1", "up again once the worker polls: {}", app.log_text());
+    assert_eq!(carrier("ad-lan", "uplink"), "1", "{}", app.log_text());
+    // And the bridge carries traffic again.
+    let ping = lab.exec("ad-victim", &["ping", "-c", "3", "-W", "2", "198.18.0.20"], Duration::from_secs(15));
+    assert!(ping.status.success(), "the victim reaches the file server again: {}\n{}", String::from_utf8_lossy(&ping.stdout), app.log_text());
+    let (ok, log) = app.stop();
+    assert!(ok, "{log}");
+}

@@ -144,14 +144,17 @@ fn lab_canaries_catch_poisoners_before_the_victim_asks() {
     assert_eq!(count(43, "llmnr4", "sent") + count(43, "nbns", "sent"), 0, "no IPv4 canaries where the VLAN has no canary address");
 }
 
-/// A flood of forged LLMNR answers to the victim (scripts/lab/flood.py: 60,000 a second, each a
+/// A flood of forged LLMNR answers to the victim (scripts/lab/flood.py: 40,000 a second, each a
 /// new name from a new source) beside the real Responder, while the victim looks names up and
 /// connects to the file server: the legitimate lookups and the connection succeed, no forged
 /// answer for an owned name reaches the victim, and the answers over the worker's budget are
-/// dropped unjudged and counted (issue 24).
+/// dropped unjudged and counted (issue 24). The tests run a debug build, which judges an answer
+/// about ten times slower than a release build, beside other tests: the budget is cut to match
+/// (4 answers a millisecond from anyone instead of 32), so that judging takes the worker the share
+/// of its time it takes a release build.
 #[test]
 fn lab_a_flood_of_forged_answers_leaves_legitimate_lookups_and_connections_alone() {
-    let res = scenarios_with("a", &["--modes", "responder-flood"]);
+    let res = scenarios_with("a", &["--answers-per-ms", "4", "--modes", "responder-flood"]);
     let m = &res["modes"][0];
     let f = &m["flood"];
     assert!(f["sent"].as_u64().unwrap() > 100_000, "the flood ran: {f}");

@@ -585,7 +585,15 @@ fn handle(state: &Arc<ApiState>, mut req: Request, stop: &Arc<AtomicBool>) {
             for (w, c) in state.ctx.counters.iter().enumerate() {
                 let ago = now.saturating_sub(c.last_poll_ms.load(Relaxed));
                 if ago > 100 {
-                    reasons.push(format!("worker {w} has not polled for {ago} ms"));
+                    let lcore = state.ctx.lcores.get(w).copied().unwrap_or_default();
+                    let doing = if c.lease.load(Relaxed) == antidote_dataplane::stall::TAKEN {
+                        ": its queues are forwarded without inspection (on_stall = \"open\")"
+                    } else if ago >= state.ctx.faults.stall_ms && state.ctx.faults.on_stall == antidote_dataplane::stall::OnStall::Closed {
+                        ": the pairs' links are down (on_stall = \"closed\")"
+                    } else {
+                        ""
+                    };
+                    reasons.push(format!("worker {w} (lcore {lcore}) has not polled for {ago} ms{doing}"));
                 }
             }
             if reasons.is_empty() {

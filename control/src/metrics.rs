@@ -62,7 +62,8 @@ pub fn stats_json(ctx: &RunContext, rates: &Rates, x: &Extra<'_>) -> Value {
         .map(|(w, c)| {
             let rx: u64 = c.ports.iter().map(|p| p.rx.load(Relaxed)).sum();
             json!({
-                "worker": w, "polls": c.polls.load(Relaxed), "rx": rx,
+                "worker": w, "lcore": ctx.lcores.get(w), "polls": c.polls.load(Relaxed), "rx": rx,
+                "bypassed": c.lease.load(Relaxed) == antidote_dataplane::stall::TAKEN,
                 "last_poll_ms_ago": run_now.saturating_sub(c.last_poll_ms.load(Relaxed)),
                 "policy_version": c.policy_version.load(Relaxed),
             })
@@ -113,7 +114,7 @@ pub fn stats_json(ctx: &RunContext, rates: &Rates, x: &Extra<'_>) -> Value {
         "ports": ports, "lcores": lcores, "rules": rules, "canaries": canaries,
         "actions": {"dropped": a.dropped, "quarantined": a.quarantined, "rate_limited": a.rate_limited, "mirrored": a.mirrored,
             "mirror_failed": a.mirror_failed, "injected": a.injected, "inject_failed": a.inject_failed, "alerts": a.alerts, "malformed": a.malformed, "learn_deferred": a.learn_deferred,
-            "held": a.held, "hold_released": a.hold_released, "hold_dropped": a.hold_dropped, "hold_fallback": a.hold_fallback, "probes": a.probes, "over_budget": a.over_budget},
+            "held": a.held, "hold_released": a.hold_released, "hold_dropped": a.hold_dropped, "hold_fallback": a.hold_fallback, "probes": a.probes, "over_budget": a.over_budget, "bypassed": a.bypassed},
         "alerts": alerts,
         "swap_latency_us": {"count": x.swap.0, "p50": x.swap.1, "p99": x.swap.2, "max": x.swap.3},
         "interval_s": secs,
@@ -199,6 +200,7 @@ pub fn prometheus(ctx: &RunContext, x: &Extra<'_>) -> String {
             ("hold_fallback", a.hold_fallback),
             ("probed", a.probes),
             ("over_budget", a.over_budget),
+            ("bypassed", a.bypassed),
         ]
         .iter()
         .map(|(k, v)| (format!("{{action=\"{k}\"}}"), *v as f64))
@@ -209,6 +211,33 @@ pub fn prometheus(ctx: &RunContext, x: &Extra<'_>) -> String {
         "Poll rounds of a worker.",
         "counter",
         ctx.counters.iter().enumerate().map(|(w, c)| (format!("{{worker=\"{w}\"}}"), c.polls.load(Relaxed) as f64)).collect(),
+    );
+    let run_now = ctx.shared.clock.now_ms();
+    metric(
+        "antidote_worker_last_poll_age_seconds",
+        "Time since a worker's last poll round (a stalled worker's grows; the profile's [faults] stall_ms says when it is stalled).",
+        "gauge",
+        ctx.counters
+            .iter()
+            .enumerate()
+            .map(|(w, c)| {
+                let lcore = ctx.lcores.get(w).copied().unwrap_or_default();
+                (format!("{{worker=\"{w}\",lcore=\"{lcore}\"}}"), run_now.saturating_sub(c.last_poll_ms.load(Relaxed)) as f64 / 1000.0)
+            })
+            .collect(),
+    );
+    metric(
+        "antidote_worker_bypassed",
+        "1 while a stalled worker's queues are forwarded without inspection by the control thread (on_stall = \"open\").",
+        "gauge",
+        ctx.counters
+            .iter()
+            .enumerate()
+            .map(|(w, c)| {
+                let lcore = ctx.lcores.get(w).copied().unwrap_or_default();
+                (format!("{{worker=\"{w}\",lcore=\"{lcore}\"}}"), (c.lease.load(Relaxed) == antidote_dataplane::stall::TAKEN) as u8 as f64)
+            })
+            .collect(),
     );
     metric("antidote_policy_version", "Version of the running policy.", "gauge", vec![(String::new(), x.policy_version as f64)]);
     metric(

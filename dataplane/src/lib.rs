@@ -33,6 +33,7 @@ pub mod preflight;
 pub mod profile;
 pub mod run;
 pub mod shared;
+pub mod stall;
 pub mod stats;
 pub mod worker;
 

@@ -51,6 +51,9 @@ pub struct Profile {
     /// (`[floods]`, [`crate::flood`]).
     #[serde(default)]
     pub floods: crate::flood::FloodSpec,
+    /// What the appliance does while a worker stalls (`[faults]`, [`crate::stall`]).
+    #[serde(default)]
+    pub faults: crate::stall::FaultSpec,
 }
 
 #[derive(Debug, Clone, Deserialize)]

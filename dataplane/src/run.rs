@@ -69,6 +69,10 @@ pub struct RunContext {
     pub link_downs: Arc<Vec<std::sync::atomic::AtomicU64>>,
     /// Per port: whether its link was up at the last look.
     pub link_up: Arc<Vec<std::sync::atomic::AtomicBool>>,
+    /// Per worker: its lcore.
+    pub lcores: Vec<u32>,
+    /// What the appliance does while a worker stalls (the profile's `[faults]`).
+    pub faults: crate::stall::FaultSpec,
 }
 
 impl RunContext {
@@ -149,6 +153,9 @@ impl RunSummary {
         }
         if a.over_budget > 0 {
             parts.push(format!("over_budget {}", a.over_budget));
+        }
+        if a.bypassed > 0 {
+            parts.push(format!("bypassed {}", a.bypassed));
         }
         format!(
             "antidote{} {:.1}s | {} | {}",
@@ -330,6 +337,7 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
     let enabled = eal.worker_lcores();
     let mut launched = Vec::new();
     let mut launch_err = None;
+    let mut worker_tasks: Vec<Vec<Task>> = Vec::new();
     for (w, &lc) in lcores.iter().enumerate() {
         if !enabled.contains(&lc) {
             launch_err = Some(format!("lcore {lc} is not enabled in EAL; check `worker_lcores` in {}", opts.profile_file));
@@ -350,6 +358,7 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
                 })
             })
             .collect();
+        worker_tasks.push(tasks.clone());
         let worker = Worker::new(tasks, counters[w].clone(), shared.clone(), pool.clone(), lc as u16, w as u16);
         let st = stop.clone();
         match lcore::launch(lc, move || worker.run(st)) {
@@ -370,6 +379,18 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
         );
     }
 
+    // The workers as the control thread watches them for stalls (`crate::stall`).
+    let mut stall = crate::stall::StallWatch::new(
+        profile.faults,
+        worker_tasks.iter().enumerate().map(|(w, tasks)| (counters[w].clone(), tasks.clone(), lcores[w])).collect(),
+        (0..profile.ports.len())
+            .filter(|&i| peers[i].is_some())
+            .map(|i| {
+                let d = &profile.ports[i].device;
+                (ports.ports[i], d.starts_with("net_af_packet").then(|| d.split(',').find_map(|kv| kv.strip_prefix("iface=")).map(str::to_string)).flatten())
+            })
+            .collect(),
+    );
     let names: Vec<String> = profile.ports.iter().map(|p| p.name.clone()).collect();
     let link_downs: Arc<Vec<std::sync::atomic::AtomicU64>> = Arc::new((0..names.len()).map(|_| Default::default()).collect());
     let ctx = RunContext {
@@ -380,6 +401,8 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
         ports: ports.ports.clone(),
         link_downs: link_downs.clone(),
         link_up: Arc::new((0..names.len()).map(|_| std::sync::atomic::AtomicBool::new(true)).collect()),
+        lcores: lcores.clone(),
+        faults: profile.faults,
     };
     // Each paired port's link, looked at every 100 ms: a change is said at once and counted.
     // (net_af_packet reports its link up whatever its interface does: the interface's carrier is
@@ -410,7 +433,23 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
         stop.store(true, Relaxed);
     }
     while !stop.load(Relaxed) {
-        std::thread::sleep(tick);
+        // A stalled worker's queues, taken over (fail-open), are forwarded here for the tick;
+        // else the control thread sleeps.
+        if stall.forwarding() {
+            let until = Instant::now() + tick;
+            while Instant::now() < until {
+                if stall.forward() == 0 {
+                    std::hint::spin_loop();
+                }
+            }
+        } else {
+            std::thread::sleep(tick);
+        }
+        stall.look(shared.clock.now_ms(), &mut |m| {
+            if !opts.quiet {
+                eprintln!("antidote: {m}");
+            }
+        });
         hooks.tick(&ctx);
         let now = Instant::now();
         if now - last_sweep >= Duration::from_secs(1) {
@@ -480,6 +519,7 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
         }
     }
     stop.store(true, Relaxed);
+    stall.release();
     let mut failed = Vec::new();
     for lc in launched {
         if lcore::wait(lc) != 0 {

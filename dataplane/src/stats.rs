@@ -45,6 +45,9 @@ pub struct ActionCounters {
     /// Name-resolution answers over the worker's budget ([`crate::flood`]): not judged, dropped
     /// (counted with the port's drops too) or passed as the profile says.
     pub over_budget: AtomicU64,
+    /// Frames the control thread forwarded uninspected for a stalled worker
+    /// ([`crate::stall`], `on_stall = "open"`).
+    pub bypassed: AtomicU64,
 }
 
 /// One worker's counters, aligned to a cache line so workers never share one.
@@ -58,6 +61,11 @@ pub struct WorkerCounters {
     pub last_poll_ms: AtomicU64,
     /// The policy version the worker used in its last round.
     pub policy_version: AtomicU64,
+    /// Who owns the worker's queues now ([`crate::stall`]: between rounds, in a round, taken
+    /// by the control thread).
+    pub lease: std::sync::atomic::AtomicU32,
+    /// When the worker last found its lease taken (run-clock ms): it is back.
+    pub alive_ms: AtomicU64,
 }
 
 impl Default for WorkerCounters {
@@ -68,6 +76,8 @@ impl Default for WorkerCounters {
             polls: AtomicU64::new(0),
             last_poll_ms: AtomicU64::new(0),
             policy_version: AtomicU64::new(0),
+            lease: std::sync::atomic::AtomicU32::new(crate::stall::IDLE),
+            alive_ms: AtomicU64::new(0),
         }
     }
 }
@@ -106,6 +116,7 @@ pub struct ActionTotals {
     pub hold_fallback: u64,
     pub probes: u64,
     pub over_budget: u64,
+    pub bypassed: u64,
 }
 
 /// A summed reading of all workers' counters.
@@ -147,6 +158,7 @@ impl Snapshot {
             s.actions.hold_fallback += a.hold_fallback.load(Relaxed);
             s.actions.probes += a.probes.load(Relaxed);
             s.actions.over_budget += a.over_budget.load(Relaxed);
+            s.actions.bypassed += a.bypassed.load(Relaxed);
             s.polls += w.polls.load(Relaxed);
         }
         s

@@ -86,6 +86,13 @@ impl Worker {
             self.since_clock = 0;
             self.now = self.shared.clock.now_ms();
         }
+        // The worker's queues are its own for the round, unless the control thread took them
+        // while the worker was stalled (`crate::stall`): then it polls nothing until they are
+        // handed back.
+        if !crate::stall::begin_round(&self.counters, self.now) {
+            self.round = self.round.wrapping_add(1);
+            return 0;
+        }
         // (A replay judges by the capture's time, and folds its alerts by it.)
         let mut now = if capture_time.is_some() { self.capture.idle(self.now) } else { self.now };
         if read && now >= self.next_fold_check {
@@ -163,6 +170,7 @@ impl Worker {
         let c = &*self.counters;
         bump(&c.polls, 1);
         c.last_poll_ms.store(self.now, Relaxed);
+        crate::stall::end_round(c);
         if let Some(p) = guard.as_deref() {
             if c.policy_version.load(Relaxed) != p.version {
                 c.policy_version.store(p.version, Relaxed);
@@ -175,8 +183,29 @@ impl Worker {
 
     /// Polls until `stop` is set, then hands over the alert repeats it still holds.
     pub fn run(mut self, stop: Arc<AtomicBool>) -> i32 {
+        // Fault injection for the tests (debug builds only): `ANTIDOTE_TEST_STALL=AFTER_MS:FOR_MS`
+        // makes worker 0 stop polling once, between two rounds, as a descheduled lcore would.
+        let mut stall = if cfg!(debug_assertions) && self.b.out.worker == 0 {
+            std::env::var("ANTIDOTE_TEST_STALL").ok().and_then(|v| {
+                let (a, f) = v.split_once(':')?;
+                Some((a.parse::<u64>().ok()?, f.parse::<u64>().ok()?))
+            })
+        } else {
+            None
+        };
         while !stop.load(Relaxed) {
             self.poll_once();
+            if let Some((after, ms)) = stall {
+                if self.shared.clock.now_ms() >= after {
+                    stall = None;
+                    std::thread::sleep(std::time::Duration::from_millis(ms));
+                }
+            }
+        }
+        // The queues are its own again before it settles what it holds (the control thread
+        // hands back what it took once it stops).
+        while !crate::stall::begin_round(&self.counters, self.shared.clock.now_ms()) {
+            std::hint::spin_loop();
         }
         self.finish();
         0

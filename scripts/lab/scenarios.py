@@ -67,12 +67,12 @@ EXTRA_MODES = [
     ("responder-analyze", "Responder -A (analyze: no LLMNR/NBT-NS/mDNS answers; its SQL browser still answers)", ("responder", {"-A": None})),
     ("responder-vlan", "Responder on VLAN 42 (the profile gives the canary identities an address there)", ("responder", {})),
     ("responder-vlan-unnamed", "Responder on VLAN 43 (seen, no canary address there: IPv6 canaries and probes only)", ("responder", {})),
-    ("responder-flood", "Responder, and beside it a flood of forged LLMNR answers to the victim (60,000 a second, each a new name from a new source)",
+    ("responder-flood", "Responder, and beside it a flood of forged LLMNR answers to the victim (40,000 a second, each a new name from a new source)",
      ("responder", {})),
 ]
 # Modes with a flood of forged answers (scripts/lab/flood.py) from the poisoner's namespace while
 # the victim looks names up: its sources are attackers too (MACs 02:f1:…, addresses .100–.249).
-FLOOD_MODES = {"responder-flood": 60000}
+FLOOD_MODES = {"responder-flood": 40000}
 # Modes whose poisoner and victim sit on a VLAN (802.1Q over the lab's links): the victim asks
 # only names nobody owns there (the legitimate hosts are untagged). The profile gives the canary
 # identities addresses on VLAN 42 (`[[pair.canary_vlan]]`), none on VLAN 43.
@@ -166,6 +166,8 @@ class Lab:
             assert "canary_mac" in text, "hw-profiles/lab.toml: no [[pair]] a/b to give a canary identity"
             v = self.vnet(CANARY_VLAN)
             text += f'\n[[pair.canary_vlan]]\nvlan = {CANARY_VLAN}\nipv4 = ["{v}.250/24", "{v}.249/24"]\n'
+            if self.a.answers_per_ms is not None:
+                text = text.replace("[[port]]", f"[floods]\nanswers_per_ms = {self.a.answers_per_ms}\n\n[[port]]", 1)
             profile = self.path("lab-canary.toml")
             open(profile, "w").write(text)
         p = start(self.path("antidote.log"), self.a.bin, "run", "--profile", profile, "--policy", self.a.policy,
@@ -517,7 +519,8 @@ class Lab:
             over = self.actions().get("over_budget", 0) - over_before
             stop(flood, signal.SIGTERM)
             sent = int(open(flood_count).read() or 0) if os.path.exists(flood_count) else 0
-            flooded = {"sent": sent, "over_budget": over, "ordinary_connection": ordinary}
+            nic = [pt.get("nic") for pt in api("/v1/stats").get("ports", [])]
+            flooded = {"sent": sent, "over_budget": over, "ordinary_connection": ordinary, "nic": nic}
         stop(p, signal.SIGINT)
         if vlan:
             self.drop_vlan_iface("ad-victim", vlan)
@@ -615,6 +618,7 @@ def main():
     p.add_argument("--plan", default="a", choices=["a", "b"])
     p.add_argument("--work", required=True)
     p.add_argument("--modes", default="")
+    p.add_argument("--answers-per-ms", type=int, default=None, help="the profile's [floods] answers_per_ms (default: the built-in budget)")
     p.add_argument("--out", default="")
     p.add_argument("--policy", default=os.path.join(REPO, "policies/default.policy"))
     p.add_argument("--canaries", type=float, default=0, help="canary queries every SECS on average per protocol (0: none)")

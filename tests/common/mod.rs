@@ -78,13 +78,25 @@ pub struct Appliance {
 
 impl Appliance {
     pub fn start(args: &[&str], log: &Path) -> Appliance {
+        Self::start_with_env(args, log, &[])
+    }
+
+    /// [`Appliance::start`] with environment variables (the debug build's fault injection).
+    pub fn start_with_env(args: &[&str], log: &Path, env: &[(&str, &str)]) -> Appliance {
         let f = std::fs::File::create(log).unwrap();
         let mut args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         if args.first().map(|a| a == "run").unwrap_or(false) && !args.iter().any(|a| a == "--control") {
             // Tests run in parallel: no API unless a test asks for one.
             args.extend(["--control".to_string(), "off".to_string()]);
         }
-        let child = Command::new(bin()).args(&args).current_dir(repo()).stdout(f.try_clone().unwrap()).stderr(f).spawn().expect("start antidote");
+        let child = Command::new(bin())
+            .args(&args)
+            .envs(env.iter().copied())
+            .current_dir(repo())
+            .stdout(f.try_clone().unwrap())
+            .stderr(f)
+            .spawn()
+            .expect("start antidote");
         Appliance { child: Some(child), log: log.to_path_buf() }
     }
 

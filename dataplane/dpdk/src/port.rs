@@ -193,6 +193,24 @@ impl Port {
         LinkStatus { up: l.link_status() != 0, speed_mbps: l.link_speed, full_duplex: l.link_duplex() != 0 }
     }
 
+    /// Sets the port's link down or up (`rte_eth_dev_set_link_down` / `_up`): what the
+    /// neighbours see as a cable pulled. Not every driver can (the error says which).
+    pub fn set_link(self, up: bool) -> Result<(), String> {
+        // SAFETY: the port id is a started port's; the calls take no pointer.
+        let rc = unsafe {
+            if up {
+                ffi::rte_eth_dev_set_link_up(self.0)
+            } else {
+                ffi::rte_eth_dev_set_link_down(self.0)
+            }
+        };
+        if rc == 0 {
+            Ok(())
+        } else {
+            Err(format!("rte_eth_dev_set_link_{}: {}", if up { "up" } else { "down" }, std::io::Error::from_raw_os_error(-rc)))
+        }
+    }
+
     pub fn stats(self) -> PortStats {
         let mut s = ffi::rte_eth_stats::default();
         // SAFETY: s is a valid out-pointer.
