@@ -1,6 +1,6 @@
-//! Any bytes as a frame: the header triage (per frame and over a burst) never panics, and the
-//! full dissector gives the frame one of the masks the triage says it can have, and one its
-//! layout class allows. The address gate never lets through a frame whose `ip.src` or `ip.dst`
+//! Any bytes as a frame: the header triage (per frame and over a burst) and the answer budget's
+//! walk never panic, and the full dissector gives the frame one of the masks the triage says it
+//! can have, and one its layout class allows. The address gate never lets through a frame whose `ip.src` or `ip.dst`
 //! (as the dissector reads them) is in the filter.
 #![no_main]
 use antidote_wire::frame::frame_mask;
@@ -8,6 +8,8 @@ use antidote_wire::triage::{class_may_give, layout_class, triage_burst, triage_f
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
+    // The answer budget's walk of layouts the first pass does not read: never panics.
+    let _ = antidote_wire::triage::answer_beyond_layouts(data);
     let seen = triage_frame(data);
     if let Some(possible) = seen.possible() {
         let mut s = antidote_wire::Scratch::default();
