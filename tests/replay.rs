@@ -552,4 +552,16 @@ fn a_flood_of_answers_costs_a_look_each_and_the_owners_answer_still_passes() {
     assert!(!notices.is_empty(), "an answer-flood notice: {text}");
     assert_eq!(notices.iter().map(|d| d["event"]["count"].as_u64().unwrap()).sum::<u64>(), over, "{text}");
     assert_eq!(notices[0]["event"]["action"], "drop");
+    // Every document says its ECS version and rule id; a frame's alert names its flow by its
+    // Community ID (what a SIEM joins it to Zeek's and Suricata's records by).
+    for d in &docs {
+        assert!(d["ecs"]["version"].is_string() && d["rule"]["id"].is_string(), "{d}");
+        // Stamped with the capture's time (1,001 s after the epoch), not the replay's.
+        assert!(d["@timestamp"].as_str().unwrap().starts_with("1970-01-01T00:16:4"), "{d}");
+        if d["rule"]["name"] != "answer-flood" {
+            let cid = d["network"]["community_id"].as_str().unwrap_or_else(|| panic!("no community_id: {d}"));
+            assert!(cid.starts_with("1:") && cid.len() == 30, "{d}");
+            assert_eq!(d["network"]["iana_number"], "17", "{d}");
+        }
+    }
 }

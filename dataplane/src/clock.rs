@@ -8,10 +8,12 @@ pub fn unix_now_ms() -> u64 {
 }
 
 /// Milliseconds since the run started (≥ 1), and wall-clock time for alerts.
-#[derive(Clone, Copy)]
 pub struct Clock {
     start: Instant,
     start_unix_ms: u64,
+    /// In a replay, once its first frame came: that frame's time (Unix ms) minus the run clock
+    /// then — alerts carry the capture's time, not the replay's (`i64::MIN`: not a replay).
+    capture_offset: std::sync::atomic::AtomicI64,
 }
 
 impl Default for Clock {
@@ -22,15 +24,29 @@ impl Default for Clock {
 
 impl Clock {
     pub fn new() -> Clock {
-        Clock { start: Instant::now(), start_unix_ms: unix_now_ms() }
+        Clock { start: Instant::now(), start_unix_ms: unix_now_ms(), capture_offset: std::sync::atomic::AtomicI64::new(i64::MIN) }
     }
     /// Monotonic milliseconds since start, from 1 (vDSO clock: no syscall).
     #[inline]
     pub fn now_ms(&self) -> u64 {
         self.start.elapsed().as_millis() as u64 + 1
     }
+    /// The wall-clock time (Unix ms) of run-clock `now_ms`: in a replay, the capture's.
     pub fn unix_ms(&self, now_ms: u64) -> u64 {
-        self.start_unix_ms + now_ms - 1
+        match self.capture_offset.load(std::sync::atomic::Ordering::Relaxed) {
+            i64::MIN => self.start_unix_ms + now_ms - 1,
+            off => (now_ms as i64).saturating_add(off).max(0) as u64,
+        }
+    }
+
+    /// A replay's first frame carries capture time `unix_ms` and came at run clock `now_ms`.
+    pub fn set_capture_origin(&self, unix_ms: u64, now_ms: u64) {
+        let _ = self.capture_offset.compare_exchange(
+            i64::MIN,
+            unix_ms as i64 - now_ms as i64,
+            std::sync::atomic::Ordering::Relaxed,
+            std::sync::atomic::Ordering::Relaxed,
+        );
     }
 }
 
@@ -62,6 +78,11 @@ impl CaptureClock {
         self.last = (at, real);
         self.now = self.now.max(at);
         self.now
+    }
+
+    /// The first frame's timestamp (µs) and the run clock when it came.
+    pub fn origin(&self) -> Option<(u64, u64)> {
+        self.origin
     }
 
     /// The capture's time at run clock `real`, between frames.

@@ -113,6 +113,10 @@ impl Worker {
             }
             if let Some(ts) = capture_time.and_then(|c| self.b.rx.as_slice().first().and_then(|m| c.of(m))) {
                 now = self.capture.frame(ts, self.now);
+                if let Some((t0, r0)) = self.capture.origin() {
+                    // Alerts carry the capture's time.
+                    self.shared.clock.set_capture_origin(t0 / 1000, r0);
+                }
                 // What was due before this frame's time is settled before it is judged, as it
                 // was live.
                 if !self.b.out.hold.is_empty() {

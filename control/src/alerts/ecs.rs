@@ -9,6 +9,9 @@ use antidote_policy::program::Meta;
 use antidote_wire::{Frame, Scratch};
 use serde_json::{json, Map, Value};
 
+/// The ECS version the documents follow.
+pub const ECS_VERSION: &str = "9.0.0";
+
 pub fn ecs_severity(s: Severity) -> u64 {
     match s {
         Severity::Low => 21,
@@ -79,7 +82,13 @@ pub fn document(e: &AlertEvent, policy: &LoadedPolicy, port_names: &[String], ob
     for fr in &rule.facts {
         if let Source::Wire(_) = fr.src {
             if let Some(v) = read(fr, &f, &meta) {
-                facts.insert(fr.name.to_string(), Value::String(antidote_wire::fields::display_field(fr.name, &v)));
+                // Typed: numbers as numbers, flags as booleans (hex fields stay text: 0x0110).
+                let typed = match v {
+                    antidote_wire::fields::Value::Bool(b) => Value::Bool(b),
+                    antidote_wire::fields::Value::Int(n) if !antidote_wire::fields::HEX_FIELDS.contains(&fr.name) => json!(n),
+                    _ => Value::String(antidote_wire::fields::display_field(fr.name, &v)),
+                };
+                facts.insert(fr.name.to_string(), typed);
             }
         }
     }
@@ -103,6 +112,10 @@ pub fn document(e: &AlertEvent, policy: &LoadedPolicy, port_names: &[String], ob
     });
     if let Some(v) = f.eth.and_then(|e| e.vlan_id()) {
         network["vlan"] = json!({"id": v.to_string()});
+    }
+    if let Some(n) = f.net {
+        network["iana_number"] = json!(n.proto.to_string());
+        network["community_id"] = json!(super::community_id::community_id(n.src.ip(), n.dst.ip(), n.proto, f.ports()));
     }
     let action = if e.dropped { "drop" } else { "pass" };
     let mut event = json!({
@@ -129,7 +142,9 @@ pub fn document(e: &AlertEvent, policy: &LoadedPolicy, port_names: &[String], ob
         "@timestamp": rfc3339(if count > 1 || e.storm { last_ms } else { e.unix_ms }),
         "message": message,
         "event": event,
-        "rule": {"name": rule.name, "description": rule.description, "ruleset": format!("policy v{} {}", policy.version, policy.hash)},
+        "ecs": {"version": ECS_VERSION},
+        "rule": {"name": rule.name, "id": rule.name, "version": policy.hash.to_string(), "description": rule.description,
+                 "ruleset": format!("policy v{} {}", policy.version, policy.hash)},
         "log": {"level": rule.severity.as_str()},
         "source": source,
         "destination": destination,
@@ -189,7 +204,8 @@ pub fn flood_notice(count: u64, first_ms: u64, last_ms: u64, observer: &str, flo
             "start": rfc3339(first_ms),
             "end": rfc3339(last_ms),
         },
-        "rule": {"name": ANSWER_FLOOD, "description": "name-resolution answers came faster than the workers' budget: a flood (forged answers from made-up sources)", "ruleset": "built-in"},
+        "ecs": {"version": ECS_VERSION},
+        "rule": {"name": ANSWER_FLOOD, "id": ANSWER_FLOOD, "description": "name-resolution answers came faster than the workers' budget: a flood (forged answers from made-up sources)", "ruleset": "built-in"},
         "log": {"level": Severity::High.as_str()},
         "observer": {"vendor": "antidote", "product": "antidote", "type": "ips", "hostname": observer},
         "antidote": {"over_budget": count, "answers_per_ms": floods.answers_per_ms, "known_answers_per_ms": floods.known_answers_per_ms},

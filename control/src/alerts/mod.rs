@@ -6,6 +6,7 @@
 //! the window are counted and written as one summary (`event.count`, `event.start`,
 //! `event.end`) when the window closes. Sinks that fail count what they lose; nothing is lost
 //! silently.
+pub mod community_id;
 pub mod ecs;
 pub mod pipeline;
 pub mod sinks;

@@ -90,7 +90,9 @@ impl AlertPipeline {
                 let mut groups: HashMap<u64, Group> = HashMap::new();
                 // Answers over the workers' budget, as last reported, and when.
                 let over_budget = || counters.iter().map(|c| c.actions.over_budget.load(Relaxed)).sum::<u64>();
-                let (mut over_reported, mut over_since, mut next_over_check) = (0u64, antidote_dataplane::clock::unix_now_ms(), 0u64);
+                // (Stamped by the run's clock: in a replay, the capture's time.)
+                let stamp = || shared.clock.unix_ms(shared.clock.now_ms());
+                let (mut over_reported, mut over_since, mut next_over_check) = (0u64, stamp(), 0u64);
                 let write = |sinks: &mut Vec<Box<dyn Sink>>, doc: serde_json::Value, sev: Severity, st: &PipelineStats| {
                     for s in sinks.iter_mut() {
                         s.send(&doc, syslog_severity(sev));
@@ -183,14 +185,16 @@ impl AlertPipeline {
                         next_over_check = now + 1000;
                         let total = over_budget();
                         if total > over_reported {
-                            let doc = ecs::flood_notice(total - over_reported, over_since, now, &host, shared.floods);
+                            // (A replay's clock turns to the capture's time at its first frame.)
+                            let t = stamp();
+                            let doc = ecs::flood_notice(total - over_reported, over_since.min(t), t, &host, shared.floods);
                             write(&mut sinks, doc, Severity::High, &st);
                             st.notices.fetch_add(1, Relaxed);
                             st.over_budget_reported.fetch_add(total - over_reported, Relaxed);
                             *st.per_rule.lock().unwrap_or_else(|x| x.into_inner()).entry(ecs::ANSWER_FLOOD.to_string()).or_default() += total - over_reported;
                             over_reported = total;
                         }
-                        over_since = now;
+                        over_since = stamp();
                     }
                     if n > 0 || stopping {
                         sinks.iter_mut().for_each(|s| s.flush());
