@@ -150,6 +150,10 @@ fn every_endpoint_with_good_and_bad_input() {
     // What the NIC lost before antidote saw it: per port, in the stats and the metrics.
     assert!(st["ports"][0]["nic"]["imissed"].is_u64() && st["ports"][0]["nic"]["rx_nombuf"].is_u64(), "{st}");
     assert!(m.contains("antidote_nic_rx_missed_frames_total{port=\"a\"}") && m.contains("antidote_nic_rx_nombuf_total"), "{m}");
+    // Base units (a summary in seconds, with its sum and count), the build, the workers' lcores.
+    assert!(m.contains("# TYPE antidote_policy_swap_latency_seconds summary") && m.contains("antidote_policy_swap_latency_seconds_sum "), "{m}");
+    assert!(m.contains("antidote_policy_swap_latency_seconds_count ") && m.contains("antidote_build_info{version=\""), "{m}");
+    assert!(m.contains("antidote_worker_last_poll_age_seconds{worker=\"0\",lcore=\"1\"}"), "{m}");
     for bad in ["0", "5000", "x"] {
         let (c, b) = api.req("GET", &format!("/v1/alerts?limit={bad}"), t, None);
         assert!(c == 400 && b.contains("`limit`"), "limit={bad}: {c} {b}");

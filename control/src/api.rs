@@ -350,7 +350,13 @@ fn parse_key(ty: FieldType, s: &str) -> Option<u128> {
 
 fn extra(state: &ApiState) -> Extra<'_> {
     let p = state.ctx.shared.policy.get();
-    Extra { policy_version: p.as_ref().map(|p| p.version).unwrap_or(0), swap: state.manager.swap_stats(), alerts: state.alerts.as_deref(), sinks: &state.sinks }
+    Extra {
+        policy_version: p.as_ref().map(|p| p.version).unwrap_or(0),
+        swap: state.manager.swap_stats(),
+        swap_sum_us: state.manager.swap_summary().4,
+        alerts: state.alerts.as_deref(),
+        sinks: &state.sinks,
+    }
 }
 
 fn handle(state: &Arc<ApiState>, mut req: Request, stop: &Arc<AtomicBool>) {

@@ -147,12 +147,18 @@ impl Manager {
 
     /// Swap latency percentiles in microseconds: (count, p50, p99, max).
     pub fn swap_stats(&self) -> (usize, u64, u64, u64) {
+        let s = self.swap_summary();
+        (s.0, s.1, s.2, s.3)
+    }
+
+    /// [`Manager::swap_stats`] and the sum of the latencies (µs) kept.
+    pub fn swap_summary(&self) -> (usize, u64, u64, u64, u64) {
         let mut v = self.swaps_us.lock().unwrap_or_else(|e| e.into_inner()).clone();
         if v.is_empty() {
-            return (0, 0, 0, 0);
+            return (0, 0, 0, 0, 0);
         }
         v.sort_unstable();
         let pct = |p: f64| v[((v.len() as f64 - 1.0) * p).round() as usize];
-        (v.len(), pct(0.5), pct(0.99), *v.last().unwrap())
+        (v.len(), pct(0.5), pct(0.99), *v.last().unwrap(), v.iter().sum())
     }
 }

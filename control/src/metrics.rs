@@ -25,6 +25,8 @@ fn rate(now: u64, before: u64, secs: f64) -> f64 {
 pub struct Extra<'a> {
     pub policy_version: u64,
     pub swap: (usize, u64, u64, u64),
+    /// The sum of the swap latencies counted in `swap.0` (µs).
+    pub swap_sum_us: u64,
     pub alerts: Option<&'a crate::alerts::PipelineStats>,
     pub sinks: &'a [(String, std::sync::Arc<crate::alerts::sinks::SinkStats>)],
 }
@@ -353,11 +355,16 @@ pub fn prometheus(ctx: &RunContext, x: &Extra<'_>) -> String {
         );
     }
     metric(
-        "antidote_policy_swap_latency_microseconds",
+        "antidote_policy_swap_latency_seconds",
         "From a policy push to every worker on the new version.",
         "summary",
-        vec![("{quantile=\"0.5\"}".into(), x.swap.1 as f64), ("{quantile=\"0.99\"}".into(), x.swap.2 as f64)],
+        vec![
+            ("{quantile=\"0.5\"}".into(), x.swap.1 as f64 / 1e6),
+            ("{quantile=\"0.99\"}".into(), x.swap.2 as f64 / 1e6),
+            ("_sum".into(), x.swap_sum_us as f64 / 1e6),
+            ("_count".into(), x.swap.0 as f64),
+        ],
     );
-    let _ = writeln!(o, "antidote_policy_swap_latency_microseconds_count {}", x.swap.0);
+    metric("antidote_build_info", "The running build (always 1).", "gauge", vec![(format!("{{version=\"{}\"}}", env!("CARGO_PKG_VERSION")), 1.0)]);
     o
 }
