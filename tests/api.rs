@@ -37,6 +37,9 @@ impl Api {
     }
 }
 
+/// A read-only token (the token file's `NAME:TOKEN:read`).
+const READER: &str = "reader-token-0123456789abcdef";
+
 fn start(s: &Scratch, policy: &str) -> (Appliance, Api) {
     let mix = s.path("mix.pcap");
     let g = run_for(std::process::Command::new("/usr/bin/python3").arg(repo().join("bench/gen_mix.py")).arg(&mix).arg("2048"), Duration::from_secs(60));
@@ -47,7 +50,7 @@ fn start(s: &Scratch, policy: &str) -> (Appliance, Api) {
     );
     std::fs::write(s.path("p.toml"), profile).unwrap();
     let token = "api-test-token-0123456789abcdef";
-    std::fs::write(s.path("token"), format!("tester:{token}\n")).unwrap();
+    std::fs::write(s.path("token"), format!("tester:{token}\nwatcher:{READER}:read\n")).unwrap();
     let state = s.path("state");
     let mut app = Appliance::start(
         &[
@@ -194,6 +197,19 @@ fn every_endpoint_with_good_and_bad_input() {
     assert_eq!(api.req("DELETE", &format!("/v1/tables/hosts/{ip}"), t, None).0, 200);
     assert_eq!(api.req("DELETE", "/v1/tables/hosts/not-an-ip", t, None).0, 400);
     assert_eq!(api.req("DELETE", "/v1/tables/hosts/198.18.255.254", t, None).0, 404);
+    // A read-only token reads and validates; it changes nothing (403 with a JSON reason).
+    let r = Some(READER);
+    assert_eq!(api.req("GET", "/v1/stats", r, None).0, 200);
+    assert_eq!(api.req("GET", "/metrics", r, None).0, 200);
+    assert_eq!(api.req("POST", "/v1/policy/validate", r, Some(("text/plain", b"rule x { when tcp.syn then drop }"))).0, 200);
+    let (c, b) = api.req("PUT", "/v1/policy", r, Some(("text/plain", b"rule x { when tcp.syn then drop }")));
+    assert_eq!(c, 403, "{b}");
+    assert!(serde_json::from_str::<Value>(&b).unwrap()["error"].as_str().unwrap().contains("read-only"), "{b}");
+    assert_eq!(api.req("POST", "/v1/policy/rollback", r, None).0, 403);
+    assert_eq!(api.req("DELETE", &format!("/v1/tables/hosts/{ip}"), r, None).0, 403);
+    // Table changes are audited: who, what, the status.
+    let audit = std::fs::read_to_string(s.path("state/audit.log")).unwrap();
+    assert!(audit.contains(&format!("\"action\":\"DELETE table hosts {ip}\"")) && audit.contains("\"status\":200"), "{audit}");
     // The addresses ordinary traffic shows (a sample of the mix's frames), weak evidence.
     let (c, tr) = api.get("/v1/tables/traffic");
     assert_eq!(c, 200);

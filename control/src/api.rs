@@ -64,16 +64,23 @@ pub const HANDLERS: usize = 8;
 pub struct Token {
     pub name: String,
     secret: Vec<u8>,
+    /// May change things (push, roll back, edit tables); else reads only.
+    pub admin: bool,
 }
 
-/// Reads tokens from a file: one per line, `NAME:TOKEN` or `TOKEN`; `#` comments.
+/// Reads tokens from a file: one per line, `NAME:TOKEN[:ROLE]` or `TOKEN`; ROLE is `admin` (the
+/// default: pushes, rollbacks, table changes, and every read) or `read` (GET endpoints, metrics
+/// and validation only); `#` comments.
 pub fn read_tokens(text: &str) -> Vec<Token> {
     text.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(|l| match l.split_once(':') {
-            Some((n, t)) => Token { name: n.trim().to_string(), secret: t.trim().as_bytes().to_vec() },
-            None => Token { name: "default".into(), secret: l.as_bytes().to_vec() },
+        .map(|l| {
+            let mut parts = l.splitn(3, ':').map(str::trim);
+            match (parts.next(), parts.next(), parts.next()) {
+                (Some(n), Some(t), role) => Token { name: n.to_string(), secret: t.as_bytes().to_vec(), admin: role != Some("read") },
+                _ => Token { name: "default".into(), secret: l.as_bytes().to_vec(), admin: true },
+            }
         })
         .filter(|t| t.secret.len() >= 16)
         .collect()
@@ -205,18 +212,18 @@ impl Drop for Api {
     }
 }
 
-/// The token's name when the request carries a valid bearer token.
-fn authenticate(req: &Request, tokens: &[Token]) -> Result<String, Resp> {
+/// The token (its name, whether it is an admin's) when the request carries a valid bearer token.
+fn authenticate(req: &Request, tokens: &[Token]) -> Result<(String, bool), Resp> {
     let h = req.headers().iter().find(|h| h.field.equiv("Authorization")).map(|h| h.value.as_str().to_string());
     let Some(h) = h else { return Err(err(401, "missing bearer token (Authorization: Bearer TOKEN)")) };
     let Some(given) = h.strip_prefix("Bearer ") else { return Err(err(401, "the Authorization header must be `Bearer TOKEN`")) };
     let given = given.trim().as_bytes();
-    let mut found: Option<String> = None;
+    let mut found: Option<(String, bool)> = None;
     for t in tokens {
         // Constant time in the token's content (the length is not secret).
         let eq = t.secret.len() == given.len() && bool::from(subtle::ConstantTimeEq::ct_eq(&t.secret[..], given));
         if eq && found.is_none() {
-            found = Some(t.name.clone());
+            found = Some((t.name.clone(), t.admin));
         }
     }
     found.ok_or_else(|| err(401, "invalid token"))
@@ -381,13 +388,24 @@ fn handle(state: &Arc<ApiState>, mut req: Request, stop: &Arc<AtomicBool>) {
         let _ = req.respond(err(404, &format!("no such endpoint: {path}")));
         return;
     }
-    let token = match authenticate(&req, &state.tokens) {
+    let (token, admin) = match authenticate(&req, &state.tokens) {
         Ok(t) => t,
         Err(r) => {
             let _ = req.respond(r);
             return;
         }
     };
+    // A read-only token reads (and validates); changes need an admin's.
+    let changes = matches!(method, Method::Put | Method::Delete) || (method == Method::Post && segs.as_slice() != ["v1", "policy", "validate"]);
+    if changes && !admin {
+        let _ = req.respond(err(
+            403,
+            &format!(
+                "token `{token}` is read-only; pushes, rollbacks and table changes need an admin token (NAME:TOKEN or NAME:TOKEN:admin in the token file)"
+            ),
+        ));
+        return;
+    }
     let resp = match (&method, segs.as_slice()) {
         (Method::Put, ["v1", "policy"]) => match read_body(&mut req).and_then(|b| policy_source(&req, b)) {
             Ok(src) => outcome(state.manager.push(&src, &token)),
@@ -610,6 +628,10 @@ fn handle(state: &Arc<ApiState>, mut req: Request, stop: &Arc<AtomicBool>) {
         }
         _ => err(405, &format!("{} is not allowed on {path}", method.as_str())),
     };
+    // Table changes are audited with the policy's (manager.rs: audit.log).
+    if let (Method::Put | Method::Delete, ["v1", "tables", name, key]) = (&method, segs.as_slice()) {
+        state.manager.audit_change(&token, &format!("{} table {name} {key}", method.as_str()), resp.status_code().0);
+    }
     let _ = req.respond(resp);
 }
 
@@ -650,5 +672,28 @@ impl Read for Follow {
                 std::thread::sleep(Duration::from_millis(100));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_lines_name_a_token_and_its_role() {
+        let t = read_tokens(
+            "# comment\nops:0123456789abcdef0123\nwatch:fedcba9876543210fedc:read\nroot:aaaaaaaaaaaaaaaaaaaa:admin\nbbbbbbbbbbbbbbbbbbbbbbbb\nshort:abc\n",
+        );
+        let got: Vec<(&str, &[u8], bool)> = t.iter().map(|t| (t.name.as_str(), &t.secret[..], t.admin)).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("ops", &b"0123456789abcdef0123"[..], true),
+                ("watch", &b"fedcba9876543210fedc"[..], false),
+                ("root", &b"aaaaaaaaaaaaaaaaaaaa"[..], true),
+                ("default", &b"bbbbbbbbbbbbbbbbbbbbbbbb"[..], true),
+            ],
+            "a token shorter than 16 characters is refused"
+        );
     }
 }

@@ -63,6 +63,17 @@ impl Manager {
         std::fs::read_to_string(state_dir.join("policy.current")).ok()
     }
 
+    /// Audits a change the API made besides a policy (a table entry bound or forgotten): who,
+    /// what and the HTTP status it got.
+    pub fn audit_change(&self, token: &str, action: &str, status: u16) {
+        if let Some(d) = &self.state_dir {
+            let line = json!({"time": rfc3339(now_ms()), "token": token, "action": action, "status": status});
+            if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(d.join("audit.log")) {
+                let _ = writeln!(f, "{line}");
+            }
+        }
+    }
+
     fn audit(&self, token: &str, action: &str, hash: &str, result: &str, version: Option<u64>) {
         if let Some(d) = &self.state_dir {
             let line = json!({"time": rfc3339(now_ms()), "token": token, "action": action, "hash": hash, "result": result, "version": version});

@@ -12,9 +12,20 @@ pub fn check(profile: &Profile, profile_file: &str) -> Result<(), String> {
         hugepages_ready().map_err(|m| format!("{m} (profile {profile_file} sets hugepages = true)"))?;
     }
     let cpus = online_cpus();
-    for &l in std::iter::once(&profile.main_lcore).chain(&profile.worker_lcores) {
-        if l as usize >= cpus {
-            return Err(format!("{profile_file}: lcore {l} does not exist on this machine ({cpus} CPUs); change `main_lcore`/`worker_lcores`."));
+    match &profile.worker_cpus {
+        None => {
+            for &l in std::iter::once(&profile.main_lcore).chain(&profile.worker_lcores) {
+                if l as usize >= cpus {
+                    return Err(format!("{profile_file}: lcore {l} does not exist on this machine ({cpus} CPUs); change `main_lcore`/`worker_lcores`."));
+                }
+            }
+        }
+        Some(list) => {
+            for &c in std::iter::once(&profile.main_lcore).chain(list) {
+                if c as usize >= cpus {
+                    return Err(format!("{profile_file}: CPU {c} does not exist on this machine ({cpus} CPUs); change `main_lcore`/`worker_cpus`."));
+                }
+            }
         }
     }
     for (i, port) in profile.ports.iter().enumerate() {

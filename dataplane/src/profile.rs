@@ -28,6 +28,12 @@ pub struct Profile {
     pub main_lcore: u32,
     /// One poll-mode worker per lcore. Worker i polls RX queue i of every port.
     pub worker_lcores: Vec<u32>,
+    /// The CPU each worker lcore runs on, in `worker_lcores`' order (default: the CPU of the
+    /// lcore's own number). Lets lcores outnumber CPUs: on a 2-CPU machine, `worker_lcores =
+    /// [1, 2]` with `worker_cpus = [1, 0]` runs two workers, the second on the main lcore's CPU
+    /// (for functional tests; a worker wants a CPU of its own).
+    #[serde(default)]
+    pub worker_cpus: Option<Vec<u32>>,
     /// Mbufs in the packet pool (2^n - 1 is most memory-efficient for DPDK's ring).
     #[serde(default = "default_mbufs")]
     pub mempool_mbufs: u32,
@@ -387,6 +393,11 @@ impl Profile {
             return Err("key `worker_lcores` is empty; name at least one lcore, e.g. worker_lcores = [1]".into());
         }
         let mut seen = HashSet::new();
+        if let Some(c) = &self.worker_cpus {
+            if c.len() != workers {
+                return Err(format!("key `worker_cpus` names {} CPU(s) for {workers} worker lcore(s); give one CPU per entry of `worker_lcores`", c.len()));
+            }
+        }
         for &l in &self.worker_lcores {
             if l == self.main_lcore {
                 return Err(format!("key `worker_lcores` contains lcore {l}, which is `main_lcore`; give workers their own lcores"));
@@ -504,10 +515,22 @@ impl Profile {
     pub fn eal_args(&self, file_prefix: &str) -> Vec<String> {
         let mut lcores = vec![self.main_lcore];
         lcores.extend(&self.worker_lcores);
+        let (lflag, lvalue) = match &self.worker_cpus {
+            // `--lcores`: each lcore on its CPU (the main lcore on its own number's).
+            Some(cpus) => (
+                "--lcores",
+                std::iter::once((self.main_lcore, self.main_lcore))
+                    .chain(self.worker_lcores.iter().copied().zip(cpus.iter().copied()))
+                    .map(|(l, c)| format!("{l}@{c}"))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+            None => ("-l", lcores.iter().map(u32::to_string).collect::<Vec<_>>().join(",")),
+        };
         let mut a = vec![
             "antidote".to_string(),
-            "-l".into(),
-            lcores.iter().map(u32::to_string).collect::<Vec<_>>().join(","),
+            lflag.into(),
+            lvalue,
             format!("--main-lcore={}", self.main_lcore),
             format!("--file-prefix={file_prefix}"),
             "--no-telemetry".into(),
@@ -578,6 +601,15 @@ b = "b"
         assert!(a.contains(&"--no-huge".to_string()));
         assert!(a.contains(&"--file-prefix=pfx".to_string()));
         assert_eq!(a[2], "0,1");
+        // More worker lcores than CPUs: each placed on its CPU.
+        let two = Profile::parse(
+            &GOOD.replace("worker_lcores = [1]", "worker_lcores = [1, 2]\nworker_cpus = [1, 0]").replace("tx_queues = 1", "tx_queues = 2"),
+            "x.toml",
+        )
+        .unwrap();
+        let a = two.eal_args("pfx");
+        assert_eq!((a[1].as_str(), a[2].as_str()), ("--lcores", "0@0,1@1,2@0"));
+        assert!(bad(&GOOD.replace("worker_lcores = [1]", "worker_lcores = [1, 2]\nworker_cpus = [1]")).contains("one CPU per entry"));
     }
 
     #[test]

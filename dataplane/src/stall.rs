@@ -10,6 +10,7 @@
 //!   relieved in software — that takes a bypass NIC (docs/operations.md);
 //! - `on_stall = "closed"`: it sets the links of every paired port down, so that the switches on
 //!   both sides see the cable pulled and fail over, and up again when the worker polls again.
+//!
 //! Either way health and metrics name the worker and its lcore within `stall_ms` plus a tick.
 use crate::shared::Task;
 use crate::stats::{bump, WorkerCounters};

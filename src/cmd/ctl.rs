@@ -55,7 +55,8 @@ fn token(a: &CtlArgs) -> Result<String, String> {
         },
     };
     let line = text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('#')).ok_or("the token file is empty")?;
-    Ok(line.split_once(':').map(|(_, t)| t).unwrap_or(line).trim().to_string())
+    // NAME:TOKEN[:ROLE] or TOKEN.
+    Ok(line.split(':').nth(1).unwrap_or(line).trim().to_string())
 }
 
 /// Renders API diagnostics (JSON) as `antidote check` does.

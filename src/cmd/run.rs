@@ -34,7 +34,7 @@ pub struct ControlArgs {
     /// Management address of the HTTP API (`off` to disable). Never a data port.
     #[arg(long, default_value = "127.0.0.1:9440")]
     pub control: String,
-    /// File with the API's bearer token(s): one per line, `NAME:TOKEN` or `TOKEN` (≥ 16
+    /// File with the API's bearer token(s): one per line, `NAME:TOKEN[:read|admin]` or `TOKEN` (≥ 16
     /// characters). Default: $ANTIDOTE_TOKEN, else STATE_DIR/token (created with a random
     /// token when missing).
     #[arg(long)]
