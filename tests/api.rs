@@ -49,31 +49,13 @@ fn start(s: &Scratch, policy: &str) -> (Appliance, Api) {
         mix.display()
     );
     std::fs::write(s.path("p.toml"), profile).unwrap();
-    let token = "api-test-token-0123456789abcdef";
-    std::fs::write(s.path("token"), format!("tester:{token}\nwatcher:{READER}:read\n")).unwrap();
-    let state = s.path("state");
-    let mut app = Appliance::start(
-        &[
-            "run",
-            "--profile",
-            s.path("p.toml").to_str().unwrap(),
-            "--policy",
-            policy,
-            "--control",
-            "127.0.0.1:0",
-            "--token-file",
-            s.path("token").to_str().unwrap(),
-            "--state-dir",
-            state.to_str().unwrap(),
-            "--stats-interval",
-            "0",
-        ],
-        &s.path("run.log"),
+    let (app, base) = start_with_api(
+        s,
+        &["run", "--profile", s.path("p.toml").to_str().unwrap(), "--policy", policy, "--stats-interval", "0"],
+        &[],
+        &format!("watcher:{READER}:read\n"),
     );
-    app.wait_for("control API on http://", Duration::from_secs(30));
-    let log = app.log_text();
-    let addr = log.lines().find_map(|l| l.split("control API on ").nth(1)).unwrap().split_whitespace().next().unwrap().to_string();
-    (app, Api { base: addr, token: token.into() })
+    (app, Api { base, token: TEST_TOKEN.into() })
 }
 
 #[test]

@@ -16,6 +16,25 @@ fn replaying_profile(s: &Scratch, capture: &std::path::Path, mbufs: u32) -> std:
     p
 }
 
+/// A capture of `n` copies of one small UDP datagram, a microsecond apart.
+fn write_udp_capture(path: &std::path::Path, n: u64) {
+    let frame = antidote_wire::emit::udp_datagram(
+        antidote_wire::ethernet::Mac([2, 0xad, 0, 0, 0, 1]),
+        antidote_wire::ethernet::Mac([2, 0xad, 0, 0, 0, 2]),
+        "198.18.0.1".parse().unwrap(),
+        "198.18.0.2".parse().unwrap(),
+        1,
+        2,
+        64,
+        b"x",
+    )
+    .unwrap();
+    let mut w = pcap_file::pcap::PcapWriter::new(std::fs::File::create(path).unwrap()).unwrap();
+    for i in 0..n {
+        w.write_packet(&pcap_file::pcap::PcapPacket::new(Duration::from_micros(i), frame.len() as u32, &frame)).unwrap();
+    }
+}
+
 /// The bench profile replaying a flood of forged answers (4,000 frames, each a new name from a
 /// new source: an alert each) forever.
 fn flood_profile(s: &Scratch) -> std::path::PathBuf {
@@ -90,23 +109,7 @@ fn a_start_that_fails_once_dpdk_is_up_says_what_to_do_and_leaves_nothing_behind(
     require_root();
     let s = Scratch::new("faults-bigpcap");
     let big = s.path("big.pcap");
-    let frame = antidote_wire::emit::udp_datagram(
-        antidote_wire::ethernet::Mac([2, 0xad, 0, 0, 0, 1]),
-        antidote_wire::ethernet::Mac([2, 0xad, 0, 0, 0, 2]),
-        "198.18.0.1".parse().unwrap(),
-        "198.18.0.2".parse().unwrap(),
-        1,
-        2,
-        64,
-        b"x",
-    )
-    .unwrap();
-    {
-        let mut w = pcap_file::pcap::PcapWriter::new(std::fs::File::create(&big).unwrap()).unwrap();
-        for i in 0..12_000u64 {
-            w.write_packet(&pcap_file::pcap::PcapPacket::new(Duration::from_micros(i), frame.len() as u32, &frame)).unwrap();
-        }
-    }
+    write_udp_capture(&big, 12_000);
     let profile = replaying_profile(&s, &big, 8191);
     let hp_before = hugepage_files();
     let dirs_before = runtime_dirs();
@@ -183,23 +186,7 @@ fn the_runtime_folder_of_a_killed_antidote_is_removed_at_the_next_start() {
     require_root();
     let s = Scratch::new("faults-sigkill");
     let capture = s.path("few.pcap");
-    let frame = antidote_wire::emit::udp_datagram(
-        antidote_wire::ethernet::Mac([2, 0xad, 0, 0, 0, 1]),
-        antidote_wire::ethernet::Mac([2, 0xad, 0, 0, 0, 2]),
-        "198.18.0.1".parse().unwrap(),
-        "198.18.0.2".parse().unwrap(),
-        1,
-        2,
-        64,
-        b"x",
-    )
-    .unwrap();
-    {
-        let mut w = pcap_file::pcap::PcapWriter::new(std::fs::File::create(&capture).unwrap()).unwrap();
-        for i in 0..16u64 {
-            w.write_packet(&pcap_file::pcap::PcapPacket::new(Duration::from_micros(i), frame.len() as u32, &frame)).unwrap();
-        }
-    }
+    write_udp_capture(&capture, 16);
     let profile = replaying_profile(&s, &capture, 16383);
     let mut killed = std::process::Command::new(bin())
         .args(["run", "--control", "off", "--profile"])
@@ -261,30 +248,13 @@ fn a_stalled_worker_is_named_at_once_and_its_traffic_forwarded_uninspected_when_
         ),
     )
     .unwrap();
-    let token = "stall-test-token-0123456789abcdef";
-    std::fs::write(s.path("token"), format!("tester:{token}\n")).unwrap();
-    let mut app = Appliance::start_with_env(
-        &[
-            "run",
-            "--profile",
-            profile.to_str().unwrap(),
-            "--policy",
-            "policies/default.policy",
-            "--control",
-            "127.0.0.1:0",
-            "--token-file",
-            s.path("token").to_str().unwrap(),
-            "--state-dir",
-            s.path("state").to_str().unwrap(),
-            "--stats-interval",
-            "1",
-        ],
-        &s.path("run.log"),
+    let (mut app, base) = start_with_api(
+        &s,
+        &["run", "--profile", profile.to_str().unwrap(), "--policy", "policies/default.policy", "--stats-interval", "1"],
         &[("ANTIDOTE_TEST_STALL", "1500:2500")],
+        "",
     );
-    app.wait_for("control API on http://", Duration::from_secs(30));
-    let log = app.log_text();
-    let addr = log.lines().find_map(|l| l.split("control API on http://").nth(1)).unwrap().split_whitespace().next().unwrap().trim_end_matches('/').to_string();
+    let (addr, token) = (base.trim_start_matches("http://").to_string(), TEST_TOKEN);
     app.wait_for("has not polled for", Duration::from_secs(30));
     let (code, body) = get(&addr, "/v1/health", token);
     assert_eq!(code, 503, "{body}");

@@ -118,28 +118,10 @@ fn lab_two_workers_over_rss_keep_flows_in_order_share_what_they_learn_and_count_
         .replace("mempool_mbufs = 8191", "mempool_mbufs = 16383");
     let profile = s.path("lab-two.toml");
     std::fs::write(&profile, &text).unwrap();
-    let token = "two-workers-token-0123456789abcdef";
-    std::fs::write(s.path("token"), format!("tester:{token}\n")).unwrap();
-    let mut app = Appliance::start(
-        &[
-            "run",
-            "--profile",
-            profile.to_str().unwrap(),
-            "--control",
-            "127.0.0.1:0",
-            "--token-file",
-            s.path("token").to_str().unwrap(),
-            "--state-dir",
-            s.path("state").to_str().unwrap(),
-            "--stats-interval",
-            "0",
-        ],
-        &s.path("run.log"),
-    );
-    app.wait_for("control API on http://", Duration::from_secs(30));
+    let (mut app, base) = start_with_api(&s, &["run", "--profile", profile.to_str().unwrap(), "--stats-interval", "0"], &[], "");
     let log = app.log_text();
     assert!(log.contains("2 worker(s) on lcore(s) [1, 2]"), "{log}");
-    let base = log.lines().find_map(|l| l.split("control API on ").nth(1)).unwrap().split_whitespace().next().unwrap().trim_end_matches('/').to_string();
+    let token = TEST_TOKEN;
     let auth = format!("Bearer {token}");
     let stats = || -> serde_json::Value {
         ureq::get(&format!("{base}/v1/stats")).set("Authorization", &auth).call().unwrap().into_string().map(|t| serde_json::from_str(&t).unwrap()).unwrap()

@@ -215,31 +215,25 @@ pub fn prometheus(ctx: &RunContext, x: &Extra<'_>) -> String {
         ctx.counters.iter().enumerate().map(|(w, c)| (format!("{{worker=\"{w}\"}}"), c.polls.load(Relaxed) as f64)).collect(),
     );
     let run_now = ctx.shared.clock.now_ms();
+    // A gauge per worker, labelled with its lcore.
+    let per_worker = |v: &dyn Fn(&antidote_dataplane::stats::WorkerCounters) -> f64| -> Vec<(String, f64)> {
+        ctx.counters
+            .iter()
+            .enumerate()
+            .map(|(w, c)| (format!("{{worker=\"{w}\",lcore=\"{}\"}}", ctx.lcores.get(w).copied().unwrap_or_default()), v(c)))
+            .collect()
+    };
     metric(
         "antidote_worker_last_poll_age_seconds",
         "Time since a worker's last poll round (a stalled worker's grows; the profile's [faults] stall_ms says when it is stalled).",
         "gauge",
-        ctx.counters
-            .iter()
-            .enumerate()
-            .map(|(w, c)| {
-                let lcore = ctx.lcores.get(w).copied().unwrap_or_default();
-                (format!("{{worker=\"{w}\",lcore=\"{lcore}\"}}"), run_now.saturating_sub(c.last_poll_ms.load(Relaxed)) as f64 / 1000.0)
-            })
-            .collect(),
+        per_worker(&|c| run_now.saturating_sub(c.last_poll_ms.load(Relaxed)) as f64 / 1000.0),
     );
     metric(
         "antidote_worker_bypassed",
         "1 while a stalled worker's queues are forwarded without inspection by the control thread (on_stall = \"open\").",
         "gauge",
-        ctx.counters
-            .iter()
-            .enumerate()
-            .map(|(w, c)| {
-                let lcore = ctx.lcores.get(w).copied().unwrap_or_default();
-                (format!("{{worker=\"{w}\",lcore=\"{lcore}\"}}"), (c.lease.load(Relaxed) == antidote_dataplane::stall::TAKEN) as u8 as f64)
-            })
-            .collect(),
+        per_worker(&|c| (c.lease.load(Relaxed) == antidote_dataplane::stall::TAKEN) as u8 as f64),
     );
     metric("antidote_policy_version", "Version of the running policy.", "gauge", vec![(String::new(), x.policy_version as f64)]);
     metric(

@@ -144,6 +144,24 @@ impl Drop for Appliance {
     }
 }
 
+/// The admin token of [`start_with_api`].
+pub const TEST_TOKEN: &str = "test-admin-token-0123456789abcdef";
+
+/// `antidote run ARGS` with the control API on an ephemeral local port, the token file in `s`
+/// (`tester:TEST_TOKEN`, then `more_tokens` lines) and the state in `s/state`: the appliance,
+/// once its API listens, and the API's base URL (`http://127.0.0.1:PORT`).
+pub fn start_with_api(s: &Scratch, args: &[&str], env: &[(&str, &str)], more_tokens: &str) -> (Appliance, String) {
+    std::fs::write(s.path("token"), format!("tester:{TEST_TOKEN}\n{more_tokens}")).unwrap();
+    let (token, state) = (s.path("token"), s.path("state"));
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--control", "127.0.0.1:0", "--token-file", token.to_str().unwrap(), "--state-dir", state.to_str().unwrap()]);
+    let mut app = Appliance::start_with_env(&all, &s.path("run.log"), env);
+    app.wait_for("control API on http://", Duration::from_secs(30));
+    let log = app.log_text();
+    let base = log.lines().find_map(|l| l.split("control API on ").nth(1)).unwrap().split_whitespace().next().unwrap().trim_end_matches('/').to_string();
+    (app, base)
+}
+
 /// The lab network, torn down on drop (even when the test panics).
 pub struct Lab;
 impl Lab {

@@ -227,36 +227,34 @@ pub struct BurstTriage {
 }
 
 impl BurstTriage {
-    /// The named frames that may teach the network something ([`teaches_names`]): NBT-NS and
-    /// mDNS requests (no response bit), and DHCP.
-    #[inline]
-    pub fn name_requests(&self) -> u32 {
+    /// The named frames whose mask satisfies `keep`.
+    #[inline(always)]
+    fn named_where(&self, keep: impl Fn(u32) -> bool) -> u32 {
         let mut named = self.named;
         let mut out = 0;
         while named != 0 {
             let i = named.trailing_zeros() as usize;
             named &= named - 1;
-            let m = self.named_mask[i] as u32;
-            // NBT-NS and mDNS requests, and DHCP (a named frame with no application bit).
-            let app = m & (proto::NBNS | proto::MDNS | proto::LLMNR);
-            out |= ((app & (proto::NBNS | proto::MDNS) != 0 && m & proto::RESP == 0 || app == 0) as u32) << i;
+            out |= (keep(self.named_mask[i] as u32) as u32) << i;
         }
         out
+    }
+
+    /// The named frames that may teach the network something ([`teaches_names`]): NBT-NS and
+    /// mDNS requests (no response bit), and DHCP (a named frame with no application bit).
+    #[inline]
+    pub fn name_requests(&self) -> u32 {
+        self.named_where(|m| {
+            let app = m & (proto::NBNS | proto::MDNS | proto::LLMNR);
+            app & (proto::NBNS | proto::MDNS) != 0 && m & proto::RESP == 0 || app == 0
+        })
     }
 
     /// The named frames that are name-resolution answers: LLMNR, NBT-NS or mDNS with the
     /// response bit (what a worker's answer budget counts, `antidote_dataplane::flood`).
     #[inline]
     pub fn answers(&self) -> u32 {
-        let mut named = self.named;
-        let mut out = 0;
-        while named != 0 {
-            let i = named.trailing_zeros() as usize;
-            named &= named - 1;
-            let m = self.named_mask[i] as u32;
-            out |= ((m & proto::RESP != 0 && m & (proto::NBNS | proto::MDNS | proto::LLMNR) != 0) as u32) << i;
-        }
-        out
+        self.named_where(|m| m & proto::RESP != 0 && m & (proto::NBNS | proto::MDNS | proto::LLMNR) != 0)
     }
 
     /// What the triage says of frame `i` (`d` its bytes), as [`triage_frame`] would.
