@@ -379,17 +379,17 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
         );
     }
 
+    // The kernel interface of each port over net_af_packet (its link is read, and set, there).
+    let ifaces: Vec<Option<String>> = profile
+        .ports
+        .iter()
+        .map(|p| p.device.starts_with("net_af_packet").then(|| p.device.split(',').find_map(|kv| kv.strip_prefix("iface=")).map(str::to_string)).flatten())
+        .collect();
     // The workers as the control thread watches them for stalls (`crate::stall`).
     let mut stall = crate::stall::StallWatch::new(
         profile.faults,
         worker_tasks.iter().enumerate().map(|(w, tasks)| (counters[w].clone(), tasks.clone(), lcores[w])).collect(),
-        (0..profile.ports.len())
-            .filter(|&i| peers[i].is_some())
-            .map(|i| {
-                let d = &profile.ports[i].device;
-                (ports.ports[i], d.starts_with("net_af_packet").then(|| d.split(',').find_map(|kv| kv.strip_prefix("iface=")).map(str::to_string)).flatten())
-            })
-            .collect(),
+        (0..profile.ports.len()).filter(|&i| peers[i].is_some()).map(|i| (ports.ports[i], ifaces[i].clone())).collect(),
     );
     let names: Vec<String> = profile.ports.iter().map(|p| p.name.clone()).collect();
     let link_downs: Arc<Vec<std::sync::atomic::AtomicU64>> = Arc::new((0..names.len()).map(|_| Default::default()).collect());
@@ -407,11 +407,6 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
     // Each paired port's link, looked at every 100 ms: a change is said at once and counted.
     // (net_af_packet reports its link up whatever its interface does: the interface's carrier is
     // read instead.)
-    let ifaces: Vec<Option<String>> = profile
-        .ports
-        .iter()
-        .map(|p| p.device.starts_with("net_af_packet").then(|| p.device.split(',').find_map(|kv| kv.strip_prefix("iface=")).map(str::to_string)).flatten())
-        .collect();
     let link_of = |i: usize| match &ifaces[i] {
         Some(ifc) => std::fs::read_to_string(format!("/sys/class/net/{ifc}/carrier")).is_ok_and(|c| c.trim() == "1"),
         None => ctx.ports[i].link().up,
