@@ -287,6 +287,7 @@ pub fn prometheus(ctx: &RunContext, x: &Extra<'_>) -> String {
             ("{table=\"owners\"}".to_string(), f(&net.owners)),
             ("{table=\"infra\"}".to_string(), f(&net.infra)),
             ("{table=\"traffic\"}".to_string(), f(&net.traffic)),
+            ("{table=\"stations\"}".to_string(), f(&net.stations)),
         ]
     };
     metric("antidote_learned_total", "Bindings learned from the wire (new ones, not refreshes).", "counter", tables(|t| t.learned() as f64));

@@ -5,8 +5,8 @@
 //! source (issue 24's flood: a worker cut to 2 % of its rate). So each worker judges at most
 //! [`FloodSpec::answers_per_ms`] answers a millisecond from anyone, and beyond that up to
 //! [`FloodSpec::known_answers_per_ms`] more from senders the network knows as themselves
-//! (address bound to the frame's MAC by ARP, NDP or DHCP, or verified by a probe: what made-up
-//! sources lack) — so the owners' answers keep being judged through a flood. What is over both is
+//! (a MAC that ARP, NDP or DHCP bound an address to, from whichever address it answers, or a
+//! responder verified by a probe: what made-up sources lack) — so the owners' answers keep being judged through a flood. What is over both is
 //! dropped unjudged (or, if the profile says so, passed unjudged), counted
 //! (`actions.over_budget`) and reported once a second by the alert thread (`answer-flood`).
 use serde::Deserialize;

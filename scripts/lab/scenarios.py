@@ -597,7 +597,7 @@ class Lab:
             return {"plan": self.plan, "policy": os.path.relpath(self.a.policy, REPO), "modes": results, "dhcp_lease": self.dhcp_lease,
                     "hold_latency": hold, "held": held, "canaries": canaries,
                     "owners": [{"name": e["key"], "mac": e["mac"], "evidence": e["evidence"]} for e in owners],
-                    "hosts": len(hosts), "antidote": open(self.path("antidote.log")).read().strip().splitlines()[-3:]}
+                    "hosts": len(hosts), "host_keys": sorted(f"{e['key']} {e.get('mac')}" for e in hosts), "antidote": open(self.path("antidote.log")).read().strip().splitlines()[-3:]}
         finally:
             self.down()
 

@@ -57,6 +57,9 @@ const RESPONDER_PROBE: u128 = 0x5353_5250 << 96;
 /// Responders the table of verified ones holds at most, and how long one stays verified.
 pub const VERIFIED: usize = 16_384;
 pub const VERIFIED_TTL_MS: u64 = 3_600_000;
+/// Stations (MACs that ARP, NDP or DHCP bound an address to) the stations table holds at most: a
+/// host has an address or three.
+pub const STATIONS: usize = 32_768;
 
 /// The learned network. See the module.
 pub struct Network {
@@ -81,6 +84,11 @@ pub struct Network {
     /// Names of the probes the workers send to a responder whose answer they hold → the canary
     /// identity's MAC, per segment ([`evidence::PROBE`]; [`evidence::ANSWERED`] once answered).
     pub probes: BindTable,
+    /// MACs (`crate::keys::mac_key`) that ARP, NDP or DHCP bound an address to → themselves, per
+    /// segment: the stations of the segment, what a flood from made-up sources is not
+    /// ([`Network::speaks_as`]). Bound with the hosts table (not where the address was already
+    /// another MAC's).
+    pub stations: BindTable,
     /// Responders (by address, `crate::keys::ip_key`) → their MAC, per segment, for an hour:
     /// held answers of theirs were released because they left the appliance's probe unanswered
     /// (`learned.src_verified`).
@@ -147,12 +155,23 @@ impl Network {
             traffic: BindTable::new_weak(TRAFFIC, host_ttl_ms, TRAFFIC_CONFIRM_MS),
             canaries: BindTable::new(CANARIES, CANARY_TTL_MS),
             verified: BindTable::new(VERIFIED, VERIFIED_TTL_MS),
+            stations: BindTable::new(STATIONS, host_ttl_ms),
             probes: BindTable::new(PROBES, PROBE_TTL_MS),
             identities: Default::default(),
             arp_mismatched: AtomicU64::new(0),
             ndp_mismatched: AtomicU64::new(0),
             learn_refused: AtomicU64::new(0),
         }
+    }
+
+    /// Binds address `key` to `mac` on `segment` with `evidence` in the hosts table, and the MAC
+    /// as a station of the segment — unless the address is another MAC's (a conflict).
+    fn bind_host(&self, key: u128, segment: u64, mac: [u8; 6], evidence: u16, now: u64) -> Bound {
+        let bound = self.hosts.bind(key, segment, mac, evidence, now);
+        if !matches!(bound, Bound::Conflict(_)) {
+            self.stations.bind(crate::keys::mac_key(&mac), segment, mac, evidence, now);
+        }
+        bound
     }
 
     /// Learns from an ARP request or reply seen on `segment` from Ethernet source `eth_src`:
@@ -167,7 +186,7 @@ impl Network {
             self.arp_mismatched.fetch_add(1, Relaxed);
             return Learned::Mismatched;
         }
-        Learned::Host(self.hosts.bind(crate::keys::ip_key(ip.into()), segment, eth_src, evidence::ARP, now))
+        Learned::Host(self.bind_host(crate::keys::ip_key(ip.into()), segment, eth_src, evidence::ARP, now))
     }
 
     /// Learns from an IPv6 neighbour-discovery message seen on `segment` from Ethernet source
@@ -194,7 +213,7 @@ impl Network {
             return Learned::Nothing;
         }
         let key = crate::keys::ip_key(addr.into());
-        let bound = self.hosts.bind(key, segment, eth_src, ev, now);
+        let bound = self.bind_host(key, segment, eth_src, ev, now);
         if ev & evidence::ROUTER != 0 && bound == Bound::Same {
             self.note_infrastructure(key, segment, now);
         }
@@ -284,7 +303,7 @@ impl Network {
             (2, Some(ACK)) if !m.yiaddr.is_unspecified() && !m.yiaddr.is_broadcast() => {
                 if !src.is_unspecified() && IpAddr::V4(m.yiaddr) != src {
                     let server = crate::keys::ip_key(src);
-                    if self.hosts.bind(server, segment, eth_src, evidence::DHCP_SERVER, now) == Bound::Same {
+                    if self.bind_host(server, segment, eth_src, evidence::DHCP_SERVER, now) == Bound::Same {
                         self.note_infrastructure(server, segment, now);
                     }
                     // A server that has served a while names the network's routers, DNS and
@@ -297,7 +316,7 @@ impl Network {
                         }
                     }
                 }
-                Learned::Host(self.hosts.bind(crate::keys::ip_key(m.yiaddr.into()), segment, m.chaddr.0, evidence::DHCP, now))
+                Learned::Host(self.bind_host(crate::keys::ip_key(m.yiaddr.into()), segment, m.chaddr.0, evidence::DHCP, now))
             }
             (1, Some(REQUEST | INFORM)) if m.chaddr.0 == eth_src => match m.client_name().and_then(|n| crate::keys::name_key(&Value::Str(n))) {
                 Some(k) => Learned::Owner(self.owners.bind(k, segment, eth_src, evidence::DHCP, now)),
@@ -386,10 +405,11 @@ impl Network {
         self.traffic.get(key, segment, now).filter(|b| b.confirmed_weak(TRAFFIC_CONFIRM_MS)).map(|b| b.mac)
     }
 
-    /// Whether the frame `d` (an answer) comes from a sender the network knows as itself: its IP
-    /// source bound to its Ethernet source on its segment by ARP, NDP or DHCP in this run, or a
-    /// responder verified by a probe — what a flood from made-up sources does not have. Read at
-    /// fixed offsets (one tag at most; [`antidote_wire::triage::ip_source`]).
+    /// Whether the frame `d` (an answer) comes from a sender the network knows as itself: a
+    /// station of its segment (its Ethernet source bound to an address by ARP, NDP or DHCP in
+    /// this run), or a responder verified by a probe at its IP source — what a flood from made-up
+    /// sources does not have. Read at fixed offsets (one tag at most;
+    /// [`antidote_wire::triage::ip_source`]).
     #[inline]
     pub fn sender_known(&self, d: &[u8], pair: u16, now: u64) -> bool {
         let Some((ip, vlan)) = antidote_wire::triage::ip_source(d) else { return false };
@@ -397,13 +417,14 @@ impl Network {
         self.speaks_as(src, ip, segment(pair, vlan), now)
     }
 
-    /// Whether address `ip` is bound to `mac` on `segment` by ARP, NDP or DHCP in this run, or
-    /// as a responder verified by a probe ([`Network::sender_known`]).
+    /// Whether `mac` is a station of `segment` (ARP, NDP or DHCP bound an address to it in this
+    /// run: a host answering from an address nobody asked it for — its global IPv6 one, say —
+    /// is still itself), or `ip` a responder verified by a probe as `mac`
+    /// ([`Network::sender_known`]).
     #[inline]
     pub fn speaks_as(&self, mac: [u8; 6], ip: IpAddr, segment: u64, now: u64) -> bool {
-        let key = crate::keys::ip_key(ip);
-        self.hosts.get(key, segment, now).is_some_and(|b| b.is_seen() && b.mac == mac)
-            || self.verified.get(key, segment, now).is_some_and(|b| b.is_seen() && b.mac == mac)
+        self.stations.get(crate::keys::mac_key(&mac), segment, now).is_some_and(|b| b.is_seen() && b.mac == mac)
+            || self.verified.get(crate::keys::ip_key(ip), segment, now).is_some_and(|b| b.is_seen() && b.mac == mac)
     }
 
     /// Whether the address `key` is a NetBIOS name server (WINS) that an infrastructure DHCP
@@ -641,7 +662,7 @@ impl Network {
             let Some(client) = m.duid_mac else { return Learned::Nothing };
             let mut learned = Learned::Nothing;
             for a in m.leased().filter(|a| !a.is_unspecified() && !a.is_multicast()) {
-                learned = Learned::Host(self.hosts.bind(crate::keys::ip_key(a.into()), segment, client, evidence::DHCP, now));
+                learned = Learned::Host(self.bind_host(crate::keys::ip_key(a.into()), segment, client, evidence::DHCP, now));
             }
             return learned;
         }
@@ -853,6 +874,22 @@ mod tests {
         // A probe teaches nothing.
         assert_eq!(n.learn_arp_frame(&arp(SERVER, SERVER, [0, 0, 0, 0]), 14, 0, 5), Learned::Nothing);
         assert_eq!(n.learn_arp_frame(&arp(SERVER, SERVER, [198, 18, 0, 20])[..30], 14, 0, 5), Learned::Nothing);
+    }
+
+    #[test]
+    fn a_station_speaks_as_itself_from_any_address_and_a_made_up_source_does_not() {
+        let n = Network::default();
+        let global: IpAddr = "fd00:198:18::20".parse().unwrap();
+        assert!(!n.speaks_as(SERVER, global, 0, 1), "nothing learned yet");
+        n.learn_arp_frame(&arp(SERVER, SERVER, [198, 18, 0, 20]), 14, 0, 1);
+        // The server answers from an address no ARP or NDP bound (mDNS over IPv6 from its
+        // global address): still a station of the segment.
+        assert!(n.speaks_as(SERVER, global, 0, 2));
+        assert!(!n.speaks_as(SERVER, global, 1, 2), "on its own segment only");
+        assert!(!n.speaks_as([2, 0xf1, 0, 0, 0, 1], "198.18.0.101".parse().unwrap(), 0, 2), "a made-up source");
+        // A forger claiming the server's address by ARP is not made a station by it.
+        n.learn_arp_frame(&arp(FORGER, FORGER, [198, 18, 0, 20]), 14, 0, 3);
+        assert!(!n.speaks_as(FORGER, "198.18.0.20".parse().unwrap(), 0, 4));
     }
 
     #[test]
