@@ -19,6 +19,9 @@ PKGS=(
   tcpdump tshark python3-scapy curl socat
   # CA store for https webhooks; openssl makes the tests' certificates
   ca-certificates openssl
+  # the Debian package's test: its unit checked by systemd-analyze (systemd does not run), its
+  # logrotate file by logrotate, its completions by bash-completion
+  systemd logrotate bash-completion
 )
 
 export DEBIAN_FRONTEND=noninteractive
@@ -53,6 +56,12 @@ if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import netifaces, aio
   mkdir -p target/lab
   /usr/bin/python3 -m venv --system-site-packages "$VENV" || die "could not create the Responder venv at $VENV."
   "$VENV/bin/pip" install -q aioquic || die "pip install aioquic failed: check the machine's access to PyPI."
+fi
+
+# npm, for the alerts' check against ECS's own field definitions (@elastic/ecs, fetched by
+# `npm pack` at test time): whatever node the machine has, else Debian's.
+if ! command -v npm >/dev/null 2>&1; then
+  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends npm; } || die "apt-get install npm failed."
 fi
 
 pkg-config --atleast-version=22.11 libdpdk || die "libdpdk 22.11 or newer not found by pkg-config after install."

@@ -17,19 +17,24 @@ struct Cli {
 enum Cmd {
     /// Bridge the profile's port pairs in poll mode until SIGINT/SIGTERM.
     Run {
+        /// The configuration file, whose settings the flags override [default:
+        /// /etc/antidote/antidote.toml, when it exists].
+        #[arg(long)]
+        config: Option<PathBuf>,
         /// Hardware profile (hw-profiles/*.toml).
         #[arg(long)]
-        profile: PathBuf,
-        /// Seconds between summary lines (0: only the final one).
-        #[arg(long, default_value_t = 5.0)]
-        stats_interval: f64,
+        profile: Option<PathBuf>,
+        /// Seconds between summary lines (0: only the final one) [default: 5].
+        #[arg(long)]
+        stats_interval: Option<f64>,
         /// Stop after this many seconds.
         #[arg(long)]
         duration: Option<f64>,
         /// Stop once no frame has arrived for this many milliseconds (for pcap input).
         #[arg(long)]
         until_idle_ms: Option<u64>,
-        /// Validate the profile and print the EAL command line, then exit.
+        /// Run the pre-flight checks (`antidote preflight`) and print the EAL command line, then
+        /// exit.
         #[arg(long)]
         dry_run: bool,
         /// The policy to enforce (policies/*.policy). Without one, antidote only bridges.
@@ -39,6 +44,31 @@ enum Cmd {
         alerts: cmd::run::AlertArgs,
         #[command(flatten)]
         control: cmd::run::ControlArgs,
+    },
+    /// Check the machine against a profile (and a policy) before a run: root, lcores, devices
+    /// and their drivers, mempool, memory or hugepages, the mirror port, CPU isolation — one
+    /// line per check; exits 1 at the first failure, with what to do.
+    Preflight {
+        /// The configuration file [default: /etc/antidote/antidote.toml, when it exists].
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Hardware profile (else the configuration file's).
+        #[arg(long)]
+        profile: Option<PathBuf>,
+        /// The policy to check against the profile (else the configuration file's).
+        #[arg(long)]
+        policy: Option<PathBuf>,
+    },
+    /// Make the host ready for a profile (the service's first step): reserve the hugepages its
+    /// mempool needs, mount hugetlbfs, bind its PCI ports to vfio-pci (never a port with
+    /// addresses). One line per step.
+    Prepare {
+        /// The configuration file [default: /etc/antidote/antidote.toml, when it exists].
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Hardware profile (else the configuration file's).
+        #[arg(long)]
+        profile: Option<PathBuf>,
     },
     /// A client of the control API of a running antidote.
     Ctl(cmd::ctl::CtlArgs),
@@ -82,6 +112,12 @@ enum Cmd {
     },
     /// List every field a policy can read, with its type (a Markdown table).
     Fields,
+    /// Write the manual pages (antidote.1, antidote-run.1, …) into a folder, as the Debian
+    /// package installs them.
+    #[command(hide = true)]
+    Man { dir: PathBuf },
+    /// Print shell completions (bash, zsh, fish, elvish, powershell).
+    Completions { shell: clap_complete::Shell },
     /// Print every decoded field of every frame of a pcap file, one JSON object per line,
     /// named as policies name them (no DPDK needed).
     Dissect {
@@ -113,10 +149,24 @@ fn main() -> ExitCode {
                 Err(e) => fail(&e),
             }
         }
-        Cmd::Run { profile, stats_interval, duration, until_idle_ms, dry_run, policy, alerts, control } => {
-            cmd::run::run(cmd::run::RunArgs { profile, stats_interval, duration, until_idle_ms, dry_run, policy, alerts, control })
+        Cmd::Run { config, profile, stats_interval, duration, until_idle_ms, dry_run, policy, alerts, control } => {
+            cmd::run::run(cmd::run::RunArgs { config, profile, stats_interval, duration, until_idle_ms, dry_run, policy, alerts, control })
         }
+        Cmd::Preflight { config, profile, policy } => cmd::run::preflight(config, profile, policy),
+        Cmd::Prepare { config, profile } => cmd::prepare::prepare(config, profile),
         Cmd::Ctl(a) => cmd::ctl::ctl(a),
+        Cmd::Man { dir } => {
+            use clap::CommandFactory;
+            match std::fs::create_dir_all(&dir).and_then(|_| clap_mangen::generate_to(Cli::command(), &dir)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(&format!("{}: {e}", dir.display())),
+            }
+        }
+        Cmd::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), "antidote", &mut std::io::stdout());
+            ExitCode::SUCCESS
+        }
         Cmd::Replay { policy, input, out, profile, answers_per_ms, alerts } => {
             cmd::replay::replay(&policy, &input, out.as_deref(), profile.as_deref(), answers_per_ms, &alerts)
         }

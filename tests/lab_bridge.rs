@@ -162,3 +162,64 @@ fn lab_two_workers_over_rss_keep_flows_in_order_share_what_they_learn_and_count_
     }
     assert!(counter(&fl, "a→b", "dropped") >= 32 * 5, "the blocked flows were dropped: {fl}");
 }
+
+#[test]
+fn lab_a_link_lost_on_one_side_is_taken_down_on_the_other_and_brought_back() {
+    // `link_propagation = true` (the default for PCI ports, set here for the lab's veths): the
+    // victim's side loses its link (its cable pulled: the victim's interface goes down); the
+    // appliance takes the LAN side's link down, so that the switch there sees the failure as
+    // if the cable were cut through; both come back together.
+    require_root();
+    let lab = Lab::up();
+    let s = Scratch::new("lab-link-propagation");
+    let text = std::fs::read_to_string(repo().join("hw-profiles/lab.toml"))
+        .unwrap()
+        .replace("[[pair]]\na = \"a\"\nb = \"b\"", "[[pair]]\na = \"a\"\nb = \"b\"\nlink_propagation = true");
+    assert!(text.contains("link_propagation"), "hw-profiles/lab.toml: no pair a/b");
+    let profile = s.path("lab-propagate.toml");
+    std::fs::write(&profile, text).unwrap();
+    let carrier = |ns: &str, ifc: &str| -> String {
+        let o = lab.exec(ns, &["cat", &format!("/sys/class/net/{ifc}/carrier")], Duration::from_secs(5));
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    };
+    let until = |what: &str, f: &dyn Fn() -> bool, app: &Appliance| {
+        let t = std::time::Instant::now();
+        while !f() {
+            assert!(t.elapsed() < Duration::from_secs(5), "{what}:\n{}", app.log_text());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let mut app = Appliance::start(&["run", "--profile", profile.to_str().unwrap(), "--stats-interval", "1"], &s.path("run.log"));
+    app.wait_for("running:", Duration::from_secs(20));
+    assert!(ping(&lab, "198.18.0.20"), "{}", app.log_text());
+    assert_eq!(carrier("ad-lan", "uplink"), "1");
+    let victim_link = |state: &str| {
+        let o = lab.exec("ad-victim", &["ip", "link", "set", "eth0", state], Duration::from_secs(5));
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    victim_link("down");
+    app.wait_for("port a link DOWN", Duration::from_secs(3));
+    app.wait_for("port b link taken down: its pair's port a lost its link", Duration::from_secs(3));
+    until("the LAN side's link did not go down", &|| carrier("ad-lan", "uplink") == "0", &app);
+    victim_link("up");
+    app.wait_for("port a link up again", Duration::from_secs(5));
+    app.wait_for("port b link brought up again", Duration::from_secs(3));
+    until("the LAN side's link did not come back", &|| carrier("ad-lan", "uplink") == "1", &app);
+    let t = std::time::Instant::now();
+    while !ping(&lab, "198.18.0.20") {
+        assert!(t.elapsed() < Duration::from_secs(10), "no traffic after the links came back:\n{}", app.log_text());
+    }
+    // The LAN side's own loss, propagated the other way, is left to the end: the run ends with
+    // the link the appliance took down brought back.
+    let o = lab.exec("ad-lan", &["ip", "link", "set", "uplink", "down"], Duration::from_secs(5));
+    assert!(o.status.success());
+    app.wait_for("port a link taken down: its pair's port b lost its link", Duration::from_secs(3));
+    until("the victim's side did not go down", &|| carrier("ad-victim", "eth0") == "0", &app);
+    let (ok, log) = app.stop();
+    assert!(ok, "{log}");
+    let o = lab.exec("ad-lan", &["ip", "link", "set", "uplink", "up"], Duration::from_secs(5));
+    assert!(o.status.success());
+    let flags = std::process::Command::new("ip").args(["-o", "link", "show", "ad-a"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&flags.stdout).contains(",UP"), "the appliance left ad-a down at exit: {}", String::from_utf8_lossy(&flags.stdout));
+    assert_eq!(counter(&final_line(&log), "a→b", "linkdowns"), 1, "{log}");
+}

@@ -41,6 +41,16 @@ fn scenarios_with(plan: &str, extra: &[&str]) -> Value {
     let text = String::from_utf8_lossy(&r.stdout).to_string() + &String::from_utf8_lossy(&r.stderr);
     eprintln!("{text}");
     assert!(r.status.success(), "scenarios.py failed:\n{text}");
+    // Every alert the lab produced, checked against ECS's own field definitions.
+    let alerts = std::fs::read_to_string(s.path("work/alerts.jsonl")).unwrap_or_default();
+    let mut checked = 0;
+    for line in alerts.lines() {
+        let doc: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("an alert that is not JSON ({e}): {line}"));
+        let p = ecs::problems(&doc);
+        assert!(p.is_empty(), "an alert ECS does not accept:\n{}\n{line}", p.join("\n"));
+        checked += 1;
+    }
+    eprintln!("{checked} alerts checked against ECS ({} fields)", ecs::definitions().len());
     // Kept for docs/lab-results.md (scripts/lab/results_md.py).
     let keep = repo().join("target/lab");
     let _ = std::fs::create_dir_all(&keep);
@@ -234,4 +244,143 @@ fn lab_alert_only_policy_lets_poison_through_and_alerts() {
     assert!(docs.iter().all(|d| d["threat"]["technique"]["subtechnique"]["id"][0] == "T1557.001"));
     let fl = final_line(&run_log);
     assert_eq!(counter(&fl, "a→b", "dropped") + counter(&fl, "b→a", "dropped"), 0, "{fl}");
+}
+
+/// A capture's frames with their timestamps.
+fn timed_frames(p: &std::path::Path) -> Vec<(Duration, Vec<u8>)> {
+    let mut r = pcap_file::pcap::PcapReader::new(std::fs::File::open(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))).unwrap();
+    let mut v = Vec::new();
+    while let Some(x) = r.next_packet() {
+        let x = x.unwrap();
+        v.push((x.timestamp, x.data.into_owned()));
+    }
+    v
+}
+
+/// Replay agrees with the live appliance (issue 24), compared with the lab rather than with a
+/// second run of the same code on the same vdevs: the real Responder and the victim's lookups
+/// through the appliance on af_packet, its input and output captured on both ports by tcpdump at
+/// the far end of each veth (scenarios.py --capture); the input of both ports, merged in time
+/// order as a tap on the wire would see it (with the appliance's own probes, which replay reads
+/// back), goes through `antidote replay` with the live profile; every frame the lab forwarded
+/// the replay forwards, and every frame the lab dropped (the poisoner's answers among them) the
+/// replay drops, as many times each.
+#[test]
+fn lab_replay_of_the_live_appliances_input_reaches_the_same_verdicts() {
+    use std::collections::{HashMap, VecDeque};
+    let s = Scratch::new("lab-replay");
+    let cap = s.path("capture");
+    let res = scenarios_with("a", &["--capture", cap.to_str().unwrap(), "--modes", "responder,forged-source"]);
+    assert_eq!(res["modes"][0]["legit_failed"], 0, "{}", res["modes"][0]);
+    let window: Value = serde_json::from_str(&std::fs::read_to_string(cap.join("window.json")).unwrap()).unwrap();
+    let at = |k: &str| Duration::from_secs_f64(window[k].as_f64().unwrap());
+    let (start, end) = (at("start"), at("end"));
+    // The appliance's canary identities (scenarios.py): their probes are its own frames.
+    let own = |f: &[u8]| f.len() >= 12 && f[6..11] == [2, 0xcc, 0, 0, 0] && (f[11] == 0xfa || f[11] == 0xf9);
+    let mut input: Vec<(Duration, Vec<u8>)> =
+        ["in-a", "in-b"].iter().flat_map(|n| timed_frames(&cap.join(format!("{n}.pcap")))).filter(|(t, _)| *t >= start && *t < end).collect();
+    let output: Vec<(Duration, Vec<u8>)> = ["out-a", "out-b"].iter().flat_map(|n| timed_frames(&cap.join(format!("{n}.pcap")))).collect();
+    input.sort_by_key(|(t, _)| *t);
+    // The replay's input: the wire's frames and the appliance's own (each once, though a
+    // canary leaves both ports), in time order.
+    let mut replay_in = input.clone();
+    let mut seen_own = std::collections::HashSet::new();
+    for (t, f) in output.iter().filter(|(t, f)| own(f) && *t >= start && *t < end) {
+        if seen_own.insert(f.clone()) {
+            replay_in.push((*t, f.clone()));
+        }
+    }
+    replay_in.sort_by_key(|(t, _)| *t);
+    let replay_pcap = s.path("replay-in.pcap");
+    {
+        let mut w = pcap_file::pcap::PcapWriter::new(std::fs::File::create(&replay_pcap).unwrap()).unwrap();
+        for (t, d) in &replay_in {
+            w.write_packet(&pcap_file::pcap::PcapPacket::new(*t, d.len() as u32, d)).unwrap();
+        }
+    }
+    let replayed = s.path("replayed.pcap");
+    let r = run_for(
+        Command::new(bin())
+            .args(["replay", "--policy"])
+            .arg(repo().join("policies/default.policy"))
+            .arg("--profile")
+            .arg(cap.join("profile.toml"))
+            .arg("--in")
+            .arg(&replay_pcap)
+            .arg("--out")
+            .arg(&replayed),
+        Duration::from_secs(120),
+    );
+    let text = String::from_utf8_lossy(&r.stdout).to_string() + &String::from_utf8_lossy(&r.stderr);
+    assert!(r.status.success(), "replay failed:\n{text}");
+
+    // The lab's verdicts: each input frame forwarded when the same bytes left the appliance
+    // within a second after it (matched in order, one output to one input).
+    let mut pending: HashMap<&[u8], VecDeque<Duration>> = HashMap::new();
+    for (t, f) in &input {
+        pending.entry(f.as_slice()).or_default().push_back(*t);
+    }
+    let mut lab: HashMap<&[u8], usize> = HashMap::new();
+    let mut lab_other = Vec::new();
+    let mut outs: Vec<&(Duration, Vec<u8>)> = output.iter().filter(|(_, f)| !own(f)).collect();
+    outs.sort_by_key(|(t, _)| *t);
+    for (t, f) in outs {
+        let Some(q) = pending.get_mut(f.as_slice()) else {
+            // (An output in the window's first second may be of an input just before it.)
+            if *t >= start + Duration::from_secs(1) && *t < end {
+                lab_other.push(f.as_slice());
+            }
+            continue;
+        };
+        while q.front().is_some_and(|i| *t > *i + Duration::from_secs(1)) {
+            q.pop_front();
+        }
+        if q.front().is_some_and(|i| i <= t) {
+            q.pop_front();
+            *lab.entry(f.as_slice()).or_default() += 1;
+        }
+    }
+    // The replay's: the frames it forwarded (its own probes aside).
+    let mut rep: HashMap<&[u8], usize> = HashMap::new();
+    let replayed_frames = timed_frames(&replayed);
+    let mut rep_other = 0;
+    for (_, f) in replayed_frames.iter().filter(|(_, f)| !own(f)) {
+        if pending.contains_key(f.as_slice()) {
+            *rep.entry(f.as_slice()).or_default() += 1;
+        } else {
+            rep_other += 1;
+        }
+    }
+    let mut counts: HashMap<&[u8], usize> = HashMap::new();
+    for (_, f) in &input {
+        *counts.entry(f.as_slice()).or_default() += 1;
+    }
+    let describe = |f: &[u8]| {
+        let mut sc = antidote_wire::Scratch::default();
+        let fr = antidote_wire::Frame::parse(f, &mut sc);
+        format!("{:?} {:?} {:?}", fr.net.map(|n| (n.src.ip(), n.dst.ip())), fr.transport, fr.app)
+    };
+    let mut differ = Vec::new();
+    for (f, n) in &counts {
+        let (l, r) = (lab.get(f).copied().unwrap_or(0), rep.get(f).copied().unwrap_or(0));
+        if l != r {
+            differ.push(format!("{n} in, lab forwarded {l}, replay {r}: {}", describe(f)));
+        }
+    }
+    let forwarded: usize = lab.values().sum();
+    let frames = input.len();
+    eprintln!(
+        "lab capture: {frames} frames in over {:.1} s, {forwarded} forwarded, {} dropped; {} of the appliance's own; {} other frames out (lab), {rep_other} (replay)",
+        (end - start).as_secs_f64(),
+        frames - forwarded,
+        seen_own.len(),
+        lab_other.len()
+    );
+    assert!(differ.is_empty(), "replay and the lab differ on {} of {} distinct frames:\n{}\n{text}", differ.len(), counts.len(), differ.join("\n"));
+    let lab_other: Vec<String> = lab_other.iter().map(|f| describe(f)).collect();
+    assert!(
+        lab_other.is_empty() && rep_other == 0,
+        "frames out that came in nowhere (the default policy injects nothing): lab {lab_other:#?}, replay {rep_other}"
+    );
+    assert!(frames > 300 && frames - forwarded > 0 && !seen_own.is_empty(), "the capture must hold drops and the appliance's probes");
 }

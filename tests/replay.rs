@@ -78,7 +78,12 @@ fn replay_drops_poison_injects_negatives_and_alerts() {
     }
     // One alert per dropped frame here (each dropping rule alerts), all written as ECS.
     let docs: Vec<serde_json::Value> = std::fs::read_to_string(&alerts).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    let drops: usize = docs.iter().filter(|d| d["event"]["action"] == "drop").map(|d| d["event"]["count"].as_u64().unwrap_or(1) as usize).sum();
+    // Each document as ECS defines its fields (npm's @elastic/ecs, read at test time).
+    for d in &docs {
+        let p = common::ecs::problems(d);
+        assert!(p.is_empty(), "an alert ECS does not accept:\n{}\n{d}", p.join("\n"));
+    }
+    let drops: usize = docs.iter().filter(|d| d["event"]["action"] == "drop").map(|d| d["antidote"]["count"].as_u64().unwrap_or(1) as usize).sum();
     assert_eq!(drops, dropped, "{line}");
     assert!(text.contains("replay:   answer-for-owned-name:") && text.contains("replay:   answer-from-poisoner:"), "{text}");
     // Under strict-inline.policy, the unicast NBT-NS query for a name nobody owns is answered.
@@ -302,7 +307,7 @@ fn an_alert_storm_is_written_as_first_sightings_and_summaries_and_loses_nothing(
     let raised: u64 = text.lines().find_map(|l| l.strip_prefix("replay: ")?.strip_suffix(" alerts")?.parse().ok()).unwrap();
     assert!(raised >= 6000, "every poisoned answer alerts: {text}");
     let docs: Vec<serde_json::Value> = std::fs::read_to_string(&alerts).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    let count = |d: &serde_json::Value| d["event"]["count"].as_u64().unwrap_or(1);
+    let count = |d: &serde_json::Value| d["antidote"]["count"].as_u64().unwrap_or(1);
     assert_eq!(docs.iter().map(count).sum::<u64>(), raised, "the documents account for every alert: {text}");
     // Per group (rule, name): one first sighting, then summaries only.
     let mut groups: std::collections::BTreeMap<(String, String), Vec<u64>> = Default::default();
@@ -466,7 +471,7 @@ fn a_storm_of_new_alerts_is_summarised_per_rule_and_second() {
     let raised: u64 = text.lines().find_map(|l| l.strip_prefix("replay: ")?.strip_suffix(" alerts")?.parse().ok()).unwrap();
     assert!(raised >= 5000, "every forged answer alerts: {text}");
     let docs: Vec<serde_json::Value> = std::fs::read_to_string(&alerts).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    let count = |d: &serde_json::Value| d["event"]["count"].as_u64().unwrap_or(1);
+    let count = |d: &serde_json::Value| d["antidote"]["count"].as_u64().unwrap_or(1);
     assert_eq!(docs.iter().map(count).sum::<u64>(), raised, "the documents account for every alert: {text}");
     let storms: Vec<&serde_json::Value> = docs.iter().filter(|d| d["antidote"]["storm"] == true).collect();
     assert!(!storms.is_empty(), "no storm summary for {raised} alerts in {} documents", docs.len());
@@ -550,7 +555,7 @@ fn a_flood_of_answers_costs_a_look_each_and_the_owners_answer_still_passes() {
     let docs: Vec<serde_json::Value> = std::fs::read_to_string(&alerts).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let notices: Vec<&serde_json::Value> = docs.iter().filter(|d| d["rule"]["name"] == "answer-flood").collect();
     assert!(!notices.is_empty(), "an answer-flood notice: {text}");
-    assert_eq!(notices.iter().map(|d| d["event"]["count"].as_u64().unwrap()).sum::<u64>(), over, "{text}");
+    assert_eq!(notices.iter().map(|d| d["antidote"]["count"].as_u64().unwrap()).sum::<u64>(), over, "{text}");
     assert_eq!(notices[0]["event"]["action"], "drop");
     // Every document says its ECS version and rule id; a frame's alert names its flow by its
     // Community ID (what a SIEM joins it to Zeek's and Suricata's records by).

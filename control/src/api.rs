@@ -99,7 +99,7 @@ pub struct ApiConfig {
 
 pub struct ApiState {
     pub ctx: RunContext,
-    pub manager: Manager,
+    pub manager: Arc<Manager>,
     pub rates: Rates,
     pub alerts: Option<Arc<PipelineStats>>,
     pub sinks: Vec<(String, Arc<SinkStats>)>,

@@ -4,6 +4,7 @@
 use crate::alerts::{AlertPipeline, SinkSpec};
 use antidote_dataplane::run::{Hooks, RunContext};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Where the API listens and what it trusts (`antidote run`'s control flags).
@@ -86,6 +87,10 @@ pub struct ControlHooks {
     /// How often, on average, each pair sends a canary of each protocol (0: never).
     canary_interval: Duration,
     canaries: Option<crate::canary::Scheduler>,
+    /// SIGHUP (`systemctl reload`): set by the signal; the sinks open their files again and the
+    /// configured policy file, if any, is pushed again.
+    reload: Option<(Arc<std::sync::atomic::AtomicBool>, Option<PathBuf>)>,
+    manager: Option<Arc<crate::manager::Manager>>,
 }
 
 impl ControlHooks {
@@ -105,6 +110,8 @@ impl ControlHooks {
             next_save: std::time::Instant::now(),
             canary_interval: Duration::from_secs(20),
             canaries: None,
+            reload: None,
+            manager: None,
         })
     }
 
@@ -113,6 +120,48 @@ impl ControlHooks {
     pub fn with_canaries(mut self, interval: Duration) -> ControlHooks {
         self.canary_interval = interval;
         self
+    }
+
+    /// On `flag` (SIGHUP): the sinks reopen their files, and `policy` is read, compiled and
+    /// swapped in as an API push would (a policy with errors is reported and the running one
+    /// stays).
+    pub fn with_reload(mut self, flag: Arc<std::sync::atomic::AtomicBool>, policy: Option<PathBuf>) -> ControlHooks {
+        self.reload = Some((flag, policy));
+        self
+    }
+
+    /// SIGHUP's work, on the main lcore.
+    fn reload_now(&mut self, ctx: &RunContext) {
+        if let Some(p) = &self.pipeline {
+            p.reopen.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        let (Some((_, Some(path))), Some(m)) = (&self.reload, &self.manager) else {
+            println!("antidote: SIGHUP: alert files reopened (no policy file to push again)");
+            return;
+        };
+        let src = match std::fs::read_to_string(path) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("antidote: SIGHUP: cannot read {}: {e}; the running policy stays", path.display());
+                return;
+            }
+        };
+        if ctx.shared.policy.get().is_some_and(|p| p.source == src) {
+            println!("antidote: SIGHUP: alert files reopened; {} is unchanged, the running policy stays", path.display());
+            return;
+        }
+        match m.push(&src, "sighup") {
+            crate::manager::Outcome::Installed(p, _) => {
+                println!("antidote: SIGHUP: alert files reopened; {} installed as policy version {} ({})", path.display(), p.version, &p.hash)
+            }
+            crate::manager::Outcome::Rejected(_) | crate::manager::Outcome::Valid(_) => {
+                // (Its diagnostics as `antidote check` prints them.)
+                if let Err(d) = antidote_policy::compile(&src) {
+                    eprintln!("{}", antidote_policy::diag::render_all(&d, &src, &path.display().to_string()));
+                }
+                eprintln!("antidote: SIGHUP: {} has errors (above) and was not installed; the running policy stays", path.display());
+            }
+        }
     }
 
     /// Whether any alert sink is configured.
@@ -166,9 +215,11 @@ impl Hooks for ControlHooks {
         let host = crate::alerts::host_name();
         let sinks = std::mem::take(&mut self.sinks);
         let pipeline = AlertPipeline::start(ctx.shared.clone(), ctx.counters.clone(), sinks, ctx.port_names.clone(), self.window, &host);
+        let state_dir = self.api.as_ref().map(|(_, _, d)| d.clone());
+        let manager = Arc::new(crate::manager::Manager::new(ctx.shared.clone(), ctx.counters.clone(), state_dir));
+        self.manager = Some(manager.clone());
         if let Some((cfg, token_from, state_dir)) = self.api.take() {
             let tls = cfg.tls.is_some();
-            let manager = crate::manager::Manager::new(ctx.shared.clone(), ctx.counters.clone(), Some(state_dir.clone()));
             if let Some(p) = ctx.shared.policy.get() {
                 let _ = crate::manager::write_atomic(&state_dir.join("policy.current"), p.source.as_bytes());
             }
@@ -197,6 +248,9 @@ impl Hooks for ControlHooks {
         }
     }
     fn tick(&mut self, ctx: &RunContext) {
+        if self.reload.as_ref().is_some_and(|(f, _)| f.swap(false, std::sync::atomic::Ordering::Relaxed)) {
+            self.reload_now(ctx);
+        }
         if let Some(s) = self.canaries.as_mut() {
             s.tick(ctx);
         }

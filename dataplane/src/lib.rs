@@ -27,6 +27,7 @@ pub mod clock;
 pub mod flood;
 pub mod hold;
 pub mod judge;
+pub mod links;
 pub mod phases;
 pub mod policy;
 pub mod preflight;

@@ -3,64 +3,248 @@
 use crate::profile::{Device, Profile};
 use std::path::Path;
 
+/// One host check: what was checked, and what was found (`Ok`) or what to do (`Err`, one
+/// sentence); `warn` marks a finding that does not stop a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    pub what: &'static str,
+    pub outcome: Result<String, String>,
+    pub warn: bool,
+}
+
+impl Check {
+    fn ok(what: &'static str, found: String) -> Check {
+        Check { what, outcome: Ok(found), warn: false }
+    }
+    fn fail(what: &'static str, todo: String) -> Check {
+        Check { what, outcome: Err(todo), warn: false }
+    }
+    fn warn(what: &'static str, found: String) -> Check {
+        Check { what, outcome: Ok(found), warn: true }
+    }
+
+    /// `ok    what: found`, `warn  what: found`, `FAIL  what: todo`.
+    pub fn line(&self) -> String {
+        match (&self.outcome, self.warn) {
+            (Ok(f), false) => format!("ok    {}: {f}", self.what),
+            (Ok(f), true) => format!("warn  {}: {f}", self.what),
+            (Err(e), _) => format!("FAIL  {}: {e}", self.what),
+        }
+    }
+}
+
+/// What a policy asks of the hardware (read by [`checks`]).
+#[derive(Debug, Clone, Default)]
+pub struct PolicyNeeds {
+    /// The rules that mirror frames.
+    pub mirror_rules: Vec<String>,
+}
+
+/// Drivers a PCI port can be bound to for DPDK (the NVIDIA ones are bifurcated: DPDK drives
+/// the port beside the kernel's driver).
+const DPDK_DRIVERS: [&str; 5] = ["vfio-pci", "uio_pci_generic", "igb_uio", "mlx5_core", "mlx4_core"];
+
+/// Every host check, in order, up to and including the first failure: root, lcores and CPUs,
+/// each port's device, the mempool against the queues and descriptors, memory (hugepages or
+/// `--no-huge`), the policy's mirror port; then, as warnings, worker CPUs not isolated.
+pub fn checks(profile: &Profile, profile_file: &str, policy: Option<&PolicyNeeds>) -> Vec<Check> {
+    let mut out = Vec::new();
+    let host = Host::read();
+    for c in std::iter::once(root_check())
+        .chain(std::iter::once(lcores_check(profile, profile_file, host.cpus)))
+        .chain((0..profile.ports.len()).map(|i| port_check(profile, profile_file, i)))
+        .chain(std::iter::once(mempool_check(profile, profile_file)))
+        .chain(std::iter::once(memory_check(profile, profile_file, &host)))
+        .chain(policy.map(|p| mirror_check(profile, profile_file, p)))
+        .chain(isolation_check(profile, &host))
+    {
+        let failed = c.outcome.is_err();
+        out.push(c);
+        if failed {
+            break;
+        }
+    }
+    out
+}
+
 /// Runs every check; the first failure is returned as one sentence.
 pub fn check(profile: &Profile, profile_file: &str) -> Result<(), String> {
-    if !is_root() {
-        return Err("antidote must run as root (DPDK needs raw packet access and memory locking): run it with sudo.".into());
+    match checks(profile, profile_file, None).into_iter().find_map(|c| c.outcome.err()) {
+        Some(e) => Err(e),
+        None => Ok(()),
     }
-    if profile.hugepages {
-        hugepages_ready().map_err(|m| format!("{m} (profile {profile_file} sets hugepages = true)"))?;
+}
+
+/// What the checks read of the machine.
+struct Host {
+    cpus: usize,
+    mounts: String,
+    meminfo: String,
+    isolated: String,
+}
+
+impl Host {
+    fn read() -> Host {
+        let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
+        Host { cpus: online_cpus(), mounts: read("/proc/mounts"), meminfo: read("/proc/meminfo"), isolated: read("/sys/devices/system/cpu/isolated") }
     }
-    let cpus = online_cpus();
-    match &profile.worker_cpus {
-        None => {
-            for &l in std::iter::once(&profile.main_lcore).chain(&profile.worker_lcores) {
-                if l as usize >= cpus {
-                    return Err(format!("{profile_file}: lcore {l} does not exist on this machine ({cpus} CPUs); change `main_lcore`/`worker_lcores`."));
-                }
-            }
-        }
-        Some(list) => {
-            for &c in std::iter::once(&profile.main_lcore).chain(list) {
-                if c as usize >= cpus {
-                    return Err(format!("{profile_file}: CPU {c} does not exist on this machine ({cpus} CPUs); change `main_lcore`/`worker_cpus`."));
-                }
-            }
-        }
+}
+
+fn root_check() -> Check {
+    if is_root() {
+        Check::ok("root", "running as root".into())
+    } else {
+        Check::fail("root", "antidote must run as root (DPDK needs raw packet access and memory locking): run it with sudo.".into())
     }
-    for (i, port) in profile.ports.iter().enumerate() {
-        let at = format!("{profile_file}: port `{}`", port.name);
-        match profile.device(i) {
-            Device::Pci { addr, .. } => {
-                let full = if addr.matches(':').count() == 1 { format!("0000:{addr}") } else { addr.clone() };
-                if !Path::new(&format!("/sys/bus/pci/devices/{}", full.to_ascii_lowercase())).exists() {
-                    return Err(format!("{at} names PCI device {addr}, which this machine does not have; check `lspci` and fix `device`."));
-                }
-            }
-            dev @ Device::Vdev { .. } => {
-                for key in ["iface", "rx_iface", "tx_iface", "rx_iface_in"] {
-                    if let Some(ifname) = dev.arg(key) {
-                        if !Path::new(&format!("/sys/class/net/{ifname}")).exists() {
-                            let hint = if ifname.starts_with("ad-") { "bring the lab up with `scripts/lab.sh up`" } else { "create it or fix `device`" };
-                            return Err(format!("{at}: network interface {ifname} does not exist; {hint}."));
-                        }
-                    }
-                }
-                if let Some(f) = dev.arg("rx_pcap") {
-                    if !Path::new(f).is_file() {
-                        return Err(format!("{at}: capture file {f} (rx_pcap) does not exist; fix `device` or create the file."));
-                    }
-                }
-                if let Some(f) = dev.arg("tx_pcap") {
-                    let parent = Path::new(f).parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-                    if !parent.is_dir() {
-                        return Err(format!("{at}: the folder of {f} (tx_pcap) does not exist; create it or fix `device`."));
-                    }
-                }
-            }
+}
+
+fn lcores_check(profile: &Profile, profile_file: &str, cpus: usize) -> Check {
+    let what = "lcores";
+    let (keys, list) = match &profile.worker_cpus {
+        None => ("`main_lcore`/`worker_lcores`", &profile.worker_lcores),
+        Some(list) => ("`main_lcore`/`worker_cpus`", list),
+    };
+    for &c in std::iter::once(&profile.main_lcore).chain(list) {
+        if c as usize >= cpus {
+            let unit = if profile.worker_cpus.is_some() { "CPU" } else { "lcore" };
+            return Check::fail(what, format!("{profile_file}: {unit} {c} does not exist on this machine ({cpus} CPUs); change {keys}."));
         }
     }
-    Ok(())
+    if profile.worker_lcores.contains(&profile.main_lcore) {
+        return Check::fail(what, format!("{profile_file}: lcore {} is both the main lcore and a worker; give the workers other lcores.", profile.main_lcore));
+    }
+    let workers: Vec<String> = profile.worker_lcores.iter().map(|l| l.to_string()).collect();
+    Check::ok(what, format!("main {}, workers {} ({cpus} CPUs)", profile.main_lcore, workers.join(" ")))
+}
+
+fn port_check(profile: &Profile, profile_file: &str, i: usize) -> Check {
+    let what = "port";
+    let port = &profile.ports[i];
+    let at = format!("{profile_file}: port `{}`", port.name);
+    match profile.device(i) {
+        Device::Pci { addr, .. } => {
+            let full = if addr.matches(':').count() == 1 { format!("0000:{addr}") } else { addr.clone() }.to_ascii_lowercase();
+            let dev = Path::new("/sys/bus/pci/devices").join(&full);
+            if !dev.exists() {
+                return Check::fail(what, format!("{at} names PCI device {addr}, which this machine does not have; check `lspci` and fix `device`."));
+            }
+            let driver = std::fs::read_link(dev.join("driver")).ok().and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()));
+            match driver {
+                Some(d) if DPDK_DRIVERS.contains(&d.as_str()) => Check::ok(what, format!("`{}`: PCI {full} bound to {d}", port.name)),
+                Some(d) => Check::fail(
+                    what,
+                    format!("{at}: PCI {full} is bound to the kernel's {d}, not to a DPDK driver; run `dpdk-devbind.py -b vfio-pci {full}` (the unit's ExecStartPre does)."),
+                ),
+                None => Check::fail(what, format!("{at}: PCI {full} is bound to no driver; run `modprobe vfio-pci && dpdk-devbind.py -b vfio-pci {full}`.")),
+            }
+        }
+        dev @ Device::Vdev { .. } => {
+            for key in ["iface", "rx_iface", "tx_iface", "rx_iface_in"] {
+                if let Some(ifname) = dev.arg(key) {
+                    if !Path::new(&format!("/sys/class/net/{ifname}")).exists() {
+                        let hint = if ifname.starts_with("ad-") { "bring the lab up with `scripts/lab.sh up`" } else { "create it or fix `device`" };
+                        return Check::fail(what, format!("{at}: network interface {ifname} does not exist; {hint}."));
+                    }
+                }
+            }
+            if let Some(f) = dev.arg("rx_pcap") {
+                if !Path::new(f).is_file() {
+                    return Check::fail(what, format!("{at}: capture file {f} (rx_pcap) does not exist; fix `device` or create the file."));
+                }
+            }
+            if let Some(f) = dev.arg("tx_pcap") {
+                let parent = Path::new(f).parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                if !parent.is_dir() {
+                    return Check::fail(what, format!("{at}: the folder of {f} (tx_pcap) does not exist; create it or fix `device`."));
+                }
+            }
+            Check::ok(what, format!("`{}`: {}", port.name, port.device))
+        }
+    }
+}
+
+fn mempool_check(profile: &Profile, profile_file: &str) -> Check {
+    let need = profile.mbufs_needed();
+    if profile.mempool_mbufs < need {
+        return Check::fail(
+            "mempool",
+            format!(
+                "{profile_file}: key `mempool_mbufs` = {} is too small for these queues and descriptors; raise it to at least {need}.",
+                profile.mempool_mbufs
+            ),
+        );
+    }
+    Check::ok("mempool", format!("{} mbufs, of which the queues' descriptors and the workers' caches can hold {need}", profile.mempool_mbufs))
+}
+
+fn memory_check(profile: &Profile, profile_file: &str, host: &Host) -> Check {
+    let need_mb = profile.memory_needed_mb();
+    if !profile.hugepages {
+        if (profile.memory_mb as u64) < need_mb {
+            return Check::fail(
+                "memory",
+                format!("{profile_file}: key `memory_mb` = {} is too small for the mempool; raise it to at least {need_mb}.", profile.memory_mb),
+            );
+        }
+        return Check::ok("memory", format!("{} MiB without hugepages (--no-huge) for {need_mb} MiB needed", profile.memory_mb));
+    }
+    if let Err(m) = hugepages_ready_in(&host.mounts, &host.meminfo) {
+        return Check::fail("hugepages", format!("{m} (profile {profile_file} sets hugepages = true)"));
+    }
+    let field = |k: &str| host.meminfo.lines().find(|l| l.starts_with(k)).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<u64>().ok());
+    let (free, size_kb) = (field("HugePages_Free:").unwrap_or(0), field("Hugepagesize:").unwrap_or(2048));
+    let free_mb = free * size_kb / 1024;
+    if free_mb < need_mb {
+        let pages = need_mb * 1024 / size_kb.max(1) + 1;
+        return Check::fail(
+            "hugepages",
+            format!(
+                "{free} free hugepages ({free_mb} MiB) are fewer than the {need_mb} MiB the mempool needs; reserve {pages} (echo {pages} > /sys/kernel/mm/hugepages/hugepages-{size_kb}kB/nr_hugepages) or lower `mempool_mbufs` in {profile_file}."
+            ),
+        );
+    }
+    Check::ok("hugepages", format!("{free} free of {size_kb} kB ({free_mb} MiB) for {need_mb} MiB needed"))
+}
+
+fn mirror_check(profile: &Profile, profile_file: &str, p: &PolicyNeeds) -> Check {
+    match (p.mirror_rules.first(), &profile.mirror) {
+        (Some(rule), None) => Check::fail(
+            "mirror",
+            format!("the policy mirrors (rule `{rule}`) but {profile_file} names no mirror port; add `mirror = \"PORT\"` and a [[port]] for it, or remove the rule's `mirror`."),
+        ),
+        (Some(_), Some(m)) => Check::ok("mirror", format!("the policy's mirrored frames leave port `{m}`")),
+        (None, Some(m)) => Check::warn("mirror", format!("port `{m}` is the mirror port, and no rule of the policy mirrors")),
+        (None, None) => Check::ok("mirror", "the policy mirrors nothing; no mirror port".into()),
+    }
+}
+
+/// Worker CPUs the kernel does not keep to themselves (`isolcpus`): other work on them costs the
+/// dataplane (64 API clients on a worker's CPU cut it from 24 to 4 Mpps).
+fn isolation_check(profile: &Profile, host: &Host) -> Option<Check> {
+    let isolated = parse_cpu_list(host.isolated.trim());
+    let cpus = profile.worker_cpus.as_ref().unwrap_or(&profile.worker_lcores);
+    let shared: Vec<String> = cpus.iter().filter(|c| !isolated.contains(c)).map(|c| c.to_string()).collect();
+    if shared.is_empty() {
+        return Some(Check::ok("isolation", "every worker CPU is isolated".into()));
+    }
+    Some(Check::warn(
+        "isolation",
+        format!(
+            "worker CPU(s) {} not isolated: other work can run there; add `isolcpus={0} nohz_full={0} rcu_nocbs={0}` to the kernel command line (docs/operations.md)",
+            shared.join(",")
+        ),
+    ))
+}
+
+/// A kernel CPU list (`1-3,6`).
+fn parse_cpu_list(s: &str) -> Vec<u32> {
+    s.split(',')
+        .filter(|p| !p.is_empty())
+        .flat_map(|p| match p.split_once('-') {
+            Some((a, b)) => a.trim().parse::<u32>().ok().zip(b.trim().parse::<u32>().ok()).map(|(a, b)| (a..=b).collect()).unwrap_or_default(),
+            None => p.trim().parse::<u32>().ok().into_iter().collect::<Vec<_>>(),
+        })
+        .collect()
 }
 
 /// True when the effective user id is 0 (read from /proc, no unsafe needed).
@@ -99,7 +283,50 @@ fn hugepages_ready_in(mounts: &str, meminfo: &str) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
-    use super::hugepages_ready_in;
+    use super::*;
+
+    #[test]
+    fn cpu_lists_read_as_the_kernel_writes_them() {
+        assert_eq!(parse_cpu_list("1-3,6"), [1, 2, 3, 6]);
+        assert_eq!(parse_cpu_list(""), Vec::<u32>::new());
+    }
+
+    fn profile(text: &str) -> Profile {
+        Profile::parse(text, "p.toml").unwrap()
+    }
+
+    const PAIR: &str = "[[port]]\nname = \"a\"\ndevice = \"net_null0\"\n[[port]]\nname = \"b\"\ndevice = \"net_null1\"\n[[pair]]\na = \"a\"\nb = \"b\"\n";
+
+    #[test]
+    fn the_checks_find_what_would_fail_after_eal_and_say_what_to_do() {
+        let host = Host { cpus: 2, mounts: MOUNTED.into(), meminfo: "HugePages_Free:     1000\nHugepagesize:       2048 kB\n".into(), isolated: "1\n".into() };
+        // Lcores beyond the machine, or a worker on the main lcore.
+        let p = profile(&format!("name = \"x\"\nworker_lcores = [2, 3]\n{PAIR}"));
+        assert!(lcores_check(&p, "p.toml", 2).outcome.unwrap_err().contains("lcore 2 does not exist on this machine (2 CPUs)"));
+        let p = profile(&format!("name = \"x\"\nworker_lcores = [1]\n{PAIR}"));
+        assert!(lcores_check(&p, "p.toml", 2).outcome.is_ok());
+        // A mempool too small for the descriptors, and memory too small for the mempool.
+        let p = profile(&format!(
+            "name = \"x\"\nworker_lcores = [1]\nmempool_mbufs = 1024\n{}",
+            PAIR.replace("device = \"net_null0\"", "device = \"net_null0\"\nrx_desc = 1024")
+        ));
+        assert!(mempool_check(&p, "p.toml").outcome.unwrap_err().contains("raise it to at least"));
+        let p = profile(&format!("name = \"x\"\nworker_lcores = [1]\nmemory_mb = 64\nmempool_mbufs = 65535\n{PAIR}"));
+        assert!(memory_check(&p, "p.toml", &host).outcome.unwrap_err().contains("key `memory_mb` = 64 is too small"));
+        let p = profile(&format!("name = \"x\"\nworker_lcores = [1]\nhugepages = true\nmempool_mbufs = 1048575\n{PAIR}"));
+        let e = memory_check(&p, "p.toml", &host).outcome.unwrap_err();
+        assert!(e.contains("1000 free hugepages (2000 MiB) are fewer than") && e.contains("nr_hugepages"), "{e}");
+        // A policy that mirrors with no mirror port.
+        let needs = PolicyNeeds { mirror_rules: vec!["copy-poison".into()] };
+        let p = profile(&format!("name = \"x\"\nworker_lcores = [1]\n{PAIR}"));
+        assert!(mirror_check(&p, "p.toml", &needs).outcome.unwrap_err().contains("rule `copy-poison`"));
+        // Isolation: a warning only.
+        let p = profile(&format!("name = \"x\"\nworker_lcores = [1]\n{PAIR}"));
+        assert!(!isolation_check(&p, &host).unwrap().warn);
+        let host2 = Host { isolated: String::new(), ..host };
+        let c = isolation_check(&p, &host2).unwrap();
+        assert!(c.warn && c.outcome.is_ok() && c.line().starts_with("warn  isolation: worker CPU(s) 1 not isolated"), "{}", c.line());
+    }
 
     const MOUNTED: &str = "proc /proc proc rw 0 0\nhugetlbfs /dev/hugepages hugetlbfs rw,relatime,pagesize=2M 0 0\n";
     const FREE: &str = "MemTotal: 24000000 kB\nHugePages_Total:    1024\nHugePages_Free:     1000\n";

@@ -46,6 +46,10 @@ pub struct Profile {
     /// Extra EAL arguments, appended last (e.g. `["--log-level=pmd.net.i40e:debug"]`).
     #[serde(default)]
     pub eal_args: Vec<String>,
+    /// DPDK telemetry on (its socket `/var/run/dpdk/<file prefix>/dpdk_telemetry.v2`, read by
+    /// `dpdk-telemetry.py -f antidote-<pid>`: ports, their counters, the mempool, EAL).
+    #[serde(default = "yes")]
+    pub telemetry: bool,
     /// Port name of an optional mirror port (copies of frames the policy mirrors).
     #[serde(default)]
     pub mirror: Option<String>,
@@ -107,6 +111,11 @@ pub struct PairSpec {
     /// the identities use their IPv6 link-local addresses alone.
     #[serde(default)]
     pub canary_vlan: Vec<CanaryVlanSpec>,
+    /// A link lost on one side is taken down on the other, so that the switch there fails over
+    /// (`crate::links`). Default: on when both ports are PCI devices (real NICs), off for
+    /// virtual devices.
+    #[serde(default)]
+    pub link_propagation: Option<bool>,
 }
 
 /// A VLAN's canary addresses (`[[pair.canary_vlan]]`).
@@ -533,9 +542,11 @@ impl Profile {
             lvalue,
             format!("--main-lcore={}", self.main_lcore),
             format!("--file-prefix={file_prefix}"),
-            "--no-telemetry".into(),
             "--log-level=*:warning".into(),
         ];
+        if !self.telemetry {
+            a.push("--no-telemetry".into());
+        }
         if self.hugepages {
             a.push("--in-memory".into());
         } else {
@@ -557,6 +568,30 @@ impl Profile {
         }
         a.extend(self.eal_args.iter().cloned());
         a
+    }
+}
+
+impl Profile {
+    /// Whether port `i`'s link loss is propagated to its peer (its pair's `link_propagation`).
+    pub fn link_propagation(&self, i: usize) -> bool {
+        let name = &self.ports[i].name;
+        let Some(pair) = self.pairs.iter().find(|p| &p.a == name || &p.b == name) else { return false };
+        let pci = |n: &str| self.port_index(n).is_some_and(|j| matches!(self.device(j), Device::Pci { .. }));
+        pair.link_propagation.unwrap_or(pci(&pair.a) && pci(&pair.b))
+    }
+
+    /// Mbufs the ports' descriptors and the workers' caches and bursts can hold at once: the
+    /// least `mempool_mbufs` that never starves a queue.
+    pub fn mbufs_needed(&self) -> u32 {
+        let workers = self.worker_lcores.len();
+        self.ports.iter().map(|p| p.rx_queues as u32 * p.rx_desc as u32 + p.tx_queues(workers) as u32 * p.tx_desc as u32).sum::<u32>()
+            + (workers as u32 + 1) * (self.mempool_cache + 4 * antidote_dpdk::BURST_SIZE as u32)
+    }
+
+    /// MiB of DPDK memory the run needs: the mempool (each mbuf its data room, its 128-byte
+    /// header and the pool's 64-byte object header) and 64 MiB for DPDK's own tables and rings.
+    pub fn memory_needed_mb(&self) -> u64 {
+        (self.mempool_mbufs as u64 * (self.mbuf_data_room as u64 + 192)).div_ceil(1 << 20) + 64
     }
 }
 

@@ -8,7 +8,7 @@ use crate::profile::Profile;
 use crate::shared::{Shared, Task};
 use crate::stats::{Snapshot, WorkerCounters};
 use crate::worker::Worker;
-use antidote_dpdk::{lcore, Eal, Mempool, Port, PortConfig, BURST_SIZE};
+use antidote_dpdk::{lcore, Eal, Mempool, Port, PortConfig};
 use antidote_policy::Program;
 use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
@@ -241,8 +241,7 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
         ports.ports.push(port);
     }
     // Enough mbufs for every descriptor plus the workers' caches and bursts.
-    let need: u32 = profile.ports.iter().map(|p| p.rx_queues as u32 * p.rx_desc as u32 + p.tx_queues(workers) as u32 * p.tx_desc as u32).sum::<u32>()
-        + (workers as u32 + 1) * (profile.mempool_cache + 4 * BURST_SIZE as u32);
+    let need = profile.mbufs_needed();
     if profile.mempool_mbufs < need {
         return Err(format!(
             "{}: key `mempool_mbufs` = {} is too small for these queues and descriptors; raise it to at least {need}.",
@@ -392,7 +391,11 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
         (0..profile.ports.len()).filter(|&i| peers[i].is_some()).map(|i| (ports.ports[i], ifaces[i].clone())).collect(),
     );
     let names: Vec<String> = profile.ports.iter().map(|p| p.name.clone()).collect();
-    let link_downs: Arc<Vec<std::sync::atomic::AtomicU64>> = Arc::new((0..names.len()).map(|_| Default::default()).collect());
+    // Each paired port's link (`crate::links`).
+    let mut links = crate::links::LinkWatch::new(
+        (0..profile.ports.len()).map(|i| (ports.ports[i], ifaces[i].clone(), names[i].clone(), peers[i], profile.link_propagation(i))).collect(),
+    );
+    let link_downs = links.downs.clone();
     let ctx = RunContext {
         shared: shared.clone(),
         counters: counters.clone(),
@@ -400,21 +403,10 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
         peers: peers.clone(),
         ports: ports.ports.clone(),
         link_downs: link_downs.clone(),
-        link_up: Arc::new((0..names.len()).map(|_| std::sync::atomic::AtomicBool::new(true)).collect()),
+        link_up: links.shown.clone(),
         lcores: lcores.clone(),
         faults: profile.faults,
     };
-    // Each paired port's link, looked at every 100 ms: a change is said at once and counted.
-    // (net_af_packet reports its link up whatever its interface does: the interface's carrier is
-    // read instead.)
-    let link_of = |i: usize| match &ifaces[i] {
-        Some(ifc) => std::fs::read_to_string(format!("/sys/class/net/{ifc}/carrier")).is_ok_and(|c| c.trim() == "1"),
-        None => ctx.ports[i].link().up,
-    };
-    let mut link_up: Vec<bool> = (0..ctx.ports.len()).map(link_of).collect();
-    for (i, up) in link_up.iter().enumerate() {
-        ctx.link_up[i].store(*up, Relaxed);
-    }
     let mut last_link_look = Instant::now();
     hooks.started(&ctx);
     let start = Instant::now();
@@ -460,22 +452,11 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
         }
         if now - last_link_look >= Duration::from_millis(100) {
             last_link_look = now;
-            for (i, was) in link_up.iter_mut().enumerate() {
-                if peers[i].is_none() {
-                    continue;
+            links.look((now - start).as_secs_f64(), &mut |m| {
+                if !opts.quiet {
+                    eprintln!("antidote: {m}");
                 }
-                let up = link_of(i);
-                if up != *was {
-                    *was = up;
-                    ctx.link_up[i].store(up, Relaxed);
-                    if !up {
-                        link_downs[i].fetch_add(1, Relaxed);
-                    }
-                    if !opts.quiet {
-                        eprintln!("antidote: port {} link {} ({:.1}s)", names[i], if up { "up again" } else { "DOWN" }, (now - start).as_secs_f64());
-                    }
-                }
-            }
+            });
         }
         if let Some(d) = opts.duration {
             if now - start >= d {
@@ -505,7 +486,7 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
                         elapsed: now - start,
                         interval_pps: Some(pps),
                         nic_dropped: nic_dropped(&ctx.ports),
-                        link_down: link_up.iter().map(|u| !u).collect(),
+                        link_down: links.down(),
                         link_downs: link_downs.iter().map(|n| n.load(Relaxed)).collect(),
                     };
                     println!("{}", s.line(&peers, false));
@@ -515,6 +496,7 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
     }
     stop.store(true, Relaxed);
     stall.release();
+    links.release();
     let mut failed = Vec::new();
     for lc in launched {
         if lcore::wait(lc) != 0 {
@@ -528,7 +510,7 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
         elapsed: start.elapsed(),
         interval_pps: None,
         nic_dropped: nic_dropped(&ctx.ports),
-        link_down: (0..ctx.ports.len()).map(|i| peers[i].is_some() && !link_of(i)).collect(),
+        link_down: (0..ctx.ports.len()).map(|i| peers[i].is_some() && !links.link_of(i)).collect(),
         link_downs: link_downs.iter().map(|n| n.load(Relaxed)).collect(),
     };
     if !opts.quiet {

@@ -68,15 +68,7 @@ pub fn end_round(c: &WorkerCounters) {
     c.lease.store(IDLE, Release);
 }
 
-/// Sets a port's link up or down: by its driver, or else (`net_af_packet`) its kernel
-/// interface.
-fn set_link(p: Port, iface: Option<&str>, up: bool) -> Result<(), String> {
-    match (p.set_link(up), iface) {
-        (Ok(()), _) => Ok(()),
-        (Err(_), Some(i)) => antidote_dpdk::process::set_interface_up(i, up),
-        (Err(e), None) => Err(e),
-    }
-}
+use crate::links::set_link;
 
 /// A worker as the control thread watches it.
 struct Watched {

@@ -170,6 +170,7 @@ class Lab:
                 text = text.replace("[[port]]", f"[floods]\nanswers_per_ms = {self.a.answers_per_ms}\n\n[[port]]", 1)
             profile = self.path("lab-canary.toml")
             open(profile, "w").write(text)
+        self.profile = profile
         p = start(self.path("antidote.log"), self.a.bin, "run", "--profile", profile, "--policy", self.a.policy,
                   "--alerts", self.path("alerts.jsonl"), "--stats-interval", "0", "--control", f"127.0.0.1:{PORT}", "--token-file", self.path("token"),
                   "--state-dir", self.path("state"), "--canary-interval", str(self.a.canaries))
@@ -571,11 +572,56 @@ class Lab:
             "flood": flooded,
         }
 
+    def start_captures(self):
+        """--capture DIR: the appliance's input and output on both ports, taken at the far end of
+        each veth (what the victim sends and receives; what the LAN's bridge sends to the
+        appliance and receives from it) — `in-a`, `out-a`, `in-b`, `out-b`.pcap, and `window.json`:
+        the wall-clock span during which every capture ran and the appliance forwarded. (In
+        immediate mode: otherwise the frames of a ring block not yet handed over when tcpdump
+        stops are lost without being counted as dropped.)"""
+        os.makedirs(self.a.capture, exist_ok=True)
+        caps = []
+        for name, netns, iface, direction in (("in-a", "ad-victim", "eth0", "out"), ("out-a", "ad-victim", "eth0", "in"),
+                                              ("in-b", "ad-lan", "uplink", "out"), ("out-b", "ad-lan", "uplink", "in")):
+            f = os.path.join(self.a.capture, name + ".pcap")
+            log = self.path(f"tcpdump-{name}.log")
+            caps.append((name, log, start(log, "ip", "netns", "exec", netns, "tcpdump", "-i", iface, "-Q", direction, "-n", "-s", "0", "-B", "16384", "--immediate-mode",
+                                          "-U", "-w", f)))
+        for name, log, p in caps:
+            for _ in range(100):
+                if "listening on" in open(log).read():
+                    break
+                if p.poll() is not None:
+                    raise SystemExit(f"scenarios: tcpdump for {name} did not start:\n" + open(log).read())
+                time.sleep(0.05)
+        self.procs += [p for _, _, p in caps]
+        self.capture_window = {"start": time.time()}
+        return caps
+
+    def stop_captures(self, caps):
+        """Ends the captures (the appliance still running): inputs first, the outputs a second
+        later, so every captured input's fate is captured; each tcpdump must have dropped nothing."""
+        self.capture_window["end"] = time.time()
+        ins, outs = [c for c in caps if c[0].startswith("in")], [c for c in caps if c[0].startswith("out")]
+        for group in (ins, outs):
+            if group is outs:
+                time.sleep(1.0)
+            for name, log, p in group:
+                stop(p, signal.SIGINT)
+                m = re.search(r"(\d+) packets? dropped by kernel", open(log).read())
+                if m is None or int(m.group(1)) != 0:
+                    raise SystemExit(f"scenarios: tcpdump for {name} lost frames or did not say:\n" + open(log).read())
+        with open(os.path.join(self.a.capture, "window.json"), "w") as f:
+            json.dump(self.capture_window, f)
+        # The live profile, for a replay of the captures (its canary identities and answer budget).
+        shutil.copy(self.profile, os.path.join(self.a.capture, "profile.toml"))
+
     def run(self):
         self.previous_poisoners = set()
         self.up()
         try:
             self.appliance()
+            caps = self.start_captures() if self.a.capture else None
             self.legit_software()
             self.victim_avahi()
             self.warm_up()
@@ -593,6 +639,8 @@ class Lab:
             canaries = api("/v1/stats").get("canaries")
             owners = api("/v1/tables/owners")["entries"]
             hosts = api("/v1/tables/hosts")["entries"]
+            if caps:
+                self.stop_captures(caps)
             stop(self.app, signal.SIGINT)
             return {"plan": self.plan, "policy": os.path.relpath(self.a.policy, REPO), "modes": results, "dhcp_lease": self.dhcp_lease,
                     "hold_latency": hold, "held": held, "canaries": canaries,
@@ -622,6 +670,7 @@ def main():
     p.add_argument("--out", default="")
     p.add_argument("--policy", default=os.path.join(REPO, "policies/default.policy"))
     p.add_argument("--canaries", type=float, default=0, help="canary queries every SECS on average per protocol (0: none)")
+    p.add_argument("--capture", default="", help="a folder for captures of the appliance's input and output on both ports (tcpdump)")
     p.add_argument("--no-identity", action="store_true", help="no canary identity in the profile: nothing is probed, first answers pass")
     p.add_argument("--responder-venv", default=os.environ.get("RESPONDER_VENV", os.path.join(REPO, "target/lab/responder-venv")))
     p.add_argument("--responder-tar", default=os.path.join(REPO, "..", "shared", "vendor", "responder-3.2.2.0-92ea4e9.tar.gz"))
@@ -630,6 +679,7 @@ def main():
         sys.exit("scenarios: run me as root: I build the lab's namespaces.")
     a.modes = [m for m in a.modes.split(",") if m]
     a.bin, a.policy, a.work = os.path.abspath(a.bin), os.path.abspath(a.policy), os.path.abspath(a.work)
+    a.capture = os.path.abspath(a.capture) if a.capture else ""
     os.makedirs(a.work, exist_ok=True)
     if any(MODES_BY_NAME[m][2][0] == "responder" for m in (a.modes or MODES_BY_NAME)):
         if not os.path.exists(os.path.join(a.responder_venv, "bin", "python")):

@@ -1,5 +1,6 @@
 //! Helpers shared by the binary-level tests.
 #![allow(dead_code)]
+pub mod ecs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -85,8 +86,9 @@ impl Appliance {
     pub fn start_with_env(args: &[&str], log: &Path, env: &[(&str, &str)]) -> Appliance {
         let f = std::fs::File::create(log).unwrap();
         let mut args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        if args.first().map(|a| a == "run").unwrap_or(false) && !args.iter().any(|a| a == "--control") {
-            // Tests run in parallel: no API unless a test asks for one.
+        if args.first().map(|a| a == "run").unwrap_or(false) && !args.iter().any(|a| a == "--control" || a == "--config") {
+            // Tests run in parallel: no API unless a test asks for one (or its configuration file
+            // does).
             args.extend(["--control".to_string(), "off".to_string()]);
         }
         let child = Command::new(bin())

@@ -129,7 +129,7 @@ pub fn document(e: &AlertEvent, policy: &LoadedPolicy, port_names: &[String], ob
         "created": rfc3339(e.unix_ms),
     });
     if count > 1 || e.storm {
-        event["count"] = json!(count);
+        // (ECS has no count of occurrences: the product's own `antidote.count` carries it.)
         event["start"] = json!(rfc3339(first_ms));
         event["end"] = json!(rfc3339(last_ms));
     }
@@ -165,6 +165,9 @@ pub fn document(e: &AlertEvent, policy: &LoadedPolicy, port_names: &[String], ob
             "storm": e.storm,
         },
     });
+    if count > 1 || e.storm {
+        doc["antidote"]["count"] = json!(count);
+    }
     if let Some(name) = question_name(&f) {
         doc["dns"] = json!({"question": {"name": name}});
         if let Some(a) =
@@ -200,7 +203,6 @@ pub fn flood_notice(count: u64, first_ms: u64, last_ms: u64, observer: &str, flo
             "module": "antidote",
             "dataset": "antidote.alert",
             "created": rfc3339(last_ms),
-            "count": count,
             "start": rfc3339(first_ms),
             "end": rfc3339(last_ms),
         },
@@ -208,7 +210,7 @@ pub fn flood_notice(count: u64, first_ms: u64, last_ms: u64, observer: &str, flo
         "rule": {"name": ANSWER_FLOOD, "id": ANSWER_FLOOD, "description": "name-resolution answers came faster than the workers' budget: a flood (forged answers from made-up sources)", "ruleset": "built-in"},
         "log": {"level": Severity::High.as_str()},
         "observer": {"vendor": "antidote", "product": "antidote", "type": "ips", "hostname": observer},
-        "antidote": {"over_budget": count, "answers_per_ms": floods.answers_per_ms, "known_answers_per_ms": floods.known_answers_per_ms},
+        "antidote": {"count": count, "over_budget": count, "answers_per_ms": floods.answers_per_ms, "known_answers_per_ms": floods.known_answers_per_ms},
     })
 }
 

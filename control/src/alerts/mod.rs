@@ -3,7 +3,7 @@
 //! One thread drains the workers' bounded queue, dissects each event's frame again, renders the
 //! rule's message and an Elastic Common Schema document, and aggregates repeats: the first
 //! alert of a kind (same rule, source, destination and name) is written at once; repeats within
-//! the window are counted and written as one summary (`event.count`, `event.start`,
+//! the window are counted and written as one summary (`antidote.count`, `event.start`,
 //! `event.end`) when the window closes. Sinks that fail count what they lose; nothing is lost
 //! silently.
 pub mod community_id;

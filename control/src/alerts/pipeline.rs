@@ -42,6 +42,8 @@ pub const RECENT: usize = 1024;
 
 pub struct AlertPipeline {
     stop: Arc<AtomicBool>,
+    /// Set to have the sinks open their files again (SIGHUP, after logrotate).
+    pub reopen: Arc<AtomicBool>,
     handle: Option<JoinHandle<()>>,
     pub stats: Arc<PipelineStats>,
     pub sink_stats: Vec<(String, Arc<SinkStats>)>,
@@ -80,7 +82,8 @@ impl AlertPipeline {
         let stop = Arc::new(AtomicBool::new(false));
         let stats: Arc<PipelineStats> = Arc::default();
         let sink_stats = sinks.iter().map(|s| (s.name(), s.stats())).collect();
-        let (st, stp) = (stats.clone(), stop.clone());
+        let reopen = Arc::new(AtomicBool::new(false));
+        let (st, stp, reo) = (stats.clone(), stop.clone(), reopen.clone());
         let host = if host.is_empty() { "antidote".to_string() } else { host.to_string() };
         let handle = std::thread::Builder::new()
             .name("alerts".into())
@@ -119,6 +122,9 @@ impl AlertPipeline {
                 };
                 loop {
                     let stopping = stp.load(Relaxed);
+                    if reo.swap(false, Relaxed) {
+                        sinks.iter_mut().for_each(|s| s.reopen());
+                    }
                     let mut n = 0;
                     while let Some(e) = shared.alerts.pop() {
                         n += 1;
@@ -210,7 +216,7 @@ impl AlertPipeline {
                 }
             })
             .expect("spawn alert thread");
-        AlertPipeline { stop, handle: Some(handle), stats, sink_stats }
+        AlertPipeline { stop, reopen, handle: Some(handle), stats, sink_stats }
     }
 
     /// Drains what is queued, writes the open aggregates, flushes the sinks and stops.

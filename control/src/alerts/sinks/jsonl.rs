@@ -33,6 +33,14 @@ impl Sink for JsonLinesSink {
             self.stats.failed.fetch_add(1, Relaxed);
         }
     }
+    fn reopen(&mut self) {
+        self.flush();
+        match std::fs::OpenOptions::new().create(true).append(true).open(&self.path) {
+            Ok(f) => self.out = std::io::BufWriter::new(f),
+            // The old file is kept: nothing is lost, and the next SIGHUP tries again.
+            Err(e) => eprintln!("antidote: cannot open alert file {} again: {e}; still writing to the one open", self.path),
+        }
+    }
     fn stats(&self) -> Arc<SinkStats> {
         self.stats.clone()
     }

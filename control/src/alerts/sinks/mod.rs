@@ -26,6 +26,8 @@ pub trait Sink: Send {
     /// Takes one ECS document (and its syslog severity 0–7). Must not block for long.
     fn send(&mut self, doc: &serde_json::Value, syslog_severity: u8);
     fn flush(&mut self) {}
+    /// SIGHUP: a file sink opens its file again (logrotate moved it away).
+    fn reopen(&mut self) {}
     /// The run ends: deliver what is queued within `deadline`, count what is not as dropped.
     fn close(&mut self, _deadline: std::time::Duration) {
         self.flush();

@@ -62,7 +62,7 @@ impl SyslogSink {
             esc(doc["source"]["ip"].as_str().unwrap_or("")),
             esc(doc["destination"]["ip"].as_str().unwrap_or("")),
             esc(doc["event"]["action"].as_str().unwrap_or("")),
-            doc["event"]["count"].as_u64().unwrap_or(1)
+            doc["antidote"]["count"].as_u64().unwrap_or(1)
         );
         format!("<{pri}>1 {ts} {host} antidote - alert {sd} {} {doc}", doc["message"].as_str().unwrap_or(""))
     }

@@ -1,0 +1,129 @@
+//! The pairs' data links, as the control thread looks at them every 100 ms: a change is said at
+//! once and counted; and where a pair's `link_propagation` is on (the default for PCI ports), a
+//! link lost on one side is taken down on the other — as a cable would be — so that the switch
+//! on that side sees the failure and fails over to another path instead of sending into a cut
+//! wire. When the lost link comes back, the other side is brought up again.
+//!
+//! `net_af_packet` reports its link up whatever its interface does: its kernel interface's
+//! carrier is read, and its interface set down and up, instead.
+use antidote_dpdk::Port;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+
+/// Sets a port's link up or down: by its driver, or else (`net_af_packet`) its kernel
+/// interface.
+pub(crate) fn set_link(p: Port, iface: Option<&str>, up: bool) -> Result<(), String> {
+    match (p.set_link(up), iface) {
+        (Ok(()), _) => Ok(()),
+        (Err(_), Some(i)) => antidote_dpdk::process::set_interface_up(i, up),
+        (Err(e), None) => Err(e),
+    }
+}
+
+/// One port as the watch sees it.
+struct Watched {
+    port: Port,
+    iface: Option<String>,
+    name: String,
+    peer: Option<usize>,
+    /// Its link's loss is propagated to its peer.
+    propagate: bool,
+    /// Up at the last look.
+    up: bool,
+    /// Taken down by the watch (its peer lost its link), not by the wire.
+    forced: bool,
+}
+
+pub struct LinkWatch {
+    ports: Vec<Watched>,
+    /// Per port: times its link went down (shared with the API and the lines).
+    pub downs: Arc<Vec<AtomicU64>>,
+    /// Per port: up at the last look (shared with the API).
+    pub shown: Arc<Vec<AtomicBool>>,
+}
+
+impl LinkWatch {
+    /// `ports[i]`: the port, its kernel interface (net_af_packet), its name, its peer in a pair
+    /// (None: not paired, e.g. the mirror port) and whether its pair propagates link loss.
+    pub fn new(ports: Vec<(Port, Option<String>, String, Option<usize>, bool)>) -> LinkWatch {
+        let mut w = LinkWatch {
+            ports: ports
+                .into_iter()
+                .map(|(port, iface, name, peer, propagate)| Watched { port, iface, name, peer, propagate, up: true, forced: false })
+                .collect(),
+            downs: Arc::new(Vec::new()),
+            shown: Arc::new(Vec::new()),
+        };
+        w.downs = Arc::new((0..w.ports.len()).map(|_| AtomicU64::new(0)).collect());
+        let up: Vec<bool> = (0..w.ports.len()).map(|i| w.link_of(i)).collect();
+        w.shown = Arc::new(up.iter().map(|&u| AtomicBool::new(u)).collect());
+        for (p, u) in w.ports.iter_mut().zip(up) {
+            p.up = u;
+        }
+        w
+    }
+
+    /// Whether port `i`'s link is up now.
+    pub fn link_of(&self, i: usize) -> bool {
+        let p = &self.ports[i];
+        match &p.iface {
+            Some(ifc) => std::fs::read_to_string(format!("/sys/class/net/{ifc}/carrier")).is_ok_and(|c| c.trim() == "1"),
+            None => p.port.link().up,
+        }
+    }
+
+    /// Per port: whether its link was down at the last look (paired ports only).
+    pub fn down(&self) -> Vec<bool> {
+        self.ports.iter().map(|p| p.peer.is_some() && !p.up).collect()
+    }
+
+    /// Looks at every paired port's link; `say` is told of each change (`elapsed_s`: since the
+    /// run started).
+    pub fn look(&mut self, elapsed_s: f64, say: &mut dyn FnMut(String)) {
+        for i in 0..self.ports.len() {
+            if self.ports[i].peer.is_none() || self.ports[i].forced {
+                // (A port the watch took down is down by its doing: its peer decides.)
+                continue;
+            }
+            let up = self.link_of(i);
+            if up == self.ports[i].up {
+                continue;
+            }
+            self.ports[i].up = up;
+            self.shown[i].store(up, Relaxed);
+            if !up {
+                self.downs[i].fetch_add(1, Relaxed);
+            }
+            say(format!("port {} link {} ({elapsed_s:.1}s)", self.ports[i].name, if up { "up again" } else { "DOWN" }));
+            let Some(j) = self.ports[i].peer.filter(|_| self.ports[i].propagate) else { continue };
+            let (name, peer) = (self.ports[i].name.clone(), &mut self.ports[j]);
+            if !up && !peer.forced && peer.up {
+                match set_link(peer.port, peer.iface.as_deref(), false) {
+                    Ok(()) => {
+                        peer.forced = true;
+                        self.shown[j].store(false, Relaxed);
+                        say(format!("port {} link taken down: its pair's port {name} lost its link (link_propagation)", peer.name));
+                    }
+                    Err(e) => say(format!("port {}: cannot take its link down ({e})", peer.name)),
+                }
+            } else if up && peer.forced {
+                match set_link(peer.port, peer.iface.as_deref(), true) {
+                    Ok(()) => {
+                        peer.forced = false;
+                        self.shown[j].store(peer.up, Relaxed);
+                        say(format!("port {} link brought up again: port {name} is back", peer.name));
+                    }
+                    Err(e) => say(format!("port {}: cannot bring its link up ({e})", peer.name)),
+                }
+            }
+        }
+    }
+
+    /// The run ends: the links the watch took down are brought up again.
+    pub fn release(&mut self) {
+        for p in self.ports.iter_mut().filter(|p| p.forced) {
+            let _ = set_link(p.port, p.iface.as_deref(), true);
+            p.forced = false;
+        }
+    }
+}
