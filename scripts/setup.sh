@@ -22,6 +22,8 @@ PKGS=(
   # the Debian package's test: its unit checked by systemd-analyze (systemd does not run), its
   # logrotate file by logrotate, its completions by bash-completion
   systemd logrotate bash-completion
+  # a real syslog receiver for the alert sinks' test (run in a namespace of the test's own)
+  rsyslog
 )
 
 export DEBIAN_FRONTEND=noninteractive

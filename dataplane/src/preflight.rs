@@ -42,7 +42,7 @@ pub struct PolicyNeeds {
 
 /// Drivers a PCI port can be bound to for DPDK (the NVIDIA ones are bifurcated: DPDK drives
 /// the port beside the kernel's driver).
-const DPDK_DRIVERS: [&str; 5] = ["vfio-pci", "uio_pci_generic", "igb_uio", "mlx5_core", "mlx4_core"];
+pub const DPDK_DRIVERS: [&str; 5] = ["vfio-pci", "uio_pci_generic", "igb_uio", "mlx5_core", "mlx4_core"];
 
 /// Every host check, in order, up to and including the first failure: root, lcores and CPUs,
 /// each port's device, the mempool against the queues and descriptors, memory (hugepages or
@@ -123,7 +123,7 @@ fn port_check(profile: &Profile, profile_file: &str, i: usize) -> Check {
     let at = format!("{profile_file}: port `{}`", port.name);
     match profile.device(i) {
         Device::Pci { addr, .. } => {
-            let full = if addr.matches(':').count() == 1 { format!("0000:{addr}") } else { addr.clone() }.to_ascii_lowercase();
+            let full = pci_full(&addr);
             let dev = Path::new("/sys/bus/pci/devices").join(&full);
             if !dev.exists() {
                 return Check::fail(what, format!("{at} names PCI device {addr}, which this machine does not have; check `lspci` and fix `device`."));
@@ -234,6 +234,11 @@ fn isolation_check(profile: &Profile, host: &Host) -> Option<Check> {
             shared.join(",")
         ),
     ))
+}
+
+/// A PCI address as sysfs names it: domain included, lower case (`3b:00.0` → `0000:3b:00.0`).
+pub fn pci_full(addr: &str) -> String {
+    if addr.matches(':').count() == 1 { format!("0000:{addr}") } else { addr.to_string() }.to_ascii_lowercase()
 }
 
 /// A kernel CPU list (`1-3,6`).

@@ -6,8 +6,7 @@ use antidote_dataplane::profile::{Device, Profile};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-/// Drivers DPDK drives a PCI port with (the NVIDIA ones beside the kernel: left as they are).
-const DPDK_DRIVERS: [&str; 5] = ["vfio-pci", "uio_pci_generic", "igb_uio", "mlx5_core", "mlx4_core"];
+use antidote_dataplane::preflight::{pci_full, DPDK_DRIVERS};
 
 pub fn prepare(config: Option<PathBuf>, profile: Option<PathBuf>) -> ExitCode {
     let (p, file) = match super::run::resolve_profile(config, profile) {
@@ -79,7 +78,7 @@ fn bind(p: &Profile, file: &str, i: usize) -> Result<String, String> {
     let Device::Pci { addr, .. } = p.device(i) else {
         return Ok(format!("port `{}`: a virtual device ({}), nothing to bind", port.name, port.device));
     };
-    let full = if addr.matches(':').count() == 1 { format!("0000:{addr}") } else { addr.clone() }.to_ascii_lowercase();
+    let full = pci_full(&addr);
     let dev = Path::new("/sys/bus/pci/devices").join(&full);
     if !dev.exists() {
         return Err(format!("port `{}`: {file} names PCI device {addr}, which this machine does not have; check `lspci` and fix `device`", port.name));

@@ -143,10 +143,7 @@ impl RunArgs {
         self.alerts.fill_from(&mut c.alerts);
         self.control.fill_from(&mut c.control, &c.canaries);
         if self.profile.is_none() {
-            return Err(match from {
-                Some(f) => format!("no hardware profile: set `profile` in {} or pass --profile", f.display()),
-                None => format!("no hardware profile: pass --profile hw-profiles/….toml, or write one in {DEFAULT_PATH} (`profile = …`)"),
-            });
+            return Err(no_profile(from));
         }
         Ok(self)
     }
@@ -273,10 +270,15 @@ fn profile_path(config: Option<PathBuf>, profile: Option<PathBuf>) -> Result<(Pa
     let (mut c, from) = Config::load(config.as_deref())?;
     match profile.or(c.profile.take()) {
         Some(p) => Ok((p, c)),
-        None => Err(match from {
-            Some(f) => format!("no hardware profile: set `profile` in {} or pass --profile", f.display()),
-            None => format!("no hardware profile: pass --profile hw-profiles/….toml, or write one in {DEFAULT_PATH} (`profile = …`)"),
-        }),
+        None => Err(no_profile(from)),
+    }
+}
+
+/// The sentence for a run with no profile, given the configuration file read (if any).
+fn no_profile(config: Option<PathBuf>) -> String {
+    match config {
+        Some(f) => format!("no hardware profile: set `profile` in {} or pass --profile", f.display()),
+        None => format!("no hardware profile: pass --profile hw-profiles/….toml, or write one in {DEFAULT_PATH} (`profile = …`)"),
     }
 }
 

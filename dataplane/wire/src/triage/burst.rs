@@ -35,40 +35,41 @@ pub fn triage_burst<'a>(n: usize, frame: impl Fn(usize) -> &'a [u8], bytes: impl
     let gate4 = gate.filter(|g| g.classes & V4_CLASSES != 0);
     let mut seen = [0u8; 32];
     let (watch, mut watched) = (plan.watch.unwrap_or(super::MacWatch::NONE), 0u32);
-    if let Some(g) = gate4 {
-        #[allow(clippy::needless_range_loop)]
-        for i in 0..n.min(32) {
-            total += bytes(i);
-            cls[i] = match frame(i).first_chunk::<60>() {
-                Some(h) => {
-                    heads[i] = h;
-                    let (c, flags) = layout_gated(h, table, g.filter);
-                    seen[i] = flags;
-                    watched |= (watch.wants(h) as u32) << i;
-                    c as u8
-                }
-                None => {
-                    watched |= 1 << i;
-                    OTHER as u8
-                }
-            };
-        }
-    } else {
-        #[allow(clippy::needless_range_loop)]
-        for i in 0..n.min(32) {
-            total += bytes(i);
-            cls[i] = match frame(i).first_chunk::<60>() {
-                Some(h) => {
-                    heads[i] = h;
-                    watched |= (watch.wants(h) as u32) << i;
-                    layout_in(h, table) as u8
-                }
-                None => {
-                    watched |= 1 << i;
-                    OTHER as u8
-                }
-            };
-        }
+    // The first pass in four forms — with or without the IPv4 gate, with or without canary
+    // identities to watch for — so that a plan without either pays nothing for it per frame.
+    macro_rules! first_pass {
+        ($gate:expr, $watch:expr) => {{
+            #[allow(clippy::needless_range_loop)]
+            for i in 0..n.min(32) {
+                total += bytes(i);
+                cls[i] = match frame(i).first_chunk::<60>() {
+                    Some(h) => {
+                        heads[i] = h;
+                        if $watch {
+                            watched |= (watch.wants(h) as u32) << i;
+                        }
+                        match $gate {
+                            Some(g) => {
+                                let (c, flags) = layout_gated(h, table, g.filter);
+                                seen[i] = flags;
+                                c as u8
+                            }
+                            None => layout_in(h, table) as u8,
+                        }
+                    }
+                    None => {
+                        watched |= 1 << i;
+                        OTHER as u8
+                    }
+                };
+            }
+        }};
+    }
+    match (gate4, plan.watch.is_some()) {
+        (Some(g), true) => first_pass!(Some(g), true),
+        (Some(g), false) => first_pass!(Some(g), false),
+        (None, true) => first_pass!(None::<super::AddrGate<'_>>, true),
+        (None, false) => first_pass!(None::<super::AddrGate<'_>>, false),
     }
     let mut classes = class_masks(&cls);
     // Frames with a flag of the filter set for their source or destination address (as the
