@@ -20,6 +20,14 @@ pub(crate) fn set_link(p: Port, iface: Option<&str>, up: bool) -> Result<(), Str
     }
 }
 
+/// Whether a port's link is up: its driver's word, or (`net_af_packet`) its interface's carrier.
+fn link_up(port: Port, iface: Option<&str>) -> bool {
+    match iface {
+        Some(ifc) => std::fs::read_to_string(format!("/sys/class/net/{ifc}/carrier")).is_ok_and(|c| c.trim() == "1"),
+        None => port.link().up,
+    }
+}
+
 /// One port as the watch sees it.
 struct Watched {
     port: Port,
@@ -46,30 +54,23 @@ impl LinkWatch {
     /// `ports[i]`: the port, its kernel interface (net_af_packet), its name, its peer in a pair
     /// (None: not paired, e.g. the mirror port) and whether its pair propagates link loss.
     pub fn new(ports: Vec<(Port, Option<String>, String, Option<usize>, bool)>) -> LinkWatch {
-        let mut w = LinkWatch {
-            ports: ports
-                .into_iter()
-                .map(|(port, iface, name, peer, propagate)| Watched { port, iface, name, peer, propagate, up: true, forced: false })
-                .collect(),
-            downs: Arc::new(Vec::new()),
-            shown: Arc::new(Vec::new()),
-        };
-        w.downs = Arc::new((0..w.ports.len()).map(|_| AtomicU64::new(0)).collect());
-        let up: Vec<bool> = (0..w.ports.len()).map(|i| w.link_of(i)).collect();
-        w.shown = Arc::new(up.iter().map(|&u| AtomicBool::new(u)).collect());
-        for (p, u) in w.ports.iter_mut().zip(up) {
-            p.up = u;
+        let ports: Vec<Watched> = ports
+            .into_iter()
+            .map(|(port, iface, name, peer, propagate)| {
+                let up = link_up(port, iface.as_deref());
+                Watched { port, iface, name, peer, propagate, up, forced: false }
+            })
+            .collect();
+        LinkWatch {
+            downs: Arc::new(ports.iter().map(|_| AtomicU64::new(0)).collect()),
+            shown: Arc::new(ports.iter().map(|p| AtomicBool::new(p.up)).collect()),
+            ports,
         }
-        w
     }
 
     /// Whether port `i`'s link is up now.
     pub fn link_of(&self, i: usize) -> bool {
-        let p = &self.ports[i];
-        match &p.iface {
-            Some(ifc) => std::fs::read_to_string(format!("/sys/class/net/{ifc}/carrier")).is_ok_and(|c| c.trim() == "1"),
-            None => p.port.link().up,
-        }
+        link_up(self.ports[i].port, self.ports[i].iface.as_deref())
     }
 
     /// Per port: whether its link was down at the last look (paired ports only).

@@ -264,14 +264,7 @@ fn online_cpus() -> usize {
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
 }
 
-/// Free 2 MiB hugepages and a hugetlbfs mount.
-pub fn hugepages_ready() -> Result<(), String> {
-    let mounts = std::fs::read_to_string("/proc/mounts").unwrap_or_default();
-    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
-    hugepages_ready_in(&mounts, &meminfo)
-}
-
-/// [`hugepages_ready`] on the texts of /proc/mounts and /proc/meminfo.
+/// Free hugepages and a hugetlbfs mount, by the texts of /proc/mounts and /proc/meminfo.
 fn hugepages_ready_in(mounts: &str, meminfo: &str) -> Result<(), String> {
     if !mounts.lines().any(|l| l.split_whitespace().nth(2) == Some("hugetlbfs")) {
         return Err("no hugetlbfs is mounted: run `sudo scripts/setup.sh` (or mount -t hugetlbfs nodev /dev/hugepages)".into());
