@@ -9,7 +9,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn sh(cmd: &str) -> (bool, String) {
-    let r = run_for(Command::new("sh").arg("-c").arg(cmd), Duration::from_secs(120));
+    // (The unit reads /etc/antidote/antidote.toml: the tests' ANTIDOTE_CONFIG=none is not its.)
+    let r = run_for(Command::new("sh").arg("-c").arg(cmd).env_remove("ANTIDOTE_CONFIG"), Duration::from_secs(120));
     (r.status.success(), String::from_utf8_lossy(&r.stdout).to_string() + &String::from_utf8_lossy(&r.stderr))
 }
 
@@ -88,7 +89,8 @@ fn the_debian_package_installs_runs_its_unit_commands_and_purges_cleanly() {
     assert_eq!(start.len(), 1, "{unit}");
     let log = s.path("service.log");
     let f = std::fs::File::create(&log).unwrap();
-    let mut child = Command::new("sh").arg("-c").arg(format!("exec {}", start[0])).stdout(f.try_clone().unwrap()).stderr(f).spawn().unwrap();
+    let mut child =
+        Command::new("sh").arg("-c").arg(format!("exec {}", start[0])).env_remove("ANTIDOTE_CONFIG").stdout(f.try_clone().unwrap()).stderr(f).spawn().unwrap();
     let pid = child.id().to_string();
     let text = || std::fs::read_to_string(&log).unwrap_or_default();
     let wait = |needle: &str, child: &mut std::process::Child| {
