@@ -223,3 +223,128 @@ fn lab_a_link_lost_on_one_side_is_taken_down_on_the_other_and_brought_back() {
     assert!(String::from_utf8_lossy(&flags.stdout).contains(",UP"), "the appliance left ad-a down at exit: {}", String::from_utf8_lossy(&flags.stdout));
     assert_eq!(counter(&final_line(&log), "a→b", "linkdowns"), 1, "{log}");
 }
+
+/// Two namespaces of the test's own (`ad-jumbo-l`, `ad-jumbo-r`), each joined to the host by a
+/// veth whose host end is one port of the appliance; their own ends have MTU 9000. Removed on drop.
+struct JumboSegments;
+
+impl JumboSegments {
+    const L: &'static str = "ad-jumbo-l";
+    const R: &'static str = "ad-jumbo-r";
+
+    fn up() -> JumboSegments {
+        let ip = |args: &[&str]| {
+            let o = std::process::Command::new("ip").args(args).output().unwrap();
+            assert!(o.status.success(), "ip {}: {}", args.join(" "), String::from_utf8_lossy(&o.stderr));
+        };
+        JumboSegments::down();
+        for (ns, host, addr) in [(Self::L, "ad-jl", "198.18.61.1/24"), (Self::R, "ad-jr", "198.18.61.2/24")] {
+            ip(&["netns", "add", ns]);
+            ip(&["link", "add", host, "type", "veth", "peer", "name", "eth0", "netns", ns]);
+            ip(&["link", "set", host, "up"]);
+            ip(&["-n", ns, "link", "set", "eth0", "mtu", "9000", "up"]);
+            ip(&["-n", ns, "addr", "add", addr, "dev", "eth0"]);
+            ip(&["-n", ns, "link", "set", "lo", "up"]);
+        }
+        JumboSegments
+    }
+
+    fn down() {
+        for ns in [Self::L, Self::R] {
+            let _ = std::process::Command::new("ip").args(["netns", "del", ns]).stderr(std::process::Stdio::null()).status();
+        }
+        for host in ["ad-jl", "ad-jr"] {
+            let _ = std::process::Command::new("ip").args(["link", "del", host]).stderr(std::process::Stdio::null()).status();
+        }
+    }
+
+    fn mtu(host: &str) -> String {
+        std::fs::read_to_string(format!("/sys/class/net/{host}/mtu")).unwrap().trim().to_string()
+    }
+
+    /// Pings the right side from the left with `size` bytes of payload, never fragmented.
+    fn ping(size: usize) -> bool {
+        let size = size.to_string();
+        run_for(
+            std::process::Command::new("ip").args([
+                "netns",
+                "exec",
+                Self::L,
+                "ping",
+                "-c",
+                "3",
+                "-i",
+                "0.2",
+                "-W",
+                "1",
+                "-M",
+                "do",
+                "-s",
+                &size,
+                "198.18.61.2",
+            ]),
+            Duration::from_secs(10),
+        )
+        .status
+        .success()
+    }
+}
+
+impl Drop for JumboSegments {
+    fn drop(&mut self) {
+        JumboSegments::down();
+    }
+}
+
+#[test]
+fn lab_jumbo_frames_cross_a_pair_whose_mtu_is_9000() {
+    // A pair with `mtu = 9000`: the appliance sets both ports to it (over net_af_packet, the
+    // kernel interfaces under them too) and its mbufs hold the frames; 9000-byte IP packets
+    // cross in both directions, unfragmented. Without it they cannot: the ports stay at 1500.
+    require_root();
+    let _segments = JumboSegments::up();
+    let s = Scratch::new("lab-jumbo");
+    let profile = |mtu: &str, ring: &str| {
+        let p = s.path(&format!("jumbo{}.toml", if mtu.is_empty() { "" } else { "-9000" }));
+        std::fs::write(
+            &p,
+            format!(
+                "name = \"jumbo\"\nhugepages = false\nmemory_mb = 512\nworker_lcores = [1]\nmempool_mbufs = 4095\nmempool_cache = 128\n\
+                 [[port]]\nname = \"a\"\ndevice = \"net_af_packet0,iface=ad-jl,qpairs=1{ring}\"\nrx_desc = 256\ntx_desc = 256\n\
+                 [[port]]\nname = \"b\"\ndevice = \"net_af_packet1,iface=ad-jr,qpairs=1{ring}\"\nrx_desc = 256\ntx_desc = 256\n\
+                 [[pair]]\na = \"a\"\nb = \"b\"\n{mtu}"
+            ),
+        )
+        .unwrap();
+        p
+    };
+    // The pair at the drivers' default: small packets cross, jumbo ones do not.
+    let plain = profile("", "");
+    let mut app = Appliance::start(&["run", "--profile", plain.to_str().unwrap(), "--stats-interval", "1"], &s.path("plain.log"));
+    app.wait_for("running:", Duration::from_secs(20));
+    assert!(JumboSegments::ping(1400), "{}", app.log_text());
+    assert!(!JumboSegments::ping(8972), "a jumbo frame crossed a pair left at MTU 1500:\n{}", app.log_text());
+    let (ok, log) = app.stop();
+    assert!(ok, "{log}");
+    assert_eq!((JumboSegments::mtu("ad-jl"), JumboSegments::mtu("ad-jr")), ("1500".into(), "1500".into()));
+
+    // The pair at 9000: the preflight says so, the ports are set, jumbo frames cross.
+    let jumbo = profile("mtu = 9000\n", ",framesz=10240,blocksz=20480,framecnt=256");
+    let o = run_for(std::process::Command::new(bin()).args(["preflight", "--profile", jumbo.to_str().unwrap()]), Duration::from_secs(20));
+    let pre = String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success() && pre.contains("a/b 9000 (frames up to 9022 bytes; mbufs of 10368 bytes)"), "{pre}");
+    let mut app = Appliance::start(&["run", "--profile", jumbo.to_str().unwrap(), "--stats-interval", "1"], &s.path("jumbo.log"));
+    app.wait_for("running:", Duration::from_secs(20));
+    assert_eq!((JumboSegments::mtu("ad-jl"), JumboSegments::mtu("ad-jr")), ("9000".into(), "9000".into()), "{}", app.log_text());
+    assert!(JumboSegments::ping(8972), "9000-byte packets did not cross the pair at MTU 9000:\n{}", app.log_text());
+    assert!(JumboSegments::ping(1400), "{}", app.log_text());
+    let (ok, log) = app.stop();
+    assert!(ok, "{log}");
+    // The interfaces' own MTUs are put back at exit.
+    assert_eq!((JumboSegments::mtu("ad-jl"), JumboSegments::mtu("ad-jr")), ("1500".into(), "1500".into()));
+    let fl = final_line(&log);
+    for dir in ["a→b", "b→a"] {
+        assert!(counter(&fl, dir, "rx") >= 6, "{dir}: {fl}");
+        assert_eq!(counter(&fl, dir, "rx"), counter(&fl, dir, "tx"), "{dir}: {fl}");
+    }
+}

@@ -52,7 +52,7 @@ fn main() {
         .allowlist_function("rte_get_(next|main)_lcore")
         .allowlist_function("rte_socket_id")
         .allowlist_function("rte_strerror")
-        .allowlist_function("rte_eth_(dev_configure|dev_start|dev_stop|dev_close|dev_count_avail|dev_get_port_by_name|dev_info_get|dev_socket_id|macaddr_get|link_get_nowait|stats_get|stats_reset|promiscuous_enable|allmulticast_enable|rx_queue_setup|tx_queue_setup|dev_adjust_nb_rx_tx_desc|dev_is_valid_port|find_next_owned_by|dev_get_name_by_port|dev_set_link_up|dev_set_link_down)")
+        .allowlist_function("rte_eth_(dev_configure|dev_start|dev_stop|dev_close|dev_count_avail|dev_get_port_by_name|dev_info_get|dev_socket_id|macaddr_get|link_get_nowait|stats_get|stats_reset|promiscuous_enable|allmulticast_enable|rx_queue_setup|tx_queue_setup|dev_adjust_nb_rx_tx_desc|dev_is_valid_port|find_next_owned_by|dev_get_name_by_port|dev_set_link_up|dev_set_link_down|dev_set_mtu|dev_get_mtu)")
         .allowlist_function("rte_pktmbuf_(pool_create|copy)")
         .allowlist_function("rte_mempool_(free|avail_count|in_use_count)")
         .allowlist_function("rte_dev_probe")

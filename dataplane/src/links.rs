@@ -20,6 +20,34 @@ pub(crate) fn set_link(p: Port, iface: Option<&str>, up: bool) -> Result<(), Str
     }
 }
 
+/// The MTUs set on the kernel interfaces under `net_af_packet` ports (whose driver reports a
+/// 1518-byte frame limit to DPDK and carries whatever its interface and ring frames do): each
+/// interface's own MTU is put back when the guard is dropped, however the run ends.
+#[derive(Default)]
+pub(crate) struct KernelMtus(Vec<(String, String)>);
+
+impl KernelMtus {
+    /// Sets interface `iface`'s MTU (`/sys/class/net/<iface>/mtu`).
+    pub(crate) fn set(&mut self, iface: &str, mtu: u16) -> Result<(), String> {
+        let path = format!("/sys/class/net/{iface}/mtu");
+        let old = std::fs::read_to_string(&path).map_err(|e| format!("interface {iface}: {path}: {e}"))?.trim().to_string();
+        if old == mtu.to_string() {
+            return Ok(());
+        }
+        std::fs::write(&path, mtu.to_string()).map_err(|e| format!("interface {iface}: setting its MTU to {mtu}: {e}"))?;
+        self.0.push((path, old));
+        Ok(())
+    }
+}
+
+impl Drop for KernelMtus {
+    fn drop(&mut self) {
+        for (path, old) in self.0.drain(..).rev() {
+            let _ = std::fs::write(&path, old);
+        }
+    }
+}
+
 /// Whether a port's link is up: its driver's word, or (`net_af_packet`) its interface's carrier.
 fn link_up(port: Port, iface: Option<&str>) -> bool {
     match iface {

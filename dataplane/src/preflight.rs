@@ -53,6 +53,7 @@ pub fn checks(profile: &Profile, profile_file: &str, policy: Option<&PolicyNeeds
     for c in std::iter::once(root_check())
         .chain(std::iter::once(lcores_check(profile, profile_file, host.cpus)))
         .chain((0..profile.ports.len()).map(|i| port_check(profile, profile_file, i)))
+        .chain(std::iter::once(mtu_check(profile, profile_file)))
         .chain(std::iter::once(mempool_check(profile, profile_file)))
         .chain(std::iter::once(memory_check(profile, profile_file, &host)))
         .chain(policy.map(|p| mirror_check(profile, profile_file, p)))
@@ -161,6 +162,41 @@ fn port_check(profile: &Profile, profile_file: &str, i: usize) -> Check {
             Check::ok(what, format!("`{}`: {}", port.name, port.device))
         }
     }
+}
+
+/// The frames of each pair's MTU fit the mbufs (the profile's own validation) and the rings of a
+/// driver over a kernel interface (`net_af_packet`'s `framesz`, 2048 by default); a PCI driver's
+/// own limit is checked when the port is configured.
+fn mtu_check(profile: &Profile, profile_file: &str) -> Check {
+    let Some(largest) = profile.largest_mtu() else {
+        return Check::ok("mtu", "1500 (the drivers' default; a pair's `mtu` sets jumbo frames)".into());
+    };
+    for i in 0..profile.ports.len() {
+        let (Some(mtu), dev @ Device::Vdev { .. }) = (profile.mtu_of(i), profile.device(i)) else { continue };
+        if !matches!(&dev, Device::Vdev { name, .. } if name.starts_with("net_af_packet")) {
+            continue;
+        }
+        // The ring's frames hold the packet after a 52-byte header (TPACKET2_HDRLEN).
+        let framesz: u32 = dev.arg("framesz").and_then(|v| v.parse().ok()).unwrap_or(2048);
+        let need = crate::profile::frame_of_mtu(mtu) + 52;
+        if framesz < need {
+            // A multiple of 2048, so that two ring frames fill a block of whole pages.
+            let fix = need.next_multiple_of(2048);
+            return Check::fail(
+                "mtu",
+                format!(
+                    "{profile_file}: port `{}`: net_af_packet's ring frames ({framesz} bytes) cannot hold the frames of `mtu` = {mtu}; add `framesz={fix},blocksz={}` to its `device`.",
+                    profile.ports[i].name,
+                    2 * fix
+                ),
+            );
+        }
+    }
+    let pairs: Vec<String> = profile.pairs.iter().map(|p| format!("{}/{} {}", p.a, p.b, p.mtu.map_or("1500".into(), |m| m.to_string()))).collect();
+    Check::ok(
+        "mtu",
+        format!("{} (frames up to {} bytes; mbufs of {} bytes)", pairs.join(", "), crate::profile::frame_of_mtu(largest.max(1500)), profile.data_room()),
+    )
 }
 
 fn mempool_check(profile: &Profile, profile_file: &str) -> Check {
@@ -341,5 +377,25 @@ mod tests {
         for msg in [no_mount, none_free] {
             assert_eq!(msg.lines().count(), 1, "one sentence: {msg}");
         }
+    }
+
+    #[test]
+    fn a_jumbo_mtu_needs_af_packet_ring_frames_that_hold_it() {
+        let af = |framesz: &str| {
+            profile(&format!(
+                "name = \"x\"\nworker_lcores = [1]\n[[port]]\nname = \"a\"\ndevice = \"net_af_packet0,iface=x{framesz}\"\n[[port]]\nname = \"b\"\ndevice = \"net_null1\"\n[[pair]]\na = \"a\"\nb = \"b\"\nmtu = 9000\n"
+            ))
+        };
+        let e = mtu_check(&af(""), "p.toml").outcome.unwrap_err();
+        assert!(
+            e.contains("port `a`: net_af_packet's ring frames (2048 bytes) cannot hold the frames of `mtu` = 9000")
+                && e.contains("framesz=10240,blocksz=20480"),
+            "{e}"
+        );
+        // The mbufs grow to hold the ring's frames.
+        let ok = mtu_check(&af(",framesz=10240,blocksz=20480"), "p.toml").outcome.unwrap();
+        assert!(ok.contains("a/b 9000 (frames up to 9022 bytes; mbufs of 10368 bytes)"), "{ok}");
+        let plain = mtu_check(&profile(&format!("name = \"x\"\nworker_lcores = [1]\n{PAIR}")), "p.toml").outcome.unwrap();
+        assert!(plain.starts_with("1500"), "{plain}");
     }
 }

@@ -41,8 +41,9 @@ pub struct Profile {
     #[serde(default = "default_cache")]
     pub mempool_cache: u32,
     /// Bytes per mbuf buffer, headroom included (2176 fits a 1518-byte frame + 128 headroom).
-    #[serde(default = "default_data_room")]
-    pub mbuf_data_room: u16,
+    /// Default: 2176, or what the largest pair `mtu` needs ([`Profile::data_room`]).
+    #[serde(default)]
+    pub mbuf_data_room: Option<u16>,
     /// Extra EAL arguments, appended last (e.g. `["--log-level=pmd.net.i40e:debug"]`).
     #[serde(default)]
     pub eal_args: Vec<String>,
@@ -116,6 +117,10 @@ pub struct PairSpec {
     /// virtual devices.
     #[serde(default)]
     pub link_propagation: Option<bool>,
+    /// The IP MTU of both ports of the pair (jumbo frames: 9000). Default: the ports' own
+    /// (1500 for DPDK's drivers). The ports are set to it; the mbufs grow to hold its frames.
+    #[serde(default)]
+    pub mtu: Option<u16>,
 }
 
 /// A VLAN's canary addresses (`[[pair.canary_vlan]]`).
@@ -265,8 +270,17 @@ fn default_mbufs() -> u32 {
 fn default_cache() -> u32 {
     256
 }
-fn default_data_room() -> u16 {
-    2176
+/// The data room of an mbuf that holds a 1518-byte frame (1522 with a tag) after the headroom.
+const DEFAULT_DATA_ROOM: u16 = 2176;
+/// DPDK's mbuf headroom (`RTE_PKTMBUF_HEADROOM`, 128 in Debian's build).
+const HEADROOM: u32 = 128;
+/// Largest `mtu` a pair may ask for (what common 10/25/40 GbE NICs take: i40e 9710, ixgbe 9710,
+/// mlx5 9978; the driver's own limit is checked when the port is configured).
+pub const MAX_MTU: u16 = 9702;
+
+/// The largest frame of an IP MTU: Ethernet header, two 802.1Q tags, no FCS (the NIC strips it).
+pub fn frame_of_mtu(mtu: u16) -> u32 {
+    mtu as u32 + 14 + 8
 }
 fn default_desc() -> u16 {
     1024
@@ -480,8 +494,21 @@ impl Profile {
         if self.mempool_mbufs < 1024 {
             return Err(format!("key `mempool_mbufs` = {}; use at least 1024", self.mempool_mbufs));
         }
-        if self.mbuf_data_room < 1664 {
-            return Err(format!("key `mbuf_data_room` = {}; use at least 1664 (1518-byte frames + headroom)", self.mbuf_data_room));
+        for (k, pair) in self.pairs.iter().enumerate() {
+            if let Some(mtu) = pair.mtu {
+                if !(576..=MAX_MTU).contains(&mtu) {
+                    return Err(format!("[[pair]] {} (`{}`/`{}`): key `mtu` = {mtu}; use 576 to {MAX_MTU} (9000 for jumbo frames)", k + 1, pair.a, pair.b));
+                }
+            }
+        }
+        if let Some(room) = self.mbuf_data_room {
+            let need = self.data_room_needed();
+            if room < need {
+                return Err(match self.largest_mtu() {
+                    Some(mtu) => format!("key `mbuf_data_room` = {room} cannot hold the frames of `mtu` = {mtu} ({} bytes + {HEADROOM} headroom); use at least {need}, or leave it out (it is then sized from the MTU)", frame_of_mtu(mtu)),
+                    None => format!("key `mbuf_data_room` = {room}; use at least {need} (1518-byte frames + {HEADROOM} headroom)"),
+                });
+            }
         }
         if !self.hugepages && self.memory_mb < 64 {
             return Err(format!("key `memory_mb` = {}; --no-huge needs at least 64", self.memory_mb));
@@ -591,7 +618,46 @@ impl Profile {
     /// MiB of DPDK memory the run needs: the mempool (each mbuf its data room, its 128-byte
     /// header and the pool's 64-byte object header) and 64 MiB for DPDK's own tables and rings.
     pub fn memory_needed_mb(&self) -> u64 {
-        (self.mempool_mbufs as u64 * (self.mbuf_data_room as u64 + 192)).div_ceil(1 << 20) + 64
+        (self.mempool_mbufs as u64 * (self.data_room() as u64 + 192)).div_ceil(1 << 20) + 64
+    }
+
+    /// The MTU port `i` is set to: its pair's `mtu`; the mirror port's is the largest (it carries
+    /// copies of every pair's frames).
+    pub fn mtu_of(&self, i: usize) -> Option<u16> {
+        let name = self.ports.get(i)?.name.as_str();
+        if self.mirror.as_deref() == Some(name) {
+            return self.largest_mtu();
+        }
+        self.pairs.iter().find(|p| p.a == name || p.b == name).and_then(|p| p.mtu)
+    }
+
+    /// The largest `mtu` of the pairs, if any sets one.
+    pub fn largest_mtu(&self) -> Option<u16> {
+        self.pairs.iter().filter_map(|p| p.mtu).max()
+    }
+
+    /// The smallest data room that holds a frame of every pair after the headroom: 1664 for
+    /// 1500-byte MTUs (1518-byte frames, a tag), more for jumbo frames.
+    /// A `net_af_packet` port copies whole ring frames (its `framesz`, 2048 by default, less 32
+    /// bytes of the ring's header) into one mbuf: the room grows to hold them.
+    fn data_room_needed(&self) -> u16 {
+        let frame = frame_of_mtu(self.largest_mtu().unwrap_or(1500).max(1500));
+        let rings = (0..self.ports.len())
+            .filter_map(|i| match self.device(i) {
+                d @ Device::Vdev { .. } if matches!(&d, Device::Vdev { name, .. } if name.starts_with("net_af_packet")) => {
+                    Some(d.arg("framesz").and_then(|v| v.parse::<u32>().ok()).unwrap_or(2048).saturating_sub(32))
+                }
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0);
+        (frame.max(rings) + HEADROOM).next_multiple_of(64).clamp(1664, u16::MAX as u32 & !63) as u16
+    }
+
+    /// Bytes per mbuf buffer, headroom included: `mbuf_data_room` when set, else 2176 or what
+    /// the largest `mtu` needs, whichever is more.
+    pub fn data_room(&self) -> u16 {
+        self.mbuf_data_room.unwrap_or_else(|| self.data_room_needed().max(DEFAULT_DATA_ROOM))
     }
 }
 
@@ -741,5 +807,26 @@ b = "b"
             }
         }
         assert!(n >= 8, "expected the shipped profiles, found {n}");
+    }
+
+    #[test]
+    fn a_pair_mtu_sizes_the_mbufs_and_is_bounded() {
+        // Default: 2176-byte buffers, no MTU set.
+        let p = Profile::parse(GOOD, "x.toml").unwrap();
+        assert_eq!((p.data_room(), p.largest_mtu(), p.mtu_of(0)), (2176, None, None));
+        // Jumbo frames: a 9022-byte frame after the 128-byte headroom, rounded up to 64.
+        let jumbo = GOOD.replace("a = \"a\"\nb = \"b\"", "a = \"a\"\nb = \"b\"\nmtu = 9000");
+        let p = Profile::parse(&jumbo, "x.toml").unwrap();
+        assert_eq!((p.data_room(), p.largest_mtu(), p.mtu_of(0), p.mtu_of(1)), (9152, Some(9000), Some(9000), Some(9000)));
+        assert!(p.memory_needed_mb() > Profile::parse(GOOD, "x.toml").unwrap().memory_needed_mb());
+        // A data room set too small for the MTU is refused with the size to use.
+        let e = bad(&format!("mbuf_data_room = 2176\n{jumbo}"));
+        assert!(e.contains("`mbuf_data_room` = 2176 cannot hold the frames of `mtu` = 9000") && e.contains("at least 9152"), "{e}");
+        assert!(Profile::parse(&format!("mbuf_data_room = 9216\n{jumbo}"), "x.toml").is_ok());
+        let e = bad(&format!("mbuf_data_room = 1500\n{GOOD}"));
+        assert!(e.contains("use at least 1664"), "{e}");
+        // Out of range.
+        let e = bad(&GOOD.replace("b = \"b\"\n", "b = \"b\"\nmtu = 65000\n"));
+        assert!(e.contains("key `mtu` = 65000; use 576 to 9702"), "{e}");
     }
 }

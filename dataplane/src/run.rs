@@ -250,12 +250,28 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
     }
     let socket = ports.ports.first().map(|p| p.socket()).unwrap_or(-1);
     let pool = Arc::new(
-        Mempool::new("antidote_pkts", profile.mempool_mbufs, profile.mempool_cache, profile.mbuf_data_room, socket)
+        Mempool::new("antidote_pkts", profile.mempool_mbufs, profile.mempool_cache, profile.data_room(), socket)
             .map_err(|e| format!("{e}; lower `mempool_mbufs` in {} or give DPDK more memory", opts.profile_file))?,
     );
 
+    // The kernel interface of each port over net_af_packet (its link is read, and set, there;
+    // its MTU too).
+    let ifaces: Vec<Option<String>> = profile
+        .ports
+        .iter()
+        .map(|p| p.device.starts_with("net_af_packet").then(|| p.device.split(',').find_map(|kv| kv.strip_prefix("iface=")).map(str::to_string)).flatten())
+        .collect();
+    let mut kernel_mtus = crate::links::KernelMtus::default();
     for (i, spec) in profile.ports.iter().enumerate() {
         let port = ports.ports[i];
+        // A port over a kernel interface takes its MTU there; DPDK's drivers take it themselves.
+        let mtu = match (profile.mtu_of(i), &ifaces[i]) {
+            (Some(m), Some(ifc)) => {
+                kernel_mtus.set(ifc, m).map_err(|e| format!("{}: port `{}`: {e}", opts.profile_file, spec.name))?;
+                None
+            }
+            (m, _) => m,
+        };
         let cfg = PortConfig {
             rx_queues: spec.rx_queues,
             tx_queues: spec.tx_queues(workers),
@@ -264,6 +280,7 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
             rss: spec.rss,
             promiscuous: true,
             rx_timestamp: opts.replay,
+            mtu,
         };
         port.configure(&cfg, &pool).map_err(|e| {
             // net_pcap with infinite_rx keeps the whole capture in mbufs of the pool.
@@ -378,12 +395,6 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
         );
     }
 
-    // The kernel interface of each port over net_af_packet (its link is read, and set, there).
-    let ifaces: Vec<Option<String>> = profile
-        .ports
-        .iter()
-        .map(|p| p.device.starts_with("net_af_packet").then(|| p.device.split(',').find_map(|kv| kv.strip_prefix("iface=")).map(str::to_string)).flatten())
-        .collect();
     // The workers as the control thread watches them for stalls (`crate::stall`).
     let mut stall = crate::stall::StallWatch::new(
         profile.faults,

@@ -22,6 +22,9 @@ pub struct PortConfig {
     /// Ask the PMD to stamp each frame with its RX time, when it can ([`crate::RxTimestamp`]:
     /// `net_pcap` gives the capture's time — what `antidote replay` judges by).
     pub rx_timestamp: bool,
+    /// The IP MTU to set (jumbo frames); None leaves the driver's default (1500). The mempool's
+    /// data room must hold its frames.
+    pub mtu: Option<u16>,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -139,6 +142,21 @@ impl Port {
         if cfg.rx_timestamp && info.rx_offload_capa & ffi::RX_OFFLOAD_TIMESTAMP != 0 {
             conf.rxmode.offloads |= ffi::RX_OFFLOAD_TIMESTAMP;
         }
+        if let Some(mtu) = cfg.mtu {
+            // As ethdev checks it: the MTU within the driver's bounds, its frame (with the
+            // driver's overhead, 18 bytes when it says none) within the driver's largest.
+            let overhead = if info.max_mtu != u16::MAX && info.max_rx_pktlen > info.max_mtu as u32 { info.max_rx_pktlen - info.max_mtu as u32 } else { 18 };
+            if mtu > info.max_mtu || mtu < info.min_mtu || mtu as u32 + overhead > info.max_rx_pktlen {
+                return Err(format!(
+                    "{} takes an MTU of {} to {} (frames up to {} bytes); the profile asks for {mtu}",
+                    self.name(),
+                    info.min_mtu,
+                    info.max_mtu.min(info.max_rx_pktlen.saturating_sub(overhead).min(u16::MAX as u32) as u16),
+                    info.max_rx_pktlen
+                ));
+            }
+            conf.rxmode.mtu = mtu as u32;
+        }
         // SAFETY: conf is a valid, fully initialised rte_eth_conf.
         check(unsafe { ffi::rte_eth_dev_configure(self.0, cfg.rx_queues, cfg.tx_queues, &conf) }, "rte_eth_dev_configure")?;
         let (mut nrx, mut ntx) = (cfg.rx_desc, cfg.tx_desc);
@@ -153,6 +171,15 @@ impl Port {
         for q in 0..cfg.tx_queues {
             // SAFETY: port configured above; null txconf = driver defaults.
             check(unsafe { ffi::rte_eth_tx_queue_setup(self.0, q, ntx, socket, std::ptr::null()) }, "rte_eth_tx_queue_setup")?;
+        }
+        if let Some(mtu) = cfg.mtu {
+            // SAFETY: a configured port; the call takes no pointer.
+            let rc = unsafe { ffi::rte_eth_dev_set_mtu(self.0, mtu) };
+            // A driver with no MTU to set (net_ring, net_null, net_pcap) carries any frame that
+            // fits the mbufs.
+            if rc != 0 && rc != -ENOTSUP {
+                return Err(format!("{}: rte_eth_dev_set_mtu({mtu}): {}", self.name(), std::io::Error::from_raw_os_error(-rc)));
+            }
         }
         if cfg.promiscuous {
             // SAFETY: valid configured port. Some vdevs cannot (e.g. net_ring): not an error.
@@ -262,3 +289,6 @@ impl Port {
         sent
     }
 }
+
+/// ENOTSUP on Linux (DPDK returns it negated).
+const ENOTSUP: i32 = 95;

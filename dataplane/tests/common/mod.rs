@@ -33,7 +33,7 @@ pub fn eal_with_ring_queues(prefix: &str, pool: &str, queues: u16) -> (&'static 
     let pool = Arc::new(Mempool::new(pool, 4095, 64, 2176, -1).unwrap());
     let a = Port::by_name("net_ring0").expect("net_ring0 probed");
     let b = Port::by_name("net_ring1").expect("net_ring1 probed");
-    let cfg = PortConfig { rx_queues: queues, tx_queues: queues, rx_desc: 512, tx_desc: 512, rss: false, promiscuous: true, rx_timestamp: false };
+    let cfg = PortConfig { rx_queues: queues, tx_queues: queues, rx_desc: 512, tx_desc: 512, rss: false, promiscuous: true, rx_timestamp: false, mtu: None };
     for p in [a, b] {
         p.configure(&cfg, &pool).unwrap();
         p.start().unwrap();
