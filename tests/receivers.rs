@@ -133,7 +133,7 @@ input(type="imtcp" address="{ADDR}" port="5514" ruleset="r")
             .arg("--in")
             .arg(&input)
             .args(["--alerts", file.to_str().unwrap()])
-            .args(["--alerts", &format!("syslog+udp://{ADDR}:5514"), "--alerts", &format!("syslog+tcp://{ADDR}:5514")])
+            .args(["--alerts", &format!("syslog+udp://{ADDR}:5514,sd_id=antidote@99999"), "--alerts", &format!("syslog+tcp://{ADDR}:5514")])
             .args(["--alerts", &format!("http://{ADDR}:8080/hook")]),
         Duration::from_secs(60),
     );
@@ -180,7 +180,8 @@ input(type="imtcp" address="{ADDR}" port="5514" ruleset="r")
             assert!(!l["host"].as_str().unwrap_or("").is_empty(), "{l}");
             let sd: Value = serde_json::from_str(l["sd"].as_str().unwrap()).unwrap_or_else(|e| panic!("{proto}: structured data {e}: {l}"));
             let (id, params) = sd.as_object().unwrap().iter().next().unwrap();
-            assert!(id.starts_with("antidote@"), "{id}");
+            // The SD-ID a sink names (UDP: the operator's enterprise number), else the default.
+            assert_eq!(id, if proto == "UDP" { "antidote@99999" } else { "antidote@32473" }, "{l}");
             assert_eq!(params["rule"], d["rule"]["name"], "{proto}: {l}");
             assert_eq!(params["src"].as_str(), Some(d["source"]["ip"].as_str().unwrap_or("")), "{proto}: {l}");
             assert_eq!(params["dst"].as_str(), Some(d["destination"]["ip"].as_str().unwrap_or("")), "{proto}: {l}");

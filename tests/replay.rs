@@ -40,7 +40,9 @@ fn replay_drops_poison_injects_negatives_and_alerts() {
     let input = s.path("in.pcap");
     generate("scripts/gen_wire_corpus.py", &input, &[]);
     let (out, alerts) = (s.path("out.pcap"), s.path("alerts.jsonl"));
-    let r = replay(&input, &out, &["--alerts".as_ref(), alerts.as_os_str()]);
+    // A second file sink takes each alert's packet (its first 128 bytes) in `event.original`.
+    let with_packets = format!("{},packet=128", s.path("alerts-packets.jsonl").display());
+    let r = replay(&input, &out, &["--alerts".as_ref(), alerts.as_os_str(), "--alerts".as_ref(), with_packets.as_ref()]);
     let text = String::from_utf8_lossy(&r.stdout).to_string();
     assert!(r.status.success(), "{text}\n{}", String::from_utf8_lossy(&r.stderr));
     let inp = frames(&input);
@@ -85,6 +87,31 @@ fn replay_drops_poison_injects_negatives_and_alerts() {
     }
     let drops: usize = docs.iter().filter(|d| d["event"]["action"] == "drop").map(|d| d["antidote"]["count"].as_u64().unwrap_or(1) as usize).sum();
     assert_eq!(drops, dropped, "{line}");
+    // HTTP follow-ons carry ECS's own HTTP and URL fields.
+    let get = docs.iter().find(|d| d["url"]["path"] == "/wpad.dat").unwrap_or_else(|| panic!("no alert with url.path /wpad.dat"));
+    assert_eq!(get["http"]["request"]["method"], "GET", "{get}");
+    assert!(get["url"]["domain"].is_string() && get["url"]["original"].is_string(), "{get}");
+    assert!(docs.iter().any(|d| d["http"]["response"]["status_code"] == 407), "no alert with http.response.status_code 407");
+    // The packet sink: the same documents, each with the first 128 bytes of its frame (base64),
+    // which are the first bytes of a frame of the capture; the plain sink has none.
+    use base64::Engine;
+    let packets: Vec<serde_json::Value> =
+        std::fs::read_to_string(s.path("alerts-packets.jsonl")).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(packets.len(), docs.len());
+    for (d, p) in docs.iter().zip(&packets) {
+        assert!(d["event"].get("original").is_none(), "{d}");
+        let problems = common::ecs::problems(p);
+        assert!(problems.is_empty(), "an alert ECS does not accept:\n{}\n{p}", problems.join("\n"));
+        let bytes = base64::engine::general_purpose::STANDARD.decode(p["event"]["original"].as_str().unwrap()).unwrap();
+        let len = p["antidote"]["frame_length"].as_u64().unwrap() as usize;
+        assert_eq!(bytes.len(), len.min(128), "{p}");
+        assert_eq!(p["antidote"]["packet_bytes"], bytes.len(), "{p}");
+        assert!(inp.iter().any(|f| f.len() == len && f.starts_with(&bytes)), "event.original is no frame of the capture: {p}");
+        let mut same = p.clone();
+        same["event"].as_object_mut().unwrap().remove("original");
+        same["antidote"].as_object_mut().unwrap().remove("packet_bytes");
+        assert_eq!(&same, d);
+    }
     assert!(text.contains("replay:   answer-for-owned-name:") && text.contains("replay:   answer-from-poisoner:"), "{text}");
     // Under strict-inline.policy, the unicast NBT-NS query for a name nobody owns is answered.
     let r = replay_with("policies/strict-inline.policy", &input, &out, &[]);

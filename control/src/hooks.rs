@@ -74,7 +74,7 @@ pub fn load_policy(path: &Path) -> Result<(antidote_policy::Program, String), St
 pub struct ControlHooks {
     /// The alert sinks, opened before the dataplane starts (a sink that cannot start is an
     /// error then, not at the end of the run).
-    sinks: Vec<Box<dyn crate::alerts::sinks::Sink>>,
+    sinks: Vec<crate::alerts::Configured>,
     window: Duration,
     pub pipeline: Option<AlertPipeline>,
     pub error: Option<String>,

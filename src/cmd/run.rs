@@ -16,7 +16,9 @@ use std::time::Duration;
 #[derive(clap::Args, Clone, Debug, Default)]
 pub struct AlertArgs {
     /// An alert sink: a file for ECS JSON lines (`alerts.jsonl` or `jsonl:PATH`),
-    /// `syslog+udp://HOST:PORT`, `syslog+tcp://HOST:PORT` or `http(s)://…` (webhook). Repeatable.
+    /// `syslog+udp://HOST:PORT`, `syslog+tcp://HOST:PORT` or `http(s)://…` (webhook), then its
+    /// options: `,packet=N` (the first N ≤ 384 bytes of the alert's frame, base64, in
+    /// `event.original`), `,sd_id=NAME@PEN` (syslog: your enterprise number). Repeatable.
     #[arg(long = "alerts")]
     pub sinks: Vec<String>,
     /// Repeats of an alert (same rule, source, destination, name) within this many seconds are

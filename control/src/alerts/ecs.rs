@@ -176,7 +176,51 @@ pub fn document(e: &AlertEvent, policy: &LoadedPolicy, port_names: &[String], ob
             doc["dns"]["answers"] = json!([{"data": a.display()}]);
         }
     }
+    http_fields(&f, &mut doc);
     doc
+}
+
+/// The HTTP head's facts where ECS keeps them: `http.request.method`, `http.response.status_code`,
+/// `url.original` / `url.path` / `url.domain`, `user_agent.original` (what is present; bytes
+/// that are not UTF-8 are replaced).
+fn http_fields(f: &Frame<'_>, doc: &mut Value) {
+    let Some(h) = f.http() else { return };
+    let text = |b: &[u8]| (!b.is_empty()).then(|| String::from_utf8_lossy(b).into_owned());
+    let mut http = Map::new();
+    let mut url = Map::new();
+    if h.is_request() {
+        http.insert("request".into(), json!({"method": String::from_utf8_lossy(h.method)}));
+        for (k, v) in [("original", h.target), ("path", h.path()), ("domain", h.host_name())] {
+            if let Some(t) = text(v) {
+                url.insert(k.into(), json!(t));
+            }
+        }
+    }
+    if let Some(code) = h.status {
+        http.insert("response".into(), json!({"status_code": code}));
+    }
+    if !http.is_empty() {
+        doc["http"] = Value::Object(http);
+    }
+    if !url.is_empty() {
+        doc["url"] = Value::Object(url);
+    }
+    if let Some(ua) = text(h.user_agent) {
+        doc["user_agent"] = json!({"original": ua});
+    }
+}
+
+/// `doc` with the first `bytes` of the alert's frame in `event.original` (base64; ECS: the raw
+/// event as it was before it was parsed) and how many bytes that is in
+/// `antidote.packet_bytes` (a frame longer than that, or than an alert keeps, is cut: its whole
+/// length is `antidote.frame_length`).
+pub fn with_packet(doc: &Value, frame: &[u8], bytes: usize) -> Value {
+    use base64::Engine;
+    let kept = &frame[..frame.len().min(bytes)];
+    let mut d = doc.clone();
+    d["event"]["original"] = json!(base64::engine::general_purpose::STANDARD.encode(kept));
+    d["antidote"]["packet_bytes"] = json!(kept.len());
+    d
 }
 
 /// The rule name of the notices of a flood of answers over the workers' budget.

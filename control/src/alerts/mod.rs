@@ -12,7 +12,7 @@ pub mod pipeline;
 pub mod sinks;
 
 pub use pipeline::{AlertPipeline, PipelineStats};
-pub use sinks::{JsonLinesSink, Sink, SinkSpec, SyslogSink, WebhookSink};
+pub use sinks::{Configured, JsonLinesSink, Sink, SinkSpec, SyslogSink, WebhookSink};
 
 /// This host's name (the observer of the alerts, the syslog HOSTNAME); empty when it cannot be
 /// read.

@@ -1,6 +1,6 @@
 //! The thread that turns worker events into written alerts.
 use super::ecs;
-use super::sinks::{Sink, SinkStats};
+use super::sinks::{Configured, SinkStats};
 use antidote_dataplane::alert::AlertEvent;
 use antidote_dataplane::shared::Shared;
 use antidote_policy::ast::Severity;
@@ -74,14 +74,14 @@ impl AlertPipeline {
     pub fn start(
         shared: Arc<Shared>,
         counters: Vec<Arc<antidote_dataplane::stats::WorkerCounters>>,
-        mut sinks: Vec<Box<dyn Sink>>,
+        mut sinks: Vec<Configured>,
         port_names: Vec<String>,
         window: Duration,
         host: &str,
     ) -> AlertPipeline {
         let stop = Arc::new(AtomicBool::new(false));
         let stats: Arc<PipelineStats> = Arc::default();
-        let sink_stats = sinks.iter().map(|s| (s.name(), s.stats())).collect();
+        let sink_stats = sinks.iter().map(|s| (s.sink.name(), s.sink.stats())).collect();
         let reopen = Arc::new(AtomicBool::new(false));
         let (st, stp, reo) = (stats.clone(), stop.clone(), reopen.clone());
         let host = if host.is_empty() { "antidote".to_string() } else { host.to_string() };
@@ -96,9 +96,13 @@ impl AlertPipeline {
                 // (Stamped by the run's clock: in a replay, the capture's time.)
                 let stamp = || shared.clock.unix_ms(shared.clock.now_ms());
                 let (mut over_reported, mut over_since, mut next_over_check) = (0u64, stamp(), 0u64);
-                let write = |sinks: &mut Vec<Box<dyn Sink>>, doc: serde_json::Value, sev: Severity, st: &PipelineStats| {
+                // `frame`: the bytes of the alert's frame, for the sinks that take them.
+                let write = |sinks: &mut Vec<Configured>, doc: serde_json::Value, sev: Severity, st: &PipelineStats, frame: Option<&[u8]>| {
                     for s in sinks.iter_mut() {
-                        s.send(&doc, syslog_severity(sev));
+                        match frame.filter(|f| s.packet > 0 && !f.is_empty()) {
+                            Some(f) => s.sink.send(&ecs::with_packet(&doc, f, s.packet), syslog_severity(sev)),
+                            None => s.sink.send(&doc, syslog_severity(sev)),
+                        }
                     }
                     let seq = st.written.fetch_add(1, Relaxed) + 1;
                     let mut r = st.recent.lock().unwrap_or_else(|e| e.into_inner());
@@ -110,12 +114,12 @@ impl AlertPipeline {
                     }
                 };
                 // The summary of a group's repeats (none for a group of one).
-                let summary = |sinks: &mut Vec<Box<dyn Sink>>, g: Group, st: &PipelineStats| {
+                let summary = |sinks: &mut Vec<Configured>, g: Group, st: &PipelineStats| {
                     if g.count > 1 {
                         if let Some(policy) = shared.policy.version(g.last.policy_version) {
                             let doc = ecs::document(&g.last, &policy, &port_names, &host, g.count - 1, g.first_ms, g.last_ms);
                             let sev = policy.program.rules[g.last.rule as usize].severity;
-                            write(sinks, doc, sev, st);
+                            write(sinks, doc, sev, st, Some(g.last.frame()));
                             st.summaries.fetch_add(1, Relaxed);
                         }
                     }
@@ -123,7 +127,7 @@ impl AlertPipeline {
                 loop {
                     let stopping = stp.load(Relaxed);
                     if reo.swap(false, Relaxed) {
-                        sinks.iter_mut().for_each(|s| s.reopen());
+                        sinks.iter_mut().for_each(|s| s.sink.reopen());
                     }
                     let mut n = 0;
                     while let Some(e) = shared.alerts.pop() {
@@ -142,7 +146,7 @@ impl AlertPipeline {
                             // New alerts over a worker's budget in a second: one summary, the
                             // first of them its example (`AlertFolds`).
                             let doc = ecs::document(&e, &policy, &port_names, &host, count, e.first_unix_ms, e.unix_ms);
-                            write(&mut sinks, doc, rule.severity, &st);
+                            write(&mut sinks, doc, rule.severity, &st, Some(e.frame()));
                             st.aggregated.fetch_add(count, Relaxed);
                             st.summaries.fetch_add(1, Relaxed);
                             st.storms.fetch_add(1, Relaxed);
@@ -164,12 +168,12 @@ impl AlertPipeline {
                                 }
                                 if count == 1 {
                                     let doc = ecs::document(&e, &policy, &port_names, &host, 1, e.unix_ms, e.unix_ms);
-                                    write(&mut sinks, doc, rule.severity, &st);
+                                    write(&mut sinks, doc, rule.severity, &st, Some(e.frame()));
                                     groups.insert(key, Group { first_ms: e.unix_ms, last_ms: e.unix_ms, count: 1, last: e });
                                 } else {
                                     // Repeats whose first sighting's window has closed: one summary.
                                     let doc = ecs::document(&e, &policy, &port_names, &host, count, e.first_unix_ms, e.unix_ms);
-                                    write(&mut sinks, doc, rule.severity, &st);
+                                    write(&mut sinks, doc, rule.severity, &st, Some(e.frame()));
                                     st.aggregated.fetch_add(count, Relaxed);
                                     st.summaries.fetch_add(1, Relaxed);
                                 }
@@ -194,7 +198,7 @@ impl AlertPipeline {
                             // (A replay's clock turns to the capture's time at its first frame.)
                             let t = stamp();
                             let doc = ecs::flood_notice(total - over_reported, over_since.min(t), t, &host, shared.floods);
-                            write(&mut sinks, doc, Severity::High, &st);
+                            write(&mut sinks, doc, Severity::High, &st, None);
                             st.notices.fetch_add(1, Relaxed);
                             st.over_budget_reported.fetch_add(total - over_reported, Relaxed);
                             *st.per_rule.lock().unwrap_or_else(|x| x.into_inner()).entry(ecs::ANSWER_FLOOD.to_string()).or_default() += total - over_reported;
@@ -203,11 +207,11 @@ impl AlertPipeline {
                         over_since = stamp();
                     }
                     if n > 0 || stopping {
-                        sinks.iter_mut().for_each(|s| s.flush());
+                        sinks.iter_mut().for_each(|s| s.sink.flush());
                     }
                     if stopping && shared.alerts.is_empty() {
                         // What the sinks still queue is delivered now, or counted as lost.
-                        sinks.iter_mut().for_each(|s| s.close(SINK_CLOSE));
+                        sinks.iter_mut().for_each(|s| s.sink.close(SINK_CLOSE));
                         break;
                     }
                     if n == 0 {

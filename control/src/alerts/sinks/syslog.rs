@@ -22,6 +22,8 @@ pub struct SyslogSink {
     /// TCP connection attempts so far.
     connects: u64,
     stats: Arc<SinkStats>,
+    /// The structured data's ID (`NAME@ENTERPRISE-NUMBER`).
+    sd_id: String,
 }
 
 const SYSLOG_BACKOFF_FIRST: Duration = Duration::from_secs(1);
@@ -48,16 +50,22 @@ impl SyslogSink {
             backoff: SYSLOG_BACKOFF_FIRST,
             connects: 0,
             stats: Arc::default(),
+            sd_id: super::DEFAULT_SD_ID.into(),
         }
     }
 
+    /// The SD-ID of the messages' structured data.
+    pub fn with_sd_id(self, sd_id: &str) -> SyslogSink {
+        SyslogSink { sd_id: sd_id.into(), ..self }
+    }
+
     /// The RFC 5424 line for a document.
-    pub fn format(doc: &serde_json::Value, severity: u8, host: &str) -> String {
+    pub fn format(doc: &serde_json::Value, severity: u8, host: &str, sd_id: &str) -> String {
         let pri = 16 * 8 + severity as u32;
         let ts = doc["@timestamp"].as_str().unwrap_or("-");
         let rule = doc["rule"]["name"].as_str().unwrap_or("-");
         let sd = format!(
-            "[antidote@32473 rule=\"{}\" src=\"{}\" dst=\"{}\" action=\"{}\" count=\"{}\"]",
+            "[{sd_id} rule=\"{}\" src=\"{}\" dst=\"{}\" action=\"{}\" count=\"{}\"]",
             esc(rule),
             esc(doc["source"]["ip"].as_str().unwrap_or("")),
             esc(doc["destination"]["ip"].as_str().unwrap_or("")),
@@ -77,7 +85,7 @@ impl Sink for SyslogSink {
         format!("syslog+{}://{}", if self.is_tcp { "tcp" } else { "udp" }, self.addr)
     }
     fn send(&mut self, doc: &serde_json::Value, severity: u8) {
-        let line = SyslogSink::format(doc, severity, &self.host);
+        let line = SyslogSink::format(doc, severity, &self.host, &self.sd_id);
         let ok = if let Some(u) = &self.udp {
             u.send(line.as_bytes()).is_ok()
         } else {
