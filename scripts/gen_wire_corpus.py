@@ -7,13 +7,14 @@ HTTP heads (WPAD, proxy 407 NTLM), SMB2 (NEGOTIATE dialect 2.1, SESSION_SETUP wi
 CHALLENGE and STATUS_ACCESS_DENIED). Addresses only in 198.18.0.0/15 and fd00:198:18::/64.
 
 usage: scripts/gen_wire_corpus.py OUT.pcap
+       scripts/gen_wire_corpus.py OUT.pcap --fragments   (poisoned answers sent in IP fragments)
 """
 import base64
 import struct
 import sys
 
 from scapy.all import (ARP, DNS, DNSQR, DNSRR, IP, TCP, UDP, Dot1AD, Dot1Q, Ether, IPv6, IPv6ExtHdrDestOpt,
-                       IPv6ExtHdrFragment, IPv6ExtHdrHopByHop, IPOption_RR, Raw, wrpcap)
+                       IPv6ExtHdrFragment, IPv6ExtHdrHopByHop, IPOption_RR, Raw, fragment, fragment6, wrpcap)
 
 V = "02:ad:00:00:00:10"   # victim
 L = "02:ad:00:00:00:20"   # legit
@@ -161,9 +162,31 @@ def frames():
     return f
 
 
+def fragmented_answers():
+    """Poisoned answers cut into IP fragments, as a poisoner evading the rules about answers would
+    send them (the victim's kernel reassembles them): LLMNR over IPv4 in 16-byte fragments (the
+    first holds the UDP header and the message's first 8 bytes, flags 0x8000 among them), NBT-NS
+    in 8-byte fragments (the first holds the UDP header alone), mDNS over IPv6 in two fragments;
+    each after the victim's query, and one whole legitimate answer."""
+    f = []
+    f.append(Ether(src=V, dst="01:00:5e:00:00:fc") / IP(src=V4, dst="224.0.0.252", ttl=1) / UDP(sport=55101, dport=5355) / DNS(id=0x5101, rd=0, qd=DNSQR(qname="fileserver2")))
+    for x in fragment(IP(src=P4, dst=V4, id=0x101) / UDP(sport=5355, dport=55101) / Raw(llmnr_answer_full("fileserver2", P4, tid=0x5101)), fragsize=16):
+        f.append(Ether(src=P, dst=V) / x)
+    f.append(Ether(src=V, dst="ff:ff:ff:ff:ff:ff") / IP(src=V4, dst="198.18.0.255") / UDP(sport=137, dport=137) / Raw(nb_query("FILESERVER2", tid=0x5102)))
+    for x in fragment(IP(src=P4, dst=V4, id=0x102) / UDP(sport=137, dport=137) / Raw(nb_positive("FILESERVER2", P4, 165, tid=0x5102)), fragsize=8):
+        f.append(Ether(src=P, dst=V) / x)
+    f.append(Ether(src=V, dst="33:33:00:00:00:fb") / IPv6(src=V6, dst="ff02::fb", hlim=255) / UDP(sport=5353, dport=5353) / DNS(id=0, rd=0, qd=DNSQR(qname="fileserver2.local", qtype="AAAA")))
+    answer6 = IPv6(src=P6, dst=V6) / IPv6ExtHdrFragment(id=0x103) / UDP(sport=5353, dport=5353) / DNS(id=0, qr=1, aa=1, rd=0, qd=None, an=DNSRR(rrname="fileserver2.local", type="AAAA", ttl=120, rdata=P6))
+    for x in fragment6(answer6, 80):
+        f.append(Ether(src=P, dst=V) / x)
+    f.append(Ether(src=L, dst=V) / IP(src=L4, dst=V4) / UDP(sport=5355, dport=55102) / DNS(id=0x0043, qr=1, aa=0, rd=0, qd=DNSQR(qname="legit"), an=DNSRR(rrname="legit", ttl=30, rdata=L4)))
+    return f
+
+
 def main():
-    out = sys.argv[1]
-    fr = frames()
+    fragments = "--fragments" in sys.argv[1:]
+    out = next(a for a in sys.argv[1:] if a != "--fragments")
+    fr = fragmented_answers() if fragments else frames()
     # Fixed timestamps a microsecond apart (scapy's own, rounded, can reach 1,000,000 µs,
     # which pcap readers reject).
     for i, f in enumerate(fr):

@@ -597,3 +597,41 @@ fn a_flood_of_answers_costs_a_look_each_and_the_owners_answer_still_passes() {
         }
     }
 }
+
+#[test]
+fn poisoned_answers_sent_in_ip_fragments_are_dropped_by_their_first_fragment() {
+    // A poisoner that cuts its answers into IP fragments (LLMNR and NBT-NS over IPv4, mDNS over
+    // IPv6; the first fragment holding the UDP header and at most the message's first bytes) gets
+    // past every rule that reads answers; the victim's kernel reassembles them. The default
+    // policy drops each datagram's first fragment (`ns.fragment`): without it nothing is
+    // reassembled. The legitimate, whole answer passes.
+    require_root();
+    let s = Scratch::new("replay-fragments");
+    let input = s.path("in.pcap");
+    generate("scripts/gen_wire_corpus.py", &input, &["--fragments"]);
+    let (out, alerts) = (s.path("out.pcap"), s.path("alerts.jsonl"));
+    let r = replay(&input, &out, &["--alerts".as_ref(), alerts.as_os_str()]);
+    let text = String::from_utf8_lossy(&r.stdout).to_string();
+    assert!(r.status.success(), "{text}\n{}", String::from_utf8_lossy(&r.stderr));
+    let (inp, outp) = (frames(&input), frames(&out));
+    // First fragments: IPv4 with MF set and offset 0; IPv6 with a fragment header at offset 0.
+    let first = |f: &[u8]| match u16::from_be_bytes([f[12], f[13]]) {
+        0x0800 => u16::from_be_bytes([f[20], f[21]]) == 0x2000,
+        0x86dd => f[20] == 44 && u16::from_be_bytes([f[56], f[57]]) == 1,
+        _ => false,
+    };
+    let firsts: Vec<&Vec<u8>> = inp.iter().filter(|f| first(f)).collect();
+    assert_eq!(firsts.len(), 3, "the capture's three fragmented answers");
+    assert!(!outp.iter().any(|f| first(f)), "a first fragment of a fragmented answer was forwarded");
+    assert_eq!(outp.len(), inp.len() - 3, "everything else is forwarded (the later fragments cannot be reassembled alone)");
+    assert!(outp.iter().any(|f| f.windows(5).any(|w| w == b"legit")), "the legitimate answer did not pass");
+    let docs: Vec<serde_json::Value> = std::fs::read_to_string(&alerts).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let fragmented: Vec<&serde_json::Value> = docs.iter().filter(|d| d["rule"]["name"] == "name-message-fragmented").collect();
+    assert_eq!(fragmented.len(), 3, "{docs:?}");
+    for d in &fragmented {
+        assert_eq!(d["event"]["action"], "drop", "{d}");
+        assert!(d["source"]["ip"] == "198.18.0.66" || d["source"]["ip"] == "fd00:198:18::66", "{d}");
+        let p = common::ecs::problems(d);
+        assert!(p.is_empty(), "an alert ECS does not accept:\n{}\n{d}", p.join("\n"));
+    }
+}

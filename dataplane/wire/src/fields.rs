@@ -299,6 +299,7 @@ pub static FIELDS: &[FieldDef] = &[
     f!(TCP, "tcp.len", Int, "TCP payload bytes in this segment", |f| f.tcp().map(|_| Value::Int(f.payload.len() as u64))),
     // NBT-NS
     // Any name service
+    f!(NAME, "ns.fragment", Bool, "a first fragment of a UDP datagram to or from an NBT-NS, LLMNR, mDNS or SQL-browser port: its message cannot be read before the receiver reassembles it (a poisoner's way past every rule about answers; legitimate name services do not fragment)", |f| b(crate::frame::name_fragment_bits(f) != 0); true_needs crate::proto::RESP, is_flag false),
     f!(NAME, "ns.name", Str, "the name an NBT-NS, LLMNR or mDNS message asks about or answers (an mDNS answer: its first record's; a SQL-browser request or answer: its instance name); counted, learned and compared as one name across them (`CORPFS01`, `corpfs01`, `corpfs01.local`)", |f| question_name(f)),
     f!(NBNS, "nbns.id", Int, "transaction id", |f| f.nbns().map(|m| Value::Int(m.id as u64))),
     f!(NBNS, "nbns.flags", Int, "the 16-bit flags word (opcode, NM flags, rcode)", |f| f.nbns().map(|m| Value::Int(m.flags as u64))),

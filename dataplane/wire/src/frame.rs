@@ -437,7 +437,26 @@ pub fn frame_mask(f: &Frame<'_>) -> u32 {
     if f.ntlm.is_some() {
         m |= proto::NTLM;
     }
-    m
+    m | name_fragment_bits(f)
+}
+
+/// A first fragment of a UDP datagram to or from a name-resolution or SQL-browser port (its
+/// message is not read: the receiver reassembles it, the appliance does not): the service's bit
+/// and, since it may be an answer, the response bit — so the rules about answers, and
+/// `ns.fragment`, see it; 0 for every other frame.
+#[inline]
+pub fn name_fragment_bits(f: &Frame<'_>) -> u32 {
+    match (f.transport, f.net) {
+        (Transport::Udp(u), Some(n)) if n.fragment == Fragment::First => {
+            let app = proto::udp_app(u.src_port, u.dst_port) & (proto::NBNS | proto::LLMNR | proto::MDNS | proto::SSRP);
+            if app != 0 {
+                app | proto::RESP
+            } else {
+                0
+            }
+        }
+        _ => 0,
+    }
 }
 
 #[cfg(test)]

@@ -33,9 +33,10 @@ pub(super) enum Known {
 ///
 /// Only what a rule could tell apart is read: the layout, the ports, TCP's SYN flag and the
 /// first byte of its payload, and a name-resolution message's flags. The IP and transport
-/// lengths and IPv4's fragment fields are not: a frame they make malformed (or a later
-/// fragment) is one the dissector gives the downgraded masks of [`Triage::possible`], which the
-/// caller asks about too.
+/// lengths are not, nor IPv4's fragment fields but on the name services' ports: a frame they
+/// make malformed (or a later fragment) is one the dissector gives the downgraded masks of
+/// [`Triage::possible`], which the caller asks about too; a fragment of a name-service datagram
+/// is dissected (`ns.fragment`).
 #[inline(always)]
 pub(super) fn known_layout<const TAGGED: bool, const V6: bool, const UDP: bool>(d: &[u8]) -> Option<Known> {
     let l3 = if TAGGED { 18 } else { 14 };
@@ -53,6 +54,11 @@ pub(super) fn known_layout<const TAGGED: bool, const V6: bool, const UDP: bool>(
     if UDP {
         if !(named_port(sport) | named_port(dport)) {
             return Some(Known::Plain);
+        }
+        // A fragment of a name-service datagram: its message is not read here (the first
+        // fragment's may be cut anywhere, even before its flags) — the dissector marks it.
+        if !V6 && u16::from_be_bytes([*d.get(l3 + 6)?, *d.get(l3 + 7)?]) & 0x3fff != 0 {
+            return Some(Known::Dissect);
         }
         // The message the dissector reads (its order of ports), and its QR / R bit.
         let app = proto::udp_app(sport, dport);

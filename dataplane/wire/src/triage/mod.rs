@@ -465,6 +465,55 @@ mod tests {
         assert_eq!(t.watched, 0, "no watch: nothing pointed out");
     }
 
+    /// The first fragment of an LLMNR answer from 198.18.0.66:5355 to 198.18.0.10, cut right
+    /// after its UDP header and the message's first 8 bytes — whose flags read as a query's.
+    fn llmnr_first_fragment(v6: bool) -> Vec<u8> {
+        let mut d = vec![2, 0xad, 0, 0, 0, 0x10, 2, 0xad, 0, 0, 0, 0x66];
+        let udp = [0x14, 0xeb, 0xc3, 0x50, 0, 80, 0, 0, /* message: */ 0xbe, 0xef, 0, 0, 0, 1, 0, 1];
+        if v6 {
+            d.extend([0x86, 0xdd, 0x60, 0, 0, 0, 0, 24, 44, 64]);
+            d.extend([0xfd, 0, 0x01, 0x98, 0, 0x18, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x66]);
+            d.extend([0xfd, 0, 0x01, 0x98, 0, 0x18, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10]);
+            // Fragment header: next UDP, offset 0, M set.
+            d.extend([17, 0, 0, 1, 0, 0, 0, 7]);
+        } else {
+            // MF set, offset 0; total length: header + 16 bytes.
+            d.extend([0x08, 0x00, 0x45, 0, 0, 36, 0, 7, 0x20, 0, 64, 17, 0, 0, 198, 18, 0, 0x66, 198, 18, 0, 10]);
+        }
+        d.extend(udp);
+        d.resize(d.len().max(60), 0);
+        d
+    }
+
+    #[test]
+    fn a_fragmented_name_service_datagram_is_dissected_and_marked_whatever_its_flags_read() {
+        use crate::fields::lookup;
+        for v6 in [false, true] {
+            let d = llmnr_first_fragment(v6);
+            // The triage does not trust the flags it could read: the dissector reads the frame.
+            assert_eq!(triage_frame(&d), Triage::Dissect, "v6 {v6}");
+            let t = triage_burst(1, |_| &d[..], |_| d.len(), &TriagePlan::NOTHING);
+            assert_eq!((t.dissect | t.other) & 1, 1, "v6 {v6}: the burst's look must not call it named or plain");
+            let mut sc = crate::Scratch::default();
+            let f = crate::Frame::parse(&d, &mut sc);
+            let m = crate::frame::frame_mask(&f);
+            assert_eq!(m & (proto::LLMNR | proto::RESP), proto::LLMNR | proto::RESP, "v6 {v6}: {m:#x}");
+            assert!(f.llmnr().is_none(), "its message is not read");
+            assert!(matches!(lookup("ns.fragment").and_then(|d| (d.get)(&f)), Some(crate::fields::Value::Bool(true))), "v6 {v6}");
+        }
+        // The same datagram whole is no fragment; a fragment of other UDP traffic is not marked.
+        let mut whole = llmnr_first_fragment(false);
+        whole[20] = 0;
+        let mut sc = crate::Scratch::default();
+        let f = crate::Frame::parse(&whole, &mut sc);
+        assert!(matches!(lookup("ns.fragment").and_then(|d| (d.get)(&f)), Some(crate::fields::Value::Bool(false))));
+        let mut other = llmnr_first_fragment(false);
+        other[36..38].copy_from_slice(&4444u16.to_be_bytes());
+        other[34..36].copy_from_slice(&4445u16.to_be_bytes());
+        let f = crate::Frame::parse(&other, &mut sc);
+        assert_eq!(crate::frame::frame_mask(&f) & proto::UDP_APPS, 0);
+    }
+
     #[test]
     fn ip_sources_are_read_untagged_and_behind_one_tag() {
         use std::net::IpAddr;
