@@ -214,7 +214,8 @@ impl Hooks for ControlHooks {
         }
         let host = crate::alerts::host_name();
         let sinks = std::mem::take(&mut self.sinks);
-        let pipeline = AlertPipeline::start(ctx.shared.clone(), ctx.counters.clone(), sinks, ctx.port_names.clone(), self.window, &host);
+        let ports = crate::alerts::ecs::PortNames { names: ctx.port_names.clone(), peers: ctx.peers.clone() };
+        let pipeline = AlertPipeline::start(ctx.shared.clone(), ctx.counters.clone(), sinks, ports, self.window, &host);
         let state_dir = self.api.as_ref().map(|(_, _, d)| d.clone());
         let manager = Arc::new(crate::manager::Manager::new(ctx.shared.clone(), ctx.counters.clone(), state_dir));
         self.manager = Some(manager.clone());

@@ -71,7 +71,34 @@ pub fn readable(frame: &[u8], frame_len: usize) -> std::borrow::Cow<'_, [u8]> {
 
 /// The ECS document of one event (`count` > 1: an aggregate of repeats seen from `first_ms` to
 /// `last_ms`).
-pub fn document(e: &AlertEvent, policy: &LoadedPolicy, port_names: &[String], observer: &str, count: u64, first_ms: u64, last_ms: u64) -> Value {
+/// The profile's ports as alerts name them: each port's name and the other port of its pair.
+#[derive(Clone, Debug, Default)]
+pub struct PortNames {
+    pub names: Vec<String>,
+    pub peers: Vec<Option<usize>>,
+}
+
+impl PortNames {
+    fn name(&self, i: usize) -> String {
+        self.names.get(i).cloned().unwrap_or_default()
+    }
+
+    /// `observer.ingress` / `observer.egress`: the port a frame came in by, the one its pair
+    /// forwards it out of, and the pair as the zone of both ("a/b", the segment side first).
+    fn observer(&self, port: usize) -> (Value, Value) {
+        let peer = self.peers.get(port).copied().flatten();
+        let zone = peer.map(|q| if port < q { format!("{}/{}", self.name(port), self.name(q)) } else { format!("{}/{}", self.name(q), self.name(port)) });
+        let mut ingress = json!({"interface": {"name": self.name(port)}});
+        let mut egress = json!({});
+        if let (Some(q), Some(z)) = (peer, zone) {
+            ingress["zone"] = json!(z);
+            egress = json!({"interface": {"name": self.name(q)}, "zone": z});
+        }
+        (ingress, egress)
+    }
+}
+
+pub fn document(e: &AlertEvent, policy: &LoadedPolicy, ports: &PortNames, observer: &str, count: u64, first_ms: u64, last_ms: u64) -> Value {
     let mut scratch = Scratch::default();
     let bytes = readable(e.frame(), e.frame_len as usize);
     let f = Frame::parse(&bytes, &mut scratch);
@@ -138,6 +165,7 @@ pub fn document(e: &AlertEvent, policy: &LoadedPolicy, port_names: &[String], ob
     } else {
         message
     };
+    let (ingress, egress) = ports.observer(e.port as usize);
     let mut doc = json!({
         "@timestamp": rfc3339(if count > 1 || e.storm { last_ms } else { e.unix_ms }),
         "message": message,
@@ -157,7 +185,7 @@ pub fn document(e: &AlertEvent, policy: &LoadedPolicy, port_names: &[String], ob
         },
         "observer": {
             "vendor": "antidote", "product": "antidote", "type": "ips", "hostname": observer,
-            "ingress": {"interface": {"name": port_names.get(e.port as usize).cloned().unwrap_or_default()}},
+            "ingress": ingress, "egress": egress,
         },
         "antidote": {
             "facts": facts, "policy_version": e.policy_version, "lcore": e.lcore,

@@ -75,7 +75,7 @@ impl AlertPipeline {
         shared: Arc<Shared>,
         counters: Vec<Arc<antidote_dataplane::stats::WorkerCounters>>,
         mut sinks: Vec<Configured>,
-        port_names: Vec<String>,
+        port_names: ecs::PortNames,
         window: Duration,
         host: &str,
     ) -> AlertPipeline {
