@@ -20,9 +20,10 @@ def device_counters(log_text, dut):
         line = next((l for l in reversed(log_text.splitlines()) if l.startswith("antidote final:")), "")
         m = re.search(r"a→b rx (\d+) tx (\d+)", line)
         return (int(m.group(1)), int(m.group(2))) if m else None
-    # testpmd's statistics at exit: port 0 received, port 1 sent.
+    # testpmd's port counters, printed every second: the last print of each port (port 0
+    # received, port 1 sent).
     ports = {}
-    for m in re.finditer(r"Forward statistics for port (\d+)\s*-+\s*RX-packets: (\d+).*?TX-packets: (\d+)", log_text, re.S):
+    for m in re.finditer(r"NIC statistics for port (\d+)\s*#+\s*RX-packets: (\d+).*?TX-packets: (\d+)", log_text, re.S):
         ports[int(m.group(1))] = (int(m.group(2)), int(m.group(3)))
     if 0 in ports and 1 in ports:
         return ports[0][0], ports[1][1]

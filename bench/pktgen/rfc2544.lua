@@ -17,6 +17,8 @@
 --   AD_PRECISION    stop when the bounds are this close, percent of the link rate (default 0.1)
 --   AD_ITERATIONS   at most this many trials per search (default 12)
 --   AD_LATENCY      1: latency at 10/50/90 % of the PDR (default 1)
+--   AD_MIX_POLICY_DROP  percent of the mix the device's policy drops by design (the poisoned
+--                   answers under the default policy): subtracted from the mix's loss
 --   AD_OUT          where results go (JSON lines)
 package.path = package.path .. ";?.lua;test/?.lua;app/?.lua;../?.lua"
 require "Pktgen"
@@ -38,6 +40,9 @@ local ITERATIONS = tonumber(env("AD_ITERATIONS", "12"))
 local LATENCY = env("AD_LATENCY", "1") == "1"
 local MIX_AVG = tonumber(env("AD_MIX_AVG", "0"))
 local OUT = env("AD_OUT", "pktgen-results.jsonl")
+-- Of the mix, what the device's policy drops by design (percent): not a loss.
+local MIX_POLICY_DROP = tonumber(env("AD_MIX_POLICY_DROP", "0"))
+local POLICY_DROP = 0
 local TX, RX = "0", "1"
 
 local function log(fmt, ...)
@@ -90,8 +95,19 @@ local function pps_at(pct, size)
   return pct / 100 * LINK * 1e6 / ((size + 20) * 8)
 end
 
+-- Wall-clock milliseconds (pktgen's Lua has no clock of its own; its rate counters are
+-- refreshed by its display thread, which yields to the worker here).
+local function now_ms()
+  local f = io.popen("date +%s%3N")
+  local t = tonumber(f:read("*l"))
+  f:close()
+  return t
+end
+
+-- The ports' own counters, read from the driver now (pktgen's portStats are its display
+-- thread's last copy).
 local function stats(p)
-  return pktgen.portStats(p, "port")[tonumber(p)]
+  return pktgen.devStats(p)[tonumber(p)]
 end
 
 -- One trial at `pct` percent for `size`: what was offered, sent and received.
@@ -101,29 +117,37 @@ local function trial(pct, size, latency)
   pktgen.clr()
   pktgen.set(TX, "rate", pct)
   if latency then
-    pktgen.latency(TX, "rate", 1000)
-    pktgen.latency(TX, "enable")
+    -- Port 0 sends the probes, port 1 reads their stamps: both have latency on.
+    pktgen.latency("all", "rate", 1000)
+    pktgen.latency("all", "enable")
   end
   pktgen.delay(200)
   local s0, r0 = stats(TX).opackets, stats(RX).ipackets
+  local t0 = now_ms()
   pktgen.start(TX)
   pktgen.delay(TRIAL_MS)
   pktgen.stop(TX)
+  local elapsed = math.max(now_ms() - t0, 1) / 1000
   -- What is still in the device's queues arrives.
   pktgen.delay(500)
   local s1, r1 = stats(TX).opackets, stats(RX).ipackets
   local lat = nil
   if latency then
-    pktgen.latency(TX, "disable")
+    pktgen.latency("all", "disable")
     lat = pktgen.pktStats(RX)[tonumber(RX)].latency
   end
   local offered = pps_at(pct, size) * TRIAL_MS / 1000
   local sent, received = s1 - s0, r1 - r0
-  local loss = 0
-  if offered > 0 then loss = math.max(0, (offered - received) / offered * 100) end
-  log("%s size %s rate %.3f%%: offered %.0f sent %d received %d loss %.4f%%", DUT, tostring(size), pct, offered, sent, received, loss)
-  emit({ { "dut", DUT }, { "size", size }, { "kind", "trial" }, { "rate_pct", pct }, { "offered", offered }, { "sent", sent }, { "received", received }, { "loss_pct", loss } })
-  return { pct = pct, offered = offered, sent = sent, received = received, loss = loss, latency = lat }
+  local tx_pps, rx_pps = sent / elapsed, received / elapsed
+  -- RFC 2544's loss: of the frames sent into the device, those that did not come out. (A link
+  -- that pushes back — memif — loses nothing: the generator sends less, and the rate received
+  -- is what the device forwards.)
+  local loss = 100
+  if sent > 0 then loss = math.max(0, (sent - received) / sent * 100 - POLICY_DROP) end
+  log("%s size %s rate %.3f%%: offered %.0f sent %d received %d loss %.4f%%, %.3f Mpps out", DUT, tostring(size), pct, offered, sent, received, loss, rx_pps / 1e6)
+  emit({ { "dut", DUT }, { "size", size }, { "kind", "trial" }, { "rate_pct", pct }, { "offered", offered }, { "sent", sent }, { "received", received },
+         { "loss_pct", loss }, { "tx_pps", tx_pps }, { "rx_pps", rx_pps } })
+  return { pct = pct, offered = offered, sent = sent, received = received, loss = loss, latency = lat, tx_pps = tx_pps, rx_pps = rx_pps }
 end
 
 -- The highest rate whose loss is at most `tol` percent: a binary search, then a confirmation
@@ -159,11 +183,12 @@ local function search(size, tol, hi)
   return best, c, confirmed, trials
 end
 
-local function record(size, kind, tol, best, c, confirmed, trials)
-  local mpps = best.received / (TRIAL_MS / 1000) / 1e6
+local function record(label, size, kind, tol, best, c, confirmed, trials)
+  -- The rate received in the steady state of the trial that found it.
+  local mpps = best.rx_pps / 1e6
   emit({
-    { "dut", DUT }, { "size", size }, { "kind", kind }, { "loss_tolerance_pct", tol },
-    { "rate_pct", best.pct }, { "offered_mpps", best.offered / (TRIAL_MS / 1000) / 1e6 },
+    { "dut", DUT }, { "size", label }, { "kind", kind }, { "loss_tolerance_pct", tol },
+    { "rate_pct", best.pct }, { "offered_mpps", best.offered / (TRIAL_MS / 1000) / 1e6 }, { "sent_mpps", best.tx_pps / 1e6 },
     { "mpps", mpps }, { "gbps", mpps * 1e6 * (size * 8) / 1e9 }, { "line_pct", mpps * 1e6 / pps_at(100, size) * 100 },
     { "loss_pct", best.loss },
     { "sent", best.sent }, { "received", best.received },
@@ -179,8 +204,10 @@ local function run()
   for s in string.gmatch(env("AD_SIZES", "64"), "[^,]+") do table.insert(sizes, s) end
   for _, s in ipairs(sizes) do
     local size
+    POLICY_DROP = 0
     if s == "mix" then
       size = MIX_AVG
+      POLICY_DROP = MIX_POLICY_DROP
       pktgen.pcap(TX, "on")
     else
       size = tonumber(s)
@@ -191,15 +218,19 @@ local function run()
     end
     log("%s: frame size %s (link %d Mb/s)", DUT, s, LINK)
     local nb, nc, nok, nt = search(size, NDR_LOSS, RATE_MAX)
-    record(s == "mix" and "mix" or size, "ndr", NDR_LOSS, nb, nc, nok, nt)
+    local label = s == "mix" and "mix" or size
+    record(label, size, "ndr", NDR_LOSS, nb, nc, nok, nt)
     local pb, pc, pok, pt = search(size, PDR_LOSS, RATE_MAX)
-    record(s == "mix" and "mix" or size, "pdr", PDR_LOSS, pb, pc, pok, pt)
+    record(label, size, "pdr", PDR_LOSS, pb, pc, pok, pt)
     if LATENCY then
+      -- At 10, 50 and 90 % of the rate the device forwarded at its PDR (not of the rate offered:
+      -- over a link that pushes back they differ).
+      local pdr_pct = math.min(pb.pct, pb.rx_pps / pps_at(100, size) * 100)
       for _, frac in ipairs({ 10, 50, 90 }) do
-        local t = trial(pb.pct * frac / 100, size, true)
+        local t = trial(pdr_pct * frac / 100, size, true)
         local l = t.latency or {}
         emit({
-          { "dut", DUT }, { "size", s == "mix" and "mix" or size }, { "kind", "latency" },
+          { "dut", DUT }, { "size", label }, { "kind", "latency" },
           { "pdr_fraction_pct", frac }, { "rate_pct", t.pct }, { "loss_pct", t.loss },
           { "probes", l.num_pkts or 0 }, { "min_us", l.min_us or 0 }, { "avg_us", l.avg_us or 0 }, { "max_us", l.max_us or 0 },
         })

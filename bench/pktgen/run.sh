@@ -10,7 +10,7 @@
 #   bench/pktgen/run.sh [--smoke] [--sizes 64,128,...] [--mix] [--trial-ms N] [--iterations N]
 #                       [--duts testpmd,none,default] [--out DIR]
 #
-# --smoke: a few seconds per frame size (64 and 1518 and the mix, 0.5 s trials, 4 steps per
+# --smoke: a few seconds per frame size (64 and 1518 and the mix, 1.5 s trials, 4 steps per
 # search) — what CI runs. Without it: 64, 128, 256, 512, 1024, 1280, 1518 and the mix, 2 s
 # trials. On this machine's memif the figures are a functional check (2 vCPUs: pktgen's main and
 # worker lcores share CPU 0 with the device's main lcore; the device's worker has CPU 1): the
@@ -29,7 +29,7 @@ OUT=bench/out/pktgen
 SMOKE=
 while [ $# -gt 0 ]; do
   case "$1" in
-    --smoke) SMOKE=1; SIZES=64,1518; TRIAL_MS=500; ITERATIONS=4; DUTS=testpmd,default; shift ;;
+    --smoke) SMOKE=1; SIZES=64,1518; TRIAL_MS=1500; ITERATIONS=4; DUTS=testpmd,default; shift ;;
     --sizes) SIZES=$2; shift 2 ;;
     --no-mix) MIX=; shift ;;
     --mix) MIX=1; shift ;;
@@ -71,7 +71,9 @@ RUN=/run/antidote-pktgen-$$
 mkdir -p "$RUN"
 DUT_PID=
 cleanup() {
-  [ -n "$DUT_PID" ] && kill -INT "$DUT_PID" 2>/dev/null && wait "$DUT_PID" 2>/dev/null || true
+  [ -n "$DUT_PID" ] && kill -TERM "$DUT_PID" 2>/dev/null || true
+  pkill -TERM -f "file-prefix=pg-(dut|gen)-$$" 2>/dev/null || true
+  sleep 1
   rm -rf "$RUN" /var/run/dpdk/pg-dut-$$ /var/run/dpdk/pg-gen-$$
 }
 trap cleanup EXIT
@@ -84,10 +86,14 @@ for dut in ${DUTS//,/ }; do
   case "$dut" in
     testpmd)
       name=testpmd
-      ( tail -f /dev/null | exec dpdk-testpmd -l 0,1 --in-memory --no-pci --file-prefix=pg-dut-$$ --log-level='*:warning' \
-          --vdev="$A" --vdev="$B" -- --forward-mode=io --stats-period=0 ) > "$OUT/dut-testpmd.log" 2>&1 &
-      DUT_PID=$!
-      ready="Press enter to exit"
+      # (testpmd quits when its stdin ends: it gets one that never does; it is stopped by
+      # signal. Its port counters are printed every second: the last print is read. memif sizes
+      # its rings by the descriptors: 1024, as the appliance's profile has.)
+      ( tail -f /dev/null | dpdk-testpmd -l 0,1 --in-memory --no-pci --file-prefix=pg-dut-$$ --log-level='*:warning' \
+          --vdev="$A" --vdev="$B" -- --forward-mode=io --rxd=1024 --txd=1024 --stats-period=1 ) > "$OUT/dut-testpmd.log" 2>&1 &
+      for _ in $(seq 1 50); do DUT_PID=$(pgrep -f "dpdk-testpmd .*file-prefix=pg-dut-$$" | head -1); [ -n "$DUT_PID" ] && break; sleep 0.1; done
+      # It waits up to ~9 s for links that come up only once pktgen connects.
+      ready="Checking link statuses"
       ;;
     none | default)
       name=antidote-$([ "$dut" = none ] && echo no-policy || echo default-policy)
@@ -117,7 +123,7 @@ EOF
       ;;
     *) die "unknown device under test \`$dut\` (testpmd, none, default)" ;;
   esac
-  for _ in $(seq 1 100); do grep -q "$ready" "$OUT/dut-$name.log" 2>/dev/null && break; kill -0 "$DUT_PID" 2>/dev/null || break; sleep 0.1; done
+  for _ in $(seq 1 300); do grep -q "$ready" "$OUT/dut-$name.log" 2>/dev/null && break; kill -0 "$DUT_PID" 2>/dev/null || break; sleep 0.1; done
   grep -q "$ready" "$OUT/dut-$name.log" || { cat "$OUT/dut-$name.log" >&2; die "$name did not start."; }
 
   # pktgen: its main lcore and its worker on CPU 0 (lcores 0 and 1); the worker polls both
@@ -127,8 +133,32 @@ EOF
   cmd="$PKTGEN --lcores 0@0,1@0 --in-memory --no-pci --file-prefix=pg-gen-$$ --log-level='*:warning' \
 --vdev=net_memif0,role=client,socket=$RUN/a.sock,id=0 --vdev=net_memif1,role=client,socket=$RUN/b.sock,id=0 -- \
 -P -m 1.[0-1] ${MIX:+-s 0:$MIXFILE} -f $(pwd)/bench/pktgen/rfc2544.lua"
+  # What the policy drops of the mix by design (its poisoned answers): the replay of the mix
+  # with the same policy says; not a loss.
+  # pktgen replays the mix in a loop: the steady state is a later pass (the first teaches the
+  # poisoners), so the replay reads it twice and counts the second pass.
+  drop=0
+  if [ -n "$MIX" ] && [ "$dut" = default ]; then
+    /usr/bin/python3 -c "
+import sys
+d = open(sys.argv[1], 'rb').read()
+open(sys.argv[2], 'wb').write(d + d[24:])" "$MIXFILE" "$RUN/mix2.pcap"
+    dropped() { ANTIDOTE_CONFIG=none "$ANTIDOTE" replay --policy policies/default.policy --in "$1" --out "$RUN/replayed.pcap" 2>/dev/null \
+      | awk '/frames in/ {for (i=1;i<=NF;i++) if ($i=="dropped") print $(i-1)}'; }
+    once=$(dropped "$MIXFILE"); twice=$(dropped "$RUN/mix2.pcap")
+    n=$(/usr/bin/python3 -c "
+import struct,sys
+f=open(sys.argv[1],'rb'); f.read(24); n=0
+while True:
+    h=f.read(16)
+    if len(h)<16: break
+    f.read(struct.unpack('<IIII',h)[2]); n+=1
+print(n)" "$MIXFILE")
+    drop=$(awk -v a="$once" -v b="$twice" -v n="$n" 'BEGIN {printf "%.4f", 100*(b-a)/n}')
+  fi
   (
     cd "$TREE"
+    export AD_MIX_POLICY_DROP=$drop
     export AD_DUT=$name AD_SIZES=$SIZELIST AD_TRIAL_MS=$TRIAL_MS AD_ITERATIONS=$ITERATIONS AD_MIX_AVG=$MIX_AVG AD_OUT=$OUT/results.jsonl
     timeout -s INT "$limit" script -qfec "$cmd" "$OUT/pktgen-$name.log" < /dev/null > /dev/null 2>&1 &
     gen=$!
@@ -139,8 +169,10 @@ EOF
     done
     wait "$gen" || true
   )
-  kill -INT "$DUT_PID" 2>/dev/null || true
-  wait "$DUT_PID" 2>/dev/null || true
+  # (testpmd's last print of its counters comes after pktgen's last frame.)
+  sleep 1.5
+  kill -TERM "$DUT_PID" 2>/dev/null || true
+  for _ in $(seq 1 100); do kill -0 "$DUT_PID" 2>/dev/null || break; sleep 0.1; done
   DUT_PID=
   rm -rf /var/run/dpdk/pg-dut-$$ /var/run/dpdk/pg-gen-$$
   grep -q "\"dut\":\"$name\",\"kind\":\"error\"" "$OUT/results.jsonl" 2>/dev/null && die "$name: $(grep "\"dut\":\"$name\",\"kind\":\"error\"" "$OUT/results.jsonl")"
