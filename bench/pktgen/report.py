@@ -20,11 +20,12 @@ def device_counters(log_text, dut):
         line = next((l for l in reversed(log_text.splitlines()) if l.startswith("antidote final:")), "")
         m = re.search(r"a→b rx (\d+) tx (\d+)", line)
         return (int(m.group(1)), int(m.group(2))) if m else None
-    # testpmd's port counters, printed every second: the last print of each port (port 0
-    # received, port 1 sent).
+    # testpmd's port counters, printed every second (port 0 received, port 1 sent): the highest
+    # of each (they only grow; a print as the ports close can read zero).
     ports = {}
     for m in re.finditer(r"NIC statistics for port (\d+)\s*#+\s*RX-packets: (\d+).*?TX-packets: (\d+)", log_text, re.S):
-        ports[int(m.group(1))] = (int(m.group(2)), int(m.group(3)))
+        old = ports.get(int(m.group(1)), (0, 0))
+        ports[int(m.group(1))] = (max(old[0], int(m.group(2))), max(old[1], int(m.group(3))))
     if 0 in ports and 1 in ports:
         return ports[0][0], ports[1][1]
     return None
