@@ -52,6 +52,7 @@ rm -f "$OUT"/results.jsonl "$OUT"/*.log
 
 # The mix: bench/gen_mix.py's standard mix; its mean frame size with CRC paces pktgen.
 MIXFILE=$(pwd)/bench/out/mix.pcap
+mkdir -p "$(dirname "$MIXFILE")"
 [ -s "$MIXFILE" ] || /usr/bin/python3 bench/gen_mix.py "$MIXFILE" >/dev/null
 MIX_AVG=$(/usr/bin/python3 -c "
 import struct,sys
