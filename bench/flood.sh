@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Floods an attacker on the segment can send (bench/gen_flood.py: every frame a new ARP sender,
 # NBT-NS registration, mDNS probe or DHCP client; forged answers — new names from new sources, from
-# one source, for one name, in two or three VLAN tags; queries; malformed answers; fragments)
+# one source, for one name, in two or three VLAN tags; queries; malformed answers; fragments;
+# first fragments over IPv4 and IPv6)
 # under the default policy, against dpdk-testpmd on the same vdevs, as bench/throughput.sh
 # measures.
 #
@@ -28,7 +29,7 @@ while [ $# -gt 0 ]; do
     *) KINDS+=("$1"); shift ;;
   esac
 done
-[ ${#KINDS[@]} -gt 0 ] || KINDS=(arp nbns-reg mdns-probe dhcp answers answers-one-source answers-one-name answers-qinq vlan-stack queries malformed fragments)
+[ ${#KINDS[@]} -gt 0 ] || KINDS=(arp nbns-reg mdns-probe dhcp answers answers-one-source answers-one-name answers-qinq vlan-stack queries malformed fragments first-fragments first-fragments-v6)
 mkdir -p bench/out
 for k in "${KINDS[@]}"; do
   f=bench/out/flood-$k.pcap

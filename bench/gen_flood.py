@@ -15,13 +15,17 @@ KIND: arp        ARP requests, every frame from a new sender (address and MAC): 
       queries    LLMNR queries to the group, every frame a new name from a new source
       malformed  LLMNR answers cut short or with impossible counts, every frame a new source
       fragments  IPv4 fragments of LLMNR answers (first and later fragments), new sources
+      first-fragments     first IPv4 fragments of LLMNR answers, every frame a new source (each
+                          a possible answer the budget charges: its message is not read)
+      first-fragments-v6  the same over IPv6 (a fragment header: a layout the triage does not
+                          read)
       vlan-stack `answers` in three VLAN tags (beyond what the dissector reads)
 Every frame is one an attacker on the segment can send; all are forwarded under the default
 policy, and each costs the learning its worst: a table visit and, past the table's size, an
 eviction.
 """
 import sys
-from scapy.all import ARP, BOOTP, DHCP, DNS, DNSQR, DNSRR, IP, UDP, Dot1Q, Ether, Raw, fragment, wrpcap
+from scapy.all import ARP, BOOTP, DHCP, DNS, DNSQR, DNSRR, IP, UDP, Dot1Q, Ether, IPv6, IPv6ExtHdrFragment, Raw, fragment, wrpcap
 
 
 def mac(i):
@@ -89,6 +93,15 @@ def frame(kind, i):
             id=i & 0xffff, qr=1, qd=DNSQR(qname=name), an=[DNSRR(rrname=name, ttl=30, rdata=a)] * 4)
         frags = fragment(pkt, fragsize=48)
         return Ether(src=m, dst=victim) / frags[i % len(frags)]
+    if kind == "first-fragments":
+        pkt = IP(src=a, dst="198.18.0.10", id=i & 0xffff) / UDP(sport=5355, dport=50000) / DNS(
+            id=i & 0xffff, qr=1, qd=DNSQR(qname=name), an=[DNSRR(rrname=name, ttl=30, rdata=a)] * 4)
+        return Ether(src=m, dst=victim) / fragment(pkt, fragsize=48)[0]
+    if kind == "first-fragments-v6":
+        a6 = "fd00:198:18::%x:%x" % (i >> 16, i & 0xffff)
+        dgram = bytes(IPv6(src=a6, dst="fd00:198:18::10") / UDP(sport=5355, dport=50000) / DNS(
+            id=i & 0xffff, qr=1, qd=DNSQR(qname=name), an=[DNSRR(rrname=name, type="AAAA", ttl=30, rdata=a6)] * 4))[40:]
+        return Ether(src=m, dst=victim) / IPv6(src=a6, dst="fd00:198:18::10") / IPv6ExtHdrFragment(id=i, m=1, offset=0, nh=17) / Raw(dgram[:48])
     raise SystemExit(f"gen_flood: unknown kind {kind}")
 
 

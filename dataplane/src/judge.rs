@@ -189,8 +189,9 @@ impl BurstBufs {
         // Answers beyond what the worker judges a millisecond are dropped (or passed) unjudged,
         // counted: a flood of forged answers costs a look at its headers, not a judgement each
         // (`crate::flood`). What is sent to a canary identity is always judged.
-        // (Answers of layouts the first pass does not read — two tags, IPv4 options, a first
-        // fragment — are found here too, so that a flood of them costs no dissection either.)
+        // (Answers of layouts the first pass does not read — two tags, IPv4 options, an IPv6
+        // fragment header — are found here too, and first fragments of name-service datagrams
+        // count as answers, so that a flood of them costs no dissection either.)
         let mut beyond = other_layouts & slow & !answers & !consumed;
         while beyond != 0 {
             let i = beyond.trailing_zeros() as usize;

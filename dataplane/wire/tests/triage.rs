@@ -152,8 +152,9 @@ fn the_triage_agrees_with_the_full_dissector() {
 #[test]
 fn answers_beyond_the_first_pass_layouts_are_found_as_the_dissector_finds_them() {
     // What a worker's answer budget charges before a dissection: an LLMNR, NBT-NS or mDNS
-    // answer in two tags, after IPv4 options — never a query, a fragment (the dissector reads no
-    // message in one) or another UDP message.
+    // answer in two tags, after IPv4 options, the first fragment of a name-service datagram
+    // (the dissector marks it a possible answer, its message unread) — never a query, a later
+    // fragment or another UDP message.
     use antidote_wire::triage::answer_beyond_layouts;
     use antidote_wire::{Frame, Scratch};
     let answer = llmnr_answer(POISONER, VICTIM, "wpad", POISONER, 30, true);
@@ -175,13 +176,20 @@ fn answers_beyond_the_first_pass_layouts_are_found_as_the_dissector_finds_them()
     };
     let nbns = nbns_positive(POISONER, VICTIM, "FILESRV", POISONER, 165);
     let mut s = Scratch::default();
-    let dissected_answer = |d: &[u8], s: &mut Scratch| Frame::parse(d, s).app.is_answer();
+    let dissected_answer = |d: &[u8], s: &mut Scratch| {
+        let f = Frame::parse(d, s);
+        f.app.is_answer() || antidote_wire::frame::frame_mask(&f) & antidote_wire::proto::RESP != 0
+    };
     for (f, want) in [
         (qinq(&answer), true),
         (qinq(&nbns), true),
         (options(&answer), true),
-        (fragment(&answer, true), false),
+        (fragment(&answer, true), true),
+        (fragment(&query, true), true),
+        (qinq(&fragment(&query, true)), true),
+        (options(&fragment(&nbns, true)), true),
         (fragment(&answer, false), false),
+        (qinq(&fragment(&answer, false)), false),
         (qinq(&query), false),
         (options(&query), false),
         (qinq(&udp(VICTIM, LEGIT, 40000, 123, b"0123456789abcdef")), false),

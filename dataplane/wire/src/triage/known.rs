@@ -55,10 +55,25 @@ pub(super) fn known_layout<const TAGGED: bool, const V6: bool, const UDP: bool>(
         if !(named_port(sport) | named_port(dport)) {
             return Some(Known::Plain);
         }
-        // A fragment of a name-service datagram: its message is not read here (the first
-        // fragment's may be cut anywhere, even before its flags) — the dissector marks it.
-        if !V6 && u16::from_be_bytes([*d.get(l3 + 6)?, *d.get(l3 + 7)?]) & 0x3fff != 0 {
-            return Some(Known::Dissect);
+        // A fragment: a later one carries no UDP header (what reads as ports is payload): plain
+        // UDP, which the dissector downgrades ([`Triage::possible`]). A first fragment of a
+        // name-resolution datagram is marked as a possible answer without reading its message
+        // (it may be cut anywhere, even before its flags), as the dissector marks it
+        // (`ns.fragment`) — and so it is charged to the worker's answer budget like any answer.
+        if !V6 {
+            let frag = u16::from_be_bytes([*d.get(l3 + 6)?, *d.get(l3 + 7)?]);
+            if frag & 0x3fff != 0 {
+                let app = proto::udp_app(sport, dport);
+                return Some(if frag & 0x1fff != 0 {
+                    Known::Plain
+                } else if app & (proto::NBNS | proto::LLMNR | proto::MDNS) != 0 {
+                    Known::Named(app | proto::RESP)
+                } else if app == proto::SSRP {
+                    Known::Dissect
+                } else {
+                    Known::Plain
+                });
+            }
         }
         // The message the dissector reads (its order of ports), and its QR / R bit.
         let app = proto::udp_app(sport, dport);

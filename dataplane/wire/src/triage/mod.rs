@@ -314,11 +314,13 @@ impl BurstTriage {
     }
 }
 
-/// Whether a frame of a layout the first pass does not read (two or three tags, IPv4 options)
-/// carries a name-resolution answer: LLMNR, NBT-NS or mDNS over UDP with the response bit, read
-/// by walking the tags and the IP header (no fragment, no IPv6 extension header: the dissector
-/// reads no application message in those). What a worker's answer budget charges before the
-/// frame costs a dissection (`antidote_dataplane::flood`); a frame it calls an answer that the
+/// Whether a frame of a layout the first pass does not read (two or three tags, IPv4 options,
+/// an IPv6 fragment header) carries a name-resolution answer: LLMNR, NBT-NS or mDNS over UDP
+/// with the response bit, or the first fragment of such a datagram (whatever its message's
+/// first bytes read: the dissector marks it a possible answer, `ns.fragment`), read by walking
+/// the tags and the IP header (no other IPv6 extension header: the dissector reads no
+/// application message behind those). What a worker's answer budget charges before the frame
+/// costs a dissection (`antidote_dataplane::flood`); a frame it calls an answer that the
 /// dissector would find malformed (three tags) is charged all the same.
 #[inline(never)]
 pub fn answer_beyond_layouts(d: &[u8]) -> bool {
@@ -330,21 +332,38 @@ pub fn answer_beyond_layouts(d: &[u8]) -> bool {
         }
     }
     let l3 = off + 2;
-    let l4 = match d.get(off..off + 2) {
+    // Where the UDP header is, and whether the datagram is cut into fragments (this is its first).
+    let (l4, first_fragment) = match d.get(off..off + 2) {
         Some([0x08, 0x00]) => {
             let Some(b) = d.get(l3..l3 + 20) else { return false };
-            // Version 4, UDP, not a fragment.
-            if b[0] >> 4 != 4 || b[9] != 17 || u16::from_be_bytes([b[6], b[7]]) & 0x3fff != 0 {
+            let frag = u16::from_be_bytes([b[6], b[7]]);
+            // Version 4, UDP, not a later fragment.
+            if b[0] >> 4 != 4 || b[9] != 17 || frag & 0x1fff != 0 {
                 return false;
             }
-            l3 + ((b[0] & 0x0f) as usize) * 4
+            (l3 + ((b[0] & 0x0f) as usize) * 4, frag & 0x2000 != 0)
         }
-        Some([0x86, 0xdd]) if d.get(l3 + 6) == Some(&17) => l3 + 40,
+        Some([0x86, 0xdd]) => match d.get(l3 + 6) {
+            Some(&17) => (l3 + 40, false),
+            // A fragment header: UDP behind it, offset 0 (a first fragment, or an atomic one: a
+            // whole datagram, read as such).
+            Some(&44) => {
+                let Some(f) = d.get(l3 + 40..l3 + 48) else { return false };
+                if f[0] != 17 || u16::from_be_bytes([f[2], f[3]]) >> 3 != 0 {
+                    return false;
+                }
+                (l3 + 48, f[3] & 1 != 0)
+            }
+            _ => return false,
+        },
         _ => return false,
     };
-    let Some(u) = d.get(l4..l4 + 11) else { return false };
+    let Some(u) = d.get(l4..l4 + 4) else { return false };
     let app = proto::udp_app(u16::from_be_bytes([u[0], u[1]]), u16::from_be_bytes([u[2], u[3]]));
-    app & (proto::LLMNR | proto::NBNS | proto::MDNS) != 0 && u[10] & 0x80 != 0
+    if app & (proto::LLMNR | proto::NBNS | proto::MDNS) == 0 {
+        return false;
+    }
+    first_fragment || d.get(l4 + 10).is_some_and(|b| b & 0x80 != 0)
 }
 
 /// The bit of [`plain_skips`] for untagged ARP frames.
@@ -490,10 +509,17 @@ mod tests {
         use crate::fields::lookup;
         for v6 in [false, true] {
             let d = llmnr_first_fragment(v6);
-            // The triage does not trust the flags it could read: the dissector reads the frame.
-            assert_eq!(triage_frame(&d), Triage::Dissect, "v6 {v6}");
+            // The triage does not trust the flags it could read: a possible answer (IPv4, a
+            // known layout) or one the general walk finds (IPv6: behind a fragment header) —
+            // charged to the answer budget either way, then dissected.
             let t = triage_burst(1, |_| &d[..], |_| d.len(), &TriagePlan::NOTHING);
-            assert_eq!((t.dissect | t.other) & 1, 1, "v6 {v6}: the burst's look must not call it named or plain");
+            if v6 {
+                assert_eq!(t.other & 1, 1, "v6: another layout");
+                assert!(answer_beyond_layouts(&d), "v6: an answer for the budget");
+            } else {
+                assert_eq!(triage_frame(&d), Triage::Named(LAYOUT_MASKS[1] | proto::LLMNR | proto::RESP));
+                assert_eq!(t.answers() & 1, 1, "v4: an answer for the budget");
+            }
             let mut sc = crate::Scratch::default();
             let f = crate::Frame::parse(&d, &mut sc);
             let m = crate::frame::frame_mask(&f);
@@ -512,6 +538,20 @@ mod tests {
         other[34..36].copy_from_slice(&4445u16.to_be_bytes());
         let f = crate::Frame::parse(&other, &mut sc);
         assert_eq!(crate::frame::frame_mask(&f) & proto::UDP_APPS, 0);
+        assert!(!answer_beyond_layouts(&other));
+        // A later fragment carries no UDP header: what reads as ports there is payload.
+        for v6 in [false, true] {
+            let mut later = llmnr_first_fragment(v6);
+            if v6 {
+                later[56..58].copy_from_slice(&[0, 0x11]); // offset 2 (16 bytes), M set
+            } else {
+                later[20..22].copy_from_slice(&[0x20, 2]);
+            }
+            assert!(!answer_beyond_layouts(&later), "v6 {v6}");
+            assert!(matches!(triage_frame(&later), Triage::Plain(_) | Triage::Dissect), "v6 {v6}");
+            let f = crate::Frame::parse(&later, &mut sc);
+            assert_eq!(crate::frame::frame_mask(&f) & (proto::UDP_APPS | proto::RESP), 0, "v6 {v6}");
+        }
     }
 
     #[test]
