@@ -2,6 +2,7 @@
 # Throughput of antidote against dpdk-testpmd (io forwarding) on the same vdevs, in one run.
 #
 #   bench/throughput.sh [--policy FILE] [--seconds N] [--rounds N] [--quiet | --smb | --mix PCAP] [--bin PATH]
+#                       [--canaries] [--workers N]
 #
 # --quiet: the same mix without its name-resolution answers (a network with no poisoner: the
 # default policy learns none, and its rules about learned poisoners stay dormant).
@@ -9,6 +10,11 @@
 # network, poisoners known: what the follow-on rules watch).
 # --mix PCAP: any other capture (bench/flood.sh's floods); --bin PATH: another antidote build;
 # --canaries: the pair with a canary identity, canaries every second (docs/canaries.md).
+# --workers N: N workers, each with its own RX queue (net_pcap gives one queue per `rx_pcap`,
+# each replaying the mix from its own copy: no hash spreads them, each queue is a whole mix), on
+# lcores 1..N; lcore k runs on CPU k mod (the machine's CPUs), so N may exceed the CPUs only
+# by sharing them (bench/scaling.sh runs N up to the CPUs). testpmd gets the same queues and
+# lcores (--rxq/--txq/--nb-cores N).
 #
 # Source: net_pcap replaying bench/out/mix.pcap from memory forever (infinite_rx), a realistic
 # mix written by bench/gen_mix.py; sink: net_null. Both forwarders get the same lcores (main 0,
@@ -22,6 +28,7 @@ SECONDS_PER_RUN=6
 ROUNDS=2
 BIN_OVERRIDE=
 CANARIES=
+WORKERS=1
 POLICY=()
 MIX=bench/out/mix.pcap
 PROFILE=hw-profiles/bench-pcap-null.toml
@@ -38,7 +45,8 @@ while [ $# -gt 0 ]; do
       sed -e "s|rx_pcap=bench/out/mix.pcap|rx_pcap=$MIX|" hw-profiles/bench-pcap-null.toml > "$PROFILE" ;;
     --bin) BIN_OVERRIDE="$2"; shift 2 ;;
     --canaries) CANARIES=1; shift ;;
-    *) echo "usage: bench/throughput.sh [--policy FILE] [--seconds N] [--rounds N] [--quiet | --smb | --mix PCAP] [--bin PATH] [--canaries]" >&2; exit 2 ;;
+    --workers) WORKERS="$2"; shift 2 ;;
+    *) echo "usage: bench/throughput.sh [--policy FILE] [--seconds N] [--rounds N] [--quiet | --smb | --mix PCAP] [--bin PATH] [--canaries] [--workers N]" >&2; exit 2 ;;
   esac
 done
 [ "$(id -u)" -eq 0 ] || { echo "throughput.sh: run as root (DPDK)." >&2; exit 1; }
@@ -60,16 +68,35 @@ if [ -n "$CANARIES" ]; then
   PROFILE=bench/out/profile-canaries.toml
   EXTRA=(--canary-interval 1)
 fi
-VDEVS=(--vdev=net_pcap0,rx_pcap=$MIX,infinite_rx=1 --vdev=net_null0,no-rx=1)
+RX_PCAPS=$(for _ in $(seq 1 "$WORKERS"); do printf 'rx_pcap=%s,' "$MIX"; done)
+VDEVS=(--vdev=net_pcap0,${RX_PCAPS}infinite_rx=1 --vdev=net_null0,no-rx=1)
+# lcore k on CPU k mod the CPUs (lcore 0, the main one, mostly sleeps).
+CPUS=$(nproc)
+LCORES=0@0
+for k in $(seq 1 "$WORKERS"); do LCORES+=",$k@$((k % CPUS))"; done
+TESTPMD_Q=()
+if [ "$WORKERS" -gt 1 ]; then
+  # Every port gets one RX queue per worker.
+  lcores=$(seq -s, 1 "$WORKERS"); wcpus=$(for k in $(seq 1 "$WORKERS"); do printf '%s,' $((k % CPUS)); done)
+  awk -v l="$lcores" -v c="${wcpus%,}" -v n="$WORKERS" -v p="$RX_PCAPS" '
+    /^worker_lcores = / { print "worker_lcores = [" l "]"; print "worker_cpus = [" c "]"; next }
+    /^device = "net_pcap0,/ { sub(/rx_pcap=[^,]*,/, p) }
+    { print }
+    /^device = / { print "rx_queues = " n }
+  ' "$PROFILE" > "bench/out/profile-workers.toml"
+  grep -q "^worker_cpus" bench/out/profile-workers.toml || { echo "throughput.sh: $PROFILE has no worker_lcores line to widen" >&2; exit 1; }
+  PROFILE=bench/out/profile-workers.toml
+  TESTPMD_Q=(--rxq="$WORKERS" --txq="$WORKERS" --nb-cores="$WORKERS")
+fi
 
 median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) {print 0} else if (NR%2) {print a[(NR+1)/2]} else {print (a[NR/2]+a[NR/2+1])/2}}'; }
 
 run_testpmd() {
   # testpmd exits at once when stdin is at EOF: feed it a never-ending stdin. It is stopped by
   # SIGINT after the run (timeout's exit code 124 is expected).
-  tail -f /dev/null | timeout -s INT "$((SECONDS_PER_RUN + 1))" dpdk-testpmd -l 0,1 --in-memory --no-pci \
+  tail -f /dev/null | timeout -s INT "$((SECONDS_PER_RUN + 1))" dpdk-testpmd --lcores="$LCORES" --in-memory --no-pci \
     --file-prefix="bench-testpmd-$$" --log-level='*:warning' "${VDEVS[@]}" -- \
-    --forward-mode=io --stats-period=1 > bench/out/testpmd.log 2>&1 || true
+    --forward-mode=io --stats-period=1 "${TESTPMD_Q[@]}" > bench/out/testpmd.log 2>&1 || true
   # testpmd leaves its runtime folder behind even with --in-memory.
   rm -rf "/var/run/dpdk/bench-testpmd-$$"
   awk '/NIC statistics for port/ {port=$(NF-1)} /Rx-pps:/ && port=="0" {print $2/1e6}' bench/out/testpmd.log \
