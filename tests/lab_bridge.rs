@@ -107,7 +107,8 @@ fn lab_two_workers_over_rss_keep_flows_in_order_share_what_they_learn_and_count_
     // port over net_af_packet with two queue pairs (the kernel's fanout spreads flows by their
     // hash: RSS). 32 UDP flows from the victim: every datagram arrives, each flow in order, and
     // both workers take a share. A policy pushed under traffic reaches both; what it learns from
-    // a frame one worker judges blocks the flows the other one judges; the counters add up.
+    // a frame one worker judges blocks the flows the other one judges; each worker's alerts reach
+    // the sink through its own lane and folds, none lost; the counters add up.
     require_root();
     let lab = Lab::up();
     let s = Scratch::new("lab-two-workers");
@@ -118,7 +119,9 @@ fn lab_two_workers_over_rss_keep_flows_in_order_share_what_they_learn_and_count_
         .replace("mempool_mbufs = 8191", "mempool_mbufs = 16383");
     let profile = s.path("lab-two.toml");
     std::fs::write(&profile, &text).unwrap();
-    let (mut app, base) = start_with_api(&s, &["run", "--profile", profile.to_str().unwrap(), "--stats-interval", "0"], &[], "");
+    let alerts_file = s.path("alerts.jsonl");
+    let (mut app, base) =
+        start_with_api(&s, &["run", "--profile", profile.to_str().unwrap(), "--stats-interval", "0", "--alerts", alerts_file.to_str().unwrap()], &[], "");
     let log = app.log_text();
     assert!(log.contains("2 worker(s) on lcore(s) [1, 2]"), "{log}");
     let token = TEST_TOKEN;
@@ -136,7 +139,7 @@ fn lab_two_workers_over_rss_keep_flows_in_order_share_what_they_learn_and_count_
     assert!(rx.len() == 2 && rx.iter().all(|&n| n > 0), "both workers received: {rx:?}");
     // A policy pushed under traffic: what a frame to port 9 teaches blocks every flow to that
     // address, whichever worker judges it.
-    let policy = "table blocked : ip ttl 1h\nrule mark \"{ip.dst} marked\" severity low {\n  when udp.dport == 9\n  then alert; learn blocked ip.dst; drop\n}\nrule block \"{ip.dst} blocked\" severity low {\n  when ip.dst in blocked\n  then drop\n}\n";
+    let policy = "table blocked : ip ttl 1h\nrule mark \"{ip.dst} marked\" severity low {\n  when udp.dport == 9\n  then alert; learn blocked ip.dst; drop\n}\nrule block \"{ip.dst} blocked\" severity low {\n  when ip.dst in blocked\n  then alert; drop\n}\n";
     let r = ureq::put(&format!("{base}/v1/policy")).set("Authorization", &auth).set("Content-Type", "text/plain").send_string(policy).unwrap();
     let v: serde_json::Value = serde_json::from_str(&r.into_string().unwrap()).unwrap();
     let version = v["version"].as_u64().unwrap();
@@ -154,8 +157,24 @@ fn lab_two_workers_over_rss_keep_flows_in_order_share_what_they_learn_and_count_
     assert!(blocked.iter().all(|s| s.is_empty()), "no flow reached the marked address, on either worker: {blocked:?}");
     let passed = flows_through(&lab, "ad-legit", "198.18.0.20", 32, 5);
     assert!(passed.iter().all(|s| s.len() == 5), "flows to others pass: {passed:?}");
+    // Each worker raised the alerts of the frames it dropped (its own lane, its own folds of
+    // repeats); the alert thread took every one: the documents' counts add up to the rule's hits.
+    std::thread::sleep(Duration::from_millis(1500));
+    let st = stats();
+    let per: Vec<(u64, u64)> = st["lcores"].as_array().unwrap().iter().map(|l| (l["alerts"].as_u64().unwrap(), l["dropped"].as_u64().unwrap())).collect();
+    assert!(per.iter().all(|&(a, d)| a > 0 && d > 0), "both workers dropped and alerted: {per:?}");
+    let hits = |rule: &str| st["rules"].as_array().unwrap().iter().find(|r| r["name"] == rule).map_or(0, |r| r["hits"].as_u64().unwrap());
+    assert_eq!(hits("block"), 32 * 5, "{}", st["rules"]);
+    assert_eq!(per.iter().map(|p| p.0).sum::<u64>(), hits("block") + hits("mark"), "{st}");
+    assert_eq!(st["alerts"]["raised"].as_u64(), Some(hits("block") + hits("mark")), "{}", st["alerts"]);
+    assert_eq!(st["alerts"]["lost_queue_full"], 0, "{}", st["alerts"]);
     let (ok, log) = app.stop();
     assert!(ok, "{log}");
+    let docs: Vec<serde_json::Value> = std::fs::read_to_string(&alerts_file).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let count = |d: &serde_json::Value| d["antidote"]["count"].as_u64().unwrap_or(1);
+    let blocked: Vec<u64> = docs.iter().filter(|d| d["rule"]["name"] == "block").map(count).collect();
+    assert_eq!(blocked.iter().sum::<u64>(), 32 * 5, "the documents account for every alert of both workers: {blocked:?}");
+    assert!(blocked.len() < 32 * 5 / 4, "repeats folded, not written one by one: {} documents", blocked.len());
     let fl = final_line(&log);
     for dir in ["a→b", "b→a"] {
         assert_eq!(counter(&fl, dir, "rx"), counter(&fl, dir, "tx") + counter(&fl, dir, "dropped") + counter(&fl, dir, "txfull"), "{dir}: {fl}");

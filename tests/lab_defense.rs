@@ -384,3 +384,151 @@ fn lab_replay_of_the_live_appliances_input_reaches_the_same_verdicts() {
     );
     assert!(frames > 300 && frames - forwarded > 0 && !seen_own.is_empty(), "the capture must hold drops and the appliance's probes");
 }
+
+/// The real Responder (default configuration) started in `ad-poisoner`, from the vendored tarball
+/// unpacked into `s`, with the lab's venv (scripts/setup.sh builds it); the lab's teardown ends it.
+fn start_responder(s: &Scratch) -> (std::process::Child, std::path::PathBuf) {
+    let venv = repo().join("target/lab/responder-venv/bin/python");
+    assert!(venv.exists(), "no Responder venv at {}: run scripts/setup.sh", venv.display());
+    let work = s.path("responder");
+    std::fs::create_dir_all(&work).unwrap();
+    let tar = repo().join("../shared/vendor/responder-3.2.2.0-92ea4e9.tar.gz");
+    let out = run_for(Command::new("tar").arg("xzf").arg(&tar).arg("-C").arg(&work), Duration::from_secs(30));
+    assert!(out.status.success(), "{}: {}", tar.display(), String::from_utf8_lossy(&out.stderr));
+    let dir = std::fs::read_dir(&work).unwrap().map(|e| e.unwrap().path()).find(|p| p.join("Responder.py").exists()).expect("no Responder.py in the tarball");
+    let log = s.path("responder.log");
+    let child = Command::new("ip")
+        .args(["netns", "exec", "ad-poisoner"])
+        .arg(&venv)
+        .args(["-u", "Responder.py", "-I", "eth0", "-v"])
+        .current_dir(&dir)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::fs::File::create(&log).unwrap())
+        .stderr(std::process::Stdio::from(std::fs::File::options().append(true).open(&log).unwrap()))
+        .spawn()
+        .unwrap();
+    let t = Instant::now();
+    while !std::fs::read_to_string(&log).unwrap_or_default().contains("Listening for events") {
+        assert!(t.elapsed() < Duration::from_secs(60), "Responder did not start:\n{}", std::fs::read_to_string(&log).unwrap_or_default());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    (child, log)
+}
+
+/// Two victim segments at once (scripts/lab.sh's ad-victim on pair a/b, ad-victim2 on pair c/d,
+/// both behind the same LAN switch — the shape of a two-segment profile), the default policy,
+/// the real Responder on the LAN: each victim reaches the LAN through its own pair and no frame
+/// of one segment leaves by the other pair's LAN port; each pair has a canary identity of its own
+/// (Responder answers the canaries of both); Responder's answers to either victim are dropped —
+/// the poisoner, once learned on one segment, is blocked on the other too (the default policy's
+/// poisoner tables are global; what the network teaches, which MAC owns an address, is kept per
+/// segment: tests/pairs.rs); the statistics and alerts name the pair.
+#[test]
+fn lab_two_segments_are_each_guarded_by_their_own_pair_against_responder() {
+    require_root();
+    let lab = Lab::up();
+    let s = Scratch::new("lab-two-segments");
+    let text = std::fs::read_to_string(repo().join("hw-profiles/lab.toml")).unwrap().replace("mempool_mbufs = 8191", "mempool_mbufs = 16383");
+    let (pair_ab, more) = ("[[pair]]\na = \"a\"\nb = \"b\"", "[[port]]\nname = \"c\"\ndevice = \"net_af_packet2,iface=ad-c,qpairs=1\"\nrx_desc = 1024\ntx_desc = 1024\n\n[[port]]\nname = \"d\"\ndevice = \"net_af_packet3,iface=ad-d,qpairs=1\"\nrx_desc = 1024\ntx_desc = 1024\n\n");
+    assert!(text.contains(pair_ab), "hw-profiles/lab.toml: no pair a/b");
+    let text = text.replace(
+        pair_ab,
+        &format!("{more}{pair_ab}\ncanary_mac = \"02:cc:00:00:00:fa\"\ncanary_ipv4 = \"198.18.0.250/24\"\n\n[[pair]]\na = \"c\"\nb = \"d\"\ncanary_mac = \"02:cc:00:00:00:f8\"\ncanary_ipv4 = \"198.18.0.248/24\"\n"),
+    );
+    let profile = s.path("lab-two-segments.toml");
+    std::fs::write(&profile, &text).unwrap();
+    let alerts_file = s.path("alerts.jsonl");
+    let (mut app, base) = start_with_api(
+        &s,
+        &[
+            "run",
+            "--profile",
+            profile.to_str().unwrap(),
+            "--policy",
+            "policies/default.policy",
+            "--alerts",
+            alerts_file.to_str().unwrap(),
+            "--stats-interval",
+            "0",
+        ],
+        &[],
+        "",
+    );
+    assert!(app.log_text().contains("2 pair(s)"), "{}", app.log_text());
+    // What the appliance sends out of the LAN side of each pair, seen where it arrives: frames from
+    // one segment's victim must never leave by the other pair's port.
+    let watch = |port: &str, src_mac: &str, file: &str| {
+        let path = s.path(file);
+        let child = Command::new("ip")
+            .args(["netns", "exec", "ad-lan", "tcpdump", "-i", port, "-Q", "in", "-nn", "-e", "-l", "-U", "ether", "src", src_mac])
+            .stdout(std::fs::File::create(&path).unwrap())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        (child, path)
+    };
+    let leaks = [watch("uplink2", "02:ad:00:00:00:0a", "victim1-on-d.txt"), watch("uplink", "02:ad:00:00:00:0b", "victim2-on-b.txt")];
+    let own = [watch("uplink", "02:ad:00:00:00:0a", "victim1-on-b.txt"), watch("uplink2", "02:ad:00:00:00:0b", "victim2-on-d.txt")];
+    std::thread::sleep(Duration::from_secs(1));
+    // Both victims reach the file server, each through its own pair.
+    for v in ["ad-victim", "ad-victim2"] {
+        let t = Instant::now();
+        while !lab.exec(v, &["ping", "-c", "1", "-W", "1", "198.18.0.20"], Duration::from_secs(5)).status.success() {
+            assert!(t.elapsed() < Duration::from_secs(10), "{v} does not reach 198.18.0.20 through its pair:\n{}", app.log_text());
+        }
+    }
+    let (_responder, responder_log) = start_responder(&s);
+    // Each victim asks a name nobody owns (LLMNR, Windows' timers): Responder answers each; no
+    // answer reaches either victim.
+    let resolve = repo().join("scripts/lab/resolve.py");
+    for (v, name) in [("ad-victim", "fileservr"), ("ad-victim2", "printserv")] {
+        let o = lab.exec(v, &["/usr/bin/python3", resolve.to_str().unwrap(), "llmnr4", name, "--timeout", "1", "--windows"], Duration::from_secs(20));
+        let out = String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr);
+        assert!(!answered_by(&out, "198.18.0.66"), "{v}: Responder's answer for {name} reached the victim:\n{out}\n{}", app.log_text());
+    }
+    let rlog = std::fs::read_to_string(&responder_log).unwrap_or_default();
+    assert!(
+        rlog.matches("Poisoned answer sent").count() >= 2 && rlog.contains("fileservr") && rlog.contains("printserv"),
+        "Responder did not answer both:\n{rlog}"
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let auth = format!("Bearer {TEST_TOKEN}");
+    let stats: Value =
+        serde_json::from_str(&ureq::get(&format!("{base}/v1/stats")).set("Authorization", &auth).call().unwrap().into_string().unwrap()).unwrap();
+    let (ok, log) = app.stop();
+    let mut paths = Vec::new();
+    for (mut c, path) in leaks.into_iter().chain(own) {
+        let _ = c.kill();
+        let _ = c.wait();
+        paths.push(path);
+    }
+    assert!(ok, "{log}");
+    for path in &paths[..2] {
+        let leaked = std::fs::read_to_string(path).unwrap();
+        assert!(leaked.trim().is_empty(), "frames of one segment left by the other pair's port ({}):\n{leaked}", path.display());
+    }
+    for path in &paths[2..] {
+        assert!(!std::fs::read_to_string(path).unwrap().trim().is_empty(), "nothing of the victim left by its own pair's port ({})", path.display());
+    }
+    // The statistics: every direction of both pairs, each frame accounted for in its own.
+    let fl = final_line(&log);
+    for dir in ["a→b", "b→a", "c→d", "d→c"] {
+        assert!(counter(&fl, dir, "rx") > 0, "{dir}: {fl}");
+        assert_eq!(counter(&fl, dir, "rx"), counter(&fl, dir, "tx") + counter(&fl, dir, "dropped") + counter(&fl, dir, "txfull"), "{dir}: {fl}");
+    }
+    assert!(counter(&fl, "b→a", "dropped") > 0 && counter(&fl, "d→c", "dropped") > 0, "Responder's answers dropped on both pairs: {fl}");
+    let peers: Vec<(String, String)> =
+        stats["ports"].as_array().unwrap().iter().map(|p| (p["name"].as_str().unwrap().into(), p["peer"].as_str().unwrap_or("").into())).collect();
+    let want: Vec<(String, String)> = [("a", "b"), ("b", "a"), ("c", "d"), ("d", "c")].iter().map(|(x, y)| (x.to_string(), y.to_string())).collect();
+    assert_eq!(peers, want, "{stats}");
+    // The alerts name the pair the answer crossed.
+    let docs: Vec<Value> = std::fs::read_to_string(&alerts_file).unwrap_or_default().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    for d in &docs {
+        eprintln!("alert: {} {} {} {}", d["rule"]["name"], d["event"]["action"], d["observer"]["ingress"]["zone"], d["message"]);
+    }
+    eprintln!("{fl}\nResponder:\n{rlog}");
+    let from_responder =
+        |zone: &str| docs.iter().any(|d| d["source"]["ip"] == "198.18.0.66" && d["event"]["action"] == "drop" && d["observer"]["ingress"]["zone"] == zone);
+    assert!(from_responder("a/b") && from_responder("c/d"), "no dropped-answer alert on each pair: {docs:#?}");
+}

@@ -68,6 +68,7 @@ pub fn stats_json(ctx: &RunContext, rates: &Rates, x: &Extra<'_>) -> Value {
                 "bypassed": c.lease.load(Relaxed) == antidote_dataplane::stall::TAKEN,
                 "last_poll_ms_ago": run_now.saturating_sub(c.last_poll_ms.load(Relaxed)),
                 "policy_version": c.policy_version.load(Relaxed),
+                "alerts": c.actions.alerts.load(Relaxed), "dropped": c.actions.dropped.load(Relaxed),
             })
         })
         .collect();
