@@ -20,12 +20,18 @@ KIND: arp        ARP requests, every frame from a new sender (address and MAC): 
       first-fragments-v6  the same over IPv6 (a fragment header: a layout the triage does not
                           read)
       vlan-stack `answers` in three VLAN tags (beyond what the dissector reads)
+      syn-to-poisoner     TCP SYNs to a learned poisoner's SMB port, every frame from a new
+                          source (the first frames: the poisoner's answers for two names, which
+                          get it learned): each one judged, alerted and dropped
+      ssrp-replies        SQL browser replies (UDP 1434), every frame from a new source, once a
+                          poisoner is learned (the first frames): replies the rules want, each
+                          charged to the answer budget
 Every frame is one an attacker on the segment can send; all are forwarded under the default
 policy, and each costs the learning its worst: a table visit and, past the table's size, an
 eviction.
 """
 import sys
-from scapy.all import ARP, BOOTP, DHCP, DNS, DNSQR, DNSRR, IP, UDP, Dot1Q, Ether, IPv6, IPv6ExtHdrFragment, Raw, fragment, wrpcap
+from scapy.all import ARP, BOOTP, DHCP, DNS, DNSQR, DNSRR, IP, TCP, UDP, Dot1Q, Ether, IPv6, IPv6ExtHdrFragment, Raw, fragment, wrpcap
 
 
 def mac(i):
@@ -102,6 +108,18 @@ def frame(kind, i):
         dgram = bytes(IPv6(src=a6, dst="fd00:198:18::10") / UDP(sport=5355, dport=50000) / DNS(
             id=i & 0xffff, qr=1, qd=DNSQR(qname=name), an=[DNSRR(rrname=name, type="AAAA", ttl=30, rdata=a6)] * 4))[40:]
         return Ether(src=m, dst=victim) / IPv6(src=a6, dst="fd00:198:18::10") / IPv6ExtHdrFragment(id=i, m=1, offset=0, nh=17) / Raw(dgram[:48])
+    if kind == "syn-to-poisoner":
+        if i <= 4:
+            return Ether(src="02:ad:00:00:00:66", dst=victim) / answer(None, "198.18.0.66", "name%d" % i)
+        return (Ether(src=m, dst="02:ad:00:00:00:66") / IP(src=a, dst="198.18.0.66")
+                / TCP(sport=40000 + i % 20000, dport=445, flags="S", seq=i))
+    if kind == "ssrp-replies":
+        if i <= 4:
+            # A poisoner learned first: the rule about SQL browser replies then wants them all.
+            return Ether(src="02:ad:00:00:00:66", dst=victim) / answer(None, "198.18.0.66", "name%d" % i)
+        data = b"ServerName;SQL%05d;InstanceName;MSSQLSERVER;IsClustered;No;Version;15.0.2000.5;tcp;1433;;" % (i % 100000)
+        return (Ether(src=m, dst=victim) / IP(src=a, dst="198.18.0.10") / UDP(sport=1434, dport=50000 + i % 10000)
+                / Raw(b"\x05" + len(data).to_bytes(2, "little") + data))
     raise SystemExit(f"gen_flood: unknown kind {kind}")
 
 

@@ -107,7 +107,7 @@ fn the_triage_agrees_with_the_full_dissector() {
                 named += 1;
                 if let Some((layer, _)) = full.error {
                     assert!(
-                        matches!(layer, Layer::Llmnr | Layer::Nbns | Layer::Mdns | Layer::Ipv4 | Layer::Ipv6 | Layer::Udp),
+                        matches!(layer, Layer::Llmnr | Layer::Nbns | Layer::Mdns | Layer::Ssrp | Layer::Ipv4 | Layer::Ipv6 | Layer::Udp),
                         "frame {i} cut {cut}: {layer:?} failed under a named look"
                     );
                 }
@@ -152,7 +152,8 @@ fn the_triage_agrees_with_the_full_dissector() {
 #[test]
 fn answers_beyond_the_first_pass_layouts_are_found_as_the_dissector_finds_them() {
     // What a worker's answer budget charges before a dissection: an LLMNR, NBT-NS or mDNS
-    // answer in two tags, after IPv4 options, the first fragment of a name-service datagram
+    // answer or a SQL browser reply in two tags, after IPv4 options, the first fragment of a
+    // name-service datagram
     // (the dissector marks it a possible answer, its message unread) — never a query, a later
     // fragment or another UDP message.
     use antidote_wire::triage::answer_beyond_layouts;
@@ -193,6 +194,9 @@ fn answers_beyond_the_first_pass_layouts_are_found_as_the_dissector_finds_them()
         (qinq(&query), false),
         (options(&query), false),
         (qinq(&udp(VICTIM, LEGIT, 40000, 123, b"0123456789abcdef")), false),
+        // A SQL browser reply (SVR_RESP) and a request.
+        (qinq(&udp(POISONER, VICTIM, 1434, 50000, b"\x05\x10\x00ServerName;RSP;;")), true),
+        (qinq(&udp(VICTIM, POISONER, 50000, 1434, b"\x03")), false),
         (qinq(&tcp(VICTIM, LEGIT, 50000, 5355, 0x18, b"0123456789abcdef")), false),
     ] {
         assert_eq!(answer_beyond_layouts(&f), want, "{f:02x?}");

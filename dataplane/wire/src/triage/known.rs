@@ -64,12 +64,8 @@ pub(super) fn known_layout<const TAGGED: bool, const V6: bool, const UDP: bool>(
             let frag = u16::from_be_bytes([*d.get(l3 + 6)?, *d.get(l3 + 7)?]);
             if frag & 0x3fff != 0 {
                 let app = proto::udp_app(sport, dport);
-                return Some(if frag & 0x1fff != 0 {
-                    Known::Plain
-                } else if app & (proto::NBNS | proto::LLMNR | proto::MDNS) != 0 {
+                return Some(if frag & 0x1fff == 0 && app & (proto::NBNS | proto::LLMNR | proto::MDNS | proto::SSRP) != 0 {
                     Known::Named(app | proto::RESP)
-                } else if app == proto::SSRP {
-                    Known::Dissect
                 } else {
                     Known::Plain
                 });
@@ -78,7 +74,9 @@ pub(super) fn known_layout<const TAGGED: bool, const V6: bool, const UDP: bool>(
         // The message the dissector reads (its order of ports), and its QR / R bit.
         let app = proto::udp_app(sport, dport);
         if app == proto::SSRP {
-            return Some(Known::Dissect); // SQL browser: rare, read whole
+            // The SQL browser: its message's first byte tells a reply (SVR_RESP), what the
+            // rules about replies and the answer budget want, from a request.
+            return Some(Known::Named(proto::SSRP | if t[8] == crate::ssrp::SVR_RESP { proto::RESP } else { 0 }));
         }
         if app == 0 {
             // DHCP: plain to every rule (no application bit); the judge reads it to learn from,

@@ -167,7 +167,7 @@ impl Triage {
 }
 
 /// The bits a [`Triage::Named`] mask has beyond its layout.
-const NAMED_BITS: u32 = proto::LLMNR | proto::NBNS | proto::MDNS | proto::RESP | proto::BCAST;
+const NAMED_BITS: u32 = proto::LLMNR | proto::NBNS | proto::MDNS | proto::SSRP | proto::RESP | proto::BCAST;
 
 /// The header look for one frame: plain traffic — Ethernet (≤ 2 tags) + IPv4 or IPv6 (no
 /// extension header) + TCP (not SYN, not the SMB ports, payload not an HTTP head) or UDP (not a
@@ -245,16 +245,17 @@ impl BurstTriage {
     #[inline]
     pub fn name_requests(&self) -> u32 {
         self.named_where(|m| {
-            let app = m & (proto::NBNS | proto::MDNS | proto::LLMNR);
+            let app = m & (proto::NBNS | proto::MDNS | proto::LLMNR | proto::SSRP);
             app & (proto::NBNS | proto::MDNS) != 0 && m & proto::RESP == 0 || app == 0
         })
     }
 
     /// The named frames that are name-resolution answers: LLMNR, NBT-NS or mDNS with the
-    /// response bit (what a worker's answer budget counts, `antidote_dataplane::flood`).
+    /// response bit, and SQL browser replies (what a worker's answer budget counts,
+    /// `antidote_dataplane::flood`).
     #[inline]
     pub fn answers(&self) -> u32 {
-        self.named_where(|m| m & proto::RESP != 0 && m & (proto::NBNS | proto::MDNS | proto::LLMNR) != 0)
+        self.named_where(|m| m & proto::RESP != 0 && m & (proto::NBNS | proto::MDNS | proto::LLMNR | proto::SSRP) != 0)
     }
 
     /// What the triage says of frame `i` (`d` its bytes), as [`triage_frame`] would.
@@ -316,7 +317,7 @@ impl BurstTriage {
 
 /// Whether a frame of a layout the first pass does not read (two or three tags, IPv4 options,
 /// an IPv6 fragment header) carries a name-resolution answer: LLMNR, NBT-NS or mDNS over UDP
-/// with the response bit, or the first fragment of such a datagram (whatever its message's
+/// with the response bit, a SQL browser reply, or the first fragment of such a datagram (whatever its message's
 /// first bytes read: the dissector marks it a possible answer, `ns.fragment`), read by walking
 /// the tags and the IP header (no other IPv6 extension header: the dissector reads no
 /// application message behind those). What a worker's answer budget charges before the frame
@@ -360,10 +361,10 @@ pub fn answer_beyond_layouts(d: &[u8]) -> bool {
     };
     let Some(u) = d.get(l4..l4 + 4) else { return false };
     let app = proto::udp_app(u16::from_be_bytes([u[0], u[1]]), u16::from_be_bytes([u[2], u[3]]));
-    if app & (proto::LLMNR | proto::NBNS | proto::MDNS) == 0 {
+    if app & (proto::LLMNR | proto::NBNS | proto::MDNS | proto::SSRP) == 0 {
         return false;
     }
-    first_fragment || d.get(l4 + 10).is_some_and(|b| b & 0x80 != 0)
+    first_fragment || if app == proto::SSRP { d.get(l4 + 8) == Some(&crate::ssrp::SVR_RESP) } else { d.get(l4 + 10).is_some_and(|b| b & 0x80 != 0) }
 }
 
 /// The bit of [`plain_skips`] for untagged ARP frames.
