@@ -2,7 +2,8 @@
 # Floods an attacker on the segment can send (bench/gen_flood.py: every frame a new ARP sender,
 # NBT-NS registration, mDNS probe or DHCP client; forged answers — new names from new sources, from
 # one source, for one name, in two or three VLAN tags; queries; malformed answers; fragments;
-# first fragments over IPv4 and IPv6)
+# first fragments over IPv4 and IPv6; SYNs to a learned poisoner, padded and short; SQL browser
+# replies once a poisoner is learned)
 # under the default policy, against dpdk-testpmd on the same vdevs, as bench/throughput.sh
 # measures.
 #
@@ -29,7 +30,7 @@ while [ $# -gt 0 ]; do
     *) KINDS+=("$1"); shift ;;
   esac
 done
-[ ${#KINDS[@]} -gt 0 ] || KINDS=(arp nbns-reg mdns-probe dhcp answers answers-one-source answers-one-name answers-qinq vlan-stack queries malformed fragments first-fragments first-fragments-v6)
+[ ${#KINDS[@]} -gt 0 ] || KINDS=(arp nbns-reg mdns-probe dhcp answers answers-one-source answers-one-name answers-qinq vlan-stack queries malformed fragments first-fragments first-fragments-v6 syn-to-poisoner syn-to-poisoner-short ssrp-replies)
 mkdir -p bench/out
 for k in "${KINDS[@]}"; do
   f=bench/out/flood-$k.pcap

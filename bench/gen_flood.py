@@ -22,7 +22,9 @@ KIND: arp        ARP requests, every frame from a new sender (address and MAC): 
       vlan-stack `answers` in three VLAN tags (beyond what the dissector reads)
       syn-to-poisoner     TCP SYNs to a learned poisoner's SMB port, every frame from a new
                           source (the first frames: the poisoner's answers for two names, which
-                          get it learned): each one judged, alerted and dropped
+                          get it learned): each one a follow-on the rules judge, alert and drop
+      syn-to-poisoner-short  the same SYNs unpadded (54 bytes: shorter than the header look
+                          reads, as a veth may deliver them)
       ssrp-replies        SQL browser replies (UDP 1434), every frame from a new source, once a
                           poisoner is learned (the first frames): replies the rules want, each
                           charged to the answer budget
@@ -108,11 +110,13 @@ def frame(kind, i):
         dgram = bytes(IPv6(src=a6, dst="fd00:198:18::10") / UDP(sport=5355, dport=50000) / DNS(
             id=i & 0xffff, qr=1, qd=DNSQR(qname=name), an=[DNSRR(rrname=name, type="AAAA", ttl=30, rdata=a6)] * 4))[40:]
         return Ether(src=m, dst=victim) / IPv6(src=a6, dst="fd00:198:18::10") / IPv6ExtHdrFragment(id=i, m=1, offset=0, nh=17) / Raw(dgram[:48])
-    if kind == "syn-to-poisoner":
+    if kind in ("syn-to-poisoner", "syn-to-poisoner-short"):
         if i <= 4:
             return Ether(src="02:ad:00:00:00:66", dst=victim) / answer(None, "198.18.0.66", "name%d" % i)
-        return (Ether(src=m, dst="02:ad:00:00:00:66") / IP(src=a, dst="198.18.0.66")
-                / TCP(sport=40000 + i % 20000, dport=445, flags="S", seq=i))
+        syn = (Ether(src=m, dst="02:ad:00:00:00:66") / IP(src=a, dst="198.18.0.66")
+               / TCP(sport=40000 + i % 20000, dport=445, flags="S", seq=i))
+        # As a NIC delivers it (padded to 60 bytes), or as a veth may (54 bytes).
+        return syn if kind.endswith("-short") else Ether(bytes(syn).ljust(60, b"\0"))
     if kind == "ssrp-replies":
         if i <= 4:
             # A poisoner learned first: the rule about SQL browser replies then wants them all.

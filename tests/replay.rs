@@ -598,6 +598,66 @@ fn a_flood_of_answers_costs_a_look_each_and_the_owners_answer_still_passes() {
     }
 }
 
+/// A poisoner learned (its answers for two names), then, in one millisecond, 1,000 SYNs from
+/// made-up sources to its SMB port and 300 SYNs from 198.19.0.66 — an address the learned table's
+/// address filter cannot tell from the poisoner's 198.18.0.66 (same last two bytes) — to the
+/// file server, interleaved; every SYN padded to 60 bytes, as a NIC delivers it.
+const SYN_FLOOD: &str = r#"
+import sys
+from scapy.all import DNS, DNSQR, DNSRR, IP, TCP, UDP, Ether, wrpcap
+victim, p_mac, p_ip = "02:ad:00:00:00:10", "02:ad:00:00:00:66", "198.18.0.66"
+frames = []
+for i in range(4):
+    f = Ether(src=p_mac, dst=victim) / IP(src=p_ip, dst="198.18.0.10") / UDP(sport=5355, dport=50000 + i) / DNS(
+        id=i, qr=1, qd=DNSQR(qname="name%d" % i), an=DNSRR(rrname="name%d" % i, ttl=30, rdata=p_ip))
+    f.time = 1000.0005
+    frames.append(f)
+def syn(mac, src, dst_mac, dst, i):
+    f = Ether(bytes(Ether(src=mac, dst=dst_mac) / IP(src=src, dst=dst) / TCP(sport=40000 + i, dport=445, flags="S", seq=i)).ljust(60, b"\0"))
+    f.time = 1001.0005
+    return f
+k = 0
+for i in range(1300):
+    if i % 13 < 3:
+        frames.append(syn("02:ad:00:00:01:66", "198.19.0.66", "02:ad:00:00:00:20", "198.18.0.20", i))
+    else:
+        frames.append(syn("02:f1:00:00:%02x:%02x" % (k >> 8, k & 0xff), "198.18.%d.%d" % (1 + (k >> 8), (k & 0xff) or 1), p_mac, p_ip, i))
+        k += 1
+wrpcap(sys.argv[1], frames)
+"#;
+
+#[test]
+fn a_flood_of_syns_to_a_learned_poisoner_is_held_to_the_follow_on_budget() {
+    // Each worker judges 256 frames with a learned poisoner's address a millisecond (the
+    // profile's `[floods] follow_ons_per_ms`); beyond, one whose address the learned table holds
+    // is dropped unjudged and counted, and one that only the address filter took for the
+    // poisoner's gets the default verdict. So every SYN to the poisoner is dropped — judged (and
+    // alerted) or over the budget — and every SYN between other hosts passes.
+    require_root();
+    let s = Scratch::new("replay-syn-flood");
+    let (input, out, alerts) = (s.path("syns.pcap"), s.path("out.pcap"), s.path("alerts.jsonl"));
+    let g = run_for(Command::new("/usr/bin/python3").args(["-c", SYN_FLOOD]).arg(&input), Duration::from_secs(120));
+    assert!(g.status.success(), "{}", String::from_utf8_lossy(&g.stderr));
+    let r = replay(&input, &out, &["--alerts".as_ref(), alerts.as_os_str()]);
+    let text = String::from_utf8_lossy(&r.stdout).to_string();
+    assert!(r.status.success(), "{text}\n{}", String::from_utf8_lossy(&r.stderr));
+    let over: u64 = text
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("replay: ")?.strip_suffix(" unjudged")?.split(" frames to or from a learned poisoner over the follow-on budget").next()?.parse().ok()
+        })
+        .unwrap_or_else(|| panic!("no follow-on budget line: {text}"));
+    let passed = frames(&out);
+    let syn_from = |f: &Vec<u8>, src: [u8; 4]| f.len() >= 54 && f[12..14] == [8, 0] && f[23] == 6 && f[26..30] == src;
+    assert!(!passed.iter().any(|f| f.len() >= 54 && f[12..14] == [8, 0] && f[23] == 6 && f[30..34] == [198, 18, 0, 66]), "a SYN to the poisoner passed");
+    assert_eq!(passed.iter().filter(|f| syn_from(f, [198, 19, 0, 66])).count(), 300, "the SYNs between other hosts all pass:\n{text}");
+    // Every SYN to the poisoner judged (its alerts' counts) or over the budget; most over it.
+    let docs: Vec<serde_json::Value> = std::fs::read_to_string(&alerts).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let judged: u64 = docs.iter().filter(|d| d["rule"]["name"] == "connect-to-poisoner").map(|d| d["antidote"]["count"].as_u64().unwrap_or(1)).sum();
+    assert_eq!(judged + over, 1000, "judged {judged}, over the budget {over}:\n{text}");
+    assert!(judged <= 256 + 32 && over >= 700, "judged {judged}: at most the budget's worth (and a burst):\n{text}");
+}
+
 #[test]
 fn poisoned_answers_sent_in_ip_fragments_are_dropped_by_their_first_fragment() {
     // A poisoner that cuts its answers into IP fragments (LLMNR and NBT-NS over IPv4, mDNS over

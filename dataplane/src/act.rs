@@ -30,6 +30,7 @@ pub(crate) struct Outputs {
     pub(crate) hold: crate::hold::HoldStore,
     /// How many more answers the worker judges this millisecond ([`crate::flood`]).
     pub(crate) budget: crate::flood::AnswerBudget,
+    pub(crate) follow_ons: crate::flood::FollowOnBudget,
 }
 
 /// What becomes of a frame of the slow path.
@@ -54,6 +55,7 @@ impl Outputs {
             folds: AlertFolds::new(fold_ms),
             hold: crate::hold::HoldStore::new(0x5eed ^ (lcore as u64) << 32 ^ std::process::id() as u64),
             budget: crate::flood::AnswerBudget::new(floods),
+            follow_ons: crate::flood::FollowOnBudget::new(floods),
         }
     }
 }
@@ -236,6 +238,21 @@ fn is_answer_message(f: &Frame<'_>) -> bool {
             proto::udp_app(u.src_port, u.dst_port) & (proto::LLMNR | proto::NBNS | proto::MDNS) != 0 && f.payload.get(2).is_some_and(|b| b & 0x80 != 0)
         }
         _ => false,
+    }
+}
+
+/// A frame to or from a learned poisoner over the worker's follow-on budget
+/// ([`crate::flood::FollowOnBudget`]): counted, and dropped or passed unjudged as answers over
+/// their budget are.
+#[inline]
+pub(crate) fn follow_on_over_budget(o: crate::flood::OverBudget, c: &WorkerCounters, pc: &crate::stats::PortCounters) -> Fate {
+    bump(&c.actions.follow_on_over_budget, 1);
+    match o {
+        crate::flood::OverBudget::Drop => {
+            bump(&pc.dropped, 1);
+            Fate::Drop
+        }
+        crate::flood::OverBudget::Pass => Fate::Forward,
     }
 }
 

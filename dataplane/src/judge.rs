@@ -109,7 +109,8 @@ impl BurstBufs {
         let triage_skip = |plan: &TriagePlan<'_>| {
             let t = triage::triage_burst(frames.len(), |i| frames[i].data(), |i| frames[i].pkt_len(), plan);
             let skip = t.skippable(|i| frames[i].data(), plan);
-            (skip, t.bytes, t.other, if t.named & skip != 0 { t.name_requests() } else { 0 }, t.watched, if t.named & !skip != 0 { t.answers() } else { 0 })
+            let (names, answers) = (if t.named & skip != 0 { t.name_requests() } else { 0 }, if t.named & !skip != 0 { t.answers() } else { 0 });
+            (skip, t.bytes, t.other, names, t.watched, answers, t.gated)
         };
         // The port's canary identities: the triage points out the frames that can concern them.
         let canaries = shared.canaries.as_deref().filter(|c| c.by_port.get(t.rx_index).is_some_and(|ids| !ids.is_empty()));
@@ -121,6 +122,9 @@ impl BurstBufs {
         let mut skip = 0u32;
         let mut live = u64::MAX;
         let mut gate = None;
+        // The learned table the gate reads, and the frames it let on (follow-ons).
+        let mut gate_table = None;
+        let mut gated = 0;
         let mut gen = 0;
         let bytes;
         let mut watched = all;
@@ -128,10 +132,12 @@ impl BurstBufs {
         let mut answers = 0;
         if !program.uses_quarantine {
             live = program.live_rules();
-            let plan = TriagePlan { watch, ..program.triage_plan(&self.plan.of(policy, live), live) };
+            let skip_plan = self.plan.of(policy, live);
+            let plan = TriagePlan { watch, ..program.triage_plan(&skip_plan, live) };
             gate = plan.gate;
+            gate_table = skip_plan.gate.map(|(_, t)| t as usize);
             gen = gate.map_or(0, |g| g.filter.generation());
-            (skip, bytes, other, names, watched, answers) = triage_skip(&plan);
+            (skip, bytes, other, names, watched, answers, gated) = triage_skip(&plan);
         } else {
             bytes = frames.iter().map(|m| m.pkt_len()).sum();
         }
@@ -208,6 +214,36 @@ impl BurstBufs {
             if let crate::flood::Admit::Over(o) = self.out.budget.admit(now, known) {
                 slow &= !(1 << i);
                 if crate::act::over_budget(o, c, pc) == crate::act::Fate::Drop {
+                    dropped |= 1 << i;
+                }
+            }
+        }
+        // Frames to or from a learned poisoner's address beyond what the worker judges a
+        // millisecond (`crate::flood::FollowOnBudget`): a flood of them — forged SYNs to the
+        // poisoner from made-up sources — costs an exact look in the table each, not a judgement.
+        // Those of the classes the gate let on its address filter are counted against the budget
+        // as they come; beyond it, one whose address the table holds is dropped (or passed, as
+        // the profile says) unjudged, counted, and any other — the filter's false positive —
+        // gets the default verdict (no rule of its class can match a frame with neither address
+        // in the table). Frames of other layouts (a frame cut below 60 bytes, IPv4 options…) are
+        // looked up first, and only those with a learned address count.
+        let follow = (gated | other_layouts) & slow & !budgeted & !consumed;
+        if let (Some(table), true) = (gate_table.map(|t| &program.tables[t].state), follow != 0) {
+            let holds = |d: &[u8]| {
+                use antidote_policy::keys::ip_key;
+                triage::ip_addrs(d).is_some_and(|(src, dst)| table.contains(ip_key(src), now) || table.contains(ip_key(dst), now))
+            };
+            let mut each = follow;
+            while each != 0 {
+                let i = each.trailing_zeros() as usize;
+                each &= each - 1;
+                let (d, of_gate) = (frames[i].data(), gated >> i & 1 == 1);
+                let held = if of_gate { None } else { Some(holds(d)) };
+                if held == Some(false) || self.out.follow_ons.admit(now) {
+                    continue;
+                }
+                slow &= !(1 << i);
+                if held.unwrap_or_else(|| holds(d)) && crate::act::follow_on_over_budget(shared.floods.over_budget, c, pc) == crate::act::Fate::Drop {
                     dropped |= 1 << i;
                 }
             }

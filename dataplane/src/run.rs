@@ -154,6 +154,9 @@ impl RunSummary {
         if a.over_budget > 0 {
             parts.push(format!("over_budget {}", a.over_budget));
         }
+        if a.follow_on_over_budget > 0 {
+            parts.push(format!("follow_on_over_budget {}", a.follow_on_over_budget));
+        }
         if a.bypassed > 0 {
             parts.push(format!("bypassed {}", a.bypassed));
         }

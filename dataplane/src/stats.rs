@@ -45,6 +45,9 @@ pub struct ActionCounters {
     /// Name-resolution answers over the worker's budget ([`crate::flood`]): not judged, dropped
     /// (counted with the port's drops too) or passed as the profile says.
     pub over_budget: AtomicU64,
+    /// Frames to or from a learned poisoner over the worker's follow-on budget
+    /// ([`crate::flood::FollowOnBudget`]): dropped (or passed) unjudged.
+    pub follow_on_over_budget: AtomicU64,
     /// Frames the control thread forwarded uninspected for a stalled worker
     /// ([`crate::stall`], `on_stall = "open"`).
     pub bypassed: AtomicU64,
@@ -116,6 +119,7 @@ pub struct ActionTotals {
     pub hold_fallback: u64,
     pub probes: u64,
     pub over_budget: u64,
+    pub follow_on_over_budget: u64,
     pub bypassed: u64,
 }
 
@@ -158,6 +162,7 @@ impl Snapshot {
             s.actions.hold_fallback += a.hold_fallback.load(Relaxed);
             s.actions.probes += a.probes.load(Relaxed);
             s.actions.over_budget += a.over_budget.load(Relaxed);
+            s.actions.follow_on_over_budget += a.follow_on_over_budget.load(Relaxed);
             s.actions.bypassed += a.bypassed.load(Relaxed);
             s.polls += w.polls.load(Relaxed);
         }

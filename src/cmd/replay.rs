@@ -145,6 +145,14 @@ b = "out"
             if profile_floods.over_budget == antidote_dataplane::flood::OverBudget::Drop { "dropped" } else { "passed" }
         );
     }
+    if a.follow_on_over_budget > 0 {
+        println!(
+            "replay: {} frames to or from a learned poisoner over the follow-on budget ({} a millisecond: the profile's [floods] follow_ons_per_ms), {} unjudged",
+            a.follow_on_over_budget,
+            profile_floods.follow_ons_per_ms,
+            if profile_floods.over_budget == antidote_dataplane::flood::OverBudget::Drop { "dropped" } else { "passed" }
+        );
+    }
     if a.held > 0 {
         println!(
             "replay: {} answers held: replay sends no probe; the live run's probes and canaries in the capture decided: {} released, {} dropped (their sender answered one)",

@@ -111,6 +111,11 @@ pub fn triage_burst<'a>(n: usize, frame: impl Fn(usize) -> &'a [u8], bytes: impl
         gate!(5, false, true);
         gate!(6, true, true);
         gate!(7, true, true);
+        for (c, bits) in classes.iter().enumerate().take(8) {
+            if g.classes >> c & 1 == 1 {
+                look.gated |= bits;
+            }
+        }
     }
     macro_rules! class {
         ($c:expr, $tagged:expr, $v6:expr, $udp:expr) => {

@@ -224,6 +224,10 @@ pub struct BurstTriage {
     /// With [`TriagePlan::watch`]: the frames it wants ([`MacWatch::wants`]), and the frames too
     /// short for the first pass's look.
     pub watched: u32,
+    /// With [`TriagePlan::gate`]: the frames of its classes that its address filter let on (an
+    /// address it may hold: traffic to or from a learned poisoner, or the filter's false
+    /// positive) — what a worker's follow-on budget counts (`antidote_dataplane::flood`).
+    pub gated: u32,
 }
 
 impl BurstTriage {
@@ -426,6 +430,25 @@ pub fn ip_source(d: &[u8]) -> Option<(std::net::IpAddr, u16)> {
         IpAddr::V6(a) => a.is_unspecified() || a.is_multicast() || a.is_loopback(),
     };
     (!unusable).then_some((ip, vlan))
+}
+
+/// The IP source and destination of an IPv4 or IPv6 frame, untagged or behind one 802.1Q tag,
+/// read at fixed offsets (the layouts the address gate reads: [`TriagePlan::gate`]).
+#[inline]
+pub fn ip_addrs(d: &[u8]) -> Option<(std::net::IpAddr, std::net::IpAddr)> {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    let at = if d.get(12..14)? == [0x81, 0x00] { 18 } else { 14 };
+    match d.get(at - 2..at)? {
+        [0x08, 0x00] if d.get(at)? >> 4 == 4 => {
+            let a = d.get(at + 12..at + 20)?;
+            Some((IpAddr::V4(Ipv4Addr::new(a[0], a[1], a[2], a[3])), IpAddr::V4(Ipv4Addr::new(a[4], a[5], a[6], a[7]))))
+        }
+        [0x86, 0xdd] if d.get(at)? >> 4 == 6 => {
+            let a = d.get(at + 8..at + 40)?;
+            Some((IpAddr::V6(Ipv6Addr::from(*a[..16].first_chunk::<16>()?)), IpAddr::V6(Ipv6Addr::from(*a[16..].first_chunk::<16>()?))))
+        }
+        _ => None,
+    }
 }
 
 /// An untagged ARP frame for IPv4 over Ethernet, whole: what [`walk_mask`] gives
