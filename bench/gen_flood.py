@@ -25,6 +25,12 @@ KIND: arp        ARP requests, every frame from a new sender (address and MAC): 
                           get it learned): each one a follow-on the rules judge, alert and drop
       syn-to-poisoner-short  the same SYNs unpadded (54 bytes: shorter than the header look
                           reads, as a veth may deliver them)
+      canary-answers      forged LLMNR answers sent to the canary identity (bench/flood.sh
+                          --canaries: 02:cc:00:00:00:fa, 198.18.1.250), every frame from a new
+                          source: each a poisoner caught
+      to-canary           UDP datagrams to the canary identity from new sources (not answers)
+      arp-canary          ARP requests for the canary identity's address from new senders: each
+                          one answered
       ssrp-replies        SQL browser replies (UDP 1434), every frame from a new source, once a
                           poisoner is learned (the first frames): replies the rules want, each
                           charged to the answer budget
@@ -117,6 +123,13 @@ def frame(kind, i):
                / TCP(sport=40000 + i % 20000, dport=445, flags="S", seq=i))
         # As a NIC delivers it (padded to 60 bytes), or as a veth may (54 bytes).
         return syn if kind.endswith("-short") else Ether(bytes(syn).ljust(60, b"\0"))
+    if kind == "canary-answers":
+        return (Ether(src=m, dst="02:cc:00:00:00:fa") / IP(src=a, dst="198.18.1.250") / UDP(sport=5355, dport=50000 + i % 10000)
+                / DNS(id=i & 0xffff, qr=1, qd=DNSQR(qname=name), an=DNSRR(rrname=name, ttl=30, rdata=a)))
+    if kind == "to-canary":
+        return Ether(bytes(Ether(src=m, dst="02:cc:00:00:00:fa") / IP(src=a, dst="198.18.1.250") / UDP(sport=40000, dport=40000 + i % 20000)).ljust(60, b"\0"))
+    if kind == "arp-canary":
+        return Ether(src=m, dst="ff:ff:ff:ff:ff:ff") / ARP(op=1, hwsrc=m, psrc=a, pdst="198.18.1.250")
     if kind == "ssrp-replies":
         if i <= 4:
             # A poisoner learned first: the rule about SQL browser replies then wants them all.

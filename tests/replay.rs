@@ -658,6 +658,61 @@ fn a_flood_of_syns_to_a_learned_poisoner_is_held_to_the_follow_on_budget() {
     assert!(judged <= 256 + 32 && over >= 700, "judged {judged}: at most the budget's worth (and a burst):\n{text}");
 }
 
+/// The canary identity's LLMNR query (as the live run sent it), then in one millisecond 500
+/// forged answers to the identity for the canary's name, each from a new source, then in the
+/// next millisecond the real poisoner's answer.
+const CANARY_FLOOD: &str = r#"
+import sys
+from scapy.all import DNS, DNSQR, DNSRR, IP, UDP, Ether, wrpcap
+cmac, cip = "02:cc:00:00:00:fa", "198.18.0.250"
+q = Ether(src=cmac, dst="01:00:5e:00:00:fc") / IP(src=cip, dst="224.0.0.252", ttl=1) / UDP(sport=49500, dport=5355) / DNS(id=0x4242, qd=DNSQR(qname="fileserv7"))
+q.time = 1000.0005
+frames = [q]
+def answer(mac, ip, t):
+    f = Ether(src=mac, dst=cmac) / IP(src=ip, dst=cip) / UDP(sport=5355, dport=49500) / DNS(
+        id=0x4242, qr=1, qd=DNSQR(qname="fileserv7"), an=DNSRR(rrname="fileserv7", ttl=30, rdata=ip))
+    f.time = t
+    return f
+for i in range(500):
+    frames.append(answer("02:f1:00:00:%02x:%02x" % (i >> 8, i & 0xff), "198.19.%d.%d" % (i >> 8, (i & 0xff) or 1), 1001.0005))
+frames.append(answer("02:ad:00:00:00:66", "198.18.0.66", 1002.0005))
+wrpcap(sys.argv[1], frames)
+"#;
+
+#[test]
+fn a_flood_of_answers_to_a_canary_costs_a_look_each_and_the_poisoner_is_still_caught() {
+    // Each worker takes 64 frames for a canary identity a millisecond (`[floods]
+    // canary_frames_per_ms`); beyond, they are consumed unjudged and counted. The real poisoner's
+    // answer in the next millisecond is judged: caught.
+    require_root();
+    let s = Scratch::new("replay-canary-flood");
+    let (input, out, alerts) = (s.path("in.pcap"), s.path("out.pcap"), s.path("alerts.jsonl"));
+    let g = run_for(Command::new("/usr/bin/python3").args(["-c", CANARY_FLOOD]).arg(&input), Duration::from_secs(120));
+    assert!(g.status.success(), "{}", String::from_utf8_lossy(&g.stderr));
+    let profile = s.path("live.toml");
+    std::fs::write(
+        &profile,
+        "name = \"live\"\nworker_lcores = [1]\n[[port]]\nname = \"a\"\ndevice = \"net_null0\"\n[[port]]\nname = \"b\"\ndevice = \"net_null1\"\n\
+         [[pair]]\na = \"a\"\nb = \"b\"\ncanary_mac = \"02:cc:00:00:00:fa\"\ncanary_ipv4 = \"198.18.0.250/24\"\n",
+    )
+    .unwrap();
+    let r = replay(&input, &out, &["--profile".as_ref(), profile.as_os_str(), "--alerts".as_ref(), alerts.as_os_str()]);
+    let text = String::from_utf8_lossy(&r.stdout).to_string();
+    assert!(r.status.success(), "{text}\n{}", String::from_utf8_lossy(&r.stderr));
+    let over: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("replay: ")?.split(" frames for a canary identity over the canary budget").next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no canary budget line: {text}"));
+    assert_eq!(over, 500 - 64, "{text}");
+    // Nothing sent to the identity left.
+    assert!(!frames(&out).iter().any(|f| f[..6] == [2, 0xcc, 0, 0, 0, 0xfa]), "a frame for the canary identity was forwarded:\n{text}");
+    // The budget's worth of the flood and the real poisoner caught by the canary.
+    let docs: Vec<serde_json::Value> = std::fs::read_to_string(&alerts).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let caught: Vec<&serde_json::Value> = docs.iter().filter(|d| d["rule"]["name"] == "canary-answered").collect();
+    assert_eq!(caught.iter().map(|d| d["antidote"]["count"].as_u64().unwrap_or(1)).sum::<u64>(), 64 + 1, "{text}");
+    assert!(caught.iter().any(|d| d["source"]["ip"] == "198.18.0.66"), "the real poisoner was not caught: {caught:?}");
+}
+
 #[test]
 fn poisoned_answers_sent_in_ip_fragments_are_dropped_by_their_first_fragment() {
     // A poisoner that cuts its answers into IP fragments (LLMNR and NBT-NS over IPv4, mDNS over

@@ -117,7 +117,7 @@ pub fn stats_json(ctx: &RunContext, rates: &Rates, x: &Extra<'_>) -> Value {
         "ports": ports, "lcores": lcores, "rules": rules, "canaries": canaries,
         "actions": {"dropped": a.dropped, "quarantined": a.quarantined, "rate_limited": a.rate_limited, "mirrored": a.mirrored,
             "mirror_failed": a.mirror_failed, "injected": a.injected, "inject_failed": a.inject_failed, "alerts": a.alerts, "malformed": a.malformed, "learn_deferred": a.learn_deferred,
-            "held": a.held, "hold_released": a.hold_released, "hold_dropped": a.hold_dropped, "hold_fallback": a.hold_fallback, "probes": a.probes, "over_budget": a.over_budget, "follow_on_over_budget": a.follow_on_over_budget, "bypassed": a.bypassed},
+            "held": a.held, "hold_released": a.hold_released, "hold_dropped": a.hold_dropped, "hold_fallback": a.hold_fallback, "probes": a.probes, "over_budget": a.over_budget, "follow_on_over_budget": a.follow_on_over_budget, "canary_over_budget": a.canary_over_budget, "bypassed": a.bypassed},
         "alerts": alerts,
         "swap_latency_us": {"count": x.swap.0, "p50": x.swap.1, "p99": x.swap.2, "max": x.swap.3},
         "interval_s": secs,
@@ -204,6 +204,7 @@ pub fn prometheus(ctx: &RunContext, x: &Extra<'_>) -> String {
             ("probed", a.probes),
             ("over_budget", a.over_budget),
             ("follow_on_over_budget", a.follow_on_over_budget),
+            ("canary_over_budget", a.canary_over_budget),
             ("bypassed", a.bypassed),
         ]
         .iter()

@@ -30,7 +30,8 @@ pub(crate) struct Outputs {
     pub(crate) hold: crate::hold::HoldStore,
     /// How many more answers the worker judges this millisecond ([`crate::flood`]).
     pub(crate) budget: crate::flood::AnswerBudget,
-    pub(crate) follow_ons: crate::flood::FollowOnBudget,
+    pub(crate) follow_ons: crate::flood::FrameBudget,
+    pub(crate) canary_frames: crate::flood::FrameBudget,
 }
 
 /// What becomes of a frame of the slow path.
@@ -55,7 +56,8 @@ impl Outputs {
             folds: AlertFolds::new(fold_ms),
             hold: crate::hold::HoldStore::new(0x5eed ^ (lcore as u64) << 32 ^ std::process::id() as u64),
             budget: crate::flood::AnswerBudget::new(floods),
-            follow_ons: crate::flood::FollowOnBudget::new(floods),
+            follow_ons: crate::flood::FrameBudget::new(floods.follow_ons_per_ms),
+            canary_frames: crate::flood::FrameBudget::new(floods.canary_frames_per_ms),
         }
     }
 }
@@ -242,7 +244,7 @@ fn is_answer_message(f: &Frame<'_>) -> bool {
 }
 
 /// A frame to or from a learned poisoner over the worker's follow-on budget
-/// ([`crate::flood::FollowOnBudget`]): counted, and dropped or passed unjudged as answers over
+/// ([`crate::flood::FrameBudget`]): counted, and dropped or passed unjudged as answers over
 /// their budget are.
 #[inline]
 pub(crate) fn follow_on_over_budget(o: crate::flood::OverBudget, c: &WorkerCounters, pc: &crate::stats::PortCounters) -> Fate {

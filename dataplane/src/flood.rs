@@ -26,8 +26,12 @@ pub struct FloodSpec {
     /// gate lets through: follow-on traffic) a worker judges per millisecond (0: every one).
     /// Beyond, a frame whose address is in the table is dropped (or passed: `over_budget`)
     /// unjudged, and any other — the address filter's false positive — gets the default verdict
-    /// no rule of its class can change ([`FollowOnBudget`]).
+    /// no rule of its class can change ([`FrameBudget`]).
     pub follow_ons_per_ms: u32,
+    /// Frames for a canary identity a worker takes per millisecond (0: every one): ARP requests
+    /// and neighbour solicitations answered, frames sent to it judged. Beyond, they are consumed
+    /// (never forwarded) without an answer or a judgement, counted.
+    pub canary_frames_per_ms: u32,
 }
 
 impl Default for FloodSpec {
@@ -36,7 +40,9 @@ impl Default for FloodSpec {
         // a network of thousands of hosts shows a few hundred a second; judging the budget's worth
         // costs a worker ~8 % of a core. 256,000 frames a second with a learned poisoner (its
         // victims' connections, its own traffic; ~0.2 µs each): ~5 % of a core.
-        FloodSpec { answers_per_ms: 32, known_answers_per_ms: 128, over_budget: OverBudget::Drop, follow_ons_per_ms: 256 }
+        // 64,000 frames a second for a canary identity: a poisoner answers a canary a few times
+        // a minute.
+        FloodSpec { answers_per_ms: 32, known_answers_per_ms: 128, over_budget: OverBudget::Drop, follow_ons_per_ms: 256, canary_frames_per_ms: 64 }
     }
 }
 
@@ -94,21 +100,24 @@ impl AnswerBudget {
     }
 }
 
-/// One worker's budget of follow-on frames (to or from a learned poisoner's address) for the
-/// current millisecond: a flood of forged SYNs to a poisoner from made-up sources, each one a
-/// dissection, a judgement and an alert (~0.2 µs), would otherwise hold a worker to a few Mpps.
-pub(crate) struct FollowOnBudget {
+/// One worker's budget of frames of one kind for the current millisecond (0 a millisecond: no
+/// budget): follow-on frames (to or from a learned poisoner's address: a flood of forged SYNs to
+/// a poisoner from made-up sources, each one a dissection, a judgement and an alert, ~0.2 µs,
+/// would otherwise hold a worker to a few Mpps), or frames for a canary identity (a flood of
+/// forged answers to it, each a poisoner caught: ~0.7 µs; ARP requests for its address, each
+/// answered).
+pub(crate) struct FrameBudget {
     per_ms: u32,
     ms: u64,
     left: u32,
 }
 
-impl FollowOnBudget {
-    pub(crate) fn new(spec: FloodSpec) -> FollowOnBudget {
-        FollowOnBudget { per_ms: spec.follow_ons_per_ms, ms: u64::MAX, left: 0 }
+impl FrameBudget {
+    pub(crate) fn new(per_ms: u32) -> FrameBudget {
+        FrameBudget { per_ms, ms: u64::MAX, left: 0 }
     }
 
-    /// Whether a follow-on frame arriving at `now` (ms) is judged.
+    /// Whether a frame arriving at `now` (ms) is within the budget.
     #[inline(always)]
     pub(crate) fn admit(&mut self, now: u64) -> bool {
         if self.per_ms == 0 {
@@ -129,7 +138,7 @@ mod tests {
 
     #[test]
     fn a_millisecond_judges_the_budget_then_only_known_senders_then_nothing() {
-        let spec = FloodSpec { answers_per_ms: 3, known_answers_per_ms: 2, over_budget: OverBudget::Drop, follow_ons_per_ms: 0 };
+        let spec = FloodSpec { answers_per_ms: 3, known_answers_per_ms: 2, over_budget: OverBudget::Drop, follow_ons_per_ms: 0, canary_frames_per_ms: 0 };
         let mut b = AnswerBudget::new(spec);
         let asked = std::cell::Cell::new(0);
         let ask = |known: bool| {
@@ -150,7 +159,7 @@ mod tests {
         assert_eq!(asked.get(), 3, "the reserve spent, no more lookups");
         // The next millisecond starts afresh.
         assert_eq!(b.admit(8, ask(false)), Admit::Judge);
-        let mut pass = AnswerBudget::new(FloodSpec { answers_per_ms: 1, known_answers_per_ms: 0, over_budget: OverBudget::Pass, follow_ons_per_ms: 0 });
+        let mut pass = AnswerBudget::new(FloodSpec { answers_per_ms: 1, known_answers_per_ms: 0, over_budget: OverBudget::Pass, ..spec });
         assert_eq!(pass.admit(1, || false), Admit::Judge);
         assert_eq!(pass.admit(1, || true), Admit::Over(OverBudget::Pass));
         let mut none = AnswerBudget::new(FloodSpec { answers_per_ms: 0, ..spec });
@@ -158,10 +167,10 @@ mod tests {
     }
 
     #[test]
-    fn follow_ons_are_judged_up_to_the_budget_each_millisecond() {
-        let mut b = FollowOnBudget::new(FloodSpec { follow_ons_per_ms: 2, ..FloodSpec::default() });
+    fn frames_are_taken_up_to_the_budget_each_millisecond() {
+        let mut b = FrameBudget::new(2);
         assert_eq!([b.admit(5), b.admit(5), b.admit(5), b.admit(6), b.admit(6), b.admit(6)], [true, true, false, true, true, false]);
-        let mut none = FollowOnBudget::new(FloodSpec { follow_ons_per_ms: 0, ..FloodSpec::default() });
+        let mut none = FrameBudget::new(0);
         assert!((0..10_000).all(|_| none.admit(1)), "0: no budget");
     }
 }

@@ -185,10 +185,14 @@ impl BurstBufs {
         // is sent to it is judged (an answer to a canary is what the policy looks for), then
         // consumed — never forwarded.
         let mut consumed = 0u32;
-        if let Some(c) = canaries {
-            if watched != 0 || c.replay {
-                let look = if c.replay { all } else { watched };
-                consumed = canary_frames(frames, look, &mut self.canary_buf, &mut self.out.inject, c, t.rx_index, pool, &mut skip);
+        if let Some(ids) = canaries {
+            if watched != 0 || ids.replay {
+                let look = if ids.replay { all } else { watched };
+                let mut budget = CanaryBudget { frames: &mut self.out.canary_frames, now, over: 0 };
+                consumed = canary_frames(frames, look, &mut self.canary_buf, &mut self.out.inject, ids, t.rx_index, pool, &mut skip, &mut budget);
+                if budget.over > 0 {
+                    bump(&c.actions.canary_over_budget, budget.over);
+                }
             }
         }
         let mut slow = all & !skip;
@@ -310,10 +314,26 @@ impl BurstBufs {
     }
 }
 
+/// The worker's budget of frames for canary identities, for one burst's look
+/// ([`crate::flood::FrameBudget`]): what went over it is counted once for the burst.
+struct CanaryBudget<'a> {
+    frames: &'a mut crate::flood::FrameBudget,
+    now: u64,
+    over: u64,
+}
+
+impl CanaryBudget<'_> {
+    fn admit(&mut self) -> bool {
+        let ok = self.frames.admit(self.now);
+        self.over += !ok as u64;
+        ok
+    }
+}
+
 /// Frames `look` of the burst (those the triage pointed out) for port `port`'s canary
 /// identities ([`crate::canary::for_identity`]): answers to ARP and solicitations go to
-/// `inject`; frames sent to one leave `skip` (they are judged). Notes the VLANs in use on the
-/// port. Returns the frames to consume.
+/// `inject`; frames sent to one leave `skip` (they are judged) — within the worker's `budget`.
+/// Notes the VLANs in use on the port. Returns the frames to consume.
 #[inline(never)]
 #[allow(clippy::too_many_arguments)]
 fn canary_frames(
@@ -325,6 +345,7 @@ fn canary_frames(
     port: usize,
     pool: &Mempool,
     skip: &mut u32,
+    budget: &mut CanaryBudget<'_>,
 ) -> u32 {
     use crate::canary::ForIdentity;
     use std::sync::atomic::Ordering::Relaxed;
@@ -351,11 +372,15 @@ fn canary_frames(
             continue;
         }
         for (k, id) in ids.iter().enumerate() {
+            // Beyond the worker's budget a frame for the identity is consumed, neither judged
+            // nor answered (a flood of forged answers to it, or of ARP requests for it).
             match crate::canary::for_identity(d, id, |vlan| c.ip4_on(port, vlan, k), &mut buf[..]) {
                 ForIdentity::No => continue,
-                ForIdentity::Addressed => *skip &= !(1 << i),
+                ForIdentity::Addressed if budget.admit() => *skip &= !(1 << i),
+                ForIdentity::Addressed => *skip |= 1 << i,
                 // (A replay's capture holds the live run's answer.)
                 ForIdentity::Resolve(_) if c.replay => *skip |= 1 << i,
+                ForIdentity::Resolve(_) if !budget.admit() => *skip |= 1 << i,
                 ForIdentity::Resolve(n) => {
                     *skip |= 1 << i;
                     let answer = antidote_dpdk::Mbuf::alloc(pool).and_then(|mut mb| {

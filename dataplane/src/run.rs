@@ -157,6 +157,9 @@ impl RunSummary {
         if a.follow_on_over_budget > 0 {
             parts.push(format!("follow_on_over_budget {}", a.follow_on_over_budget));
         }
+        if a.canary_over_budget > 0 {
+            parts.push(format!("canary_over_budget {}", a.canary_over_budget));
+        }
         if a.bypassed > 0 {
             parts.push(format!("bypassed {}", a.bypassed));
         }

@@ -46,8 +46,10 @@ pub struct ActionCounters {
     /// (counted with the port's drops too) or passed as the profile says.
     pub over_budget: AtomicU64,
     /// Frames to or from a learned poisoner over the worker's follow-on budget
-    /// ([`crate::flood::FollowOnBudget`]): dropped (or passed) unjudged.
+    /// ([`crate::flood::FrameBudget`]): dropped (or passed) unjudged.
     pub follow_on_over_budget: AtomicU64,
+    /// Frames for a canary identity over the worker's budget: consumed unanswered, unjudged.
+    pub canary_over_budget: AtomicU64,
     /// Frames the control thread forwarded uninspected for a stalled worker
     /// ([`crate::stall`], `on_stall = "open"`).
     pub bypassed: AtomicU64,
@@ -120,6 +122,7 @@ pub struct ActionTotals {
     pub probes: u64,
     pub over_budget: u64,
     pub follow_on_over_budget: u64,
+    pub canary_over_budget: u64,
     pub bypassed: u64,
 }
 
@@ -163,6 +166,7 @@ impl Snapshot {
             s.actions.probes += a.probes.load(Relaxed);
             s.actions.over_budget += a.over_budget.load(Relaxed);
             s.actions.follow_on_over_budget += a.follow_on_over_budget.load(Relaxed);
+            s.actions.canary_over_budget += a.canary_over_budget.load(Relaxed);
             s.actions.bypassed += a.bypassed.load(Relaxed);
             s.polls += w.polls.load(Relaxed);
         }

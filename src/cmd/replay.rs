@@ -153,6 +153,12 @@ b = "out"
             if profile_floods.over_budget == antidote_dataplane::flood::OverBudget::Drop { "dropped" } else { "passed" }
         );
     }
+    if a.canary_over_budget > 0 {
+        println!(
+            "replay: {} frames for a canary identity over the canary budget ({} a millisecond: the profile's [floods] canary_frames_per_ms), consumed unjudged",
+            a.canary_over_budget, profile_floods.canary_frames_per_ms
+        );
+    }
     if a.held > 0 {
         println!(
             "replay: {} answers held: replay sends no probe; the live run's probes and canaries in the capture decided: {} released, {} dropped (their sender answered one)",
