@@ -3,7 +3,8 @@
 # NBT-NS registration, mDNS probe or DHCP client; forged answers — new names from new sources, from
 # one source, for one name, in two or three VLAN tags; queries; malformed answers; fragments;
 # first fragments over IPv4 and IPv6; SYNs to a learned poisoner, padded and short; SQL browser
-# replies once a poisoner is learned)
+# replies once a poisoner is learned; TCP with IPv4 options between other hosts; with --canaries,
+# canary-answers, to-canary and arp-canary: frames for the canary identity)
 # under the default policy, against dpdk-testpmd on the same vdevs, as bench/throughput.sh
 # measures.
 #
@@ -30,7 +31,7 @@ while [ $# -gt 0 ]; do
     *) KINDS+=("$1"); shift ;;
   esac
 done
-[ ${#KINDS[@]} -gt 0 ] || KINDS=(arp nbns-reg mdns-probe dhcp answers answers-one-source answers-one-name answers-qinq vlan-stack queries malformed fragments first-fragments first-fragments-v6 syn-to-poisoner syn-to-poisoner-short ssrp-replies)
+[ ${#KINDS[@]} -gt 0 ] || KINDS=(arp nbns-reg mdns-probe dhcp answers answers-one-source answers-one-name answers-qinq vlan-stack queries malformed fragments first-fragments first-fragments-v6 syn-to-poisoner syn-to-poisoner-short ssrp-replies tcp-options)
 mkdir -p bench/out
 for k in "${KINDS[@]}"; do
   f=bench/out/flood-$k.pcap

@@ -25,6 +25,9 @@ KIND: arp        ARP requests, every frame from a new sender (address and MAC): 
                           get it learned): each one a follow-on the rules judge, alert and drop
       syn-to-poisoner-short  the same SYNs unpadded (54 bytes: shorter than the header look
                           reads, as a veth may deliver them)
+      tcp-options         TCP segments with an IPv4 option (a layout the header look does not
+                          read) between made-up hosts, once a poisoner is learned (the first
+                          frames): the follow-on rules want TCP, the address gate does not see them
       canary-answers      forged LLMNR answers sent to the canary identity (bench/flood.sh
                           --canaries: 02:cc:00:00:00:fa, 198.18.1.250), every frame from a new
                           source: each a poisoner caught
@@ -39,7 +42,7 @@ policy, and each costs the learning its worst: a table visit and, past the table
 eviction.
 """
 import sys
-from scapy.all import ARP, BOOTP, DHCP, DNS, DNSQR, DNSRR, IP, TCP, UDP, Dot1Q, Ether, IPv6, IPv6ExtHdrFragment, Raw, fragment, wrpcap
+from scapy.all import ARP, BOOTP, DHCP, DNS, DNSQR, DNSRR, IP, IPOption, TCP, UDP, Dot1Q, Ether, IPv6, IPv6ExtHdrFragment, Raw, fragment, wrpcap
 
 
 def mac(i):
@@ -123,6 +126,11 @@ def frame(kind, i):
                / TCP(sport=40000 + i % 20000, dport=445, flags="S", seq=i))
         # As a NIC delivers it (padded to 60 bytes), or as a veth may (54 bytes).
         return syn if kind.endswith("-short") else Ether(bytes(syn).ljust(60, b"\0"))
+    if kind == "tcp-options":
+        if i <= 4:
+            return Ether(src="02:ad:00:00:00:66", dst=victim) / answer(None, "198.18.0.66", "name%d" % i)
+        return (Ether(src=m, dst="02:ad:00:00:00:20") / IP(src=a, dst="198.18.0.20", options=[IPOption(b"\x01\x01\x01\x01")])
+                / TCP(sport=40000 + i % 20000, dport=445, flags="PA", seq=i) / Raw(b"x" * 16))
     if kind == "canary-answers":
         return (Ether(src=m, dst="02:cc:00:00:00:fa") / IP(src=a, dst="198.18.1.250") / UDP(sport=5355, dport=50000 + i % 10000)
                 / DNS(id=i & 0xffff, qr=1, qd=DNSQR(qname=name), an=DNSRR(rrname=name, ttl=30, rdata=a)))
