@@ -656,6 +656,15 @@ fn a_flood_of_syns_to_a_learned_poisoner_is_held_to_the_follow_on_budget() {
     let judged: u64 = docs.iter().filter(|d| d["rule"]["name"] == "connect-to-poisoner").map(|d| d["antidote"]["count"].as_u64().unwrap_or(1)).sum();
     assert_eq!(judged + over, 1000, "judged {judged}, over the budget {over}:\n{text}");
     assert!(judged <= 256 + 32 && over >= 700, "judged {judged}: at most the budget's worth (and a burst):\n{text}");
+    // Under a policy whose default is drop, the filter's false positives over the budget get
+    // that default too, as judging them would.
+    let strict = s.path("default-drop.policy");
+    let text = std::fs::read_to_string(repo().join("policies/default.policy")).unwrap();
+    assert!(text.contains("\ndefault pass"), "policies/default.policy: no `default pass`");
+    std::fs::write(&strict, text.replace("\ndefault pass", "\ndefault drop")).unwrap();
+    let r = replay_with(strict.to_str().unwrap(), &input, &out, &[]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert_eq!(frames(&out).iter().filter(|f| syn_from(f, [198, 19, 0, 66])).count(), 0, "{}", String::from_utf8_lossy(&r.stdout));
 }
 
 /// The canary identity's LLMNR query (as the live run sent it), then in one millisecond 500

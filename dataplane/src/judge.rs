@@ -247,7 +247,9 @@ impl BurstBufs {
                     continue;
                 }
                 slow &= !(1 << i);
-                if held.unwrap_or_else(|| holds(d)) && crate::act::follow_on_over_budget(shared.floods.over_budget, c, pc) == crate::act::Fate::Drop {
+                if !held.unwrap_or_else(|| holds(d)) {
+                    skip |= 1 << i; // the default verdict, as for the frames no rule wants
+                } else if crate::act::follow_on_over_budget(shared.floods.over_budget, c, pc) == crate::act::Fate::Drop {
                     dropped |= 1 << i;
                 }
             }
