@@ -27,6 +27,21 @@ fn replay(input: &std::path::Path, out: &std::path::Path, extra: &[&std::ffi::Os
     replay_with("policies/default.policy", input, out, extra)
 }
 
+/// A capture written by an inline scapy script (`script`, given the capture's path and `args`),
+/// then replayed under the default policy with its alerts to a file (and `extra` arguments):
+/// the input, output and alert file's paths in `s`, and what replay printed (it must succeed).
+fn replay_script(s: &Scratch, script: &str, args: &[&str], extra: &[&std::ffi::OsStr]) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf, String) {
+    let (input, out, alerts) = (s.path("in.pcap"), s.path("out.pcap"), s.path("alerts.jsonl"));
+    let g = run_for(Command::new("/usr/bin/python3").args(["-c", script]).arg(&input).args(args), Duration::from_secs(120));
+    assert!(g.status.success(), "{}", String::from_utf8_lossy(&g.stderr));
+    let mut all: Vec<&std::ffi::OsStr> = vec!["--alerts".as_ref(), alerts.as_os_str()];
+    all.extend(extra);
+    let r = replay(&input, &out, &all);
+    let text = String::from_utf8_lossy(&r.stdout).to_string();
+    assert!(r.status.success(), "{text}\n{}", String::from_utf8_lossy(&r.stderr));
+    (input, out, alerts, text)
+}
+
 /// `antidote replay` of `input` under `policy` (a path in the repository).
 fn replay_with(policy: &str, input: &std::path::Path, out: &std::path::Path, extra: &[&std::ffi::OsStr]) -> std::process::Output {
     let policy = repo().join(policy);
@@ -324,13 +339,8 @@ fn an_alert_storm_is_written_as_first_sightings_and_summaries_and_loses_nothing(
     // group, the first sighting and summaries whose counts add up to every alert raised.
     require_root();
     let s = Scratch::new("replay-storm");
-    let (input, out, alerts) = (s.path("storm.pcap"), s.path("out.pcap"), s.path("alerts.jsonl"));
-    let g = run_for(Command::new("/usr/bin/python3").args(["-c", STORM]).arg(&input).arg("3000"), Duration::from_secs(120));
-    assert!(g.status.success(), "{}", String::from_utf8_lossy(&g.stderr));
     // (Every answer judged: the alert storm is what is looked at, not the answer budget.)
-    let r = replay(&input, &out, &["--alerts".as_ref(), alerts.as_os_str(), "--answers-per-ms".as_ref(), "0".as_ref()]);
-    let text = String::from_utf8_lossy(&r.stdout).to_string();
-    assert!(r.status.success(), "{text}\n{}", String::from_utf8_lossy(&r.stderr));
+    let (_, _, alerts, text) = replay_script(&s, STORM, &["3000"], &["--answers-per-ms".as_ref(), "0".as_ref()]);
     let raised: u64 = text.lines().find_map(|l| l.strip_prefix("replay: ")?.strip_suffix(" alerts")?.parse().ok()).unwrap();
     assert!(raised >= 6000, "every poisoned answer alerts: {text}");
     let docs: Vec<serde_json::Value> = std::fs::read_to_string(&alerts).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
@@ -549,12 +559,7 @@ fn a_flood_of_answers_costs_a_look_each_and_the_owners_answer_still_passes() {
     // reported once a second (`answer-flood`).
     require_root();
     let s = Scratch::new("replay-answer-flood");
-    let (input, out, alerts) = (s.path("flood.pcap"), s.path("out.pcap"), s.path("alerts.jsonl"));
-    let g = run_for(Command::new("/usr/bin/python3").args(["-c", ANSWER_FLOOD]).arg(&input), Duration::from_secs(120));
-    assert!(g.status.success(), "{}", String::from_utf8_lossy(&g.stderr));
-    let r = replay(&input, &out, &["--alerts".as_ref(), alerts.as_os_str()]);
-    let text = String::from_utf8_lossy(&r.stdout).to_string();
-    assert!(r.status.success(), "{text}\n{}", String::from_utf8_lossy(&r.stderr));
+    let (_, out, alerts, text) = replay_script(&s, ANSWER_FLOOD, &[], &[]);
     // Over the budget: all but 3 ms × 32 of the forged answers (the server's is judged).
     let over: u64 = text
         .lines()
@@ -635,12 +640,7 @@ fn a_flood_of_syns_to_a_learned_poisoner_is_held_to_the_follow_on_budget() {
     // alerted) or over the budget — and every SYN between other hosts passes.
     require_root();
     let s = Scratch::new("replay-syn-flood");
-    let (input, out, alerts) = (s.path("syns.pcap"), s.path("out.pcap"), s.path("alerts.jsonl"));
-    let g = run_for(Command::new("/usr/bin/python3").args(["-c", SYN_FLOOD]).arg(&input), Duration::from_secs(120));
-    assert!(g.status.success(), "{}", String::from_utf8_lossy(&g.stderr));
-    let r = replay(&input, &out, &["--alerts".as_ref(), alerts.as_os_str()]);
-    let text = String::from_utf8_lossy(&r.stdout).to_string();
-    assert!(r.status.success(), "{text}\n{}", String::from_utf8_lossy(&r.stderr));
+    let (input, out, alerts, text) = replay_script(&s, SYN_FLOOD, &[], &[]);
     let over: u64 = text
         .lines()
         .find_map(|l| {
@@ -695,9 +695,6 @@ fn a_flood_of_answers_to_a_canary_costs_a_look_each_and_the_poisoner_is_still_ca
     // answer in the next millisecond is judged: caught.
     require_root();
     let s = Scratch::new("replay-canary-flood");
-    let (input, out, alerts) = (s.path("in.pcap"), s.path("out.pcap"), s.path("alerts.jsonl"));
-    let g = run_for(Command::new("/usr/bin/python3").args(["-c", CANARY_FLOOD]).arg(&input), Duration::from_secs(120));
-    assert!(g.status.success(), "{}", String::from_utf8_lossy(&g.stderr));
     let profile = s.path("live.toml");
     std::fs::write(
         &profile,
@@ -705,9 +702,7 @@ fn a_flood_of_answers_to_a_canary_costs_a_look_each_and_the_poisoner_is_still_ca
          [[pair]]\na = \"a\"\nb = \"b\"\ncanary_mac = \"02:cc:00:00:00:fa\"\ncanary_ipv4 = \"198.18.0.250/24\"\n",
     )
     .unwrap();
-    let r = replay(&input, &out, &["--profile".as_ref(), profile.as_os_str(), "--alerts".as_ref(), alerts.as_os_str()]);
-    let text = String::from_utf8_lossy(&r.stdout).to_string();
-    assert!(r.status.success(), "{text}\n{}", String::from_utf8_lossy(&r.stderr));
+    let (_, out, alerts, text) = replay_script(&s, CANARY_FLOOD, &[], &["--profile".as_ref(), profile.as_os_str()]);
     let over: u64 = text
         .lines()
         .find_map(|l| l.strip_prefix("replay: ")?.split(" frames for a canary identity over the canary budget").next()?.parse().ok())

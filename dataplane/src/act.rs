@@ -248,21 +248,21 @@ fn is_answer_message(f: &Frame<'_>) -> bool {
 /// their budget are.
 #[inline]
 pub(crate) fn follow_on_over_budget(o: crate::flood::OverBudget, c: &WorkerCounters, pc: &crate::stats::PortCounters) -> Fate {
-    bump(&c.actions.follow_on_over_budget, 1);
-    match o {
-        crate::flood::OverBudget::Drop => {
-            bump(&pc.dropped, 1);
-            Fate::Drop
-        }
-        crate::flood::OverBudget::Pass => Fate::Forward,
-    }
+    unjudged(&c.actions.follow_on_over_budget, o, pc)
 }
 
 /// An answer over the worker's budget ([`crate::flood`]): counted, and dropped or passed
 /// unjudged.
 #[inline]
 pub(crate) fn over_budget(o: crate::flood::OverBudget, c: &WorkerCounters, pc: &crate::stats::PortCounters) -> Fate {
-    bump(&c.actions.over_budget, 1);
+    unjudged(&c.actions.over_budget, o, pc)
+}
+
+/// A frame over a budget: counted in `counter`, then dropped (and counted with the port's drops)
+/// or forwarded, as the profile's `[floods] over_budget` says.
+#[inline]
+fn unjudged(counter: &std::sync::atomic::AtomicU64, o: crate::flood::OverBudget, pc: &crate::stats::PortCounters) -> Fate {
+    bump(counter, 1);
     match o {
         crate::flood::OverBudget::Drop => {
             bump(&pc.dropped, 1);
