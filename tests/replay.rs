@@ -655,6 +655,9 @@ fn a_flood_of_syns_to_a_learned_poisoner_is_held_to_the_follow_on_budget() {
     let docs: Vec<serde_json::Value> = std::fs::read_to_string(&alerts).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let judged: u64 = docs.iter().filter(|d| d["rule"]["name"] == "connect-to-poisoner").map(|d| d["antidote"]["count"].as_u64().unwrap_or(1)).sum();
     assert_eq!(judged + over, 1000, "judged {judged}, over the budget {over}:\n{text}");
+    // Reported once a second: the notices' counts are the frames over the budget.
+    let notices: u64 = docs.iter().filter(|d| d["rule"]["name"] == "follow-on-flood").map(|d| d["antidote"]["count"].as_u64().unwrap()).sum();
+    assert_eq!(notices, over, "{text}");
     assert!(judged <= 256 + 32 && over >= 700, "judged {judged}: at most the budget's worth (and a burst):\n{text}");
     // Under a policy whose default is drop, the filter's false positives over the budget get
     // that default too, as judging them would.
@@ -708,6 +711,14 @@ fn a_flood_of_answers_to_a_canary_costs_a_look_each_and_the_poisoner_is_still_ca
         .find_map(|l| l.strip_prefix("replay: ")?.split(" frames for a canary identity over the canary budget").next()?.parse().ok())
         .unwrap_or_else(|| panic!("no canary budget line: {text}"));
     assert_eq!(over, 500 - 64, "{text}");
+    let notices: u64 = std::fs::read_to_string(&alerts)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|d| d["rule"]["name"] == "canary-flood")
+        .map(|d| d["antidote"]["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(notices, over, "the canary-flood notices report what went over: {text}");
     // Nothing sent to the identity left.
     assert!(!frames(&out).iter().any(|f| f[..6] == [2, 0xcc, 0, 0, 0, 0xfa]), "a frame for the canary identity was forwarded:\n{text}");
     // The budget's worth of the flood and the real poisoner caught by the canary.

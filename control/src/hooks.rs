@@ -286,11 +286,17 @@ impl Hooks for ControlHooks {
             let (events, written, folded, summaries, unknown, storms, notices) =
                 (ld(&st.events), ld(&st.written), ld(&st.aggregated), ld(&st.summaries), ld(&st.unknown_policy), ld(&st.storms), ld(&st.notices));
             if notices > 0 {
-                println!(
-                    "antidote: answer-flood: {} answers over the workers' budget ({}), reported in {notices} notices (documents of their own)",
-                    ld(&st.over_budget_reported),
-                    if ctx.shared.floods.over_budget == antidote_dataplane::flood::OverBudget::Drop { "dropped unjudged" } else { "passed unjudged" },
-                );
+                let fate = if ctx.shared.floods.over_budget == antidote_dataplane::flood::OverBudget::Drop { "dropped unjudged" } else { "passed unjudged" };
+                for (rule, n, what, fate) in [
+                    ("answer-flood", ld(&st.over_budget_reported), "answers", fate),
+                    ("follow-on-flood", ld(&st.follow_on_reported), "frames to or from a learned poisoner", fate),
+                    ("canary-flood", ld(&st.canary_reported), "frames for a canary identity", "consumed unjudged"),
+                ] {
+                    if n > 0 {
+                        println!("antidote: {rule}: {n} {what} over the workers' budget ({fate}), reported in notices (documents of their own)");
+                    }
+                }
+                println!("antidote: flood notices: {notices}");
             }
             if events + dropped + notices > 0 {
                 // Every alert a worker raised, once: written as it came, folded into a summary,

@@ -253,19 +253,86 @@ pub fn with_packet(doc: &Value, frame: &[u8], bytes: usize) -> Value {
 
 /// The rule name of the notices of a flood of answers over the workers' budget.
 pub const ANSWER_FLOOD: &str = "answer-flood";
+/// … of frames to or from a learned poisoner over the workers' follow-on budget.
+pub const FOLLOW_ON_FLOOD: &str = "follow-on-flood";
+/// … of frames for a canary identity over the workers' canary budget.
+pub const CANARY_FLOOD: &str = "canary-flood";
 
-/// The notice of `count` name-resolution answers over the workers' budget between `first_ms` and
-/// `last_ms` ([`antidote_dataplane::flood`]): not one frame's alert — the frames were not read.
-pub fn flood_notice(count: u64, first_ms: u64, last_ms: u64, observer: &str, floods: antidote_dataplane::flood::FloodSpec) -> Value {
-    let dropped = floods.over_budget == antidote_dataplane::flood::OverBudget::Drop;
+/// What a worker's budget cuts short ([`antidote_dataplane::flood`]), as its notices name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flood {
+    Answers,
+    FollowOns,
+    CanaryFrames,
+}
+
+impl Flood {
+    pub const ALL: [Flood; 3] = [Flood::Answers, Flood::FollowOns, Flood::CanaryFrames];
+
+    pub fn rule(self) -> &'static str {
+        match self {
+            Flood::Answers => ANSWER_FLOOD,
+            Flood::FollowOns => FOLLOW_ON_FLOOD,
+            Flood::CanaryFrames => CANARY_FLOOD,
+        }
+    }
+
+    /// The frames over this budget a worker counted so far.
+    pub fn over(self, c: &antidote_dataplane::stats::WorkerCounters) -> u64 {
+        use std::sync::atomic::Ordering::Relaxed;
+        match self {
+            Flood::Answers => c.actions.over_budget.load(Relaxed),
+            Flood::FollowOns => c.actions.follow_on_over_budget.load(Relaxed),
+            Flood::CanaryFrames => c.actions.canary_over_budget.load(Relaxed),
+        }
+    }
+}
+
+/// The notice of `count` frames over the workers' budget of kind `kind` between `first_ms` and
+/// `last_ms` ([`antidote_dataplane::flood`]): not one frame's alert — the frames were not judged.
+pub fn flood_notice(kind: Flood, count: u64, first_ms: u64, last_ms: u64, observer: &str, floods: antidote_dataplane::flood::FloodSpec) -> Value {
+    // Frames for a canary identity are consumed whatever the profile says of the others.
+    let dropped = kind == Flood::CanaryFrames || floods.over_budget == antidote_dataplane::flood::OverBudget::Drop;
+    let fate = if kind == Flood::CanaryFrames {
+        "consumed unanswered and unjudged"
+    } else if dropped {
+        "dropped unjudged"
+    } else {
+        "passed unjudged"
+    };
+    let (message, description, budget) = match kind {
+        Flood::Answers => (
+            format!(
+                "answer flood: {count} name-resolution answers over the workers' budget ({} a millisecond per worker, {} more from known senders) since the last notice, {fate}",
+                floods.answers_per_ms, floods.known_answers_per_ms
+            ),
+            "name-resolution answers came faster than the workers' budget: a flood (forged answers from made-up sources)",
+            json!({"answers_per_ms": floods.answers_per_ms, "known_answers_per_ms": floods.known_answers_per_ms}),
+        ),
+        Flood::FollowOns => (
+            format!(
+                "follow-on flood: {count} frames to or from a learned poisoner over the workers' budget ({} a millisecond per worker) since the last notice, {fate}",
+                floods.follow_ons_per_ms
+            ),
+            "frames to or from a learned poisoner came faster than the workers' budget: a flood (forged connections to the poisoner from made-up sources)",
+            json!({"follow_ons_per_ms": floods.follow_ons_per_ms}),
+        ),
+        Flood::CanaryFrames => (
+            format!(
+                "canary flood: {count} frames for a canary identity over the workers' budget ({} a millisecond per worker) since the last notice, {fate}",
+                floods.canary_frames_per_ms
+            ),
+            "frames for a canary identity came faster than the workers' budget: a flood (forged answers to it, or requests for its address)",
+            json!({"canary_frames_per_ms": floods.canary_frames_per_ms}),
+        ),
+    };
+    let mut extra = json!({"count": count, "over_budget": count});
+    if let (Some(e), Some(b)) = (extra.as_object_mut(), budget.as_object()) {
+        e.extend(b.clone());
+    }
     json!({
         "@timestamp": rfc3339(last_ms),
-        "message": format!(
-            "answer flood: {count} name-resolution answers over the workers' budget ({} a millisecond per worker, {} more from known senders) since the last notice, {}",
-            floods.answers_per_ms,
-            floods.known_answers_per_ms,
-            if dropped { "dropped unjudged" } else { "passed unjudged" }
-        ),
+        "message": message,
         "event": {
             "kind": "alert",
             "category": ["network", "intrusion_detection"],
@@ -279,10 +346,10 @@ pub fn flood_notice(count: u64, first_ms: u64, last_ms: u64, observer: &str, flo
             "end": rfc3339(last_ms),
         },
         "ecs": {"version": ECS_VERSION},
-        "rule": {"name": ANSWER_FLOOD, "id": ANSWER_FLOOD, "description": "name-resolution answers came faster than the workers' budget: a flood (forged answers from made-up sources)", "ruleset": "built-in"},
+        "rule": {"name": kind.rule(), "id": kind.rule(), "description": description, "ruleset": "built-in"},
         "log": {"level": Severity::High.as_str()},
         "observer": {"vendor": "antidote", "product": "antidote", "type": "ips", "hostname": observer},
-        "antidote": {"count": count, "over_budget": count, "answers_per_ms": floods.answers_per_ms, "known_answers_per_ms": floods.known_answers_per_ms},
+        "antidote": extra,
     })
 }
 

@@ -26,11 +26,15 @@ pub struct PipelineStats {
     /// Storm summaries written (each stands for new alerts a worker did not hand over one by
     /// one; counted in `aggregated` and `summaries` too).
     pub storms: AtomicU64,
-    /// `answer-flood` notices written (in `written` too): one a second while answers come over
-    /// the workers' budget ([`antidote_dataplane::flood`]).
+    /// `answer-flood`, `follow-on-flood` and `canary-flood` notices written (in `written` too):
+    /// one a second per kind while frames come over the workers' budgets
+    /// ([`antidote_dataplane::flood`]).
     pub notices: AtomicU64,
     /// Answers over the workers' budget that the notices reported.
     pub over_budget_reported: AtomicU64,
+    /// Follow-ons and frames for a canary identity over theirs that the notices reported.
+    pub follow_on_reported: AtomicU64,
+    pub canary_reported: AtomicU64,
     /// Recent documents (for the API) with their sequence numbers, newest last.
     pub recent: Mutex<std::collections::VecDeque<(u64, Box<str>)>>,
     /// Per rule name: alerts seen (repeats included).
@@ -91,11 +95,11 @@ impl AlertPipeline {
                 let window_ms = window.as_millis() as u64;
                 let grace_ms = antidote_dataplane::alert::fold_for(window).as_millis() as u64 + 500;
                 let mut groups: HashMap<u64, Group> = HashMap::new();
-                // Answers over the workers' budget, as last reported, and when.
-                let over_budget = || counters.iter().map(|c| c.actions.over_budget.load(Relaxed)).sum::<u64>();
+                // Frames over each of the workers' budgets, as last reported, and when.
+                let over_budget = |k: ecs::Flood| counters.iter().map(|c| k.over(c)).sum::<u64>();
                 // (Stamped by the run's clock: in a replay, the capture's time.)
                 let stamp = || shared.clock.unix_ms(shared.clock.now_ms());
-                let (mut over_reported, mut over_since, mut next_over_check) = (0u64, stamp(), 0u64);
+                let (mut over_reported, mut over_since, mut next_over_check) = ([0u64; 3], [stamp(); 3], 0u64);
                 // `frame`: the bytes of the alert's frame, for the sinks that take them.
                 let write = |sinks: &mut Vec<Configured>, doc: serde_json::Value, sev: Severity, st: &PipelineStats, frame: Option<&[u8]>| {
                     for s in sinks.iter_mut() {
@@ -190,21 +194,28 @@ impl AlertPipeline {
                         let g = groups.remove(&k).unwrap();
                         summary(&mut sinks, g, &st);
                     }
-                    // A flood of answers over the workers' budget: one notice a second.
+                    // A flood over one of the workers' budgets: one notice a second per kind.
                     if now >= next_over_check || stopping {
                         next_over_check = now + 1000;
-                        let total = over_budget();
-                        if total > over_reported {
-                            // (A replay's clock turns to the capture's time at its first frame.)
-                            let t = stamp();
-                            let doc = ecs::flood_notice(total - over_reported, over_since.min(t), t, &host, shared.floods);
-                            write(&mut sinks, doc, Severity::High, &st, None);
-                            st.notices.fetch_add(1, Relaxed);
-                            st.over_budget_reported.fetch_add(total - over_reported, Relaxed);
-                            *st.per_rule.lock().unwrap_or_else(|x| x.into_inner()).entry(ecs::ANSWER_FLOOD.to_string()).or_default() += total - over_reported;
-                            over_reported = total;
+                        for (k, kind) in ecs::Flood::ALL.into_iter().enumerate() {
+                            let total = over_budget(kind);
+                            if total > over_reported[k] {
+                                // (A replay's clock turns to the capture's time at its first frame.)
+                                let (t, n) = (stamp(), total - over_reported[k]);
+                                let doc = ecs::flood_notice(kind, n, over_since[k].min(t), t, &host, shared.floods);
+                                write(&mut sinks, doc, Severity::High, &st, None);
+                                st.notices.fetch_add(1, Relaxed);
+                                match kind {
+                                    ecs::Flood::Answers => &st.over_budget_reported,
+                                    ecs::Flood::FollowOns => &st.follow_on_reported,
+                                    ecs::Flood::CanaryFrames => &st.canary_reported,
+                                }
+                                .fetch_add(n, Relaxed);
+                                *st.per_rule.lock().unwrap_or_else(|x| x.into_inner()).entry(kind.rule().to_string()).or_default() += n;
+                                over_reported[k] = total;
+                            }
+                            over_since[k] = stamp();
                         }
-                        over_since = stamp();
                     }
                     if n > 0 || stopping {
                         sinks.iter_mut().for_each(|s| s.sink.flush());
