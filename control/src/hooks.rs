@@ -287,13 +287,15 @@ impl Hooks for ControlHooks {
                 (ld(&st.events), ld(&st.written), ld(&st.aggregated), ld(&st.summaries), ld(&st.unknown_policy), ld(&st.storms), ld(&st.notices));
             if notices > 0 {
                 let fate = if ctx.shared.floods.over_budget == antidote_dataplane::flood::OverBudget::Drop { "dropped unjudged" } else { "passed unjudged" };
-                for (rule, n, what, fate) in [
-                    ("answer-flood", ld(&st.over_budget_reported), "answers", fate),
-                    ("follow-on-flood", ld(&st.follow_on_reported), "frames to or from a learned poisoner", fate),
-                    ("canary-flood", ld(&st.canary_reported), "frames for a canary identity", "consumed unjudged"),
-                ] {
+                for kind in crate::alerts::ecs::Flood::ALL {
+                    let n = ld(st.reported(kind));
+                    let fate = if kind == crate::alerts::ecs::Flood::CanaryFrames { "consumed unjudged" } else { fate };
                     if n > 0 {
-                        println!("antidote: {rule}: {n} {what} over the workers' budget ({fate}), reported in notices (documents of their own)");
+                        println!(
+                            "antidote: {}: {n} {} over the workers' budget ({fate}), reported in notices (documents of their own)",
+                            kind.rule(),
+                            kind.what()
+                        );
                     }
                 }
                 println!("antidote: flood notices: {notices}");

@@ -198,7 +198,8 @@ impl BurstBufs {
         let mut slow = all & !skip;
         // Answers beyond what the worker judges a millisecond are dropped (or passed) unjudged,
         // counted: a flood of forged answers costs a look at its headers, not a judgement each
-        // (`crate::flood`). What is sent to a canary identity is always judged.
+        // (`crate::flood`). What is sent to a canary identity is judged within a budget of its
+        // own (`canary_frames`).
         // (Answers of layouts the first pass does not read — two tags, IPv4 options, an IPv6
         // fragment header — are found here too, and first fragments of name-service datagrams
         // count as answers, so that a flood of them costs no dissection either.)
@@ -223,7 +224,7 @@ impl BurstBufs {
             }
         }
         // Frames to or from a learned poisoner's address beyond what the worker judges a
-        // millisecond (`crate::flood::FollowOnBudget`): a flood of them — forged SYNs to the
+        // millisecond (`crate::flood::FrameBudget`): a flood of them — forged SYNs to the
         // poisoner from made-up sources — costs an exact look in the table each, not a judgement.
         // Those of the classes the gate let on its address filter are counted against the budget
         // as they come; beyond it, one whose address the table holds is dropped (or passed, as

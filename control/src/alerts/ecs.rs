@@ -277,6 +277,15 @@ impl Flood {
         }
     }
 
+    /// What the budget counts, as the run's closing lines say it.
+    pub fn what(self) -> &'static str {
+        match self {
+            Flood::Answers => "answers",
+            Flood::FollowOns => "frames to or from a learned poisoner",
+            Flood::CanaryFrames => "frames for a canary identity",
+        }
+    }
+
     /// The frames over this budget a worker counted so far.
     pub fn over(self, c: &antidote_dataplane::stats::WorkerCounters) -> u64 {
         use std::sync::atomic::Ordering::Relaxed;

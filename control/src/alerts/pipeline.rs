@@ -41,6 +41,17 @@ pub struct PipelineStats {
     pub per_rule: Mutex<std::collections::BTreeMap<String, u64>>,
 }
 
+impl PipelineStats {
+    /// The frames over budget `kind` that the notices reported.
+    pub fn reported(&self, kind: ecs::Flood) -> &AtomicU64 {
+        match kind {
+            ecs::Flood::Answers => &self.over_budget_reported,
+            ecs::Flood::FollowOns => &self.follow_on_reported,
+            ecs::Flood::CanaryFrames => &self.canary_reported,
+        }
+    }
+}
+
 /// Documents kept for the API.
 pub const RECENT: usize = 1024;
 
@@ -205,12 +216,7 @@ impl AlertPipeline {
                                 let doc = ecs::flood_notice(kind, n, over_since[k].min(t), t, &host, shared.floods);
                                 write(&mut sinks, doc, Severity::High, &st, None);
                                 st.notices.fetch_add(1, Relaxed);
-                                match kind {
-                                    ecs::Flood::Answers => &st.over_budget_reported,
-                                    ecs::Flood::FollowOns => &st.follow_on_reported,
-                                    ecs::Flood::CanaryFrames => &st.canary_reported,
-                                }
-                                .fetch_add(n, Relaxed);
+                                st.reported(kind).fetch_add(n, Relaxed);
                                 *st.per_rule.lock().unwrap_or_else(|x| x.into_inner()).entry(kind.rule().to_string()).or_default() += n;
                                 over_reported[k] = total;
                             }
