@@ -20,6 +20,11 @@
 --   AD_MIX_POLICY_DROP  percent of the mix the device's policy drops by design (the poisoned
 --                   answers under the default policy): subtracted from the mix's loss
 --   AD_OUT          where results go (JSON lines)
+--   AD_DONE / AD_RELEASE  files: when its trials are over the script creates AD_DONE, then waits
+--                   (up to 60 s) for AD_RELEASE before it quits. The device is stopped in
+--                   between, while its memif links are still up: DPDK 22.11's memif unmaps a
+--                   ring under a poller whose peer leaves, which crashes the poller (testpmd
+--                   and the appliance alike), and reads its counters as zero once the peer left.
 package.path = package.path .. ";?.lua;test/?.lua;app/?.lua;../?.lua"
 require "Pktgen"
 
@@ -247,6 +252,16 @@ if not ok then
   if f then
     f:write(string.format("{\"dut\":%q,\"kind\":\"error\",\"error\":%q}\n", DUT, tostring(err)))
     f:close()
+  end
+end
+local DONE, RELEASE = env("AD_DONE", ""), env("AD_RELEASE", "")
+if DONE ~= "" then
+  local f = io.open(DONE, "w")
+  if f then f:close() end
+  for _ = 1, 600 do
+    local r = RELEASE ~= "" and io.open(RELEASE, "r")
+    if r then r:close() break end
+    pktgen.delay(100)
   end
 end
 pktgen.quit()

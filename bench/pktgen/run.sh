@@ -161,6 +161,7 @@ print(n)" "$MIXFILE")
     cd "$TREE"
     export AD_MIX_POLICY_DROP=$drop
     export AD_DUT=$name AD_SIZES=$SIZELIST AD_TRIAL_MS=$TRIAL_MS AD_ITERATIONS=$ITERATIONS AD_MIX_AVG=$MIX_AVG AD_OUT=$OUT/results.jsonl
+    export AD_DONE=$RUN/done-$name AD_RELEASE=$RUN/release-$name
     timeout -s INT "$limit" script -qfec "$cmd" "$OUT/pktgen-$name.log" < /dev/null > /dev/null 2>&1 &
     gen=$!
     # Its display and command threads poll too: they yield to its worker.
@@ -168,13 +169,22 @@ print(n)" "$MIXFILE")
     for t in /proc/$(pgrep -f "file-prefix=pg-gen-$$" | head -1)/task/*; do
       [ "$(cat "$t/comm" 2>/dev/null)" = "rte-worker-1" ] || renice -n 19 -p "$(basename "$t")" >/dev/null 2>&1 || true
     done
+    # The device stops while pktgen is still connected, then pktgen quits (rfc2544.lua: AD_DONE,
+    # AD_RELEASE). The other order crashes a device on DPDK 22.11's memif (its PMD unmaps the
+    # rings of a peer that left under the polling worker: testpmd and antidote alike, measured),
+    # and testpmd's port counters read zero once its peer is gone.
+    while kill -0 "$gen" 2>/dev/null && [ ! -e "$AD_DONE" ]; do sleep 0.2; done
+    # (testpmd prints its counters every second: the last print comes after pktgen's last frame.)
+    sleep 1.5
+    kill -TERM "$DUT_PID" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$DUT_PID" 2>/dev/null || break; sleep 0.1; done
+    touch "$AD_RELEASE"
     wait "$gen" || true
   )
-  # (testpmd's last print of its counters comes after pktgen's last frame.)
-  sleep 1.5
-  kill -TERM "$DUT_PID" 2>/dev/null || true
-  for _ in $(seq 1 100); do kill -0 "$DUT_PID" 2>/dev/null || break; sleep 0.1; done
+  wait "$DUT_PID" 2>/dev/null && rc=0 || rc=$?
   DUT_PID=
+  # testpmd stopped by SIGTERM exits with its own status; the appliance must exit 0.
+  case "$name" in antidote-*) [ "$rc" -eq 0 ] || { tail -20 "$OUT/dut-$name.log" >&2; die "$name exited with status $rc when stopped."; } ;; esac
   rm -rf /var/run/dpdk/pg-dut-$$ /var/run/dpdk/pg-gen-$$
   grep -q "\"dut\":\"$name\",\"kind\":\"error\"" "$OUT/results.jsonl" 2>/dev/null && die "$name: $(grep "\"dut\":\"$name\",\"kind\":\"error\"" "$OUT/results.jsonl")"
   grep -q "\"dut\":\"$name\"" "$OUT/results.jsonl" 2>/dev/null || { tail -20 "$OUT/pktgen-$name.log" >&2; die "$name: pktgen wrote no result."; }

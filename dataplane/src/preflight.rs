@@ -46,7 +46,8 @@ pub const DPDK_DRIVERS: [&str; 5] = ["vfio-pci", "uio_pci_generic", "igb_uio", "
 
 /// Every host check, in order, up to and including the first failure: root, lcores and CPUs,
 /// each port's device, the mempool against the queues and descriptors, memory (hugepages or
-/// `--no-huge`), the policy's mirror port; then, as warnings, worker CPUs not isolated.
+/// `--no-huge`), the policy's mirror port; then, as warnings, worker CPUs not isolated and
+/// memif ports.
 pub fn checks(profile: &Profile, profile_file: &str, policy: Option<&PolicyNeeds>) -> Vec<Check> {
     let mut out = Vec::new();
     let host = Host::read();
@@ -58,6 +59,7 @@ pub fn checks(profile: &Profile, profile_file: &str, policy: Option<&PolicyNeeds
         .chain(std::iter::once(memory_check(profile, profile_file, &host)))
         .chain(policy.map(|p| mirror_check(profile, profile_file, p)))
         .chain(isolation_check(profile, &host))
+        .chain(memif_check(profile))
     {
         let failed = c.outcome.is_err();
         out.push(c);
@@ -272,6 +274,26 @@ fn isolation_check(profile: &Profile, host: &Host) -> Option<Check> {
     ))
 }
 
+/// memif ports: DPDK 22.11's memif PMD unmaps the shared rings of a peer that disconnects
+/// while a worker may be polling them, which crashes the process (testpmd and antidote alike,
+/// measured: bench/pktgen/run.sh stops the device before its generator for this reason).
+fn memif_check(profile: &Profile) -> Option<Check> {
+    let names: Vec<&str> = profile.ports.iter().filter(|p| p.device.starts_with("net_memif")).map(|p| p.name.as_str()).collect();
+    if names.is_empty() {
+        return None;
+    }
+    Some(Check::warn(
+        MEMIF,
+        format!(
+            "port(s) {} on net_memif: DPDK 22.11's memif can crash the process when the peer disconnects while frames flow; stop antidote before its memif peer",
+            names.join(", ")
+        ),
+    ))
+}
+
+/// The name of the memif warning (`antidote run` prints it too).
+pub const MEMIF: &str = "memif";
+
 /// A PCI address as sysfs names it: domain included, lower case (`3b:00.0` → `0000:3b:00.0`).
 pub fn pci_full(addr: &str) -> String {
     if addr.matches(':').count() == 1 { format!("0000:{addr}") } else { addr.to_string() }.to_ascii_lowercase()
@@ -360,6 +382,11 @@ mod tests {
         let host2 = Host { isolated: String::new(), ..host };
         let c = isolation_check(&p, &host2).unwrap();
         assert!(c.warn && c.outcome.is_ok() && c.line().starts_with("warn  isolation: worker CPU(s) 1 not isolated"), "{}", c.line());
+        // memif ports: a warning naming them; none for other devices.
+        assert!(memif_check(&p).is_none());
+        let p = profile(&format!("name = \"x\"\nworker_lcores = [1]\n{}", PAIR.replace("device = \"net_null0\"", "device = \"net_memif0,role=server\"")));
+        let c = memif_check(&p).unwrap();
+        assert!(c.warn && c.line().starts_with("warn  memif: port(s) a on net_memif:"), "{}", c.line());
     }
 
     const MOUNTED: &str = "proc /proc proc rw 0 0\nhugetlbfs /dev/hugepages hugetlbfs rw,relatime,pagesize=2M 0 0\n";

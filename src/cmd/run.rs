@@ -199,8 +199,12 @@ pub fn run(a: RunArgs) -> ExitCode {
     // Host checks first: not root, no hugepages, a missing interface, a mempool too small get
     // their one sentence before anything else is set up.
     let needs = policy.as_ref().map(|(prog, _)| policy_needs(prog));
-    if let Some(e) = antidote_dataplane::preflight::checks(&p, &file, needs.as_ref()).into_iter().find_map(|c| c.outcome.err()) {
+    let checks = antidote_dataplane::preflight::checks(&p, &file, needs.as_ref());
+    if let Some(e) = checks.iter().find_map(|c| c.outcome.clone().err()) {
         return crate::fail(&e);
+    }
+    for c in checks.iter().filter(|c| c.warn && c.what == antidote_dataplane::preflight::MEMIF) {
+        eprintln!("antidote: warning: {}", c.outcome.as_ref().map_or("", |s| s.as_str()));
     }
     let hooks = match a
         .alerts
