@@ -5,6 +5,9 @@
 # seconds apart; the order within a pair alternates, so a drift favours neither).
 #
 #   bench/paired.sh BEFORE_BIN AFTER_BIN [--pairs N] [--seconds S] [--policy FILE] [--quiet | --smb]
+#                   [--canaries]
+#
+# --canaries: the pair with a canary identity and canaries every second, as throughput.sh's.
 #
 # Each run is `antidote run` on hw-profiles/bench-pcap-null.toml for S seconds; its rate is the
 # median of its per-second rates (the first second skipped), as in throughput.sh. Builds with
@@ -21,6 +24,8 @@ SECONDS_PER_RUN=5
 POLICY=(--policy policies/default.policy)
 MIX=bench/out/mix.pcap
 PROFILE=hw-profiles/bench-pcap-null.toml
+CANARIES=
+EXTRA=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --pairs) PAIRS="$2"; shift 2 ;;
@@ -28,6 +33,7 @@ while [ $# -gt 0 ]; do
     --policy) POLICY=(--policy "$2"); shift 2 ;;
     --quiet) MIX=bench/out/mix-quiet.pcap; PROFILE=hw-profiles/bench-pcap-null-quiet.toml; shift ;;
     --smb) MIX=bench/out/mix-smb.pcap; PROFILE=hw-profiles/bench-pcap-null-smb.toml; shift ;;
+    --canaries) CANARIES=1; shift ;;
     *) echo "paired.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -37,13 +43,18 @@ mkdir -p bench/out
 [ -s bench/out/mix.pcap ] || /usr/bin/python3 bench/gen_mix.py bench/out/mix.pcap >/dev/null
 [ -s bench/out/mix-quiet.pcap ] || /usr/bin/python3 bench/gen_mix.py bench/out/mix-quiet.pcap --quiet >/dev/null
 [ -s bench/out/mix-smb.pcap ] || /usr/bin/python3 bench/gen_mix.py bench/out/mix-smb.pcap 4096 --smb-share 0.2 >/dev/null
+if [ -n "$CANARIES" ]; then
+  sed -e 's|^b = "b"$|b = "b"\ncanary_mac = "02:cc:00:00:00:fa"\ncanary_ipv4 = "198.18.1.250/24"|' "$PROFILE" > bench/out/profile-paired-canaries.toml
+  PROFILE=bench/out/profile-paired-canaries.toml
+  EXTRA=(--canary-interval 1)
+fi
 
 median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) {print 0} else if (NR%2) {print a[(NR+1)/2]} else {print (a[NR/2]+a[NR/2+1])/2}}'; }
 
 # One run: "MPPS JUDGE" (JUDGE: judging cycles per frame, or - without the feature).
 run() {
   local out
-  out=$("$1" run --profile "$PROFILE" "${POLICY[@]}" --control off --stats-interval 1 --duration "$SECONDS_PER_RUN" 2>&1) \
+  out=$("$1" run --profile "$PROFILE" "${POLICY[@]}" "${EXTRA[@]}" --control off --stats-interval 1 --duration "$SECONDS_PER_RUN" 2>&1) \
     || { echo "paired.sh: $1 failed:" >&2; echo "$out" >&2; exit 1; }
   local mpps judge
   mpps=$(echo "$out" | awk '/^antidote: [0-9.]+s \|/ {u=$NF; v=$(NF-1); print (u=="Mpps") ? v : (u=="kpps") ? v/1e3 : v/1e6}' | tail -n +2 | median)

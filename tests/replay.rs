@@ -329,7 +329,12 @@ n = int(sys.argv[2])
 def answer(i, name):
     return Ether(src="02:ad:00:00:00:66", dst="02:ad:00:00:00:10") / IP(src="198.18.0.66", dst="198.18.0.10") / UDP(
         sport=5355, dport=50000 + i % 1000) / DNS(id=i & 0xffff, qr=1, qd=DNSQR(qname=name), an=DNSRR(rrname=name, ttl=30, rdata="198.18.0.66"))
-wrpcap(sys.argv[1], [answer(i, name) for i in range(n) for name in ("fileservr", "printr")])
+frames = [answer(i, name) for i in range(n) for name in ("fileservr", "printr")]
+# The capture's own clock, 20 µs apart (scapy stamps a frame when it builds it: on a busy machine
+# the storm would spread over seconds of capture time, and the replay folds by that time).
+for k, f in enumerate(frames):
+    f.time = 1700000000 + k * 0.00002
+wrpcap(sys.argv[1], frames)
 "#;
 
 #[test]
