@@ -4,7 +4,7 @@
 # rates on a shared machine, and in time, where bench/instructions.sh counts instructions
 # (which did not predict time here: see RESULTS.md, session 12).
 #
-#   bench/phases.sh [--policy FILE] [--rounds N] [--seconds S] [--quiet | --smb]
+#   bench/phases.sh [--policy FILE] [--rounds N] [--seconds S] [--quiet | --smb | --mix PCAP]
 #
 # Builds antidote with the `phase-cycles` feature (into target/phases), runs the throughput
 # bench's profile and mix for S seconds N times, and prints each round and the medians:
@@ -24,7 +24,12 @@ while [ $# -gt 0 ]; do
     --seconds) SECONDS_PER_RUN="$2"; shift 2 ;;
     --quiet) MIX=bench/out/mix-quiet.pcap; PROFILE=hw-profiles/bench-pcap-null-quiet.toml; shift ;;
     --smb) MIX=bench/out/mix-smb.pcap; PROFILE=hw-profiles/bench-pcap-null-smb.toml; shift ;;
-    *) echo "usage: bench/phases.sh [--policy FILE] [--rounds N] [--seconds S] [--quiet | --smb]" >&2; exit 2 ;;
+    --mix)
+      # Any other capture, replayed as the standard mix is.
+      mkdir -p bench/out
+      MIX="$2"; PROFILE=bench/out/profile-phases-mix.toml; shift 2
+      sed -e "s|rx_pcap=bench/out/mix.pcap|rx_pcap=$MIX|" hw-profiles/bench-pcap-null.toml > "$PROFILE" ;;
+    *) echo "usage: bench/phases.sh [--policy FILE] [--rounds N] [--seconds S] [--quiet | --smb | --mix PCAP]" >&2; exit 2 ;;
   esac
 done
 [ "$(id -u)" -eq 0 ] || { echo "phases.sh: run as root (DPDK)." >&2; exit 1; }
