@@ -26,8 +26,16 @@ fn lab_pktgen_rfc2544_smoke_finds_rates_and_the_counters_agree() {
                     .iter()
                     .find(|r| r["dut"] == dut && r["size"] == size && r["kind"] == kind)
                     .unwrap_or_else(|| panic!("no {kind} for {dut} at {size}:\n{text}"));
-                assert!(r["mpps"].as_f64().unwrap() > 0.01, "{dut} {size} {kind}: no rate: {r}");
+                assert!(r["mpps"].as_f64().unwrap() > 0.0 && r["received"].as_u64().unwrap() > 0, "{dut} {size} {kind}: no rate: {r}");
                 assert!(r["loss_pct"].as_f64().unwrap() <= r["loss_tolerance_pct"].as_f64().unwrap(), "{r}");
+                // The partial-drop rate lies above the search's floor (0.1 % of the line): the
+                // device forwards. (The no-drop rate may rest on the floor here: on this VM's
+                // memif, a trial at any higher rate can lose a few frames to the scheduler — a
+                // CI run found testpmd's at 1518 bytes there — which is what the field reports
+                // as no NDR above it.)
+                if kind == "pdr" {
+                    assert!(r["rate_pct"].as_f64().unwrap() > 0.1, "{dut} {size} pdr at the search's floor: {r}\n{text}");
+                }
             }
             let probes: u64 =
                 rows.iter().filter(|r| r["dut"] == dut && r["size"] == size && r["kind"] == "latency").map(|r| r["probes"].as_u64().unwrap()).sum();
