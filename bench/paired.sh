@@ -16,6 +16,7 @@
 #   before_mpps=B after_mpps=A median_pair_ratio=R
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/profiles.sh
 [ $# -ge 2 ] || { echo "usage: bench/paired.sh BEFORE_BIN AFTER_BIN [--pairs N] [--seconds S] [--policy FILE] [--quiet | --smb]" >&2; exit 2; }
 BEFORE=$1 AFTER=$2
 shift 2
@@ -44,7 +45,7 @@ mkdir -p bench/out
 [ -s bench/out/mix-quiet.pcap ] || /usr/bin/python3 bench/gen_mix.py bench/out/mix-quiet.pcap --quiet >/dev/null
 [ -s bench/out/mix-smb.pcap ] || /usr/bin/python3 bench/gen_mix.py bench/out/mix-smb.pcap 4096 --smb-share 0.2 >/dev/null
 if [ -n "$CANARIES" ]; then
-  sed -e 's|^b = "b"$|b = "b"\ncanary_mac = "02:cc:00:00:00:fa"\ncanary_ipv4 = "198.18.1.250/24"|' "$PROFILE" > bench/out/profile-paired-canaries.toml
+  canary_profile "$PROFILE" bench/out/profile-paired-canaries.toml
   PROFILE=bench/out/profile-paired-canaries.toml
   EXTRA=(--canary-interval 1)
 fi

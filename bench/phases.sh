@@ -12,6 +12,7 @@
 # A change to the packet path is compared by running this on both builds, alternated.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/profiles.sh
 POLICY=policies/default.policy
 ROUNDS=3
 SECONDS_PER_RUN=4
@@ -26,9 +27,8 @@ while [ $# -gt 0 ]; do
     --smb) MIX=bench/out/mix-smb.pcap; PROFILE=hw-profiles/bench-pcap-null-smb.toml; shift ;;
     --mix)
       # Any other capture, replayed as the standard mix is.
-      mkdir -p bench/out
       MIX="$2"; PROFILE=bench/out/profile-phases-mix.toml; shift 2
-      sed -e "s|rx_pcap=bench/out/mix.pcap|rx_pcap=$MIX|" hw-profiles/bench-pcap-null.toml > "$PROFILE" ;;
+      mix_profile "$MIX" "$PROFILE" ;;
     *) echo "usage: bench/phases.sh [--policy FILE] [--rounds N] [--seconds S] [--quiet | --smb | --mix PCAP]" >&2; exit 2 ;;
   esac
 done

@@ -23,6 +23,7 @@
 # The last line reads: antidote_mpps=A testpmd_mpps=T ratio=R
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/profiles.sh
 
 SECONDS_PER_RUN=6
 ROUNDS=2
@@ -41,8 +42,7 @@ while [ $# -gt 0 ]; do
     --rounds) ROUNDS="$2"; shift 2 ;;
     --mix)
       MIX="$2"; PROFILE=bench/out/profile-mix.toml; shift 2
-      mkdir -p bench/out
-      sed -e "s|rx_pcap=bench/out/mix.pcap|rx_pcap=$MIX|" hw-profiles/bench-pcap-null.toml > "$PROFILE" ;;
+      mix_profile "$MIX" "$PROFILE" ;;
     --bin) BIN_OVERRIDE="$2"; shift 2 ;;
     --canaries) CANARIES=1; shift ;;
     --workers) WORKERS="$2"; shift 2 ;;
@@ -61,10 +61,8 @@ mkdir -p bench/out
 BIN=${BIN_OVERRIDE:-target/release/antidote}
 EXTRA=()
 if [ -n "$CANARIES" ]; then
-  # The pair gets a canary identity; canaries every second per protocol (their frames go out
-  # of net_null), and every frame is looked at for the identity.
-  sed -e 's|^b = "b"$|b = "b"\ncanary_mac = "02:cc:00:00:00:fa"\ncanary_ipv4 = "198.18.1.250/24"|' "$PROFILE" > bench/out/profile-canaries.toml
-  grep -q canary_mac bench/out/profile-canaries.toml || { echo "throughput.sh: $PROFILE has no [[pair]] b = \"b\" to give a canary identity" >&2; exit 1; }
+  # The pair gets a canary identity; canaries every second per protocol.
+  canary_profile "$PROFILE" bench/out/profile-canaries.toml
   PROFILE=bench/out/profile-canaries.toml
   EXTRA=(--canary-interval 1)
 fi

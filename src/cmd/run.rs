@@ -200,8 +200,8 @@ pub fn run(a: RunArgs) -> ExitCode {
     // their one sentence before anything else is set up.
     let needs = policy.as_ref().map(|(prog, _)| policy_needs(prog));
     let checks = antidote_dataplane::preflight::checks(&p, &file, needs.as_ref());
-    if let Some(e) = checks.iter().find_map(|c| c.outcome.clone().err()) {
-        return crate::fail(&e);
+    if let Some(e) = checks.iter().find_map(|c| c.outcome.as_ref().err()) {
+        return crate::fail(e);
     }
     for c in checks.iter().filter(|c| c.warn && c.what == antidote_dataplane::preflight::MEMIF) {
         eprintln!("antidote: warning: {}", c.outcome.as_ref().map_or("", |s| s.as_str()));
