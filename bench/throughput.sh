@@ -49,6 +49,10 @@ while [ $# -gt 0 ]; do
     *) echo "usage: bench/throughput.sh [--policy FILE] [--seconds N] [--rounds N] [--quiet | --smb | --mix PCAP] [--bin PATH] [--canaries] [--workers N]" >&2; exit 2 ;;
   esac
 done
+# testpmd's first two seconds and antidote's first are warm-up, not counted: shorter runs leave
+# too few seconds to take a median of.
+[[ "$SECONDS_PER_RUN" =~ ^[0-9]+$ ]] && [ "$SECONDS_PER_RUN" -ge 4 ] \
+  || { echo "throughput.sh: --seconds must be a whole number of at least 4 (the first seconds of each run are warm-up)." >&2; exit 2; }
 [ "$(id -u)" -eq 0 ] || { echo "throughput.sh: run as root (DPDK)." >&2; exit 1; }
 command -v dpdk-testpmd >/dev/null || { echo "throughput.sh: dpdk-testpmd missing: run scripts/setup.sh." >&2; exit 1; }
 

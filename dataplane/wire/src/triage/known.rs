@@ -60,10 +60,11 @@ pub(super) fn known_layout<const TAGGED: bool, const V6: bool, const UDP: bool>(
         // name-resolution datagram is marked as a possible answer without reading its message
         // (it may be cut anywhere, even before its flags), as the dissector marks it
         // (`ns.fragment`) — and so it is charged to the worker's answer budget like any answer.
+        // (The message the dissector reads: its order of ports.)
+        let app = proto::udp_app(sport, dport);
         if !V6 {
             let frag = u16::from_be_bytes([*d.get(l3 + 6)?, *d.get(l3 + 7)?]);
             if frag & 0x3fff != 0 {
-                let app = proto::udp_app(sport, dport);
                 return Some(if frag & 0x1fff == 0 && app & (proto::NBNS | proto::LLMNR | proto::MDNS | proto::SSRP) != 0 {
                     Known::Named(app | proto::RESP)
                 } else {
@@ -71,8 +72,6 @@ pub(super) fn known_layout<const TAGGED: bool, const V6: bool, const UDP: bool>(
                 });
             }
         }
-        // The message the dissector reads (its order of ports), and its QR / R bit.
-        let app = proto::udp_app(sport, dport);
         if app == proto::SSRP {
             // The SQL browser: its message's first byte tells a reply (SVR_RESP), what the
             // rules about replies and the answer budget want, from a request.
