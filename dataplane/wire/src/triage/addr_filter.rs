@@ -2,19 +2,21 @@
 //! destination addresses against, read at the offsets of its layout class.
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering::*};
 
-/// A superset of the addresses a learned table holds — 4096 flags, one for each value of 12
+/// A superset of the addresses a learned table holds — 512 flags, one for each value of 9
 /// bits of an address's last two bytes — that the workers' header look tests a frame's source
 /// and destination addresses against without hashing them or touching the table: under the
 /// default policy, once a poisoner is known, a TCP segment between two other hosts is let
-/// through on two byte loads from a 4 KiB array instead of a look at its ports, flags and
+/// through on two byte loads from a 512-byte array instead of a look at its ports, flags and
 /// payload (every follow-on rule needs `ip.src` or `ip.dst` in the table,
 /// `antidote_policy::plan`).
 ///
-/// The flags tell apart every host of a /24 (IPv4), and IPv6 hosts by the end of their
+/// The flags tell apart every host of a /24 (IPv4), and IPv6 hosts by the last 9 bits of their
 /// interface identifiers; hosts beyond that may share flags, which only costs them the full
 /// look. A flag is one byte, not one bit, and its index is the last two bytes read as the
-/// machine reads a `u16`, shifted down four bits: a test is a 16-bit load, a shift and a byte
-/// load. Flags are set when a key is learned (before it is published) and never cleared — a key
+/// machine reads a `u16`, shifted down seven bits: a test is a 16-bit load, a shift and a byte
+/// load. (512 flags, not more: the source PMD's copy of each burst pushes the worker's lines out
+/// of L1, and the whole filter is then 8 lines to find again — with 4096 flags, up to one line
+/// for each frame's address, and a frame's address loads waited on them.) Flags are set when a key is learned (before it is published) and never cleared — a key
 /// that expires or is forgotten leaves its flag, so the filter can say "maybe" too often, never
 /// "no" for a key the table holds (clearing would race with a concurrent insert); it starts
 /// empty again with the table (a policy that redeclares it, a restart).
@@ -25,8 +27,8 @@ pub struct AddrFilter {
     generation: AtomicU64,
 }
 
-/// Size of [`AddrFilter`]: one flag for each value of [`AddrFilter::flag_of`] (12 bits).
-const FILTER_FLAGS: usize = 4096;
+/// Size of [`AddrFilter`]: one flag for each value of [`AddrFilter::flag_of`] (9 bits).
+const FILTER_FLAGS: usize = 512;
 
 impl Default for AddrFilter {
     fn default() -> Self {
@@ -44,12 +46,12 @@ impl AddrFilter {
     }
 
     /// The flag of an address's last two bytes (as [`AddrFilter::last2_of_key`] reads them): the
-    /// `u16` shifted down four bits — on a little-endian machine, the last byte and the high
-    /// four bits of the one before, so within a /24 every host has its own flag. 12 bits: no
-    /// mask, no byte swap.
+    /// `u16` shifted down seven bits — on a little-endian machine, the last byte and the high
+    /// bit of the one before, so within a /24 every host has its own flag. 9 bits: no mask, no
+    /// byte swap.
     #[inline(always)]
     fn flag_of(last2: u16) -> usize {
-        (last2 >> 4) as usize
+        (last2 >> 7) as usize
     }
 
     /// False when no key with the same flag ([`AddrFilter::flag_of`]) was ever added.
