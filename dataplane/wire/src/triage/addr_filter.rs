@@ -14,12 +14,14 @@ use std::sync::atomic::{AtomicU64, AtomicU8, Ordering::*};
 /// interface identifiers; hosts beyond that may share flags, which only costs them the full
 /// look. A flag is one byte, not one bit, and its index is the last two bytes read as the
 /// machine reads a `u16`, shifted down seven bits: a test is a 16-bit load, a shift and a byte
-/// load. (512 flags, not more: the source PMD's copy of each burst pushes the worker's lines out
-/// of L1, and the whole filter is then 8 lines to find again — with 4096 flags, up to one line
-/// for each frame's address, and a frame's address loads waited on them.) Flags are set when a key is learned (before it is published) and never cleared — a key
-/// that expires or is forgotten leaves its flag, so the filter can say "maybe" too often, never
-/// "no" for a key the table holds (clearing would race with a concurrent insert); it starts
-/// empty again with the table (a policy that redeclares it, a restart).
+/// load. (512 flags, not more: the source PMD's copy of each burst pushes the worker's lines
+/// out of L1, and the whole filter is then 8 lines to find again — with 4096 flags, up to one
+/// line for each frame's address, and a frame's address loads waited on them. As bits, the
+/// test took more instructions than the misses cost.) Flags are set when a key is learned
+/// (before it is published) and never cleared — a key that expires or is forgotten leaves its
+/// flag, so the filter can say "maybe" too often, never "no" for a key the table holds
+/// (clearing would race with a concurrent insert); it starts empty again with the table (a
+/// policy that redeclares it, a restart).
 pub struct AddrFilter {
     flags: [AtomicU8; FILTER_FLAGS],
     /// Bumped whenever a flag is newly set: a worker that learned a key while judging a burst
