@@ -19,7 +19,8 @@
 # Source: net_pcap replaying bench/out/mix.pcap from memory forever (infinite_rx), a realistic
 # mix written by bench/gen_mix.py; sink: net_null. Both forwarders get the same lcores (main 0,
 # worker 1), hugepages (--in-memory) and vdev arguments. Each round runs testpmd then antidote;
-# a forwarder's rate is the median of its per-second RX rates (the first second skipped).
+# a forwarder's rate is the median of its per-second RX rates (antidote's first second and
+# testpmd's first two skipped as warm-up: runs are at least 4 s).
 # The last line reads: antidote_mpps=A testpmd_mpps=T ratio=R
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,8 +50,7 @@ while [ $# -gt 0 ]; do
     *) echo "usage: bench/throughput.sh [--policy FILE] [--seconds N] [--rounds N] [--quiet | --smb | --mix PCAP] [--bin PATH] [--canaries] [--workers N]" >&2; exit 2 ;;
   esac
 done
-# testpmd's first two seconds and antidote's first are warm-up, not counted: shorter runs leave
-# too few seconds to take a median of.
+# (Shorter runs leave too few seconds past the warm-up to take a median of.)
 [[ "$SECONDS_PER_RUN" =~ ^[0-9]+$ ]] && [ "$SECONDS_PER_RUN" -ge 4 ] \
   || { echo "throughput.sh: --seconds must be a whole number of at least 4 (the first seconds of each run are warm-up)." >&2; exit 2; }
 [ "$(id -u)" -eq 0 ] || { echo "throughput.sh: run as root (DPDK)." >&2; exit 1; }

@@ -55,13 +55,13 @@ pub(super) fn known_layout<const TAGGED: bool, const V6: bool, const UDP: bool>(
         if !(named_port(sport) | named_port(dport)) {
             return Some(Known::Plain);
         }
+        // The message the dissector reads (its order of ports).
+        let app = proto::udp_app(sport, dport);
         // A fragment: a later one carries no UDP header (what reads as ports is payload): plain
         // UDP, which the dissector downgrades ([`Triage::possible`]). A first fragment of a
         // name-resolution datagram is marked as a possible answer without reading its message
         // (it may be cut anywhere, even before its flags), as the dissector marks it
         // (`ns.fragment`) — and so it is charged to the worker's answer budget like any answer.
-        // (The message the dissector reads: its order of ports.)
-        let app = proto::udp_app(sport, dport);
         if !V6 {
             let frag = u16::from_be_bytes([*d.get(l3 + 6)?, *d.get(l3 + 7)?]);
             if frag & 0x3fff != 0 {
