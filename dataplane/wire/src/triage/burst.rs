@@ -78,9 +78,8 @@ pub fn triage_burst<'a>(n: usize, frame: impl Fn(usize) -> &'a [u8], bytes: impl
         (None, true) => first_pass!(None::<super::AddrGate<'_>>, true),
         (None, false) => first_pass!(None::<super::AddrGate<'_>>, false),
     }
-    // (A short frame's zero head reads as no layout; the watch is told of it all the same.)
+    // (A short frame's zero head has already read as no layout; the watch is told of it.)
     watched |= short;
-    for_each_bit(short, |i| cls[i] = OTHER as u8);
     let mut classes = class_masks(&cls);
     // Frames with a flag of the filter set for their source or destination address (as the
     // IPv4 classes place them).
@@ -157,13 +156,4 @@ pub fn triage_burst<'a>(n: usize, frame: impl Fn(usize) -> &'a [u8], bytes: impl
     class!(6, true, true, false);
     class!(7, true, true, true);
     look
-}
-
-#[inline(always)]
-fn for_each_bit(mut bits: u32, mut f: impl FnMut(usize)) {
-    while bits != 0 {
-        let i = bits.trailing_zeros() as usize;
-        bits &= bits - 1;
-        f(i);
-    }
 }
