@@ -53,6 +53,19 @@ Copyright: the antidote authors
 License: see the project's repository
 EOT
 
+# What the binary needs at run time: the packages that hold the shared libraries it names. DPDK
+# is linked in (dataplane/dpdk/build.rs), drivers included; a binary built with
+# ANTIDOTE_DPDK_LINK=shared names DPDK's shared libraries instead, and loads its drivers as
+# plugins: the usual ones are recommended then.
+DEPENDS=$(objdump -p "$BIN" | awk '$1 == "NEEDED" {print $2}' | while read -r lib; do
+  dpkg -S "*/$lib" 2>/dev/null | head -1 | cut -d: -f1
+done | sort -u | paste -sd, | sed 's/,/, /g')
+[ -n "$DEPENDS" ] || { echo "build-deb.sh: could not tell which packages hold the libraries $BIN needs (objdump -p, dpkg -S)" >&2; exit 1; }
+RECOMMENDS="dpdk, logrotate"
+if objdump -p "$BIN" | grep -q 'NEEDED.*librte_eal'; then
+  RECOMMENDS="dpdk, librte-mempool-ring23, librte-net-af-packet23, librte-net-pcap23, librte-net-i40e23, librte-net-ixgbe23, librte-net-ice23, librte-net-mlx5-23, logrotate"
+fi
+
 cat > "$PKG/DEBIAN/control" <<EOT
 Package: antidote
 Version: $VERSION
@@ -60,8 +73,8 @@ Architecture: $ARCH
 Maintainer: antidote developers <antidote@localhost>
 Section: net
 Priority: optional
-Depends: libc6, libnuma1, librte-eal23, librte-ethdev23, librte-mbuf23, librte-mempool23, librte-mempool-ring23, librte-net23
-Recommends: dpdk, librte-net-af-packet23, librte-net-pcap23, librte-net-i40e23, librte-net-ixgbe23, librte-net-ice23, librte-net-mlx5-23, logrotate
+Depends: $DEPENDS
+Recommends: $RECOMMENDS
 Installed-Size: $(du -sk "$PKG" | cut -f1)
 Description: inline protection against LLMNR, NBT-NS and mDNS poisoning
  A DPDK appliance that sits in the wire between port pairs, in poll mode,

@@ -5,10 +5,26 @@ use std::{env, path::PathBuf};
 fn main() {
     println!("cargo:rerun-if-changed=shim/shim.h");
     println!("cargo:rerun-if-changed=shim/shim.c");
+    // DPDK is linked into the executable (`static`, the default) or loaded from Debian's shared
+    // libraries and driver plugins (`ANTIDOTE_DPDK_LINK=shared`). Linked in, the PMDs' per-frame
+    // calls into the mempool and EAL are direct and their per-lcore variables are read at a
+    // fixed offset from the thread pointer, without `__tls_get_addr` or the PLT: ~8 % more
+    // frames a second on the bench (bench/RESULTS.md, session 26).
+    println!("cargo:rerun-if-env-changed=ANTIDOTE_DPDK_LINK");
+    let link = env::var("ANTIDOTE_DPDK_LINK").unwrap_or_else(|_| "static".into());
+    let statik = match link.as_str() {
+        "static" => true,
+        "shared" => false,
+        other => panic!("ANTIDOTE_DPDK_LINK={other}: say `static` (the default: DPDK linked in) or `shared` (Debian's shared libraries)"),
+    };
     let lib = pkg_config::Config::new()
         .atleast_version("22.11")
+        .cargo_metadata(!statik)
         .probe("libdpdk")
         .unwrap_or_else(|e| panic!("libdpdk >= 22.11 not found by pkg-config ({e}); run scripts/setup.sh (it installs libdpdk-dev)"));
+    if statik {
+        link_static();
+    }
 
     // pkg-config's `-include rte_config.h -march=corei7` are not passed on by the crate: add them.
     let mut extra: Vec<String> = Vec::new();
@@ -31,8 +47,9 @@ fn main() {
     cc.file("shim/shim.c").opt_level(3).warnings(false);
     // The shim is linked into executables only, and DPDK's libraries are loaded with them: their
     // per-lcore variables (`rte_lcore_id()` in every mempool get and put) are read at a fixed
-    // offset from the thread pointer, as testpmd reads them, not through `__tls_get_addr`. (The
-    // PMDs' own calls, inside their shared objects, remain: testpmd pays them too.)
+    // offset from the thread pointer, as testpmd reads them, not through `__tls_get_addr`. (So
+    // do the PMDs' own, once DPDK is linked in; in the `shared` link they go through it, as
+    // Debian's testpmd's do.)
     cc.flag("-ftls-model=initial-exec");
     for p in &lib.include_paths {
         cc.include(p);
@@ -73,4 +90,45 @@ fn main() {
         .expect("bindgen could not read DPDK's headers: is libclang-dev installed? (scripts/setup.sh)");
     let out = PathBuf::from(env::var("OUT_DIR").unwrap());
     bindings.write_to_file(out.join("bindings.rs")).expect("write bindings");
+}
+
+/// DPDK linked into the executable as DPDK's own guide links an application statically
+/// (`pkg-config --static --libs libdpdk`): every DPDK library and driver whole (the drivers
+/// register themselves from constructors, so every PMD Debian builds is in: vdevs and NICs
+/// alike), and the system libraries they use as shared libraries.
+fn link_static() {
+    let pc = |args: &[&str]| {
+        let out = std::process::Command::new("pkg-config").args(args).output().expect("pkg-config runs");
+        assert!(out.status.success(), "pkg-config {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let libdir = pc(&["--variable=libdir", "libdpdk"]);
+    assert!(
+        std::path::Path::new(&format!("{libdir}/librte_eal.a")).exists(),
+        "{libdir}/librte_eal.a missing: DPDK's static libraries come with libdpdk-dev (scripts/setup.sh); or build with ANTIDOTE_DPDK_LINK=shared"
+    );
+    let flags = pc(&["--static", "--libs", "libdpdk"]);
+    println!("cargo:rustc-link-search=native={libdir}");
+    let mut seen = std::collections::HashSet::new();
+    for f in flags.split_whitespace() {
+        if let Some(a) = f.strip_prefix("-l:lib").and_then(|a| a.strip_suffix(".a")) {
+            if seen.insert(a.to_string()) {
+                println!("cargo:rustc-link-lib=static:+whole-archive,-bundle={a}");
+            }
+        }
+    }
+    // The system libraries, shared. (The list also names the shared DPDK libraries, for a link
+    // that falls back to them: not wanted here; and libraries that only the static builds of
+    // libpcap or dbus need, such as libsystemd, whose development links may be absent.)
+    for f in flags.split_whitespace() {
+        if let Some(l) = f.strip_prefix("-l") {
+            if l.starts_with(':') || l.starts_with("rte_") || !seen.insert(l.to_string()) {
+                continue;
+            }
+            // (libatomic lies in the compiler's own directory, which cc searches.)
+            if l == "atomic" || std::path::Path::new(&format!("{libdir}/lib{l}.so")).exists() {
+                println!("cargo:rustc-link-lib=dylib={l}");
+            }
+        }
+    }
 }
