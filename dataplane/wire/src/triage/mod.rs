@@ -68,11 +68,10 @@ impl MacWatch {
     /// Watches for the first four of `macs`.
     pub fn new(macs: &[[u8; 6]]) -> MacWatch {
         let mut w = MacWatch::NONE;
-        let mut mark = |b: u8| w.last[(b >> 6) as usize] |= 1 << (b & 63);
-        // Broadcast; an identity's own address and its solicited-node group end in its last byte.
-        mark(0xff);
-        for m in macs.iter().take(4) {
-            mark(m[5]);
+        // Broadcast ends in 0xff; an identity's own address and its solicited-node group in its
+        // address's last byte.
+        for b in std::iter::once(0xff).chain(macs.iter().take(4).map(|m| m[5])) {
+            w.last[(b >> 6) as usize] |= 1 << (b & 63);
         }
         for (k, m) in macs.iter().take(4).enumerate() {
             w.macs[k] = mac_word(m);
@@ -93,7 +92,7 @@ impl MacWatch {
 
     /// Whether the frame whose first bytes are `h` is to point out: its destination ends in a
     /// byte that one it may concern ends in (a superset of [`MacWatch::may_concern`], which the
-    /// caller asks next: on a mix of random addresses ~1 frame in 128 more per identity), or it
+    /// caller asks next: on random addresses ~1 frame in 256 more per byte in the set), or it
     /// carries an 802.1Q tag. No branch (`bench/RESULTS.md`, session 26).
     #[inline(always)]
     pub fn wants(&self, h: &[u8; 60]) -> bool {
