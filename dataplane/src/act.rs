@@ -95,6 +95,11 @@ impl Outputs {
             // The segment: the pair and the frame's (outer) VLAN.
             let vlan = f.eth.and_then(|e| e.vlan_id()).unwrap_or(0);
             meta.segment = segment(t.pair, vlan);
+            // The VLANs in use on the port, where canaries go: every frame judged in full notes
+            // its own (the judge notes the others' from broadcasts and a sample).
+            if let Some(c) = &shared.canaries {
+                c.saw_vlan(t.rx_index, vlan);
+            }
             let seg = meta.segment;
             // An answer the triage did not charge to the worker's budget (a layout it does not
             // read: two tags, IPv4 options, IPv6 extension headers) is charged here, before it

@@ -114,7 +114,7 @@ impl BurstBufs {
         };
         // The port's canary identities: the triage points out the frames that can concern them.
         let canaries = shared.canaries.as_deref().filter(|c| c.by_port.get(t.rx_index).is_some_and(|ids| !ids.is_empty()));
-        let watch = canaries.map(|c| c.watch[t.rx_index]);
+        let watch = canaries.map(|c| &c.watch[t.rx_index]);
         // The frames of layouts the triage walks one by one (ARP among them): every frame when
         // there is no triage.
         let mut other = all;
@@ -145,6 +145,13 @@ impl BurstBufs {
         // learns who owns which name from them (`act`).
         if self.learn_ms != now {
             (self.learn_ms, self.learn_tokens) = (now, LEARN_PER_MS);
+            // The VLANs in use on the port, where canaries go: from the first burst of each
+            // millisecond, every frame (besides, every frame the triage points out notes its
+            // own — broadcasts among them: every host's ARP requests — and every frame judged
+            // in full, `act`).
+            if let Some(c) = canaries {
+                note_vlans(frames, c, t.rx_index);
+            }
         }
         let mut deferred = 0;
         let mut names = names & skip;
@@ -188,10 +195,11 @@ impl BurstBufs {
         if let Some(ids) = canaries {
             if watched != 0 || ids.replay {
                 let look = if ids.replay { all } else { watched };
-                let mut budget = CanaryBudget { frames: &mut self.out.canary_frames, now, over: 0 };
-                consumed = canary_frames(frames, look, &mut self.canary_buf, &mut self.out.inject, ids, t.rx_index, pool, &mut skip, &mut budget);
-                if budget.over > 0 {
-                    bump(&c.actions.canary_over_budget, budget.over);
+                let l = canary_frames(frames, look, &mut self.canary_buf, &mut self.out.inject, ids, t.rx_index, pool, &mut self.out.canary_frames, now);
+                skip = (skip | l.unjudged) & !l.judged;
+                consumed = l.consumed;
+                if l.over > 0 {
+                    bump(&c.actions.canary_over_budget, l.over as u64);
                 }
             }
         }
@@ -317,26 +325,34 @@ impl BurstBufs {
     }
 }
 
-/// The worker's budget of frames for canary identities, for one burst's look
-/// ([`crate::flood::FrameBudget`]): what went over it is counted once for the burst.
-struct CanaryBudget<'a> {
-    frames: &'a mut crate::flood::FrameBudget,
-    now: u64,
-    over: u64,
+/// Notes the VLANs of `frames` (their outer 802.1Q tags) as in use on port `port`.
+#[inline(never)]
+fn note_vlans(frames: &[antidote_dpdk::Mbuf], c: &crate::canary::Canaries, port: usize) {
+    for m in frames {
+        if let Some(&[0x81, 0x00, hi, lo]) = m.data().get(12..16) {
+            c.saw_vlan(port, u16::from_be_bytes([hi, lo]) & 0x0fff);
+        }
+    }
 }
 
-impl CanaryBudget<'_> {
-    fn admit(&mut self) -> bool {
-        let ok = self.frames.admit(self.now);
-        self.over += !ok as u64;
-        ok
-    }
+/// What [`canary_frames`] made of a burst's frames (bit i: frame i), returned by value (a
+/// mask the caller passed by reference would live in memory through the whole of `judge`).
+struct CanaryLook {
+    /// Sent to a canary identity: consumed, never forwarded.
+    consumed: u32,
+    /// To be judged (an answer to a canary is what the policy looks for).
+    judged: u32,
+    /// Not to be judged (an ARP request or solicitation answered, or beyond the budget).
+    unjudged: u32,
+    /// Frames beyond the worker's budget for canary identities.
+    over: u32,
 }
 
 /// Frames `look` of the burst (those the triage pointed out) for port `port`'s canary
 /// identities ([`crate::canary::for_identity`]): answers to ARP and solicitations go to
-/// `inject`; frames sent to one leave `skip` (they are judged) — within the worker's `budget`.
-/// Notes the VLANs in use on the port. Returns the frames to consume.
+/// `inject`; frames sent to one are judged — within the worker's `budget`, beyond it consumed
+/// unjudged (a flood of forged answers to it, or of ARP requests for it). Notes the VLANs in
+/// use on the port.
 #[inline(never)]
 #[allow(clippy::too_many_arguments)]
 fn canary_frames(
@@ -347,13 +363,18 @@ fn canary_frames(
     c: &crate::canary::Canaries,
     port: usize,
     pool: &Mempool,
-    skip: &mut u32,
-    budget: &mut CanaryBudget<'_>,
-) -> u32 {
+    budget: &mut crate::flood::FrameBudget,
+    now: u64,
+) -> CanaryLook {
     use crate::canary::ForIdentity;
     use std::sync::atomic::Ordering::Relaxed;
-    let (ids, watch) = (&c.by_port[port], c.watch[port]);
-    let mut consumed = 0u32;
+    let (ids, watch) = (&c.by_port[port], &c.watch[port]);
+    let mut l = CanaryLook { consumed: 0, judged: 0, unjudged: 0, over: 0 };
+    let mut admit = || {
+        let ok = budget.admit(now);
+        l.over += !ok as u32;
+        ok
+    };
     while look != 0 {
         let i = look.trailing_zeros() as usize;
         look &= look - 1;
@@ -368,24 +389,23 @@ fn canary_frames(
         if c.replay && ids.iter().any(|id| d.get(6..12) == Some(&id.mac[..])) {
             // A replay: an identity's own frame in the capture is judged (its canaries and
             // probes read back).
-            *skip &= !(1 << i);
+            l.judged |= 1 << i;
             continue;
         }
         if !watch.may_concern(dst) {
             continue;
         }
+        let bit = 1u32 << i;
         for (k, id) in ids.iter().enumerate() {
-            // Beyond the worker's budget a frame for the identity is consumed, neither judged
-            // nor answered (a flood of forged answers to it, or of ARP requests for it).
             match crate::canary::for_identity(d, id, |vlan| c.ip4_on(port, vlan, k), &mut buf[..]) {
                 ForIdentity::No => continue,
-                ForIdentity::Addressed if budget.admit() => *skip &= !(1 << i),
-                ForIdentity::Addressed => *skip |= 1 << i,
+                ForIdentity::Addressed if admit() => l.judged |= bit,
+                ForIdentity::Addressed => l.unjudged |= bit,
                 // (A replay's capture holds the live run's answer.)
-                ForIdentity::Resolve(_) if c.replay => *skip |= 1 << i,
-                ForIdentity::Resolve(_) if !budget.admit() => *skip |= 1 << i,
+                ForIdentity::Resolve(_) if c.replay => l.unjudged |= bit,
+                ForIdentity::Resolve(_) if !admit() => l.unjudged |= bit,
                 ForIdentity::Resolve(n) => {
-                    *skip |= 1 << i;
+                    l.unjudged |= bit;
                     let answer = antidote_dpdk::Mbuf::alloc(pool).and_then(|mut mb| {
                         mb.append(n as u16)?.copy_from_slice(&buf[..n]);
                         Some(mb)
@@ -396,12 +416,12 @@ fn canary_frames(
                     };
                 }
             }
-            consumed |= 1 << i;
+            l.consumed |= bit;
             break;
         }
     }
-    if consumed != 0 {
-        c.consumed.fetch_add(consumed.count_ones() as u64, Relaxed);
+    if l.consumed != 0 {
+        c.consumed.fetch_add(l.consumed.count_ones() as u64, Relaxed);
     }
-    consumed
+    l
 }

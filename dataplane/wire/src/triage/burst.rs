@@ -35,7 +35,9 @@ pub fn triage_burst<'a>(n: usize, frame: impl Fn(usize) -> &'a [u8], bytes: impl
     // registers (the head and the tag's offset), for every frame: a byte of flags each.
     let gate4 = gate.filter(|g| g.classes & V4_CLASSES != 0);
     let mut seen = [0u8; 32];
-    let (watch, mut watched) = (plan.watch.unwrap_or(super::MacWatch::NONE), 0u32);
+    // What the watch wants of each frame (0 or 1), as `cls`: a byte stored a frame, the mask
+    // made after the loop.
+    let (watch, mut wants) = (plan.watch.unwrap_or(&super::MacWatch::NONE), [0u8; 32]);
     // The descriptors first, in a loop of their own: each frame's head (its first 60 bytes) and
     // length. Short frames keep the zero head, whose Ethertype is no layout's ([`OTHER`]).
     let mut short = 0u32;
@@ -59,7 +61,7 @@ pub fn triage_burst<'a>(n: usize, frame: impl Fn(usize) -> &'a [u8], bytes: impl
             for i in 0..n.min(32) {
                 let h = heads[i];
                 if $watch {
-                    watched |= (watch.wants(h) as u32) << i;
+                    wants[i] = watch.wants(h);
                 }
                 cls[i] = match $gate {
                     Some(g) => {
@@ -79,7 +81,7 @@ pub fn triage_burst<'a>(n: usize, frame: impl Fn(usize) -> &'a [u8], bytes: impl
         (None, false) => first_pass!(None::<super::AddrGate<'_>>, false),
     }
     // (A short frame's zero head has already read as no layout; the watch is told of it.)
-    watched |= short;
+    let watched = !byte_mask(&wants, 0) | short;
     let mut classes = class_masks(&cls);
     // Frames with a flag of the filter set for their source or destination address (as the
     // IPv4 classes place them).

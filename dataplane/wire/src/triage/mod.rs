@@ -45,35 +45,35 @@ pub struct TriagePlan<'a> {
     /// The rules that can match now (bit r: rule r).
     pub live: u64,
     /// Destination MACs to point out ([`BurstTriage::watched`]), read in the first pass.
-    pub watch: Option<MacWatch>,
+    pub watch: Option<&'a MacWatch>,
 }
 
 /// The destination MACs that can concern up to four of the appliance's own identities (its
 /// canary identities): theirs, the broadcast address (ARP), their solicited-node groups
 /// (neighbour solicitation), as 48-bit words. The triage's first pass points out the frames to
-/// them, and the tagged ones (whose VLANs the caller notes), from the header it reads anyway.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// them from the header it reads anyway.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MacWatch {
     macs: [u64; 4],
     low24: [u64; 4],
-    /// The last bytes those destinations end in, as 256 bits: the first pass's test (one load
-    /// of the frame, one of these words), [`MacWatch::may_concern`] the exact one after it.
-    last: [u64; 4],
+    /// For each last byte of a destination, 1 if one of those destinations ends in it: the first
+    /// pass's test (one load of the frame, one of this table, one store a frame, the burst's
+    /// mask made after the loop), [`MacWatch::may_concern`] the exact one after it.
+    last: [u8; 256],
 }
 
 impl MacWatch {
     /// Watches nothing.
-    pub const NONE: MacWatch = MacWatch { macs: [u64::MAX; 4], low24: [u64::MAX; 4], last: [0; 4] };
+    pub const NONE: MacWatch = MacWatch { macs: [u64::MAX; 4], low24: [u64::MAX; 4], last: [0; 256] };
 
     /// Watches for the first four of `macs`.
     pub fn new(macs: &[[u8; 6]]) -> MacWatch {
         let mut w = MacWatch::NONE;
         // Broadcast ends in 0xff; an identity's own address and its solicited-node group in its
         // address's last byte.
-        for b in std::iter::once(0xff).chain(macs.iter().take(4).map(|m| m[5])) {
-            w.last[(b >> 6) as usize] |= 1 << (b & 63);
-        }
+        w.last[0xff] = 1;
         for (k, m) in macs.iter().take(4).enumerate() {
+            w.last[m[5] as usize] = 1;
             w.macs[k] = mac_word(m);
             w.low24[k] = w.macs[k] & 0xff_ffff;
         }
@@ -90,15 +90,13 @@ impl MacWatch {
         }
     }
 
-    /// Whether the frame whose first bytes are `h` is to point out: its destination ends in a
-    /// byte that one it may concern ends in (a superset of [`MacWatch::may_concern`], which the
-    /// caller asks next: on random addresses ~1 frame in 256 more per byte in the set), or it
-    /// carries an 802.1Q tag. No branch (`bench/RESULTS.md`, session 26).
+    /// 1 if the frame whose first bytes are `h` is to point out, else 0: its destination ends in
+    /// a byte that one it may concern ends in (a superset of [`MacWatch::may_concern`], which
+    /// the caller asks next: on random addresses ~1 frame in 256 more per byte in the set). No
+    /// branch (`bench/RESULTS.md`, sessions 26 and 27).
     #[inline(always)]
-    pub fn wants(&self, h: &[u8; 60]) -> bool {
-        let b = h[5];
-        let dst = (self.last[(b >> 6) as usize] >> (b & 63)) & 1 == 1;
-        dst | ((h[12] == 0x81) & (h[13] == 0))
+    pub fn wants(&self, h: &[u8; 60]) -> u8 {
+        self.last[h[5] as usize]
     }
 }
 
@@ -233,7 +231,9 @@ pub struct BurstTriage {
     /// What [`triage_burst`] added up.
     pub bytes: usize,
     /// With [`TriagePlan::watch`]: the frames it wants ([`MacWatch::wants`]), and the frames too
-    /// short for the first pass's look.
+    /// short for the first pass's look. (A tagged frame is not pointed out for its tag: the
+    /// caller notes the VLANs in use from what is pointed out — broadcasts among them — and
+    /// from a sample.)
     pub watched: u32,
     /// With [`TriagePlan::gate`]: the frames of its classes that its address filter let on (an
     /// address it may hold: traffic to or from a learned poisoner, or the filter's false
@@ -507,14 +507,18 @@ mod tests {
             frame(me, false, 64),                             // 0: to the identity
             frame([0xff; 6], false, 64),                      // 1: broadcast
             frame([0x33, 0x33, 0xff, 0, 0, 0xfa], false, 90), // 2: its solicited-node group
-            frame([2, 0xad, 0, 0, 0, 9], true, 64),           // 3: tagged
+            frame([0xff; 6], true, 64),                       // 3: a tagged broadcast
             frame([2, 0xad, 0, 0, 0, 9], false, 64),          // 4: another host
             frame([1, 0, 0x5e, 0, 0, 0xfb], false, 64),       // 5: a multicast group
             frame([2, 0xad, 0, 0, 0, 9], false, 20),          // 6: too short for the look
         ];
-        let plan = TriagePlan { watch: Some(MacWatch::new(&[me])), ..TriagePlan::NOTHING };
+        let watch = MacWatch::new(&[me]);
+        let plan = TriagePlan { watch: Some(&watch), ..TriagePlan::NOTHING };
         let t = triage_burst(burst.len(), |i| &burst[i][..], |i| burst[i].len(), &plan);
         assert_eq!(t.watched, 0b100_1111);
+        // A tagged frame to another host is not (its VLAN is noted from a sample).
+        let other = [frame([2, 0xad, 0, 0, 0, 9], true, 64)];
+        assert_eq!(triage_burst(1, |i| &other[i][..], |i| other[i].len(), &plan).watched, 0);
         // A destination that only ends as the identity's does is pointed out (the caller's exact
         // test follows); one that ends otherwise is not.
         let near = [frame([2, 0xad, 0, 0, 7, 0xfa], false, 64), frame([2, 0xad, 0, 0, 7, 0xfb], false, 64)];
