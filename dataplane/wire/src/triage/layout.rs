@@ -35,11 +35,18 @@ pub(super) fn layout_gated(h: &[u8; 60], table: &[u8; 1024], filter: &AddrFilter
     (class_at(h, table, off), flags)
 }
 
-/// The frames (bit i) whose byte in `b` is `v`: two 16-byte compares and mask extractions
-/// (SSE2, part of every x86-64).
+/// The frames (bit i) whose byte in `b` is `v`: one 32-byte compare and mask extraction (AVX2),
+/// else two of 16 bytes (SSE2, part of every x86-64).
 #[inline(always)]
 pub(super) fn byte_mask(b: &[u8; 32], v: u8) -> u32 {
-    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    // (With AVX2, one 32-byte compare: the mask comes out whole, not in two halves the compiler
+    // then assembles with vector inserts — `class_masks` makes nine.)
+    #[cfg(all(target_arch = "x86_64", target_feature = "avx2"))]
+    {
+        use safe_arch::{cmp_eq_mask_i8_m256i as eq, m256i, move_mask_i8_m256i as bits, set_splat_i8_m256i as splat};
+        bits(eq(m256i::from(*b), splat(v as i8))) as u32
+    }
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2", not(target_feature = "avx2")))]
     {
         use safe_arch::{cmp_eq_mask_i8_m128i as eq, load_unaligned_m128i as load, move_mask_i8_m128i as bits, set_splat_i8_m128i as splat};
         let (lo, hi) = (load(b[..16].try_into().expect("16 bytes")), load(b[16..].try_into().expect("16 bytes")));
