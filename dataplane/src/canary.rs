@@ -108,8 +108,10 @@ pub struct Canaries {
     /// Per port index: the same identities on the VLANs the profile gives addresses for
     /// (`[[pair.canary_vlan]]`), by VLAN ID.
     pub vlans: Vec<Vec<(u16, Vec<CanaryIdentity>)>>,
-    /// Per port index: the VLANs seen there (any frame with that outer 802.1Q tag): where the
-    /// control side sends canaries too.
+    /// Per port index: the VLANs seen there (a frame with that outer 802.1Q tag the workers
+    /// noted: every broadcast, frame for an identity and frame judged in full, and every frame
+    /// of the first burst of each millisecond — `judge`): where the control side sends canaries
+    /// too.
     pub seen: Vec<VlanSet>,
     /// What the control side built; worker 0 sends it.
     pub outbox: ArrayQueue<CanaryFrame>,
