@@ -201,6 +201,14 @@ impl Canaries {
         }
     }
 
+    /// Notes the VLAN of frame `d` (its outer 802.1Q tag, if any) as in use on port `port`.
+    #[inline]
+    pub fn saw_frame(&self, port: usize, d: &[u8]) {
+        if let Some(&[0x81, 0x00, hi, lo]) = d.get(12..16) {
+            self.saw_vlan(port, u16::from_be_bytes([hi, lo]) & 0x0fff);
+        }
+    }
+
     /// Counts one more in `rows` (sent or answered) for port `port`, VLAN `vlan`, protocol
     /// `proto`.
     #[inline]

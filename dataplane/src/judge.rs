@@ -329,9 +329,7 @@ impl BurstBufs {
 #[inline(never)]
 fn note_vlans(frames: &[antidote_dpdk::Mbuf], c: &crate::canary::Canaries, port: usize) {
     for m in frames {
-        if let Some(&[0x81, 0x00, hi, lo]) = m.data().get(12..16) {
-            c.saw_vlan(port, u16::from_be_bytes([hi, lo]) & 0x0fff);
-        }
+        c.saw_frame(port, m.data());
     }
 }
 
@@ -383,9 +381,7 @@ fn canary_frames(
         let Some(h) = d.first_chunk::<6>() else { continue };
         let dst = antidote_wire::triage::mac_word(h);
         // The VLANs in use on the port: where canaries go.
-        if let Some(&[0x81, 0x00, hi, lo]) = d.get(12..16) {
-            c.saw_vlan(port, u16::from_be_bytes([hi, lo]) & 0x0fff);
-        }
+        c.saw_frame(port, d);
         if c.replay && ids.iter().any(|id| d.get(6..12) == Some(&id.mac[..])) {
             // A replay: an identity's own frame in the capture is judged (its canaries and
             // probes read back).
