@@ -109,7 +109,7 @@ pub struct Canaries {
     /// (`[[pair.canary_vlan]]`), by VLAN ID.
     pub vlans: Vec<Vec<(u16, Vec<CanaryIdentity>)>>,
     /// Per port index: the VLANs seen there (a frame with that outer 802.1Q tag the workers
-    /// noted: every broadcast, frame for an identity and frame judged in full, and every frame
+    /// noted: every ARP frame, frame for an identity and frame judged in full, and every frame
     /// of the first burst of each millisecond — `judge`): where the control side sends canaries
     /// too.
     pub seen: Vec<VlanSet>,
@@ -147,8 +147,17 @@ impl Canaries {
         let rows = || (0..n).map(|_| (0..VLANS).map(|_| ProtoCounters::default()).collect()).collect();
         let mut vlans = vlans;
         vlans.resize_with(n, Vec::new);
+        // Per port: its identities' MACs, and their IPv4 addresses untagged and on every VLAN.
+        let watch = by_port
+            .iter()
+            .zip(&vlans)
+            .map(|(ids, on)| {
+                let ip4 = ids.iter().chain(on.iter().flat_map(|(_, ids)| ids)).map(|id| id.ip4).filter(|ip| !ip.is_unspecified());
+                MacWatch::new(&ids.iter().map(|id| id.mac).collect::<Vec<_>>(), ip4.map(|ip| ip.octets()))
+            })
+            .collect();
         Some(Canaries {
-            watch: by_port.iter().map(|ids| MacWatch::new(&ids.iter().map(|id| id.mac).collect::<Vec<_>>())).collect(),
+            watch,
             by_port,
             vlans,
             seen: (0..n).map(|_| VlanSet::default()).collect(),
@@ -305,19 +314,22 @@ mod tests {
         CanaryIdentity { mac, ip4: Ipv4Addr::new(198, 18, 0, 250), broadcast: Ipv4Addr::new(198, 18, 0, 255), ll6: CanaryIdentity::link_local(mac) }
     }
 
+    /// An ARP request from 198.18.0.66 for `target`.
+    fn arp_request(target: [u8; 4]) -> Vec<u8> {
+        let mut d = vec![0xff; 6];
+        d.extend([2, 0xad, 0, 0, 0, 0x66, 0x08, 0x06, 0, 1, 0x08, 0x00, 6, 4, 0, 1, 2, 0xad, 0, 0, 0, 0x66, 198, 18, 0, 66]);
+        d.extend([0; 6]);
+        d.extend(target);
+        d.resize(60, 0);
+        d
+    }
+
     #[test]
     fn what_an_identity_answers_and_consumes() {
         let mut out = [0u8; emit::MAX_FRAME];
         let none = |_: u16| None;
         // An ARP request for its address, for another address; a frame to its MAC; another frame.
-        let arp = |target: [u8; 4]| {
-            let mut d = vec![0xff; 6];
-            d.extend([2, 0xad, 0, 0, 0, 0x66, 0x08, 0x06, 0, 1, 0x08, 0x00, 6, 4, 0, 1, 2, 0xad, 0, 0, 0, 0x66, 198, 18, 0, 66]);
-            d.extend([0; 6]);
-            d.extend(target);
-            d.resize(60, 0);
-            d
-        };
+        let arp = arp_request;
         assert!(matches!(for_identity(&arp([198, 18, 0, 250]), &id(), none, &mut out), ForIdentity::Resolve(60)));
         assert_eq!(for_identity(&arp([198, 18, 0, 20]), &id(), none, &mut out), ForIdentity::No);
         let mut to_it = arp([198, 18, 0, 20]);
@@ -344,7 +356,12 @@ mod tests {
 
     #[test]
     fn the_watch_rules_out_what_cannot_concern_an_identity() {
-        let w = MacWatch::new(&[id().mac]);
+        let w = MacWatch::new(&[id().mac], [id().ip4.octets()]);
+        // ARP requests are pointed out by their target: one that ends as an identity's address.
+        let d = arp_request([198, 18, 0, 250]);
+        assert!(w.arp_may_concern(&d, 14));
+        assert!(!w.arp_may_concern(&arp_request([198, 18, 0, 9]), 14));
+        assert!(!w.arp_may_concern(&d[..14 + 27], 14), "cut short");
         assert!(w.may_concern(mac_word(&id().mac)));
         assert!(w.may_concern(0xffff_ffff_ffff));
         assert!(w.may_concern(mac_word(&[0x33, 0x33, 0xff, 0, 0, 1])), "its solicited-node group");

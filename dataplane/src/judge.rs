@@ -146,9 +146,8 @@ impl BurstBufs {
         if self.learn_ms != now {
             (self.learn_ms, self.learn_tokens) = (now, LEARN_PER_MS);
             // The VLANs in use on the port, where canaries go: from the first burst of each
-            // millisecond, every frame (besides, every frame the triage points out notes its
-            // own — broadcasts among them: every host's ARP requests — and every frame judged
-            // in full, `act`).
+            // millisecond, every frame (besides, every ARP frame and every frame the triage
+            // points out notes its own, and every frame judged in full, `act`).
             if let Some(c) = canaries {
                 note_vlans(frames, c, t.rx_index);
             }
@@ -168,8 +167,12 @@ impl BurstBufs {
             }
         }
         // The network is learned from the burst's ARP frames (untagged or with one tag: the
-        // segment is the pair and the VLAN), read where they lie.
+        // segment is the pair and the VLAN), read where they lie. With canary identities on the
+        // port, each also notes its VLAN, and one that can be a request for an identity's
+        // address is pointed out to the canary pass (the first pass points out only frames to
+        // an identity's MAC: `MacWatch`).
         let other_layouts = other;
+        let mut arp_watched = 0u32;
         while other != 0 {
             let i = other.trailing_zeros() as usize;
             other &= other - 1;
@@ -177,6 +180,10 @@ impl BurstBufs {
             if let Some((at, vlan)) = triage::arp_at(d) {
                 let learned = self.recent_arp.learn_arp_frame(&shared.network, d, at, segment(t.pair, vlan), now, &mut self.learn_tokens);
                 deferred += (learned == Learned::Deferred) as u64;
+                if let (Some(c), Some(w)) = (canaries, watch) {
+                    c.saw_vlan(t.rx_index, vlan);
+                    arp_watched |= (w.arp_may_concern(d, at) as u32) << i;
+                }
             }
         }
         // Ordinary traffic teaches which MAC shows each address (weak evidence, used only to
@@ -193,8 +200,8 @@ impl BurstBufs {
         // consumed — never forwarded.
         let mut consumed = 0u32;
         if let Some(ids) = canaries {
-            if watched != 0 || ids.replay {
-                let look = if ids.replay { all } else { watched };
+            if watched | arp_watched != 0 || ids.replay {
+                let look = if ids.replay { all } else { watched | arp_watched };
                 let l = canary_frames(frames, look, &mut self.canary_buf, &mut self.out.inject, ids, t.rx_index, pool, &mut self.out.canary_frames, now);
                 skip = (skip | l.unjudged) & !l.judged;
                 consumed = l.consumed;

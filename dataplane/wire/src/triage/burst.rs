@@ -80,13 +80,23 @@ pub fn triage_burst<'a>(n: usize, frame: impl Fn(usize) -> &'a [u8], bytes: impl
         (None, true) => first_pass!(None::<super::AddrGate<'_>>, true),
         (None, false) => first_pass!(None::<super::AddrGate<'_>>, false),
     }
-    // (A short frame's zero head has already read as no layout; the watch is told of it.)
-    let watched = !byte_mask(&wants, 0) | short;
     let mut classes = class_masks(&cls);
     // Frames with a flag of the filter set for their source or destination address (as the
     // IPv4 classes place them).
     let seen4 = !byte_mask(&seen, 0);
-    let watched = if plan.watch.is_some() { watched } else { 0 };
+    let mut watched = 0;
+    if plan.watch.is_some() {
+        watched = !byte_mask(&wants, 0);
+        // A short frame's zero head has already read as no layout; its own destination is
+        // tested here (short frames are common where the wire is software: a veth's ARP is 42
+        // bytes). One too short to have a destination is pointed out.
+        let mut s = short;
+        while s != 0 {
+            let i = s.trailing_zeros() as usize;
+            s &= s - 1;
+            watched |= (watch.wants_short(frame(i)) as u32) << i;
+        }
+    }
     let mut look = BurstTriage { other: classes[OTHER], bytes: total, watched, ..BurstTriage::default() };
     if skip_classes != 0 {
         for (c, bits) in classes.iter_mut().take(OTHER).enumerate() {

@@ -51,33 +51,52 @@ pub struct TriagePlan<'a> {
 /// The destination MACs that can concern up to four of the appliance's own identities (its
 /// canary identities): theirs, the broadcast address (ARP), their solicited-node groups
 /// (neighbour solicitation), as 48-bit words. The triage's first pass points out the frames to
-/// them from the header it reads anyway.
+/// an identity's own MAC or its solicited-node group from the header it reads anyway; a
+/// broadcast is pointed out only when it is an ARP request whose target can be an identity's
+/// address ([`MacWatch::arp_may_concern`], asked of the ARP frames the judge reads anyway).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MacWatch {
     macs: [u64; 4],
     low24: [u64; 4],
-    /// For each last byte of a destination, 1 if one of those destinations ends in it: the first
-    /// pass's test (one load of the frame, one of this table, one store a frame, the burst's
-    /// mask made after the loop), [`MacWatch::may_concern`] the exact one after it.
+    /// For each last byte of a destination, 1 if an identity's MAC or solicited-node group ends
+    /// in it: the first pass's test (one load of the frame, one of this table, one store a
+    /// frame, the burst's mask made after the loop), [`MacWatch::may_concern`] the exact one
+    /// after it. Not broadcast's 0xff: every host's ARP requests and every NBT-NS or DHCP
+    /// broadcast would be pointed out, ~2 % of a mix, each costing the canary pass a visit
+    /// (`bench/RESULTS.md`, session 28).
     last: [u8; 256],
+    /// For each last byte of an IPv4 address, 1 if an identity's address (untagged or on a
+    /// VLAN) ends in it.
+    arp_last: [u8; 256],
 }
 
 impl MacWatch {
     /// Watches nothing.
-    pub const NONE: MacWatch = MacWatch { macs: [u64::MAX; 4], low24: [u64::MAX; 4], last: [0; 256] };
+    pub const NONE: MacWatch = MacWatch { macs: [u64::MAX; 4], low24: [u64::MAX; 4], last: [0; 256], arp_last: [0; 256] };
 
-    /// Watches for the first four of `macs`.
-    pub fn new(macs: &[[u8; 6]]) -> MacWatch {
+    /// Watches for the first four of `macs`, and ARP requests for the addresses `ipv4`.
+    pub fn new(macs: &[[u8; 6]], ipv4: impl IntoIterator<Item = [u8; 4]>) -> MacWatch {
         let mut w = MacWatch::NONE;
-        // Broadcast ends in 0xff; an identity's own address and its solicited-node group in its
-        // address's last byte.
-        w.last[0xff] = 1;
+        // An identity's own address and its solicited-node group end in its address's last
+        // byte.
         for (k, m) in macs.iter().take(4).enumerate() {
             w.last[m[5] as usize] = 1;
             w.macs[k] = mac_word(m);
             w.low24[k] = w.macs[k] & 0xff_ffff;
         }
+        for ip in ipv4 {
+            w.arp_last[ip[3] as usize] = 1;
+        }
         w
+    }
+
+    /// Whether the ARP message at offset `at` of frame `d` (`arp_at`) can be a request for an
+    /// identity's address: its target address ends as one does (a superset: the canary pass
+    /// makes the exact test, [`MacWatch::may_concern`] and the identity's address on the frame's
+    /// VLAN). One load of the frame and one of a 256-byte table.
+    #[inline(always)]
+    pub fn arp_may_concern(&self, d: &[u8], at: usize) -> bool {
+        d.get(at + 27).is_some_and(|&b| self.arp_last[b as usize] != 0)
     }
 
     /// Whether a frame to `dst` (a 48-bit word) can concern one of the identities.
@@ -97,6 +116,13 @@ impl MacWatch {
     #[inline(always)]
     pub fn wants(&self, h: &[u8; 60]) -> u8 {
         self.last[h[5] as usize]
+    }
+
+    /// [`MacWatch::wants`] for a frame shorter than the first pass's head: true also when it is
+    /// too short to have a destination.
+    #[inline]
+    pub fn wants_short(&self, d: &[u8]) -> bool {
+        d.get(5).is_none_or(|&b| self.last[b as usize] != 0)
     }
 }
 
@@ -511,11 +537,14 @@ mod tests {
             frame([2, 0xad, 0, 0, 0, 9], false, 64),          // 4: another host
             frame([1, 0, 0x5e, 0, 0, 0xfb], false, 64),       // 5: a multicast group
             frame([2, 0xad, 0, 0, 0, 9], false, 20),          // 6: too short for the look
+            frame(me, false, 20),                             // 7: the same, to the identity
         ];
-        let watch = MacWatch::new(&[me]);
+        let watch = MacWatch::new(&[me], [[198, 18, 1, 250]]);
         let plan = TriagePlan { watch: Some(&watch), ..TriagePlan::NOTHING };
         let t = triage_burst(burst.len(), |i| &burst[i][..], |i| burst[i].len(), &plan);
-        assert_eq!(t.watched, 0b100_1111);
+        // (Broadcasts are not: an ARP request among them is found by `arp_may_concern`. A frame
+        // too short for the look is tested on its own destination.)
+        assert_eq!(t.watched, 0b1000_0101);
         // A tagged frame to another host is not (its VLAN is noted from a sample).
         let other = [frame([2, 0xad, 0, 0, 0, 9], true, 64)];
         assert_eq!(triage_burst(1, |i| &other[i][..], |i| other[i].len(), &plan).watched, 0);
