@@ -10,7 +10,7 @@ use crate::stats::{bump, WorkerCounters};
 use antidote_dpdk::{Burst, Mempool};
 use antidote_policy::plan::SkipPlan;
 use antidote_policy::state::network::{segment, Learned, RecentArp, RecentTraffic};
-use antidote_wire::triage::{self, TriagePlan};
+use antidote_wire::triage::{self, MacWatch, TriagePlan};
 
 /// The [`SkipPlan`] of a policy version under the live rules `live`, kept from burst to burst:
 /// it changes only when a learned table fills or empties, or the policy is swapped.
@@ -50,6 +50,12 @@ pub(crate) struct BurstBufs {
     learn_ms: u64,
     /// Where an answer for a canary identity (ARP, neighbour advertisement) is built.
     canary_buf: Box<[u8; antidote_wire::emit::MAX_FRAME]>,
+    /// Per task: the destinations that can concern the canary identities of its RX port (a
+    /// copy of `Canaries::watch`, so that a burst reads one line of the worker's instead of a
+    /// chain of the shared identities'); None where the port has none.
+    watch: Vec<Option<MacWatch>>,
+    /// The identities read back a capture's (`Canaries::replay`).
+    replay: bool,
 }
 
 /// How many frames a worker may learn from in a millisecond beyond what it remembers (ARP
@@ -58,7 +64,11 @@ pub(crate) struct BurstBufs {
 pub const LEARN_PER_MS: u32 = 64;
 
 impl BurstBufs {
-    pub(crate) fn new(out: Outputs) -> BurstBufs {
+    pub(crate) fn new(out: Outputs, tasks: &[Task], canaries: Option<&crate::canary::Canaries>) -> BurstBufs {
+        let watch = tasks
+            .iter()
+            .map(|t| canaries.filter(|c| c.by_port.get(t.rx_index).is_some_and(|ids| !ids.is_empty())).map(|c| c.watch[t.rx_index].clone()))
+            .collect();
         BurstBufs {
             rx: Box::new(Burst::new()),
             out,
@@ -69,6 +79,8 @@ impl BurstBufs {
             learn_tokens: LEARN_PER_MS,
             learn_ms: 0,
             canary_buf: Box::new([0; antidote_wire::emit::MAX_FRAME]),
+            watch,
+            replay: canaries.is_some_and(|c| c.replay),
         }
     }
 }
@@ -113,8 +125,10 @@ impl BurstBufs {
             (skip, t.bytes, t.other, names, t.watched, answers, t.gated)
         };
         // The port's canary identities: the triage points out the frames that can concern them.
-        let canaries = shared.canaries.as_deref().filter(|c| c.by_port.get(t.rx_index).is_some_and(|ids| !ids.is_empty()));
-        let watch = canaries.map(|c| &c.watch[t.rx_index]);
+        // (The worker's own copy of the port's watch, read every burst: `BurstBufs::watch`. The
+        // identities themselves are read only for the frames it points out.)
+        let watch = self.watch.get(ti).and_then(Option::as_ref);
+        let canaries = || shared.canaries.as_deref();
         // The frames of layouts the triage walks one by one (ARP among them): every frame when
         // there is no triage.
         let mut other = all;
@@ -148,7 +162,7 @@ impl BurstBufs {
             // The VLANs in use on the port, where canaries go: from the first burst of each
             // millisecond, every frame (besides, every ARP frame and every frame the triage
             // points out notes its own, and every frame judged in full, `act`).
-            if let Some(c) = canaries {
+            if let Some(c) = canaries().filter(|_| watch.is_some()) {
                 note_vlans(frames, c, t.rx_index);
             }
         }
@@ -180,7 +194,7 @@ impl BurstBufs {
             if let Some((at, vlan)) = triage::arp_at(d) {
                 let learned = self.recent_arp.learn_arp_frame(&shared.network, d, at, segment(t.pair, vlan), now, &mut self.learn_tokens);
                 deferred += (learned == Learned::Deferred) as u64;
-                if let (Some(c), Some(w)) = (canaries, watch) {
+                if let (Some(w), Some(c)) = (watch, canaries()) {
                     c.saw_vlan(t.rx_index, vlan);
                     arp_watched |= (w.arp_may_concern(d, at) as u32) << i;
                 }
@@ -199,15 +213,14 @@ impl BurstBufs {
         // is sent to it is judged (an answer to a canary is what the policy looks for), then
         // consumed — never forwarded.
         let mut consumed = 0u32;
-        if let Some(ids) = canaries {
-            if watched | arp_watched != 0 || ids.replay {
-                let look = if ids.replay { all } else { watched | arp_watched };
-                let l = canary_frames(frames, look, &mut self.canary_buf, &mut self.out.inject, ids, t.rx_index, pool, &mut self.out.canary_frames, now);
-                skip = (skip | l.unjudged) & !l.judged;
-                consumed = l.consumed;
-                if l.over > 0 {
-                    bump(&c.actions.canary_over_budget, l.over as u64);
-                }
+        // (A replay's identities read back every frame: their own canaries and probes.)
+        let look = if self.replay { all } else { watched | arp_watched };
+        if let (Some(_), true, Some(ids)) = (watch, look != 0, canaries()) {
+            let l = canary_frames(frames, look, &mut self.canary_buf, &mut self.out.inject, ids, t.rx_index, pool, &mut self.out.canary_frames, now);
+            skip = (skip | l.unjudged) & !l.judged;
+            consumed = l.consumed;
+            if l.over > 0 {
+                bump(&c.actions.canary_over_budget, l.over as u64);
             }
         }
         let mut slow = all & !skip;

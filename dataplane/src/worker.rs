@@ -52,6 +52,7 @@ impl Deref for SlotOf {
 impl Worker {
     pub fn new(tasks: Vec<Task>, counters: Arc<WorkerCounters>, shared: Arc<Shared>, pool: Arc<Mempool>, lcore: u16, tx_queue: u16) -> Worker {
         let (fold_ms, floods) = (shared.alert_fold_ms, shared.floods);
+        let b = BurstBufs::new(Outputs::new(lcore, tx_queue as usize, fold_ms, floods), &tasks, shared.canaries.as_deref());
         Worker {
             tasks,
             counters,
@@ -64,7 +65,7 @@ impl Worker {
             since_clock: 0,
             capture: crate::clock::CaptureClock::default(),
             next_fold_check: 0,
-            b: BurstBufs::new(Outputs::new(lcore, tx_queue as usize, fold_ms, floods)),
+            b,
         }
     }
 
