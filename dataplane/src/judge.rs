@@ -366,7 +366,7 @@ struct CanaryLook {
     over: u32,
 }
 
-/// Frames `look` of the burst (those the triage pointed out) for port `port`'s canary
+/// Frames `look` of the burst (those the triage and the ARP loop pointed out) for port `port`'s canary
 /// identities ([`crate::canary::for_identity`]): answers to ARP and solicitations go to
 /// `inject`; frames sent to one are judged — within the worker's `budget`, beyond it consumed
 /// unjudged (a flood of forged answers to it, or of ARP requests for it). Notes the VLANs in
