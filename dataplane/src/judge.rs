@@ -187,6 +187,7 @@ impl BurstBufs {
         // an identity's MAC: `MacWatch`).
         let other_layouts = other;
         let mut arp_watched = 0u32;
+        let arp_watch = watch.and_then(|w| Some((w, canaries()?)));
         while other != 0 {
             let i = other.trailing_zeros() as usize;
             other &= other - 1;
@@ -194,7 +195,7 @@ impl BurstBufs {
             if let Some((at, vlan)) = triage::arp_at(d) {
                 let learned = self.recent_arp.learn_arp_frame(&shared.network, d, at, segment(t.pair, vlan), now, &mut self.learn_tokens);
                 deferred += (learned == Learned::Deferred) as u64;
-                if let (Some(w), Some(c)) = (watch, canaries()) {
+                if let Some((w, c)) = arp_watch {
                     c.saw_vlan(t.rx_index, vlan);
                     arp_watched |= (w.arp_may_concern(d, at) as u32) << i;
                 }

@@ -115,14 +115,20 @@ impl MacWatch {
     /// branch (`bench/RESULTS.md`, sessions 26 and 27).
     #[inline(always)]
     pub fn wants(&self, h: &[u8; 60]) -> u8 {
-        self.last[h[5] as usize]
+        self.wants_last(h[5])
     }
 
     /// [`MacWatch::wants`] for a frame shorter than the first pass's head: true also when it is
     /// too short to have a destination.
     #[inline]
     pub fn wants_short(&self, d: &[u8]) -> bool {
-        d.get(5).is_none_or(|&b| self.last[b as usize] != 0)
+        d.get(5).is_none_or(|&b| self.wants_last(b) != 0)
+    }
+
+    /// The table's byte for a destination's last byte `b`.
+    #[inline(always)]
+    fn wants_last(&self, b: u8) -> u8 {
+        self.last[b as usize]
     }
 }
 
