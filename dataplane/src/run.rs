@@ -368,16 +368,7 @@ fn run_on(eal: &Eal, profile: &Profile, mut opts: RunOptions, stop: Arc<AtomicBo
         let tasks: Vec<Task> = (0..profile.ports.len())
             .filter_map(|i| {
                 let j = peers[i]?;
-                (w < profile.ports[i].rx_queues as usize).then_some(Task {
-                    rx_port: ports.ports[i],
-                    rx_index: i,
-                    rx_queue: w as u16,
-                    tx_port: ports.ports[j],
-                    tx_queue: w as u16,
-                    from_segment: segment_side[i],
-                    rx_mac: antidote_wire::ethernet::Mac(ports.ports[i].mac()),
-                    pair: i.min(j) as u16,
-                })
+                (w < profile.ports[i].rx_queues as usize).then(|| Task::new(ports.ports[i], i, w as u16, ports.ports[j], segment_side[i], i.min(j) as u16))
             })
             .collect();
         worker_tasks.push(tasks.clone());

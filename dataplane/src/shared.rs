@@ -3,7 +3,7 @@
 use crate::alert::AlertQueue;
 use crate::clock::Clock;
 use crate::policy::PolicySlot;
-use antidote_dpdk::Port;
+use antidote_dpdk::{Port, RxQueue, TxQueue};
 use antidote_policy::state::Network;
 use antidote_wire::ethernet::Mac;
 use std::net::Ipv4Addr;
@@ -25,6 +25,29 @@ pub struct Task {
     /// The segment the port belongs to: its pair (the lower port index of the two), the same
     /// for both directions. What is learned of the network is kept per segment.
     pub pair: u16,
+    /// The RX queue and the TX queue forwarded frames go out of, as the worker polls them (their
+    /// PMDs' burst functions read once: [`antidote_dpdk::queue`]).
+    pub rx: RxQueue,
+    pub tx: TxQueue,
+}
+
+impl Task {
+    /// Queue `queue` of started port `rx_port` (index `rx_index` in the profile), forwarded
+    /// out of the same queue of `tx_port`; `pair`: the pair's lower port index.
+    pub fn new(rx_port: Port, rx_index: usize, queue: u16, tx_port: Port, from_segment: bool, pair: u16) -> Task {
+        Task {
+            rx_port,
+            rx_index,
+            rx_queue: queue,
+            tx_port,
+            tx_queue: queue,
+            from_segment,
+            rx_mac: Mac(rx_port.mac()),
+            pair,
+            rx: rx_port.rx_queue(queue),
+            tx: tx_port.tx_queue(queue),
+        }
+    }
 }
 
 /// What every worker shares: the policy, the alert queue, the mempool, the clock.

@@ -103,10 +103,10 @@ impl Worker {
         self.round = self.round.wrapping_add(1);
         let mut total = 0;
         for ti in 0..self.tasks.len() {
-            let t = self.tasks[ti];
+            let t = &self.tasks[ti];
             // (A replay reads its capture a frame at a time: each is judged at its own time.)
             let n = match capture_time {
-                None => t.rx_port.rx_burst(t.rx_queue, &mut self.b.rx),
+                None => t.rx.rx_burst(&mut self.b.rx),
                 Some(_) => t.rx_port.rx_burst_up_to(t.rx_queue, &mut self.b.rx, 1),
             };
             if n == 0 {
@@ -135,9 +135,9 @@ impl Worker {
                     bump(&pc.rx_bytes, bytes as u64);
                     std::mem::swap(&mut self.b.rx, &mut self.b.out.fwd);
                 }
-                Some(policy) => self.b.judge(ti, &t, policy, now, c, &self.shared, &self.pool),
+                Some(policy) => self.b.judge(ti, t, policy, now, c, &self.shared, &self.pool),
             }
-            let sent = t.tx_port.tx_burst(t.tx_queue, &mut self.b.out.fwd);
+            let sent = t.tx.tx_burst(&mut self.b.out.fwd);
             bump(&pc.tx, sent as u64);
             let left = self.b.out.fwd.clear();
             if left > 0 {

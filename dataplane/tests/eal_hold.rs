@@ -8,7 +8,6 @@ use antidote_dataplane::profile::CanaryIdentity;
 use antidote_dataplane::shared::Task;
 use antidote_dataplane::stats::{Snapshot, WorkerCounters};
 use antidote_dataplane::worker::Worker;
-use antidote_wire::ethernet::Mac;
 mod common;
 use common::*;
 use std::sync::Arc;
@@ -80,7 +79,7 @@ fn first_answers_are_held_while_their_sender_is_probed() {
     let shared = shared(64, Canaries::new(vec![vec![id], vec![id]], Vec::new()));
     let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../policies/default.policy")).unwrap();
     shared.policy.install(antidote_policy::compile(&src).ok().unwrap().program, src);
-    let task = Task { rx_port: a, rx_index: 0, rx_queue: 0, tx_port: b, tx_queue: 0, from_segment: true, rx_mac: Mac(a.mac()), pair: 0 };
+    let task = Task::new(a, 0, 0, b, true, 0);
     let mut worker = Worker::new(vec![task], counters.clone(), shared.clone(), pool.clone(), 0, 0);
     let snap = || Snapshot::take(std::slice::from_ref(&counters), 2).actions;
 
@@ -218,7 +217,7 @@ fn on_a_vlan_the_identity_answers_and_probes_with_the_vlans_address() {
     let canaries = shared.canaries.clone().unwrap();
     let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../policies/default.policy")).unwrap();
     shared.policy.install(antidote_policy::compile(&src).ok().unwrap().program, src);
-    let task = Task { rx_port: a, rx_index: 0, rx_queue: 0, tx_port: b, tx_queue: 0, from_segment: true, rx_mac: Mac(a.mac()), pair: 0 };
+    let task = Task::new(a, 0, 0, b, true, 0);
     let mut worker = Worker::new(vec![task], counters.clone(), shared.clone(), pool.clone(), 0, 0);
     let snap = || Snapshot::take(std::slice::from_ref(&counters), 2).actions;
     let mut sc = antidote_wire::Scratch::default();

@@ -64,7 +64,7 @@ fn negative_answers_behind_tags_read_back_by_tshark() {
     let shared = shared(16, None);
     let src = "rule nbns-negative { when nbns.query and not nbns.broadcast and not learned.name_owned then inject nbns.negative; pass }\ndefault pass";
     shared.policy.install(antidote_policy::compile(src).ok().unwrap().program, src.into());
-    let task = Task { rx_port: a, rx_index: 0, rx_queue: 0, tx_port: b, tx_queue: 0, from_segment: true, rx_mac: Mac(a.mac()), pair: 0 };
+    let task = Task::new(a, 0, 0, b, true, 0);
     let mut worker = Worker::new(vec![task], counters.clone(), shared.clone(), pool.clone(), 0, 0);
     let one = [VlanTag { tpid: 0x8100, tci: 42 }];
     let two = [VlanTag { tpid: 0x88a8, tci: 100 }, VlanTag { tpid: 0x8100, tci: 7 }];

@@ -31,23 +31,7 @@ fn frames_cross_the_bridge_unchanged_and_are_counted() {
 
     let counters = Arc::new(WorkerCounters::default());
     let shared = shared(16, None);
-    let mut worker = Worker::new(
-        vec![Task {
-            rx_port: a,
-            rx_index: 0,
-            rx_queue: 0,
-            tx_port: b,
-            tx_queue: 0,
-            from_segment: true,
-            rx_mac: antidote_wire::ethernet::Mac(a.mac()),
-            pair: 0,
-        }],
-        counters.clone(),
-        shared.clone(),
-        pool.clone(),
-        0,
-        0,
-    );
+    let mut worker = Worker::new(vec![Task::new(a, 0, 0, b, true, 0)], counters.clone(), shared.clone(), pool.clone(), 0, 0);
     let mut forwarded = 0;
     for _ in 0..10 {
         forwarded += worker.poll_once();
@@ -202,4 +186,42 @@ fn frames_cross_the_bridge_unchanged_and_are_counted() {
     drop(shared);
     teardown(eal, pool, [a, b]);
     assert!(!std::path::Path::new(&format!("/var/run/dpdk/{prefix}")).exists(), "runtime dir removed");
+}
+
+/// A queue handle calls its PMD's burst function directly while its port stays started as it
+/// was; once the port is stopped it goes through ethdev (whose dummy functions serve a stopped
+/// port), and after a restart the old handle still moves frames — through ethdev — while a new
+/// one is direct again.
+#[test]
+fn queue_handles_follow_their_port_through_a_stop_and_a_start() {
+    let (_eal, pool, a, _b) = eal_with_rings("antidote-test-queue", "test_pool");
+    let (rx, tx) = (a.rx_queue(0), a.tx_queue(0));
+    assert!(rx.is_direct() && tx.is_direct(), "a started net_ring port's queues are called directly");
+    let round_trip = |rx: &antidote_dataplane::dpdk::RxQueue, tx: &antidote_dataplane::dpdk::TxQueue, n: usize| {
+        let mut burst = Burst::new();
+        for i in 0..n {
+            let f = frame(i * 7);
+            let mut m = antidote_dataplane::dpdk::Mbuf::alloc(&pool).unwrap();
+            m.append(f.len() as u16).unwrap().copy_from_slice(&f);
+            burst.push(m).ok().unwrap();
+        }
+        assert_eq!(tx.tx_burst(&mut burst), n);
+        let mut got = Burst::new();
+        assert_eq!(rx.rx_burst(&mut got), n);
+        let lens: Vec<usize> = got.as_slice().iter().map(|m| m.data().len()).collect();
+        assert_eq!(lens, (0..n).map(|i| frame(i * 7).len()).collect::<Vec<_>>());
+    };
+    round_trip(&rx, &tx, 5);
+
+    a.stop();
+    assert!(!rx.is_direct() && !tx.is_direct(), "a stopped port's handles go through ethdev");
+    let mut burst = Burst::new();
+    assert_eq!(rx.rx_burst(&mut burst), 0, "a stopped port receives nothing");
+
+    a.start().unwrap();
+    assert!(!rx.is_direct(), "a handle made before the restart stays on ethdev's path");
+    round_trip(&rx, &tx, 3);
+    let (rx2, tx2) = (a.rx_queue(0), a.tx_queue(0));
+    assert!(rx2.is_direct() && tx2.is_direct());
+    round_trip(&rx2, &tx2, 4);
 }

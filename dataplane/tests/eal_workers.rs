@@ -44,16 +44,7 @@ fn two_workers_share_what_they_learn_count_exactly_and_take_every_swap() {
     let counters: Vec<Arc<WorkerCounters>> = (0..2).map(|_| Arc::new(WorkerCounters::default())).collect();
     let mut workers: Vec<Worker> = (0..2u16)
         .map(|w| {
-            let task = Task {
-                rx_port: a,
-                rx_index: 0,
-                rx_queue: w,
-                tx_port: b,
-                tx_queue: w,
-                from_segment: true,
-                rx_mac: antidote_wire::ethernet::Mac(a.mac()),
-                pair: 0,
-            };
+            let task = Task::new(a, 0, w, b, true, 0);
             Worker::new(vec![task], counters[w as usize].clone(), shared.clone(), pool.clone(), w, w)
         })
         .collect();

@@ -24,3 +24,10 @@ unsigned ad_lcore_id(void);
 /* The RX timestamp a PMD wrote into an mbuf's dynamic field (RTE_ETH_RX_OFFLOAD_TIMESTAMP):
    the field's offset and flag, looked up once (-1 / 0 when no PMD registered them). */
 int ad_rx_timestamp_field(uint64_t *flag);
+/* A queue's burst function and queue pointer, as rte_eth_rx_burst / rte_eth_tx_burst read them
+   from ethdev's fast-path table (rte_eth_fp_ops) on every call: read once, for a caller that
+   keeps them while the port stays started. 0, or -1 when the queue has callbacks (then every
+   burst must go through rte_eth_rx_burst / rte_eth_tx_burst, which call them). */
+typedef uint16_t (*ad_burst_fn)(void *queue, struct rte_mbuf **pkts, uint16_t n);
+int ad_rx_queue_fn(uint16_t port, uint16_t queue, ad_burst_fn *fn, void **data);
+int ad_tx_queue_fn(uint16_t port, uint16_t queue, ad_burst_fn *fn, void **data);

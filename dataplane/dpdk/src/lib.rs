@@ -8,6 +8,7 @@
 //! - [`mempool`]: packet-buffer pools.
 //! - [`mbuf`]: owned packet buffers and fixed-size bursts of them.
 //! - [`port`]: Ethernet ports: configure, queues, start/stop, link, MAC, stats, RX/TX bursts.
+//! - [`queue`]: a started port's RX or TX queue, its PMD's burst function read once.
 //! - [`lcore`]: launching work on EAL lcores.
 //! - [`process`]: process-wide settings of the C runtime (the allocator's).
 #![allow(clippy::missing_safety_doc)]
@@ -20,11 +21,13 @@ pub mod mbuf;
 pub mod mempool;
 pub mod port;
 pub mod process;
+pub mod queue;
 
 pub use eal::{Eal, EalError};
 pub use mbuf::{Burst, Mbuf, RxTimestamp, BURST_SIZE};
 pub use mempool::Mempool;
 pub use port::{LinkStatus, Port, PortConfig, PortStats};
+pub use queue::{RxQueue, TxQueue};
 
 /// The CPU's time-stamp counter (what DPDK's `rte_rdtsc` reads): cycles at the TSC's fixed
 /// rate, for timing stretches of the packet path (`bench/phases.sh`). 0 off x86_64.

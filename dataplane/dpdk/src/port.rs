@@ -122,6 +122,7 @@ impl Port {
 
     /// Configures the port and its queues (mbufs from `pool`). Call before [`Port::start`].
     pub fn configure(self, cfg: &PortConfig, pool: &Mempool) -> Result<(), String> {
+        crate::queue::port_changes(self.0);
         let info = self.info()?;
         if cfg.rx_queues > info.max_rx_queues || cfg.tx_queues > info.max_tx_queues {
             return Err(format!(
@@ -191,18 +192,34 @@ impl Port {
     }
 
     pub fn start(self) -> Result<(), String> {
+        crate::queue::port_changes(self.0);
         // SAFETY: starting a configured port.
-        check(unsafe { ffi::rte_eth_dev_start(self.0) }, "rte_eth_dev_start")
+        let rc = unsafe { ffi::rte_eth_dev_start(self.0) };
+        crate::queue::port_started(self.0, rc == 0);
+        check(rc, "rte_eth_dev_start")
     }
 
     pub fn stop(self) {
+        crate::queue::port_changes(self.0);
         // SAFETY: stopping a port is valid in any state; errors are ignored at shutdown.
         unsafe { ffi::rte_eth_dev_stop(self.0) };
     }
 
     pub fn close(self) {
+        crate::queue::port_changes(self.0);
         // SAFETY: closing a stopped port releases its queues; the id is not used again.
         unsafe { ffi::rte_eth_dev_close(self.0) };
+    }
+
+    /// RX queue `queue` of this started port, with its PMD's burst function read once
+    /// ([`crate::RxQueue`]).
+    pub fn rx_queue(self, queue: u16) -> crate::RxQueue {
+        crate::RxQueue::new(self, queue)
+    }
+
+    /// TX queue `queue` of this started port ([`crate::TxQueue`]).
+    pub fn tx_queue(self, queue: u16) -> crate::TxQueue {
+        crate::TxQueue::new(self, queue)
     }
 
     /// The port's MAC address (the dissectors' `Mac` wraps it where one is needed).
