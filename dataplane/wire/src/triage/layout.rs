@@ -64,8 +64,13 @@ pub(super) fn byte_mask(b: &[u8; 32], v: u8) -> u32 {
 #[inline(always)]
 pub(super) fn class_masks(cls: &[u8; 32]) -> [u32; 16] {
     let mut m = [0u32; 16];
+    // The class numbers are splat from a register, not loaded: as constants the compiler keeps
+    // each splat vector in read-only data, on lines of their own that the PMD's copy has
+    // pushed out of L1 by the next burst — nine misses a burst (`bench/RESULTS.md`, session
+    // 29). (`black_box` keeps the number from being known at compile time.)
+    let first = std::hint::black_box(0u8);
     for (c, mask) in m.iter_mut().enumerate().take(OTHER + 1) {
-        *mask = byte_mask(cls, c as u8);
+        *mask = byte_mask(cls, first.wrapping_add(c as u8));
     }
     m
 }
