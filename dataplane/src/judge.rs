@@ -10,7 +10,9 @@ use crate::stats::{bump, WorkerCounters};
 use antidote_dpdk::{Burst, Mempool};
 use antidote_policy::plan::SkipPlan;
 use antidote_policy::state::network::{segment, Learned, RecentArp, RecentTraffic};
+use antidote_policy::state::LearnTable;
 use antidote_wire::triage::{self, MacWatch, TriagePlan};
+use std::sync::Arc;
 
 /// The [`SkipPlan`] of a policy version under the live rules `live`, kept from burst to burst:
 /// it changes only when a learned table fills or empties, or the policy is swapped.
@@ -19,13 +21,58 @@ pub(crate) struct PlanCache {
     version: u64,
     live: u64,
     plan: SkipPlan,
+    /// The policy version `dormant` was taken from.
+    dormant_version: u64,
+    /// The program's learned tables whose emptiness makes rules dormant, with those rules
+    /// (`Program::dormant_if_empty`), when there are at most [`DORMANT_HELD`] (else None): held
+    /// here, a burst reads each table's count from the worker's own line instead of walking the
+    /// program to it — four loads one after another, each missing L1 after the PMD's copy
+    /// (`bench/RESULTS.md`, session 29).
+    dormant: Option<[Option<(Arc<LearnTable>, u64)>; DORMANT_HELD]>,
 }
 
+/// How many dormant-making tables a worker holds for [`PlanCache::live_rules`] (the default
+/// policy has one).
+const DORMANT_HELD: usize = 2;
+
 impl PlanCache {
+    /// [`antidote_policy::Program::live_rules`] of `policy`, from the tables held here.
+    #[inline]
+    fn live_rules(&mut self, policy: &LoadedPolicy) -> u64 {
+        if self.dormant_version != policy.version {
+            self.hold_dormant(policy);
+        }
+        match &self.dormant {
+            Some(held) => {
+                let mut live = u64::MAX;
+                for (t, rules) in held.iter().flatten() {
+                    if !t.may_hold_keys() {
+                        live &= !rules;
+                    }
+                }
+                live
+            }
+            None => policy.program.live_rules(),
+        }
+    }
+
+    #[cold]
+    fn hold_dormant(&mut self, policy: &LoadedPolicy) {
+        let p = &policy.program;
+        self.dormant_version = policy.version;
+        self.dormant = (p.dormant_if_empty.len() <= DORMANT_HELD).then(|| {
+            let mut held: [Option<(Arc<LearnTable>, u64)>; DORMANT_HELD] = Default::default();
+            for (slot, &(t, rules)) in held.iter_mut().zip(&p.dormant_if_empty) {
+                *slot = Some((p.tables[t as usize].state.clone(), rules));
+            }
+            held
+        });
+    }
+
     #[inline]
     fn of(&mut self, policy: &LoadedPolicy, live: u64) -> SkipPlan {
         if self.version != policy.version || self.live != live {
-            *self = PlanCache { version: policy.version, live, plan: policy.program.skip_plan(live) };
+            (self.version, self.live, self.plan) = (policy.version, live, policy.program.skip_plan(live));
         }
         self.plan
     }
@@ -145,7 +192,7 @@ impl BurstBufs {
         // Name-resolution answers the triage found (charged to the worker's budget here).
         let mut answers = 0;
         if !program.uses_quarantine {
-            live = program.live_rules();
+            live = self.plan.live_rules(policy);
             let skip_plan = self.plan.of(policy, live);
             let plan = TriagePlan { watch, ..program.triage_plan(&skip_plan, live) };
             gate = plan.gate;
@@ -441,4 +488,40 @@ fn canary_frames(
         c.consumed.fetch_add(l.consumed.count_ones() as u64, Relaxed);
     }
     l
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::PolicySlot;
+
+    /// The worker's held tables give the program's own live rules, as tables fill and empty,
+    /// across a swap, and for a program with more dormant-making tables than it holds.
+    #[test]
+    fn held_tables_give_the_programs_live_rules() {
+        let slot = PolicySlot::new(1);
+        let compile = |src: &str| antidote_policy::compile(src).unwrap().program;
+        let two = "table ta : ip ttl 60s\ntable tb : ip ttl 60s\n\
+                   rule ra { when udp.dport == 53 and ip.src in ta then drop }\n\
+                   rule rb { when tcp.syn and ip.dst in tb then drop }";
+        let three = format!("{two}\ntable tc : ip ttl 60s\nrule rc {{ when tcp.syn and ip.src in tc then drop }}");
+        let mut cache = PlanCache::default();
+        for src in [two.to_string(), three] {
+            let p = slot.install(compile(&src), src.clone());
+            let tables: Vec<_> = p.program.dormant_if_empty.iter().map(|&(t, _)| p.program.tables[t as usize].state.clone()).collect();
+            assert!(tables.len() >= 2);
+            assert_eq!(cache.live_rules(&p), p.program.live_rules());
+            assert_ne!(p.program.live_rules(), u64::MAX, "rules over empty tables are dormant");
+            for (i, t) in tables.iter().enumerate() {
+                t.insert(0xc612_0001 + i as u128, 1_000);
+                assert_eq!(cache.live_rules(&p), p.program.live_rules(), "after table {i} learned a key");
+            }
+            assert_eq!(cache.live_rules(&p), u64::MAX);
+            for t in &tables {
+                t.sweep(u64::MAX - 1);
+            }
+            assert_eq!(cache.live_rules(&p), p.program.live_rules());
+            assert_ne!(p.program.live_rules(), u64::MAX, "swept empty again");
+        }
+    }
 }

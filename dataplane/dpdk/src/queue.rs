@@ -51,12 +51,17 @@ pub(crate) fn port_started(port: u16, ok: bool) {
 struct Direct {
     f: unsafe extern "C" fn(*mut c_void, *mut *mut ffi::rte_mbuf, u16) -> u16,
     data: *mut c_void,
+    /// The port's epoch cell (kept here: a static of this crate read from the dataplane's code
+    /// is reached through the executable's global offset table, one more load) and its value
+    /// when the handle was made.
+    cell: &'static AtomicU32,
     epoch: u32,
 }
 
 impl Direct {
     fn read(port: u16, queue: u16, rx: bool) -> Option<Direct> {
-        let epoch = epoch(port)?.load(Relaxed);
+        let cell = epoch(port)?;
+        let epoch = cell.load(Relaxed);
         if epoch & 1 == 0 {
             return None;
         }
@@ -70,13 +75,13 @@ impl Direct {
                 ffi::ad_tx_queue_fn(port, queue, &mut f, &mut data)
             }
         };
-        Some(Direct { f: f.filter(|_| rc == 0)?, data, epoch })
+        Some(Direct { f: f.filter(|_| rc == 0)?, data, cell, epoch })
     }
 
     /// Still the port's started state it was read in.
     #[inline(always)]
-    fn current(&self, port: u16) -> bool {
-        epoch(port).is_some_and(|e| e.load(Relaxed) == self.epoch)
+    fn current(&self) -> bool {
+        self.cell.load(Relaxed) == self.epoch
     }
 }
 
@@ -98,7 +103,7 @@ impl RxQueue {
     /// Whether a burst calls the PMD's function directly (the port started, as it was when the
     /// handle was made, and the queue without callbacks); else it goes through ethdev.
     pub fn is_direct(&self) -> bool {
-        self.direct.is_some_and(|d| d.current(self.port.id()))
+        self.direct.is_some_and(|d| d.current())
     }
 
     pub(crate) fn new(port: Port, queue: u16) -> RxQueue {
@@ -113,7 +118,7 @@ impl RxQueue {
     #[inline(always)]
     pub fn rx_burst(&self, burst: &mut Burst) -> usize {
         match self.direct {
-            Some(d) if d.current(self.port.id()) => {
+            Some(d) if d.current() => {
                 let (p, room) = burst.spare_ptr();
                 // SAFETY: `d` was read from ethdev's table while the port was started, and the
                 // port has not changed state since (its epoch): the function and queue are the
@@ -141,7 +146,7 @@ impl TxQueue {
     /// Whether a burst calls the PMD's function directly (the port started, as it was when the
     /// handle was made, and the queue without callbacks); else it goes through ethdev.
     pub fn is_direct(&self) -> bool {
-        self.direct.is_some_and(|d| d.current(self.port.id()))
+        self.direct.is_some_and(|d| d.current())
     }
 
     pub(crate) fn new(port: Port, queue: u16) -> TxQueue {
@@ -156,7 +161,7 @@ impl TxQueue {
     #[inline(always)]
     pub fn tx_burst(&self, burst: &mut Burst) -> usize {
         match self.direct {
-            Some(d) if d.current(self.port.id()) => {
+            Some(d) if d.current() => {
                 let (p, n) = burst.head_ptr();
                 if n == 0 {
                     return 0;

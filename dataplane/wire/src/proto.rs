@@ -114,13 +114,17 @@ pub fn udp_app(sport: u16, dport: u16) -> u32 {
 /// multiply and one table load (a perfect hash of the eight), not sixteen comparisons.
 #[inline(always)]
 pub fn named_port(p: u16) -> bool {
-    NAMED_PORTS[((p as u32).wrapping_mul(NAMED_PORT_HASH) >> 29) as usize] == p
+    let table: &'static [u16; 8] = &NAMED_PORTS;
+    table[((p as u32).wrapping_mul(NAMED_PORT_HASH) >> 29) as usize] == p
 }
 
 const NAMED_PORT_HASH: u32 = 0x64b2_d2bd;
 
-/// [`named_port`]'s table: each port in its slot, the empty slots holding one of them again.
-static NAMED_PORTS: [u16; 8] = {
+/// [`named_port`]'s table: each port in its slot, the empty slots holding one of them again. (A
+/// `const`, read through a reference: each crate that inlines the look keeps its own copy,
+/// addressed directly, where a `static` of this crate is reached through the executable's
+/// global offset table — a second load, on a line of its own that misses every burst.)
+const NAMED_PORTS: [u16; 8] = {
     let ports = [PORT_NBNS, PORT_SSRP, PORT_MDNS, PORT_LLMNR, PORT_DHCP_SERVER, PORT_DHCP_CLIENT, PORT_DHCP6_CLIENT, PORT_DHCP6_SERVER];
     let (mut t, mut used) = ([PORT_NBNS; 8], [false; 8]);
     let mut i = 0;

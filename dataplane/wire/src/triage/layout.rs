@@ -147,8 +147,8 @@ pub(super) fn class_at(h: &[u8; 60], table: &[u8; 1024], off: usize) -> usize {
 }
 
 /// The layout class by IP protocol (bits 0–7), one 802.1Q tag (bit 8) and IPv6 (bit 9, else
-/// IPv4).
-pub(super) static LAYOUT_TABLE: [u8; 1024] = {
+/// IPv4). (A `const`, read through a reference: see `proto::NAMED_PORTS`.)
+pub(super) const LAYOUT_TABLE: [u8; 1024] = {
     let mut t = [OTHER as u8; 1024];
     let mut i = 0;
     while i < 1024 {
