@@ -28,8 +28,11 @@ pub(crate) struct PlanCache {
     /// here, a burst reads each table's count from the worker's own line instead of walking the
     /// program to it — four loads one after another, each missing L1 after the PMD's copy
     /// (`bench/RESULTS.md`, session 29).
-    dormant: Option<[Option<(Arc<LearnTable>, u64)>; DORMANT_HELD]>,
+    dormant: Option<HeldTables>,
 }
+
+/// A learned table and the rules its emptiness makes dormant, for each slot of [`PlanCache`].
+type HeldTables = [Option<(Arc<LearnTable>, u64)>; DORMANT_HELD];
 
 /// How many dormant-making tables a worker holds for [`PlanCache::live_rules`] (the default
 /// policy has one).
@@ -61,7 +64,7 @@ impl PlanCache {
         let p = &policy.program;
         self.dormant_version = policy.version;
         self.dormant = (p.dormant_if_empty.len() <= DORMANT_HELD).then(|| {
-            let mut held: [Option<(Arc<LearnTable>, u64)>; DORMANT_HELD] = Default::default();
+            let mut held: HeldTables = Default::default();
             for (slot, &(t, rules)) in held.iter_mut().zip(&p.dormant_if_empty) {
                 *slot = Some((p.tables[t as usize].state.clone(), rules));
             }
