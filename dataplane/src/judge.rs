@@ -29,6 +29,10 @@ pub(crate) struct PlanCache {
     /// program to it — four loads one after another, each missing L1 after the PMD's copy
     /// (`bench/RESULTS.md`, session 29).
     dormant: Option<HeldTables>,
+    /// The first table the program's gate can read (`Program::addr_gated`; under the default
+    /// policy the poisoners'), held for the same reason: the header look reads its address
+    /// filter every burst.
+    gate_table: Option<(u32, Arc<LearnTable>)>,
 }
 
 /// A learned table and the rules its emptiness makes dormant, for each slot of [`PlanCache`].
@@ -70,6 +74,13 @@ impl PlanCache {
             }
             held
         });
+        self.gate_table = p.addr_gated.first().map(|&(t, _)| (t, p.tables[t as usize].state.clone()));
+    }
+
+    /// Learned table `t` of the current policy, when the worker holds it (the gate's table).
+    #[inline]
+    fn held(&self, t: u32) -> Option<&LearnTable> {
+        self.gate_table.as_ref().filter(|(i, _)| *i == t).map(|(_, table)| &**table)
     }
 
     #[inline]
@@ -197,7 +208,18 @@ impl BurstBufs {
         if !program.uses_quarantine {
             live = self.plan.live_rules(policy);
             let skip_plan = self.plan.of(policy, live);
-            let plan = TriagePlan { watch, ..program.triage_plan(&skip_plan, live) };
+            // (The gate's filter from the table the worker holds, when it does: see `PlanCache`.)
+            let plan = match skip_plan.gate.and_then(|(classes, t)| Some((classes, self.plan.held(t)?))) {
+                Some((classes, table)) => TriagePlan {
+                    skip_classes: skip_plan.classes,
+                    skip_plain: skip_plan.plain,
+                    gate: Some(triage::AddrGate { classes, filter: table.addr_filter() }),
+                    candidates: &program.candidates,
+                    live,
+                    watch,
+                },
+                None => TriagePlan { watch, ..program.triage_plan(&skip_plan, live) },
+            };
             gate = plan.gate;
             gate_table = skip_plan.gate.map(|(_, t)| t as usize);
             gen = gate.map_or(0, |g| g.filter.generation());

@@ -164,8 +164,10 @@ impl Worker {
         if !self.b.out.hold.is_empty() {
             settle_held(&mut self.b.out, &self.tasks, &self.counters, &self.shared, now);
         }
-        // The canaries the control side built: worker 0 sends them, on its own TX queues.
-        if self.b.out.worker == 0 {
+        // The canaries the control side built: worker 0 sends them, on its own TX queues — looked
+        // for when the clock is read (every 64th round at most, ~50 µs at full rate), not every
+        // round: the queue's lines, which the control thread writes, miss L1 every burst.
+        if read && self.b.out.worker == 0 {
             if let Some(c) = &self.shared.canaries {
                 if !c.outbox.is_empty() {
                     send_canaries(&self.tasks, c, &self.pool, self.tx_queue);
