@@ -209,17 +209,9 @@ impl BurstBufs {
             live = self.plan.live_rules(policy);
             let skip_plan = self.plan.of(policy, live);
             // (The gate's filter from the table the worker holds, when it does: see `PlanCache`.)
-            let plan = match skip_plan.gate.and_then(|(classes, t)| Some((classes, self.plan.held(t)?))) {
-                Some((classes, table)) => TriagePlan {
-                    skip_classes: skip_plan.classes,
-                    skip_plain: skip_plan.plain,
-                    gate: Some(triage::AddrGate { classes, filter: table.addr_filter() }),
-                    candidates: &program.candidates,
-                    live,
-                    watch,
-                },
-                None => TriagePlan { watch, ..program.triage_plan(&skip_plan, live) },
-            };
+            let held = &self.plan;
+            let filter = |t: u32| held.held(t).unwrap_or_else(|| &program.tables[t as usize].state).addr_filter();
+            let plan = TriagePlan { watch, ..program.triage_plan_with(&skip_plan, live, filter) };
             gate = plan.gate;
             gate_table = skip_plan.gate.map(|(_, t)| t as usize);
             gen = gate.map_or(0, |g| g.filter.generation());
@@ -537,6 +529,9 @@ mod tests {
             assert!(tables.len() >= 2);
             assert_eq!(cache.live_rules(&p), p.program.live_rules());
             assert_ne!(p.program.live_rules(), u64::MAX, "rules over empty tables are dormant");
+            // The gate's table is held too: the same table as the program's.
+            let (g, _) = p.program.addr_gated[0];
+            assert!(std::ptr::eq(cache.held(g).unwrap(), &*p.program.tables[g as usize].state));
             for (i, t) in tables.iter().enumerate() {
                 t.insert(0xc612_0001 + i as u128, 1_000);
                 assert_eq!(cache.live_rules(&p), p.program.live_rules(), "after table {i} learned a key");

@@ -4,7 +4,7 @@
 //! compiled (the tables below) and per burst from them ([`SkipPlan`], [`Program::triage_plan`]).
 use crate::program::{Node, Program, Rule, Test, MATCH, NO_MATCH};
 use antidote_wire::proto::{self, MASK_BITS, TRANSPORT_BITS};
-use antidote_wire::triage::{self, AddrGate, TriagePlan, LAYOUT_CLASSES};
+use antidote_wire::triage::{self, AddrFilter, AddrGate, TriagePlan, LAYOUT_CLASSES};
 
 /// What the triage skips and gates under one program and set of live rules: kept by a worker
 /// from burst to burst, since it changes only when a learned table fills or empties, or the
@@ -33,10 +33,17 @@ impl Program {
     /// (every frame must be checked against the quarantine).
     #[inline]
     pub fn triage_plan(&self, plan: &SkipPlan, live: u64) -> TriagePlan<'_> {
+        self.triage_plan_with(plan, live, |t| self.tables[t as usize].state.addr_filter())
+    }
+
+    /// [`Program::triage_plan`] with the gate's filter read by `filter` from learned table `t`
+    /// (a worker that holds the table reads it from its own line: `antidote_dataplane::judge`).
+    #[inline]
+    pub fn triage_plan_with<'a>(&'a self, plan: &SkipPlan, live: u64, filter: impl FnOnce(u32) -> &'a AddrFilter) -> TriagePlan<'a> {
         if self.uses_quarantine {
             return TriagePlan::NOTHING;
         }
-        let gate = plan.gate.map(|(classes, t)| AddrGate { classes, filter: self.tables[t as usize].state.addr_filter() });
+        let gate = plan.gate.map(|(classes, t)| AddrGate { classes, filter: filter(t) });
         TriagePlan { skip_classes: plan.classes, skip_plain: plan.plain, gate, candidates: &self.candidates, live, watch: None }
     }
 
