@@ -194,7 +194,8 @@ fn frames_cross_the_bridge_unchanged_and_are_counted() {
 /// one is direct again.
 #[test]
 fn queue_handles_follow_their_port_through_a_stop_and_a_start() {
-    let (_eal, pool, a, _b) = eal_with_rings("antidote-test-queue", "test_pool");
+    let (eal, pool, a, b) = eal_with_rings("antidote-test-queue", "test_pool");
+    let prefix = format!("antidote-test-queue-{}", std::process::id());
     let (rx, tx) = (a.rx_queue(0), a.tx_queue(0));
     assert!(rx.is_direct() && tx.is_direct(), "a started net_ring port's queues are called directly");
     let round_trip = |rx: &antidote_dataplane::dpdk::RxQueue, tx: &antidote_dataplane::dpdk::TxQueue, n: usize| {
@@ -224,4 +225,7 @@ fn queue_handles_follow_their_port_through_a_stop_and_a_start() {
     let (rx2, tx2) = (a.rx_queue(0), a.tx_queue(0));
     assert!(rx2.is_direct() && tx2.is_direct());
     round_trip(&rx2, &tx2, 4);
+
+    teardown(eal, pool, [a, b]);
+    assert!(!std::path::Path::new(&format!("/var/run/dpdk/{prefix}")).exists(), "runtime dir removed");
 }

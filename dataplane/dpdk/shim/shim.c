@@ -19,28 +19,16 @@ int ad_rx_timestamp_field(uint64_t *flag)
     *flag = bit < 0 ? 0 : (1ULL << bit);
     return bit < 0 ? -1 : rte_mbuf_dynfield_lookup(RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, NULL);
 }
-int ad_rx_queue_fn(uint16_t port, uint16_t queue, ad_burst_fn *fn, void **data)
+int ad_queue_fn(uint16_t port, uint16_t queue, int rx, ad_burst_fn *fn, void **data)
 {
     if (port >= RTE_MAX_ETHPORTS || queue >= RTE_MAX_QUEUES_PER_PORT)
         return -1;
     struct rte_eth_fp_ops *p = &rte_eth_fp_ops[port];
-    *fn = p->rx_pkt_burst;
-    *data = p->rxq.data[queue];
+    struct rte_ethdev_qdata *q = rx ? &p->rxq : &p->txq;
+    *fn = rx ? p->rx_pkt_burst : (ad_burst_fn)p->tx_pkt_burst;
+    *data = q->data[queue];
 #ifdef RTE_ETHDEV_RXTX_CALLBACKS
-    if (__atomic_load_n((void **)&p->rxq.clbk[queue], __ATOMIC_RELAXED) != NULL)
-        return -1;
-#endif
-    return *data == NULL ? -1 : 0;
-}
-int ad_tx_queue_fn(uint16_t port, uint16_t queue, ad_burst_fn *fn, void **data)
-{
-    if (port >= RTE_MAX_ETHPORTS || queue >= RTE_MAX_QUEUES_PER_PORT)
-        return -1;
-    struct rte_eth_fp_ops *p = &rte_eth_fp_ops[port];
-    *fn = p->tx_pkt_burst;
-    *data = p->txq.data[queue];
-#ifdef RTE_ETHDEV_RXTX_CALLBACKS
-    if (__atomic_load_n((void **)&p->txq.clbk[queue], __ATOMIC_RELAXED) != NULL)
+    if (__atomic_load_n((void **)&q->clbk[queue], __ATOMIC_RELAXED) != NULL)
         return -1;
 #endif
     return *data == NULL ? -1 : 0;

@@ -29,5 +29,4 @@ int ad_rx_timestamp_field(uint64_t *flag);
    keeps them while the port stays started. 0, or -1 when the queue has callbacks (then every
    burst must go through rte_eth_rx_burst / rte_eth_tx_burst, which call them). */
 typedef uint16_t (*ad_burst_fn)(void *queue, struct rte_mbuf **pkts, uint16_t n);
-int ad_rx_queue_fn(uint16_t port, uint16_t queue, ad_burst_fn *fn, void **data);
-int ad_tx_queue_fn(uint16_t port, uint16_t queue, ad_burst_fn *fn, void **data);
+int ad_queue_fn(uint16_t port, uint16_t queue, int rx, ad_burst_fn *fn, void **data);

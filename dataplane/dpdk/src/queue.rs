@@ -68,19 +68,13 @@ impl Direct {
         let (mut f, mut data) = (None, std::ptr::null_mut());
         // SAFETY: valid out-pointers; the shim checks the ids against ethdev's bounds and
         // reads the port's entry of the fast-path table, as the burst functions do.
-        let rc = unsafe {
-            if rx {
-                ffi::ad_rx_queue_fn(port, queue, &mut f, &mut data)
-            } else {
-                ffi::ad_tx_queue_fn(port, queue, &mut f, &mut data)
-            }
-        };
+        let rc = unsafe { ffi::ad_queue_fn(port, queue, rx as i32, &mut f, &mut data) };
         Some(Direct { f: f.filter(|_| rc == 0)?, data, cell, epoch })
     }
 
     /// Still the port's started state it was read in.
     #[inline(always)]
-    fn current(&self) -> bool {
+    fn current(self: &Direct) -> bool {
         self.cell.load(Relaxed) == self.epoch
     }
 }
@@ -91,34 +85,63 @@ unsafe impl Send for Direct {}
 // SAFETY: as above; the handle itself is never written after it is made.
 unsafe impl Sync for Direct {}
 
-/// RX queue `queue` of a started port ([`Port::rx_queue`]).
+/// A queue of a port, with its PMD's function when a burst can call it directly.
 #[derive(Clone, Copy, Debug)]
-pub struct RxQueue {
+struct Queue {
     port: Port,
     queue: u16,
     direct: Option<Direct>,
 }
 
+impl Queue {
+    fn new(port: Port, queue: u16, rx: bool) -> Queue {
+        Queue { port, queue, direct: Direct::read(port.id(), queue, rx) }
+    }
+
+    /// The PMD's function and queue, while the port is still started as it was.
+    #[inline(always)]
+    fn direct(&self) -> Option<Direct> {
+        self.direct.filter(Direct::current)
+    }
+}
+
+/// RX queue `queue` of a started port ([`Port::rx_queue`]).
+#[derive(Clone, Copy, Debug)]
+pub struct RxQueue(Queue);
+
+/// TX queue `queue` of a started port ([`Port::tx_queue`]).
+#[derive(Clone, Copy, Debug)]
+pub struct TxQueue(Queue);
+
+macro_rules! queue_handle {
+    ($t:ident, $rx:expr) => {
+        impl $t {
+            pub(crate) fn new(port: Port, queue: u16) -> $t {
+                $t(Queue::new(port, queue, $rx))
+            }
+
+            /// Whether a burst calls the PMD's function directly (the port started, as it was
+            /// when the handle was made, and the queue without callbacks); else it goes
+            /// through ethdev.
+            pub fn is_direct(&self) -> bool {
+                self.0.direct().is_some()
+            }
+
+            pub fn port(&self) -> Port {
+                self.0.port
+            }
+        }
+    };
+}
+queue_handle!(RxQueue, true);
+queue_handle!(TxQueue, false);
+
 impl RxQueue {
-    /// Whether a burst calls the PMD's function directly (the port started, as it was when the
-    /// handle was made, and the queue without callbacks); else it goes through ethdev.
-    pub fn is_direct(&self) -> bool {
-        self.direct.is_some_and(|d| d.current())
-    }
-
-    pub(crate) fn new(port: Port, queue: u16) -> RxQueue {
-        RxQueue { port, queue, direct: Direct::read(port.id(), queue, true) }
-    }
-
-    pub fn port(&self) -> Port {
-        self.port
-    }
-
     /// Receives into the free slots of `burst`; returns how many arrived ([`Port::rx_burst`]).
     #[inline(always)]
     pub fn rx_burst(&self, burst: &mut Burst) -> usize {
-        match self.direct {
-            Some(d) if d.current() => {
+        match self.0.direct() {
+            Some(d) => {
                 let (p, room) = burst.spare_ptr();
                 // SAFETY: `d` was read from ethdev's table while the port was started, and the
                 // port has not changed state since (its epoch): the function and queue are the
@@ -129,39 +152,17 @@ impl RxQueue {
                 burst.filled(n);
                 n
             }
-            _ => self.port.rx_burst(self.queue, burst),
+            None => self.0.port.rx_burst(self.0.queue, burst),
         }
     }
 }
 
-/// TX queue `queue` of a started port ([`Port::tx_queue`]).
-#[derive(Clone, Copy, Debug)]
-pub struct TxQueue {
-    port: Port,
-    queue: u16,
-    direct: Option<Direct>,
-}
-
 impl TxQueue {
-    /// Whether a burst calls the PMD's function directly (the port started, as it was when the
-    /// handle was made, and the queue without callbacks); else it goes through ethdev.
-    pub fn is_direct(&self) -> bool {
-        self.direct.is_some_and(|d| d.current())
-    }
-
-    pub(crate) fn new(port: Port, queue: u16) -> TxQueue {
-        TxQueue { port, queue, direct: Direct::read(port.id(), queue, false) }
-    }
-
-    pub fn port(&self) -> Port {
-        self.port
-    }
-
     /// Sends from the front of `burst`; returns how many the PMD took ([`Port::tx_burst`]).
     #[inline(always)]
     pub fn tx_burst(&self, burst: &mut Burst) -> usize {
-        match self.direct {
-            Some(d) if d.current() => {
+        match self.0.direct() {
+            Some(d) => {
                 let (p, n) = burst.head_ptr();
                 if n == 0 {
                     return 0;
@@ -173,7 +174,7 @@ impl TxQueue {
                 burst.consumed(sent);
                 sent
             }
-            _ => self.port.tx_burst(self.queue, burst),
+            None => self.0.port.tx_burst(self.0.queue, burst),
         }
     }
 }
